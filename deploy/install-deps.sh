@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package iotca needs to build, run and test. Idempotent, non-interactive.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config
+  libwolfssl-dev          # all crypto, keys, X.509 parsing and verification
+  libsqlite3-dev sqlite3  # embedded store
+  libmicrohttpd-dev       # HTTP(S) server
+  libjansson-dev          # JSON, also the config format
+  check                   # unit tests
+  libgfshare-dev          # Shamir secret sharing for root-key custodian shares
+  openssl gnutls-bin      # independent verification in tests (openssl, certtool)
+  libmbedtls-dev          # embedded-stack compatibility test program
+  curl ca-certificates
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,105 @@
+/* PEM (RFC 7468) with a strict base64 decoder. */
+#include <stdio.h>
+#include <string.h>
+
+#include "iotca/pem.h"
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+iotca_rc iotca_pem_encode(const char *label, const uint8_t *der, size_t n, iotca_buf *out) {
+    IOTCA_GUARD(iotca_buf_printf(out, "-----BEGIN %s-----\n", label));
+    size_t col = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)der[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)der[i + 1] << 8;
+        if (i + 2 < n) v |= der[i + 2];
+        char q[4] = {b64[v >> 18 & 63], b64[v >> 12 & 63], i + 1 < n ? b64[v >> 6 & 63] : '=',
+                     i + 2 < n ? b64[v & 63] : '='};
+        IOTCA_GUARD(iotca_buf_append(out, q, 4));
+        col += 4;
+        if (col == 64) {
+            IOTCA_GUARD(iotca_buf_append_byte(out, '\n'));
+            col = 0;
+        }
+    }
+    if (col) IOTCA_GUARD(iotca_buf_append_byte(out, '\n'));
+    IOTCA_GUARD(iotca_buf_printf(out, "-----END %s-----\n", label));
+    return iotca_buf_cstr(out);
+}
+
+static int b64val(uint8_t c) {
+    const char *p = c ? strchr(b64, c) : NULL;
+    return p ? (int)(p - b64) : -1;
+}
+
+static iotca_rc b64_decode(const uint8_t *p, size_t n, iotca_buf *out) {
+    uint32_t acc = 0;
+    int bits = 0, pad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        int v = b64val(c);
+        IOTCA_ENSURE(v >= 0 && pad == 0, IOTCA_E_PARSE, "PEM: invalid base64 character");
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            IOTCA_GUARD(iotca_buf_append_byte(out, (uint8_t)(acc >> bits)));
+        }
+    }
+    IOTCA_ENSURE(pad <= 2 && bits < 6 && (acc & ((1u << bits) - 1)) == 0, IOTCA_E_PARSE, "PEM: bad base64 padding");
+    return IOTCA_OK;
+}
+
+static const uint8_t *find(const uint8_t *h, size_t hn, const char *needle) {
+    size_t nn = strlen(needle);
+    for (size_t i = 0; i + nn <= hn; i++)
+        if (memcmp(h + i, needle, nn) == 0) return h + i;
+    return NULL;
+}
+
+iotca_rc iotca_pem_next(iotca_slice *text, const char *label, iotca_buf *der, char label_out[64]) {
+    static const char begin[] = "-----BEGIN ";
+    const uint8_t *p = text->p, *end = text->p + text->len;
+    for (;;) {
+        const uint8_t *b = find(p, (size_t)(end - p), begin);
+        IOTCA_ENSURE(b != NULL, IOTCA_E_PARSE, "PEM: no %s%sblock found", label ? label : "", label ? " " : "");
+        const uint8_t *lstart = b + sizeof begin - 1;
+        const uint8_t *lend = find(lstart, (size_t)(end - lstart), "-----");
+        IOTCA_ENSURE(lend != NULL && lend - lstart < 64, IOTCA_E_PARSE, "PEM: malformed BEGIN line");
+        char lab[64];
+        memcpy(lab, lstart, (size_t)(lend - lstart));
+        lab[lend - lstart] = 0;
+        const uint8_t *body = lend + 5;
+        char endline[96];
+        snprintf(endline, sizeof endline, "-----END %s-----", lab);
+        const uint8_t *e = find(body, (size_t)(end - body), endline);
+        IOTCA_ENSURE(e != NULL, IOTCA_E_PARSE, "PEM: no END line for %s", lab);
+        if (label != NULL && strcmp(label, lab) != 0) {
+            p = e + strlen(endline);
+            continue;
+        }
+        /* RFC 1421 encapsulated headers (Proc-Type: ...) mean legacy encryption */
+        IOTCA_ENSURE(find(body, (size_t)(e - body), ":") == NULL, IOTCA_E_PARSE,
+                     "PEM: headers in a %s block are not supported", lab);
+        size_t before = der->len;
+        iotca_rc rc = b64_decode(body, (size_t)(e - body), der);
+        if (rc != IOTCA_OK) return rc;
+        IOTCA_ENSURE(der->len > before, IOTCA_E_PARSE, "PEM: empty %s block", lab);
+        if (label_out) strcpy(label_out, lab);
+        const uint8_t *after = e + strlen(endline);
+        text->len -= (size_t)(after - text->p);
+        text->p = after;
+        return IOTCA_OK;
+    }
+}
+
+iotca_rc iotca_pem_or_der(iotca_slice in, const char *label, iotca_buf *der) {
+    IOTCA_ENSURE(in.len > 0, IOTCA_E_PARSE, "empty input");
+    if (in.p[0] == 0x30) return iotca_buf_append(der, in.p, in.len);
+    return iotca_pem_next(&in, label, der, NULL);
+}

@@ -1,0 +1,22 @@
+/* PEM (RFC 7468) encoding and decoding of DER blobs. */
+#ifndef IOTCA_PEM_H
+#define IOTCA_PEM_H
+
+#include "iotca/buf.h"
+
+/* Appends "-----BEGIN label-----\n", base64 in 64-column lines, and the END
+ * line to out. */
+iotca_rc iotca_pem_encode(const char *label, const uint8_t *der, size_t n, iotca_buf *out);
+
+/* Finds the next PEM block in *text, decodes it into der (appended) and
+ * advances *text past it. If label is non-NULL the block must carry it (other
+ * blocks before it are skipped); label_out, if non-NULL, receives the block's
+ * label (up to 63 chars). IOTCA_E_PARSE if no (matching) block is found or
+ * the base64 is invalid. */
+iotca_rc iotca_pem_next(iotca_slice *text, const char *label, iotca_buf *der, char label_out[64]);
+
+/* Accepts either DER (first byte 0x30) or PEM with the given label, and
+ * returns DER in der. For reading files that users may give in either form. */
+iotca_rc iotca_pem_or_der(iotca_slice in, const char *label, iotca_buf *der);
+
+#endif

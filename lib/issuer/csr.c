@@ -1,0 +1,111 @@
+/* PKCS#10 certification requests (RFC 2986): parse and verify the self-signature; build for tests and the CLI. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "iotca/der.h"
+#include "iotca/oid.h"
+#include "iotca/pem.h"
+#include "iotca/x509.h"
+
+struct iotca_csr {
+    iotca_buf der;
+    iotca_csr_info info;
+};
+
+const iotca_csr_info *iotca_csr_get(const iotca_csr *c) { return &c->info; }
+
+void iotca_csr_free(iotca_csr *c) {
+    if (c == NULL) return;
+    iotca_buf_free(&c->der);
+    free(c);
+}
+
+/* attributes [0] IMPLICIT SET OF Attribute: find extensionRequest (PKCS#9). */
+static iotca_rc find_extensions(iotca_slice attrs, iotca_slice *exts) {
+    while (attrs.len) {
+        iotca_tlv attr, oid, values;
+        IOTCA_GUARD(iotca_der_expect(&attrs, IOTCA_DER_SEQUENCE, &attr));
+        iotca_slice a = attr.val;
+        IOTCA_GUARD(iotca_der_expect(&a, IOTCA_DER_OID, &oid));
+        IOTCA_GUARD(iotca_der_expect(&a, IOTCA_DER_SET, &values));
+        if (IOTCA_OID_IS(oid.val, IOTCA_OID_EXTENSION_REQUEST)) {
+            iotca_tlv seq;
+            IOTCA_GUARD(iotca_der_single(values.val, IOTCA_DER_SEQUENCE, &seq));
+            *exts = seq.val;
+        }
+    }
+    return IOTCA_OK;
+}
+
+static iotca_rc parse(iotca_csr *c) {
+    iotca_tlv req, info, alg, sig, ver, subject, spki, attrs;
+    bool has_attrs;
+    IOTCA_GUARD(iotca_der_single(iotca_buf_slice(&c->der), IOTCA_DER_SEQUENCE, &req));
+    iotca_slice r = req.val;
+    IOTCA_GUARD(iotca_der_expect(&r, IOTCA_DER_SEQUENCE, &info));
+    IOTCA_GUARD(iotca_der_expect(&r, IOTCA_DER_SEQUENCE, &alg));
+    IOTCA_GUARD(iotca_der_expect(&r, IOTCA_DER_BIT_STRING, &sig));
+    IOTCA_ENSURE(r.len == 0, IOTCA_E_PARSE, "trailing data in certification request");
+    IOTCA_ENSURE(sig.val.len >= 2 && sig.val.p[0] == 0, IOTCA_E_PARSE, "malformed CSR signature bits");
+    iotca_slice in = info.val;
+    uint64_t v;
+    IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_INTEGER, &ver));
+    IOTCA_GUARD(iotca_der_read_uint(&ver, &v));
+    IOTCA_ENSURE(v == 0, IOTCA_E_PARSE, "CSR version must be 1 (0)");
+    IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_SEQUENCE, &subject));
+    IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_SEQUENCE, &spki));
+    IOTCA_GUARD(iotca_der_optional(&in, IOTCA_DER_CTX_CONS(0), &attrs, &has_attrs));
+    IOTCA_ENSURE(in.len == 0, IOTCA_E_PARSE, "trailing data in CertificationRequestInfo");
+    c->info.der = iotca_buf_slice(&c->der);
+    c->info.subject = subject.tlv;
+    c->info.spki = spki.tlv;
+    if (has_attrs) IOTCA_GUARD(find_extensions(attrs.val, &c->info.extensions));
+    IOTCA_GUARD(iotca_spki_key_type(spki.tlv, &c->info.key_type));
+    iotca_rc rc = iotca_verify(spki.tlv, alg.tlv, info.tlv, iotca_slice_of(sig.val.p + 1, sig.val.len - 1));
+    if (rc == IOTCA_E_CRYPTO) IOTCA_BAIL(IOTCA_E_CRYPTO, "CSR signature does not verify with its own public key");
+    return rc;
+}
+
+iotca_rc iotca_csr_parse(iotca_slice in, iotca_csr **out) {
+    iotca_csr *c = calloc(1, sizeof *c);
+    IOTCA_ENSURE(c != NULL, IOTCA_E_INTERNAL, "out of memory");
+    iotca_rc rc = iotca_pem_or_der(in, "CERTIFICATE REQUEST", &c->der);
+    if (rc == IOTCA_OK) rc = parse(c);
+    if (rc != IOTCA_OK) {
+        iotca_csr_free(c);
+        return rc;
+    }
+    *out = c;
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_csr_build(const iotca_key *key, iotca_slice subject, iotca_buf *out) {
+    iotca_rc rc = IOTCA_OK;
+    iotca_buf info = {0}, spki = {0}, alg = {0}, sig = {0};
+    IOTCA_TRY(iotca_key_spki(key, &spki));
+    IOTCA_TRY(iotca_key_sigalg(key, &alg));
+    iotca_der w;
+    iotca_der_init(&w, &info);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    iotca_der_int(&w, 0);
+    iotca_der_raw(&w, subject.p, subject.len);
+    iotca_der_raw(&w, spki.data, spki.len);
+    iotca_der_begin(&w, IOTCA_DER_CTX_CONS(0));
+    iotca_der_end(&w);
+    iotca_der_end(&w);
+    IOTCA_TRY(iotca_der_finish(&w));
+    IOTCA_TRY(iotca_key_sign(key, iotca_buf_slice(&info), &sig));
+    iotca_der_init(&w, out);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    iotca_der_raw(&w, info.data, info.len);
+    iotca_der_raw(&w, alg.data, alg.len);
+    iotca_der_bits(&w, sig.data, sig.len);
+    iotca_der_end(&w);
+    IOTCA_TRY(iotca_der_finish(&w));
+out:
+    iotca_buf_free(&info);
+    iotca_buf_free(&spki);
+    iotca_buf_free(&alg);
+    iotca_buf_free(&sig);
+    return rc;
+}
