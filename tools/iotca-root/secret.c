@@ -1,0 +1,79 @@
+/* Passphrases and confirmations for the ceremony: no-echo terminal prompts or a passphrase file. */
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "iotca/file.h"
+#include "root.h"
+
+#define MIN_PASSPHRASE 12
+#define MAX_PASSPHRASE 1024
+
+static iotca_rc prompt(const char *label, iotca_buf *out) {
+    FILE *tty = fopen("/dev/tty", "r+");
+    IOTCA_ENSURE(tty != NULL, IOTCA_E_USAGE, "no terminal to ask for a passphrase; use --passphrase-file");
+    struct termios old, quiet;
+    int fd = fileno(tty);
+    iotca_rc rc = IOTCA_OK;
+    char line[MAX_PASSPHRASE + 2];
+    IOTCA_CHECK(tcgetattr(fd, &old) == 0, IOTCA_E_USAGE, "cannot control the terminal");
+    quiet = old;
+    quiet.c_lflag &= (tcflag_t)~ECHO;
+    fprintf(tty, "%s: ", label);
+    fflush(tty);
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+    char *got = fgets(line, sizeof line, tty);
+    tcsetattr(fd, TCSAFLUSH, &old);
+    fprintf(tty, "\n");
+    IOTCA_CHECK(got != NULL, IOTCA_E_USAGE, "no passphrase entered");
+    line[strcspn(line, "\r\n")] = 0;
+    IOTCA_TRY(iotca_buf_append_str(out, line));
+out:
+    iotca_wipe(line, sizeof line);
+    fclose(tty);
+    return rc;
+}
+
+iotca_rc secret_passphrase(const char *file, bool confirm, iotca_buf *out) {
+    out->secret = true;
+    if (file) {
+        iotca_buf raw = {.secret = true};
+        iotca_rc rc = iotca_file_read(file, MAX_PASSPHRASE, &raw);
+        if (rc == IOTCA_OK) {
+            size_t n = 0;
+            while (n < raw.len && raw.data[n] != '\n' && raw.data[n] != '\r') n++;
+            rc = iotca_buf_append(out, raw.data, n);
+        }
+        iotca_buf_free(&raw);
+        IOTCA_GUARD(rc);
+    } else {
+        IOTCA_GUARD(prompt("Root key passphrase", out));
+        if (confirm) {
+            iotca_buf again = {.secret = true};
+            iotca_rc rc = prompt("Repeat passphrase", &again);
+            bool same = rc == IOTCA_OK && again.len == out->len && iotca_ct_equal(again.data, out->data, out->len);
+            iotca_buf_free(&again);
+            IOTCA_GUARD(rc);
+            IOTCA_ENSURE(same, IOTCA_E_USAGE, "the passphrases do not match");
+        }
+    }
+    IOTCA_ENSURE(out->len > 0, IOTCA_E_USAGE, "empty passphrase");
+    if (confirm)
+        IOTCA_ENSURE(out->len >= MIN_PASSPHRASE, IOTCA_E_USAGE, "passphrase must be at least %d characters",
+                     MIN_PASSPHRASE);
+    return IOTCA_OK;
+}
+
+iotca_rc secret_confirm(const char *question) {
+    FILE *tty = fopen("/dev/tty", "r+");
+    IOTCA_ENSURE(tty != NULL, IOTCA_E_USAGE, "no terminal to confirm on; re-run with --yes to sign non-interactively");
+    char line[16] = {0};
+    fprintf(tty, "%s [type yes]: ", question);
+    fflush(tty);
+    char *got = fgets(line, sizeof line, tty);
+    fclose(tty);
+    IOTCA_ENSURE(got != NULL && strncmp(line, "yes", 3) == 0 && (line[3] == '\n' || line[3] == 0), IOTCA_E_USAGE,
+                 "not confirmed; nothing was signed");
+    return IOTCA_OK;
+}
