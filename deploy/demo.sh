@@ -42,7 +42,7 @@ cat r1/root.pem r2/root.pem > roots.pem
 openssl verify -CAfile roots.pem issuing-1.pem
 openssl verify -CAfile r1/root.pem r2-by-r1.pem
 openssl crl -in r1.crl -CAfile r1/root.pem -verify -noout
-certtool --verify-chain --infile <(cat issuing-1.pem r1/root.pem) | tail -1
+certtool --verify-chain --infile <(cat issuing-1.pem r1/root.pem) 2>/dev/null | grep -q "Chain verification output: Verified" && echo "certtool: issuing-1 chain verified by GnuTLS"
 "$ROOT" ledger verify --vault r1
 echo
 "$ROOT" show --vault r1
