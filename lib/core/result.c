@@ -3,14 +3,19 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char detail_[512];
 
 iotca_rc iotca_error_set(iotca_rc rc, const char *fmt, ...) {
+    /* format into a local buffer first: callers may pass iotca_error_detail()
+     * itself as an argument to prefix context to the previous failure */
+    char tmp[sizeof detail_];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail_, sizeof detail_, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(detail_, tmp, sizeof detail_);
     return rc;
 }
 

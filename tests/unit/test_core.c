@@ -344,9 +344,19 @@ START_TEST(file_replace_and_append) {
 }
 END_TEST
 
+START_TEST(error_detail_can_prefix_itself) {
+    /* callers add context with iotca_error_set(rc, "%s: %s", ctx, iotca_error_detail()) */
+    iotca_error_set(IOTCA_E_CRYPTO, "CSR signature does not verify");
+    ck_assert_int_eq(iotca_error_set(IOTCA_E_CRYPTO, "%s: %s", "badsig.csr", iotca_error_detail()), IOTCA_E_CRYPTO);
+    ck_assert_str_eq(iotca_error_detail(), "badsig.csr: CSR signature does not verify");
+    ck_assert_str_eq(iotca_rc_name(IOTCA_E_POLICY), "policy");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
+    tcase_add_test(tc, error_detail_can_prefix_itself);
     tcase_add_test(tc, buf_grows_and_wipes);
     tcase_add_test(tc, buf_borrowed_cannot_grow);
     tcase_add_test(tc, buf_refuses_huge);

@@ -108,14 +108,20 @@ static iotca_rc do_init(const root_opts *o) {
                         (int)o->threshold, "crl_number", 0, "ledger_head", LEDGER_GENESIS, "ledger_records", 0);
     IOTCA_CHECK(v.state != NULL, IOTCA_E_INTERNAL, "cannot build vault state");
     IOTCA_TRY(vault_save(&v));
-    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "op", "init", "subject", o->name, "serial",
+    iotca_buf full = {0};
+    IOTCA_TRY(iotca_name_format(iotca_buf_slice(&name), &full));
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "op", "init", "subject", (const char *)full.data, "serial",
                             (const char *)hex.data, "sha256", fp_hex, "not_after", na, "key_type",
                             iotca_key_type_name(kt));
+    iotca_buf_free(&full);
     if (o->note) json_object_set_new(rec, "note", json_string(o->note));
     IOTCA_TRY(ledger_append(&v, rec));
 
     printf("Created root vault %s\n", o->vault);
-    printf("  subject      CN=%s\n", o->name);
+    iotca_buf subj = {0};
+    IOTCA_TRY(iotca_name_format(iotca_buf_slice(&name), &subj));
+    printf("  subject      %s\n", (const char *)subj.data);
+    iotca_buf_free(&subj);
     printf("  key          %s (encrypted: %s/%s)\n", iotca_key_type_name(kt), o->vault, VAULT_ROOT_KEY);
     printf("  serial       %s\n", (const char *)hex.data);
     printf("  not after    %s\n", na);

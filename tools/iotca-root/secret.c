@@ -10,28 +10,46 @@
 #define MIN_PASSPHRASE 12
 #define MAX_PASSPHRASE 1024
 
+/* The terminal, as separate read and write streams (C forbids switching
+ * direction on one stream without repositioning, which a tty cannot do). */
+typedef struct tty {
+    FILE *in, *out;
+} tty_t;
+
+static bool tty_open(tty_t *t) {
+    t->in = fopen("/dev/tty", "r");
+    t->out = t->in ? fopen("/dev/tty", "w") : NULL;
+    if (t->out == NULL && t->in) fclose(t->in);
+    return t->out != NULL;
+}
+
+static void tty_close(tty_t *t) {
+    fclose(t->in);
+    fclose(t->out);
+}
+
 static iotca_rc prompt(const char *label, iotca_buf *out) {
-    FILE *tty = fopen("/dev/tty", "r+");
-    IOTCA_ENSURE(tty != NULL, IOTCA_E_USAGE, "no terminal to ask for a passphrase; use --passphrase-file");
+    tty_t tty;
+    IOTCA_ENSURE(tty_open(&tty), IOTCA_E_USAGE, "no terminal to ask for a passphrase; use --passphrase-file");
     struct termios old, quiet;
-    int fd = fileno(tty);
+    int fd = fileno(tty.in);
     iotca_rc rc = IOTCA_OK;
     char line[MAX_PASSPHRASE + 2];
     IOTCA_CHECK(tcgetattr(fd, &old) == 0, IOTCA_E_USAGE, "cannot control the terminal");
     quiet = old;
     quiet.c_lflag &= (tcflag_t)~ECHO;
-    fprintf(tty, "%s: ", label);
-    fflush(tty);
+    fprintf(tty.out, "%s: ", label);
+    fflush(tty.out);
     tcsetattr(fd, TCSAFLUSH, &quiet);
-    char *got = fgets(line, sizeof line, tty);
+    char *got = fgets(line, sizeof line, tty.in);
     tcsetattr(fd, TCSAFLUSH, &old);
-    fprintf(tty, "\n");
+    fprintf(tty.out, "\n");
     IOTCA_CHECK(got != NULL, IOTCA_E_USAGE, "no passphrase entered");
     line[strcspn(line, "\r\n")] = 0;
     IOTCA_TRY(iotca_buf_append_str(out, line));
 out:
     iotca_wipe(line, sizeof line);
-    fclose(tty);
+    tty_close(&tty);
     return rc;
 }
 
@@ -66,13 +84,13 @@ iotca_rc secret_passphrase(const char *file, bool confirm, iotca_buf *out) {
 }
 
 iotca_rc secret_confirm(const char *question) {
-    FILE *tty = fopen("/dev/tty", "r+");
-    IOTCA_ENSURE(tty != NULL, IOTCA_E_USAGE, "no terminal to confirm on; re-run with --yes to sign non-interactively");
+    tty_t tty;
+    IOTCA_ENSURE(tty_open(&tty), IOTCA_E_USAGE, "no terminal to confirm on; re-run with --yes to sign non-interactively");
     char line[16] = {0};
-    fprintf(tty, "%s [type yes]: ", question);
-    fflush(tty);
-    char *got = fgets(line, sizeof line, tty);
-    fclose(tty);
+    fprintf(tty.out, "%s [type yes]: ", question);
+    fflush(tty.out);
+    char *got = fgets(line, sizeof line, tty.in);
+    tty_close(&tty);
     IOTCA_ENSURE(got != NULL && strncmp(line, "yes", 3) == 0 && (line[3] == '\n' || line[3] == 0), IOTCA_E_USAGE,
                  "not confirmed; nothing was signed");
     return IOTCA_OK;

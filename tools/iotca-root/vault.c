@@ -88,6 +88,9 @@ iotca_rc vault_unlock(vault *v, const root_opts *o, iotca_key **key) {
         IOTCA_CHECK(o->passphrase_file == NULL, IOTCA_E_USAGE,
                     "this vault's key is protected by custodian shares; give them with --share FILE");
         const char *fp = json_string_value(json_object_get(v->state, "root_sha256"));
+        json_int_t need = json_integer_value(json_object_get(v->state, "threshold"));
+        IOTCA_CHECK((json_int_t)o->n_share_files >= need, IOTCA_E_USAGE, "%zu share(s) given; this vault needs %lld",
+                    o->n_share_files, (long long)need);
         IOTCA_TRY(shares_combine(o->shares_file, o->n_share_files, fp ? fp : "", &secret));
         IOTCA_TRY(iotca_hex_encode(secret.data, secret.len, &pass));
     } else {
