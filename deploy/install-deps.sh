@@ -10,9 +10,10 @@ PKGS=(
   libjansson-dev          # JSON, also the config format
   check                   # unit tests
   libgfshare-dev          # Shamir secret sharing for root-key custodian shares
+  libcurl4-openssl-dev    # outbound HTTP for the iotca CLI
   openssl gnutls-bin      # independent verification in tests (openssl, certtool)
   libmbedtls-dev          # embedded-stack compatibility test program
-  curl ca-certificates
+  curl ca-certificates jq bc sqlite3 # jq: integration tests read JSON answers
 )
 
 missing=()

@@ -79,7 +79,69 @@ iotca_rc iotca_csr_parse(iotca_slice in, iotca_csr **out) {
     return IOTCA_OK;
 }
 
+static iotca_rc copy_ia5(const iotca_tlv *t, char *dst, const char *what) {
+    IOTCA_ENSURE(t->val.len >= 1 && t->val.len <= IOTCA_NAME_MAX, IOTCA_E_POLICY, "%s name of %zu bytes", what,
+                 t->val.len);
+    for (size_t i = 0; i < t->val.len; i++)
+        IOTCA_ENSURE(t->val.p[i] > 0x20 && t->val.p[i] < 0x7f, IOTCA_E_POLICY,
+                     "%s name has a space, control or non-ASCII byte", what);
+    memcpy(dst, t->val.p, t->val.len);
+    dst[t->val.len] = 0;
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_names_parse(iotca_slice general_names, iotca_names *out) {
+    memset(out, 0, sizeof *out);
+    iotca_tlv seq;
+    IOTCA_GUARD(iotca_der_single(general_names, IOTCA_DER_SEQUENCE, &seq));
+    iotca_slice in = seq.val;
+    IOTCA_ENSURE(in.len > 0, IOTCA_E_PARSE, "empty subjectAltName");
+    while (in.len) {
+        iotca_tlv t;
+        IOTCA_GUARD(iotca_der_next(&in, &t));
+        if (t.tag == IOTCA_DER_CTX(2)) { /* dNSName */
+            IOTCA_ENSURE(out->n_dns < IOTCA_SPEC_MAX_NAMES, IOTCA_E_POLICY, "more than %d DNS names",
+                         IOTCA_SPEC_MAX_NAMES);
+            IOTCA_GUARD(copy_ia5(&t, out->dns[out->n_dns++], "DNS"));
+        } else if (t.tag == IOTCA_DER_CTX(6)) { /* uniformResourceIdentifier */
+            IOTCA_ENSURE(out->n_uris < IOTCA_SPEC_MAX_NAMES, IOTCA_E_POLICY, "more than %d URIs", IOTCA_SPEC_MAX_NAMES);
+            IOTCA_GUARD(copy_ia5(&t, out->uris[out->n_uris++], "URI"));
+        } else if (t.tag == IOTCA_DER_CTX(7)) { /* iPAddress */
+            IOTCA_ENSURE(t.val.len == 4 || t.val.len == 16, IOTCA_E_PARSE, "IP address SAN of %zu bytes", t.val.len);
+            IOTCA_ENSURE(out->n_ips < IOTCA_SPEC_MAX_NAMES, IOTCA_E_POLICY, "more than %d IP addresses",
+                         IOTCA_SPEC_MAX_NAMES);
+            iotca_ip *ip = &out->ips[out->n_ips++];
+            memcpy(ip->addr, t.val.p, t.val.len);
+            memset(ip->mask, 0xff, t.val.len);
+            ip->len = t.val.len;
+        } else {
+            out->n_other++;
+        }
+    }
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_csr_names(const iotca_csr *c, iotca_names *out) {
+    memset(out, 0, sizeof *out);
+    iotca_slice in = c->info.extensions;
+    while (in.len) {
+        iotca_tlv ext, oid, val, crit;
+        bool has_crit;
+        IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_SEQUENCE, &ext));
+        iotca_slice e = ext.val;
+        IOTCA_GUARD(iotca_der_expect(&e, IOTCA_DER_OID, &oid));
+        IOTCA_GUARD(iotca_der_optional(&e, IOTCA_DER_BOOLEAN, &crit, &has_crit));
+        IOTCA_GUARD(iotca_der_expect(&e, IOTCA_DER_OCTET_STRING, &val));
+        if (IOTCA_OID_IS(oid.val, IOTCA_OID_EXT_SAN)) return iotca_names_parse(val.val, out);
+    }
+    return IOTCA_OK;
+}
+
 iotca_rc iotca_csr_build(const iotca_key *key, iotca_slice subject, iotca_buf *out) {
+    return iotca_csr_build_names(key, subject, NULL, out);
+}
+
+iotca_rc iotca_csr_build_names(const iotca_key *key, iotca_slice subject, const iotca_names *names, iotca_buf *out) {
     iotca_rc rc = IOTCA_OK;
     iotca_buf info = {0}, spki = {0}, alg = {0}, sig = {0};
     IOTCA_TRY(iotca_key_spki(key, &spki));
@@ -91,6 +153,21 @@ iotca_rc iotca_csr_build(const iotca_key *key, iotca_slice subject, iotca_buf *o
     iotca_der_raw(&w, subject.p, subject.len);
     iotca_der_raw(&w, spki.data, spki.len);
     iotca_der_begin(&w, IOTCA_DER_CTX_CONS(0));
+    if (names && names->n_dns + names->n_ips + names->n_uris) {
+        iotca_der_begin(&w, IOTCA_DER_SEQUENCE); /* Attribute */
+        iotca_der_oid(&w, IOTCA_OID_EXTENSION_REQUEST, sizeof IOTCA_OID_EXTENSION_REQUEST);
+        iotca_der_begin(&w, IOTCA_DER_SET);
+        iotca_der_begin(&w, IOTCA_DER_SEQUENCE); /* Extensions */
+        iotca_der_begin(&w, IOTCA_DER_SEQUENCE); /* Extension */
+        iotca_der_oid(&w, IOTCA_OID_EXT_SAN, sizeof IOTCA_OID_EXT_SAN);
+        iotca_der_begin(&w, IOTCA_DER_OCTET_STRING);
+        iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+        for (size_t i = 0; i < names->n_dns; i++) iotca_der_prim(&w, IOTCA_DER_CTX(2), names->dns[i], strlen(names->dns[i]));
+        for (size_t i = 0; i < names->n_ips; i++) iotca_der_prim(&w, IOTCA_DER_CTX(7), names->ips[i].addr, names->ips[i].len);
+        for (size_t i = 0; i < names->n_uris; i++)
+            iotca_der_prim(&w, IOTCA_DER_CTX(6), names->uris[i], strlen(names->uris[i]));
+        for (int i = 0; i < 6; i++) iotca_der_end(&w);
+    }
     iotca_der_end(&w);
     iotca_der_end(&w);
     IOTCA_TRY(iotca_der_finish(&w));

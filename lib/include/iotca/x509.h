@@ -165,6 +165,26 @@ void iotca_csr_free(iotca_csr *c);
 /* Builds and signs a CSR for key with the given subject (DER Name). */
 iotca_rc iotca_csr_build(const iotca_key *key, iotca_slice subject, iotca_buf *out);
 
+/* Subject alternative names, as requested in a CSR or carried by a certificate. */
+#define IOTCA_NAME_MAX 253
+typedef struct iotca_names {
+    char dns[IOTCA_SPEC_MAX_NAMES][IOTCA_NAME_MAX + 1];
+    size_t n_dns;
+    iotca_ip ips[IOTCA_SPEC_MAX_NAMES];
+    size_t n_ips;
+    char uris[IOTCA_SPEC_MAX_NAMES][IOTCA_NAME_MAX + 1];
+    size_t n_uris;
+    size_t n_other; /* email, directoryName, otherName...: counted, not kept */
+} iotca_names;
+/* Parses a GeneralNames DER value (a SAN extension's content). IOTCA_E_PARSE
+ * for malformed input, IOTCA_E_POLICY for more than IOTCA_SPEC_MAX_NAMES of a
+ * kind, names longer than IOTCA_NAME_MAX or names with NUL/control bytes. */
+iotca_rc iotca_names_parse(iotca_slice general_names, iotca_names *out);
+/* The SAN a CSR requests (all empty if none). */
+iotca_rc iotca_csr_names(const iotca_csr *c, iotca_names *out);
+/* Builds a CSR that also requests the given SANs (extensionRequest, PKCS#9). */
+iotca_rc iotca_csr_build_names(const iotca_key *key, iotca_slice subject, const iotca_names *names, iotca_buf *out);
+
 /* ---- CRLs (RFC 5280 §5) --------------------------------------------- */
 
 /* CRLReason, RFC 5280 §5.3.1 */

@@ -1,0 +1,169 @@
+/* The CA service: opening, per-thread store handles, roots, issuer keys and certificates in memory. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca_internal.h"
+#include "iotca/file.h"
+#include "iotca/pem.h"
+
+/* One store handle per thread, closed when the thread ends. */
+static void close_store(void *p) { iotca_store_close(p); }
+
+iotca_rc ca_store(iotca_ca *ca, iotca_store **out) {
+    iotca_store *s = pthread_getspecific(ca->store_key);
+    if (s == NULL) {
+        IOTCA_GUARD(iotca_store_open(ca->db_path, false, 5000, &s));
+        if (pthread_setspecific(ca->store_key, s) != 0) {
+            iotca_store_close(s);
+            IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot keep a per-thread store handle");
+        }
+    }
+    *out = s;
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_ca_init_db(const char *db_path) {
+    iotca_store *s;
+    IOTCA_GUARD(iotca_store_open(db_path, true, 5000, &s));
+    iotca_rc rc = iotca_store_migrate(s);
+    if (rc == IOTCA_OK) rc = iotca_store_check_schema(s);
+    iotca_store_close(s);
+    return rc;
+}
+
+iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
+    IOTCA_ENSURE(cfg->db_path && cfg->key_dir, IOTCA_E_USAGE, "database path and key directory are required");
+    IOTCA_ENSURE(cfg->n_roots >= 1 && cfg->n_roots <= CA_MAX_ROOTS, IOTCA_E_USAGE,
+                 "between 1 and %d roots must be configured", CA_MAX_ROOTS);
+    IOTCA_ENSURE(cfg->key_passphrase.len >= 12, IOTCA_E_USAGE,
+                 "the issuer key passphrase must be at least 12 characters");
+    iotca_ca *ca = calloc(1, sizeof *ca);
+    IOTCA_ENSURE(ca != NULL, IOTCA_E_INTERNAL, "out of memory");
+    iotca_rc rc = IOTCA_OK;
+    pthread_mutex_init(&ca->lock, NULL);
+    IOTCA_CHECK(pthread_key_create(&ca->store_key, close_store) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
+    ca->key_created = true;
+    ca->db_path = strdup(cfg->db_path);
+    ca->key_dir = strdup(cfg->key_dir);
+    ca->default_group = strdup(cfg->default_group ? cfg->default_group : "default");
+    ca->base_url = cfg->base_url ? strdup(cfg->base_url) : NULL;
+    IOTCA_CHECK(ca->db_path && ca->key_dir && ca->default_group, IOTCA_E_INTERNAL, "out of memory");
+    ca->pass.secret = true;
+    IOTCA_TRY(iotca_buf_append(&ca->pass, cfg->key_passphrase.p, cfg->key_passphrase.len));
+    ca->issuer_key_type = cfg->issuer_key_type;
+    ca->kdf_iterations = cfg->kdf_iterations;
+    ca->profiles = cfg->profiles;
+    ca->n_profiles = cfg->n_profiles;
+    for (size_t i = 0; i < cfg->n_profiles; i++) IOTCA_TRY(iotca_profile_validate(&cfg->profiles[i]));
+    for (size_t i = 0; i < cfg->n_roots; i++) {
+        rc = iotca_cert_parse(cfg->roots[i], &ca->roots[i]);
+        IOTCA_CHECK(rc == IOTCA_OK, rc, "root %zu: %s", i + 1, iotca_error_detail());
+        ca->n_roots++;
+        const iotca_cert_info *ri = iotca_cert_get(ca->roots[i]);
+        IOTCA_CHECK(ri->is_ca && iotca_cert_is_self_signed(ca->roots[i]), IOTCA_E_USAGE,
+                    "root %zu is not a self-signed CA certificate", i + 1);
+    }
+    iotca_store *s;
+    IOTCA_TRY(ca_store(ca, &s));
+    IOTCA_TRY(iotca_store_check_schema(s));
+    *out = ca;
+    return IOTCA_OK;
+out:
+    iotca_ca_close(ca);
+    return rc;
+}
+
+void iotca_ca_close(iotca_ca *ca) {
+    if (ca == NULL) return;
+    if (ca->key_created) {
+        iotca_store *s = pthread_getspecific(ca->store_key);
+        if (s) iotca_store_close(s);
+        pthread_setspecific(ca->store_key, NULL);
+        pthread_key_delete(ca->store_key);
+    }
+    for (size_t i = 0; i < ca->n_roots; i++) iotca_cert_free(ca->roots[i]);
+    for (size_t i = 0; i < ca->n_issuers; i++) {
+        iotca_cert_free(ca->issuers[i].cert);
+        iotca_key_free(ca->issuers[i].key);
+    }
+    iotca_buf_free(&ca->pass);
+    free(ca->db_path);
+    free(ca->key_dir);
+    free(ca->default_group);
+    free(ca->base_url);
+    pthread_mutex_destroy(&ca->lock);
+    free(ca);
+}
+
+bool iotca_ca_ready(iotca_ca *ca) {
+    iotca_store *s;
+    int64_t total, revoked;
+    return ca_store(ca, &s) == IOTCA_OK && iotca_store_cert_count(s, &total, &revoked) == IOTCA_OK;
+}
+
+const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name) {
+    for (size_t i = 0; name && i < ca->n_profiles; i++)
+        if (strcmp(ca->profiles[i].name, name) == 0) return &ca->profiles[i];
+    return NULL;
+}
+
+/* Finds (or loads) the in-memory issuer: parsed certificate and decrypted key.
+ * Caller holds ca->lock. */
+iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer **out) {
+    for (size_t i = 0; i < ca->n_issuers; i++)
+        if (ca->issuers[i].id == rec->id) {
+            *out = &ca->issuers[i];
+            return IOTCA_OK;
+        }
+    IOTCA_ENSURE(ca->n_issuers < CA_MAX_ISSUERS, IOTCA_E_INTERNAL, "too many issuers loaded");
+    IOTCA_ENSURE(rec->cert.len > 0, IOTCA_E_POLICY, "issuer %lld has no certificate yet", (long long)rec->id);
+    ca_issuer *ci = &ca->issuers[ca->n_issuers];
+    memset(ci, 0, sizeof *ci);
+    iotca_rc rc = IOTCA_OK;
+    iotca_buf pem = {0};
+    IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&rec->cert), &ci->cert));
+    IOTCA_TRY(iotca_file_read(rec->key_ref, 1 << 16, &pem));
+    IOTCA_TRY(iotca_key_decrypt_pem(iotca_buf_slice(&pem), iotca_buf_slice(&ca->pass), &ci->key));
+    IOTCA_CHECK(iotca_key_matches_spki(ci->key, iotca_cert_get(ci->cert)->spki), IOTCA_E_CRYPTO,
+                "issuer %lld: key file does not match its certificate", (long long)rec->id);
+    ci->root = ca_root_of(ca, ci->cert);
+    IOTCA_CHECK(ci->root != NULL, IOTCA_E_POLICY, "issuer %lld does not chain to a configured root",
+                (long long)rec->id);
+    ci->id = rec->id;
+    ca->n_issuers++;
+    *out = ci;
+out:
+    iotca_buf_free(&pem);
+    if (rc != IOTCA_OK) {
+        iotca_cert_free(ci->cert);
+        iotca_key_free(ci->key);
+        memset(ci, 0, sizeof *ci);
+    }
+    return rc;
+}
+
+const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c) {
+    for (size_t i = 0; i < ca->n_roots; i++)
+        if (iotca_cert_verify_signed_by(c, ca->roots[i]) == IOTCA_OK) return ca->roots[i];
+    return NULL;
+}
+
+size_t iotca_ca_root_count(const iotca_ca *ca) { return ca->n_roots; }
+
+iotca_rc iotca_ca_root(const iotca_ca *ca, size_t i, iotca_buf *pem, uint8_t pin[32], time_t *not_after,
+                       iotca_buf *subject) {
+    IOTCA_ENSURE(i < ca->n_roots, IOTCA_E_USAGE, "no root %zu", i);
+    const iotca_cert_info *ri = iotca_cert_get(ca->roots[i]);
+    iotca_cert_spki_pin(ca->roots[i], pin);
+    *not_after = ri->not_after;
+    IOTCA_GUARD(iotca_name_format(ri->subject, subject));
+    return iotca_pem_encode("CERTIFICATE", ri->der.p, ri->der.len, pem);
+}
+
+void iotca_ca_stats_get(iotca_ca *ca, iotca_ca_stats *out) {
+    out->issued = __atomic_load_n(&ca->stats.issued, __ATOMIC_RELAXED);
+    out->refused = __atomic_load_n(&ca->stats.refused, __ATOMIC_RELAXED);
+    out->revoked = __atomic_load_n(&ca->stats.revoked, __ATOMIC_RELAXED);
+}

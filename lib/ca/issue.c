@@ -1,0 +1,156 @@
+/* The issuance cycle (STYLE.md, after Boulder's ISSUANCE-CYCLE): policy, issuer, serial, TBS, lint, sign,
+ * verify, record, answer — in that order, so a refusal leaves no record and a crash never reuses a serial. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ca_internal.h"
+#include "iotca/pem.h"
+
+void iotca_issued_free(iotca_issued *r) {
+    iotca_buf_free(&r->cert_pem);
+    iotca_buf_free(&r->chain_pem);
+}
+
+/* Independent checks of the signed leaf against what was decided: a second
+ * look by a different code path (the parser), as certificate linters do. */
+static iotca_rc lint_leaf(const iotca_cert *leaf, const iotca_cert *issuer, const iotca_cert_spec *spec) {
+    const iotca_cert_info *l = iotca_cert_get(leaf), *i = iotca_cert_get(issuer);
+    IOTCA_ENSURE(!l->is_ca && !(l->key_usage & (IOTCA_KU_KEY_CERT_SIGN | IOTCA_KU_CRL_SIGN)), IOTCA_E_INTERNAL,
+                 "lint: leaf would be a CA");
+    IOTCA_ENSURE(l->not_after <= i->not_after, IOTCA_E_INTERNAL, "lint: leaf outlives its issuer");
+    IOTCA_ENSURE(l->not_before < l->not_after, IOTCA_E_INTERNAL, "lint: empty validity");
+    IOTCA_ENSURE(iotca_slice_eq(l->issuer, i->subject), IOTCA_E_INTERNAL, "lint: issuer name mismatch");
+    IOTCA_ENSURE(iotca_slice_eq(l->akid, i->skid), IOTCA_E_INTERNAL, "lint: AKID does not match issuer SKID");
+    IOTCA_ENSURE(iotca_slice_eq(l->serial, spec->serial) && l->serial.len >= 8, IOTCA_E_INTERNAL,
+                 "lint: serial mismatch or under 64 bits");
+    IOTCA_ENSURE(l->n_unknown_critical == 0, IOTCA_E_INTERNAL, "lint: unknown critical extension");
+    IOTCA_ENSURE(l->eku == spec->eku, IOTCA_E_INTERNAL, "lint: EKU differs from the profile");
+    if (spec->n_dns + spec->n_ips + spec->n_uris) {
+        iotca_names n;
+        IOTCA_GUARD(iotca_names_parse(l->san, &n));
+        IOTCA_ENSURE(n.n_dns == spec->n_dns && n.n_ips == spec->n_ips && n.n_uris == spec->n_uris, IOTCA_E_INTERNAL,
+                     "lint: SAN differs from the decision");
+    } else {
+        IOTCA_ENSURE(l->san.len == 0, IOTCA_E_INTERNAL, "lint: unexpected SAN");
+    }
+    return IOTCA_OK;
+}
+
+static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, long ttl, iotca_issued *out) {
+    const iotca_profile *p = iotca_ca_profile(ca, profile);
+    IOTCA_ENSURE(p != NULL, IOTCA_E_USAGE, "unknown profile '%s'", profile ? profile : "");
+    iotca_rc rc = IOTCA_OK;
+    iotca_csr *csr = NULL;
+    iotca_store *s;
+    iotca_issuer_rec rec = {0};
+    iotca_decision d = {0};
+    iotca_buf der = {0}, hex = {0};
+    iotca_cert *leaf = NULL;
+    ca_issuer *is;
+    int64_t iid;
+    time_t now = time(NULL);
+    uint8_t serial[IOTCA_SERIAL_LEN];
+
+    IOTCA_TRY(iotca_csr_parse(csr_in, &csr));
+    IOTCA_TRY(ca_store(ca, &s));
+    IOTCA_TRY(iotca_store_issuer_active(s, p->issuer_group, &iid));
+    IOTCA_TRY(iotca_store_issuer_get(s, iid, &rec));
+    pthread_mutex_lock(&ca->lock);
+    rc = ca_issuer_locked(ca, &rec, &is);
+    pthread_mutex_unlock(&ca->lock);
+    if (rc != IOTCA_OK) goto out;
+    const iotca_cert_info *ii = iotca_cert_get(is->cert);
+    iotca_request req = {csr, ttl};
+    IOTCA_TRY(iotca_policy_decide(p, &req, now, ii->not_after, &d));
+
+    IOTCA_TRY(iotca_serial_random(serial));
+    IOTCA_TRY(iotca_hex_encode(serial, sizeof serial, &hex));
+    IOTCA_TRY(iotca_store_serial_reserve(s, (const char *)hex.data, iid, now));
+
+    iotca_cert_spec spec = {0};
+    spec.serial = iotca_slice_of(serial, sizeof serial);
+    spec.issuer = ii->subject;
+    spec.issuer_skid = ii->skid;
+    spec.spki = iotca_csr_get(csr)->spki;
+    iotca_decision_apply(&d, &spec);
+    char ocsp[512], crl[512];
+    if (ca->base_url) {
+        snprintf(ocsp, sizeof ocsp, "%s/ocsp", ca->base_url);
+        snprintf(crl, sizeof crl, "%s/crl/%lld.crl", ca->base_url, (long long)iid);
+        spec.ocsp_url = ocsp;
+        spec.crl_url = crl;
+    }
+    pthread_mutex_lock(&ca->lock); /* one signer per key at a time */
+    rc = iotca_cert_sign(&spec, is->key, &der);
+    pthread_mutex_unlock(&ca->lock);
+    if (rc != IOTCA_OK) goto out;
+    IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&der), &leaf));
+    IOTCA_TRY(lint_leaf(leaf, is->cert, &spec));
+    iotca_slice anchor = iotca_cert_get(is->root)->der, inter = ii->der;
+    IOTCA_TRY(iotca_chain_verify_wolfssl(&anchor, 1, &inter, 1, iotca_buf_slice(&der)));
+
+    iotca_cert_rec cr = {0};
+    snprintf(cr.serial, sizeof cr.serial, "%s", (const char *)hex.data);
+    cr.issuer_id = iid;
+    snprintf(cr.profile, sizeof cr.profile, "%s", p->name);
+    iotca_buf subj = {0};
+    IOTCA_TRY(iotca_name_format(spec.subject, &subj));
+    snprintf(cr.subject, sizeof cr.subject, "%s", (const char *)subj.data);
+    iotca_buf_free(&subj);
+    cr.der = iotca_buf_borrow(der.data, der.len);
+    cr.not_before = spec.not_before;
+    cr.not_after = spec.not_after;
+    cr.created_at = now;
+    IOTCA_TRY(iotca_store_cert_add(s, &cr)); /* durable before anyone sees it */
+
+    snprintf(out->serial, sizeof out->serial, "%s", (const char *)hex.data);
+    out->issuer_id = iid;
+    out->not_before = spec.not_before;
+    out->not_after = spec.not_after;
+    IOTCA_TRY(iotca_pem_encode("CERTIFICATE", der.data, der.len, &out->cert_pem));
+    IOTCA_TRY(iotca_pem_encode("CERTIFICATE", ii->der.p, ii->der.len, &out->chain_pem));
+out:
+    iotca_csr_free(csr);
+    iotca_cert_free(leaf);
+    iotca_issuer_rec_free(&rec);
+    iotca_decision_free(&d);
+    iotca_buf_free(&der);
+    iotca_buf_free(&hex);
+    return rc;
+}
+
+iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, iotca_issued *out) {
+    memset(out, 0, sizeof *out);
+    iotca_rc rc = issue(ca, csr, profile, ttl, out);
+    if (rc != IOTCA_OK) {
+        char keep[512];
+        snprintf(keep, sizeof keep, "%s", iotca_error_detail());
+        iotca_issued_free(out);
+        iotca_error_set(rc, "%s", keep);
+        __atomic_add_fetch(&ca->stats.refused, 1, __ATOMIC_RELAXED);
+    } else {
+        __atomic_add_fetch(&ca->stats.issued, 1, __ATOMIC_RELAXED);
+    }
+    return rc;
+}
+
+iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out) {
+    iotca_store *s;
+    IOTCA_GUARD(ca_store(ca, &s));
+    return iotca_store_cert_get(s, serial, out);
+}
+
+iotca_rc iotca_ca_cert_list(iotca_ca *ca, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n) {
+    iotca_store *s;
+    IOTCA_GUARD(ca_store(ca, &s));
+    return iotca_store_cert_list(s, f, out, n);
+}
+
+iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason) {
+    iotca_store *s;
+    IOTCA_GUARD(ca_store(ca, &s));
+    IOTCA_GUARD(iotca_store_cert_revoke(s, serial, reason, time(NULL)));
+    __atomic_add_fetch(&ca->stats.revoked, 1, __ATOMIC_RELAXED);
+    return IOTCA_OK;
+}

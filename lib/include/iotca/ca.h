@@ -1,0 +1,97 @@
+/* The CA service: the issuance cycle (policy -> issuer -> serial -> TBS -> lint -> sign -> verify -> record),
+ * issuer lifecycle, tokens and the periodic tick. The only module that uses policy, issuer and store together;
+ * server/ talks to it and never to keys or SQL. */
+#ifndef IOTCA_CA_H
+#define IOTCA_CA_H
+
+#include "iotca/policy.h"
+#include "iotca/store.h"
+
+typedef struct iotca_ca iotca_ca;
+
+typedef struct iotca_ca_config {
+    const char *db_path;
+    const char *key_dir;             /* issuer keys, encrypted PKCS#8, one file each */
+    iotca_slice key_passphrase;      /* encrypts issuer keys at rest; copied */
+    iotca_key_type issuer_key_type;  /* for new issuers (SPEC §3: P-256 default) */
+    const char *default_group;       /* group of new issuers when none is given */
+    const iotca_slice *roots;        /* DER trust anchors (>= 1) */
+    size_t n_roots;
+    const iotca_profile *profiles;   /* borrowed; must outlive the CA */
+    size_t n_profiles;
+    const char *base_url;            /* public URL for AIA/CRL DP in leaves; NULL: none */
+    unsigned kdf_iterations;         /* 0: default */
+} iotca_ca_config;
+
+/* Creates the database (if missing) and applies migrations: `iotcad init`. */
+iotca_rc iotca_ca_init_db(const char *db_path);
+/* Opens the CA: checks the schema version, parses the roots. */
+iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out);
+void iotca_ca_close(iotca_ca *ca);
+/* True when the database answers (for /readyz). */
+bool iotca_ca_ready(iotca_ca *ca);
+
+/* ---- issuance ---- */
+
+typedef struct iotca_issued {
+    char serial[41];
+    int64_t issuer_id;
+    iotca_buf cert_pem, chain_pem; /* chain: the leaf's issuer up to, not including, the root */
+    time_t not_before, not_after;
+} iotca_issued;
+void iotca_issued_free(iotca_issued *r);
+
+/* Issues a leaf for csr (PEM or DER) under the named profile; ttl 0 means
+ * the profile default. The certificate is recorded durably before this
+ * returns. Errors: IOTCA_E_USAGE unknown profile, IOTCA_E_PARSE malformed
+ * CSR, IOTCA_E_CRYPTO CSR signature, IOTCA_E_POLICY a profile rule (named)
+ * or no active issuer, IOTCA_E_STORAGE the database. */
+iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, iotca_issued *out);
+const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name);
+
+iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out);
+iotca_rc iotca_ca_cert_list(iotca_ca *ca, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n);
+iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason);
+
+/* ---- issuers ---- */
+
+/* Makes the next issuer's key (encrypted at rest) and CSR; the subject is
+ * "<group> issuing CA <n>" unless cn is given. */
+iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, int64_t *id, iotca_buf *csr_pem);
+/* Imports what iotca-root signed: refuses a certificate that does not match
+ * the issuer's key or subject, does not chain to a configured root, is not a
+ * CA, or is expired. Stages it for activation at activate_at (0: now; the
+ * tick activates it). */
+iotca_rc iotca_ca_issuer_import(iotca_ca *ca, int64_t id, iotca_slice cert, time_t activate_at);
+iotca_rc iotca_ca_issuers(iotca_ca *ca, iotca_issuer_rec **out, size_t *n);
+/* The PEM chain served for an issuer (0: the default group's active one). */
+iotca_rc iotca_ca_chain(iotca_ca *ca, int64_t issuer_id, iotca_buf *pem);
+/* The configured roots as PEM, with SPKI SHA-256 pins. */
+size_t iotca_ca_root_count(const iotca_ca *ca);
+iotca_rc iotca_ca_root(const iotca_ca *ca, size_t i, iotca_buf *pem, uint8_t spki_sha256[32], time_t *not_after,
+                       iotca_buf *subject);
+
+/* The periodic duties in one place (STYLE.md): activate staged issuers whose
+ * time has come (the group's active one becomes retiring), retire retiring
+ * issuers whose certificate has expired. *changes counts transitions. */
+iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes);
+
+/* ---- API tokens ---- */
+
+typedef enum iotca_role { IOTCA_ROLE_NONE, IOTCA_ROLE_PROVISIONER, IOTCA_ROLE_ADMIN } iotca_role;
+/* Creates a token: returns the secret text once ("iotca_<id>_<secret>");
+ * only its SHA-256 is stored. profiles: comma-separated or NULL for all. */
+iotca_rc iotca_ca_token_create(iotca_ca *ca, iotca_role role, const char *profiles, iotca_buf *token);
+/* Checks a presented token in constant time; on success fills role and the
+ * profile scope (copied into scope, "" = all). IOTCA_E_USAGE when unknown or wrong. */
+iotca_rc iotca_ca_token_check(iotca_ca *ca, const char *token, iotca_role *role, char scope[1024]);
+/* True if scope ("" or comma-separated) allows profile. */
+bool iotca_scope_allows(const char *scope, const char *profile);
+
+/* Counters for /metrics. */
+typedef struct iotca_ca_stats {
+    unsigned long issued, refused, revoked;
+} iotca_ca_stats;
+void iotca_ca_stats_get(iotca_ca *ca, iotca_ca_stats *out);
+
+#endif

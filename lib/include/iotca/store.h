@@ -1,0 +1,132 @@
+/* The store interface: everything iotcad persists (SQLite now, PostgreSQL later), behind prepared statements. */
+#ifndef IOTCA_STORE_H
+#define IOTCA_STORE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "iotca/buf.h"
+
+/* An opened database. One handle per thread: a handle is not shared between
+ * threads (open one per worker; SQLite WAL lets them read concurrently). */
+typedef struct iotca_store iotca_store;
+
+/* Opens the SQLite database at path in WAL mode with synchronous=FULL,
+ * foreign keys on and a busy timeout (busy_ms; 0 means 5000).
+ * create: make the file if missing (iotcad init), else it must exist.
+ * Does not migrate. IOTCA_E_STORAGE with SQLite's message on failure
+ * (missing file, not a database, read-only, locked). */
+iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out);
+void iotca_store_close(iotca_store *s);
+
+/* The schema version this binary knows (the number of schema/ migrations). */
+int iotca_store_schema_latest(void);
+/* Applies pending migrations in one transaction each. */
+iotca_rc iotca_store_migrate(iotca_store *s);
+/* Fails unless the database is exactly at the latest version: older says
+ * "run iotcad init", newer says the binary is too old. */
+iotca_rc iotca_store_check_schema(iotca_store *s);
+
+/* ---- issuers ---- */
+
+typedef enum iotca_issuer_state {
+    IOTCA_ISSUER_PENDING,  /* key + CSR exist, awaiting the ceremony */
+    IOTCA_ISSUER_STAGED,   /* certificate imported, activation ahead */
+    IOTCA_ISSUER_ACTIVE,   /* issues new leaves; one per group */
+    IOTCA_ISSUER_RETIRING, /* no new leaves, still published */
+    IOTCA_ISSUER_RETIRED,
+} iotca_issuer_state;
+const char *iotca_issuer_state_name(iotca_issuer_state st);
+
+typedef struct iotca_issuer_rec {
+    int64_t id;
+    char name[64];
+    char group[64];
+    iotca_issuer_state state;
+    char key_ref[512];
+    iotca_buf csr;  /* DER */
+    iotca_buf cert; /* DER; empty while pending */
+    time_t not_before, not_after; /* 0 while pending */
+    time_t activate_at;           /* 0 if none scheduled */
+    time_t created_at, updated_at;
+} iotca_issuer_rec;
+void iotca_issuer_rec_free(iotca_issuer_rec *r);
+
+/* Inserts a pending issuer (name, group, key_ref, csr); sets r->id. A
+ * duplicate name is IOTCA_E_POLICY. */
+iotca_rc iotca_store_issuer_add(iotca_store *s, iotca_issuer_rec *r, time_t now);
+/* Loads one issuer; IOTCA_E_USAGE "no issuer N" if absent. r is freed first. */
+iotca_rc iotca_store_issuer_get(iotca_store *s, int64_t id, iotca_issuer_rec *r);
+/* All issuers, ordered by id. *out is a malloc'd array of *n records; free
+ * each with iotca_issuer_rec_free and then the array with free(). */
+iotca_rc iotca_store_issuer_list(iotca_store *s, iotca_issuer_rec **out, size_t *n);
+/* Stores the signed certificate of a pending issuer and makes it staged,
+ * activating at activate_at. IOTCA_E_POLICY unless it is pending. */
+iotca_rc iotca_store_issuer_stage(iotca_store *s, int64_t id, iotca_slice cert, time_t not_before, time_t not_after,
+                                  time_t activate_at, time_t now);
+/* Moves an issuer from `from` to `to` atomically, recording an event. When
+ * `to` is ACTIVE, the group's current active issuer (if any) becomes
+ * RETIRING in the same transaction. IOTCA_E_POLICY if the issuer is not in
+ * `from` (someone else moved it). */
+iotca_rc iotca_store_issuer_transition(iotca_store *s, int64_t id, iotca_issuer_state from, iotca_issuer_state to,
+                                       time_t now);
+/* The id of the group's active issuer; IOTCA_E_POLICY "no active issuer in group G" if none. */
+iotca_rc iotca_store_issuer_active(iotca_store *s, const char *group, int64_t *id);
+
+/* ---- serials and certificates ---- */
+
+/* Reserves a serial (lowercase hex) for an issuer, durably. A serial already
+ * reserved is IOTCA_E_POLICY "serial already used" and reserves nothing. */
+iotca_rc iotca_store_serial_reserve(iotca_store *s, const char *serial_hex, int64_t issuer_id, time_t now);
+
+typedef struct iotca_cert_rec {
+    char serial[41]; /* lowercase hex */
+    int64_t issuer_id;
+    char profile[64];
+    char subject[256];
+    iotca_buf der;
+    time_t not_before, not_after, created_at;
+    bool revoked;
+    time_t revoked_at;
+    int reason; /* iotca_reason */
+} iotca_cert_rec;
+void iotca_cert_rec_free(iotca_cert_rec *r);
+
+/* Records an issued certificate (its serial must be reserved) durably,
+ * before it is returned to anyone. */
+iotca_rc iotca_store_cert_add(iotca_store *s, const iotca_cert_rec *r);
+/* Loads one certificate; IOTCA_E_USAGE "no certificate with serial S". */
+iotca_rc iotca_store_cert_get(iotca_store *s, const char *serial_hex, iotca_cert_rec *r);
+
+typedef struct iotca_cert_filter {
+    const char *profile;   /* NULL: any */
+    int status;            /* -1 any, 0 valid, 1 revoked */
+    time_t expires_before; /* 0: any */
+    const char *after;     /* cursor: serials strictly greater than this; NULL from the start */
+    size_t limit;          /* 1..1000 */
+} iotca_cert_filter;
+/* Lists certificates matching f in serial order (without DER bodies).
+ * *out is malloc'd (*n entries); free each with iotca_cert_rec_free, then free(). */
+iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n);
+/* Marks a certificate revoked with reason and time. IOTCA_E_USAGE if the
+ * serial is unknown, IOTCA_E_POLICY "already revoked". */
+iotca_rc iotca_store_cert_revoke(iotca_store *s, const char *serial_hex, int reason, time_t at);
+/* Counts of rows, for tests and metrics. */
+iotca_rc iotca_store_cert_count(iotca_store *s, int64_t *total, int64_t *revoked);
+
+/* ---- API tokens ---- */
+
+typedef struct iotca_token_rec {
+    char id[33];
+    uint8_t hash[32];
+    char role[16];       /* "admin" or "provisioner" */
+    char profiles[1024]; /* comma-separated; "" means every profile */
+    time_t created_at;
+} iotca_token_rec;
+
+/* Inserts a token; a duplicate id is IOTCA_E_POLICY. */
+iotca_rc iotca_store_token_add(iotca_store *s, const iotca_token_rec *t);
+/* Loads a token by id; IOTCA_E_USAGE "no such token" if absent. */
+iotca_rc iotca_store_token_get(iotca_store *s, const char *id, iotca_token_rec *t);
+
+#endif

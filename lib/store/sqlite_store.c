@@ -1,0 +1,251 @@
+/* The SQLite store's connection: opening, the statement cache, transactions, schema migrations. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store_int.h"
+
+#define IOTCA_SQ_DEFAULT_BUSY_MS 5000
+
+/* ---- shared helpers ---- */
+
+iotca_rc iotca_sq_fail(iotca_store *s, const char *fmt, ...) {
+    char doing[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(doing, sizeof doing, fmt, ap);
+    va_end(ap);
+    return iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, sqlite3_errmsg(s->db));
+}
+
+iotca_rc iotca_sq_prepare(iotca_store *s, sqlite3_stmt **slot, const char *sql, const char *doing) {
+    if (*slot != NULL) return IOTCA_OK;
+    /* PERSISTENT: these live as long as the handle, so SQLite keeps them out
+     * of its short-lived lookaside memory. */
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*slot);
+        *slot = NULL;
+        return iotca_sq_fail(s, "%s", doing);
+    }
+    return IOTCA_OK;
+}
+
+void iotca_sq_done(sqlite3_stmt *st) {
+    if (st == NULL) return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static iotca_rc run_cached(iotca_store *s, enum iotca_sq_id id, const char *sql, const char *doing) {
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, id, sql, doing, &st));
+    iotca_rc rc = IOTCA_OK;
+    if (sqlite3_step(st) != SQLITE_DONE) rc = iotca_sq_fail(s, "%s", doing);
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_sq_begin(iotca_store *s, const char *doing) {
+    return run_cached(s, SQ_BEGIN, "BEGIN IMMEDIATE", doing);
+}
+
+iotca_rc iotca_sq_commit(iotca_store *s, const char *doing) {
+    iotca_rc rc = run_cached(s, SQ_COMMIT, "COMMIT", doing);
+    if (rc != IOTCA_OK) iotca_sq_rollback(s);
+    return rc;
+}
+
+void iotca_sq_rollback(iotca_store *s) {
+    /* Some errors (SQLITE_FULL, SQLITE_IOERR, ...) already rolled back. */
+    if (sqlite3_get_autocommit(s->db)) return;
+    if (iotca_sq_prepare(s, &s->stmt[SQ_ROLLBACK], "ROLLBACK", "rolling back") != IOTCA_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return;
+    }
+    sqlite3_step(s->stmt[SQ_ROLLBACK]);
+    iotca_sq_done(s->stmt[SQ_ROLLBACK]);
+}
+
+bool iotca_sq_fits(const char *str, size_t cap) { return str != NULL && memchr(str, 0, cap) != NULL; }
+
+iotca_rc iotca_sq_check_serial(const char *serial) {
+    IOTCA_ENSURE(serial != NULL, IOTCA_E_USAGE, "serial is NULL");
+    size_t n = strnlen(serial, 41);
+    IOTCA_ENSURE(n >= 1 && n <= 40, IOTCA_E_USAGE, "serial must be 1 to 40 lowercase hex digits, got %zu%s characters",
+                 n, n > 40 ? " or more" : "");
+    for (size_t i = 0; i < n; i++) {
+        char c = serial[i];
+        IOTCA_ENSURE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'), IOTCA_E_USAGE,
+                     "serial %.40s is not lowercase hex", serial);
+    }
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_sq_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap, const char *what) {
+    dst[0] = 0;
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) return IOTCA_OK;
+    const unsigned char *t = sqlite3_column_text(st, col);
+    IOTCA_ENSURE(t != NULL, IOTCA_E_INTERNAL, "out of memory reading %s", what);
+    int n = sqlite3_column_bytes(st, col);
+    IOTCA_ENSURE(n >= 0 && (size_t)n < cap, IOTCA_E_STORAGE, "stored %s is %d bytes, longer than the %zu allowed",
+                 what, n, cap - 1);
+    memcpy(dst, t, (size_t)n);
+    dst[n] = 0;
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_sq_col_blob(sqlite3_stmt *st, int col, iotca_buf *dst, const char *what) {
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) return IOTCA_OK;
+    const void *p = sqlite3_column_blob(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    IOTCA_ENSURE(p != NULL || n == 0, IOTCA_E_INTERNAL, "out of memory reading %s", what);
+    return iotca_buf_append(dst, p, (size_t)n);
+}
+
+/* ---- opening and closing ---- */
+
+/* Runs a PRAGMA that answers one row and checks its text answer. */
+static iotca_rc pragma_expect(iotca_store *s, const char *sql, const char *want, const char *path) {
+    sqlite3_stmt *st = NULL;
+    iotca_rc rc = IOTCA_OK;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = iotca_sq_fail(s, "opening database %s (%s)", path, sql);
+        goto out;
+    }
+    int e = sqlite3_step(st);
+    IOTCA_CHECK(e == SQLITE_ROW || e == SQLITE_DONE, IOTCA_E_STORAGE, "opening database %s (%s): %s", path, sql,
+                sqlite3_errmsg(s->db));
+    const char *got = e == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    IOTCA_CHECK(got != NULL && strcmp(got, want) == 0, IOTCA_E_STORAGE,
+                "opening database %s: %s answered %s instead of %s", path, sql, got ? got : "nothing", want);
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out) {
+    IOTCA_ENSURE(path != NULL && out != NULL, IOTCA_E_USAGE, "iotca_store_open: NULL argument");
+    IOTCA_ENSURE(busy_ms >= 0, IOTCA_E_USAGE, "busy timeout must not be negative (%d ms)", busy_ms);
+    *out = NULL;
+    iotca_store *s = calloc(1, sizeof *s);
+    IOTCA_ENSURE(s != NULL, IOTCA_E_INTERNAL, "out of memory");
+    iotca_rc rc = IOTCA_OK;
+
+    /* READWRITE without CREATE fails on a missing file instead of making an
+     * empty one; NOMUTEX since a handle belongs to one thread; URI so that a
+     * caller can ask for "file:...?mode=ro". */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI | (create ? SQLITE_OPEN_CREATE : 0);
+    int e = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (e != SQLITE_OK) {
+        struct stat sb;
+        IOTCA_CHECK(create || stat(path, &sb) == 0 || errno != ENOENT, IOTCA_E_STORAGE,
+                    "opening database %s: it does not exist (run iotcad init)", path);
+        IOTCA_CHECK(s->db != NULL, IOTCA_E_STORAGE, "opening database %s: %s", path, sqlite3_errstr(e));
+        rc = iotca_sq_fail(s, "opening database %s", path);
+        goto out;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    /* Before anything that may need a lock (switching to WAL does). */
+    sqlite3_busy_timeout(s->db, busy_ms ? busy_ms : IOTCA_SQ_DEFAULT_BUSY_MS);
+    /* The first read of the file: a non-database fails here. WAL lets the
+     * per-thread handles read while one writes; FULL makes each commit
+     * durable (a reserved serial must survive a power cut). */
+    IOTCA_TRY(pragma_expect(s, "PRAGMA journal_mode = WAL", "wal", path));
+    if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = iotca_sq_fail(s, "opening database %s", path);
+        goto out;
+    }
+    /* A SQLite built without foreign keys would ignore the PRAGMA silently. */
+    IOTCA_TRY(pragma_expect(s, "PRAGMA foreign_keys", "1", path));
+    IOTCA_TRY(pragma_expect(s, "PRAGMA synchronous", "2", path));
+out:
+    if (rc != IOTCA_OK) {
+        iotca_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return IOTCA_OK;
+}
+
+void iotca_store_close(iotca_store *s) {
+    if (s == NULL) return;
+    for (size_t i = 0; i < SQ_COUNT; i++) sqlite3_finalize(s->stmt[i]);
+    for (size_t i = 0; i < IOTCA_SQ_LIST_VARIANTS; i++) sqlite3_finalize(s->list_stmt[i]);
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+/* ---- schema versions ---- */
+
+int iotca_store_schema_latest(void) { return iotca_schema_migration_count; }
+
+static iotca_rc user_version(iotca_store *s, int *v) {
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_USER_VERSION, "PRAGMA user_version", "reading the schema version", &st));
+    iotca_rc rc = IOTCA_OK;
+    IOTCA_CHECK(sqlite3_step(st) == SQLITE_ROW, IOTCA_E_STORAGE, "reading the schema version: %s",
+                sqlite3_errmsg(s->db));
+    *v = sqlite3_column_int(st, 0);
+out:
+    iotca_sq_done(st);
+    return rc;
+}
+
+static iotca_rc newer_error(int v) {
+    IOTCA_BAIL(IOTCA_E_STORAGE, "database schema version %d is newer than this iotcad (%d); upgrade iotcad", v,
+               iotca_schema_migration_count);
+}
+
+/* Applies migration number v (0-based) and moves user_version to v + 1, in
+ * one transaction; does nothing if another process got there first. */
+static iotca_rc migrate_one(iotca_store *s, int *v) {
+    char doing[64];
+    snprintf(doing, sizeof doing, "applying schema migration %d", *v + 1);
+    IOTCA_GUARD(iotca_sq_begin(s, doing));
+    iotca_rc rc = IOTCA_OK;
+    IOTCA_TRY(user_version(s, v)); /* again, now that we hold the write lock */
+    if (*v > iotca_schema_migration_count) {
+        rc = newer_error(*v);
+        goto out;
+    }
+    if (*v == iotca_schema_migration_count) goto out;
+    if (sqlite3_exec(s->db, iotca_schema_migrations[*v], NULL, NULL, NULL) != SQLITE_OK) {
+        rc = iotca_sq_fail(s, "%s", doing);
+        goto out;
+    }
+    /* PRAGMA takes no bound parameters; the number is ours, not input. */
+    char pragma[48];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", *v + 1);
+    if (sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = iotca_sq_fail(s, "%s", doing);
+        goto out;
+    }
+    IOTCA_TRY(iotca_sq_commit(s, doing));
+    *v += 1;
+out:
+    iotca_sq_rollback(s); /* a no-op after COMMIT */
+    return rc;
+}
+
+iotca_rc iotca_store_migrate(iotca_store *s) {
+    IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_migrate: NULL store");
+    int v;
+    IOTCA_GUARD(user_version(s, &v));
+    if (v > iotca_schema_migration_count) return newer_error(v);
+    while (v < iotca_schema_migration_count) IOTCA_GUARD(migrate_one(s, &v));
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_store_check_schema(iotca_store *s) {
+    IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_check_schema: NULL store");
+    int v;
+    IOTCA_GUARD(user_version(s, &v));
+    if (v > iotca_schema_migration_count) return newer_error(v);
+    IOTCA_ENSURE(v == iotca_schema_migration_count, IOTCA_E_STORAGE,
+                 "database schema is version %d, this iotcad needs %d: run iotcad init", v,
+                 iotca_schema_migration_count);
+    return IOTCA_OK;
+}

@@ -1,0 +1,85 @@
+/* Private to lib/store: the SQLite handle, its statement cache and the helpers the store files share. */
+#ifndef IOTCA_STORE_INT_H
+#define IOTCA_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "iotca/store.h"
+
+/* The migrations of schema/, compiled in by lib/CMakeLists.txt. */
+extern const char *const iotca_schema_migrations[];
+extern const int iotca_schema_migration_count;
+
+/* One slot per cached statement. Each SQL text lives next to the code that
+ * runs it; the slot only says where its prepared form is kept. */
+enum iotca_sq_id {
+    SQ_BEGIN,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_USER_VERSION,
+    SQ_ISSUER_INSERT,
+    SQ_ISSUER_GET,
+    SQ_ISSUER_LIST,
+    SQ_ISSUER_STATE,
+    SQ_ISSUER_STAGE,
+    SQ_ISSUER_SET_STATE,
+    SQ_ISSUER_ACTIVE,
+    SQ_EVENT_INSERT,
+    SQ_SERIAL_INSERT,
+    SQ_SERIAL_OWNER,
+    SQ_CERT_INSERT,
+    SQ_CERT_GET,
+    SQ_CERT_REVOKE,
+    SQ_CERT_STATUS,
+    SQ_CERT_COUNT,
+    SQ_TOKEN_INSERT,
+    SQ_TOKEN_GET,
+    SQ_COUNT
+};
+
+/* cert_list has one statement per combination of its four optional filters,
+ * so each can use the right index instead of `?1 IS NULL OR ...` scans. */
+#define IOTCA_SQ_LIST_VARIANTS 16
+
+struct iotca_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[SQ_COUNT];
+    sqlite3_stmt *list_stmt[IOTCA_SQ_LIST_VARIANTS];
+};
+
+/* Returns the cached statement in *slot, preparing sql on first use (doing
+ * names the operation for the error message). */
+iotca_rc iotca_sq_prepare(iotca_store *s, sqlite3_stmt **slot, const char *sql, const char *doing);
+static inline iotca_rc iotca_sq_stmt(iotca_store *s, enum iotca_sq_id id, const char *sql, const char *doing,
+                                     sqlite3_stmt **out) {
+    IOTCA_GUARD(iotca_sq_prepare(s, &s->stmt[id], sql, doing));
+    *out = s->stmt[id];
+    return IOTCA_OK;
+}
+/* Makes a cached statement ready for its next use: reset, bindings cleared
+ * (they may point into the caller's memory). NULL is ignored. */
+void iotca_sq_done(sqlite3_stmt *st);
+
+/* IOTCA_E_STORAGE "<doing>: <sqlite3_errmsg>", doing printf-formatted. */
+iotca_rc iotca_sq_fail(iotca_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* BEGIN IMMEDIATE: takes the write lock up front (waiting up to the busy
+ * timeout), so a read-then-write transaction can never fail half way with
+ * SQLITE_BUSY on the upgrade. */
+iotca_rc iotca_sq_begin(iotca_store *s, const char *doing);
+iotca_rc iotca_sq_commit(iotca_store *s, const char *doing);
+/* Rolls back if a transaction is open; keeps the current error detail. */
+void iotca_sq_rollback(iotca_store *s);
+
+/* True if str is NUL-terminated within cap bytes (fits a char[cap] field). */
+bool iotca_sq_fits(const char *str, size_t cap);
+/* 1..40 lowercase hex digits, else IOTCA_E_USAGE. */
+iotca_rc iotca_sq_check_serial(const char *serial);
+
+/* Copies a TEXT column into a char[cap] field (NULL reads as ""); a value
+ * that does not fit is IOTCA_E_STORAGE, never truncated. */
+iotca_rc iotca_sq_col_text(sqlite3_stmt *st, int col, char *dst, size_t cap, const char *what);
+/* Appends a BLOB column to dst (NULL reads as empty). */
+iotca_rc iotca_sq_col_blob(sqlite3_stmt *st, int col, iotca_buf *dst, const char *what);
+
+#endif

@@ -1,0 +1,255 @@
+/* Loading iotcad's JSON config into plain structs; the policy module never sees JSON. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "iotca/file.h"
+
+#define CONFIG_MAX_BYTES (1 << 20)
+
+/* Refuses keys outside the allowed list. */
+static iotca_rc only_keys(json_t *obj, const char *where, const char *const *allowed) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) {
+        bool ok = strncmp(k, "//", 2) == 0; /* comment keys */
+        for (size_t i = 0; allowed[i] && !ok; i++) ok = strcmp(k, allowed[i]) == 0;
+        IOTCA_ENSURE(ok, IOTCA_E_USAGE, "config: %s: unknown key '%s'", where, k);
+    }
+    return IOTCA_OK;
+}
+
+static iotca_rc get_str(json_t *obj, const char *key, const char *where, bool required, const char **out) {
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v)) {
+        IOTCA_ENSURE(!required, IOTCA_E_USAGE, "config: %s.%s is required", where, key);
+        return IOTCA_OK;
+    }
+    IOTCA_ENSURE(json_is_string(v) && json_string_length(v) > 0 && json_string_length(v) < 1024, IOTCA_E_USAGE,
+                 "config: %s.%s must be a non-empty string", where, key);
+    *out = json_string_value(v);
+    return IOTCA_OK;
+}
+
+static iotca_rc get_uint(json_t *obj, const char *key, const char *where, long lo, long hi, unsigned *out) {
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL) return IOTCA_OK;
+    IOTCA_ENSURE(json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi, IOTCA_E_USAGE,
+                 "config: %s.%s must be an integer from %ld to %ld", where, key, lo, hi);
+    *out = (unsigned)json_integer_value(v);
+    return IOTCA_OK;
+}
+
+static iotca_rc get_bool(json_t *obj, const char *key, const char *where, bool *out) {
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL) return IOTCA_OK;
+    IOTCA_ENSURE(json_is_boolean(v), IOTCA_E_USAGE, "config: %s.%s must be true or false", where, key);
+    *out = json_is_true(v);
+    return IOTCA_OK;
+}
+
+static iotca_rc get_duration(json_t *obj, const char *key, const char *where, long *out) {
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL) return IOTCA_OK;
+    if (json_is_integer(v)) {
+        IOTCA_ENSURE(json_integer_value(v) > 0, IOTCA_E_USAGE, "config: %s.%s must be positive", where, key);
+        *out = (long)json_integer_value(v);
+        return IOTCA_OK;
+    }
+    IOTCA_ENSURE(json_is_string(v), IOTCA_E_USAGE, "config: %s.%s must be a duration like \"90d\"", where, key);
+    iotca_rc rc = iotca_duration_parse(json_string_value(v), out);
+    IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: %s.%s: %s", where, key, iotca_error_detail());
+    return IOTCA_OK;
+}
+
+/* A JSON array of strings into a fixed array. */
+static iotca_rc get_strs(json_t *obj, const char *key, const char *where, const char **out, size_t max, size_t *n) {
+    json_t *v = json_object_get(obj, key), *e;
+    size_t i;
+    *n = 0;
+    if (v == NULL) return IOTCA_OK;
+    IOTCA_ENSURE(json_is_array(v) && json_array_size(v) <= max, IOTCA_E_USAGE,
+                 "config: %s.%s must be an array of at most %zu strings", where, key, max);
+    json_array_foreach(v, i, e) {
+        IOTCA_ENSURE(json_is_string(e) && json_string_length(e) > 0, IOTCA_E_USAGE,
+                     "config: %s.%s[%zu] must be a non-empty string", where, key, i);
+        out[(*n)++] = json_string_value(e);
+    }
+    return IOTCA_OK;
+}
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} ku_names[] = {{"digitalSignature", IOTCA_KU_DIGITAL_SIGNATURE},
+                {"keyEncipherment", IOTCA_KU_KEY_ENCIPHERMENT},
+                {"keyAgreement", IOTCA_KU_KEY_AGREEMENT},
+                {"dataEncipherment", IOTCA_KU_DATA_ENCIPHERMENT},
+                {"nonRepudiation", IOTCA_KU_NON_REPUDIATION}};
+
+static iotca_rc load_profile(const char *name, json_t *p, iotca_profile *out) {
+    static const char *const keys[] = {"issuer_group", "key_types",    "max_ttl",     "default_ttl", "eku",
+                                       "key_usage",    "dns_suffixes", "allow_wildcards", "ip_ranges", "uri_prefixes",
+                                       "max_names",    "require_san",  "cn_in_san",   "subject",     NULL};
+    char where[96];
+    snprintf(where, sizeof where, "profiles.%s", name);
+    IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
+    IOTCA_GUARD(only_keys(p, where, keys));
+    memset(out, 0, sizeof *out);
+    out->name = name;
+    out->issuer_group = "default";
+    IOTCA_GUARD(get_str(p, "issuer_group", where, false, &out->issuer_group));
+    const char *list[IOTCA_PROFILE_MAX_RULES];
+    size_t n;
+    IOTCA_GUARD(get_strs(p, "key_types", where, list, IOTCA_PROFILE_MAX_RULES, &n));
+    for (size_t i = 0; i < n; i++) {
+        iotca_key_type t;
+        iotca_rc rc = iotca_key_type_parse(list[i], &t);
+        IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: %s.key_types: %s", where, iotca_error_detail());
+        out->key_types |= 1u << t;
+    }
+    if (n == 0) out->key_types = 1u << IOTCA_KEY_ECDSA_P256 | 1u << IOTCA_KEY_ECDSA_P384;
+    out->max_ttl = 90 * 86400;
+    IOTCA_GUARD(get_duration(p, "max_ttl", where, &out->max_ttl));
+    out->default_ttl = out->max_ttl;
+    IOTCA_GUARD(get_duration(p, "default_ttl", where, &out->default_ttl));
+    IOTCA_GUARD(get_strs(p, "eku", where, list, 4, &n));
+    for (size_t i = 0; i < n; i++) {
+        unsigned bits;
+        iotca_rc rc = iotca_eku_parse(list[i], &bits);
+        IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: %s.eku: %s", where, iotca_error_detail());
+        out->eku |= bits;
+    }
+    IOTCA_GUARD(get_strs(p, "key_usage", where, list, 5, &n));
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t j = 0; j < sizeof ku_names / sizeof ku_names[0]; j++)
+            if (strcmp(list[i], ku_names[j].name) == 0) {
+                out->key_usage |= ku_names[j].bit;
+                found = true;
+            }
+        IOTCA_ENSURE(found, IOTCA_E_USAGE, "config: %s.key_usage: unknown '%s'", where, list[i]);
+    }
+    IOTCA_GUARD(get_strs(p, "dns_suffixes", where, out->dns_suffixes, IOTCA_PROFILE_MAX_RULES, &out->n_dns_suffixes));
+    IOTCA_GUARD(get_bool(p, "allow_wildcards", where, &out->allow_wildcards));
+    IOTCA_GUARD(get_strs(p, "ip_ranges", where, list, IOTCA_PROFILE_MAX_RULES, &n));
+    for (size_t i = 0; i < n; i++) {
+        iotca_rc rc = iotca_ip_parse(list[i], &out->ip_ranges[i]);
+        IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: %s.ip_ranges: %s", where, iotca_error_detail());
+    }
+    out->n_ip_ranges = n;
+    IOTCA_GUARD(get_strs(p, "uri_prefixes", where, out->uri_prefixes, IOTCA_PROFILE_MAX_RULES, &out->n_uri_prefixes));
+    unsigned max_names = 0;
+    IOTCA_GUARD(get_uint(p, "max_names", where, 1, IOTCA_SPEC_MAX_NAMES, &max_names));
+    out->max_names = max_names;
+    IOTCA_GUARD(get_bool(p, "require_san", where, &out->require_san));
+    IOTCA_GUARD(get_bool(p, "cn_in_san", where, &out->cn_in_san));
+    const char *subject = "csr";
+    IOTCA_GUARD(get_str(p, "subject", where, false, &subject));
+    if (strcmp(subject, "csr") == 0) out->subject = IOTCA_SUBJECT_FROM_CSR;
+    else if (strcmp(subject, "cn") == 0) out->subject = IOTCA_SUBJECT_CN_ONLY;
+    else IOTCA_BAIL(IOTCA_E_USAGE, "config: %s.subject must be \"csr\" or \"cn\"", where);
+    iotca_rc rc = iotca_profile_validate(out);
+    IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: %s", iotca_error_detail());
+    return IOTCA_OK;
+}
+
+static bool loopback(const char *a) {
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, a, &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, a, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+static iotca_rc load(config *c) {
+    static const char *const top[] = {"listen",  "database",         "key_dir", "key_passphrase_file",
+                                      "roots",   "issuer_key_type",  "default_group", "base_url",
+                                      "limits",  "tick_interval_s",  "profiles", NULL};
+    static const char *const listen_keys[] = {"address", "port", "tls", "allow_plain_http_on_public_address", NULL};
+    static const char *const tls_keys[] = {"cert", "key", NULL};
+    static const char *const limit_keys[] = {"max_body_bytes", "request_timeout_s", "max_connections", "threads",
+                                             NULL};
+    json_t *j = c->json;
+    IOTCA_ENSURE(json_is_object(j), IOTCA_E_USAGE, "config: the top level must be an object");
+    IOTCA_GUARD(only_keys(j, "(top level)", top));
+    json_t *l = json_object_get(j, "listen");
+    IOTCA_ENSURE(json_is_object(l), IOTCA_E_USAGE, "config: listen must be an object");
+    IOTCA_GUARD(only_keys(l, "listen", listen_keys));
+    c->address = "127.0.0.1";
+    IOTCA_GUARD(get_str(l, "address", "listen", false, &c->address));
+    struct in6_addr probe;
+    IOTCA_ENSURE(inet_pton(AF_INET, c->address, &probe) == 1 || inet_pton(AF_INET6, c->address, &probe) == 1,
+                 IOTCA_E_USAGE, "config: listen.address must be an IPv4 or IPv6 address");
+    unsigned port = 0;
+    IOTCA_GUARD(get_uint(l, "port", "listen", 1, 65535, &port));
+    IOTCA_ENSURE(port != 0, IOTCA_E_USAGE, "config: listen.port is required");
+    c->port = (int)port;
+    IOTCA_GUARD(get_bool(l, "allow_plain_http_on_public_address", "listen", &c->allow_plain_public));
+    json_t *tls = json_object_get(l, "tls");
+    if (tls && !json_is_null(tls)) {
+        IOTCA_ENSURE(json_is_object(tls), IOTCA_E_USAGE, "config: listen.tls must be an object");
+        IOTCA_GUARD(only_keys(tls, "listen.tls", tls_keys));
+        IOTCA_GUARD(get_str(tls, "cert", "listen.tls", true, &c->tls_cert));
+        IOTCA_GUARD(get_str(tls, "key", "listen.tls", true, &c->tls_key));
+    }
+    IOTCA_ENSURE(c->tls_cert || loopback(c->address) || c->allow_plain_public, IOTCA_E_USAGE,
+                 "config: plain HTTP on the non-loopback address %s needs listen.tls or "
+                 "listen.allow_plain_http_on_public_address: true",
+                 c->address);
+    IOTCA_GUARD(get_str(j, "database", "(top level)", true, &c->database));
+    IOTCA_GUARD(get_str(j, "key_dir", "(top level)", true, &c->key_dir));
+    IOTCA_GUARD(get_str(j, "key_passphrase_file", "(top level)", true, &c->key_passphrase_file));
+    IOTCA_GUARD(get_strs(j, "roots", "(top level)", c->roots, CONFIG_MAX_ROOTS, &c->n_roots));
+    IOTCA_ENSURE(c->n_roots >= 1, IOTCA_E_USAGE, "config: roots must list at least one root certificate file");
+    const char *kt = "ecdsa-p256";
+    IOTCA_GUARD(get_str(j, "issuer_key_type", "(top level)", false, &kt));
+    iotca_rc rc = iotca_key_type_parse(kt, &c->issuer_key_type);
+    IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: issuer_key_type: %s", iotca_error_detail());
+    c->default_group = "default";
+    IOTCA_GUARD(get_str(j, "default_group", "(top level)", false, &c->default_group));
+    IOTCA_GUARD(get_str(j, "base_url", "(top level)", false, &c->base_url));
+    c->max_body = 64 * 1024;
+    c->timeout_s = 30;
+    c->max_connections = 256;
+    c->threads = 4;
+    c->tick_s = 60;
+    json_t *lim = json_object_get(j, "limits");
+    if (lim) {
+        IOTCA_ENSURE(json_is_object(lim), IOTCA_E_USAGE, "config: limits must be an object");
+        IOTCA_GUARD(only_keys(lim, "limits", limit_keys));
+        unsigned mb = (unsigned)c->max_body;
+        IOTCA_GUARD(get_uint(lim, "max_body_bytes", "limits", 1024, 16 << 20, &mb));
+        c->max_body = mb;
+        IOTCA_GUARD(get_uint(lim, "request_timeout_s", "limits", 1, 3600, &c->timeout_s));
+        IOTCA_GUARD(get_uint(lim, "max_connections", "limits", 1, 65536, &c->max_connections));
+        IOTCA_GUARD(get_uint(lim, "threads", "limits", 1, 256, &c->threads));
+    }
+    IOTCA_GUARD(get_uint(j, "tick_interval_s", "(top level)", 1, 86400, &c->tick_s));
+    json_t *profiles = json_object_get(j, "profiles"), *p;
+    const char *name;
+    IOTCA_ENSURE(json_is_object(profiles) && json_object_size(profiles) >= 1 &&
+                     json_object_size(profiles) <= CONFIG_MAX_PROFILES,
+                 IOTCA_E_USAGE, "config: profiles must be an object with 1 to %d profiles", CONFIG_MAX_PROFILES);
+    json_object_foreach(profiles, name, p) IOTCA_GUARD(load_profile(name, p, &c->profiles[c->n_profiles++]));
+    return IOTCA_OK;
+}
+
+iotca_rc config_load(const char *path, config *c) {
+    memset(c, 0, sizeof *c);
+    iotca_buf raw = {0};
+    iotca_rc rc = iotca_file_read(path, CONFIG_MAX_BYTES, &raw);
+    IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: %s", iotca_error_detail());
+    json_error_t e;
+    c->json = json_loadb((const char *)raw.data, raw.len, JSON_REJECT_DUPLICATES, &e);
+    iotca_buf_free(&raw);
+    IOTCA_ENSURE(c->json != NULL, IOTCA_E_PARSE, "config: %s line %d: %s", path, e.line, e.text);
+    rc = load(c);
+    if (rc != IOTCA_OK) config_free(c);
+    return rc;
+}
+
+void config_free(config *c) {
+    json_decref(c->json);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,279 @@
+/* libmicrohttpd glue: body accumulation under a size limit, routing, auth, responses, the access log. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "iotca/file.h"
+#include "log.h"
+
+typedef struct route {
+    const char *method;
+    const char *pattern; /* segments; "*" matches one segment */
+    handler_fn fn;
+} route;
+
+static const route routes[] = {
+    {"GET", "/healthz", api_healthz},
+    {"GET", "/readyz", api_readyz},
+    {"GET", "/metrics", api_metrics},
+    {"GET", "/v1/ca/roots", api_roots},
+    {"GET", "/v1/ca/chain", api_chain},
+    {"GET", "/v1/issuers", api_issuers_list},
+    {"POST", "/v1/issuers", api_issuers_new},
+    {"PUT", "/v1/issuers/*/certificate", api_issuer_import},
+    {"POST", "/v1/certificates", api_cert_issue},
+    {"GET", "/v1/certificates", api_cert_list},
+    {"GET", "/v1/certificates/*", api_cert_get},
+    {"POST", "/v1/certificates/*/revoke", api_cert_revoke},
+};
+
+#define MAX_PARAMS 4
+#define MAX_SEG 128
+
+/* Matches path against pattern, copying "*" segments into params. */
+static bool match(const char *pattern, const char *path, char params[MAX_PARAMS][MAX_SEG], size_t *np) {
+    *np = 0;
+    while (*pattern && *path) {
+        if (*pattern == '*') {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || n >= MAX_SEG || *np >= MAX_PARAMS) return false;
+            memcpy(params[*np], path, n);
+            params[(*np)++][n] = 0;
+            path += n;
+            pattern++;
+        } else if (*pattern++ != *path++) {
+            return false;
+        }
+    }
+    return *pattern == 0 && *path == 0;
+}
+
+void respond_text(response *out, unsigned status, const char *ct, const char *text, size_t n) {
+    out->status = status;
+    out->content_type = ct;
+    iotca_buf_clear(&out->body);
+    iotca_buf_append(&out->body, text, n);
+}
+
+void respond_json(response *out, unsigned status, json_t *doc) {
+    char *s = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (s == NULL) {
+        respond_text(out, 500, "application/json", "{\"error\":\"internal\"}", 20);
+        return;
+    }
+    respond_text(out, status, "application/json", s, strlen(s));
+    free(s);
+}
+
+void respond_error(response *out, unsigned status, const char *code, const char *fmt, ...) {
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    out->error = code;
+    respond_json(out, status, json_pack("{s:s, s:s}", "error", code, "detail", detail));
+}
+
+void respond_rc(request *r, response *out, iotca_rc rc) {
+    const char *d = iotca_error_detail();
+    switch (rc) {
+    case IOTCA_E_USAGE: respond_error(out, 400, "bad_request", "%s", d); break;
+    case IOTCA_E_PARSE: respond_error(out, 400, "malformed", "%s", d); break;
+    case IOTCA_E_CRYPTO: respond_error(out, 400, "bad_signature", "%s", d); break;
+    case IOTCA_E_POLICY: respond_error(out, 422, "policy", "%s", d); break;
+    default:
+        /* internals stay in the log (SPEC §6) */
+        log_event("error", "internal failure",
+                  json_pack("{s:s, s:s, s:s}", "request_id", r->id, "category", iotca_rc_name(rc), "detail", d));
+        respond_error(out, rc == IOTCA_E_STORAGE ? 503 : 500, rc == IOTCA_E_STORAGE ? "unavailable" : "internal",
+                      "the request could not be completed; quote request id %s to the operator", r->id);
+    }
+}
+
+const char *query(request *r, const char *name) {
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+json_t *body_json(request *r, response *out) {
+    json_error_t e;
+    json_t *j = json_loadb((const char *)r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &e);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        respond_error(out, 400, "malformed_json", "request body must be a JSON object%s%s", j ? "" : ": ",
+                      j ? "" : e.text);
+        return NULL;
+    }
+    return j;
+}
+
+bool require_role(request *r, response *out, iotca_role need) {
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
+        respond_error(out, 401, "unauthorized", "an Authorization: Bearer token is required");
+        return false;
+    }
+    iotca_rc rc = iotca_ca_token_check(r->srv->ca, h + 7, &r->role, r->scope);
+    if (rc == IOTCA_E_STORAGE) {
+        respond_rc(r, out, rc);
+        return false;
+    }
+    if (rc != IOTCA_OK) {
+        respond_error(out, 401, "unauthorized", "unknown or wrong token");
+        return false;
+    }
+    if (r->role < need) {
+        respond_error(out, 403, "forbidden", "this token's role may not do that");
+        return false;
+    }
+    return true;
+}
+
+static void dispatch(request *r, response *out) {
+    char params[MAX_PARAMS][MAX_SEG];
+    const char *pp[MAX_PARAMS];
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        size_t np;
+        if (!match(routes[i].pattern, r->path, params, &np)) continue;
+        path_known = true;
+        if (strcmp(routes[i].method, r->method) != 0) continue;
+        for (size_t k = 0; k < np; k++) pp[k] = params[k];
+        routes[i].fn(r, pp, out);
+        return;
+    }
+    if (path_known) respond_error(out, 405, "method_not_allowed", "%s is not allowed here", r->method);
+    else respond_error(out, 404, "not_found", "no such endpoint");
+}
+
+static void access_log(request *r, unsigned status, double secs) {
+    const char *roles[] = {"none", "provisioner", "admin"};
+    json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:s}", "request_id", r->id, "method", r->method, "path",
+                          r->path, "status", (int)status, "seconds", secs, "bytes_in", (json_int_t)r->body.len, "role",
+                          roles[r->role]);
+    if (r->error) json_object_set_new(f, "error", json_string(r->error));
+    log_event("info", "request", f);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **con_cls) {
+    (void)version;
+    server *s = cls;
+    request *r = *con_cls;
+    if (r == NULL) {
+        r = calloc(1, sizeof *r);
+        if (r == NULL) return MHD_NO;
+        r->srv = s;
+        r->conn = conn;
+        r->method = method;
+        r->path = url;
+        clock_gettime(CLOCK_MONOTONIC, &r->start);
+        static unsigned long counter;
+        snprintf(r->id, sizeof r->id, "%lx-%lu", (unsigned long)r->start.tv_nsec & 0xffff,
+                 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        /* keep reading but stop storing past the limit: the client gets a clean 413 */
+        if (!r->too_large && r->body.len + *upload_size <= s->cfg->max_body)
+            r->too_large = iotca_buf_append(&r->body, upload, *upload_size) != IOTCA_OK;
+        else r->too_large = true;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    response out = {0};
+    if (r->too_large) {
+        iotca_buf_free(&r->body);
+        respond_error(&out, 413, "too_large", "request body over %zu bytes", s->cfg->max_body);
+    } else {
+        dispatch(r, &out);
+    }
+    r->error = out.error;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(out.body.len, out.body.data ? out.body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type ? out.content_type : "text/plain");
+    MHD_add_response_header(resp, "X-Request-Id", r->id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(conn, out.status ? out.status : 500, resp);
+    MHD_destroy_response(resp);
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double secs = (double)(end.tv_sec - r->start.tv_sec) + (double)(end.tv_nsec - r->start.tv_nsec) / 1e9;
+    metrics_observe(&s->m, out.status, secs);
+    access_log(r, out.status, secs);
+    iotca_buf_free(&out.body);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t) {
+    (void)cls;
+    (void)conn;
+    (void)t;
+    request *r = *con_cls;
+    if (r) {
+        iotca_buf_free(&r->body);
+        free(r);
+        *con_cls = NULL;
+    }
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = 0;
+    log_event("warn", "http", json_pack("{s:s}", "detail", msg));
+}
+
+iotca_rc http_start(server *s) {
+    const config *c = s->cfg;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, c->address, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)c->port);
+    } else {
+        IOTCA_ENSURE(inet_pton(AF_INET6, c->address, &v6->sin6_addr) == 1, IOTCA_E_USAGE, "bad listen address");
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)c->port);
+        flags |= MHD_USE_IPv6;
+    }
+    if (c->tls_cert) {
+        IOTCA_GUARD(iotca_file_read(c->tls_cert, 1 << 20, &s->tls_cert));
+        s->tls_key.secret = true;
+        IOTCA_GUARD(iotca_file_read(c->tls_key, 1 << 20, &s->tls_key));
+        IOTCA_GUARD(iotca_buf_cstr(&s->tls_cert));
+        IOTCA_GUARD(iotca_buf_cstr(&s->tls_key));
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, &ss},
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)c->threads, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)c->max_connections, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout_s, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_error, NULL},
+        {c->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->tls_cert.data},
+        {c->tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, s->tls_key.data},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    IOTCA_ENSURE(s->daemon != NULL, IOTCA_E_STORAGE, "cannot listen on %s port %d (in use, or bad TLS files?)",
+                 c->address, c->port);
+    return IOTCA_OK;
+}
+
+void http_stop(server *s) {
+    if (s->daemon) MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+    iotca_buf_free(&s->tls_cert);
+    iotca_buf_free(&s->tls_key);
+}

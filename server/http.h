@@ -1,0 +1,78 @@
+/* iotcad's HTTP layer: libmicrohttpd glue, routing, auth, limits, and mapping error categories to statuses. */
+#ifndef IOTCAD_HTTP_H
+#define IOTCAD_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <time.h>
+
+#include "config.h"
+#include "metrics.h"
+
+typedef struct server {
+    const config *cfg;
+    iotca_ca *ca;
+    metrics m;
+    struct MHD_Daemon *daemon;
+    iotca_buf tls_cert, tls_key;
+} server;
+
+/* One request, from its first byte to its response. */
+typedef struct request {
+    server *srv;
+    struct MHD_Connection *conn;
+    const char *method, *path;
+    iotca_buf body;
+    bool too_large;
+    struct timespec start;
+    char id[24];
+    iotca_role role;
+    char scope[1024];
+    const char *error; /* the error code sent, for the log */
+} request;
+
+typedef struct response {
+    unsigned status;
+    const char *content_type;
+    iotca_buf body;
+    const char *error;
+} response;
+
+/* Answers with a JSON document (consumed). */
+void respond_json(response *out, unsigned status, json_t *doc);
+/* Answers {"error": code, "detail": detail}. */
+void respond_error(response *out, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps a library failure to a status: usage 400, parse 400, crypto 400,
+ * policy 422, storage 503, internal 500. Storage and internal details go to
+ * the log only; the client gets the request id to quote. */
+void respond_rc(request *r, response *out, iotca_rc rc);
+void respond_text(response *out, unsigned status, const char *content_type, const char *text, size_t n);
+
+/* Requires a token with at least `need`; on failure fills out (401/403) and
+ * returns false. */
+bool require_role(request *r, response *out, iotca_role need);
+/* A query parameter, or NULL. */
+const char *query(request *r, const char *name);
+/* Parses the body as a JSON object; on failure fills out and returns NULL. */
+json_t *body_json(request *r, response *out);
+
+iotca_rc http_start(server *s);
+void http_stop(server *s);
+
+/* Handlers (api.c). params[] holds the path's {placeholders}. */
+typedef void (*handler_fn)(request *r, const char *const *params, response *out);
+void api_healthz(request *r, const char *const *p, response *out);
+void api_readyz(request *r, const char *const *p, response *out);
+void api_metrics(request *r, const char *const *p, response *out);
+void api_roots(request *r, const char *const *p, response *out);
+void api_chain(request *r, const char *const *p, response *out);
+void api_issuers_list(request *r, const char *const *p, response *out);
+void api_issuers_new(request *r, const char *const *p, response *out);
+void api_issuer_import(request *r, const char *const *p, response *out);
+void api_cert_issue(request *r, const char *const *p, response *out);
+void api_cert_get(request *r, const char *const *p, response *out);
+void api_cert_list(request *r, const char *const *p, response *out);
+void api_cert_revoke(request *r, const char *const *p, response *out);
+
+#endif

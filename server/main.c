@@ -1,0 +1,232 @@
+/* iotcad: the online CA daemon. `init` creates the database, `token create` mints API tokens, and without a
+ * command it serves the REST API and runs the periodic tick until SIGINT/SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "http.h"
+#include "iotca/file.h"
+#include "iotca/pem.h"
+#include "log.h"
+
+static const char usage[] =
+    "usage: iotcad --config FILE                 run the CA\n"
+    "       iotcad init --config FILE            create the database and key directory\n"
+    "       iotcad token create --config FILE --role admin|provisioner [--profiles a,b]\n";
+
+static int fail(iotca_rc rc) {
+    fprintf(stderr, "iotcad: %s\n", iotca_error_detail());
+    return rc == IOTCA_E_USAGE ? 2 : 1;
+}
+
+/* Roots: each configured file may hold one or more PEM certificates. */
+typedef struct roots {
+    iotca_buf der[CONFIG_MAX_ROOTS];
+    iotca_slice s[CONFIG_MAX_ROOTS];
+    size_t n;
+} roots;
+
+static iotca_rc load_roots(const config *c, roots *r) {
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < c->n_roots; i++) {
+        iotca_buf text = {0};
+        iotca_rc rc = iotca_file_read(c->roots[i], 1 << 20, &text);
+        iotca_slice in = iotca_buf_slice(&text);
+        size_t before = r->n;
+        while (rc == IOTCA_OK && r->n < CONFIG_MAX_ROOTS && iotca_pem_next(&in, "CERTIFICATE", &r->der[r->n], NULL) == IOTCA_OK) {
+            r->s[r->n] = iotca_buf_slice(&r->der[r->n]);
+            r->n++;
+        }
+        iotca_buf_free(&text);
+        IOTCA_GUARD(rc);
+        IOTCA_ENSURE(r->n > before, IOTCA_E_PARSE, "%s holds no PEM certificate", c->roots[i]);
+    }
+    return IOTCA_OK;
+}
+
+static void free_roots(roots *r) {
+    for (size_t i = 0; i < r->n; i++) iotca_buf_free(&r->der[i]);
+}
+
+static iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
+    iotca_buf pass = {.secret = true};
+    iotca_rc rc = iotca_file_read(c->key_passphrase_file, 4096, &pass);
+    if (rc == IOTCA_OK) {
+        while (pass.len && (pass.data[pass.len - 1] == '\n' || pass.data[pass.len - 1] == '\r')) pass.len--;
+        rc = load_roots(c, r);
+    }
+    if (rc == IOTCA_OK) {
+        iotca_ca_config cc = {.db_path = c->database,
+                              .key_dir = c->key_dir,
+                              .key_passphrase = iotca_buf_slice(&pass),
+                              .issuer_key_type = c->issuer_key_type,
+                              .default_group = c->default_group,
+                              .roots = r->s,
+                              .n_roots = r->n,
+                              .profiles = c->profiles,
+                              .n_profiles = c->n_profiles,
+                              .base_url = c->base_url};
+        rc = iotca_ca_open(&cc, ca);
+    }
+    iotca_buf_free(&pass);
+    return rc;
+}
+
+static volatile sig_atomic_t stopping;
+
+typedef struct ticker {
+    iotca_ca *ca;
+    unsigned interval;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} ticker;
+
+/* The periodic tick (rotation and retirement now; CRLs, OCSP and warnings later). */
+static void *tick_loop(void *arg) {
+    ticker *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += t->interval;
+        pthread_cond_timedwait(&t->cv, &t->mu, &until);
+        if (stopping) break;
+        int changes = 0;
+        iotca_rc rc = iotca_ca_tick(t->ca, time(NULL), &changes);
+        if (rc != IOTCA_OK) log_event("error", "tick failed", json_pack("{s:s}", "detail", iotca_error_detail()));
+        else if (changes) log_event("info", "issuer lifecycle changed", json_pack("{s:i}", "transitions", changes));
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+static int run(const config *c) {
+    roots r;
+    iotca_ca *ca = NULL;
+    iotca_rc rc = open_ca(c, &r, &ca);
+    if (rc != IOTCA_OK) {
+        free_roots(&r);
+        return fail(rc);
+    }
+    int changes;
+    rc = iotca_ca_tick(ca, time(NULL), &changes);
+    server s = {.cfg = c, .ca = ca};
+    if (rc == IOTCA_OK) rc = http_start(&s);
+    if (rc != IOTCA_OK) {
+        iotca_ca_close(ca);
+        free_roots(&r);
+        return fail(rc);
+    }
+    if (r.n < 2)
+        log_event("warn", "only one root configured",
+                  json_pack("{s:s}", "detail", "devices must trust at least two independent roots (SPEC §1)"));
+    log_event("info", "iotcad started",
+              json_pack("{s:s, s:i, s:b, s:i}", "address", c->address, "port", c->port, "tls", c->tls_cert != NULL,
+                        "profiles", (int)c->n_profiles));
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    ticker t = {.ca = ca, .interval = c->tick_s};
+    pthread_mutex_init(&t.mu, NULL);
+    pthread_cond_init(&t.cv, NULL);
+    pthread_t th;
+    pthread_create(&th, NULL, tick_loop, &t);
+    int sig;
+    sigwait(&set, &sig);
+    pthread_mutex_lock(&t.mu);
+    stopping = 1;
+    pthread_cond_signal(&t.cv);
+    pthread_mutex_unlock(&t.mu);
+    pthread_join(th, NULL);
+    http_stop(&s);
+    log_event("info", "iotcad stopped", json_pack("{s:i}", "signal", sig));
+    iotca_ca_close(ca);
+    free_roots(&r);
+    return 0;
+}
+
+static int init(const config *c) {
+    if (mkdir(c->key_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "iotcad: cannot create %s: %s\n", c->key_dir, strerror(errno));
+        return 1;
+    }
+    iotca_rc rc = iotca_ca_init_db(c->database);
+    if (rc != IOTCA_OK) return fail(rc);
+    printf("database %s is at schema version %d\n", c->database, iotca_store_schema_latest());
+    return 0;
+}
+
+static int token_create(const config *c, const char *role_s, const char *profiles) {
+    iotca_role role = IOTCA_ROLE_NONE;
+    if (role_s && strcmp(role_s, "admin") == 0) role = IOTCA_ROLE_ADMIN;
+    else if (role_s && strcmp(role_s, "provisioner") == 0) role = IOTCA_ROLE_PROVISIONER;
+    else return fail(iotca_error_set(IOTCA_E_USAGE, "--role must be admin or provisioner"));
+    roots r;
+    iotca_ca *ca = NULL;
+    iotca_rc rc = open_ca(c, &r, &ca);
+    iotca_buf tok = {.secret = true};
+    if (rc == IOTCA_OK) rc = iotca_ca_token_create(ca, role, profiles, &tok);
+    if (rc == IOTCA_OK) printf("%.*s\n", (int)tok.len, (const char *)tok.data);
+    iotca_buf_free(&tok);
+    iotca_ca_close(ca);
+    free_roots(&r);
+    return rc == IOTCA_OK ? 0 : fail(rc);
+}
+
+int main(int argc, char **argv) {
+    /* block the stop signals in every thread; the main thread waits for them */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    const char *cmd = "run";
+    int skip = 0;
+    if (argc > 1 && strcmp(argv[1], "init") == 0) cmd = "init", skip = 1;
+    else if (argc > 2 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "create") == 0) cmd = "token", skip = 2;
+    else if (argc > 1 && argv[1][0] != '-') {
+        fprintf(stderr, "iotcad: unknown command '%s'\n%s", argv[1], usage);
+        return 2;
+    }
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"role", required_argument, 0, 'r'},
+                                         {"profiles", required_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *path = NULL, *role = NULL, *profiles = NULL;
+    int o;
+    opterr = 0;
+    argc -= skip;
+    argv += skip;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c': path = optarg; break;
+        case 'r': role = optarg; break;
+        case 'p': profiles = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fprintf(stderr, "iotcad: unknown or incomplete option '%s'\n%s", argv[optind - 1], usage); return 2;
+        }
+    }
+    if (optind != argc || path == NULL) {
+        fprintf(stderr, "iotcad: %s\n%s", path ? "unexpected argument" : "--config FILE is required", usage);
+        return 2;
+    }
+    if ((role || profiles) && strcmp(cmd, "token") != 0) {
+        fprintf(stderr, "iotcad: --role and --profiles belong to 'token create'\n");
+        return 2;
+    }
+    config c;
+    iotca_rc rc = config_load(path, &c);
+    if (rc != IOTCA_OK) return fail(rc);
+    int code = strcmp(cmd, "init") == 0 ? init(&c) : strcmp(cmd, "token") == 0 ? token_create(&c, role, profiles) : run(&c);
+    config_free(&c);
+    return code;
+}

@@ -1,0 +1,35 @@
+/* Lock-free request metrics rendered as Prometheus text (exposition format 0.0.4). */
+#include "metrics.h"
+
+static const double bounds[METRICS_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+
+void metrics_observe(metrics *m, unsigned status, double seconds) {
+    unsigned cls = status / 100;
+    if (cls >= 1 && cls <= 5) __atomic_add_fetch(&m->requests[cls], 1, __ATOMIC_RELAXED);
+    size_t b = 0;
+    while (b < METRICS_BUCKETS && seconds > bounds[b]) b++;
+    __atomic_add_fetch(&m->buckets[b], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&m->count, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&m->sum_us, (unsigned long)(seconds * 1e6), __ATOMIC_RELAXED);
+}
+
+iotca_rc metrics_render(const metrics *m, iotca_buf *out) {
+    IOTCA_GUARD(iotca_buf_append_str(out, "# HELP iotca_http_requests_total HTTP requests by status class.\n"
+                                          "# TYPE iotca_http_requests_total counter\n"));
+    for (int c = 1; c <= 5; c++)
+        IOTCA_GUARD(iotca_buf_printf(out, "iotca_http_requests_total{code=\"%dxx\"} %lu\n", c,
+                                     __atomic_load_n(&m->requests[c], __ATOMIC_RELAXED)));
+    IOTCA_GUARD(iotca_buf_append_str(out, "# HELP iotca_http_request_duration_seconds Request latency.\n"
+                                          "# TYPE iotca_http_request_duration_seconds histogram\n"));
+    unsigned long cum = 0;
+    for (size_t b = 0; b < METRICS_BUCKETS; b++) {
+        cum += __atomic_load_n(&m->buckets[b], __ATOMIC_RELAXED);
+        IOTCA_GUARD(iotca_buf_printf(out, "iotca_http_request_duration_seconds_bucket{le=\"%g\"} %lu\n", bounds[b], cum));
+    }
+    cum += __atomic_load_n(&m->buckets[METRICS_BUCKETS], __ATOMIC_RELAXED);
+    IOTCA_GUARD(iotca_buf_printf(out, "iotca_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum));
+    IOTCA_GUARD(iotca_buf_printf(out, "iotca_http_request_duration_seconds_sum %.6f\n",
+                                 (double)__atomic_load_n(&m->sum_us, __ATOMIC_RELAXED) / 1e6));
+    IOTCA_GUARD(iotca_buf_printf(out, "iotca_http_request_duration_seconds_count %lu\n", cum));
+    return IOTCA_OK;
+}

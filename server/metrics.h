@@ -1,0 +1,22 @@
+/* Prometheus metrics: request counters by status class and a latency histogram. */
+#ifndef IOTCAD_METRICS_H
+#define IOTCAD_METRICS_H
+
+#include "iotca/buf.h"
+
+#define METRICS_BUCKETS 10
+
+typedef struct metrics {
+    unsigned long requests[6]; /* by status class 1xx..5xx; [0] unused */
+    unsigned long buckets[METRICS_BUCKETS + 1]; /* cumulative at render time; last is +Inf */
+    unsigned long count;
+    double sum; /* seconds, guarded by atomics on a long of microseconds */
+    unsigned long sum_us;
+} metrics;
+
+/* Records one request (thread-safe). */
+void metrics_observe(metrics *m, unsigned status, double seconds);
+/* Appends the request metrics in Prometheus text format. */
+iotca_rc metrics_render(const metrics *m, iotca_buf *out);
+
+#endif

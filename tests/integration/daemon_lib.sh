@@ -1,0 +1,130 @@
+# Shared by the iotcad integration tests: a real ceremony (two roots, an intermediate signed by
+# iotca-root), a config, the real daemon on a free loopback port, tokens, and assertion helpers.
+# shellcheck shell=bash
+set -euo pipefail
+: "${IOTCA_BIN:?IOTCA_BIN must point at the build directory}"
+ROOT_TOOL="$IOTCA_BIN/tools/iotca-root"
+IOTCAD="$IOTCA_BIN/server/iotcad"
+IOTCA_CLI="$IOTCA_BIN/tools/iotca"
+WORK=$(mktemp -d /tmp/iotcad-test.XXXXXX)
+DAEMON_PID=""
+cleanup() {
+  if [ -n "$DAEMON_PID" ]; then kill "$DAEMON_PID" 2>/dev/null || true; wait "$DAEMON_PID" 2>/dev/null || true; fi
+  jobs -p | xargs -r kill 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+
+CHECKS=0
+ok() { CHECKS=$((CHECKS + 1)); echo "ok - $*"; }
+die() { echo "FAIL - $*" >&2; [ -f daemon.log ] && tail -n 20 daemon.log >&2; exit 1; }
+# expect_status CODE FILE: the last curl wrote the status to FILE.status
+http() { # http METHOD PATH [curl args...] -> body in $OUT, status in $STATUS
+  local m=$1 p=$2; shift 2
+  STATUS=$(curl -s -o "$WORK/out.json" -w '%{http_code}' -X "$m" "$BASE$p" "$@") || STATUS=000
+  OUT=$(cat "$WORK/out.json")
+}
+expect() { # expect STATUS ERRORCODE-or-empty description
+  [ "$STATUS" = "$1" ] || die "$3: expected HTTP $1, got $STATUS: $OUT"
+  if [ -n "$2" ]; then echo "$OUT" | grep -q "\"error\":\"$2\"" || die "$3: expected error $2, got $OUT"; fi
+  ok "$3 ($1${2:+ $2})"
+}
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  die "no free port"
+}
+sql() { sqlite3 "$WORK/iotca.db" "$1"; }
+
+# ceremony: roots R1 and R2, passphrase files
+ceremony() {
+  printf 'correct horse battery staple\n' > rootpass
+  "$ROOT_TOOL" init --vault r1 --name "Test Root R1" --key ecdsa-p256 --passphrase-file rootpass >/dev/null
+  "$ROOT_TOOL" init --vault r2 --name "Test Root R2" --key ecdsa-p256 --passphrase-file rootpass >/dev/null
+  cat r1/root.pem r2/root.pem > roots.pem
+}
+
+# write_config [extra top-level JSON members]
+write_config() {
+  PORT=$(free_port)
+  BASE="http://127.0.0.1:$PORT"
+  printf 'issuer keys at rest passphrase\n' > keypass
+  cat > iotcad.json <<JSON
+{
+  "listen": {"address": "127.0.0.1", "port": $PORT},
+  "database": "$WORK/iotca.db",
+  "key_dir": "$WORK/keys",
+  "key_passphrase_file": "$WORK/keypass",
+  "roots": ["$WORK/r1/root.pem", "$WORK/r2/root.pem"],
+  "tick_interval_s": 1,
+  "limits": {"max_body_bytes": 65536, "threads": 4},
+  "profiles": {
+    "firmware-endpoint": {"key_types": ["ecdsa-p256", "ecdsa-p384"], "max_ttl": "90d", "default_ttl": "30d",
+      "eku": ["server"], "dns_suffixes": ["updates.example.com"], "require_san": true, "cn_in_san": true},
+    "device": {"key_types": ["ecdsa-p256"], "max_ttl": "3650d", "eku": ["client"],
+      "uri_prefixes": ["urn:dev:acme:"], "require_san": true, "subject": "cn"}
+  }${1:+,
+  $1}
+}
+JSON
+}
+
+start_daemon() {
+  "$IOTCAD" --config iotcad.json >>daemon.log 2>&1 &
+  DAEMON_PID=$!
+  for _ in $(seq 1 100); do
+    curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0
+    kill -0 "$DAEMON_PID" 2>/dev/null || die "iotcad exited at start"
+    sleep 0.05
+  done
+  die "iotcad did not become healthy"
+}
+stop_daemon() { kill "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=""; }
+
+tokens() {
+  ADMIN=$("$IOTCAD" token create --config iotcad.json --role admin)
+  PROV=$("$IOTCAD" token create --config iotcad.json --role provisioner)
+  PROV_DEV=$("$IOTCAD" token create --config iotcad.json --role provisioner --profiles device)
+}
+
+# new_issuer NAME [--vault r1]: POST /v1/issuers, sign with iotca-root, PUT it back; sets ISSUER_ID
+new_issuer() {
+  local vault=${2:-r1}
+  http POST /v1/issuers -H "Authorization: Bearer $ADMIN" -d '{}'
+  [ "$STATUS" = 201 ] || die "POST /v1/issuers: $STATUS $OUT"
+  ISSUER_ID=$(echo "$OUT" | jq -r .id)
+  echo "$OUT" | jq -r .csr > "$1.csr"
+  "$ROOT_TOOL" sign-intermediate --vault "$vault" --csr "$1.csr" --out "$1.pem" --yes --passphrase-file rootpass >/dev/null
+  http PUT "/v1/issuers/$ISSUER_ID/certificate" -H "Authorization: Bearer $ADMIN" --data-binary @"$1.pem"
+  [ "$STATUS" = 200 ] || die "PUT certificate: $STATUS $OUT"
+}
+
+# make_csr NAME CN SAN-spec [curve]
+make_csr() {
+  openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:${4:-P-256}" -out "$1.key" 2>/dev/null
+  openssl req -new -key "$1.key" -subj "/CN=$2" ${3:+-addext "subjectAltName=$3"} -out "$1.csr"
+}
+
+# issue NAME PROFILE TOKEN [ttl]: posts NAME.csr; on 201 writes NAME.crt and NAME.chain
+issue() {
+  local body
+  body=$(jq -n --rawfile csr "$1.csr" --arg p "$2" --arg t "${4:-}" \
+    'if $t == "" then {csr: $csr, profile: $p} else {csr: $csr, profile: $p, ttl: $t} end')
+  http POST /v1/certificates -H "Authorization: Bearer $3" -H 'Content-Type: application/json' -d "$body"
+  if [ "$STATUS" = 201 ]; then
+    echo "$OUT" | jq -r .certificate > "$1.crt"
+    echo "$OUT" | jq -r .chain > "$1.chain"
+  fi
+}
+
+# flip_byte FILE N: XOR the N-th byte from the end with 0x5a, in place.
+flip_byte() {
+  local size off b
+  size=$(stat -c %s "$1"); off=$((size - $2))
+  b=$(od -An -tu1 -j "$off" -N1 "$1" | tr -d ' ')
+  printf "\\$(printf '%03o' $((b ^ 0x5a)))" | dd of="$1" bs=1 seek="$off" conv=notrunc status=none
+}

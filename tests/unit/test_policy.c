@@ -1,0 +1,260 @@
+/* Unit tests for lib/policy: every profile rule accepts what it should and refuses, by name, what it should not. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "iotca/policy.h"
+
+#define OK(x) ck_assert_msg((x) == IOTCA_OK, "%s: %s", #x, iotca_error_detail())
+#define NOW ((time_t)1800000000)
+#define ISSUER_END (NOW + 400L * 86400)
+
+static iotca_profile fw(void) {
+    iotca_profile p = {0};
+    p.name = "firmware-endpoint";
+    p.issuer_group = "default";
+    p.key_types = 1u << IOTCA_KEY_ECDSA_P256 | 1u << IOTCA_KEY_ED25519;
+    p.max_ttl = 90 * 86400;
+    p.default_ttl = 30 * 86400;
+    p.eku = IOTCA_EKU_SERVER;
+    p.dns_suffixes[p.n_dns_suffixes++] = "updates.example.com";
+    p.uri_prefixes[p.n_uri_prefixes++] = "urn:dev:acme:";
+    OK(iotca_ip_parse("10.0.0.0/8", &p.ip_ranges[p.n_ip_ranges++]));
+    p.require_san = true;
+    p.cn_in_san = true;
+    return p;
+}
+
+/* A CSR for a fresh key of type t with subject CN=cn and the given SANs. */
+static iotca_csr *csr_for(iotca_key_type t, const char *cn, const char **dns, size_t nd, const char **ips, size_t ni,
+                          const char **uris, size_t nu) {
+    iotca_key *k;
+    OK(iotca_key_generate(t, &k));
+    iotca_buf name = {0}, der = {0};
+    OK(iotca_name_build(NULL, "ACME", NULL, cn, &name));
+    iotca_names n;
+    memset(&n, 0, sizeof n);
+    for (size_t i = 0; i < nd; i++) snprintf(n.dns[n.n_dns++], sizeof n.dns[0], "%s", dns[i]);
+    for (size_t i = 0; i < ni; i++) OK(iotca_ip_parse(ips[i], &n.ips[n.n_ips++]));
+    for (size_t i = 0; i < nu; i++) snprintf(n.uris[n.n_uris++], sizeof n.uris[0], "%s", uris[i]);
+    OK(iotca_csr_build_names(k, iotca_buf_slice(&name), &n, &der));
+    iotca_csr *c;
+    OK(iotca_csr_parse(iotca_buf_slice(&der), &c));
+    iotca_key_free(k);
+    iotca_buf_free(&name);
+    iotca_buf_free(&der);
+    return c;
+}
+
+/* Decides and expects a refusal naming rule. */
+static void refused(const iotca_profile *p, iotca_csr *c, long ttl, const char *rule) {
+    iotca_request req = {c, ttl};
+    iotca_decision d;
+    iotca_rc rc = iotca_policy_decide(p, &req, NOW, ISSUER_END, &d);
+    ck_assert_msg(rc == IOTCA_E_POLICY, "expected refusal by %s, got %d (%s)", rule, rc, iotca_error_detail());
+    char want[64];
+    snprintf(want, sizeof want, "rule %s:", rule);
+    ck_assert_msg(strstr(iotca_error_detail(), want) != NULL, "refusal '%s' does not name %s", iotca_error_detail(),
+                  rule);
+    ck_assert_ptr_nonnull(strstr(iotca_error_detail(), p->name));
+    iotca_csr_free(c);
+}
+
+START_TEST(accepts_a_conforming_request) {
+    iotca_profile p = fw();
+    const char *dns[] = {"fw1.updates.example.com", "updates.example.com"}, *ips[] = {"10.1.2.3"},
+               *uris[] = {"urn:dev:acme:fw1"};
+    iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "fw1.updates.example.com", dns, 2, ips, 1, uris, 1);
+    iotca_request req = {c, 0};
+    iotca_decision d;
+    OK(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d));
+    ck_assert_int_eq(d.not_after, NOW + 30 * 86400); /* default TTL */
+    ck_assert_int_le(d.not_before, NOW);
+    ck_assert_uint_eq(d.names.n_dns, 2);
+    ck_assert_uint_eq(d.names.n_ips, 1);
+    ck_assert_uint_eq(d.names.n_uris, 1);
+    ck_assert_uint_eq(d.eku, IOTCA_EKU_SERVER);
+    ck_assert_uint_eq(d.key_usage, IOTCA_KU_DIGITAL_SIGNATURE);
+    ck_assert(iotca_slice_eq(iotca_buf_slice(&d.subject), iotca_csr_get(c)->subject)); /* from CSR, byte for byte */
+    iotca_cert_spec s = {0};
+    iotca_decision_apply(&d, &s);
+    ck_assert(!s.is_ca);
+    ck_assert_uint_eq(s.n_dns, 2);
+    ck_assert_str_eq(s.dns[0], "fw1.updates.example.com");
+    iotca_decision_free(&d);
+    iotca_csr_free(c);
+}
+END_TEST
+
+START_TEST(rule_key_types) {
+    iotca_profile p = fw();
+    const char *dns[] = {"a.updates.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P384, "a.updates.example.com", dns, 1, NULL, 0, NULL, 0), 0, "key_types");
+}
+END_TEST
+
+START_TEST(rule_ttl) {
+    iotca_profile p = fw();
+    const char *dns[] = {"a.updates.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, NULL, 0, NULL, 0), 91 * 86400, "ttl");
+    /* exactly the maximum is fine; the issuer's end caps the leaf */
+    iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, NULL, 0, NULL, 0);
+    iotca_request req = {c, 90 * 86400};
+    iotca_decision d;
+    OK(iotca_policy_decide(&p, &req, NOW, NOW + 10 * 86400, &d));
+    ck_assert_int_eq(d.not_after, NOW + 10 * 86400);
+    iotca_decision_free(&d);
+    /* an issuer already expired gives nothing */
+    ck_assert_int_eq(iotca_policy_decide(&p, &req, NOW, NOW - 1, &d), IOTCA_E_POLICY);
+    iotca_csr_free(c);
+}
+END_TEST
+
+START_TEST(rule_san_dns) {
+    iotca_profile p = fw();
+    const char *outside[] = {"evil.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", outside, 1, NULL, 0, NULL, 0), 0, "san.dns");
+    const char *suffix_trick[] = {"xupdates.example.com"}; /* not a subdomain, just a suffix */
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", suffix_trick, 1, NULL, 0, NULL, 0), 0, "san.dns");
+    const char *bad_syntax[] = {"a..updates.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", bad_syntax, 1, NULL, 0, NULL, 0), 0, "san.dns");
+    const char *underscore[] = {"a_b.updates.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", underscore, 1, NULL, 0, NULL, 0), 0, "san.dns");
+}
+END_TEST
+
+START_TEST(rule_san_wildcard) {
+    iotca_profile p = fw();
+    const char *wild[] = {"*.updates.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", wild, 1, NULL, 0, NULL, 0), 0, "san.wildcard");
+    p.allow_wildcards = true;
+    p.cn_in_san = false;
+    iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "", wild, 1, NULL, 0, NULL, 0);
+    iotca_request req = {c, 0};
+    iotca_decision d;
+    OK(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d));
+    iotca_decision_free(&d);
+    iotca_csr_free(c);
+}
+END_TEST
+
+START_TEST(rule_san_ip_and_uri) {
+    iotca_profile p = fw();
+    const char *dns[] = {"a.updates.example.com"}, *ip[] = {"192.168.1.1"}, *v6[] = {"2001:db8::1"},
+               *uri[] = {"urn:dev:other:1"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, ip, 1, NULL, 0), 0, "san.ip");
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, v6, 1, NULL, 0), 0, "san.ip");
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, NULL, 0, uri, 1), 0, "san.uri");
+}
+END_TEST
+
+START_TEST(rule_san_required_and_count) {
+    iotca_profile p = fw();
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", NULL, 0, NULL, 0, NULL, 0), 0, "san.required");
+    p.max_names = 1;
+    const char *two[] = {"a.updates.example.com", "b.updates.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", two, 2, NULL, 0, NULL, 0), 0, "san.count");
+}
+END_TEST
+
+START_TEST(rule_subject_cn) {
+    iotca_profile p = fw();
+    const char *dns[] = {"a.updates.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "b.updates.example.com", dns, 1, NULL, 0, NULL, 0), 0, "subject.cn");
+    /* CN-only subject mode rebuilds a DN holding only the CN */
+    p.subject = IOTCA_SUBJECT_CN_ONLY;
+    p.cn_in_san = false;
+    iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "device-7", dns, 1, NULL, 0, NULL, 0);
+    iotca_request req = {c, 0};
+    iotca_decision d;
+    OK(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d));
+    iotca_buf f = {0};
+    OK(iotca_name_format(iotca_buf_slice(&d.subject), &f));
+    ck_assert_str_eq((char *)f.data, "CN=device-7"); /* O=ACME from the CSR dropped */
+    iotca_buf_free(&f);
+    iotca_decision_free(&d);
+    iotca_csr_free(c);
+    /* the CN may match a URI's last component (device ids) */
+    p.subject = IOTCA_SUBJECT_FROM_CSR;
+    p.cn_in_san = true;
+    const char *uri[] = {"urn:dev:acme:device-7"};
+    c = csr_for(IOTCA_KEY_ECDSA_P256, "device-7", NULL, 0, NULL, 0, uri, 1);
+    req.csr = c;
+    OK(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d));
+    iotca_decision_free(&d);
+    iotca_csr_free(c);
+}
+END_TEST
+
+START_TEST(profile_validation) {
+    iotca_profile p = fw();
+    OK(iotca_profile_validate(&p));
+    iotca_profile q = p;
+    q.default_ttl = q.max_ttl + 1;
+    ck_assert_int_eq(iotca_profile_validate(&q), IOTCA_E_USAGE);
+    q = p;
+    q.key_types = 0;
+    ck_assert_int_eq(iotca_profile_validate(&q), IOTCA_E_USAGE);
+    q = p;
+    q.key_usage = IOTCA_KU_KEY_CERT_SIGN;
+    ck_assert_int_eq(iotca_profile_validate(&q), IOTCA_E_USAGE);
+    q = p;
+    q.eku = 0;
+    ck_assert_int_eq(iotca_profile_validate(&q), IOTCA_E_USAGE);
+    q = p;
+    q.issuer_group = "";
+    ck_assert_int_eq(iotca_profile_validate(&q), IOTCA_E_USAGE);
+}
+END_TEST
+
+START_TEST(durations) {
+    long s;
+    OK(iotca_duration_parse("90d", &s));
+    ck_assert_int_eq(s, 90 * 86400);
+    OK(iotca_duration_parse("12h", &s));
+    ck_assert_int_eq(s, 12 * 3600);
+    OK(iotca_duration_parse("3600", &s));
+    ck_assert_int_eq(s, 3600);
+    const char *bad[] = {"", "d", "0d", "-5d", "5w", "5dd", "1000000d", "ninety"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(iotca_duration_parse(bad[i], &s) == IOTCA_E_USAGE, "accepted '%s'", bad[i]);
+}
+END_TEST
+
+START_TEST(names_parse_limits) {
+    /* a SAN with an embedded NUL or a space is refused, not truncated */
+    static const uint8_t nul[] = {0x30, 0x07, 0x82, 0x05, 'a', 0x00, '.', 'i', 'o'};
+    iotca_names n;
+    ck_assert_int_eq(iotca_names_parse(iotca_slice_of(nul, sizeof nul), &n), IOTCA_E_POLICY);
+    static const uint8_t empty[] = {0x30, 0x00};
+    ck_assert_int_eq(iotca_names_parse(iotca_slice_of(empty, sizeof empty), &n), IOTCA_E_PARSE);
+    static const uint8_t badip[] = {0x30, 0x05, 0x87, 0x03, 1, 2, 3};
+    ck_assert_int_eq(iotca_names_parse(iotca_slice_of(badip, sizeof badip), &n), IOTCA_E_PARSE);
+    static const uint8_t email[] = {0x30, 0x05, 0x81, 0x03, 'a', '@', 'b'};
+    OK(iotca_names_parse(iotca_slice_of(email, sizeof email), &n));
+    ck_assert_uint_eq(n.n_other, 1);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("policy");
+    TCase *tc = tcase_create("policy");
+    tcase_add_test(tc, accepts_a_conforming_request);
+    tcase_add_test(tc, rule_key_types);
+    tcase_add_test(tc, rule_ttl);
+    tcase_add_test(tc, rule_san_dns);
+    tcase_add_test(tc, rule_san_wildcard);
+    tcase_add_test(tc, rule_san_ip_and_uri);
+    tcase_add_test(tc, rule_san_required_and_count);
+    tcase_add_test(tc, rule_subject_cn);
+    tcase_add_test(tc, profile_validation);
+    tcase_add_test(tc, durations);
+    tcase_add_test(tc, names_parse_limits);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
