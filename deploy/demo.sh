@@ -1,59 +1,114 @@
 #!/usr/bin/env bash
-# The README's first command: build everything and run a real root ceremony with iotca-root into ./demo.
-# Makes two independent roots (primary R1 and offline backup R2, the latter split into 3-of-5 custodian
-# shares), an issuing intermediate signed by R1, a cross-certificate of R2 by R1 for rollover, and R1's CRL,
-# then checks every artifact with OpenSSL and GnuTLS.
+# The README's first command: build everything and start a working CA on the embedded default (SQLite,
+# loopback), with a demo hierarchy made by the real ceremony tool:
+#   - two independent roots: R1 (passphrase) and the offline backup R2 (key split into 3-of-5 custodian shares)
+#   - iotcad makes its first issuing key and CSR; iotca-root signs it offline with R1; iotcad imports it
+#   - R1 cross-signs R2 for a later rollover, and publishes its CRL
+#   - a first certificate is issued with the iotca CLI and checked with OpenSSL
+# Running it again restarts the daemon of the existing ./demo (remove ./demo for a new ceremony).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SRC=$PWD
 BUILD_DIR=${BUILD_DIR:-build} bash deploy/build.sh
-ROOT="$PWD/${BUILD_DIR:-build}/tools/iotca-root"
+BIN="$SRC/${BUILD_DIR:-build}"
+ROOT="$BIN/tools/iotca-root" IOTCAD="$BIN/server/iotcad" IOTCA="$BIN/tools/iotca"
 DEMO=${DEMO_DIR:-demo}
-if [ -e "$DEMO" ]; then
-  echo "demo: $DEMO exists from an earlier run; remove it (rm -rf $DEMO) to run the ceremony again" >&2
+PORT=${IOTCA_DEMO_PORT:-8443}
+export IOTCA_URL="http://127.0.0.1:$PORT"
+
+start_daemon() {
+  if [ -f iotcad.pid ] && kill -0 "$(cat iotcad.pid)" 2>/dev/null; then
+    echo "iotcad already running (pid $(cat iotcad.pid))"
+    return
+  fi
+  nohup "$IOTCAD" --config iotcad.json >>iotcad.log 2>&1 &
+  echo $! > iotcad.pid
+  for _ in $(seq 1 100); do
+    curl -sf "$IOTCA_URL/readyz" >/dev/null 2>&1 && return
+    kill -0 "$(cat iotcad.pid)" 2>/dev/null || { tail -5 iotcad.log >&2; echo "demo: iotcad failed to start" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "demo: iotcad did not become ready" >&2
   exit 1
+}
+
+if [ -f "$DEMO/iotcad.json" ]; then
+  cd "$DEMO"
+  start_daemon
+  echo "Demo CA running at $IOTCA_URL (state in $(pwd)); stop it with: kill \$(cat $(pwd)/iotcad.pid)"
+  exit 0
 fi
-mkdir -m 700 "$DEMO" && cd "$DEMO"
-
-# A demo passphrase in a file; a real ceremony types it at the no-echo prompt.
+mkdir -m 700 -p "$DEMO" && cd "$DEMO"
 umask 077
-head -c 24 /dev/urandom | base64 > passphrase
+# Demo passphrases in files; a real ceremony types the root passphrase at the no-echo prompt.
+head -c 24 /dev/urandom | base64 > root-passphrase
+head -c 24 /dev/urandom | base64 > issuer-key-passphrase
 
-echo "== 1. Primary root R1 (ECDSA P-384, 25 years)"
-"$ROOT" init --vault r1 --name "Demo IoT Root R1" --org "Demo Devices" --passphrase-file passphrase --note "demo"
+echo "== 1. Offline: primary root R1 (ECDSA P-384, 25 years)"
+"$ROOT" init --vault r1 --name "Demo IoT Root R1" --org "Demo Devices" --passphrase-file root-passphrase | sed -n 1,8p
 echo
-echo "== 2. Backup root R2, its key split among 5 custodians (any 3 unlock it)"
-"$ROOT" init --vault r2 --name "Demo IoT Root R2" --org "Demo Devices" --shares 5 --threshold 3 | head -9
-echo
-echo "== 3. Issuing intermediate: key and CSR on the online host, signed offline by R1"
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out issuing-1.key 2>/dev/null
-openssl req -new -key issuing-1.key -subj "/O=Demo Devices/CN=Demo Issuing CA 1" -out issuing-1.csr
-"$ROOT" sign-intermediate --vault r1 --csr issuing-1.csr --out issuing-1.pem --days 1095 \
-  --permit-dns example.com --name-constraints noncritical --eku server,client \
-  --passphrase-file passphrase --yes --note "demo issuing CA"
-echo
-echo "== 4. Cross-certificate: R1 vouches for R2, so devices holding only R1 follow a later switch to R2"
-"$ROOT" cross-sign --vault r1 --cert r2/root.pem --out r2-by-r1.pem --passphrase-file passphrase --yes | tail -4
-echo
-echo "== 5. R1's CRL (ARL)"
-"$ROOT" crl --vault r1 --out r1.crl --passphrase-file passphrase --yes
-echo
-echo "== 6. Independent checks"
+echo "== 2. Offline: backup root R2, its key split among 5 custodians (any 3 unlock it)"
+"$ROOT" init --vault r2 --name "Demo IoT Root R2" --org "Demo Devices" --shares 5 --threshold 3 | sed -n 1,9p
 cat r1/root.pem r2/root.pem > roots.pem
-openssl verify -CAfile roots.pem issuing-1.pem
-openssl verify -CAfile r1/root.pem r2-by-r1.pem
-openssl crl -in r1.crl -CAfile r1/root.pem -verify -noout
-certtool --verify-chain --infile <(cat issuing-1.pem r1/root.pem) 2>/dev/null | grep -q "Chain verification output: Verified" && echo "certtool: issuing-1 chain verified by GnuTLS"
-"$ROOT" ledger verify --vault r1
 echo
-"$ROOT" show --vault r1
+echo "== 3. Online: configure and start iotcad on $IOTCA_URL (SQLite, loopback only)"
+cat > iotcad.json <<JSON
+{
+  "listen": {"address": "127.0.0.1", "port": $PORT},
+  "database": "$PWD/iotca.db",
+  "key_dir": "$PWD/keys",
+  "key_passphrase_file": "$PWD/issuer-key-passphrase",
+  "roots": ["$PWD/r1/root.pem", "$PWD/r2/root.pem"],
+  "tick_interval_s": 10,
+  "profiles": {
+    "firmware-endpoint": {"key_types": ["ecdsa-p256", "ecdsa-p384"], "max_ttl": "90d", "default_ttl": "90d",
+      "eku": ["server"], "dns_suffixes": ["updates.example.com"], "require_san": true, "cn_in_san": true},
+    "device": {"key_types": ["ecdsa-p256"], "max_ttl": "3650d", "default_ttl": "3650d", "eku": ["client"],
+      "uri_prefixes": ["urn:dev:demo:"], "require_san": true, "cn_in_san": true, "subject": "cn"}
+  }
+}
+JSON
+"$IOTCAD" init --config iotcad.json
+"$IOTCAD" token create --config iotcad.json --role admin > admin.token
+"$IOTCAD" token create --config iotcad.json --role provisioner > provisioner.token
+start_daemon
+echo "iotcad is running (pid $(cat iotcad.pid)); tokens in admin.token and provisioner.token"
+echo
+echo "== 4. The issuing CA: key made by iotcad, certificate signed offline by R1"
+IOTCA_TOKEN=$(cat admin.token) "$IOTCA" issuers new --csr-out issuing-1.csr
+id=$(IOTCA_TOKEN=$(cat admin.token) "$IOTCA" --json issuers list | jq -r '.issuers[-1].id')
+"$ROOT" sign-intermediate --vault r1 --csr issuing-1.csr --out issuing-1.pem --days 1095 \
+  --eku server,client --passphrase-file root-passphrase --yes --note "demo issuing CA" | tail -3
+IOTCA_TOKEN=$(cat admin.token) "$IOTCA" issuers import "$id" issuing-1.pem
+IOTCA_TOKEN=$(cat admin.token) "$IOTCA" issuers list
+echo
+echo "== 5. Offline: R1 cross-signs R2 (for a later rollover) and publishes its CRL"
+"$ROOT" cross-sign --vault r1 --cert r2/root.pem --out r2-by-r1.pem --passphrase-file root-passphrase --yes | tail -3
+"$ROOT" crl --vault r1 --out r1.crl --passphrase-file root-passphrase --yes | tail -1
+echo
+echo "== 6. A first certificate, issued with the iotca CLI (the key never leaves this machine)"
+IOTCA_TOKEN=$(cat provisioner.token) "$IOTCA" cert issue --profile firmware-endpoint \
+  --key-out fw1.key --cn fw1.updates.example.com --dns fw1.updates.example.com --out fw1.pem --chain-out fw1.chain
+openssl verify -CAfile roots.pem -untrusted fw1.chain fw1.pem
+certtool --verify-chain --infile <(cat fw1.pem fw1.chain r1/root.pem) 2>/dev/null \
+  | grep -q "Chain verification output: Verified" && echo "certtool: chain verified by GnuTLS"
+"$ROOT" ledger verify --vault r1
 cat <<MSG
 
-Demo CA ready in $(pwd):
-  roots.pem          both trust anchors, for device trust stores
-  issuing-1.pem      the issuing intermediate (its key: issuing-1.key)
-  r2-by-r1.pem       cross-certificate for rolling over from R1 to R2
-  r1.crl             R1's revocation list
-  r2/shares/         custodian shares of R2's key (hand out, then delete)
-Inspect: openssl x509 -in issuing-1.pem -noout -text
-The online daemon (iotcad) that issues leaves from issuing-1 is the next milestone.
+Demo CA running at $IOTCA_URL, state in $(pwd).
+
+Issue a certificate with the CLI:
+  export IOTCA_URL=$IOTCA_URL IOTCA_TOKEN=\$(cat $(pwd)/provisioner.token)
+  $IOTCA cert issue --profile firmware-endpoint --key-out my.key --cn fw2.updates.example.com \\
+      --dns fw2.updates.example.com --out my.pem
+
+Or with curl and an OpenSSL CSR:
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev.key \\
+      -subj /CN=fw3.updates.example.com -addext subjectAltName=DNS:fw3.updates.example.com -out dev.csr
+  curl -s -H "Authorization: Bearer \$(cat $(pwd)/provisioner.token)" \\
+      -d "\$(jq -n --rawfile csr dev.csr '{csr: \$csr, profile: "firmware-endpoint"}')" \\
+      $IOTCA_URL/v1/certificates | jq -r .certificate
+
+Trust anchors for devices: $(pwd)/roots.pem (or curl $IOTCA_URL/v1/ca/roots)
+Logs: $(pwd)/iotcad.log    Stop: kill \$(cat $(pwd)/iotcad.pid)    Start again: ./deploy/demo.sh
 MSG

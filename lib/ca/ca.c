@@ -25,7 +25,7 @@ iotca_rc ca_store(iotca_ca *ca, iotca_store **out) {
 }
 
 iotca_rc iotca_ca_init_db(const char *db_path) {
-    iotca_store *s;
+    iotca_store *s = NULL;
     IOTCA_GUARD(iotca_store_open(db_path, true, 5000, &s));
     iotca_rc rc = iotca_store_migrate(s);
     if (rc == IOTCA_OK) rc = iotca_store_check_schema(s);
@@ -65,7 +65,7 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
         IOTCA_CHECK(ri->is_ca && iotca_cert_is_self_signed(ca->roots[i]), IOTCA_E_USAGE,
                     "root %zu is not a self-signed CA certificate", i + 1);
     }
-    iotca_store *s;
+    iotca_store *s = NULL;
     IOTCA_TRY(ca_store(ca, &s));
     IOTCA_TRY(iotca_store_check_schema(s));
     *out = ca;
@@ -98,7 +98,7 @@ void iotca_ca_close(iotca_ca *ca) {
 }
 
 bool iotca_ca_ready(iotca_ca *ca) {
-    iotca_store *s;
+    iotca_store *s = NULL;
     int64_t total, revoked;
     return ca_store(ca, &s) == IOTCA_OK && iotca_store_cert_count(s, &total, &revoked) == IOTCA_OK;
 }

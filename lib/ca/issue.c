@@ -42,7 +42,7 @@ static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, lon
     IOTCA_ENSURE(p != NULL, IOTCA_E_USAGE, "unknown profile '%s'", profile ? profile : "");
     iotca_rc rc = IOTCA_OK;
     iotca_csr *csr = NULL;
-    iotca_store *s;
+    iotca_store *s = NULL;
     iotca_issuer_rec rec = {0};
     iotca_decision d = {0};
     iotca_buf der = {0}, hex = {0};
@@ -136,19 +136,19 @@ iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long
 }
 
 iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out) {
-    iotca_store *s;
+    iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     return iotca_store_cert_get(s, serial, out);
 }
 
 iotca_rc iotca_ca_cert_list(iotca_ca *ca, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n) {
-    iotca_store *s;
+    iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     return iotca_store_cert_list(s, f, out, n);
 }
 
 iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason) {
-    iotca_store *s;
+    iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     IOTCA_GUARD(iotca_store_cert_revoke(s, serial, reason, time(NULL)));
     __atomic_add_fetch(&ca->stats.revoked, 1, __ATOMIC_RELAXED);

@@ -11,7 +11,7 @@
 #include "iotca/pem.h"
 
 iotca_rc iotca_ca_issuers(iotca_ca *ca, iotca_issuer_rec **out, size_t *n) {
-    iotca_store *s;
+    iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     return iotca_store_issuer_list(s, out, n);
 }
@@ -28,7 +28,7 @@ iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, in
         IOTCA_ENSURE((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_', IOTCA_E_USAGE,
                      "group names use a-z, 0-9, '-' and '_'");
     iotca_rc rc = IOTCA_OK;
-    iotca_store *s;
+    iotca_store *s = NULL;
     iotca_issuer_rec *list = NULL, rec = {0};
     size_t n = 0, in_group = 0;
     iotca_key *key = NULL;
@@ -67,7 +67,7 @@ out:
 
 iotca_rc iotca_ca_issuer_import(iotca_ca *ca, int64_t id, iotca_slice cert_in, time_t activate_at) {
     iotca_rc rc = IOTCA_OK;
-    iotca_store *s;
+    iotca_store *s = NULL;
     iotca_issuer_rec rec = {0};
     iotca_cert *cert = NULL;
     iotca_csr *csr = NULL;
@@ -103,7 +103,7 @@ out:
 
 iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     *changes = 0;
-    iotca_store *s;
+    iotca_store *s = NULL;
     iotca_issuer_rec *list = NULL;
     size_t n = 0;
     IOTCA_GUARD(ca_store(ca, &s));
@@ -137,7 +137,7 @@ out:
 }
 
 iotca_rc iotca_ca_chain(iotca_ca *ca, int64_t issuer_id, iotca_buf *pem) {
-    iotca_store *s;
+    iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     if (issuer_id == 0) IOTCA_GUARD(iotca_store_issuer_active(s, ca->default_group, &issuer_id));
     iotca_issuer_rec rec = {0};

@@ -43,7 +43,7 @@ iotca_rc iotca_ca_token_create(iotca_ca *ca, iotca_role role, const char *profil
         iotca_sha256(iotca_buf_slice(&sechex), t.hash);
         snprintf(t.role, sizeof t.role, "%s", role == IOTCA_ROLE_ADMIN ? "admin" : "provisioner");
         t.created_at = time(NULL);
-        iotca_store *s;
+        iotca_store *s = NULL;
         rc = ca_store(ca, &s);
         if (rc == IOTCA_OK) rc = iotca_store_token_add(s, &t);
     }
@@ -69,7 +69,7 @@ iotca_rc iotca_ca_token_check(iotca_ca *ca, const char *token, iotca_role *role,
     for (size_t i = 0; i < 2 * ID_BYTES; i++)
         IOTCA_ENSURE((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f'), IOTCA_E_USAGE,
                      "malformed token");
-    iotca_store *s;
+    iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     iotca_token_rec t;
     uint8_t h[32];
