@@ -28,6 +28,10 @@ static const route routes[] = {
     {"GET", "/v1/certificates", api_cert_list},
     {"GET", "/v1/certificates/*", api_cert_get},
     {"POST", "/v1/certificates/*/revoke", api_cert_revoke},
+    {"GET", "/crl/*", api_crl_get},
+    {"PUT", "/v1/ca/root-crl", api_root_crl_import},
+    {"POST", "/ocsp", api_ocsp_post},
+    {"GET", "/ocsp/**", api_ocsp_get},
 };
 
 #define MAX_PARAMS 4
@@ -37,6 +41,13 @@ static const route routes[] = {
 static bool match(const char *pattern, const char *path, char params[MAX_PARAMS][MAX_SEG], size_t *np) {
     *np = 0;
     while (*pattern && *path) {
+        if (pattern[0] == '*' && pattern[1] == '*') {
+            size_t n = strlen(path);
+            if (n == 0 || n >= MAX_SEG * 4 || *np >= MAX_PARAMS) return false;
+            snprintf(params[*np], MAX_SEG, "%s", ""); /* the rest is read by the handler from the path */
+            (*np)++;
+            return true;
+        }
         if (*pattern == '*') {
             size_t n = strcspn(path, "/");
             if (n == 0 || n >= MAX_SEG || *np >= MAX_PARAMS) return false;

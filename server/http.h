@@ -74,5 +74,11 @@ void api_cert_issue(request *r, const char *const *p, response *out);
 void api_cert_get(request *r, const char *const *p, response *out);
 void api_cert_list(request *r, const char *const *p, response *out);
 void api_cert_revoke(request *r, const char *const *p, response *out);
+/* api_crl.c */
+void api_crl_get(request *r, const char *const *p, response *out);
+void api_root_crl_import(request *r, const char *const *p, response *out);
+/* api_ocsp.c */
+void api_ocsp_get(request *r, const char *const *p, response *out);
+void api_ocsp_post(request *r, const char *const *p, response *out);
 
 #endif

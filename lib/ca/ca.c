@@ -144,6 +144,16 @@ out:
     return rc;
 }
 
+iotca_rc ca_issuer_by_id(iotca_ca *ca, iotca_store *s, int64_t id, ca_issuer **out) {
+    iotca_issuer_rec rec = {0};
+    IOTCA_GUARD(iotca_store_issuer_get(s, id, &rec));
+    pthread_mutex_lock(&ca->lock);
+    iotca_rc rc = ca_issuer_locked(ca, &rec, out);
+    pthread_mutex_unlock(&ca->lock);
+    iotca_issuer_rec_free(&rec);
+    return rc;
+}
+
 const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c) {
     for (size_t i = 0; i < ca->n_roots; i++)
         if (iotca_cert_verify_signed_by(c, ca->roots[i]) == IOTCA_OK) return ca->roots[i];

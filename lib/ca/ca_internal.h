@@ -42,5 +42,16 @@ iotca_rc ca_store(iotca_ca *ca, iotca_store **out);
 iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer **out);
 /* The configured root that signed c, or NULL. */
 const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c);
+/* Loads the issuer with this id (certificate and key) under ca->lock. */
+iotca_rc ca_issuer_by_id(iotca_ca *ca, iotca_store *s, int64_t id, ca_issuer **out);
+
+/* Revocation hooks, called by the issuance path, revoke and the tick.
+ * CRLs live in crl.c, OCSP in ocsp.c. Each returns IOTCA_OK or a failure that
+ * the caller logs or reports; *changes counts work done (may be NULL). */
+iotca_rc ca_crl_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
+iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id);
+iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
+iotca_rc ca_ocsp_on_issue(iotca_ca *ca, iotca_store *s, const char *serial);
+iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial);
 
 #endif

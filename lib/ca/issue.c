@@ -103,6 +103,7 @@ static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, lon
     cr.not_after = spec.not_after;
     cr.created_at = now;
     IOTCA_TRY(iotca_store_cert_add(s, &cr)); /* durable before anyone sees it */
+    IOTCA_TRY(ca_ocsp_on_issue(ca, s, cr.serial)); /* pre-signed "good" answer */
 
     snprintf(out->serial, sizeof out->serial, "%s", (const char *)hex.data);
     out->issuer_id = iid;
@@ -149,8 +150,15 @@ iotca_rc iotca_ca_cert_list(iotca_ca *ca, const iotca_cert_filter *f, iotca_cert
 
 iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason) {
     iotca_store *s = NULL;
+    iotca_cert_rec c = {0};
     IOTCA_GUARD(ca_store(ca, &s));
+    IOTCA_GUARD(iotca_store_cert_get(s, serial, &c));
+    int64_t issuer_id = c.issuer_id;
+    iotca_cert_rec_free(&c);
     IOTCA_GUARD(iotca_store_cert_revoke(s, serial, reason, time(NULL)));
     __atomic_add_fetch(&ca->stats.revoked, 1, __ATOMIC_RELAXED);
-    return IOTCA_OK;
+    /* the revocation is recorded; publishing it follows at once (and the
+     * tick retries whatever fails here) */
+    IOTCA_GUARD(ca_ocsp_on_revoke(ca, s, serial));
+    return ca_crl_on_revoke(ca, s, issuer_id);
 }

@@ -131,6 +131,13 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
             IOTCA_TRY(iotca_store_issuer_transition(s, list[i].id, IOTCA_ISSUER_RETIRING, IOTCA_ISSUER_RETIRED, now));
             (*changes)++;
         }
+    /* 3. revocation publication: CRLs due or dirty, OCSP responses near their nextUpdate */
+    int more = 0;
+    IOTCA_TRY(ca_crl_tick(ca, s, now, &more));
+    *changes += more;
+    more = 0;
+    IOTCA_TRY(ca_ocsp_tick(ca, s, now, &more));
+    *changes += more;
 out:
     free_list(list, n);
     return rc;

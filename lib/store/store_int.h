@@ -34,6 +34,26 @@ enum iotca_sq_id {
     SQ_CERT_COUNT,
     SQ_TOKEN_INSERT,
     SQ_TOKEN_GET,
+    /* CRLs (lib/store/crl.c) */
+    SQ_CRL_GET,
+    SQ_CRL_PUT,
+    SQ_CRL_DIRTY,
+    SQ_CRL_LIST,
+    SQ_REVOKED_EACH,
+    SQ_REVOKED_COUNT,
+    SQ_ROOT_CRL_GET,
+    SQ_ROOT_CRL_PUT,
+    SQ_CRL_SPARE1,
+    SQ_CRL_SPARE2,
+    /* OCSP (lib/store/ocsp.c) */
+    SQ_OCSP_SIGNER_GET,
+    SQ_OCSP_SIGNER_PUT,
+    SQ_OCSP_RESP_GET,
+    SQ_OCSP_RESP_PUT,
+    SQ_OCSP_DUE,
+    SQ_OCSP_MISSING,
+    SQ_OCSP_SPARE1,
+    SQ_OCSP_SPARE2,
     SQ_COUNT
 };
 

@@ -1,0 +1,2 @@
+/* CRL persistence: per-issuer CRL state and streaming over revoked certificates (to be implemented). */
+#include "store_int.h"
