@@ -13,7 +13,8 @@ PKGS=(
   libcurl4-openssl-dev    # outbound HTTP for the iotca CLI
   openssl gnutls-bin      # independent verification in tests (openssl, certtool)
   libmbedtls-dev          # embedded-stack compatibility test program
-  curl ca-certificates jq bc sqlite3 # jq: integration tests read JSON answers
+  curl ca-certificates jq bc sqlite3
+  nginx-light             # OCSP stapling test against a real web server # jq: integration tests read JSON answers
 )
 
 missing=()

@@ -209,7 +209,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_create_response_from_buffer(out.body.len, out.body.data ? out.body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type ? out.content_type : "text/plain");
     MHD_add_response_header(resp, "X-Request-Id", r->id);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (out.max_age > 0) {
+        char cc[128];
+        snprintf(cc, sizeof cc, "max-age=%ld, public, no-transform, must-revalidate", out.max_age);
+        MHD_add_response_header(resp, "Cache-Control", cc);
+    } else {
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    }
     enum MHD_Result ret = MHD_queue_response(conn, out.status ? out.status : 500, resp);
     MHD_destroy_response(resp);
     struct timespec end;

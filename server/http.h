@@ -36,6 +36,7 @@ typedef struct response {
     const char *content_type;
     iotca_buf body;
     const char *error;
+    long max_age; /* > 0: cacheable for that many seconds (OCSP, RFC 5019 §6.2); else no-store */
 } response;
 
 /* Answers with a JSON document (consumed). */

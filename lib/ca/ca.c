@@ -6,6 +6,7 @@
 
 #include "ca_internal.h"
 #include "iotca/file.h"
+#include "iotca/ocsp.h"
 #include "iotca/pem.h"
 
 /* One store handle per thread, closed when the thread ends. */
@@ -87,6 +88,8 @@ void iotca_ca_close(iotca_ca *ca) {
     for (size_t i = 0; i < ca->n_issuers; i++) {
         iotca_cert_free(ca->issuers[i].cert);
         iotca_key_free(ca->issuers[i].key);
+        iotca_cert_free(ca->issuers[i].ocsp_cert);
+        iotca_key_free(ca->issuers[i].ocsp_key);
     }
     iotca_buf_free(&ca->pass);
     free(ca->db_path);
@@ -131,6 +134,9 @@ iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer *
     ci->root = ca_root_of(ca, ci->cert);
     IOTCA_CHECK(ci->root != NULL, IOTCA_E_POLICY, "issuer %lld does not chain to a configured root",
                 (long long)rec->id);
+    size_t hl;
+    IOTCA_TRY(iotca_ocsp_issuer_hashes(ci->cert, IOTCA_OCSP_SHA1, ci->ocsp_name1, ci->ocsp_key1, &hl));
+    IOTCA_TRY(iotca_ocsp_issuer_hashes(ci->cert, IOTCA_OCSP_SHA256, ci->ocsp_name256, ci->ocsp_key256, &hl));
     ci->id = rec->id;
     ca->n_issuers++;
     *out = ci;

@@ -15,6 +15,11 @@ typedef struct ca_issuer {
     iotca_cert *cert;
     iotca_key *key;
     const iotca_cert *root;
+    /* OCSP: CertID hashes of this issuer (SHA-1, SHA-256) and its current
+     * delegated responder (loaded by ocsp.c under ca->lock) */
+    uint8_t ocsp_name1[32], ocsp_key1[32], ocsp_name256[32], ocsp_key256[32];
+    iotca_cert *ocsp_cert;
+    iotca_key *ocsp_key;
 } ca_issuer;
 
 struct iotca_ca {

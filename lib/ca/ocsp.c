@@ -1,17 +1,260 @@
-/* OCSP: delegated responder certificates and pre-signed responses (to be implemented). */
+/* OCSP for fleets: a delegated responder certificate per issuer (id-kp-OCSPSigning, ocsp-nocheck), made and
+ * renewed automatically so the issuer key signs only that; every certificate's answer pre-signed at issuance,
+ * re-signed at once on revocation and by the tick well before nextUpdate. The hot path is a lookup. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "ca_internal.h"
+#include "iotca/file.h"
+#include "iotca/ocsp.h"
+
+#define DAY 86400
+#define RESPONSE_VALIDITY (4 * DAY)   /* nextUpdate - thisUpdate */
+#define RESPONSE_REFRESH (2 * DAY)    /* re-sign when less than this is left */
+#define SIGNER_VALIDITY (30 * DAY)
+#define SIGNER_RENEW (10 * DAY)       /* > RESPONSE_VALIDITY: a response never outlives its signer */
+#define TICK_BATCH 2000
+
+/* Makes a new delegated responder for issuer `is`, signed by the issuer key. Caller holds ca->lock. */
+static iotca_rc new_signer_locked(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t now) {
+    const iotca_cert_info *ii = iotca_cert_get(is->cert);
+    iotca_rc rc = IOTCA_OK;
+    iotca_key *key = NULL;
+    iotca_cert *cert = NULL;
+    iotca_buf spki = {0}, name = {0}, cn = {0}, der = {0}, pem = {0};
+    iotca_ocsp_signer_rec rec = {0};
+    char path[sizeof rec.key_ref] = "";
+    uint8_t serial[IOTCA_SERIAL_LEN];
+    IOTCA_CHECK(ii->not_after > now + RESPONSE_VALIDITY, IOTCA_E_POLICY,
+                "issuer %lld expires too soon to delegate OCSP", (long long)is->id);
+    IOTCA_TRY(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &key));
+    IOTCA_TRY(iotca_key_spki(key, &spki));
+    IOTCA_TRY(iotca_name_cn(ii->subject, &cn));
+    char label[80];
+    snprintf(label, sizeof label, "%.48s OCSP responder", cn.len ? (const char *)cn.data : "iotca");
+    IOTCA_TRY(iotca_name_build(NULL, NULL, NULL, label, &name));
+    IOTCA_TRY(iotca_serial_random(serial));
+    iotca_cert_spec spec = {0};
+    spec.serial = iotca_slice_of(serial, sizeof serial);
+    spec.issuer = ii->subject;
+    spec.issuer_skid = ii->skid;
+    spec.subject = iotca_buf_slice(&name);
+    spec.spki = iotca_buf_slice(&spki);
+    spec.not_before = now - 300;
+    spec.not_after = now + SIGNER_VALIDITY < ii->not_after ? now + SIGNER_VALIDITY : ii->not_after;
+    spec.path_len = -1;
+    spec.key_usage = IOTCA_KU_DIGITAL_SIGNATURE;
+    spec.eku = IOTCA_EKU_OCSP_SIGNING;
+    spec.ocsp_nocheck = true; /* RFC 6960 §4.2.2.2.1: clients need not check the responder's status */
+    char hex[2 * IOTCA_SERIAL_LEN + 1];
+    for (size_t i = 0; i < sizeof serial; i++) snprintf(hex + 2 * i, 3, "%02x", serial[i]);
+    IOTCA_TRY(iotca_store_serial_reserve(s, hex, is->id, now)); /* responder serials are unique too */
+    IOTCA_TRY(iotca_cert_sign(&spec, is->key, &der));
+    IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&der), &cert));
+    IOTCA_TRY(iotca_key_encrypt_pem(key, iotca_buf_slice(&ca->pass), ca->kdf_iterations, &pem));
+    IOTCA_CHECK(snprintf(path, sizeof path, "%s/ocsp-%lld-%s.key", ca->key_dir, (long long)is->id, hex) < (int)sizeof path,
+                IOTCA_E_USAGE, "key directory path too long");
+    IOTCA_TRY(iotca_file_create(path, pem.data, pem.len, 0600));
+    rec.issuer_id = is->id;
+    rec.cert = iotca_buf_borrow(der.data, der.len);
+    memcpy(rec.key_ref, path, sizeof path);
+    rec.not_after = spec.not_after;
+    rec.created_at = now;
+    rc = iotca_store_ocsp_signer_add(s, &rec);
+    if (rc != IOTCA_OK) {
+        unlink(path);
+        goto out;
+    }
+    iotca_cert_free(is->ocsp_cert);
+    iotca_key_free(is->ocsp_key);
+    is->ocsp_cert = cert;
+    is->ocsp_key = key;
+    cert = NULL;
+    key = NULL;
+out:
+    iotca_key_free(key);
+    iotca_cert_free(cert);
+    iotca_buf_free(&spki);
+    iotca_buf_free(&name);
+    iotca_buf_free(&cn);
+    iotca_buf_free(&der);
+    iotca_buf_free(&pem);
+    return rc;
+}
+
+/* Ensures `is` has a responder valid well beyond now: loads the stored one or
+ * makes a new one. Caller holds ca->lock. */
+static iotca_rc signer_locked(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t now) {
+    if (is->ocsp_cert && iotca_cert_get(is->ocsp_cert)->not_after > now + SIGNER_RENEW) return IOTCA_OK;
+    iotca_ocsp_signer_rec rec = {0};
+    iotca_rc rc = iotca_store_ocsp_signer_current(s, is->id, &rec);
+    if (rc == IOTCA_E_USAGE || (rc == IOTCA_OK && rec.not_after <= now + SIGNER_RENEW)) {
+        iotca_ocsp_signer_rec_free(&rec);
+        return new_signer_locked(ca, s, is, now);
+    }
+    IOTCA_GUARD(rc);
+    iotca_buf pem = {0};
+    iotca_cert *cert = NULL;
+    iotca_key *key = NULL;
+    rc = iotca_cert_parse(iotca_buf_slice(&rec.cert), &cert);
+    if (rc == IOTCA_OK) rc = iotca_file_read(rec.key_ref, 1 << 16, &pem);
+    if (rc == IOTCA_OK) rc = iotca_key_decrypt_pem(iotca_buf_slice(&pem), iotca_buf_slice(&ca->pass), &key);
+    if (rc == IOTCA_OK && !iotca_key_matches_spki(key, iotca_cert_get(cert)->spki))
+        rc = iotca_error_set(IOTCA_E_CRYPTO, "OCSP signer key does not match its certificate");
+    if (rc == IOTCA_OK) {
+        iotca_cert_free(is->ocsp_cert);
+        iotca_key_free(is->ocsp_key);
+        is->ocsp_cert = cert;
+        is->ocsp_key = key;
+    } else {
+        iotca_cert_free(cert);
+        iotca_key_free(key);
+    }
+    iotca_buf_free(&pem);
+    iotca_ocsp_signer_rec_free(&rec);
+    return rc;
+}
+
+/* Signs the answer about certid (whose issuer is `is`) from the certificate record c (NULL: unknown). */
+static iotca_rc sign_answer(iotca_ca *ca, iotca_store *s, ca_issuer *is, const iotca_ocsp_certid *id,
+                            const iotca_cert_rec *c, time_t now, iotca_buf *out, time_t *next) {
+    iotca_ocsp_answer a = {id, IOTCA_CERT_UNKNOWN, 0, -1, now - 60, now + RESPONSE_VALIDITY};
+    if (c) {
+        a.status = c->revoked ? IOTCA_CERT_REVOKED : IOTCA_CERT_GOOD;
+        a.revoked_at = c->revoked_at;
+        a.reason = c->revoked ? c->reason : -1;
+    }
+    pthread_mutex_lock(&ca->lock);
+    iotca_rc rc = signer_locked(ca, s, is, now);
+    if (rc == IOTCA_OK) rc = iotca_ocsp_response_sign(&a, is->ocsp_cert, is->ocsp_key, now, out);
+    pthread_mutex_unlock(&ca->lock);
+    *next = a.next_update;
+    return rc;
+}
+
+/* A SHA-1 CertID for a stored certificate (what RFC 5019 clients send). */
+static iotca_rc certid_of(const ca_issuer *is, const char *serial_hex, iotca_ocsp_certid *id) {
+    memset(id, 0, sizeof *id);
+    id->hash = IOTCA_OCSP_SHA1;
+    id->hash_len = 20;
+    memcpy(id->name_hash, is->ocsp_name1, 20);
+    memcpy(id->key_hash, is->ocsp_key1, 20);
+    iotca_buf b = {0};
+    iotca_rc rc = iotca_hex_decode(serial_hex, &b);
+    if (rc == IOTCA_OK && (b.len < 1 || b.len > 20)) rc = iotca_error_set(IOTCA_E_USAGE, "bad serial %s", serial_hex);
+    if (rc == IOTCA_OK) {
+        memcpy(id->serial, b.data, b.len);
+        id->serial_len = b.len;
+    }
+    iotca_buf_free(&b);
+    return rc;
+}
+
+/* Signs and stores the pre-produced SHA-1 answer for one certificate. */
+static iotca_rc presign(iotca_ca *ca, iotca_store *s, const char *serial, time_t now) {
+    iotca_cert_rec c = {0};
+    IOTCA_GUARD(iotca_store_cert_get(s, serial, &c));
+    ca_issuer *is;
+    iotca_ocsp_certid id;
+    iotca_buf der = {0};
+    time_t next;
+    iotca_rc rc = ca_issuer_by_id(ca, s, c.issuer_id, &is);
+    if (rc == IOTCA_OK) rc = certid_of(is, c.serial, &id);
+    if (rc == IOTCA_OK) rc = sign_answer(ca, s, is, &id, &c, now, &der, &next);
+    if (rc == IOTCA_OK) rc = iotca_store_ocsp_response_put(s, c.serial, iotca_buf_slice(&der), now - 60, next);
+    iotca_buf_free(&der);
+    iotca_cert_rec_free(&c);
+    return rc;
+}
+
+iotca_rc ca_ocsp_on_issue(iotca_ca *ca, iotca_store *s, const char *serial) { return presign(ca, s, serial, time(NULL)); }
+
+iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial) { return presign(ca, s, serial, time(NULL)); }
 
 iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
-    (void)ca, (void)s, (void)now, (void)changes;
-    return IOTCA_OK;
+    char(*due)[41] = NULL;
+    size_t n = 0;
+    IOTCA_GUARD(iotca_store_ocsp_due(s, now, now + RESPONSE_REFRESH, TICK_BATCH, &due, &n));
+    iotca_rc rc = IOTCA_OK;
+    for (size_t i = 0; i < n && rc == IOTCA_OK; i++) {
+        rc = presign(ca, s, due[i], now);
+        if (rc == IOTCA_OK && changes) (*changes)++;
+    }
+    free(due);
+    return rc;
 }
 
-iotca_rc ca_ocsp_on_issue(iotca_ca *ca, iotca_store *s, const char *serial) {
-    (void)ca, (void)s, (void)serial;
-    return IOTCA_OK;
+/* The loaded issuer a CertID names, or NULL. Caller holds ca->lock. */
+static ca_issuer *match_locked(iotca_ca *ca, const iotca_ocsp_certid *id) {
+    for (size_t i = 0; i < ca->n_issuers; i++) {
+        ca_issuer *is = &ca->issuers[i];
+        const uint8_t *nh = id->hash == IOTCA_OCSP_SHA1 ? is->ocsp_name1 : is->ocsp_name256;
+        const uint8_t *kh = id->hash == IOTCA_OCSP_SHA1 ? is->ocsp_key1 : is->ocsp_key256;
+        if (memcmp(nh, id->name_hash, id->hash_len) == 0 && memcmp(kh, id->key_hash, id->hash_len) == 0) return is;
+    }
+    return NULL;
 }
 
-iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial) {
-    (void)ca, (void)s, (void)serial;
-    return IOTCA_OK;
+static ca_issuer *find_issuer(iotca_ca *ca, iotca_store *s, const iotca_ocsp_certid *id) {
+    pthread_mutex_lock(&ca->lock);
+    ca_issuer *is = match_locked(ca, id);
+    pthread_mutex_unlock(&ca->lock);
+    if (is) return is;
+    /* not loaded yet: load every issuer that has a certificate, then look again */
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    if (iotca_store_issuer_list(s, &list, &n) != IOTCA_OK) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        ca_issuer *tmp;
+        if (list[i].cert.len) (void)ca_issuer_by_id(ca, s, list[i].id, &tmp);
+        iotca_issuer_rec_free(&list[i]);
+    }
+    free(list);
+    pthread_mutex_lock(&ca->lock);
+    is = match_locked(ca, id);
+    pthread_mutex_unlock(&ca->lock);
+    return is;
+}
+
+iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out, long *max_age) {
+    *max_age = 0;
+    iotca_ocsp_certid id;
+    iotca_rc rc = iotca_ocsp_request_parse(request, &id);
+    if (rc != IOTCA_OK) return iotca_ocsp_response_error(IOTCA_OCSP_MALFORMED, out);
+    iotca_store *s = NULL;
+    if (ca_store(ca, &s) != IOTCA_OK) return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
+    ca_issuer *is = find_issuer(ca, s, &id);
+    if (is == NULL) return iotca_ocsp_response_error(IOTCA_OCSP_UNAUTHORIZED, out); /* not our issuer */
+    char serial[41];
+    for (size_t i = 0; i < id.serial_len; i++) snprintf(serial + 2 * i, 3, "%02x", id.serial[i]);
+    time_t now = time(NULL), next = 0;
+    iotca_cert_rec c = {0};
+    rc = iotca_store_cert_get(s, serial, &c);
+    bool known = rc == IOTCA_OK && c.issuer_id == is->id;
+    if (rc != IOTCA_OK && rc != IOTCA_E_USAGE) {
+        iotca_cert_rec_free(&c);
+        return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
+    }
+    size_t before = out->len;
+    if (known && id.hash == IOTCA_OCSP_SHA1 &&
+        iotca_store_ocsp_response_get(s, serial, out, &next) == IOTCA_OK && next > now + 60) {
+        *max_age = (long)(next - now); /* the hot path: a lookup */
+    } else {
+        out->len = before;
+        rc = sign_answer(ca, s, is, &id, known ? &c : NULL, now, out, &next);
+        if (rc == IOTCA_OK) {
+            *max_age = (long)(next - now);
+            if (known && id.hash == IOTCA_OCSP_SHA1)
+                (void)iotca_store_ocsp_response_put(s, serial, iotca_slice_of(out->data + before, out->len - before),
+                                                    now - 60, next);
+        } else {
+            out->len = before;
+            rc = iotca_ocsp_response_error(IOTCA_OCSP_INTERNAL_ERROR, out);
+        }
+    }
+    iotca_cert_rec_free(&c);
+    return rc;
 }

@@ -151,6 +151,17 @@ void iotca_der_time(iotca_der *w, time_t t) {
     }
 }
 
+void iotca_der_gtime(iotca_der *w, time_t t) {
+    struct tm tm;
+    char s[32];
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1950) {
+        if (w->rc == IOTCA_OK) w->rc = iotca_error_set(IOTCA_E_USAGE, "time out of range");
+        return;
+    }
+    strftime(s, sizeof s, "%Y%m%d%H%M%SZ", &tm);
+    iotca_der_prim(w, IOTCA_DER_GENERALIZEDTIME, s, 15);
+}
+
 iotca_rc iotca_der_finish(iotca_der *w) {
     if (w->rc == IOTCA_OK && w->depth != 0)
         w->rc = iotca_error_set(IOTCA_E_INTERNAL, "DER: %d constructed values left open", w->depth);

@@ -1,2 +1,128 @@
-/* OCSP persistence: delegated signers and pre-signed responses (to be implemented). */
+/* OCSP persistence: delegated responder certificates and the pre-signed response of every certificate. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "store_int.h"
+
+void iotca_ocsp_signer_rec_free(iotca_ocsp_signer_rec *r) {
+    iotca_buf_free(&r->cert);
+    memset(r, 0, sizeof *r);
+}
+
+iotca_rc iotca_store_ocsp_signer_current(iotca_store *s, int64_t issuer_id, iotca_ocsp_signer_rec *r) {
+    iotca_ocsp_signer_rec_free(r);
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_SIGNER_GET,
+                              "SELECT id, cert, key_ref, not_after, created_at FROM ocsp_signers WHERE issuer_id = ?1 "
+                              "ORDER BY not_after DESC, id DESC LIMIT 1",
+                              "loading the OCSP signer", &st));
+    sqlite3_bind_int64(st, 1, issuer_id);
+    int step = sqlite3_step(st);
+    iotca_rc rc = IOTCA_OK;
+    if (step == SQLITE_ROW) {
+        r->id = sqlite3_column_int64(st, 0);
+        r->issuer_id = issuer_id;
+        rc = iotca_sq_col_blob(st, 1, &r->cert, "OCSP signer certificate");
+        if (rc == IOTCA_OK) rc = iotca_sq_col_text(st, 2, r->key_ref, sizeof r->key_ref, "OCSP signer key_ref");
+        r->not_after = (time_t)sqlite3_column_int64(st, 3);
+        r->created_at = (time_t)sqlite3_column_int64(st, 4);
+    } else if (step == SQLITE_DONE) {
+        rc = iotca_error_set(IOTCA_E_USAGE, "no OCSP signer for issuer %lld", (long long)issuer_id);
+    } else {
+        rc = iotca_sq_fail(s, "loading the OCSP signer of issuer %lld", (long long)issuer_id);
+    }
+    iotca_sq_done(st);
+    if (rc != IOTCA_OK) iotca_ocsp_signer_rec_free(r);
+    return rc;
+}
+
+iotca_rc iotca_store_ocsp_signer_add(iotca_store *s, iotca_ocsp_signer_rec *r) {
+    IOTCA_ENSURE(r->cert.len > 0 && r->key_ref[0], IOTCA_E_USAGE, "OCSP signer needs a certificate and a key");
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_SIGNER_PUT,
+                              "INSERT INTO ocsp_signers (issuer_id, cert, key_ref, not_after, created_at) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5)",
+                              "recording the OCSP signer", &st));
+    sqlite3_bind_int64(st, 1, r->issuer_id);
+    sqlite3_bind_blob(st, 2, r->cert.data, (int)r->cert.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->key_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)r->not_after);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->created_at);
+    int step = sqlite3_step(st);
+    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK
+                                      : iotca_sq_fail(s, "recording the OCSP signer of issuer %lld", (long long)r->issuer_id);
+    if (rc == IOTCA_OK) r->id = sqlite3_last_insert_rowid(s->db);
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca_buf *der, time_t *next_update) {
+    IOTCA_GUARD(iotca_sq_check_serial(serial));
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_RESP_GET, "SELECT der, next_update FROM ocsp_responses WHERE serial = ?1",
+                              "loading an OCSP response", &st));
+    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    iotca_rc rc = IOTCA_OK;
+    if (step == SQLITE_ROW) {
+        rc = iotca_sq_col_blob(st, 0, der, "OCSP response");
+        *next_update = (time_t)sqlite3_column_int64(st, 1);
+    } else if (step == SQLITE_DONE) {
+        rc = iotca_error_set(IOTCA_E_USAGE, "no OCSP response for %s", serial);
+    } else {
+        rc = iotca_sq_fail(s, "loading the OCSP response of %s", serial);
+    }
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca_slice der, time_t this_update,
+                                       time_t next_update) {
+    IOTCA_GUARD(iotca_sq_check_serial(serial));
+    IOTCA_ENSURE(der.len > 0 && next_update > this_update, IOTCA_E_USAGE, "bad OCSP response record");
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_RESP_PUT,
+                              "INSERT INTO ocsp_responses (serial, der, this_update, next_update) VALUES (?1, ?2, ?3, ?4) "
+                              "ON CONFLICT (serial) DO UPDATE SET der = excluded.der, this_update = excluded.this_update, "
+                              "next_update = excluded.next_update",
+                              "storing an OCSP response", &st));
+    sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, der.p, (int)der.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)this_update);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)next_update);
+    int step = sqlite3_step(st);
+    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "storing the OCSP response of %s", serial);
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before, size_t max, char (**out)[41],
+                              size_t *n) {
+    *out = NULL;
+    *n = 0;
+    IOTCA_ENSURE(max >= 1 && max <= 10000, IOTCA_E_USAGE, "OCSP due list limit must be 1 to 10000");
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_DUE,
+                              "SELECT c.serial FROM certificates c LEFT JOIN ocsp_responses o ON o.serial = c.serial "
+                              "WHERE c.not_after > ?1 AND (o.serial IS NULL OR o.next_update < ?2) "
+                              "ORDER BY o.next_update IS NOT NULL, o.next_update LIMIT ?3",
+                              "finding OCSP responses to refresh", &st));
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)refresh_before);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    char(*list)[41] = calloc(max, 41);
+    IOTCA_ENSURE(list != NULL, IOTCA_E_INTERNAL, "out of memory");
+    iotca_rc rc = IOTCA_OK;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && rc == IOTCA_OK)
+        rc = iotca_sq_col_text(st, 0, list[(*n)++], 41, "serial");
+    if (rc == IOTCA_OK && step != SQLITE_DONE && step != SQLITE_ROW) rc = iotca_sq_fail(s, "finding OCSP responses to refresh");
+    iotca_sq_done(st);
+    if (rc != IOTCA_OK) {
+        free(list);
+        *n = 0;
+        return rc;
+    }
+    *out = list;
+    return IOTCA_OK;
+}

@@ -170,6 +170,9 @@ START_TEST(der_time_switches_at_2050) {
             'Z');
     DER_KAT(iotca_der_time(&w, 2524608000), 0x18, 0x0f, '2', '0', '5', '0', '0', '1', '0', '1', '0', '0', '0', '0',
             '0', '0', 'Z');
+    /* OCSP always uses GeneralizedTime */
+    DER_KAT(iotca_der_gtime(&w, 2524607999), 0x18, 0x0f, '2', '0', '4', '9', '1', '2', '3', '1', '2', '3', '5', '9', '5',
+            '9', 'Z');
     iotca_tlv t;
     time_t back;
     static const uint8_t g[] = {0x18, 0x0f, '2', '0', '5', '0', '0', '1', '0', '1', '0', '0', '0', '0', '0', '0', 'Z'};

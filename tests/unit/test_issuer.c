@@ -8,6 +8,7 @@
 #include "iotca/der.h"
 #include "iotca/file.h"
 #include "iotca/key.h"
+#include "iotca/ocsp.h"
 #include "iotca/oid.h"
 #include "iotca/pem.h"
 #include "iotca/x509.h"
@@ -714,6 +715,124 @@ START_TEST(crl_structure) {
 }
 END_TEST
 
+/* ---- OCSP ---- */
+
+/* An OCSPRequest with n Request entries for the given hash OID and 20/32-byte hashes. */
+static void ocsp_request(iotca_buf *out, int n, const uint8_t *hash_oid, size_t oid_len, size_t hlen) {
+    static const uint8_t zeros[32], serial[] = {0x12, 0x34};
+    iotca_der w;
+    iotca_der_init(&w, out);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    for (int i = 0; i < n; i++) {
+        iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+        iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+        iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+        iotca_der_oid(&w, hash_oid, oid_len);
+        iotca_der_null(&w);
+        iotca_der_end(&w);
+        iotca_der_prim(&w, IOTCA_DER_OCTET_STRING, zeros, hlen);
+        iotca_der_prim(&w, IOTCA_DER_OCTET_STRING, zeros, hlen);
+        iotca_der_uint(&w, serial, sizeof serial);
+        iotca_der_end(&w);
+        iotca_der_end(&w);
+    }
+    iotca_der_end(&w);
+    iotca_der_end(&w);
+    iotca_der_end(&w);
+    OK(iotca_der_finish(&w));
+}
+
+START_TEST(ocsp_request_parsing) {
+    static const uint8_t sha1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a}, md5[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05};
+    iotca_buf one = {0}, two = {0}, bad = {0}, shortlen = {0};
+    iotca_ocsp_certid id;
+    ocsp_request(&one, 1, sha1, sizeof sha1, 20);
+    OK(iotca_ocsp_request_parse(iotca_buf_slice(&one), &id));
+    ck_assert_int_eq(id.hash, IOTCA_OCSP_SHA1);
+    ck_assert_uint_eq(id.serial_len, 2);
+    ck_assert_uint_eq(id.serial[0], 0x12);
+    ocsp_request(&two, 2, sha1, sizeof sha1, 20);
+    ck_assert_int_eq(iotca_ocsp_request_parse(iotca_buf_slice(&two), &id), IOTCA_E_PARSE);
+    ocsp_request(&bad, 1, md5, sizeof md5, 16);
+    ck_assert_int_eq(iotca_ocsp_request_parse(iotca_buf_slice(&bad), &id), IOTCA_E_POLICY);
+    ocsp_request(&shortlen, 1, sha1, sizeof sha1, 19); /* hash length does not match SHA-1 */
+    ck_assert_int_eq(iotca_ocsp_request_parse(iotca_buf_slice(&shortlen), &id), IOTCA_E_PARSE);
+    for (size_t n = 0; n < one.len; n++)
+        ck_assert_msg(iotca_ocsp_request_parse(iotca_slice_of(one.data, n), &id) != IOTCA_OK, "truncated at %zu", n);
+    uint8_t *big = calloc(1, IOTCA_OCSP_MAX_REQUEST + 1);
+    ck_assert_int_eq(iotca_ocsp_request_parse(iotca_slice_of(big, IOTCA_OCSP_MAX_REQUEST + 1), &id), IOTCA_E_PARSE);
+    free(big);
+    iotca_buf e = {0};
+    OK(iotca_ocsp_response_error(IOTCA_OCSP_UNAUTHORIZED, &e));
+    static const uint8_t want[] = {0x30, 0x03, 0x0a, 0x01, 0x06};
+    ck_assert_uint_eq(e.len, sizeof want);
+    ck_assert_mem_eq(e.data, want, sizeof want);
+    iotca_buf_free(&one);
+    iotca_buf_free(&two);
+    iotca_buf_free(&bad);
+    iotca_buf_free(&shortlen);
+    iotca_buf_free(&e);
+}
+END_TEST
+
+START_TEST(ocsp_response_signed_and_structured) {
+    iotca_key *k;
+    fixture_cert f;
+    iotca_buf der = {0}, resp = {0};
+    iotca_cert *signer;
+    OK(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &k));
+    make_spec(&f, k);
+    f.spec.is_ca = false;
+    f.spec.path_len = -1;
+    f.spec.key_usage = IOTCA_KU_DIGITAL_SIGNATURE;
+    f.spec.eku = IOTCA_EKU_OCSP_SIGNING;
+    f.spec.ocsp_nocheck = true;
+    OK(iotca_cert_sign(&f.spec, k, &der));
+    OK(iotca_cert_parse(iotca_buf_slice(&der), &signer));
+    ck_assert_uint_eq(iotca_cert_get(signer)->eku, IOTCA_EKU_OCSP_SIGNING);
+    iotca_ocsp_certid id = {.hash = IOTCA_OCSP_SHA1, .hash_len = 20, .serial = {0x42}, .serial_len = 1};
+    iotca_ocsp_answer a = {&id, IOTCA_CERT_REVOKED, 1700000000, IOTCA_REASON_KEY_COMPROMISE, 1700000100, 1700345700};
+    OK(iotca_ocsp_response_sign(&a, signer, k, 1700000100, &resp));
+    /* OCSPResponse { ENUMERATED 0, [0] { SEQ { OID basic, OCTET BasicOCSPResponse } } } */
+    iotca_tlv top, st, rb, seq, oid, os, basic, tbs, alg, sig;
+    OK(iotca_der_single(iotca_buf_slice(&resp), IOTCA_DER_SEQUENCE, &top));
+    iotca_slice t = top.val;
+    OK(iotca_der_expect(&t, IOTCA_DER_ENUMERATED, &st));
+    ck_assert_uint_eq(st.val.p[0], 0);
+    OK(iotca_der_expect(&t, IOTCA_DER_CTX_CONS(0), &rb));
+    OK(iotca_der_single(rb.val, IOTCA_DER_SEQUENCE, &seq));
+    t = seq.val;
+    OK(iotca_der_expect(&t, IOTCA_DER_OID, &oid));
+    OK(iotca_der_expect(&t, IOTCA_DER_OCTET_STRING, &os));
+    OK(iotca_der_single(os.val, IOTCA_DER_SEQUENCE, &basic));
+    t = basic.val;
+    OK(iotca_der_expect(&t, IOTCA_DER_SEQUENCE, &tbs));
+    OK(iotca_der_expect(&t, IOTCA_DER_SEQUENCE, &alg));
+    OK(iotca_der_expect(&t, IOTCA_DER_BIT_STRING, &sig));
+    OK(iotca_verify(iotca_cert_get(signer)->spki, alg.tlv, tbs.tlv, iotca_slice_of(sig.val.p + 1, sig.val.len - 1)));
+    /* the revoked status with its reason: A1 { GeneralizedTime, A0 { ENUMERATED 1 } } */
+    static const uint8_t reason[] = {0xa0, 0x03, 0x0a, 0x01, 0x01};
+    bool found = false;
+    for (size_t i = 0; i + sizeof reason <= tbs.tlv.len; i++) found |= memcmp(tbs.tlv.p + i, reason, sizeof reason) == 0;
+    ck_assert(found);
+    /* a signer key that does not match the certificate is refused */
+    iotca_key *other;
+    OK(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &other));
+    iotca_buf_clear(&resp);
+    ck_assert_int_eq(iotca_ocsp_response_sign(&a, signer, other, 1700000100, &resp), IOTCA_E_USAGE);
+    a.next_update = a.this_update;
+    ck_assert_int_eq(iotca_ocsp_response_sign(&a, signer, k, 1700000100, &resp), IOTCA_E_USAGE);
+    iotca_key_free(other);
+    iotca_cert_free(signer);
+    free_spec(&f);
+    iotca_key_free(k);
+    iotca_buf_free(&der);
+    iotca_buf_free(&resp);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("issuer");
     TCase *tc = tcase_create("issuer");
@@ -737,6 +856,8 @@ int main(void) {
     tcase_add_test(tc, csr_parse_openssl_and_build);
     tcase_add_test(tc, csr_refusals);
     tcase_add_test(tc, crl_structure);
+    tcase_add_test(tc, ocsp_request_parsing);
+    tcase_add_test(tc, ocsp_response_signed_and_structured);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

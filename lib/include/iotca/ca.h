@@ -94,4 +94,13 @@ typedef struct iotca_ca_stats {
 } iotca_ca_stats;
 void iotca_ca_stats_get(iotca_ca *ca, iotca_ca_stats *out);
 
+/* ---- OCSP (RFC 6960 with the RFC 5019 profile) ---- */
+
+/* Answers a DER OCSPRequest: appends a DER OCSPResponse to out (always a
+ * well-formed response: malformedRequest for bytes it cannot parse,
+ * unauthorized for issuers it does not serve). *max_age is how long the
+ * answer may be cached (seconds until nextUpdate; 0 for errors). Fails only
+ * when even an error response cannot be produced. */
+iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out, long *max_age);
+
 #endif

@@ -65,6 +65,8 @@ void iotca_der_bits(iotca_der *w, const uint8_t *data, size_t n);
 void iotca_der_named_bits(iotca_der *w, uint32_t bits, int nbits);
 /* RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 void iotca_der_time(iotca_der *w, time_t t);
+/* GeneralizedTime regardless of year (OCSP, RFC 6960 §4.2.2.1). */
+void iotca_der_gtime(iotca_der *w, time_t t);
 /* Checks that every begin was ended; returns the first error. */
 iotca_rc iotca_der_finish(iotca_der *w);
 

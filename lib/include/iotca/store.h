@@ -129,4 +129,32 @@ iotca_rc iotca_store_token_add(iotca_store *s, const iotca_token_rec *t);
 /* Loads a token by id; IOTCA_E_USAGE "no such token" if absent. */
 iotca_rc iotca_store_token_get(iotca_store *s, const char *id, iotca_token_rec *t);
 
+/* ---- OCSP ---- */
+
+typedef struct iotca_ocsp_signer_rec {
+    int64_t id, issuer_id;
+    iotca_buf cert; /* DER */
+    char key_ref[512];
+    time_t not_after, created_at;
+} iotca_ocsp_signer_rec;
+void iotca_ocsp_signer_rec_free(iotca_ocsp_signer_rec *r);
+
+/* The issuer's delegated responder with the latest notAfter; IOTCA_E_USAGE
+ * "no OCSP signer" if it has none. r is freed first. */
+iotca_rc iotca_store_ocsp_signer_current(iotca_store *s, int64_t issuer_id, iotca_ocsp_signer_rec *r);
+/* Records a new responder certificate (sets r->id). */
+iotca_rc iotca_store_ocsp_signer_add(iotca_store *s, iotca_ocsp_signer_rec *r);
+
+/* The pre-signed response for a serial: appends DER to der, sets
+ * next_update. IOTCA_E_USAGE "no OCSP response" if none is stored. */
+iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca_buf *der, time_t *next_update);
+/* Stores (or replaces) the pre-signed response of a recorded certificate. */
+iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca_slice der, time_t this_update,
+                                       time_t next_update);
+/* Serials whose response needs signing: unexpired certificates with no
+ * response or one whose next_update is before `refresh_before`. At most max
+ * entries (1..10000) go into out (malloc'd array of 41-byte strings). */
+iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before, size_t max, char (**out)[41],
+                              size_t *n);
+
 #endif
