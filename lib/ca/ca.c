@@ -10,7 +10,10 @@
 #include "iotca/pem.h"
 
 /* One store handle per thread, closed when the thread ends. */
-static void close_store(void *p) { iotca_store_close(p); }
+static void close_store(void *p) {
+    iotca_store_close(p);
+    iotca_crypto_thread_end(); /* the thread is ending: release its crypto caches too */
+}
 
 iotca_rc ca_store(iotca_ca *ca, iotca_store **out) {
     iotca_store *s = pthread_getspecific(ca->store_key);
@@ -85,6 +88,7 @@ void iotca_ca_close(iotca_ca *ca) {
         pthread_key_delete(ca->store_key);
     }
     for (size_t i = 0; i < ca->n_roots; i++) iotca_cert_free(ca->roots[i]);
+    iotca_crypto_thread_end();
     for (size_t i = 0; i < ca->n_issuers; i++) {
         iotca_cert_free(ca->issuers[i].cert);
         iotca_key_free(ca->issuers[i].key);

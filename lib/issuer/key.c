@@ -27,6 +27,14 @@ WC_RNG *iotca_wolf_rng(void) {
     return &rng_;
 }
 
+void iotca_crypto_thread_end(void) {
+    if (rng_ready_) {
+        wc_FreeRng(&rng_);
+        rng_ready_ = 0;
+    }
+    wc_ecc_fp_free(); /* FP_ECC caches per thread and frees only on request */
+}
+
 iotca_rc iotca_random(uint8_t *out, size_t n) {
     WC_RNG *rng = iotca_wolf_rng();
     IOTCA_ENSURE(rng != NULL, IOTCA_E_CRYPTO, "random number generator unavailable");

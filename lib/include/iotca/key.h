@@ -54,6 +54,9 @@ void iotca_sha256(iotca_slice data, uint8_t out[32]);
 void iotca_sha1(iotca_slice data, uint8_t out[20]);
 /* Fills out with n bytes of CSPRNG output. */
 iotca_rc iotca_random(uint8_t *out, size_t n);
+/* Releases this thread's crypto state (its DRBG and wolfSSL's per-thread
+ * fixed-point ECC cache). Call when a long-lived worker thread ends. */
+void iotca_crypto_thread_end(void);
 
 /* Encrypts the key into PEM "ENCRYPTED PRIVATE KEY" (PKCS#8 with PBES2:
  * PBKDF2-HMAC-SHA256 and AES-256-CBC, RFC 8018), which `openssl pkey
