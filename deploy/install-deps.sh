@@ -3,7 +3,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config valgrind
   libwolfssl-dev          # all crypto, keys, X.509 parsing and verification
   libsqlite3-dev sqlite3  # embedded store
   libmicrohttpd-dev       # HTTP(S) server

@@ -1,7 +1,39 @@
 #!/usr/bin/env bash
-# The README's test command: install dependencies, build, run every unit and integration test.
+# The README's test command: install dependencies, build, run every unit and integration test; then the
+# same tests built with AddressSanitizer + UndefinedBehaviorSanitizer (daemon reports collected and
+# failing the run), and the unit tests under Valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD_DIR=${BUILD_DIR:-build-test} BUILD_TYPE=Debug bash deploy/build.sh
-cd "${BUILD_DIR:-build-test}"
-ctest --output-on-failure -j"$(nproc)"
+SRC=$PWD
+BUILD_DIR=${BUILD_DIR:-build-test}
+BUILD_DIR=$BUILD_DIR BUILD_TYPE=Debug bash deploy/build.sh
+log=$(mktemp)
+(cd "$BUILD_DIR" && ctest --output-on-failure -j"$(nproc)") | tee "$log"
+passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+[ -n "$passed" ] || { echo "could not read the ctest result" >&2; exit 1; }
+
+if [ "${IOTCA_QUICK:-}" = 1 ]; then echo "summary: $passed passed, 0 failed"; exit 0; fi
+
+echo "== sanitizers (ASan + UBSan): unit and integration tests"
+ASAN_DIR="$SRC/${BUILD_DIR}-asan"
+BUILD_DIR=${BUILD_DIR}-asan BUILD_TYPE=Debug CMAKE_ARGS=-DIOTCA_SANITIZE=ON bash deploy/build.sh
+reports=$(mktemp -d)
+(cd "$ASAN_DIR" && ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
+  ctest --output-on-failure -j"$(nproc)" -E 'daemon_load') | tee "$log"
+asan_passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+if ls "$reports"/* >/dev/null 2>&1; then
+  echo "sanitizer reports from processes the tests started:" >&2
+  head -40 "$reports"/* >&2
+  exit 1
+fi
+echo "no sanitizer reports"
+
+echo "== valgrind: unit tests"
+for t in "$SRC/$BUILD_DIR"/tests/test_*; do
+  [ -x "$t" ] || continue
+  CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite "$t" >/dev/null ||
+    { echo "valgrind: $(basename "$t") has memory errors" >&2; exit 1; }
+  echo "valgrind clean: $(basename "$t")"
+  vg=$((${vg:-0} + 1))
+done
+echo "summary: $((passed + asan_passed + vg)) passed, 0 failed"
