@@ -13,6 +13,7 @@ PKGS=(
   libcurl4-openssl-dev    # outbound HTTP for the iotca CLI
   openssl gnutls-bin      # independent verification in tests (openssl, certtool)
   libmbedtls-dev          # embedded-stack compatibility test program
+  clang                   # libFuzzer targets (tests/fuzz)
   curl ca-certificates jq bc sqlite3
   nginx-light             # OCSP stapling test against a real web server # jq: integration tests read JSON answers
 )

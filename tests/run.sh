@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: install dependencies, build, run every unit and integration test; then the
 # same tests built with AddressSanitizer + UndefinedBehaviorSanitizer (daemon reports collected and
-# failing the run), and the unit tests under Valgrind.
+# failing the run), the unit tests under Valgrind, and a short smoke run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -36,4 +36,7 @@ for t in "$SRC/$BUILD_DIR"/tests/test_*; do
   echo "valgrind clean: $(basename "$t")"
   vg=$((${vg:-0} + 1))
 done
-echo "summary: $((passed + asan_passed + vg)) passed, 0 failed"
+echo "== fuzz smoke: every libFuzzer target for ${IOTCA_FUZZ_SECONDS:-8}s"
+bash tests/fuzz/run "${IOTCA_FUZZ_SECONDS:-8}" | tee "$log"
+fz=$(sed -n 's/^fuzz: \([0-9]*\) passed, 0 failed$/\1/p' "$log")
+echo "summary: $((passed + asan_passed + vg + fz)) passed, 0 failed"
