@@ -1,0 +1,55 @@
+/* Fleet safety (SPEC §7): linting device trust stores against the chains a CA serves, per TLS stack. */
+#ifndef IOTCA_FLEET_H
+#define IOTCA_FLEET_H
+
+#include <time.h>
+
+#include "iotca/x509.h"
+
+/* The TLS stacks whose validation behaviour iotca models (SPEC §7). */
+typedef enum iotca_stack {
+    IOTCA_STACK_OPENSSL,    /* OpenSSL >= 1.1: trusted-first path building */
+    IOTCA_STACK_OPENSSL102, /* OpenSSL 1.0.2: untrusted-first, fails on an expired root it reaches */
+    IOTCA_STACK_MBEDTLS,    /* trusted-first, anchor expiry enforced, cannot parse critical nameConstraints */
+    IOTCA_STACK_WOLFSSL,    /* every presented certificate must verify; anchors date-checked at load */
+    IOTCA_STACK_BEARSSL,    /* first DN match, anchors undated, unknown critical extensions rejected */
+} iotca_stack;
+
+/* "openssl", "openssl102", "mbedtls", "wolfssl", "bearssl"; IOTCA_E_USAGE otherwise. */
+iotca_rc iotca_stack_parse(const char *name, iotca_stack *out);
+const char *iotca_stack_name(iotca_stack s);
+
+typedef enum iotca_severity { IOTCA_LINT_WARNING, IOTCA_LINT_ERROR } iotca_severity;
+
+/* One finding. code is a stable identifier for scripts. */
+typedef struct iotca_finding {
+    iotca_severity severity;
+    const char *code;
+    char subject[256]; /* the certificate it is about ("" for the store as a whole) */
+    char message[384];
+} iotca_finding;
+
+#define IOTCA_LINT_MAX_FINDINGS 64
+
+typedef struct iotca_lint_report {
+    iotca_finding findings[IOTCA_LINT_MAX_FINDINGS];
+    size_t n;
+    size_t errors, warnings;
+} iotca_lint_report;
+
+/* Lints a device trust store (the certificates a device holds, DER) for a
+ * stack and an end-of-life date (`until`, 0: none), optionally against the
+ * CA certificates of the chains the CA serves (`served`, DER; may be empty):
+ *   store.not_root       an intermediate or leaf in the store: it breaks at the next rotation (error)
+ *   store.single_root    only one root: no backup when it must be replaced (error)
+ *   store.empty          nothing to trust (error)
+ *   root.expires         a root expiring before `until` (error) or already expired (error)
+ *   root.weak            a root whose key iotca does not accept (warning)
+ *   chain.critical_ext   a served CA carries a critical extension the stack cannot parse (error)
+ *   chain.no_anchor      a served chain leads to no root in the store (error)
+ * Returns IOTCA_OK with the findings in *out (IOTCA_E_PARSE if a certificate
+ * cannot be parsed at all). */
+iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const iotca_slice *served, size_t n_served,
+                                iotca_stack stack, time_t now, time_t until, iotca_lint_report *out);
+
+#endif
