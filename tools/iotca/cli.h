@@ -18,6 +18,7 @@ enum {
     EXIT_USAGE = 2,   /* bad or missing flags or input files; nothing was sent */
     EXIT_REFUSED = 3, /* the server refused the request (HTTP 4xx) */
     EXIT_SERVER = 4,  /* the server failed or could not be reached (5xx, network, TLS) */
+    EXIT_FINDINGS = 5, /* lint found errors: the trust store would strand devices */
 };
 
 #define CLI_MAX_NAMES 32 /* IOTCA_SPEC_MAX_NAMES: the most SANs of a kind a certificate may carry */
@@ -27,7 +28,7 @@ enum {
 typedef enum cli_opt {
     O_URL = 256, O_TOKEN, O_CACERT, O_JSON, O_HELP, O_PROFILE, O_CSR, O_KEY_OUT, O_CN, O_DNS, O_IP, O_URI,
     O_KEY_TYPE, O_TTL, O_OUT, O_CHAIN_OUT, O_REASON, O_STATUS, O_EXPIRING, O_LIMIT, O_ALL, O_CURSOR, O_GROUP,
-    O_CSR_OUT, O_ACTIVATE_AT, O_END_,
+    O_CSR_OUT, O_ACTIVATE_AT, O_TRUST_STORE, O_STACK, O_UNTIL, O_CHAIN, O_END_,
 } cli_opt;
 #define OPT_BIT(o) (1ull << ((o) - O_URL))
 
@@ -39,6 +40,7 @@ typedef struct cli {
     /* command options */
     const char *profile, *csr, *key_out, *cn, *key_type, *ttl, *out, *chain_out, *reason, *status, *expiring;
     const char *limit, *cursor, *group, *csr_out, *activate_at;
+    const char *trust_store, *stack, *until, *chain;
     const char *dns[CLI_MAX_NAMES], *ip[CLI_MAX_NAMES], *uri[CLI_MAX_NAMES];
     size_t n_dns, n_ip, n_uri;
     bool all;
@@ -57,6 +59,7 @@ int cmd_issuers_list(cli *c);
 int cmd_issuers_new(cli *c);
 int cmd_issuers_import(cli *c);
 int cmd_roots(cli *c);
+int cmd_lint(cli *c);
 
 /* ---- the REST client (http_client.c) ---- */
 

@@ -18,6 +18,8 @@ static const char usage_text[] =
     "  issuers new [--group G] [--cn NAME] [--csr-out FILE]\n"
     "  issuers import ID FILE [--activate-at 2030-01-31T00:00:00Z]\n"
     "  roots [--out FILE]\n"
+    "  lint --trust-store FILE [--stack openssl|openssl102|mbedtls|wolfssl|bearssl] [--until 2040-01-01]\n"
+    "       [--chain SERVED_CHAIN.pem]   (offline; exit 5 when the store would strand devices)\n"
     "\n"
     "Server and token: --url and --token, else the environment (IOTCA_URL, IOTCA_TOKEN); a flag wins.\n"
     "Prefer IOTCA_TOKEN: other users of the machine can read a --token flag in the process list.\n"
@@ -72,6 +74,10 @@ static const struct option longopts[] = {
     {"group", required_argument, 0, O_GROUP},
     {"csr-out", required_argument, 0, O_CSR_OUT},
     {"activate-at", required_argument, 0, O_ACTIVATE_AT},
+    {"trust-store", required_argument, 0, O_TRUST_STORE},
+    {"stack", required_argument, 0, O_STACK},
+    {"until", required_argument, 0, O_UNTIL},
+    {"chain", required_argument, 0, O_CHAIN},
     {0, 0, 0, 0},
 };
 
@@ -99,6 +105,7 @@ static const struct command {
     {"issuers", "new", OPT_BIT(O_GROUP) | OPT_BIT(O_CN) | OPT_BIT(O_CSR_OUT), 0, 0, "", cmd_issuers_new},
     {"issuers", "import", OPT_BIT(O_ACTIVATE_AT), 2, 2, " ID FILE", cmd_issuers_import},
     {"roots", NULL, OPT_BIT(O_OUT), 0, 0, "", cmd_roots},
+    {"lint", NULL, OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN), 0, 0, "", cmd_lint},
 };
 
 static const char *opt_name(int val) {
@@ -157,6 +164,10 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_GROUP: IOTCA_GUARD(set_once(o, &c->group, optarg)); break;
         case O_CSR_OUT: IOTCA_GUARD(set_once(o, &c->csr_out, optarg)); break;
         case O_ACTIVATE_AT: IOTCA_GUARD(set_once(o, &c->activate_at, optarg)); break;
+        case O_TRUST_STORE: IOTCA_GUARD(set_once(o, &c->trust_store, optarg)); break;
+        case O_STACK: IOTCA_GUARD(set_once(o, &c->stack, optarg)); break;
+        case O_UNTIL: IOTCA_GUARD(set_once(o, &c->until, optarg)); break;
+        case O_CHAIN: IOTCA_GUARD(set_once(o, &c->chain, optarg)); break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }

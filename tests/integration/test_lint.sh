@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# iotca lint, offline on files (SPEC §7, issue 5 item 2): the trust stores that stranded real fleets are
+# flagged with a non-zero exit; a store of two roots passes. Certificates come from the real ceremony tool.
+# shellcheck source=tests/integration/daemon_lib.sh
+source "$(dirname "$0")/daemon_lib.sh"
+
+ceremony
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out int.key 2>/dev/null
+openssl req -new -key int.key -subj "/CN=Issuing CA 1" -out int.csr
+"$ROOT_TOOL" sign-intermediate --vault r1 --csr int.csr --out int.pem --yes --passphrase-file rootpass >/dev/null
+"$ROOT_TOOL" sign-intermediate --vault r1 --csr int.csr --out int-nc.pem --permit-dns example.com \
+  --name-constraints critical --yes --passphrase-file rootpass >/dev/null
+lint() { LOUT=$("$IOTCA_CLI" lint "$@" 2>&1) && LRC=0 || LRC=$?; }
+
+lint --trust-store roots.pem --until 2040-01-01
+[ "$LRC" = 0 ] && echo "$LOUT" | grep -q "0 error(s)" || die "two roots should pass: $LRC $LOUT"
+ok "a store of two independent roots passes"
+lint --trust-store int.pem
+[ "$LRC" = 5 ] && echo "$LOUT" | grep -q "store.not_root: CN=Issuing CA 1: pins an intermediate; breaks at the next rotation" || die "intermediate: $LRC $LOUT"
+ok "a store pinning the intermediate is an error (exit 5) naming the certificate"
+lint --trust-store r1/root.pem
+[ "$LRC" = 5 ] && echo "$LOUT" | grep -q "store.single_root" || die "single root: $LOUT"
+ok "a single root is an error"
+lint --trust-store roots.pem --until 2099-01-01 --json
+[ "$LRC" = 5 ] || die "roots expiring before 2099: $LRC"
+[ "$(echo "$LOUT" | jq '[.findings[] | select(.code == "root.expires")] | length')" = 2 ] || die "expected two root.expires: $LOUT"
+ok "roots expiring before the device's end of life are errors (--json lists both)"
+lint --trust-store roots.pem --stack mbedtls --chain int-nc.pem
+[ "$LRC" = 5 ] && echo "$LOUT" | grep -q "chain.critical_ext.*mbedTLS cannot parse a critical nameConstraints" || die "mbedtls NC: $LOUT"
+lint --trust-store roots.pem --stack openssl --chain int-nc.pem
+[ "$LRC" = 0 ] || die "openssl handles critical nameConstraints: $LOUT"
+ok "critical nameConstraints in the served chain: an error for mbedTLS, fine for OpenSSL"
+"$ROOT_TOOL" init --vault r3 --name "Stranger Root" --key ecdsa-p256 --passphrase-file rootpass >/dev/null
+"$ROOT_TOOL" sign-intermediate --vault r3 --csr int.csr --out int-r3.pem --yes --passphrase-file rootpass >/dev/null
+lint --trust-store roots.pem --chain int-r3.pem
+[ "$LRC" = 5 ] && echo "$LOUT" | grep -q "chain.no_anchor" || die "no anchor: $LOUT"
+ok "a served chain leading to no root in the store is an error"
+# bad input: a clear message and exit 2, nothing else
+lint; [ "$LRC" = 2 ] && echo "$LOUT" | grep -q "needs --trust-store" || die "missing --trust-store: $LOUT"
+lint --trust-store roots.pem --stack gnutls; [ "$LRC" = 2 ] && echo "$LOUT" | grep -q "unknown stack" || die "bad stack"
+lint --trust-store roots.pem --until tomorrow; [ "$LRC" = 2 ] && echo "$LOUT" | grep -q "until" || die "bad date"
+lint --trust-store nosuch.pem; [ "$LRC" = 2 ] || die "missing file: $LRC"
+printf 'not a certificate\n' > junk.pem
+lint --trust-store junk.pem; [ "$LRC" = 2 ] && echo "$LOUT" | grep -q "holds no certificate" || die "junk file: $LOUT"
+lint --trust-store roots.pem --profile x; [ "$LRC" = 2 ] || die "option of another command accepted"
+ok "bad flags and files: exit 2 with a message"
+echo "$CHECKS passed, 0 failed"
