@@ -30,6 +30,7 @@ static const route routes[] = {
     {"POST", "/v1/certificates/*/revoke", api_cert_revoke},
     {"GET", "/crl/*", api_crl_get},
     {"PUT", "/v1/ca/root-crl", api_root_crl_import},
+    {"POST", "/v1/lint", api_lint},
     {"POST", "/ocsp", api_ocsp_post},
     {"GET", "/ocsp/**", api_ocsp_get},
 };

@@ -78,6 +78,8 @@ void api_cert_revoke(request *r, const char *const *p, response *out);
 /* api_crl.c */
 void api_crl_get(request *r, const char *const *p, response *out);
 void api_root_crl_import(request *r, const char *const *p, response *out);
+/* api_fleet.c */
+void api_lint(request *r, const char *const *p, response *out);
 /* api_ocsp.c */
 void api_ocsp_get(request *r, const char *const *p, response *out);
 void api_ocsp_post(request *r, const char *const *p, response *out);

@@ -44,4 +44,27 @@ printf 'not a certificate\n' > junk.pem
 lint --trust-store junk.pem; [ "$LRC" = 2 ] && echo "$LOUT" | grep -q "holds no certificate" || die "junk file: $LOUT"
 lint --trust-store roots.pem --profile x; [ "$LRC" = 2 ] || die "option of another command accepted"
 ok "bad flags and files: exit 2 with a message"
+
+# the same lint through the API, against the chains the running CA serves
+write_config
+"$IOTCAD" init --config iotcad.json >/dev/null
+tokens
+start_daemon
+new_issuer served
+lintapi() { http POST /v1/lint -H "Authorization: Bearer $PROV" -d "$1"; }
+lintapi "$(jq -n --rawfile s roots.pem '{trust_store: $s, stack: "mbedtls", until: "2040-01-01"}')"
+expect 200 "" "POST /v1/lint with two roots"
+[ "$(echo "$OUT" | jq .errors)" = 0 ] && [ "$(echo "$OUT" | jq .served_cas)" = 1 ] || die "api lint of roots: $OUT"
+ok "the API lints the store against the 1 CA certificate it serves: no errors"
+lintapi "$(jq -n --rawfile s served.pem '{trust_store: $s}')"
+expect 200 "" "POST /v1/lint with the served intermediate as the store"
+echo "$OUT" | jq -e '.findings[] | select(.code == "store.not_root")' >/dev/null || die "api lint: $OUT"
+ok "the API flags a store that pins the served intermediate"
+lintapi "$(jq -n --rawfile s r3/root.pem '{trust_store: $s}')"
+echo "$OUT" | jq -e '.findings[] | select(.code == "chain.no_anchor")' >/dev/null || die "no anchor via API: $OUT"
+ok "the API flags a store whose roots do not anchor the served chain"
+lintapi '{"trust_store": "x", "stack": "gnutls"}'; expect 400 bad_request "unknown stack"
+lintapi '{"stack": "openssl"}'; expect 400 bad_request "missing trust_store"
+lintapi "$(jq -n '{trust_store: "-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n"}')"; expect 400 malformed "garbage certificate"
+http POST /v1/lint -d '{"trust_store": "x"}'; expect 401 unauthorized "lint needs a token"
 echo "$CHECKS passed, 0 failed"

@@ -1,0 +1,101 @@
+/* Fleet-safety endpoints: trust-store lint against the chains this CA serves now and will serve next. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "iotca/fleet.h"
+#include "iotca/pem.h"
+
+#define MAX_STORE 64
+#define MAX_SERVED 16
+
+/* Appends every CERTIFICATE block of text to der[], counting in *n. */
+static bool pem_certs(const char *text, iotca_buf *der, size_t max, size_t *n) {
+    iotca_slice in = iotca_slice_of(text, strlen(text));
+    while (*n < max && iotca_pem_next(&in, "CERTIFICATE", &der[*n], NULL) == IOTCA_OK) (*n)++;
+    iotca_buf extra = {0};
+    bool more = *n == max && iotca_pem_next(&in, "CERTIFICATE", &extra, NULL) == IOTCA_OK;
+    iotca_buf_free(&extra);
+    return !more;
+}
+
+void api_lint(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
+    json_t *j = body_json(r, out);
+    if (j == NULL) return;
+    const char *pem = NULL, *stack_s = "openssl", *until_s = NULL;
+    json_error_t e;
+    iotca_buf store[MAX_STORE] = {{0}}, served[MAX_SERVED] = {{0}};
+    size_t ns = 0, nv = 0;
+    iotca_lint_report *rep = NULL;
+    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s?s, s?s}", "trust_store", &pem, "stack", &stack_s, "until",
+                       &until_s) != 0) {
+        respond_error(out, 400, "bad_request", "body: %s (fields: trust_store, stack, until)", e.text);
+        goto done;
+    }
+    iotca_stack stack;
+    if (iotca_stack_parse(stack_s, &stack) != IOTCA_OK) {
+        respond_error(out, 400, "bad_request", "%s", iotca_error_detail());
+        goto done;
+    }
+    time_t until = 0;
+    if (until_s) {
+        struct tm tm = {0};
+        const char *end = strptime(until_s, "%Y-%m-%d", &tm);
+        if (end == NULL || (*end && strcmp(end, "T00:00:00Z") != 0)) {
+            respond_error(out, 400, "bad_request", "until must be a date like 2040-01-01");
+            goto done;
+        }
+        until = timegm(&tm);
+    }
+    if (!pem_certs(pem, store, MAX_STORE, &ns)) {
+        respond_error(out, 400, "bad_request", "trust_store holds more than %d certificates", MAX_STORE);
+        goto done;
+    }
+    /* the chains served now and next: every active and staged issuer */
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    iotca_rc rc = iotca_ca_issuers(r->srv->ca, &list, &n);
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if ((list[i].state == IOTCA_ISSUER_ACTIVE || list[i].state == IOTCA_ISSUER_STAGED) && list[i].cert.len &&
+            nv < MAX_SERVED)
+            iotca_buf_append(&served[nv++], list[i].cert.data, list[i].cert.len);
+        iotca_issuer_rec_free(&list[i]);
+    }
+    free(list);
+    iotca_slice ss[MAX_STORE], vs[MAX_SERVED];
+    for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&store[i]);
+    for (size_t i = 0; i < nv; i++) vs[i] = iotca_buf_slice(&served[i]);
+    rep = calloc(1, sizeof *rep);
+    rc = rep ? iotca_lint_trust_store(ss, ns, vs, nv, stack, time(NULL), until, rep)
+             : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
+    if (rc == IOTCA_E_PARSE) {
+        respond_error(out, 400, "malformed", "%s", iotca_error_detail());
+        goto done;
+    }
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        goto done;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < rep->n; i++) {
+        const iotca_finding *f = &rep->findings[i];
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "severity",
+                                             f->severity == IOTCA_LINT_ERROR ? "error" : "warning", "code", f->code,
+                                             "subject", f->subject, "message", f->message));
+    }
+    respond_json(out, 200, json_pack("{s:s, s:I, s:I, s:I, s:o}", "stack", iotca_stack_name(stack), "served_cas",
+                                     (json_int_t)nv, "errors", (json_int_t)rep->errors, "warnings",
+                                     (json_int_t)rep->warnings, "findings", arr));
+done:
+    for (size_t i = 0; i < ns; i++) iotca_buf_free(&store[i]);
+    for (size_t i = 0; i < nv; i++) iotca_buf_free(&served[i]);
+    free(rep);
+    json_decref(j);
+}
