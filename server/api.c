@@ -103,6 +103,20 @@ void api_metrics(request *r, const char *const *p, response *out) {
         }
         free(list);
     }
+    iotca_warning w[IOTCA_MAX_WARNINGS];
+    size_t nw = 0;
+    if (iotca_ca_warnings(r->srv->ca, now, w, &nw) == IOTCA_OK) {
+        iotca_buf_append_str(&b, "# HELP iotca_advance_warning Days left for each item inside its 180/60/30-day window.\n"
+                                 "# TYPE iotca_advance_warning gauge\n");
+        for (size_t i = 0; i < nw; i++) {
+            for (char *c = w[i].subject; *c; c++)
+                if (*c == '"' || *c == '\\') *c = '_';
+            iotca_buf_printf(&b, "iotca_advance_warning{kind=\"%s\",subject=\"%s\",threshold=\"%d\"} %ld\n",
+                             iotca_warning_kind_name(w[i].kind), w[i].subject, w[i].threshold_days, w[i].days_left);
+        }
+        iotca_buf_printf(&b, "# HELP iotca_advance_warnings Items inside a warning window.\n"
+                             "# TYPE iotca_advance_warnings gauge\niotca_advance_warnings %zu\n", nw);
+    }
     respond_text(out, 200, "text/plain; version=0.0.4", (const char *)b.data, b.len);
     iotca_buf_free(&b);
 }
@@ -177,7 +191,16 @@ void api_issuers_list(request *r, const char *const *p, response *out) {
         iotca_issuer_rec_free(&list[i]);
     }
     free(list);
-    respond_json(out, 200, json_pack("{s:o, s:o}", "issuers", arr, "next", next));
+    json_t *warnings = json_array();
+    iotca_warning w[IOTCA_MAX_WARNINGS];
+    size_t nw = 0;
+    if (iotca_ca_warnings(r->srv->ca, time(NULL), w, &nw) == IOTCA_OK)
+        for (size_t i = 0; i < nw; i++)
+            json_array_append_new(warnings, json_pack("{s:s, s:i, s:I, s:s, s:s}", "kind",
+                                                      iotca_warning_kind_name(w[i].kind), "threshold_days",
+                                                      w[i].threshold_days, "days_left", (json_int_t)w[i].days_left,
+                                                      "subject", w[i].subject, "message", w[i].message));
+    respond_json(out, 200, json_pack("{s:o, s:o, s:o}", "issuers", arr, "next", next, "warnings", warnings));
 }
 
 void api_issuers_new(request *r, const char *const *p, response *out) {

@@ -83,11 +83,32 @@ static volatile sig_atomic_t stopping;
 typedef struct ticker {
     iotca_ca *ca;
     unsigned interval;
+    char logged[IOTCA_MAX_WARNINGS][300]; /* warnings already logged at their threshold */
+    size_t n_logged;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } ticker;
 
-/* The periodic tick (rotation and retirement now; CRLs, OCSP and warnings later). */
+/* Logs each advance warning once per threshold it crosses (180, 60, 30 days). */
+static void log_warnings(ticker *t) {
+    iotca_warning w[IOTCA_MAX_WARNINGS];
+    size_t n = 0;
+    if (iotca_ca_warnings(t->ca, time(NULL), w, &n) != IOTCA_OK) return;
+    for (size_t i = 0; i < n; i++) {
+        char key[300];
+        snprintf(key, sizeof key, "%d/%d/%.256s", (int)w[i].kind, w[i].threshold_days, w[i].subject);
+        bool seen = false;
+        for (size_t j = 0; j < t->n_logged && !seen; j++) seen = strcmp(t->logged[j], key) == 0;
+        if (seen) continue;
+        if (t->n_logged < IOTCA_MAX_WARNINGS) snprintf(t->logged[t->n_logged++], sizeof t->logged[0], "%s", key);
+        log_event("warn", "advance warning",
+                  json_pack("{s:s, s:i, s:I, s:s, s:s}", "kind", iotca_warning_kind_name(w[i].kind), "threshold_days",
+                            w[i].threshold_days, "days_left", (json_int_t)w[i].days_left, "subject", w[i].subject,
+                            "detail", w[i].message));
+    }
+}
+
+/* The periodic tick: issuer lifecycle, CRL and OCSP publication (iotca_ca_tick) and advance warnings. */
 static void *tick_loop(void *arg) {
     ticker *t = arg;
     pthread_mutex_lock(&t->mu);
@@ -101,6 +122,7 @@ static void *tick_loop(void *arg) {
         iotca_rc rc = iotca_ca_tick(t->ca, time(NULL), &changes);
         if (rc != IOTCA_OK) log_event("error", "tick failed", json_pack("{s:s}", "detail", iotca_error_detail()));
         else if (changes) log_event("info", "issuer lifecycle changed", json_pack("{s:i}", "transitions", changes));
+        log_warnings(t);
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
@@ -136,6 +158,7 @@ static int run(const config *c) {
     ticker t = {.ca = ca, .interval = c->tick_s};
     pthread_mutex_init(&t.mu, NULL);
     pthread_cond_init(&t.cv, NULL);
+    log_warnings(&t);
     pthread_t th;
     pthread_create(&th, NULL, tick_loop, &t);
     int sig;

@@ -103,4 +103,30 @@ void iotca_ca_stats_get(iotca_ca *ca, iotca_ca_stats *out);
  * when even an error response cannot be produced. */
 iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out, long *max_age);
 
+/* ---- advance warnings (SPEC §7) ---- */
+
+typedef enum iotca_warning_kind {
+    IOTCA_WARN_ROOT_EXPIRY,      /* a configured root nears its notAfter */
+    IOTCA_WARN_ISSUER_EXPIRY,    /* an active or staged issuer nears its notAfter */
+    IOTCA_WARN_ROTATION_DUE,     /* an active issuer is due to rotate and no successor is staged */
+} iotca_warning_kind;
+
+typedef struct iotca_warning {
+    iotca_warning_kind kind;
+    int threshold_days;   /* 180, 60 or 30: the tightest threshold crossed */
+    long days_left;       /* until expiry or the rotation date (negative: overdue) */
+    int64_t issuer_id;    /* 0 for roots */
+    char subject[256];
+    char message[256];
+} iotca_warning;
+
+#define IOTCA_MAX_WARNINGS 32
+/* Days an issuer stays active before it is due to rotate (SPEC §3: valid 3
+ * years, active for 1). */
+#define IOTCA_ISSUER_ACTIVE_DAYS 365
+
+const char *iotca_warning_kind_name(iotca_warning_kind k);
+/* Everything due within 180 days at `now`, tightest first. */
+iotca_rc iotca_ca_warnings(iotca_ca *ca, time_t now, iotca_warning *out, size_t *n);
+
 #endif
