@@ -16,10 +16,18 @@ typedef struct made {
     uint8_t skid[20];
 } made;
 
-/* A certificate named cn, signed by `by` (NULL: self-signed), valid until not_after. */
-static void make(made *m, const char *cn, const made *by, bool ca, time_t not_after, iotca_nc_mode nc) {
+/* A certificate named cn for key_of's key (NULL: a new key), signed by `by` (NULL: self-signed), valid until not_after. */
+static void make_with(made *m, const char *cn, const made *key_of, const made *by, bool ca, time_t not_after,
+                      iotca_nc_mode nc) {
     memset(m, 0, sizeof *m);
-    OK(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &m->key));
+    if (key_of) {
+        iotca_buf p8 = {.secret = true};
+        OK(iotca_key_to_pkcs8(key_of->key, &p8));
+        OK(iotca_key_from_pkcs8(iotca_buf_slice(&p8), &m->key));
+        iotca_buf_free(&p8);
+    } else {
+        OK(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &m->key));
+    }
     OK(iotca_name_build(NULL, NULL, NULL, cn, &m->name));
     iotca_buf spki = {0};
     OK(iotca_key_spki(m->key, &spki));
@@ -41,6 +49,10 @@ static void make(made *m, const char *cn, const made *by, bool ca, time_t not_af
     if (nc != IOTCA_NC_NONE) s.permit_dns[s.n_permit_dns++] = "example.com";
     OK(iotca_cert_sign(&s, by ? by->key : m->key, &m->der));
     iotca_buf_free(&spki);
+}
+
+static void make(made *m, const char *cn, const made *by, bool ca, time_t not_after, iotca_nc_mode nc) {
+    make_with(m, cn, NULL, by, ca, not_after, nc);
 }
 
 static void unmake(made *m) {
@@ -163,9 +175,139 @@ START_TEST(refusals) {
 }
 END_TEST
 
+/* ---- fleet check ---- */
+
+static const char *check(const iotca_slice *store, size_t ns, const iotca_served *sched, size_t nsched, iotca_stack st,
+                         time_t until, iotca_check_report *rep) {
+    OK(iotca_fleet_check(store, ns, sched, nsched, st, NOW, until, rep));
+    for (size_t i = 0; i < rep->n; i++)
+        if (!rep->points[i].ok) return rep->points[i].reason;
+    return NULL;
+}
+
+START_TEST(incident_a_pinned_intermediate) {
+    made i2;
+    make(&i2, "Issuing CA 2", &r1, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store[] = {S(inter)}, c1[] = {S(inter)}, c2[] = {S(i2)};
+    iotca_served sched[] = {{NOW - YEAR, c1, 1}, {NOW + YEAR, c2, 1}};
+    iotca_check_report rep;
+    /* mbedTLS accepts a pinned intermediate... until the rotation */
+    const char *why = check(store, 1, sched, 2, IOTCA_STACK_MBEDTLS, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_ptr_nonnull(why);
+    ck_assert(rep.points[0].ok);
+    /* OpenSSL never accepts it (no partial chains by default) */
+    check(store, 1, sched, 2, IOTCA_STACK_OPENSSL, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW);
+    unmake(&i2);
+}
+END_TEST
+
+START_TEST(incident_b_two_roots_three_rotations) {
+    made i2, i3;
+    make(&i2, "Issuing CA 2", &r1, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    make(&i3, "Issuing CA 3", &r2, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store[] = {S(r1), S(r2)}, c1[] = {S(inter)}, c2[] = {S(i2)}, c3[] = {S(i3)};
+    iotca_served sched[] = {{NOW - YEAR, c1, 1}, {NOW + YEAR, c2, 1}, {NOW + 2 * YEAR, c3, 1}};
+    for (int st = 0; st < 5; st++) {
+        iotca_check_report rep;
+        const char *why = check(store, 2, sched, 3, (iotca_stack)st, NOW + 3 * YEAR, &rep);
+        ck_assert_msg(why == NULL, "%s: %s", iotca_stack_name((iotca_stack)st), why ? why : "");
+        ck_assert_int_eq(rep.first_failure, 0);
+        ck_assert_uint_ge(rep.n, 3);
+    }
+    unmake(&i2);
+    unmake(&i3);
+}
+END_TEST
+
+START_TEST(incident_c_rollover_with_cross_sign) {
+    /* new root R2; R1 cross-signs it until +2y; the device holds only R1 */
+    made cross, i2;
+    make_with(&cross, "Root R2", &r2, &r1, true, NOW + 2 * YEAR, IOTCA_NC_NONE);
+    make(&i2, "Issuing CA under R2", &r2, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store[] = {S(r1)}, chain[] = {S(i2), S(cross)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_stack stacks[] = {IOTCA_STACK_OPENSSL, IOTCA_STACK_OPENSSL102, IOTCA_STACK_MBEDTLS, IOTCA_STACK_WOLFSSL,
+                            IOTCA_STACK_BEARSSL};
+    for (size_t k = 0; k < 5; k++) {
+        iotca_check_report rep;
+        check(store, 1, sched, 1, stacks[k], NOW + 4 * YEAR, &rep);
+        ck_assert_msg(rep.points[0].ok, "%s fails at once: %s", iotca_stack_name(stacks[k]), rep.points[0].reason);
+        ck_assert_msg(rep.first_failure == NOW + 2 * YEAR, "%s: first failure %ld", iotca_stack_name(stacks[k]),
+                      (long)rep.first_failure); /* the report names the day the cross-sign ends */
+    }
+    unmake(&cross);
+    unmake(&i2);
+}
+END_TEST
+
+START_TEST(incident_d_expired_cross_signing_root) {
+    /* devices hold the new root R2 and the old root, which expires in 2 years; the CA still serves a
+     * cross-certificate of R2 by the old root, valid for 5 years (the Let's Encrypt / DST Root CA X3 shape) */
+    made cross, i2;
+    make_with(&cross, "Root R2", &r2, &old_root, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    make(&i2, "Issuing CA under R2", &r2, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store[] = {S(r2), S(old_root)}, chain[] = {S(i2), S(cross)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_check_report rep;
+    ck_assert_ptr_null(check(store, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW + 4 * YEAR, &rep));
+    const char *why = check(store, 2, sched, 1, IOTCA_STACK_OPENSSL102, NOW + 4 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR);
+    ck_assert_ptr_nonnull(strstr(why, "expired root"));
+    ck_assert_ptr_nonnull(strstr(why, "Old Root"));
+    unmake(&cross);
+    unmake(&i2);
+}
+END_TEST
+
+START_TEST(bearssl_anchors_are_undated_wolfssl_checks_all) {
+    /* the old root expires in 2 years; an intermediate under it lives longer */
+    made i_old, cross, i2;
+    make(&i_old, "Issuing CA under Old Root", &old_root, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store[] = {S(old_root), S(r1)}, chain[] = {S(i_old)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 1}};
+    iotca_check_report rep;
+    check(store, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR);
+    ck_assert_ptr_null(check(store, 2, sched, 1, IOTCA_STACK_BEARSSL, NOW + 3 * YEAR, &rep));
+    check(store, 2, sched, 1, IOTCA_STACK_WOLFSSL, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR);
+    /* wolfSSL: a presented cross-certificate that cannot be verified breaks the handshake even though
+     * the issuing CA chains to a trusted root (no alternative chains in this model) */
+    make_with(&cross, "Root R1", &r1, &r3, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    make(&i2, "Issuing CA 2", &r1, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store2[] = {S(r1), S(r2)}, chain2[] = {S(i2), S(cross)};
+    iotca_served sched2[] = {{NOW - YEAR, chain2, 2}};
+    ck_assert_ptr_nonnull(check(store2, 2, sched2, 1, IOTCA_STACK_WOLFSSL, NOW + YEAR, &rep));
+    ck_assert_ptr_null(check(store2, 2, sched2, 1, IOTCA_STACK_OPENSSL, NOW + YEAR, &rep));
+    unmake(&i_old);
+    unmake(&cross);
+    unmake(&i2);
+}
+END_TEST
+
+START_TEST(critical_nc_breaks_mbedtls_check) {
+    iotca_slice store[] = {S(r1), S(r2)}, chain[] = {S(inter_nc)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 1}};
+    iotca_check_report rep;
+    const char *why = check(store, 2, sched, 1, IOTCA_STACK_MBEDTLS, NOW + YEAR, &rep);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "nameConstraints"));
+    ck_assert_ptr_null(check(store, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW + YEAR, &rep));
+    /* bad arguments */
+    ck_assert_int_eq(iotca_fleet_check(store, 2, sched, 0, IOTCA_STACK_OPENSSL, NOW, NOW + YEAR, &rep), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_fleet_check(store, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW, NOW - 1, &rep), IOTCA_E_USAGE);
+    static const uint8_t junk[] = {0x30, 0x00};
+    iotca_slice bad[] = {iotca_slice_of(junk, 2)};
+    ck_assert_int_eq(iotca_fleet_check(bad, 1, sched, 1, IOTCA_STACK_OPENSSL, NOW, NOW + YEAR, &rep), IOTCA_E_PARSE);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("fleet");
     TCase *tc = tcase_create("lint");
+    tcase_set_timeout(tc, 60);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, two_roots_are_clean);
     tcase_add_test(tc, pinned_intermediate_and_leaf);
@@ -174,6 +316,12 @@ int main(void) {
     tcase_add_test(tc, critical_name_constraints_per_stack);
     tcase_add_test(tc, served_chain_without_anchor);
     tcase_add_test(tc, refusals);
+    tcase_add_test(tc, incident_a_pinned_intermediate);
+    tcase_add_test(tc, incident_b_two_roots_three_rotations);
+    tcase_add_test(tc, incident_c_rollover_with_cross_sign);
+    tcase_add_test(tc, incident_d_expired_cross_signing_root);
+    tcase_add_test(tc, bearssl_anchors_are_undated_wolfssl_checks_all);
+    tcase_add_test(tc, critical_nc_breaks_mbedtls_check);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

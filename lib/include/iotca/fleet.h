@@ -52,4 +52,36 @@ typedef struct iotca_lint_report {
 iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const iotca_slice *served, size_t n_served,
                                 iotca_stack stack, time_t now, time_t until, iotca_lint_report *out);
 
+/* ---- fleet check (SPEC §7) ---- */
+
+/* A chain the CA serves from `from` on (until the next entry): the issuing
+ * CA first, then any further CA certificates (cross-certificates) it sends. */
+typedef struct iotca_served {
+    time_t from;
+    const iotca_slice *certs;
+    size_t n;
+} iotca_served;
+
+typedef struct iotca_check_point {
+    time_t at;
+    bool ok;
+    char reason[384]; /* why it breaks, or the path that validates */
+} iotca_check_point;
+
+#define IOTCA_CHECK_MAX_POINTS 128
+
+typedef struct iotca_check_report {
+    iotca_check_point points[IOTCA_CHECK_MAX_POINTS];
+    size_t n;
+    time_t first_failure; /* 0 if it never breaks before `until` */
+} iotca_check_report;
+
+/* Validates, as `stack` would, the chain the CA serves at every date on
+ * which something changes (a schedule entry starts; a served or trusted
+ * certificate begins or ends its validity) from `now` to `until`, against
+ * the device trust store. schedule is sorted by `from`. IOTCA_E_PARSE if a
+ * certificate cannot be parsed. */
+iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca_served *schedule, size_t n_schedule,
+                           iotca_stack stack, time_t now, time_t until, iotca_check_report *out);
+
 #endif
