@@ -99,3 +99,105 @@ done:
     free(rep);
     json_decref(j);
 }
+
+static json_t *iso(time_t t) {
+    char s[32];
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_string(s);
+}
+
+/* POST /v1/fleet/check {trust_store, until, stack}: the daemon's own schedule (the active issuer of each
+ * group, then every staged one from its activation time) verified against the store at each change. */
+void api_fleet_check(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
+    json_t *j = body_json(r, out);
+    if (j == NULL) return;
+    const char *pem = NULL, *stack_s = "openssl", *until_s = NULL;
+    json_error_t e;
+    iotca_buf store[MAX_STORE] = {{0}}, served[MAX_SERVED] = {{0}};
+    iotca_slice ss[MAX_STORE], vs[MAX_SERVED];
+    iotca_served sched[MAX_SERVED];
+    size_t ns = 0, nv = 0;
+    iotca_check_report *rep = NULL;
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s?s}", "trust_store", &pem, "until", &until_s, "stack",
+                       &stack_s) != 0) {
+        respond_error(out, 400, "bad_request", "body: %s (fields: trust_store, until, stack)", e.text);
+        goto done;
+    }
+    iotca_stack stack;
+    if (iotca_stack_parse(stack_s, &stack) != IOTCA_OK) {
+        respond_error(out, 400, "bad_request", "%s", iotca_error_detail());
+        goto done;
+    }
+    struct tm tm = {0};
+    const char *end = strptime(until_s, "%Y-%m-%d", &tm);
+    if (end == NULL || (*end && strcmp(end, "T00:00:00Z") != 0)) {
+        respond_error(out, 400, "bad_request", "until must be a date like 2040-01-01");
+        goto done;
+    }
+    time_t until = timegm(&tm), now = time(NULL);
+    if (until <= now) {
+        respond_error(out, 400, "bad_request", "until must be in the future");
+        goto done;
+    }
+    if (!pem_certs(pem, store, MAX_STORE, &ns)) {
+        respond_error(out, 400, "bad_request", "trust_store holds more than %d certificates", MAX_STORE);
+        goto done;
+    }
+    iotca_rc rc = iotca_ca_issuers(r->srv->ca, &list, &n);
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        goto done;
+    }
+    /* active issuers serve from now, staged ones from their activation, in time order */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n && nv < MAX_SERVED; i++) {
+            bool take = pass == 0 ? list[i].state == IOTCA_ISSUER_ACTIVE : list[i].state == IOTCA_ISSUER_STAGED;
+            if (!take || list[i].cert.len == 0) continue;
+            iotca_buf_append(&served[nv], list[i].cert.data, list[i].cert.len);
+            vs[nv] = iotca_buf_slice(&served[nv]);
+            sched[nv].from = pass == 0 ? now : (list[i].activate_at > now ? list[i].activate_at : now);
+            sched[nv].certs = &vs[nv];
+            sched[nv].n = 1;
+            nv++;
+        }
+    for (size_t i = 1; i < nv; i++) /* insertion sort by start */
+        for (size_t k = i; k > 0 && sched[k].from < sched[k - 1].from; k--) {
+            iotca_served t = sched[k];
+            sched[k] = sched[k - 1];
+            sched[k - 1] = t;
+        }
+    if (nv == 0) {
+        respond_error(out, 422, "policy", "no active or staged issuer: nothing is served");
+        goto done;
+    }
+    for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&store[i]);
+    rep = calloc(1, sizeof *rep);
+    rc = rep ? iotca_fleet_check(ss, ns, sched, nv, stack, now, until, rep) : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
+    if (rc == IOTCA_E_PARSE) {
+        respond_error(out, 400, "malformed", "%s", iotca_error_detail());
+        goto done;
+    }
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        goto done;
+    }
+    json_t *pts = json_array();
+    for (size_t i = 0; i < rep->n; i++)
+        json_array_append_new(pts, json_pack("{s:o, s:b, s:s}", "at", iso(rep->points[i].at), "ok", rep->points[i].ok,
+                                             "reason", rep->points[i].reason));
+    respond_json(out, 200, json_pack("{s:s, s:o, s:o}", "stack", iotca_stack_name(stack), "points", pts,
+                                     "first_failure", rep->first_failure ? iso(rep->first_failure) : json_null()));
+done:
+    for (size_t i = 0; i < n; i++) iotca_issuer_rec_free(&list[i]);
+    free(list);
+    for (size_t i = 0; i < ns; i++) iotca_buf_free(&store[i]);
+    for (size_t i = 0; i < nv; i++) iotca_buf_free(&served[i]);
+    free(rep);
+    json_decref(j);
+}

@@ -31,6 +31,7 @@ static const route routes[] = {
     {"GET", "/crl/*", api_crl_get},
     {"PUT", "/v1/ca/root-crl", api_root_crl_import},
     {"POST", "/v1/lint", api_lint},
+    {"POST", "/v1/fleet/check", api_fleet_check},
     {"POST", "/ocsp", api_ocsp_post},
     {"GET", "/ocsp/**", api_ocsp_get},
 };

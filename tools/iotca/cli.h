@@ -40,7 +40,9 @@ typedef struct cli {
     /* command options */
     const char *profile, *csr, *key_out, *cn, *key_type, *ttl, *out, *chain_out, *reason, *status, *expiring;
     const char *limit, *cursor, *group, *csr_out, *activate_at;
-    const char *trust_store, *stack, *until, *chain;
+    const char *trust_store, *stack, *until;
+    const char *chains[CLI_MAX_NAMES]; /* --chain FILE[@DATE], repeatable */
+    size_t n_chains;
     const char *dns[CLI_MAX_NAMES], *ip[CLI_MAX_NAMES], *uri[CLI_MAX_NAMES];
     size_t n_dns, n_ip, n_uri;
     bool all;
@@ -60,6 +62,12 @@ int cmd_issuers_new(cli *c);
 int cmd_issuers_import(cli *c);
 int cmd_roots(cli *c);
 int cmd_lint(cli *c);
+/* Shared by lint and fleet check (cmd_lint.c): every certificate of a PEM
+ * file (or one DER certificate) into der[] (at most max); a date
+ * "2040-01-01" or "2040-01-01T00:00:00Z" (UTC). */
+iotca_rc load_certs(const char *path, iotca_buf *der, size_t max, size_t *n);
+iotca_rc parse_date(const char *s, time_t *out);
+int cmd_fleet_check(cli *c);
 
 /* ---- the REST client (http_client.c) ---- */
 

@@ -13,7 +13,7 @@
 #define MAX_CERTS 64
 
 /* Reads every CERTIFICATE block of a PEM file (or one DER certificate). */
-static iotca_rc load_certs(const char *path, iotca_buf *der, size_t max, size_t *n) {
+iotca_rc load_certs(const char *path, iotca_buf *der, size_t max, size_t *n) {
     iotca_buf text = {0};
     *n = 0;
     iotca_rc rc = iotca_file_read(path, PEM_FILE_MAX, &text);
@@ -31,11 +31,11 @@ static iotca_rc load_certs(const char *path, iotca_buf *der, size_t max, size_t 
     return rc;
 }
 
-static iotca_rc parse_date(const char *s, time_t *out) {
+iotca_rc parse_date(const char *s, time_t *out) {
     struct tm tm = {0};
     const char *end = strptime(s, "%Y-%m-%d", &tm);
     IOTCA_ENSURE(end && (*end == 0 || (*end == 'T' && strptime(end, "T%H:%M:%SZ", &tm) && strlen(end) == 10)),
-                 IOTCA_E_USAGE, "--until must be a date like 2040-01-01 (or 2040-01-01T00:00:00Z)");
+                 IOTCA_E_USAGE, "'%s' is not a date like 2040-01-01 (or 2040-01-01T00:00:00Z)", s);
     *out = timegm(&tm);
     return IOTCA_OK;
 }
@@ -52,7 +52,8 @@ int cmd_lint(cli *c) {
     iotca_slice ss[MAX_CERTS], cs[16];
     iotca_lint_report *rep = calloc(1, sizeof *rep);
     rc = rep ? load_certs(c->trust_store, store, MAX_CERTS, &ns) : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
-    if (rc == IOTCA_OK && c->chain) rc = load_certs(c->chain, chain, 16, &nc);
+    if (rc == IOTCA_OK && c->n_chains > 1) rc = iotca_error_set(IOTCA_E_USAGE, "lint takes one --chain");
+    if (rc == IOTCA_OK && c->n_chains == 1) rc = load_certs(c->chains[0], chain, 16, &nc);
     for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&store[i]);
     for (size_t i = 0; i < nc; i++) cs[i] = iotca_buf_slice(&chain[i]);
     /* the served chain file may start with a leaf: only its CA certificates are linted against the store */

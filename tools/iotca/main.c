@@ -20,6 +20,9 @@ static const char usage_text[] =
     "  roots [--out FILE]\n"
     "  lint --trust-store FILE [--stack openssl|openssl102|mbedtls|wolfssl|bearssl] [--until 2040-01-01]\n"
     "       [--chain SERVED_CHAIN.pem]   (offline; exit 5 when the store would strand devices)\n"
+    "  fleet check --trust-store FILE --until 2040-01-01 [--stack S] [--chain FILE[@DATE]]...\n"
+    "       each --chain is a chain served from DATE on (default: now); without --chain, the daemon's\n"
+    "       own schedule is checked (POST /v1/fleet/check). Exit 5 on the first date it breaks.\n"
     "\n"
     "Server and token: --url and --token, else the environment (IOTCA_URL, IOTCA_TOKEN); a flag wins.\n"
     "Prefer IOTCA_TOKEN: other users of the machine can read a --token flag in the process list.\n"
@@ -106,6 +109,7 @@ static const struct command {
     {"issuers", "import", OPT_BIT(O_ACTIVATE_AT), 2, 2, " ID FILE", cmd_issuers_import},
     {"roots", NULL, OPT_BIT(O_OUT), 0, 0, "", cmd_roots},
     {"lint", NULL, OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN), 0, 0, "", cmd_lint},
+    {"fleet", "check", OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN), 0, 0, "", cmd_fleet_check},
 };
 
 static const char *opt_name(int val) {
@@ -167,7 +171,7 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_TRUST_STORE: IOTCA_GUARD(set_once(o, &c->trust_store, optarg)); break;
         case O_STACK: IOTCA_GUARD(set_once(o, &c->stack, optarg)); break;
         case O_UNTIL: IOTCA_GUARD(set_once(o, &c->until, optarg)); break;
-        case O_CHAIN: IOTCA_GUARD(set_once(o, &c->chain, optarg)); break;
+        case O_CHAIN: IOTCA_GUARD(add_list(o, c->chains, &c->n_chains, optarg)); break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }

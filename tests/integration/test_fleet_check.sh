@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Fleet check (SPEC §7, issue 5): the field incidents. (a) a store holding only the current intermediate breaks
+# at the next rotation; (b) a store with both roots stays ok through three rotations; (c) a rollover to a new
+# root with a cross-sign keeps old-root devices working until the cross-sign ends, and the report names that
+# date; (d) a served chain through a cross-signing root that expires: openssl102 fails, openssl passes.
+# shellcheck source=tests/integration/daemon_lib.sh
+source "$(dirname "$0")/daemon_lib.sh"
+
+ceremony
+write_config
+"$IOTCAD" init --config iotcad.json >/dev/null
+tokens
+start_daemon
+new_issuer int1
+day() { date -u -d "+$1 days" +%Y-%m-%dT%H:%M:%SZ; }
+stage() { # stage NAME VAULT DAYS_AHEAD
+  http POST /v1/issuers -H "Authorization: Bearer $ADMIN"; [ "$STATUS" = 201 ] || die "new issuer"
+  local id; id=$(echo "$OUT" | jq -r .id)
+  echo "$OUT" | jq -r .csr > "$1.csr"
+  "$ROOT_TOOL" sign-intermediate --vault "$2" --csr "$1.csr" --out "$1.pem" --yes --passphrase-file rootpass >/dev/null
+  http PUT "/v1/issuers/$id/certificate" -H "Authorization: Bearer $ADMIN" \
+    -d "$(jq -n --rawfile c "$1.pem" --arg at "$(day "$3")" '{certificate: $c, activate_at: $at}')"
+  [ "$STATUS" = 200 ] || die "stage $1: $OUT"
+}
+stage int2 r1 30
+stage int3 r2 60
+UNTIL=$(date -u -d '+700 days' +%Y-%m-%d)
+fc() { http POST /v1/fleet/check -H "Authorization: Bearer $PROV" -d "$(jq -n --rawfile s "$1" --arg st "$2" --arg u "$UNTIL" '{trust_store: $s, stack: $st, until: $u}')"; }
+
+# (a)
+fc int1.pem mbedtls; expect 200 "" "fleet check of a store pinning the current intermediate (mbedtls)"
+ff=$(echo "$OUT" | jq -r .first_failure)
+want=$(day 30 | cut -c1-13)
+[ "${ff:0:13}" = "$want" ] || die "(a) should break at the next rotation ($want): $OUT"
+[ "$(echo "$OUT" | jq '.points[0].ok')" = true ] || die "(a) works until the rotation for mbedtls"
+ok "(a) a store holding only the current intermediate breaks at the next rotation date ($ff)"
+fc int1.pem openssl
+[ "$(echo "$OUT" | jq '.points[0].ok')" = false ] || die "(a) openssl has no partial chains"
+ok "(a) for OpenSSL such a store never works"
+set +e; "$IOTCA_CLI" --url "$BASE" --token "$PROV" fleet check --trust-store int1.pem --stack mbedtls --until "$UNTIL" > cli.out; rc=$?; set -e
+[ "$rc" = 5 ] && grep -q "first failure: ${want}" cli.out || die "(a) CLI against the daemon: $rc $(cat cli.out)"
+ok "(a) iotca fleet check against the daemon exits 5 and names the date"
+
+# (b)
+for st in openssl openssl102 mbedtls wolfssl bearssl; do
+  fc roots.pem "$st"; expect 200 "" "fleet check of both roots ($st)"
+  [ "$(echo "$OUT" | jq -r .first_failure)" = null ] || die "(b) $st breaks: $OUT"
+  [ "$(echo "$OUT" | jq '[.points[] | select(.ok)] | length')" -ge 3 ] || die "(b) too few dates checked: $OUT"
+done
+ok "(b) a store with both roots is ok through three rotations, for every stack"
+
+# (c) R1 cross-signs R2 for 400 days; the new intermediate is under R2; the device holds only R1
+"$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross.pem --days 400 --yes --passphrase-file rootpass >/dev/null
+cat int3.pem cross.pem > served-c.pem
+cross_end=$(date -u -d "$(openssl x509 -in cross.pem -noout -enddate | cut -d= -f2)" +%Y-%m-%d)
+for st in openssl openssl102 mbedtls wolfssl bearssl; do
+  set +e; "$IOTCA_CLI" fleet check --trust-store r1/root.pem --stack "$st" --until "$UNTIL" --chain served-c.pem > c.out; rc=$?; set -e
+  [ "$rc" = 5 ] && grep -q "first failure ($st): $cross_end" c.out || die "(c) $st: $rc $(cat c.out)"
+  head -1 c.out | grep -q " ok " || die "(c) $st should work before the cross-sign ends: $(head -1 c.out)"
+done
+ok "(c) old-root devices stay ok until the cross-sign ends ($cross_end), and every stack's report names that date"
+
+# (d) an old root valid for one year cross-signs R2 for five (made with openssl: iotca-root caps a
+# cross-sign at its own root's end, so it cannot make this mistake); devices hold R2 and the old root
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout old.key -subj "/CN=Old Root" -days 365 \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" -out old.pem 2>/dev/null
+openssl pkey -in r2/root.key -passin file:rootpass -out r2.key
+openssl req -new -key r2.key -subj "/CN=Test Root R2" -out r2.csr
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' > ca.ext
+openssl x509 -req -in r2.csr -CA old.pem -CAkey old.key -CAcreateserial -days 1825 -extfile ca.ext -out cross-old.pem 2>/dev/null
+cmp -s <(openssl x509 -in cross-old.pem -noout -subject) <(openssl x509 -in r2/root.pem -noout -subject) || die "cross subject"
+cat r2/root.pem old.pem > store-d.pem
+cat int3.pem cross-old.pem > served-d.pem
+set +e
+"$IOTCA_CLI" fleet check --trust-store store-d.pem --stack openssl --until "$UNTIL" --chain served-d.pem > d1.out; rc1=$?
+"$IOTCA_CLI" fleet check --trust-store store-d.pem --stack openssl102 --until "$UNTIL" --chain served-d.pem > d2.out; rc2=$?
+set -e
+[ "$rc1" = 0 ] || die "(d) openssl should pass: $(cat d1.out)"
+old_end=$(date -u -d "$(openssl x509 -in old.pem -noout -enddate | cut -d= -f2)" +%Y-%m-%d)
+[ "$rc2" = 5 ] && grep -q "first failure (openssl102): $old_end" d2.out && grep -q "expired root: CN=Old Root" d2.out || die "(d) openssl102: $rc2 $(cat d2.out)"
+ok "(d) through an expired cross-signing root: openssl passes, openssl102 fails on $old_end naming the expired root"
+
+# refusals
+fc roots.pem gnutls; expect 400 bad_request "unknown stack"
+http POST /v1/fleet/check -H "Authorization: Bearer $PROV" -d "$(jq -n --rawfile s roots.pem '{trust_store: $s, until: "2001-01-01"}')"
+expect 400 bad_request "until in the past"
+http POST /v1/fleet/check -H "Authorization: Bearer $PROV" -d '{"trust_store": "x"}'; expect 400 bad_request "missing until"
+http POST /v1/fleet/check -d '{}'; expect 401 unauthorized "no token"
+set +e; "$IOTCA_CLI" fleet check --trust-store roots.pem; rc=$?; set -e
+[ "$rc" = 2 ] || die "missing --until: $rc"
+set +e; "$IOTCA_CLI" fleet check --trust-store roots.pem --until "$UNTIL" --chain served-c.pem@notadate 2>/dev/null; rc=$?; set -e
+[ "$rc" = 2 ] || die "bad chain date: $rc"
+ok "bad input: 400 from the API, exit 2 from the CLI"
+echo "$CHECKS passed, 0 failed"
