@@ -239,13 +239,16 @@ void api_issuer_import(request *r, const char *const *p, response *out) {
     /* the body is the PEM iotca-root wrote, or {"certificate": PEM, "activate_at": time} */
     iotca_slice cert = iotca_buf_slice(&r->body);
     time_t at = 0;
+    const char *justification = NULL;
     json_t *j = NULL;
     if (r->body.len && r->body.data[0] == '{') {
         if ((j = body_json(r, out)) == NULL) return;
         const char *pem = NULL, *when = NULL;
         json_error_t e;
-        if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s?s}", "certificate", &pem, "activate_at", &when) != 0) {
-            respond_error(out, 400, "bad_request", "body: %s (fields: certificate, activate_at)", e.text);
+        if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s?s, s?s}", "certificate", &pem, "activate_at", &when,
+                           "force_justification", &justification) != 0) {
+            respond_error(out, 400, "bad_request", "body: %s (fields: certificate, activate_at, force_justification)",
+                          e.text);
             json_decref(j);
             return;
         }
@@ -262,7 +265,13 @@ void api_issuer_import(request *r, const char *const *p, response *out) {
         json_decref(j);
         return;
     }
-    iotca_rc rc = iotca_ca_issuer_import(r->srv->ca, id, cert, at);
+    iotca_preflight pf;
+    iotca_rc rc = iotca_ca_issuer_import_checked(r->srv->ca, id, cert, at, justification, &pf);
+    if (rc == IOTCA_E_POLICY && pf.refused) {
+        respond_error(out, 409, "preflight_failed", "%s", iotca_error_detail());
+        json_decref(j);
+        return;
+    }
     int changes;
     if (rc == IOTCA_OK && at <= time(NULL)) rc = iotca_ca_tick(r->srv->ca, time(NULL), &changes); /* due now */
     if (rc == IOTCA_OK) {

@@ -201,3 +201,52 @@ done:
     free(rep);
     json_decref(j);
 }
+
+/* POST /v1/trust-profiles {name, pem, until, stack}: a device trust store in the field (admin). */
+void api_trust_profile_add(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    json_t *j = body_json(r, out);
+    if (j == NULL) return;
+    const char *name = NULL, *pem = NULL, *until_s = NULL, *stack = NULL;
+    json_error_t e;
+    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s:s, s:s}", "name", &name, "pem", &pem, "until", &until_s,
+                       "stack", &stack) != 0) {
+        respond_error(out, 400, "bad_request", "body: %s (fields: name, pem, until, stack)", e.text);
+        json_decref(j);
+        return;
+    }
+    struct tm tm = {0};
+    const char *end = strptime(until_s, "%Y-%m-%d", &tm);
+    int64_t id = 0;
+    iotca_rc rc = end && (*end == 0 || strcmp(end, "T00:00:00Z") == 0)
+                      ? iotca_ca_trust_profile_add(r->srv->ca, name, pem, stack, timegm(&tm), &id)
+                      : iotca_error_set(IOTCA_E_USAGE, "until must be a date like 2040-01-01");
+    if (rc == IOTCA_OK)
+        respond_json(out, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "stack", stack,
+                                         "until", until_s));
+    else if (rc == IOTCA_E_POLICY) respond_error(out, 409, "exists", "%s", iotca_error_detail());
+    else respond_rc(r, out, rc);
+    json_decref(j);
+}
+
+/* GET /v1/trust-profiles (admin). */
+void api_trust_profile_list(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    iotca_trust_profile_rec *list = NULL;
+    size_t n = 0;
+    iotca_rc rc = iotca_ca_trust_profiles(r->srv->ca, &list, &n);
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)list[i].id, "name",
+                                             list[i].name, "stack", list[i].stack, "until", iso(list[i].until)));
+        iotca_trust_profile_rec_free(&list[i]);
+    }
+    free(list);
+    respond_json(out, 200, json_pack("{s:o}", "trust_profiles", arr));
+}

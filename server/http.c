@@ -32,6 +32,8 @@ static const route routes[] = {
     {"PUT", "/v1/ca/root-crl", api_root_crl_import},
     {"POST", "/v1/lint", api_lint},
     {"POST", "/v1/fleet/check", api_fleet_check},
+    {"POST", "/v1/trust-profiles", api_trust_profile_add},
+    {"GET", "/v1/trust-profiles", api_trust_profile_list},
     {"POST", "/ocsp", api_ocsp_post},
     {"GET", "/ocsp/**", api_ocsp_get},
 };

@@ -81,6 +81,8 @@ void api_root_crl_import(request *r, const char *const *p, response *out);
 /* api_fleet.c */
 void api_lint(request *r, const char *const *p, response *out);
 void api_fleet_check(request *r, const char *const *p, response *out);
+void api_trust_profile_add(request *r, const char *const *p, response *out);
+void api_trust_profile_list(request *r, const char *const *p, response *out);
 /* api_ocsp.c */
 void api_ocsp_get(request *r, const char *const *p, response *out);
 void api_ocsp_post(request *r, const char *const *p, response *out);

@@ -38,7 +38,14 @@ struct iotca_ca {
     pthread_key_t store_key;
     bool key_created;
     iotca_ca_stats stats;
+    /* staged issuers whose activation the tick held back (rotation preflight); guarded by lock */
+    int64_t held[CA_MAX_ISSUERS];
+    size_t n_held;
 };
+
+/* Records or clears that the tick held issuer id back; and asks whether it is held. */
+void ca_set_held(iotca_ca *ca, int64_t id, bool held);
+bool ca_is_held(iotca_ca *ca, int64_t id);
 
 /* This thread's store handle, opened on first use. */
 iotca_rc ca_store(iotca_ca *ca, iotca_store **out);

@@ -117,6 +117,17 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
                 (due == NULL || list[i].activate_at < due->activate_at))
                 due = &list[i];
         if (due == NULL) break;
+        /* rotation preflight again at activation: a trust profile registered since scheduling may break */
+        bool overridden = false;
+        iotca_preflight pf;
+        IOTCA_TRY(iotca_store_preflight_overridden(s, due->id, &overridden));
+        if (!overridden) IOTCA_TRY(iotca_ca_preflight(ca, due->id, iotca_buf_slice(&due->cert), now, &pf));
+        if (!overridden && !pf.ok) {
+            ca_set_held(ca, due->id, true);
+            due->state = IOTCA_ISSUER_PENDING; /* held: leave it staged in the store, skip it here */
+            continue;
+        }
+        ca_set_held(ca, due->id, false);
         rc = iotca_store_issuer_transition(s, due->id, IOTCA_ISSUER_STAGED, IOTCA_ISSUER_ACTIVE, now);
         if (rc != IOTCA_OK) goto out;
         due->state = IOTCA_ISSUER_ACTIVE;

@@ -20,6 +20,7 @@ const char *iotca_warning_kind_name(iotca_warning_kind k) {
     case IOTCA_WARN_ROOT_EXPIRY: return "root_expiry";
     case IOTCA_WARN_ISSUER_EXPIRY: return "issuer_expiry";
     case IOTCA_WARN_ROTATION_DUE: return "rotation_due";
+    case IOTCA_WARN_ACTIVATION_HELD: return "activation_held";
     }
     return "unknown";
 }
@@ -61,6 +62,9 @@ iotca_rc iotca_ca_warnings(iotca_ca *ca, time_t now, iotca_warning *out, size_t 
         if (is->state == IOTCA_ISSUER_ACTIVE || is->state == IOTCA_ISSUER_STAGED)
             push(out, n, IOTCA_WARN_ISSUER_EXPIRY, (long)((is->not_after - now) / DAY), is->id, is->name,
                  "issuer certificate expires");
+        if (is->state == IOTCA_ISSUER_STAGED && ca_is_held(ca, is->id))
+            push(out, n, IOTCA_WARN_ACTIVATION_HELD, -(long)((now - is->activate_at) / DAY), is->id, is->name,
+                 "activation held by rotation preflight (a registered trust profile would break); was due");
         if (is->state != IOTCA_ISSUER_ACTIVE) continue;
         bool successor = false;
         for (size_t j = 0; j < count; j++)

@@ -54,6 +54,11 @@ enum iotca_sq_id {
     SQ_OCSP_MISSING,
     SQ_OCSP_SPARE1,
     SQ_OCSP_SPARE2,
+    /* trust profiles and preflight overrides (lib/store/trust.c) */
+    SQ_TRUST_ADD,
+    SQ_TRUST_LIST,
+    SQ_OVERRIDE_ADD,
+    SQ_OVERRIDE_GET,
     SQ_COUNT
 };
 

@@ -109,6 +109,7 @@ typedef enum iotca_warning_kind {
     IOTCA_WARN_ROOT_EXPIRY,      /* a configured root nears its notAfter */
     IOTCA_WARN_ISSUER_EXPIRY,    /* an active or staged issuer nears its notAfter */
     IOTCA_WARN_ROTATION_DUE,     /* an active issuer is due to rotate and no successor is staged */
+    IOTCA_WARN_ACTIVATION_HELD,  /* a staged issuer past its activation time, held by rotation preflight */
 } iotca_warning_kind;
 
 typedef struct iotca_warning {
@@ -128,5 +129,34 @@ typedef struct iotca_warning {
 const char *iotca_warning_kind_name(iotca_warning_kind k);
 /* Everything due within 180 days at `now`, tightest first. */
 iotca_rc iotca_ca_warnings(iotca_ca *ca, time_t now, iotca_warning *out, size_t *n);
+
+/* ---- trust profiles and rotation preflight (SPEC §7) ---- */
+
+/* Registers a device trust store in the field (PEM), validated by the stack
+ * named, until the devices' end of life. IOTCA_E_USAGE for a bad stack or
+ * date, IOTCA_E_PARSE for a store without certificates. */
+iotca_rc iotca_ca_trust_profile_add(iotca_ca *ca, const char *name, const char *pem, const char *stack, time_t until,
+                                    int64_t *id);
+iotca_rc iotca_ca_trust_profiles(iotca_ca *ca, iotca_trust_profile_rec **out, size_t *n);
+
+typedef struct iotca_preflight {
+    bool ok;
+    bool refused; /* set when an import was refused because of this preflight */
+    char profile[64];
+    time_t at;
+    char reason[384];
+} iotca_preflight;
+
+/* Would activating issuer `id` (its certificate `cert`) at `activate_at`
+ * break a registered trust profile? Checks the schedule of the issuer's group
+ * (active now, staged ones at their times, this one at activate_at) against
+ * every profile until its end of life; the first break goes into *out. */
+iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t activate_at, iotca_preflight *out);
+
+/* iotca_ca_issuer_import with rotation preflight: a schedule that breaks a
+ * registered profile is refused (IOTCA_E_POLICY "preflight: ...", details in
+ * *pf) unless `justification` is given, which is then recorded. */
+iotca_rc iotca_ca_issuer_import_checked(iotca_ca *ca, int64_t id, iotca_slice cert, time_t activate_at,
+                                        const char *justification, iotca_preflight *pf);
 
 #endif

@@ -157,4 +157,25 @@ iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca
 iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before, size_t max, char (**out)[41],
                               size_t *n);
 
+/* ---- trust profiles (SPEC §7) ---- */
+
+typedef struct iotca_trust_profile_rec {
+    int64_t id;
+    char name[64];
+    char stack[16];
+    time_t until, created_at;
+    iotca_buf pem; /* the device trust store, PEM */
+} iotca_trust_profile_rec;
+void iotca_trust_profile_rec_free(iotca_trust_profile_rec *r);
+
+/* Registers a trust store in the field; a duplicate name is IOTCA_E_POLICY. */
+iotca_rc iotca_store_trust_profile_add(iotca_store *s, iotca_trust_profile_rec *r);
+/* All profiles by id (malloc'd array; free each record, then the array). */
+iotca_rc iotca_store_trust_profile_list(iotca_store *s, iotca_trust_profile_rec **out, size_t *n);
+/* Records that a preflight refusal was overridden for an issuer, and why. */
+iotca_rc iotca_store_preflight_override_add(iotca_store *s, int64_t issuer_id, const char *justification,
+                                            const char *findings, time_t at);
+/* True (in *yes) if an override is recorded for the issuer. */
+iotca_rc iotca_store_preflight_overridden(iotca_store *s, int64_t issuer_id, bool *yes);
+
 #endif

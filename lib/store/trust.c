@@ -1,0 +1,104 @@
+/* Trust profiles: the device trust stores in the field, and recorded overrides of rotation preflight. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+void iotca_trust_profile_rec_free(iotca_trust_profile_rec *r) {
+    iotca_buf_free(&r->pem);
+    memset(r, 0, sizeof *r);
+}
+
+iotca_rc iotca_store_trust_profile_add(iotca_store *s, iotca_trust_profile_rec *r) {
+    IOTCA_ENSURE(r->name[0] && r->stack[0] && r->pem.len > 0 && r->until > 0, IOTCA_E_USAGE,
+                 "a trust profile needs a name, a stack, a trust store and an end date");
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TRUST_ADD,
+                              "INSERT INTO trust_profiles (name, pem, stack, until, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                              "registering a trust profile", &st));
+    sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, (const char *)r->pem.data, (int)r->pem.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->stack, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)r->until);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->created_at);
+    int step = sqlite3_step(st);
+    iotca_rc rc = IOTCA_OK;
+    if (step == SQLITE_DONE) r->id = sqlite3_last_insert_rowid(s->db);
+    else if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT)
+        rc = iotca_error_set(IOTCA_E_POLICY, "a trust profile named '%s' already exists", r->name);
+    else rc = iotca_sq_fail(s, "registering trust profile %s", r->name);
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_trust_profile_list(iotca_store *s, iotca_trust_profile_rec **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TRUST_LIST, "SELECT id, name, pem, stack, until, created_at FROM trust_profiles ORDER BY id",
+                              "listing trust profiles", &st));
+    iotca_rc rc = IOTCA_OK;
+    size_t cap = 0;
+    iotca_trust_profile_rec *list = NULL;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            iotca_trust_profile_rec *grown = realloc(list, cap * sizeof *list);
+            if (grown == NULL) {
+                rc = iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
+                break;
+            }
+            list = grown;
+        }
+        iotca_trust_profile_rec *r = &list[(*n)++];
+        memset(r, 0, sizeof *r);
+        r->id = sqlite3_column_int64(st, 0);
+        rc = iotca_sq_col_text(st, 1, r->name, sizeof r->name, "trust profile name");
+        if (rc == IOTCA_OK) rc = iotca_sq_col_blob(st, 2, &r->pem, "trust profile store");
+        if (rc == IOTCA_OK) rc = iotca_sq_col_text(st, 3, r->stack, sizeof r->stack, "trust profile stack");
+        r->until = (time_t)sqlite3_column_int64(st, 4);
+        r->created_at = (time_t)sqlite3_column_int64(st, 5);
+        if (rc != IOTCA_OK) break;
+    }
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "listing trust profiles");
+    iotca_sq_done(st);
+    if (rc != IOTCA_OK) {
+        for (size_t i = 0; i < *n; i++) iotca_trust_profile_rec_free(&list[i]);
+        free(list);
+        *n = 0;
+        return rc;
+    }
+    *out = list;
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_store_preflight_override_add(iotca_store *s, int64_t issuer_id, const char *justification,
+                                            const char *findings, time_t at) {
+    IOTCA_ENSURE(justification && strlen(justification) >= 10, IOTCA_E_USAGE,
+                 "an override needs a justification of at least 10 characters");
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OVERRIDE_ADD,
+                              "INSERT INTO preflight_overrides (issuer_id, justification, findings, at) VALUES (?1, ?2, ?3, ?4)",
+                              "recording a preflight override", &st));
+    sqlite3_bind_int64(st, 1, issuer_id);
+    sqlite3_bind_text(st, 2, justification, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, findings ? findings : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+    int step = sqlite3_step(st);
+    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "recording the preflight override of issuer %lld", (long long)issuer_id);
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_preflight_overridden(iotca_store *s, int64_t issuer_id, bool *yes) {
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OVERRIDE_GET, "SELECT 1 FROM preflight_overrides WHERE issuer_id = ?1 LIMIT 1",
+                              "reading preflight overrides", &st));
+    sqlite3_bind_int64(st, 1, issuer_id);
+    int step = sqlite3_step(st);
+    *yes = step == SQLITE_ROW;
+    iotca_rc rc = step == SQLITE_ROW || step == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "reading preflight overrides");
+    iotca_sq_done(st);
+    return rc;
+}
