@@ -80,6 +80,29 @@ old_end=$(date -u -d "$(openssl x509 -in old.pem -noout -enddate | cut -d= -f2)"
 [ "$rc2" = 5 ] && grep -q "first failure (openssl102): $old_end" d2.out && grep -q "expired root: CN=Old Root" d2.out || die "(d) openssl102: $rc2 $(cat d2.out)"
 ok "(d) through an expired cross-signing root: openssl passes, openssl102 fails on $old_end naming the expired root"
 
+# a live server: the chain it really sends (leaf + intermediate) against the store
+make_csr live live.updates.example.com "DNS:live.updates.example.com"
+issue live firmware-endpoint "$PROV"; [ "$STATUS" = 201 ] || die "issue live"
+TLSPORT=$(free_port)
+openssl s_server -quiet -accept "$TLSPORT" -cert live.crt -key live.key -cert_chain live.chain -www >/dev/null 2>&1 &
+for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLSPORT") 2>/dev/null && break; sleep 0.1; done
+set +e
+"$IOTCA_CLI" fleet check --endpoint "127.0.0.1:$TLSPORT" --trust-store roots.pem --until "$UNTIL" > e1.out; rc1=$?
+"$IOTCA_CLI" fleet check --endpoint "127.0.0.1:$TLSPORT" --trust-store r2/root.pem --until "$UNTIL" > e2.out; rc2=$?
+set -e
+[ "$rc1" = 0 ] && grep -q "ok through" e1.out || die "--endpoint with both roots: $rc1 $(cat e1.out)"
+[ "$rc2" = 5 ] && grep -q "no path to a trust anchor" e2.out || die "--endpoint against a store without R1 should break: $rc2 $(cat e2.out)"
+ok "--endpoint checks the chain a live TLS server sends"
+TLS2=$(free_port)
+openssl s_server -quiet -accept "$TLS2" -cert live.crt -key live.key -www >/dev/null 2>&1 &
+for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLS2") 2>/dev/null && break; sleep 0.1; done
+set +e; "$IOTCA_CLI" fleet check --endpoint "127.0.0.1:$TLS2" --trust-store roots.pem --until "$UNTIL" > e3.out 2>&1; rc3=$?; set -e
+[ "$rc3" != 0 ] && grep -q "sends no intermediate" e3.out || die "a server without its chain: $rc3 $(cat e3.out)"
+ok "a server that does not send its intermediate is reported"
+set +e; "$IOTCA_CLI" fleet check --endpoint "127.0.0.1:1" --trust-store roots.pem --until "$UNTIL" > e4.out 2>&1; rc4=$?; set -e
+[ "$rc4" != 0 ] && grep -q "cannot complete a TLS handshake" e4.out || die "unreachable endpoint: $rc4 $(cat e4.out)"
+ok "an unreachable endpoint is a clear failure"
+
 # refusals
 fc roots.pem gnutls; expect 400 bad_request "unknown stack"
 http POST /v1/fleet/check -H "Authorization: Bearer $PROV" -d "$(jq -n --rawfile s roots.pem '{trust_store: $s, until: "2001-01-01"}')"

@@ -65,4 +65,16 @@ http POST /v1/trust-profiles -H "Authorization: Bearer $ADMIN" -d "$(jq -n --raw
 expect 400 bad_request "an end of life in the past"
 http POST /v1/trust-profiles -H "Authorization: Bearer $PROV" -d '{}'; expect 403 forbidden "provisioners cannot register fleets"
 http POST /v1/trust-profiles -d '{}'; expect 401 unauthorized "no token"
+# the same through the CLI
+export IOTCA_URL="$BASE" IOTCA_TOKEN="$ADMIN"
+"$IOTCA_CLI" trust-profile list > tp.out
+grep -q "fleet-both  openssl" tp.out && grep -q "fleet-r1-only" tp.out || die "trust-profile list: $(cat tp.out)"
+set +e; "$IOTCA_CLI" trust-profile add --name fleet-both --trust-store roots.pem --stack mbedtls --until "$UNTIL" 2>tp.err; rc=$?; set -e
+[ "$rc" = 3 ] && grep -q "already exists" tp.err || die "duplicate via CLI: $rc"
+"$IOTCA_CLI" trust-profile add --name fleet-mbed --trust-store roots.pem --stack mbedtls --until "$UNTIL" | grep -q "registered trust profile fleet-mbed" || die "add via CLI"
+issuer_csr g4a g4; g4=$ID; sign g4a r2
+set +e; "$IOTCA_CLI" issuers import "$g4" g4a.pem 2>imp.err; rc=$?; set -e
+[ "$rc" = 3 ] && grep -q "preflight_failed" imp.err || die "CLI import refused by preflight: $rc $(cat imp.err)"
+"$IOTCA_CLI" issuers import "$g4" g4a.pem --force-justification "lab fleet only, approved in CHG-99" >/dev/null || die "CLI override"
+ok "trust-profile add/list and issuers import --force-justification through the CLI"
 echo "$CHECKS passed, 0 failed"

@@ -28,7 +28,8 @@ enum {
 typedef enum cli_opt {
     O_URL = 256, O_TOKEN, O_CACERT, O_JSON, O_HELP, O_PROFILE, O_CSR, O_KEY_OUT, O_CN, O_DNS, O_IP, O_URI,
     O_KEY_TYPE, O_TTL, O_OUT, O_CHAIN_OUT, O_REASON, O_STATUS, O_EXPIRING, O_LIMIT, O_ALL, O_CURSOR, O_GROUP,
-    O_CSR_OUT, O_ACTIVATE_AT, O_TRUST_STORE, O_STACK, O_UNTIL, O_CHAIN, O_END_,
+    O_CSR_OUT, O_ACTIVATE_AT, O_TRUST_STORE, O_STACK, O_UNTIL, O_CHAIN, O_ENDPOINT, O_NAME,
+    O_FORCE_JUSTIFICATION, O_END_,
 } cli_opt;
 #define OPT_BIT(o) (1ull << ((o) - O_URL))
 
@@ -40,7 +41,7 @@ typedef struct cli {
     /* command options */
     const char *profile, *csr, *key_out, *cn, *key_type, *ttl, *out, *chain_out, *reason, *status, *expiring;
     const char *limit, *cursor, *group, *csr_out, *activate_at;
-    const char *trust_store, *stack, *until;
+    const char *trust_store, *stack, *until, *endpoint, *name, *force_justification;
     const char *chains[CLI_MAX_NAMES]; /* --chain FILE[@DATE], repeatable */
     size_t n_chains;
     const char *dns[CLI_MAX_NAMES], *ip[CLI_MAX_NAMES], *uri[CLI_MAX_NAMES];
@@ -68,6 +69,8 @@ int cmd_lint(cli *c);
 iotca_rc load_certs(const char *path, iotca_buf *der, size_t max, size_t *n);
 iotca_rc parse_date(const char *s, time_t *out);
 int cmd_fleet_check(cli *c);
+int cmd_trust_profile_add(cli *c);
+int cmd_trust_profile_list(cli *c);
 
 /* ---- the REST client (http_client.c) ---- */
 

@@ -8,6 +8,9 @@
 #include "cli.h"
 #include "iotca/fleet.h"
 #include "iotca/file.h"
+#include "iotca/pem.h"
+
+#include <curl/curl.h>
 
 #define MAX_STORE 64
 #define MAX_CHAINS 16
@@ -56,6 +59,92 @@ static int online(cli *c, const char *stack, const char *until) {
     return broken ? EXIT_FINDINGS : EXIT_OK;
 }
 
+/* The certificate chain a live TLS server sends (leaf first), fetched without trusting it: what is
+ * being checked is exactly what devices receive. Appends each certificate's DER to der[]. */
+static iotca_rc endpoint_chain(const char *hostport, iotca_buf *der, size_t max, size_t *n) {
+    *n = 0;
+    IOTCA_ENSURE(strlen(hostport) < 256 && strchr(hostport, ':') && !strchr(hostport, '/'), IOTCA_E_USAGE,
+                 "--endpoint takes host:port");
+    char url[300];
+    snprintf(url, sizeof url, "https://%s/", hostport);
+    CURL *h = curl_easy_init();
+    IOTCA_ENSURE(h != NULL, IOTCA_E_INTERNAL, "cannot initialise libcurl");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L); /* the handshake only: nothing is sent */
+    curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L); /* we inspect the chain; we do not trust it */
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    CURLcode cc = curl_easy_perform(h);
+    iotca_rc rc = IOTCA_OK;
+    struct curl_certinfo *ci = NULL;
+    if (cc != CURLE_OK) rc = iotca_error_set(IOTCA_E_STORAGE, "cannot complete a TLS handshake with %s: %s", hostport, curl_easy_strerror(cc));
+    else if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL || ci->num_of_certs < 1)
+        rc = iotca_error_set(IOTCA_E_STORAGE, "%s sent no certificate chain", hostport);
+    for (int i = 0; rc == IOTCA_OK && i < ci->num_of_certs && *n < max; i++)
+        for (struct curl_slist *s = ci->certinfo[i]; s; s = s->next)
+            if (strncmp(s->data, "Cert:", 5) == 0) {
+                iotca_slice text = iotca_slice_of(s->data + 5, strlen(s->data + 5));
+                if (iotca_pem_next(&text, "CERTIFICATE", &der[*n], NULL) == IOTCA_OK) (*n)++;
+            }
+    if (rc == IOTCA_OK && *n == 0) rc = iotca_error_set(IOTCA_E_STORAGE, "could not read the chain %s sent", hostport);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+int cmd_trust_profile_add(cli *c) {
+    if (!c->name || !c->trust_store || !c->stack || !c->until)
+        return cli_report(iotca_error_set(IOTCA_E_USAGE, "trust-profile add needs --name, --trust-store, --stack and --until"));
+    iotca_stack st;
+    time_t until;
+    iotca_rc rc = iotca_stack_parse(c->stack, &st);
+    if (rc == IOTCA_OK) rc = parse_date(c->until, &until);
+    if (rc == IOTCA_OK) rc = http_check_target(c);
+    iotca_buf pem = {0};
+    if (rc == IOTCA_OK) rc = iotca_file_read(c->trust_store, 1 << 20, &pem);
+    if (rc == IOTCA_OK) rc = iotca_buf_cstr(&pem);
+    if (rc != IOTCA_OK) {
+        iotca_buf_free(&pem);
+        return cli_report(rc);
+    }
+    char day[16];
+    struct tm tm;
+    gmtime_r(&until, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "name", c->name, "pem", (const char *)pem.data, "stack",
+                             iotca_stack_name(st), "until", day);
+    iotca_buf_free(&pem);
+    json_t *doc = NULL;
+    int code = http_json(c, "POST", "/v1/trust-profiles", body, &doc);
+    json_decref(body);
+    if (code != EXIT_OK) return code;
+    if (c->json) out_json(doc);
+    else printf("registered trust profile %s (%s until %s); rotations that would break it are now refused\n",
+                jstr(doc, "name", "?"), jstr(doc, "stack", "?"), jstr(doc, "until", "?"));
+    json_decref(doc);
+    return EXIT_OK;
+}
+
+int cmd_trust_profile_list(cli *c) {
+    iotca_rc rc = http_check_target(c);
+    if (rc != IOTCA_OK) return cli_report(rc);
+    json_t *doc = NULL;
+    int code = http_json(c, "GET", "/v1/trust-profiles", NULL, &doc);
+    if (code != EXIT_OK) return code;
+    if (c->json) out_json(doc);
+    else {
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(doc, "trust_profiles"), i, p) {
+            out_safe(stdout, jstr(p, "name", "?"));
+            printf("  %s  until %s\n", jstr(p, "stack", "?"), jstr(p, "until", "?"));
+        }
+    }
+    json_decref(doc);
+    return EXIT_OK;
+}
+
 int cmd_fleet_check(cli *c) {
     if (c->trust_store == NULL || c->until == NULL)
         return cli_report(iotca_error_set(IOTCA_E_USAGE, "fleet check needs --trust-store FILE and --until DATE"));
@@ -65,7 +154,8 @@ int cmd_fleet_check(cli *c) {
     if (rc == IOTCA_OK) rc = parse_date(c->until, &until);
     if (rc == IOTCA_OK && until <= now) rc = iotca_error_set(IOTCA_E_USAGE, "--until must be in the future");
     if (rc != IOTCA_OK) return cli_report(rc);
-    if (c->n_chains == 0) return online(c, iotca_stack_name(stack), c->until);
+    if (c->endpoint && c->n_chains) return cli_report(iotca_error_set(IOTCA_E_USAGE, "--endpoint and --chain exclude each other"));
+    if (c->n_chains == 0 && !c->endpoint) return online(c, iotca_stack_name(stack), c->until);
     if (c->n_chains > MAX_CHAINS) return cli_report(iotca_error_set(IOTCA_E_USAGE, "at most %d --chain", MAX_CHAINS));
 
     iotca_buf store[MAX_STORE] = {{0}}, chains[MAX_CHAINS][MAX_PER_CHAIN] = {{{0}}};
@@ -75,6 +165,18 @@ int cmd_fleet_check(cli *c) {
     iotca_check_report *rep = calloc(1, sizeof *rep);
     rc = rep ? load_certs(c->trust_store, store, MAX_STORE, &ns) : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&store[i]);
+    size_t n_sched = c->n_chains;
+    if (rc == IOTCA_OK && c->endpoint) {
+        size_t n = 0;
+        rc = endpoint_chain(c->endpoint, chains[0], MAX_PER_CHAIN, &n);
+        /* the leaf is the server's own; the CAs after it are what the devices must chain through */
+        for (size_t i = 1; i < n; i++) cs[0][i - 1] = iotca_buf_slice(&chains[0][i]);
+        sched[0].from = now;
+        sched[0].certs = cs[0];
+        sched[0].n = n > 1 ? n - 1 : 0;
+        n_sched = 1;
+        if (rc == IOTCA_OK && n < 2) rc = iotca_error_set(IOTCA_E_POLICY, "%s sends no intermediate: servers must send the chain (SPEC §1)", c->endpoint);
+    }
     for (size_t k = 0; k < c->n_chains && rc == IOTCA_OK; k++) {
         /* FILE or FILE@DATE */
         char path[1024];
@@ -100,7 +202,7 @@ int cmd_fleet_check(cli *c) {
         if (rc == IOTCA_OK && k > 0 && sched[k].from < sched[k - 1].from)
             rc = iotca_error_set(IOTCA_E_USAGE, "give --chain entries in date order");
     }
-    if (rc == IOTCA_OK) rc = iotca_fleet_check(ss, ns, sched, c->n_chains, stack, now, until, rep);
+    if (rc == IOTCA_OK) rc = iotca_fleet_check(ss, ns, sched, n_sched, stack, now, until, rep);
     int code = EXIT_OK;
     if (rc != IOTCA_OK) {
         code = cli_report(rc);

@@ -150,6 +150,7 @@ int cmd_issuers_import(cli *c) {
     }
     json_t *body = json_pack("{s:s}", "certificate", (const char *)pem.data), *doc = NULL;
     if (when[0]) json_object_set_new(body, "activate_at", json_string(when));
+    if (c->force_justification) json_object_set_new(body, "force_justification", json_string(c->force_justification));
     snprintf(path, sizeof path, "/v1/issuers/%lld/certificate", id);
     int code = http_json(c, "PUT", path, body, &doc);
     json_decref(body);

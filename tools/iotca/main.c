@@ -16,13 +16,15 @@ static const char usage_text[] =
     "  cert list [--profile P] [--status valid|revoked] [--expiring 30d] [--limit N] [--cursor SERIAL] [--all]\n"
     "  issuers list\n"
     "  issuers new [--group G] [--cn NAME] [--csr-out FILE]\n"
-    "  issuers import ID FILE [--activate-at 2030-01-31T00:00:00Z]\n"
+    "  issuers import ID FILE [--activate-at 2030-01-31T00:00:00Z] [--force-justification TEXT]\n"
     "  roots [--out FILE]\n"
     "  lint --trust-store FILE [--stack openssl|openssl102|mbedtls|wolfssl|bearssl] [--until 2040-01-01]\n"
     "       [--chain SERVED_CHAIN.pem]   (offline; exit 5 when the store would strand devices)\n"
     "  fleet check --trust-store FILE --until 2040-01-01 [--stack S] [--chain FILE[@DATE]]...\n"
     "       each --chain is a chain served from DATE on (default: now); without --chain, the daemon's\n"
-    "       own schedule is checked (POST /v1/fleet/check). Exit 5 on the first date it breaks.\n"
+    "       own schedule is checked (POST /v1/fleet/check); --endpoint host:port checks the chain a live\n"
+    "       TLS server sends. Exit 5 on the first date it breaks.\n"
+    "  trust-profile add --name N --trust-store FILE --stack S --until DATE | trust-profile list\n"
     "\n"
     "Server and token: --url and --token, else the environment (IOTCA_URL, IOTCA_TOKEN); a flag wins.\n"
     "Prefer IOTCA_TOKEN: other users of the machine can read a --token flag in the process list.\n"
@@ -81,6 +83,9 @@ static const struct option longopts[] = {
     {"stack", required_argument, 0, O_STACK},
     {"until", required_argument, 0, O_UNTIL},
     {"chain", required_argument, 0, O_CHAIN},
+    {"endpoint", required_argument, 0, O_ENDPOINT},
+    {"name", required_argument, 0, O_NAME},
+    {"force-justification", required_argument, 0, O_FORCE_JUSTIFICATION},
     {0, 0, 0, 0},
 };
 
@@ -106,10 +111,14 @@ static const struct command {
      0, 0, "", cmd_cert_list},
     {"issuers", "list", 0, 0, 0, "", cmd_issuers_list},
     {"issuers", "new", OPT_BIT(O_GROUP) | OPT_BIT(O_CN) | OPT_BIT(O_CSR_OUT), 0, 0, "", cmd_issuers_new},
-    {"issuers", "import", OPT_BIT(O_ACTIVATE_AT), 2, 2, " ID FILE", cmd_issuers_import},
+    {"issuers", "import", OPT_BIT(O_ACTIVATE_AT) | OPT_BIT(O_FORCE_JUSTIFICATION), 2, 2, " ID FILE", cmd_issuers_import},
     {"roots", NULL, OPT_BIT(O_OUT), 0, 0, "", cmd_roots},
     {"lint", NULL, OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN), 0, 0, "", cmd_lint},
-    {"fleet", "check", OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN), 0, 0, "", cmd_fleet_check},
+    {"fleet", "check", OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN) | OPT_BIT(O_ENDPOINT),
+     0, 0, "", cmd_fleet_check},
+    {"trust-profile", "add", OPT_BIT(O_NAME) | OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL), 0, 0, "",
+     cmd_trust_profile_add},
+    {"trust-profile", "list", 0, 0, 0, "", cmd_trust_profile_list},
 };
 
 static const char *opt_name(int val) {
@@ -172,6 +181,9 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_STACK: IOTCA_GUARD(set_once(o, &c->stack, optarg)); break;
         case O_UNTIL: IOTCA_GUARD(set_once(o, &c->until, optarg)); break;
         case O_CHAIN: IOTCA_GUARD(add_list(o, c->chains, &c->n_chains, optarg)); break;
+        case O_ENDPOINT: IOTCA_GUARD(set_once(o, &c->endpoint, optarg)); break;
+        case O_NAME: IOTCA_GUARD(set_once(o, &c->name, optarg)); break;
+        case O_FORCE_JUSTIFICATION: IOTCA_GUARD(set_once(o, &c->force_justification, optarg)); break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }
