@@ -333,6 +333,7 @@ void api_cert_issue(request *r, const char *const *p, response *out) {
     iotca_issued is;
     iotca_rc rc = iotca_ca_issue(r->srv->ca, iotca_slice_of(csr, strlen(csr)), profile, ttl, &is);
     if (rc == IOTCA_OK) {
+        snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%.20s)", is.serial, profile);
         respond_json(out, 201, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I}", "serial", is.serial, "certificate",
                                          (const char *)is.cert_pem.data, "chain", (const char *)is.chain_pem.data,
                                          "not_before", jtime(is.not_before), "not_after", jtime(is.not_after),

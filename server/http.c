@@ -141,6 +141,7 @@ bool require_role(request *r, response *out, iotca_role need) {
         respond_error(out, 401, "unauthorized", "unknown or wrong token");
         return false;
     }
+    snprintf(r->actor, sizeof r->actor, "token:%.16s", h + 7 + 6); /* the public id, never the secret */
     if (r->role < need) {
         respond_error(out, 403, "forbidden", "this token's role may not do that");
         return false;
@@ -163,6 +164,23 @@ static void dispatch(request *r, response *out) {
     }
     if (path_known) respond_error(out, 405, "method_not_allowed", "%s is not allowed here", r->method);
     else respond_error(out, 404, "not_found", "no such endpoint");
+}
+
+/* Every state-changing request, refused or not, goes into the hash-chained audit trail. */
+static void audit(request *r, unsigned status) {
+    bool mutating = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+    if (!mutating || strncmp(r->path, "/v1/", 4) != 0 || strcmp(r->path, "/v1/lint") == 0 ||
+        strcmp(r->path, "/v1/fleet/check") == 0)
+        return;
+    char action[80], outcome[16];
+    snprintf(action, sizeof action, "%s %.64s", r->method, r->path);
+    snprintf(outcome, sizeof outcome, "%u", status);
+    iotca_rc rc = iotca_ca_audit(r->srv->ca, r->actor[0] ? r->actor : "anonymous", action,
+                                 r->audit_subject[0] ? r->audit_subject : r->path, r->id, outcome,
+                                 r->error ? r->error : "");
+    if (rc != IOTCA_OK)
+        log_event("error", "audit append failed",
+                  json_pack("{s:s, s:s}", "request_id", r->id, "detail", iotca_error_detail()));
 }
 
 static void access_log(request *r, unsigned status, double secs) {
@@ -226,6 +244,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     clock_gettime(CLOCK_MONOTONIC, &end);
     double secs = (double)(end.tv_sec - r->start.tv_sec) + (double)(end.tv_nsec - r->start.tv_nsec) / 1e9;
     metrics_observe(&s->m, out.status, secs);
+    audit(r, out.status);
     access_log(r, out.status, secs);
     iotca_buf_free(&out.body);
     return ret;

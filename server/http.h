@@ -29,6 +29,8 @@ typedef struct request {
     iotca_role role;
     char scope[1024];
     const char *error; /* the error code sent, for the log */
+    char actor[40];          /* "token:<public id>" once authenticated, for the audit trail */
+    char audit_subject[96];  /* what a handler acted on (e.g. the serial it issued), if not the path */
 } request;
 
 typedef struct response {

@@ -18,7 +18,8 @@
 static const char usage[] =
     "usage: iotcad --config FILE                 run the CA\n"
     "       iotcad init --config FILE            create the database and key directory\n"
-    "       iotcad token create --config FILE --role admin|provisioner [--profiles a,b]\n";
+    "       iotcad token create --config FILE --role admin|provisioner [--profiles a,b]\n"
+    "       iotcad audit verify --config FILE [--head HASH]\n";
 
 static int fail(iotca_rc rc) {
     fprintf(stderr, "iotcad: %s\n", iotca_error_detail());
@@ -203,6 +204,29 @@ static int token_create(const config *c, const char *role_s, const char *profile
     return rc == IOTCA_OK ? 0 : fail(rc);
 }
 
+/* Recomputes the audit trail's hash chain; exit 1 when it was altered. */
+static int audit_verify(const config *c, const char *head) {
+    roots r;
+    iotca_ca *ca = NULL;
+    iotca_rc rc = open_ca(c, &r, &ca);
+    iotca_audit_check chk;
+    if (rc == IOTCA_OK) rc = iotca_ca_audit_verify(ca, &chk);
+    iotca_ca_close(ca);
+    free_roots(&r);
+    if (rc != IOTCA_OK) return fail(rc);
+    if (!chk.ok) {
+        fprintf(stderr, "iotcad: audit trail verification FAILED: %s\n", chk.reason);
+        return 1;
+    }
+    if (head && strcmp(head, chk.head) != 0) {
+        fprintf(stderr, "iotcad: audit trail verification FAILED: head %s differs from the recorded %s "
+                        "(records were removed from the end)\n", chk.head, head);
+        return 1;
+    }
+    printf("audit trail ok: %lld records, head %s\n", (long long)chk.records, chk.head);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     /* block the stop signals in every thread; the main thread waits for them */
     sigset_t set;
@@ -215,6 +239,7 @@ int main(int argc, char **argv) {
     int skip = 0;
     if (argc > 1 && strcmp(argv[1], "init") == 0) cmd = "init", skip = 1;
     else if (argc > 2 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "create") == 0) cmd = "token", skip = 2;
+    else if (argc > 2 && strcmp(argv[1], "audit") == 0 && strcmp(argv[2], "verify") == 0) cmd = "audit", skip = 2;
     else if (argc > 1 && argv[1][0] != '-') {
         fprintf(stderr, "iotcad: unknown command '%s'\n%s", argv[1], usage);
         return 2;
@@ -222,9 +247,10 @@ int main(int argc, char **argv) {
     static const struct option opts[] = {{"config", required_argument, 0, 'c'},
                                          {"role", required_argument, 0, 'r'},
                                          {"profiles", required_argument, 0, 'p'},
+                                         {"head", required_argument, 0, 'H'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *path = NULL, *role = NULL, *profiles = NULL;
+    const char *path = NULL, *role = NULL, *profiles = NULL, *head = NULL;
     int o;
     opterr = 0;
     argc -= skip;
@@ -234,12 +260,17 @@ int main(int argc, char **argv) {
         case 'c': path = optarg; break;
         case 'r': role = optarg; break;
         case 'p': profiles = optarg; break;
+        case 'H': head = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fprintf(stderr, "iotcad: unknown or incomplete option '%s'\n%s", argv[optind - 1], usage); return 2;
         }
     }
     if (optind != argc || path == NULL) {
         fprintf(stderr, "iotcad: %s\n%s", path ? "unexpected argument" : "--config FILE is required", usage);
+        return 2;
+    }
+    if (head && strcmp(cmd, "audit") != 0) {
+        fprintf(stderr, "iotcad: --head belongs to 'audit verify'\n");
         return 2;
     }
     if ((role || profiles) && strcmp(cmd, "token") != 0) {
@@ -249,7 +280,10 @@ int main(int argc, char **argv) {
     config c;
     iotca_rc rc = config_load(path, &c);
     if (rc != IOTCA_OK) return fail(rc);
-    int code = strcmp(cmd, "init") == 0 ? init(&c) : strcmp(cmd, "token") == 0 ? token_create(&c, role, profiles) : run(&c);
+    int code = strcmp(cmd, "init") == 0    ? init(&c)
+               : strcmp(cmd, "token") == 0 ? token_create(&c, role, profiles)
+               : strcmp(cmd, "audit") == 0 ? audit_verify(&c, head)
+                                           : run(&c);
     config_free(&c);
     return code;
 }

@@ -123,6 +123,8 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
         IOTCA_TRY(iotca_store_preflight_overridden(s, due->id, &overridden));
         if (!overridden) IOTCA_TRY(iotca_ca_preflight(ca, due->id, iotca_buf_slice(&due->cert), now, &pf));
         if (!overridden && !pf.ok) {
+            if (!ca_is_held(ca, due->id))
+                IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "held", pf.reason));
             ca_set_held(ca, due->id, true);
             due->state = IOTCA_ISSUER_PENDING; /* held: leave it staged in the store, skip it here */
             continue;
@@ -130,6 +132,8 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
         ca_set_held(ca, due->id, false);
         rc = iotca_store_issuer_transition(s, due->id, IOTCA_ISSUER_STAGED, IOTCA_ISSUER_ACTIVE, now);
         if (rc != IOTCA_OK) goto out;
+        IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "ok",
+                                 "staged -> active; the group's previous issuer is retiring"));
         due->state = IOTCA_ISSUER_ACTIVE;
         (*changes)++;
     }
@@ -140,6 +144,7 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     for (size_t i = 0; i < n; i++)
         if (list[i].state == IOTCA_ISSUER_RETIRING && list[i].not_after <= now) {
             IOTCA_TRY(iotca_store_issuer_transition(s, list[i].id, IOTCA_ISSUER_RETIRING, IOTCA_ISSUER_RETIRED, now));
+            IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.retire", list[i].name, "-", "ok", "retiring -> retired"));
             (*changes)++;
         }
     /* 3. revocation publication: CRLs due or dirty, OCSP responses near their nextUpdate */

@@ -47,6 +47,8 @@ iotca_rc iotca_ca_token_create(iotca_ca *ca, iotca_role role, const char *profil
         rc = ca_store(ca, &s);
         if (rc == IOTCA_OK) rc = iotca_store_token_add(s, &t);
     }
+    if (rc == IOTCA_OK)
+        rc = iotca_ca_audit(ca, "cli", "token.create", t.id, "-", "ok", role == IOTCA_ROLE_ADMIN ? "role admin" : t.profiles[0] ? t.profiles : "role provisioner, all profiles");
     if (rc == IOTCA_OK) {
         token->secret = true;
         rc = iotca_buf_printf(token, "iotca_%s_%s", (const char *)idhex.data, (const char *)sechex.data);

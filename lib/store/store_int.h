@@ -59,6 +59,10 @@ enum iotca_sq_id {
     SQ_TRUST_LIST,
     SQ_OVERRIDE_ADD,
     SQ_OVERRIDE_GET,
+    /* audit trail (lib/store/audit.c) */
+    SQ_AUDIT_LAST,
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_ALL,
     SQ_COUNT
 };
 

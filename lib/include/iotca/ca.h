@@ -159,4 +159,21 @@ iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t a
 iotca_rc iotca_ca_issuer_import_checked(iotca_ca *ca, int64_t id, iotca_slice cert, time_t activate_at,
                                         const char *justification, iotca_preflight *pf);
 
+/* ---- audit trail (issue 7) ---- */
+
+/* Appends an audit record (who, what, about what, request id, outcome,
+ * detail). Never pass secrets: tokens are named by their public id. */
+iotca_rc iotca_ca_audit(iotca_ca *ca, const char *actor, const char *action, const char *subject,
+                        const char *request_id, const char *outcome, const char *detail);
+
+typedef struct iotca_audit_check {
+    bool ok;
+    int64_t records;
+    int64_t bad_seq; /* the first record that does not verify (0 if ok) */
+    char reason[256];
+    char head[65];   /* hex hash of the last record, for the operator's records */
+} iotca_audit_check;
+/* Recomputes the hash chain over the whole trail. */
+iotca_rc iotca_ca_audit_verify(iotca_ca *ca, iotca_audit_check *out);
+
 #endif

@@ -178,4 +178,23 @@ iotca_rc iotca_store_preflight_override_add(iotca_store *s, int64_t issuer_id, c
 /* True (in *yes) if an override is recorded for the issuer. */
 iotca_rc iotca_store_preflight_overridden(iotca_store *s, int64_t issuer_id, bool *yes);
 
+/* ---- audit trail ---- */
+
+typedef struct iotca_audit_rec {
+    int64_t seq;
+    time_t at;
+    char actor[64], action[64], subject[256], request_id[32], outcome[32], detail[256];
+    uint8_t prev[32], hash[32];
+} iotca_audit_rec;
+
+/* The bytes a record's hash covers: every field and the previous hash. */
+iotca_rc iotca_audit_canonical(const iotca_audit_rec *r, iotca_buf *out);
+/* Hashes data into out (SHA-256); supplied by the caller so the store needs no crypto. */
+typedef void (*iotca_hash_fn)(iotca_slice data, uint8_t out[32]);
+/* Appends r (seq, prev and hash are assigned here, in one transaction, after
+ * the current last record). */
+iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash_fn hash);
+/* Calls fn for every record in seq order; fn returning non-OK stops. */
+iotca_rc iotca_store_audit_each(iotca_store *s, iotca_rc (*fn)(void *ctx, const iotca_audit_rec *r), void *ctx);
+
 #endif
