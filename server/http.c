@@ -166,12 +166,13 @@ static void dispatch(request *r, response *out) {
     else respond_error(out, 404, "not_found", "no such endpoint");
 }
 
-/* Every state-changing request, refused or not, goes into the hash-chained audit trail. */
-static void audit(request *r, unsigned status) {
+/* Every state-changing request, refused or not, goes into the hash-chained audit trail before it is
+ * answered. Returns false if the record could not be written. */
+static bool audit(request *r, unsigned status) {
     bool mutating = strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
     if (!mutating || strncmp(r->path, "/v1/", 4) != 0 || strcmp(r->path, "/v1/lint") == 0 ||
         strcmp(r->path, "/v1/fleet/check") == 0)
-        return;
+        return true;
     char action[80], outcome[16];
     snprintf(action, sizeof action, "%s %.64s", r->method, r->path);
     snprintf(outcome, sizeof outcome, "%u", status);
@@ -181,6 +182,7 @@ static void audit(request *r, unsigned status) {
     if (rc != IOTCA_OK)
         log_event("error", "audit append failed",
                   json_pack("{s:s, s:s}", "request_id", r->id, "detail", iotca_error_detail()));
+    return rc == IOTCA_OK;
 }
 
 static void access_log(request *r, unsigned status, double secs) {
@@ -227,6 +229,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         dispatch(r, &out);
     }
     r->error = out.error;
+    /* fail closed: an action that cannot be audited is not confirmed (what was recorded stays recorded) */
+    if (!audit(r, out.status) && out.status < 300) {
+        respond_error(&out, 503, "unavailable", "the audit trail cannot be written; quote request id %s", r->id);
+        r->error = out.error;
+    }
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(out.body.len, out.body.data ? out.body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type ? out.content_type : "text/plain");
@@ -244,7 +251,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     clock_gettime(CLOCK_MONOTONIC, &end);
     double secs = (double)(end.tv_sec - r->start.tv_sec) + (double)(end.tv_nsec - r->start.tv_nsec) / 1e9;
     metrics_observe(&s->m, out.status, secs);
-    audit(r, out.status);
     access_log(r, out.status, secs);
     iotca_buf_free(&out.body);
     return ret;

@@ -17,6 +17,7 @@
 #define SIGNER_VALIDITY (30 * DAY)
 #define SIGNER_RENEW (10 * DAY)       /* > RESPONSE_VALIDITY: a response never outlives its signer */
 #define TICK_BATCH 2000
+#define BACKDATE 60                   /* thisUpdate = signing time - BACKDATE, for clock skew */
 
 /* Makes a new delegated responder for issuer `is`, signed by the issuer key. Caller holds ca->lock. */
 static iotca_rc new_signer_locked(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t now) {
@@ -121,7 +122,7 @@ static iotca_rc signer_locked(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_
 /* Signs the answer about certid (whose issuer is `is`) from the certificate record c (NULL: unknown). */
 static iotca_rc sign_answer(iotca_ca *ca, iotca_store *s, ca_issuer *is, const iotca_ocsp_certid *id,
                             const iotca_cert_rec *c, time_t now, iotca_buf *out, time_t *next) {
-    iotca_ocsp_answer a = {id, IOTCA_CERT_UNKNOWN, 0, -1, now - 60, now + RESPONSE_VALIDITY};
+    iotca_ocsp_answer a = {id, IOTCA_CERT_UNKNOWN, 0, -1, now - BACKDATE, now + RESPONSE_VALIDITY};
     if (c) {
         a.status = c->revoked ? IOTCA_CERT_REVOKED : IOTCA_CERT_GOOD;
         a.revoked_at = c->revoked_at;
@@ -164,7 +165,7 @@ static iotca_rc presign(iotca_ca *ca, iotca_store *s, const char *serial, time_t
     iotca_rc rc = ca_issuer_by_id(ca, s, c.issuer_id, &is);
     if (rc == IOTCA_OK) rc = certid_of(is, c.serial, &id);
     if (rc == IOTCA_OK) rc = sign_answer(ca, s, is, &id, &c, now, &der, &next);
-    if (rc == IOTCA_OK) rc = iotca_store_ocsp_response_put(s, c.serial, iotca_buf_slice(&der), now - 60, next);
+    if (rc == IOTCA_OK) rc = iotca_store_ocsp_response_put(s, c.serial, iotca_buf_slice(&der), now - BACKDATE, next);
     iotca_buf_free(&der);
     iotca_cert_rec_free(&c);
     return rc;
@@ -239,8 +240,12 @@ iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out
         return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
     }
     size_t before = out->len;
+    time_t signed_at = 0;
+    /* a stored answer is served only while fresh, and never one signed before a revocation (if re-signing
+     * failed at revocation time, the answer is re-signed here) */
     if (known && id.hash == IOTCA_OCSP_SHA1 &&
-        iotca_store_ocsp_response_get(s, serial, out, &next) == IOTCA_OK && next > now + 60) {
+        iotca_store_ocsp_response_get(s, serial, out, &signed_at, &next) == IOTCA_OK && next > now + 60 &&
+        !(c.revoked && signed_at + BACKDATE <= c.revoked_at)) { /* same second: cannot tell, re-sign */
         *max_age = (long)(next - now); /* the hot path: a lookup */
     } else {
         out->len = before;
@@ -249,7 +254,7 @@ iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out
             *max_age = (long)(next - now);
             if (known && id.hash == IOTCA_OCSP_SHA1)
                 (void)iotca_store_ocsp_response_put(s, serial, iotca_slice_of(out->data + before, out->len - before),
-                                                    now - 60, next);
+                                                    now - BACKDATE, next);
         } else {
             out->len = before;
             rc = iotca_ocsp_response_error(IOTCA_OCSP_INTERNAL_ERROR, out);

@@ -56,10 +56,11 @@ iotca_rc iotca_store_ocsp_signer_add(iotca_store *s, iotca_ocsp_signer_rec *r) {
     return rc;
 }
 
-iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca_buf *der, time_t *next_update) {
+iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca_buf *der, time_t *this_update,
+                                       time_t *next_update) {
     IOTCA_GUARD(iotca_sq_check_serial(serial));
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_RESP_GET, "SELECT der, next_update FROM ocsp_responses WHERE serial = ?1",
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_RESP_GET, "SELECT der, next_update, this_update FROM ocsp_responses WHERE serial = ?1",
                               "loading an OCSP response", &st));
     sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
@@ -67,6 +68,7 @@ iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca
     if (step == SQLITE_ROW) {
         rc = iotca_sq_col_blob(st, 0, der, "OCSP response");
         *next_update = (time_t)sqlite3_column_int64(st, 1);
+        *this_update = (time_t)sqlite3_column_int64(st, 2);
     } else if (step == SQLITE_DONE) {
         rc = iotca_error_set(IOTCA_E_USAGE, "no OCSP response for %s", serial);
     } else {

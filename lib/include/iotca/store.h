@@ -146,8 +146,9 @@ iotca_rc iotca_store_ocsp_signer_current(iotca_store *s, int64_t issuer_id, iotc
 iotca_rc iotca_store_ocsp_signer_add(iotca_store *s, iotca_ocsp_signer_rec *r);
 
 /* The pre-signed response for a serial: appends DER to der, sets
- * next_update. IOTCA_E_USAGE "no OCSP response" if none is stored. */
-iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca_buf *der, time_t *next_update);
+ * this_update and next_update. IOTCA_E_USAGE "no OCSP response" if none is stored. */
+iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca_buf *der, time_t *this_update,
+                                       time_t *next_update);
 /* Stores (or replaces) the pre-signed response of a recorded certificate. */
 iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca_slice der, time_t this_update,
                                        time_t next_update);
