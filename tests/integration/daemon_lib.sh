@@ -128,3 +128,9 @@ flip_byte() {
   b=$(od -An -tu1 -j "$off" -N1 "$1" | tr -d ' ')
   printf "\\$(printf '%03o' $((b ^ 0x5a)))" | dd of="$1" bs=1 seek="$off" conv=notrunc status=none
 }
+
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (at most 15 s, then the test fails).
+wait_port() {
+  for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  die "nothing listens on port $1"
+}

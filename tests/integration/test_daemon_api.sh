@@ -70,7 +70,7 @@ ok "certificate recorded in the store"
 # a real TLS handshake: s_server with the leaf and chain, curl trusting only the roots
 TLSPORT=$(free_port)
 openssl s_server -quiet -accept "$TLSPORT" -cert fw1.crt -key fw1.key -cert_chain fw1.chain -www >/dev/null 2>&1 &
-for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLSPORT") 2>/dev/null && break; sleep 0.1; done
+wait_port "$TLSPORT"
 curl -sf --cacert roots.pem --resolve "fw1.updates.example.com:$TLSPORT:127.0.0.1" \
   "https://fw1.updates.example.com:$TLSPORT/" >/dev/null || die "TLS handshake with roots only"
 ok "curl --cacert roots.pem completes a TLS handshake with the issued leaf + chain"

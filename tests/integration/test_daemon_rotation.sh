@@ -52,7 +52,7 @@ ok "new leaves come from the new intermediate"
 # a server renews onto the new intermediate; two devices connect
 TLSPORT=$(free_port)
 openssl s_server -quiet -accept "$TLSPORT" -cert c.crt -key c.key -cert_chain c.chain -www >/dev/null 2>&1 &
-for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLSPORT") 2>/dev/null && break; sleep 0.1; done
+wait_port "$TLSPORT"
 url="https://c.updates.example.com:$TLSPORT/"
 res=(--resolve "c.updates.example.com:$TLSPORT:127.0.0.1")
 curl -sf --cacert roots.pem "${res[@]}" "$url" >/dev/null || die "roots-only device failed"

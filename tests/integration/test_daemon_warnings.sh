@@ -38,7 +38,9 @@ echo "$OUT" | grep -q 'iotca_advance_warning{kind="rotation_due"' || die "rotati
 echo "$OUT" | grep -q '^iotca_advance_warnings 3$' || die "warning count: $(echo "$OUT" | grep advance_warnings)"
 ok "/metrics carries a gauge per warning and their count"
 
-sleep 2.5 # a few ticks: each warning is logged once, not once per tick
+# wait (bounded) until the ticks have logged the three warnings, then let more ticks pass: each is logged once
+for _ in $(seq 1 100); do [ "$(grep -c '"msg":"advance warning"' daemon.log)" -ge 3 ] && break; sleep 0.1; done
+sleep 2.5
 [ "$(grep -c '"msg":"advance warning"' daemon.log)" = 3 ] || die "expected 3 warning log lines: $(grep -c 'advance warning' daemon.log)"
 grep '"msg":"advance warning"' daemon.log | grep -q '"kind":"root_expiry"' || die "root warning not logged"
 ok "each warning is logged once as a JSON warn line"

@@ -85,7 +85,7 @@ make_csr live live.updates.example.com "DNS:live.updates.example.com"
 issue live firmware-endpoint "$PROV"; [ "$STATUS" = 201 ] || die "issue live"
 TLSPORT=$(free_port)
 openssl s_server -quiet -accept "$TLSPORT" -cert live.crt -key live.key -cert_chain live.chain -www >/dev/null 2>&1 &
-for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLSPORT") 2>/dev/null && break; sleep 0.1; done
+wait_port "$TLSPORT"
 set +e
 "$IOTCA_CLI" fleet check --endpoint "127.0.0.1:$TLSPORT" --trust-store roots.pem --until "$UNTIL" > e1.out; rc1=$?
 "$IOTCA_CLI" fleet check --endpoint "127.0.0.1:$TLSPORT" --trust-store r2/root.pem --until "$UNTIL" > e2.out; rc2=$?
@@ -95,7 +95,7 @@ set -e
 ok "--endpoint checks the chain a live TLS server sends"
 TLS2=$(free_port)
 openssl s_server -quiet -accept "$TLS2" -cert live.crt -key live.key -www >/dev/null 2>&1 &
-for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TLS2") 2>/dev/null && break; sleep 0.1; done
+wait_port "$TLS2"
 set +e; "$IOTCA_CLI" fleet check --endpoint "127.0.0.1:$TLS2" --trust-store roots.pem --until "$UNTIL" > e3.out 2>&1; rc3=$?; set -e
 [ "$rc3" != 0 ] && grep -q "sends no intermediate" e3.out || die "a server without its chain: $rc3 $(cat e3.out)"
 ok "a server that does not send its intermediate is reported"
