@@ -245,6 +245,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else {
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     }
+    if (out.etag[0]) MHD_add_response_header(resp, "ETag", out.etag);
+    if (out.last_modified) {
+        char lm[64];
+        struct tm tm;
+        gmtime_r(&out.last_modified, &tm);
+        strftime(lm, sizeof lm, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        MHD_add_response_header(resp, "Last-Modified", lm);
+    }
     enum MHD_Result ret = MHD_queue_response(conn, out.status ? out.status : 500, resp);
     MHD_destroy_response(resp);
     struct timespec end;

@@ -39,6 +39,8 @@ typedef struct response {
     iotca_buf body;
     const char *error;
     long max_age; /* > 0: cacheable for that many seconds (OCSP, RFC 5019 §6.2); else no-store */
+    char etag[48];         /* sent as ETag when set */
+    time_t last_modified;  /* sent as Last-Modified when set */
 } response;
 
 /* Answers with a JSON document (consumed). */

@@ -1,5 +1,8 @@
 /* CRL encoding and signing (RFC 5280 §5): v2, AKID and CRL number, reason codes. wolfSSL has no CRL builder. */
+#include <string.h>
+
 #include "iotca/der.h"
+#include "iotca/pem.h"
 #include "iotca/oid.h"
 #include "iotca/x509.h"
 
@@ -78,4 +81,71 @@ out:
     iotca_buf_free(&sig);
     iotca_buf_free(&crl);
     return rc;
+}
+
+iotca_rc iotca_crl_parse(iotca_slice in, iotca_buf *der, iotca_crl_info *info) {
+    memset(info, 0, sizeof *info);
+    IOTCA_GUARD(iotca_pem_or_der(in, "X509 CRL", der));
+    iotca_tlv list, tbs, alg, sig, ver, talg, iss, tu, nu, t;
+    bool has;
+    IOTCA_GUARD(iotca_der_single(iotca_buf_slice(der), IOTCA_DER_SEQUENCE, &list));
+    iotca_slice l = list.val;
+    IOTCA_GUARD(iotca_der_expect(&l, IOTCA_DER_SEQUENCE, &tbs));
+    IOTCA_GUARD(iotca_der_expect(&l, IOTCA_DER_SEQUENCE, &alg));
+    IOTCA_GUARD(iotca_der_expect(&l, IOTCA_DER_BIT_STRING, &sig));
+    IOTCA_ENSURE(l.len == 0 && sig.val.len >= 2 && sig.val.p[0] == 0, IOTCA_E_PARSE, "malformed CRL");
+    iotca_slice b = tbs.val;
+    uint64_t v;
+    IOTCA_GUARD(iotca_der_expect(&b, IOTCA_DER_INTEGER, &ver));
+    IOTCA_GUARD(iotca_der_read_uint(&ver, &v));
+    IOTCA_ENSURE(v == 1, IOTCA_E_PARSE, "only v2 CRLs are accepted");
+    IOTCA_GUARD(iotca_der_expect(&b, IOTCA_DER_SEQUENCE, &talg));
+    IOTCA_ENSURE(iotca_slice_eq(talg.tlv, alg.tlv), IOTCA_E_PARSE, "inner and outer CRL signature algorithms differ");
+    IOTCA_GUARD(iotca_der_expect(&b, IOTCA_DER_SEQUENCE, &iss));
+    IOTCA_GUARD(iotca_der_next(&b, &tu));
+    IOTCA_GUARD(iotca_der_read_time(&tu, &info->this_update));
+    IOTCA_GUARD(iotca_der_next(&b, &nu));
+    IOTCA_GUARD(iotca_der_read_time(&nu, &info->next_update));
+    IOTCA_GUARD(iotca_der_optional(&b, IOTCA_DER_SEQUENCE, &t, &has));
+    if (has) {
+        iotca_slice e = t.val;
+        iotca_tlv entry;
+        while (e.len) {
+            IOTCA_GUARD(iotca_der_expect(&e, IOTCA_DER_SEQUENCE, &entry));
+            info->n_entries++;
+        }
+    }
+    IOTCA_GUARD(iotca_der_optional(&b, IOTCA_DER_CTX_CONS(0), &t, &has));
+    if (has) {
+        iotca_tlv exts;
+        IOTCA_GUARD(iotca_der_single(t.val, IOTCA_DER_SEQUENCE, &exts));
+        iotca_slice x = exts.val;
+        while (x.len) {
+            iotca_tlv ext, oid, val, crit;
+            bool c;
+            IOTCA_GUARD(iotca_der_expect(&x, IOTCA_DER_SEQUENCE, &ext));
+            iotca_slice xe = ext.val;
+            IOTCA_GUARD(iotca_der_expect(&xe, IOTCA_DER_OID, &oid));
+            IOTCA_GUARD(iotca_der_optional(&xe, IOTCA_DER_BOOLEAN, &crit, &c));
+            IOTCA_GUARD(iotca_der_expect(&xe, IOTCA_DER_OCTET_STRING, &val));
+            if (IOTCA_OID_IS(oid.val, IOTCA_OID_EXT_CRL_NUMBER)) {
+                iotca_tlv n;
+                IOTCA_GUARD(iotca_der_single(val.val, IOTCA_DER_INTEGER, &n));
+                IOTCA_GUARD(iotca_der_read_uint(&n, &info->number));
+                info->has_number = true;
+            }
+        }
+    }
+    IOTCA_ENSURE(b.len == 0, IOTCA_E_PARSE, "trailing data in TBSCertList");
+    info->tbs = tbs.tlv;
+    info->sigalg = alg.tlv;
+    info->sig = iotca_slice_of(sig.val.p + 1, sig.val.len - 1);
+    info->issuer = iss.tlv;
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_crl_verify(const iotca_crl_info *info, const iotca_cert *ca) {
+    IOTCA_ENSURE(iotca_slice_eq(info->issuer, iotca_cert_get(ca)->subject), IOTCA_E_CRYPTO,
+                 "the CRL's issuer is not this CA");
+    return iotca_verify(iotca_cert_get(ca)->spki, info->sigalg, info->tbs, info->sig);
 }

@@ -51,6 +51,8 @@ cell GET /metrics                   "200 200 200 200 200"
 cell GET /v1/ca/roots               "200 200 200 200 200"
 cell GET /v1/ca/chain               "200 200 200 200 200"
 cell POST /ocsp                     "200 200 200 200 200" -H 'Content-Type: application/ocsp-request' --data-binary @ocsp.der
+cell GET /crl/1.crl                 "200 200 200 200 200"
+cell PUT /v1/ca/root-crl            "401 401 403 403 400" --data-binary 'garbage'
 cell GET /v1/issuers                "401 401 403 403 200"
 cell POST /v1/issuers               "401 401 403 403 201" -d '{}'
 cell PUT /v1/issuers/1/certificate  "401 401 403 403 400" --data-binary 'garbage'

@@ -176,4 +176,16 @@ typedef struct iotca_audit_check {
 /* Recomputes the hash chain over the whole trail. */
 iotca_rc iotca_ca_audit_verify(iotca_ca *ca, iotca_audit_check *out);
 
+/* ---- CRLs (RFC 5280 §5) ---- */
+
+/* The issuer's current CRL (generated on first request for a published
+ * issuer). IOTCA_E_USAGE "no CRL" for unknown or pending issuers. */
+iotca_rc iotca_ca_crl(iotca_ca *ca, int64_t issuer_id, iotca_crl_rec *out);
+/* Imports a root CRL made by iotca-root: its signature must verify with a
+ * configured root and its number must exceed the stored one. *root_index is
+ * the 1-based position of that root in the config. */
+iotca_rc iotca_ca_root_crl_import(iotca_ca *ca, iotca_slice crl, size_t *root_index, uint64_t *number);
+/* The imported CRL of the root at 1-based root_index. */
+iotca_rc iotca_ca_root_crl(iotca_ca *ca, size_t root_index, iotca_crl_rec *out);
+
 #endif

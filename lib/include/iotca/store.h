@@ -198,4 +198,29 @@ iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash
 /* Calls fn for every record in seq order; fn returning non-OK stops. */
 iotca_rc iotca_store_audit_each(iotca_store *s, iotca_rc (*fn)(void *ctx, const iotca_audit_rec *r), void *ctx);
 
+/* ---- CRLs ---- */
+
+typedef struct iotca_crl_rec {
+    uint64_t number;
+    time_t this_update, next_update;
+    iotca_buf der;
+} iotca_crl_rec;
+
+/* The issuer's current CRL; IOTCA_E_USAGE "no CRL" if none yet. der is appended to. */
+iotca_rc iotca_store_crl_get(iotca_store *s, int64_t issuer_id, iotca_crl_rec *r);
+/* Replaces the issuer's CRL; its number must be greater than the stored one (IOTCA_E_POLICY otherwise). */
+iotca_rc iotca_store_crl_put(iotca_store *s, int64_t issuer_id, const iotca_crl_rec *r);
+/* The same for a root's CRL, keyed by the root's SHA-256 (hex). */
+iotca_rc iotca_store_root_crl_get(iotca_store *s, const char *root_sha256, iotca_crl_rec *r);
+iotca_rc iotca_store_root_crl_put(iotca_store *s, const char *root_sha256, const iotca_crl_rec *r);
+
+typedef struct iotca_revoked_rec {
+    char serial[41];
+    time_t revoked_at;
+    int reason;
+} iotca_revoked_rec;
+/* Streams the issuer's revoked certificates that expire after min_not_after, in serial order. */
+iotca_rc iotca_store_revoked_each(iotca_store *s, int64_t issuer_id, time_t min_not_after,
+                                  iotca_rc (*fn)(void *ctx, const iotca_revoked_rec *r), void *ctx);
+
 #endif

@@ -220,4 +220,18 @@ typedef struct iotca_crl_spec {
 /* Builds and signs a v2 CRL; appends its DER to out. */
 iotca_rc iotca_crl_sign(const iotca_crl_spec *spec, const iotca_key *signer, iotca_buf *out);
 
+/* What a parsed CRL says (slices into the caller's DER). */
+typedef struct iotca_crl_info {
+    iotca_slice tbs, sigalg, sig, issuer;
+    time_t this_update, next_update;
+    uint64_t number; /* 0 if no crlNumber */
+    bool has_number;
+    size_t n_entries;
+} iotca_crl_info;
+/* Parses a v2 CRL (DER or PEM "X509 CRL") into info; der receives the DER
+ * the slices point into. IOTCA_E_PARSE for malformed input. */
+iotca_rc iotca_crl_parse(iotca_slice in, iotca_buf *der, iotca_crl_info *info);
+/* Verifies the CRL's signature with a CA certificate whose subject is its issuer. */
+iotca_rc iotca_crl_verify(const iotca_crl_info *info, const iotca_cert *ca);
+
 #endif
