@@ -20,6 +20,35 @@ static bool pem_certs(const char *text, iotca_buf *der, size_t max, size_t *n) {
     return !more;
 }
 
+/* A date "2040-01-01" (optionally "T00:00:00Z") as a time; false if malformed. */
+static bool parse_day(const char *s, time_t *out) {
+    struct tm tm = {0};
+    const char *end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+    if (end == NULL || (*end && strcmp(end, "T00:00:00Z") != 0)) return false;
+    *out = timegm(&tm);
+    return true;
+}
+
+/* The parts every fleet endpoint takes: a stack name, an optional or required end date, a PEM trust store.
+ * On a bad value fills out (400) and returns false. */
+static bool fleet_inputs(response *out, const char *stack_s, const char *until_s, bool until_required, const char *pem,
+                         iotca_stack *stack, time_t *until, iotca_buf *store, size_t *ns) {
+    if (iotca_stack_parse(stack_s, stack) != IOTCA_OK) {
+        respond_error(out, 400, "bad_request", "%s", iotca_error_detail());
+        return false;
+    }
+    *until = 0;
+    if ((until_s || until_required) && !parse_day(until_s, until)) {
+        respond_error(out, 400, "bad_request", "until must be a date like 2040-01-01");
+        return false;
+    }
+    if (!pem_certs(pem, store, MAX_STORE, ns)) {
+        respond_error(out, 400, "bad_request", "trust_store holds more than %d certificates", MAX_STORE);
+        return false;
+    }
+    return true;
+}
+
 void api_lint(request *r, const char *const *p, response *out) {
     (void)p;
     if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
@@ -36,24 +65,8 @@ void api_lint(request *r, const char *const *p, response *out) {
         goto done;
     }
     iotca_stack stack;
-    if (iotca_stack_parse(stack_s, &stack) != IOTCA_OK) {
-        respond_error(out, 400, "bad_request", "%s", iotca_error_detail());
-        goto done;
-    }
-    time_t until = 0;
-    if (until_s) {
-        struct tm tm = {0};
-        const char *end = strptime(until_s, "%Y-%m-%d", &tm);
-        if (end == NULL || (*end && strcmp(end, "T00:00:00Z") != 0)) {
-            respond_error(out, 400, "bad_request", "until must be a date like 2040-01-01");
-            goto done;
-        }
-        until = timegm(&tm);
-    }
-    if (!pem_certs(pem, store, MAX_STORE, &ns)) {
-        respond_error(out, 400, "bad_request", "trust_store holds more than %d certificates", MAX_STORE);
-        goto done;
-    }
+    time_t until;
+    if (!fleet_inputs(out, stack_s, until_s, false, pem, &stack, &until, store, &ns)) goto done;
     /* the chains served now and next: every active and staged issuer */
     iotca_issuer_rec *list = NULL;
     size_t n = 0;
@@ -130,23 +143,10 @@ void api_fleet_check(request *r, const char *const *p, response *out) {
         goto done;
     }
     iotca_stack stack;
-    if (iotca_stack_parse(stack_s, &stack) != IOTCA_OK) {
-        respond_error(out, 400, "bad_request", "%s", iotca_error_detail());
-        goto done;
-    }
-    struct tm tm = {0};
-    const char *end = strptime(until_s, "%Y-%m-%d", &tm);
-    if (end == NULL || (*end && strcmp(end, "T00:00:00Z") != 0)) {
-        respond_error(out, 400, "bad_request", "until must be a date like 2040-01-01");
-        goto done;
-    }
-    time_t until = timegm(&tm), now = time(NULL);
+    time_t until, now = time(NULL);
+    if (!fleet_inputs(out, stack_s, until_s, true, pem, &stack, &until, store, &ns)) goto done;
     if (until <= now) {
         respond_error(out, 400, "bad_request", "until must be in the future");
-        goto done;
-    }
-    if (!pem_certs(pem, store, MAX_STORE, &ns)) {
-        respond_error(out, 400, "bad_request", "trust_store holds more than %d certificates", MAX_STORE);
         goto done;
     }
     iotca_rc rc = iotca_ca_issuers(r->srv->ca, &list, &n);
@@ -216,12 +216,10 @@ void api_trust_profile_add(request *r, const char *const *p, response *out) {
         json_decref(j);
         return;
     }
-    struct tm tm = {0};
-    const char *end = strptime(until_s, "%Y-%m-%d", &tm);
+    time_t until;
     int64_t id = 0;
-    iotca_rc rc = end && (*end == 0 || strcmp(end, "T00:00:00Z") == 0)
-                      ? iotca_ca_trust_profile_add(r->srv->ca, name, pem, stack, timegm(&tm), &id)
-                      : iotca_error_set(IOTCA_E_USAGE, "until must be a date like 2040-01-01");
+    iotca_rc rc = parse_day(until_s, &until) ? iotca_ca_trust_profile_add(r->srv->ca, name, pem, stack, until, &id)
+                                             : iotca_error_set(IOTCA_E_USAGE, "until must be a date like 2040-01-01");
     if (rc == IOTCA_OK)
         respond_json(out, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "stack", stack,
                                          "until", until_s));

@@ -133,6 +133,18 @@ out:
     return rc;
 }
 
+/* The key identifier certificates and CRLs signed by the root carry in AKID: the root's own SKID, or one
+ * derived from its key (RFC 5280 §4.2.1.2) for a root made without it. buf must outlive the slice. */
+static iotca_rc root_key_id(const iotca_cert_info *root, uint8_t buf[20], iotca_slice *out) {
+    if (root->skid.len) {
+        *out = root->skid;
+        return IOTCA_OK;
+    }
+    IOTCA_GUARD(iotca_skid_from_spki(root->spki, buf));
+    *out = iotca_slice_of(buf, 20);
+    return IOTCA_OK;
+}
+
 static time_t cap_not_after(const vault *v, time_t want) {
     time_t root_end = iotca_cert_get(v->root)->not_after;
     return want > root_end ? root_end : want;
@@ -175,11 +187,7 @@ static iotca_rc do_sign_intermediate(const root_opts *o) {
     s.subject = ci->subject; /* byte for byte: BearSSL/ESP-IDF match DNs with memcmp */
     s.spki = ci->spki;
     uint8_t root_skid[20];
-    if (root->skid.len) s.issuer_skid = root->skid;
-    else {
-        IOTCA_TRY(iotca_skid_from_spki(root->spki, root_skid));
-        s.issuer_skid = iotca_slice_of(root_skid, sizeof root_skid);
-    }
+    IOTCA_TRY(root_key_id(root, root_skid, &s.issuer_skid));
     s.not_before = now - 300;
     s.not_after = cap_not_after(&v, now + (time_t)(o->days ? o->days : 1095) * DAY);
     s.is_ca = true;
@@ -232,11 +240,7 @@ static iotca_rc do_cross_sign(const root_opts *o) {
     s.spki = oc->spki;
     s.skid = oc->skid;
     uint8_t root_skid[20];
-    if (root->skid.len) s.issuer_skid = root->skid;
-    else {
-        IOTCA_TRY(iotca_skid_from_spki(root->spki, root_skid));
-        s.issuer_skid = iotca_slice_of(root_skid, sizeof root_skid);
-    }
+    IOTCA_TRY(root_key_id(root, root_skid, &s.issuer_skid));
     s.not_before = now - 300;
     time_t end = now + (time_t)(o->days ? o->days : 1825) * DAY;
     if (end > oc->not_after) end = oc->not_after;
@@ -288,11 +292,7 @@ static iotca_rc do_crl(const root_opts *o) {
     uint8_t root_skid[20];
     iotca_crl_spec cs = {0};
     cs.issuer = root->subject;
-    if (root->skid.len) cs.issuer_skid = root->skid;
-    else {
-        IOTCA_TRY(iotca_skid_from_spki(root->spki, root_skid));
-        cs.issuer_skid = iotca_slice_of(root_skid, sizeof root_skid);
-    }
+    IOTCA_TRY(root_key_id(root, root_skid, &cs.issuer_skid));
     cs.this_update = time(NULL) - 60;
     cs.next_update = cs.this_update + 60 + (time_t)(o->days ? o->days : 365) * DAY;
     cs.crl_number = (uint64_t)json_integer_value(json_object_get(v.state, "crl_number")) + 1;
