@@ -14,7 +14,8 @@ PKGS=(
   openssl gnutls-bin      # independent verification in tests (openssl, certtool)
   libmbedtls-dev          # embedded-stack compatibility test program
   clang                   # libFuzzer targets (tests/fuzz)
-  curl ca-certificates jq bc sqlite3
+  curl ca-certificates jq bc sqlite3 time
+  libbearssl-dev          # BearSSL: the bearssl trust-bundle format is compiled and used in tests
   nginx-light             # OCSP stapling test against a real web server # jq: integration tests read JSON answers
 )
 

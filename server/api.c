@@ -117,6 +117,30 @@ void api_metrics(request *r, const char *const *p, response *out) {
         iotca_buf_printf(&b, "# HELP iotca_advance_warnings Items inside a warning window.\n"
                              "# TYPE iotca_advance_warnings gauge\niotca_advance_warnings %zu\n", nw);
     }
+    /* CRLs (issue 4): how long each issuer's current CRL stays valid, and how long it is */
+    iotca_issuer_rec *cl = NULL;
+    size_t cn = 0;
+    if (iotca_ca_issuers(r->srv->ca, &cl, &cn) == IOTCA_OK) {
+        iotca_buf entries = {0};
+        iotca_buf_append_str(&b, "# HELP iotca_crl_next_update_seconds Seconds until each issuer CRL's nextUpdate "
+                                 "(negative: relying parties see it stale).\n"
+                                 "# TYPE iotca_crl_next_update_seconds gauge\n");
+        iotca_buf_append_str(&entries, "# HELP iotca_crl_entries Revoked certificates listed in each issuer's CRL.\n"
+                                       "# TYPE iotca_crl_entries gauge\n");
+        for (size_t i = 0; i < cn; i++) {
+            iotca_crl_rec crl = {0};
+            if (iotca_ca_crl_info(r->srv->ca, cl[i].id, &crl) == IOTCA_OK) {
+                iotca_buf_printf(&b, "iotca_crl_next_update_seconds{issuer=\"%s\",id=\"%lld\"} %lld\n", cl[i].name,
+                                 (long long)cl[i].id, (long long)(crl.next_update - now));
+                iotca_buf_printf(&entries, "iotca_crl_entries{issuer=\"%s\",id=\"%lld\"} %llu\n", cl[i].name,
+                                 (long long)cl[i].id, (unsigned long long)crl.entries);
+            }
+            iotca_issuer_rec_free(&cl[i]);
+        }
+        iotca_buf_append(&b, entries.data, entries.len);
+        iotca_buf_free(&entries);
+        free(cl);
+    }
     respond_text(out, 200, "text/plain; version=0.0.4", (const char *)b.data, b.len);
     iotca_buf_free(&b);
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "iotca/file.h"
@@ -21,6 +22,7 @@ static const route routes[] = {
     {"GET", "/metrics", api_metrics},
     {"GET", "/v1/ca/roots", api_roots},
     {"GET", "/v1/ca/chain", api_chain},
+    {"GET", "/v1/ca/bundle", api_bundle},
     {"GET", "/v1/issuers", api_issuers_list},
     {"POST", "/v1/issuers", api_issuers_new},
     {"PUT", "/v1/issuers/*/certificate", api_issuer_import},
@@ -234,8 +236,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         respond_error(&out, 503, "unavailable", "the audit trail cannot be written; quote request id %s", r->id);
         r->error = out.error;
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(out.body.len, out.body.data ? out.body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = NULL;
+    if (out.use_fd && out.status == 200) {
+        resp = MHD_create_response_from_fd64(out.fd_len, out.fd); /* closes fd when done */
+        if (resp == NULL) {
+            close(out.fd);
+            respond_error(&out, 500, "internal", "cannot send a file; quote request id %s", r->id);
+            r->error = out.error;
+        }
+    } else if (out.use_fd) {
+        close(out.fd);
+    }
+    if (resp == NULL)
+        resp = MHD_create_response_from_buffer(out.body.len, out.body.data ? out.body.data : (void *)"",
+                                               MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type ? out.content_type : "text/plain");
     MHD_add_response_header(resp, "X-Request-Id", r->id);
     if (out.max_age > 0) {
@@ -253,6 +267,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         strftime(lm, sizeof lm, "%a, %d %b %Y %H:%M:%S GMT", &tm);
         MHD_add_response_header(resp, "Last-Modified", lm);
     }
+    if (out.expires) {
+        char ex[64];
+        struct tm tm;
+        gmtime_r(&out.expires, &tm);
+        strftime(ex, sizeof ex, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        MHD_add_response_header(resp, "Expires", ex);
+    }
+    for (size_t i = 0; i < sizeof out.header_name / sizeof out.header_name[0]; i++)
+        if (out.header_name[i]) MHD_add_response_header(resp, out.header_name[i], out.header_value[i]);
     enum MHD_Result ret = MHD_queue_response(conn, out.status ? out.status : 500, resp);
     MHD_destroy_response(resp);
     struct timespec end;

@@ -41,6 +41,15 @@ typedef struct response {
     long max_age; /* > 0: cacheable for that many seconds (OCSP, RFC 5019 §6.2); else no-store */
     char etag[48];         /* sent as ETag when set */
     time_t last_modified;  /* sent as Last-Modified when set */
+    time_t expires;        /* sent as Expires when set */
+    /* A 200 body sent from a file (a CRL of any size, without loading it): fd is owned by the server
+     * from here on (closed after sending, or when the status is not 200) */
+    bool use_fd;
+    int fd;
+    uint64_t fd_len;
+    /* extra headers (e.g. X-Iotca-Bundle-Sha256, Link); a slot is unused while its name is NULL */
+    const char *header_name[3];
+    char header_value[3][160];
 } response;
 
 /* Answers with a JSON document (consumed). */
@@ -87,6 +96,8 @@ void api_lint(request *r, const char *const *p, response *out);
 void api_fleet_check(request *r, const char *const *p, response *out);
 void api_trust_profile_add(request *r, const char *const *p, response *out);
 void api_trust_profile_list(request *r, const char *const *p, response *out);
+/* api_bundle.c */
+void api_bundle(request *r, const char *const *p, response *out);
 /* api_ocsp.c */
 void api_ocsp_get(request *r, const char *const *p, response *out);
 void api_ocsp_post(request *r, const char *const *p, response *out);

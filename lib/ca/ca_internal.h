@@ -20,6 +20,9 @@ typedef struct ca_issuer {
     uint8_t ocsp_name1[32], ocsp_key1[32], ocsp_name256[32], ocsp_key256[32];
     iotca_cert *ocsp_cert;
     iotca_key *ocsp_key;
+    /* CRL (crl.c): when this process last finished the issuer's CRL and how long making it took
+     * (CLOCK_MONOTONIC milliseconds; 0 before the first), for the revocation debounce; under lock */
+    int64_t crl_done_ms, crl_took_ms;
 } ca_issuer;
 
 struct iotca_ca {

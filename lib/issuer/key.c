@@ -251,32 +251,48 @@ iotca_rc iotca_key_sigalg(const iotca_key *k, iotca_buf *out) {
     return iotca_der_finish(&w);
 }
 
-iotca_rc iotca_key_sign(const iotca_key *k, iotca_slice msg, iotca_buf *sig) {
+size_t iotca_key_digest_len(const iotca_key *k) {
+    if (k->type == IOTCA_KEY_ECDSA_P384) return WC_SHA384_DIGEST_SIZE;
+    return is_ec(k->type) || is_rsa(k->type) ? WC_SHA256_DIGEST_SIZE : 0;
+}
+
+iotca_rc iotca_key_sign_digest(const iotca_key *k, const uint8_t *digest, size_t n, iotca_buf *sig) {
+    size_t want = iotca_key_digest_len(k);
+    IOTCA_ENSURE(want != 0, IOTCA_E_USAGE, "%s keys sign whole messages, not digests", iotca_key_type_name(k->type));
+    IOTCA_ENSURE(n == want, IOTCA_E_USAGE, "a %s signature needs a %zu-byte digest, not %zu bytes",
+                 iotca_key_type_name(k->type), want, n);
     WC_RNG *rng = iotca_wolf_rng();
     IOTCA_ENSURE(rng != NULL, IOTCA_E_CRYPTO, "random number generator unavailable");
     iotca_key *m = (iotca_key *)k;
-    uint8_t out[1024], hash[WC_SHA384_DIGEST_SIZE];
+    uint8_t out[1024];
     word32 outlen = sizeof out;
     int r;
     if (is_ec(k->type)) {
-        enum wc_HashType h = k->type == IOTCA_KEY_ECDSA_P256 ? WC_HASH_TYPE_SHA256 : WC_HASH_TYPE_SHA384;
-        word32 hl = (word32)wc_HashGetDigestSize(h);
-        r = wc_Hash(h, msg.p, (word32)msg.len, hash, hl);
-        if (r == 0) r = wc_ecc_sign_hash(hash, hl, out, &outlen, rng, &m->u.ecc);
-    } else if (is_rsa(k->type)) {
-        uint8_t digestinfo[64];
-        r = wc_Sha256Hash(msg.p, (word32)msg.len, hash);
-        word32 dl = wc_EncodeSignature(digestinfo, hash, WC_SHA256_DIGEST_SIZE, SHA256h);
-        if (r == 0) {
-            r = wc_RsaSSL_Sign(digestinfo, dl, out, outlen, &m->u.rsa, rng);
-            if (r > 0) {
-                outlen = (word32)r;
-                r = 0;
-            }
-        }
+        r = wc_ecc_sign_hash(digest, (word32)n, out, &outlen, rng, &m->u.ecc);
     } else {
-        r = wc_ed25519_sign_msg(msg.p, (word32)msg.len, out, &outlen, &m->u.ed);
+        uint8_t digestinfo[64]; /* PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2) */
+        word32 dl = wc_EncodeSignature(digestinfo, digest, (word32)n, SHA256h);
+        r = wc_RsaSSL_Sign(digestinfo, dl, out, outlen, &m->u.rsa, rng);
+        if (r > 0) {
+            outlen = (word32)r;
+            r = 0;
+        }
     }
+    IOTCA_ENSURE(r == 0, IOTCA_E_CRYPTO, "signing failed: %s", wc_GetErrorString(r));
+    return iotca_buf_append(sig, out, outlen);
+}
+
+iotca_rc iotca_key_sign(const iotca_key *k, iotca_slice msg, iotca_buf *sig) {
+    size_t hl = iotca_key_digest_len(k);
+    if (hl != 0) {
+        uint8_t hash[WC_SHA384_DIGEST_SIZE];
+        enum wc_HashType h = hl == WC_SHA384_DIGEST_SIZE ? WC_HASH_TYPE_SHA384 : WC_HASH_TYPE_SHA256;
+        IOTCA_ENSURE(wc_Hash(h, msg.p, (word32)msg.len, hash, (word32)hl) == 0, IOTCA_E_CRYPTO, "hashing failed");
+        return iotca_key_sign_digest(k, hash, hl, sig);
+    }
+    uint8_t out[ED25519_SIG_SIZE];
+    word32 outlen = sizeof out;
+    int r = wc_ed25519_sign_msg(msg.p, (word32)msg.len, out, &outlen, &((iotca_key *)k)->u.ed);
     IOTCA_ENSURE(r == 0, IOTCA_E_CRYPTO, "signing failed: %s", wc_GetErrorString(r));
     return iotca_buf_append(sig, out, outlen);
 }

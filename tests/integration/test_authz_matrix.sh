@@ -50,6 +50,7 @@ cell GET /readyz                    "200 200 200 200 200"
 cell GET /metrics                   "200 200 200 200 200"
 cell GET /v1/ca/roots               "200 200 200 200 200"
 cell GET /v1/ca/chain               "200 200 200 200 200"
+cell GET "/v1/ca/bundle?format=c"   "200 200 200 200 200"
 cell POST /ocsp                     "200 200 200 200 200" -H 'Content-Type: application/ocsp-request' --data-binary @ocsp.der
 cell GET /crl/1.crl                 "200 200 200 200 200"
 cell PUT /v1/ca/root-crl            "401 401 403 403 400" --data-binary 'garbage'

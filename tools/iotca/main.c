@@ -25,6 +25,8 @@ static const char usage_text[] =
     "       own schedule is checked (POST /v1/fleet/check); --endpoint host:port checks the chain a live\n"
     "       TLS server sends. Exit 5 on the first date it breaks.\n"
     "  trust-profile add --name N --trust-store FILE --stack S --until DATE | trust-profile list\n"
+    "  crl show ISSUER [--out FILE]   (ISSUER: an issuer id, or root-N for an imported root CRL)\n"
+    "  bundle --format F [--out FILE] [--manifest-out FILE] [--roots ROOTS.pem]\n"
     "\n"
     "Server and token: --url and --token, else the environment (IOTCA_URL, IOTCA_TOKEN); a flag wins.\n"
     "Prefer IOTCA_TOKEN: other users of the machine can read a --token flag in the process list.\n"
@@ -46,6 +48,19 @@ static const char usage_text[] =
     "issuers import:\n"
     "  FILE is the certificate iotca-root sign-intermediate wrote for issuer ID's CSR; --activate-at\n"
     "  schedules its activation (RFC 3339 UTC or a date), otherwise it is due at once.\n"
+    "crl show:\n"
+    "  Fetches the CRL the daemon publishes at /crl/ISSUER.crl, checks an issuer's CRL against that\n"
+    "  issuer's certificate, and prints its number, dates, issuer and every revoked serial with date\n"
+    "  and reason (--json for scripts); --out FILE also saves the DER. Up to 4 MiB (about 85,000\n"
+    "  entries); fetch larger CRLs with curl and read them with openssl crl.\n"
+    "bundle:\n"
+    "  The device trust bundle of every root (SPEC section 7). F: pem, pem0 (NUL-terminated, mbedTLS),\n"
+    "  der (tar, one file per root), c (header for mbedTLS/wolfSSL), bearssl (TAs[] as brssl ta prints),\n"
+    "  esp (ESP-IDF >= 5.4), esp-legacy (ESP-IDF <= 5.3), pins (SPKI SHA-256 per root, with expiry),\n"
+    "  pins-json, manifest (JSON). Fetched from the public GET /v1/ca/bundle (no token needed), or with\n"
+    "  --roots FILE built here from a PEM file of roots without any server: the same roots give the same\n"
+    "  bytes. --manifest-out FILE also writes the bundle's manifest (fingerprints, notAfter, SHA-256 of\n"
+    "  the bundle). Binary formats need --out or a redirect; files are never overwritten.\n"
     "roots:\n"
     "  The trust anchors devices should hold, as PEM with a comment (subject, expiry, SPKI pin) per root.\n"
     "\n"
@@ -86,6 +101,9 @@ static const struct option longopts[] = {
     {"endpoint", required_argument, 0, O_ENDPOINT},
     {"name", required_argument, 0, O_NAME},
     {"force-justification", required_argument, 0, O_FORCE_JUSTIFICATION},
+    {"format", required_argument, 0, O_FORMAT},
+    {"roots", required_argument, 0, O_ROOTS},
+    {"manifest-out", required_argument, 0, O_MANIFEST_OUT},
     {0, 0, 0, 0},
 };
 
@@ -119,6 +137,9 @@ static const struct command {
     {"trust-profile", "add", OPT_BIT(O_NAME) | OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL), 0, 0, "",
      cmd_trust_profile_add},
     {"trust-profile", "list", 0, 0, 0, "", cmd_trust_profile_list},
+    {"crl", "show", OPT_BIT(O_OUT), 1, 1, " ISSUER", cmd_crl_show},
+    {"bundle", NULL, OPT_BIT(O_FORMAT) | OPT_BIT(O_OUT) | OPT_BIT(O_ROOTS) | OPT_BIT(O_MANIFEST_OUT), 0, 0, "",
+     cmd_bundle},
 };
 
 static const char *opt_name(int val) {
@@ -184,6 +205,9 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_ENDPOINT: IOTCA_GUARD(set_once(o, &c->endpoint, optarg)); break;
         case O_NAME: IOTCA_GUARD(set_once(o, &c->name, optarg)); break;
         case O_FORCE_JUSTIFICATION: IOTCA_GUARD(set_once(o, &c->force_justification, optarg)); break;
+        case O_FORMAT: IOTCA_GUARD(set_once(o, &c->format, optarg)); break;
+        case O_ROOTS: IOTCA_GUARD(set_once(o, &c->roots, optarg)); break;
+        case O_MANIFEST_OUT: IOTCA_GUARD(set_once(o, &c->manifest_out, optarg)); break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }

@@ -178,14 +178,23 @@ iotca_rc iotca_ca_audit_verify(iotca_ca *ca, iotca_audit_check *out);
 
 /* ---- CRLs (RFC 5280 §5) ---- */
 
-/* The issuer's current CRL (generated on first request for a published
- * issuer). IOTCA_E_USAGE "no CRL" for unknown or pending issuers. */
+/* Opens the issuer's current CRL: *meta describes it (number, thisUpdate,
+ * nextUpdate, size in bytes, entries; der stays empty) and *fd reads its DER
+ * (the caller closes it). A publishing issuer without a CRL yet gets its
+ * first one now. IOTCA_E_USAGE "no CRL ..." for unknown, pending and staged
+ * issuers; IOTCA_E_STORAGE when the database or the CRL file fails. */
+iotca_rc iotca_ca_crl_open(iotca_ca *ca, int64_t issuer_id, iotca_crl_rec *meta, int *fd);
+/* As iotca_ca_crl_open, with the DER read into out->der (at most
+ * IOTCA_BUF_MAX bytes: for tests and tools, not for serving). */
 iotca_rc iotca_ca_crl(iotca_ca *ca, int64_t issuer_id, iotca_crl_rec *out);
+/* The description of the issuer's current CRL without generating or opening
+ * anything (for metrics); IOTCA_E_USAGE if it has none. */
+iotca_rc iotca_ca_crl_info(iotca_ca *ca, int64_t issuer_id, iotca_crl_rec *out);
 /* Imports a root CRL made by iotca-root: its signature must verify with a
  * configured root and its number must exceed the stored one. *root_index is
  * the 1-based position of that root in the config. */
 iotca_rc iotca_ca_root_crl_import(iotca_ca *ca, iotca_slice crl, size_t *root_index, uint64_t *number);
-/* The imported CRL of the root at 1-based root_index. */
+/* The imported CRL of the root at 1-based root_index (DER in out->der). */
 iotca_rc iotca_ca_root_crl(iotca_ca *ca, size_t root_index, iotca_crl_rec *out);
 
 #endif

@@ -37,6 +37,15 @@ iotca_rc iotca_key_sigalg(const iotca_key *k, iotca_buf *out);
 /* Signs msg with the key's algorithm; appends the signature (DER ECDSA-Sig-
  * Value, PKCS#1 v1.5 block, or 64-byte Ed25519) to sig. */
 iotca_rc iotca_key_sign(const iotca_key *k, iotca_slice msg, iotca_buf *sig);
+/* The length of the digest iotca_key_sign computes for this key: 32
+ * (SHA-256: P-256, RSA) or 48 (SHA-384: P-384); 0 for Ed25519, which signs
+ * whole messages (RFC 8032 PureEdDSA) and so cannot sign a digest. */
+size_t iotca_key_digest_len(const iotca_key *k);
+/* Signs a digest the caller computed incrementally (of iotca_key_digest_len
+ * bytes, with the hash iotca_key_sign would use), so a large message never
+ * has to be in memory; appends the same signature form as iotca_key_sign.
+ * IOTCA_E_USAGE for Ed25519 or a digest of the wrong length. */
+iotca_rc iotca_key_sign_digest(const iotca_key *k, const uint8_t *digest, size_t n, iotca_buf *sig);
 /* True if the key's public half is exactly the given SPKI. */
 bool iotca_key_matches_spki(const iotca_key *k, iotca_slice spki);
 void iotca_key_free(iotca_key *k);

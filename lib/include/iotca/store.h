@@ -203,14 +203,32 @@ iotca_rc iotca_store_audit_each(iotca_store *s, iotca_rc (*fn)(void *ctx, const 
 typedef struct iotca_crl_rec {
     uint64_t number;
     time_t this_update, next_update;
-    iotca_buf der;
+    iotca_buf der;    /* root CRLs: the DER. Issuer CRLs: empty (the body is a file; see iotca_ca_crl_open) */
+    uint64_t size;    /* issuer CRLs: bytes of the DER file */
+    uint64_t entries; /* issuer CRLs: revoked certificates listed */
+    int64_t covers;   /* issuer CRLs: the issuer's revocation count (iotca_store_crl_revocations) its entries cover */
 } iotca_crl_rec;
 
-/* The issuer's current CRL; IOTCA_E_USAGE "no CRL" if none yet. der is appended to. */
+/* The description of the issuer's current CRL (der stays empty);
+ * IOTCA_E_USAGE "no CRL for issuer N" if none yet. */
 iotca_rc iotca_store_crl_get(iotca_store *s, int64_t issuer_id, iotca_crl_rec *r);
-/* Replaces the issuer's CRL; its number must be greater than the stored one (IOTCA_E_POLICY otherwise). */
+/* Records a new current CRL for the issuer (number, dates, size, entries,
+ * covers). Its number must be greater than the recorded one (RFC 5280
+ * §5.2.3): IOTCA_E_POLICY "... not greater ..." otherwise, and nothing changes. */
 iotca_rc iotca_store_crl_put(iotca_store *s, int64_t issuer_id, const iotca_crl_rec *r);
-/* The same for a root's CRL, keyed by the root's SHA-256 (hex). */
+/* Reserves the issuer's next CRL number durably (committed before this
+ * returns), so a number is never used twice, even across a crash. */
+iotca_rc iotca_store_crl_reserve(iotca_store *s, int64_t issuer_id, uint64_t *number);
+/* How many of the issuer's certificates have been revoked, counted by a
+ * trigger in each revoking transaction (0 if none). A CRL whose covers is
+ * below this is out of date. */
+iotca_rc iotca_store_crl_revocations(iotca_store *s, int64_t issuer_id, int64_t *count);
+/* Issuers that publish a CRL (active, retiring; retired ones until their
+ * certificate's notAfter, as no leaf outlives it) and need a new one: none
+ * yet, nextUpdate at or before refresh_before, or revocations it does not
+ * cover. At most max ids (by id) go into ids. */
+iotca_rc iotca_store_crl_due(iotca_store *s, time_t now, time_t refresh_before, int64_t *ids, size_t max, size_t *n);
+/* The same for a root's CRL, keyed by the root's SHA-256 (hex); der holds the CRL. */
 iotca_rc iotca_store_root_crl_get(iotca_store *s, const char *root_sha256, iotca_crl_rec *r);
 iotca_rc iotca_store_root_crl_put(iotca_store *s, const char *root_sha256, const iotca_crl_rec *r);
 
@@ -219,7 +237,9 @@ typedef struct iotca_revoked_rec {
     time_t revoked_at;
     int reason;
 } iotca_revoked_rec;
-/* Streams the issuer's revoked certificates that expire after min_not_after, in serial order. */
+/* Streams the issuer's revoked certificates that expire after min_not_after
+ * through one cursor (rows are never gathered: memory stays flat), in no
+ * particular order; fn returning non-OK stops and is returned. */
 iotca_rc iotca_store_revoked_each(iotca_store *s, int64_t issuer_id, time_t min_not_after,
                                   iotca_rc (*fn)(void *ctx, const iotca_revoked_rec *r), void *ctx);
 

@@ -227,11 +227,53 @@ typedef struct iotca_crl_info {
     uint64_t number; /* 0 if no crlNumber */
     bool has_number;
     size_t n_entries;
+    iotca_slice revoked; /* content of revokedCertificates (empty if absent); see iotca_crl_entry_next */
+    iotca_slice akid;    /* AKID keyIdentifier (empty if absent) */
 } iotca_crl_info;
 /* Parses a v2 CRL (DER or PEM "X509 CRL") into info; der receives the DER
  * the slices point into. IOTCA_E_PARSE for malformed input. */
 iotca_rc iotca_crl_parse(iotca_slice in, iotca_buf *der, iotca_crl_info *info);
 /* Verifies the CRL's signature with a CA certificate whose subject is its issuer. */
 iotca_rc iotca_crl_verify(const iotca_crl_info *info, const iotca_cert *ca);
+/* Reads the next revokedCertificates entry from the front of *revoked (start
+ * with info->revoked) and advances past it: serial magnitude, revocation
+ * date, reasonCode (IOTCA_REASON_UNSPECIFIED when absent). IOTCA_E_PARSE for
+ * a malformed entry. */
+iotca_rc iotca_crl_entry_next(iotca_slice *revoked, iotca_crl_entry *out);
+
+/* ---- Streaming CRLs: memory stays flat however many entries ----------- */
+
+/* A CRL built one entry at a time (BearSSL-style: lengths are known before
+ * anything is written). Entries beyond IOTCA_CRL_SPILL bytes go to an
+ * unlinked temporary file, the TBSCertList is hashed incrementally and the
+ * digest signed, so memory does not grow with the revocation list (except for
+ * Ed25519 signers, whose PureEdDSA signature needs the whole TBS in memory).
+ * Call new, add for each entry, end, sign, write; free in any state. */
+typedef struct iotca_crl_stream iotca_crl_stream;
+#define IOTCA_CRL_SPILL ((size_t)1 << 20)
+
+/* Starts a CRL for spec (spec->entries and n_entries are ignored; add them)
+ * signed by signer (borrowed; must outlive the stream). spool_dir is where
+ * the temporary file goes (NULL: $TMPDIR or /tmp). IOTCA_E_USAGE for an
+ * inconsistent spec. */
+iotca_rc iotca_crl_stream_new(const iotca_crl_spec *spec, const iotca_key *signer, const char *spool_dir,
+                              iotca_crl_stream **out);
+/* Appends one revokedCertificates entry (RFC 5280 §5.1.2.6; reasonCode
+ * omitted for unspecified, §5.3.1). IOTCA_E_USAGE for a serial that is empty
+ * or longer than 20 octets; IOTCA_E_STORAGE if the spool cannot be written. */
+iotca_rc iotca_crl_stream_add(iotca_crl_stream *st, const iotca_crl_entry *e);
+/* Entries added so far. */
+uint64_t iotca_crl_stream_count(const iotca_crl_stream *st);
+/* Closes the entry list and hashes the TBSCertList. No key is used. */
+iotca_rc iotca_crl_stream_end(iotca_crl_stream *st);
+/* Signs the digest: the only step that uses the key, so a caller that
+ * serialises use of a shared key holds its lock for this call alone. */
+iotca_rc iotca_crl_stream_sign(iotca_crl_stream *st);
+/* Writes the whole CertificateList DER through sink (called with pieces of
+ * at most 64 KiB; a failure it returns stops the write) and sets *len. */
+typedef iotca_rc (*iotca_crl_sink)(void *ctx, const uint8_t *p, size_t n);
+iotca_rc iotca_crl_stream_write(iotca_crl_stream *st, iotca_crl_sink sink, void *ctx, uint64_t *len);
+/* Releases the stream and its temporary file. NULL is ignored. */
+void iotca_crl_stream_free(iotca_crl_stream *st);
 
 #endif
