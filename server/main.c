@@ -177,6 +177,10 @@ static int run(const config *c) {
 }
 
 static int init(const config *c) {
+    roots r; /* refuse a config whose roots cannot be read before creating anything */
+    iotca_rc rrc = load_roots(c, &r);
+    free_roots(&r);
+    if (rrc != IOTCA_OK) return fail(rrc);
     if (mkdir(c->key_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "iotcad: cannot create %s: %s\n", c->key_dir, strerror(errno));
         return 1;
