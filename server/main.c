@@ -142,6 +142,7 @@ static int run(const config *c) {
     server s = {.cfg = c, .ca = ca};
     if (rc == IOTCA_OK) rc = http_start(&s);
     if (rc != IOTCA_OK) {
+        http_stop(&s); /* frees the TLS files read before a failed listen */
         iotca_ca_close(ca);
         free_roots(&r);
         return fail(rc);
