@@ -12,6 +12,7 @@ PKGS=(
   libgfshare-dev          # Shamir secret sharing for root-key custodian shares
   libcurl4-openssl-dev    # outbound HTTP for the iotca CLI
   openssl gnutls-bin      # independent verification in tests (openssl, certtool)
+  faketime                # runs the real TLS stacks at future dates (tests/integration/test_stack_agreement.sh)
   libmbedtls-dev          # embedded-stack compatibility test program
   clang                   # libFuzzer targets (tests/fuzz)
   curl ca-certificates jq bc sqlite3 time

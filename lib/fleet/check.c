@@ -1,17 +1,134 @@
 /* Fleet check (SPEC §7): would the devices holding this trust store still accept the chain the CA serves, on
- * every date it changes, as their TLS stack validates? Each stack is modelled by how it picks a path:
- *   openssl    trusted-first with alternative chains; only self-signed anchors; every certificate dated
- *   openssl102 untrusted-first without backtracking; fails on an expired root or cross-sign it reaches
- *   mbedtls    trusted-first; any stored certificate anchors; anchor expiry enforced; no critical nameConstraints
- *   wolfssl    every presented certificate must verify; anchors expired at load are never loaded
- *   bearssl    the chain in order; first anchor whose DN matches, undated; unknown critical extensions rejected */
+ * every date it changes, as their TLS stack validates? Each stack is modelled by how it picks a path, as the
+ * libraries Debian 12 ships were seen to do it (tests/integration/test_stack_agreement.sh holds every model
+ * against the real library, chain by chain, at future dates):
+ *   openssl    OpenSSL 3: trusted-first; only self-signed anchors; every certificate on the path dated, the
+ *              anchor included; a critical extension outside OpenSSL's supported list fails the path
+ *   openssl102 OpenSSL 1.0.2: the untrusted chain first; if it ends on no trusted root, the "alternative chains"
+ *              retry (1.0.2b on) cuts it below the highest certificate a stored root issued; then every
+ *              certificate, the root first, must be in date (an expired root or cross-sign it reached fails)
+ *   mbedtls    mbedTLS 2.28: every presented certificate must parse (critical extensions it does not know fail
+ *              the whole handshake); trusted-first; any stored certificate anchors; anchor expiry enforced
+ *   wolfssl    wolfSSL 5.5.4 as Debian builds it (WOLFSSL_ALT_CERT_CHAINS): presented CAs top-down; one a loaded
+ *              certificate signed must be in date and is trusted from then on, one nothing loaded signed is
+ *              passed over; the issuing CA must end up trusted; stored anchors are never date-checked
+ *   bearssl    BearSSL 0.6: the chain in order; at each certificate, any CA anchor with the issuer's DN whose key
+ *              verifies it ends the chain (else on to the next); anchors undated; unknown critical extensions
+ *              rejected in every certificate it processes */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "iotca/der.h"
 #include "iotca/fleet.h"
+#include "iotca/oid.h"
 
 #define MAX_CERTS 64
+#define MAX_PATH 9
+
+#define ST(s) (1u << (s))
+#define OPENSSL3 ST(IOTCA_STACK_OPENSSL)
+#define OPENSSL102 ST(IOTCA_STACK_OPENSSL102)
+#define MBEDTLS ST(IOTCA_STACK_MBEDTLS)
+#define WOLFSSL ST(IOTCA_STACK_WOLFSSL)
+#define BEARSSL ST(IOTCA_STACK_BEARSSL)
+#define EVERY_STACK (OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL | BEARSSL)
+
+/* ---- critical extensions (RFC 5280 §4.2: a critical extension a validator does not process fails it) ---- */
+
+static const uint8_t OID_SAN[] = {0x55, 0x1d, 0x11}, OID_BC[] = {0x55, 0x1d, 0x13}, OID_NC[] = {0x55, 0x1d, 0x1e},
+                     OID_CRL_DP[] = {0x55, 0x1d, 0x1f}, OID_POLICIES[] = {0x55, 0x1d, 0x20},
+                     OID_POLICY_MAPPINGS[] = {0x55, 0x1d, 0x21}, OID_POLICY_CONSTRAINTS[] = {0x55, 0x1d, 0x24},
+                     OID_INHIBIT_ANY[] = {0x55, 0x1d, 0x36}, OID_ANY_POLICY[] = {0x55, 0x1d, 0x20, 0x00},
+                     OID_SIA[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x0b},
+                     OID_NS_CERT_TYPE[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x42, 0x01, 0x01};
+
+typedef struct ext_rule {
+    const uint8_t *oid;
+    size_t len;
+    const char *name;
+    unsigned stacks; /* the stacks that process (or knowingly ignore) it when it is critical */
+} ext_rule;
+
+#define RULE(oid, name, stacks) {oid, sizeof oid, name, stacks}
+
+/* Seen with the real libraries (an intermediate carrying the one critical extension, the rest as usual), except
+ * for openssl102: OpenSSL 1.0.2's supported list (v3_purp.c) lacks cRLDistributionPoints and ocspNoCheck, which
+ * 1.1.0 and 3.0 added. An extension wolfSSL cannot process never gets here: iotca parses with wolfSSL, and
+ * refuses the certificate (critical subjectKeyIdentifier, authorityKeyIdentifier, policyMappings, private OIDs). */
+static const ext_rule EXT_RULES[] = {
+    RULE(OID_BC, "basicConstraints", EVERY_STACK),
+    RULE(IOTCA_OID_EXT_KEY_USAGE, "keyUsage", EVERY_STACK),
+    RULE(OID_SAN, "subjectAltName", EVERY_STACK),
+    RULE(IOTCA_OID_EXT_EKU, "extKeyUsage", OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL),
+    RULE(OID_NC, "nameConstraints", OPENSSL3 | OPENSSL102 | WOLFSSL),
+    RULE(OID_POLICIES, "certificatePolicies", EVERY_STACK), /* mbedTLS: anyPolicy only, see only_any_policy */
+    RULE(OID_CRL_DP, "cRLDistributionPoints", OPENSSL3 | WOLFSSL | BEARSSL),
+    RULE(OID_POLICY_CONSTRAINTS, "policyConstraints", OPENSSL3 | OPENSSL102 | WOLFSSL),
+    RULE(OID_INHIBIT_ANY, "inhibitAnyPolicy", OPENSSL3 | OPENSSL102 | WOLFSSL),
+    RULE(OID_POLICY_MAPPINGS, "policyMappings", OPENSSL3 | OPENSSL102 | WOLFSSL),
+    RULE(IOTCA_OID_EXT_AIA, "authorityInfoAccess", WOLFSSL | BEARSSL),
+    RULE(OID_SIA, "subjectInfoAccess", WOLFSSL | BEARSSL),
+    RULE(IOTCA_OID_EXT_OCSP_NOCHECK, "ocspNoCheck", OPENSSL3 | WOLFSSL),
+    RULE(OID_NS_CERT_TYPE, "nsCertType", OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL),
+};
+
+/* mbedTLS 2.28 parses a critical certificatePolicies only if every policy in it is anyPolicy
+ * (MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE otherwise). */
+static bool only_any_policy(iotca_slice value) {
+    iotca_tlv seq, info, oid;
+    if (iotca_der_single(value, IOTCA_DER_SEQUENCE, &seq) != IOTCA_OK) return false;
+    for (iotca_slice in = seq.val; in.len;) {
+        if (iotca_der_expect(&in, IOTCA_DER_SEQUENCE, &info) != IOTCA_OK) return false;
+        iotca_slice p = info.val;
+        if (iotca_der_expect(&p, IOTCA_DER_OID, &oid) != IOTCA_OK || !IOTCA_OID_IS(oid.val, OID_ANY_POLICY)) return false;
+    }
+    return true;
+}
+
+/* The name of the first critical extension of c that `stack` cannot process, or NULL if there is none. */
+static const char *unprocessed_critical(iotca_stack stack, const iotca_cert *c) {
+    iotca_tlv tbs, t;
+    bool has;
+    if (iotca_der_single(iotca_cert_get(c)->tbs, IOTCA_DER_SEQUENCE, &tbs) != IOTCA_OK) return "malformed";
+    iotca_slice in = tbs.val;
+    /* version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo, issuer and subject unique IDs */
+    if (iotca_der_optional(&in, IOTCA_DER_CTX_CONS(0), &t, &has) != IOTCA_OK) return "malformed";
+    for (int i = 0; i < 6; i++)
+        if (iotca_der_next(&in, &t) != IOTCA_OK) return "malformed";
+    if (iotca_der_optional(&in, IOTCA_DER_CTX(1), &t, &has) != IOTCA_OK ||
+        iotca_der_optional(&in, IOTCA_DER_CTX(2), &t, &has) != IOTCA_OK ||
+        iotca_der_optional(&in, IOTCA_DER_CTX_CONS(3), &t, &has) != IOTCA_OK)
+        return "malformed";
+    if (!has) return NULL;
+    iotca_tlv exts;
+    if (iotca_der_single(t.val, IOTCA_DER_SEQUENCE, &exts) != IOTCA_OK) return "malformed";
+    for (iotca_slice e = exts.val; e.len;) {
+        iotca_tlv ext, oid, crit, val;
+        bool critical;
+        if (iotca_der_expect(&e, IOTCA_DER_SEQUENCE, &ext) != IOTCA_OK) return "malformed";
+        iotca_slice x = ext.val;
+        if (iotca_der_expect(&x, IOTCA_DER_OID, &oid) != IOTCA_OK ||
+            iotca_der_optional(&x, IOTCA_DER_BOOLEAN, &crit, &critical) != IOTCA_OK ||
+            iotca_der_expect(&x, IOTCA_DER_OCTET_STRING, &val) != IOTCA_OK)
+            return "malformed";
+        if (!critical || crit.val.len != 1 || crit.val.p[0] == 0) continue;
+        const ext_rule *r = NULL;
+        for (size_t i = 0; i < sizeof EXT_RULES / sizeof EXT_RULES[0] && !r; i++)
+            if (oid.val.len == EXT_RULES[i].len && memcmp(oid.val.p, EXT_RULES[i].oid, EXT_RULES[i].len) == 0)
+                r = &EXT_RULES[i];
+        if (r == NULL) {
+            if (stack == IOTCA_STACK_WOLFSSL) continue; /* wolfSSL parsed it for iotca, so wolfSSL processes it */
+            return "unrecognised";
+        }
+        if (!(r->stacks & ST(stack))) return r->name;
+        if (stack == IOTCA_STACK_MBEDTLS && r->oid == OID_POLICIES && !only_any_policy(val.val))
+            return "certificatePolicies (other than anyPolicy)";
+    }
+    return NULL;
+}
+
+/* ---- the model ---- */
 
 typedef struct model {
     iotca_stack stack;
@@ -39,6 +156,10 @@ static bool issued_by(const iotca_cert *child, const iotca_cert *parent) {
     return iotca_cert_verify_signed_by(child, parent) == IOTCA_OK;
 }
 
+static bool same(const iotca_cert *a, const iotca_cert *b) {
+    return iotca_slice_eq(iotca_cert_get(a)->der, iotca_cert_get(b)->der);
+}
+
 static bool self_signed(const iotca_cert *c) { return iotca_cert_is_self_signed(c); }
 
 static void fail(model *m, const char *what, const iotca_cert *c) {
@@ -47,15 +168,14 @@ static void fail(model *m, const char *what, const iotca_cert *c) {
     snprintf(m->why, sizeof m->why, "%s: %s", what, s);
 }
 
-/* What the stack cannot even parse, in any certificate it is given. */
+/* Can the stack process every critical extension of c? */
 static bool parseable(model *m, const iotca_cert *c) {
-    const iotca_cert_info *ci = iotca_cert_get(c);
-    bool nc = ci->has_name_constraints && ci->name_constraints_critical;
-    if ((m->stack == IOTCA_STACK_MBEDTLS || m->stack == IOTCA_STACK_BEARSSL) && (nc || ci->n_unknown_critical)) {
-        fail(m, nc ? "cannot parse critical nameConstraints in" : "rejects an unknown critical extension in", c);
-        return false;
-    }
-    return true;
+    const char *ext = unprocessed_critical(m->stack, c);
+    if (ext == NULL) return true;
+    char what[128];
+    snprintf(what, sizeof what, "cannot process a critical %s extension in", ext);
+    fail(m, what, c);
+    return false;
 }
 
 /* May this trust-store certificate act as an anchor for this stack? */
@@ -65,20 +185,24 @@ static bool anchor_ok(const model *m, const iotca_cert *a) {
     return true;
 }
 
-static bool anchor_dated(const model *m, const iotca_cert *a) {
-    return m->stack == IOTCA_STACK_BEARSSL || dated(a, m->at); /* BearSSL anchors carry no dates */
-}
-
-/* openssl (modern) and mbedtls: depth-first, trusted issuers first, then untrusted ones. */
+/* openssl (3) and mbedtls: depth-first, trusted issuers first, then untrusted ones. Among the anchors that
+ * issued cur, one in date is preferred; if every one has expired, that is the end of it (mbedTLS takes the
+ * expired anchor as its fallback parent; OpenSSL's store lookup returns it) and no presented issuer is tried. */
 static bool trusted_first(model *m, const iotca_cert *cur, int depth) {
     if (depth > 8) return false;
+    const iotca_cert *expired = NULL;
     for (size_t i = 0; i < m->n_store; i++) {
         const iotca_cert *a = m->store[i];
         if (!anchor_ok(m, a) || !issued_by(cur, a)) continue;
-        if (!parseable(m, a)) return false;
-        if (anchor_dated(m, a)) return true;
-        fail(m, "the trust anchor has expired", a);
-        if (m->stack == IOTCA_STACK_MBEDTLS) return false; /* no alternative path once an anchor matched */
+        if (!dated(a, m->at)) {
+            if (!expired) expired = a;
+            continue;
+        }
+        return parseable(m, a); /* OpenSSL checks the anchor's extensions too; mbedTLS could not have loaded it */
+    }
+    if (expired) {
+        fail(m, "the trust anchor has expired", expired);
+        return false;
     }
     for (size_t i = 0; i < m->n_served; i++) {
         const iotca_cert *p = m->served[i];
@@ -94,58 +218,86 @@ static bool trusted_first(model *m, const iotca_cert *cur, int depth) {
     return false;
 }
 
-/* openssl102: follow the untrusted certificates first, never backtrack. */
-static bool untrusted_first(model *m, const iotca_cert *cur) {
-    for (int depth = 0; depth < 8; depth++) {
-        const iotca_cert *next = NULL;
-        for (size_t i = 0; i < m->n_served && !next; i++)
-            if (m->served[i] != cur && issued_by(cur, m->served[i])) next = m->served[i];
-        if (next == NULL) break;
-        if (!dated(next, m->at)) {
-            fail(m, "builds through an expired certificate", next);
-            return false;
-        }
-        cur = next;
-        if (self_signed(cur)) break;
-    }
+/* A self-signed root in the store that is c itself or issued c, for openssl102. */
+static const iotca_cert *root_for(const model *m, const iotca_cert *c) {
     for (size_t i = 0; i < m->n_store; i++) {
         const iotca_cert *a = m->store[i];
-        bool same = iotca_slice_eq(iotca_cert_get(a)->der, iotca_cert_get(cur)->der);
-        if (!anchor_ok(m, a) || (!same && !issued_by(cur, a))) continue;
-        if (dated(a, m->at)) return true;
-        fail(m, "reaches an expired root", a);
-        return false;
+        if (anchor_ok(m, a) && (same(a, c) || issued_by(c, a))) return a;
     }
-    fail(m, "no trusted root for the chain ending at", cur);
-    return false;
+    return NULL;
 }
 
-/* wolfssl: each presented CA, top first, must verify against what is loaded. */
-static bool every_presented(model *m, const iotca_cert *first) {
-    const iotca_cert *loaded[MAX_CERTS];
+/* openssl102: build from the untrusted certificates first, then look for a root; check dates last. */
+static bool untrusted_first(model *m) {
+    const iotca_cert *path[MAX_PATH];
     size_t n = 0;
-    for (size_t i = 0; i < m->n_store; i++)
-        if (dated(m->store[i], m->at)) loaded[n++] = m->store[i]; /* expired anchors are refused at load */
-    for (size_t k = m->n_served; k-- > 0;) {
-        const iotca_cert *c = m->served[k];
-        bool ok = false;
-        for (size_t i = 0; i < n && !ok; i++) ok = issued_by(c, loaded[i]) || iotca_slice_eq(iotca_cert_get(c)->der, iotca_cert_get(loaded[i])->der);
-        if (!ok) {
-            fail(m, "a presented certificate does not verify against the loaded anchors", c);
+    path[n++] = m->served[0];
+    while (n < MAX_PATH && !self_signed(path[n - 1])) {
+        const iotca_cert *next = NULL;
+        for (size_t i = 0; i < m->n_served && !next; i++) {
+            bool used = false;
+            for (size_t k = 0; k < n; k++) used = used || path[k] == m->served[i];
+            if (!used && issued_by(path[n - 1], m->served[i])) next = m->served[i];
+        }
+        if (next == NULL) break;
+        path[n++] = next;
+    }
+    const iotca_cert *root = root_for(m, path[n - 1]);
+    /* alternative chains (X509_V_FLAG_NO_ALT_CHAINS unset): drop the top of an untrusted chain down to the
+     * highest certificate whose issuer the store holds */
+    for (size_t j = n - 1; root == NULL && j >= 1; j--)
+        if ((root = root_for(m, path[j - 1])) != NULL) n = j;
+    if (root == NULL) {
+        fail(m, "no trusted root for the chain ending at", path[n - 1]);
+        return false;
+    }
+    /* internal_verify: from the root down, every certificate in date, whatever path was built */
+    if (!parseable(m, root)) return false;
+    if (!dated(root, m->at)) {
+        fail(m, "reaches an expired root", root);
+        return false;
+    }
+    for (size_t k = n; k-- > 0;) {
+        if (same(path[k], root)) continue;
+        if (!parseable(m, path[k])) return false;
+        if (!dated(path[k], m->at)) {
+            fail(m, "builds through an expired certificate", path[k]);
             return false;
         }
+    }
+    return true;
+}
+
+/* wolfssl: the presented CAs, top first, each verified against what is loaded and trusted once it verifies. */
+static bool alt_chains(model *m) {
+    const iotca_cert *loaded[MAX_CERTS + 8];
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_store; i++) loaded[n++] = m->store[i]; /* loaded whatever their dates */
+    for (size_t k = m->n_served; k-- > 0;) {
+        const iotca_cert *c = m->served[k];
+        bool signed_by_loaded = false;
+        for (size_t i = 0; i < n && !signed_by_loaded; i++) signed_by_loaded = same(c, loaded[i]) || issued_by(c, loaded[i]);
+        if (!signed_by_loaded) continue; /* ASN_NO_SIGNER_E: passed over, in date or not (alternative chains) */
         if (!dated(c, m->at)) {
             fail(m, "a presented certificate has expired", c);
             return false;
         }
-        if (n < MAX_CERTS) loaded[n++] = c;
+        loaded[n++] = c;
     }
-    (void)first;
-    return true;
+    /* the leaf verifies only against a loaded certificate with its issuing CA's name and key */
+    const iotca_cert_info *first = iotca_cert_get(m->served[0]);
+    for (size_t i = 0; i < n; i++) {
+        const iotca_cert_info *l = iotca_cert_get(loaded[i]);
+        if (iotca_slice_eq(l->subject, first->subject) && iotca_slice_eq(l->spki, first->spki)) return true;
+    }
+    fail(m, "the issuing CA does not verify against the loaded anchors", m->served[0]);
+    return false;
 }
 
-/* bearssl: in order; the first anchor whose DN matches the issuer must verify it. */
+/* bearssl: in order; at each certificate, any CA anchor with the issuer's DN whose key verifies it ends the
+ * chain; when none does, the next certificate must be that issuer. */
 static bool in_order(model *m) {
+    bool named = false;
     for (size_t k = 0; k < m->n_served; k++) {
         const iotca_cert *c = m->served[k];
         if (!parseable(m, c)) return false;
@@ -155,23 +307,27 @@ static bool in_order(model *m) {
         }
         for (size_t i = 0; i < m->n_store; i++) {
             const iotca_cert *a = m->store[i];
-            if (!iotca_slice_eq(iotca_cert_get(a)->subject, iotca_cert_get(c)->issuer)) continue;
+            if (!iotca_cert_get(a)->is_ca || !iotca_slice_eq(iotca_cert_get(a)->subject, iotca_cert_get(c)->issuer))
+                continue;
+            named = true;
             if (issued_by(c, a)) return true;
-            fail(m, "the first anchor with the issuer's name does not verify", c);
-            return false;
         }
         if (k + 1 < m->n_served && !iotca_slice_eq(iotca_cert_get(m->served[k + 1])->subject, iotca_cert_get(c)->issuer)) {
             fail(m, "the chain is out of order after", c);
             return false;
         }
     }
-    fail(m, "no anchor matches the issuer of", m->served[m->n_served - 1]);
+    fail(m, named ? "no anchor with the issuer's name verifies" : "no anchor matches the issuer of",
+         m->served[m->n_served - 1]);
     return false;
 }
 
 static bool validate(model *m) {
     m->why[0] = 0;
     const iotca_cert *first = m->served[0];
+    /* mbedTLS parses the whole Certificate message before it verifies anything */
+    for (size_t k = 0; m->stack == IOTCA_STACK_MBEDTLS && k < m->n_served; k++)
+        if (!parseable(m, m->served[k])) return false;
     if (!parseable(m, first)) return false;
     if (!dated(first, m->at)) {
         fail(m, "the issuing CA certificate is not valid then", first);
@@ -179,12 +335,12 @@ static bool validate(model *m) {
     }
     /* the issuing CA itself pinned in the store */
     for (size_t i = 0; i < m->n_store; i++)
-        if (iotca_slice_eq(iotca_cert_get(m->store[i])->der, iotca_cert_get(first)->der) && anchor_ok(m, m->store[i]) &&
-            m->stack != IOTCA_STACK_OPENSSL && m->stack != IOTCA_STACK_OPENSSL102)
+        if (same(m->store[i], first) && anchor_ok(m, m->store[i]) && m->stack != IOTCA_STACK_OPENSSL &&
+            m->stack != IOTCA_STACK_OPENSSL102)
             return true;
     switch (m->stack) {
-    case IOTCA_STACK_OPENSSL102: return untrusted_first(m, first);
-    case IOTCA_STACK_WOLFSSL: return every_presented(m, first);
+    case IOTCA_STACK_OPENSSL102: return untrusted_first(m);
+    case IOTCA_STACK_WOLFSSL: return alt_chains(m);
     case IOTCA_STACK_BEARSSL: return in_order(m);
     default: return trusted_first(m, first, 0);
     }

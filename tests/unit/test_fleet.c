@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "iotca/der.h"
 #include "iotca/fleet.h"
 
 #define OK(x) ck_assert_msg((x) == IOTCA_OK, "%s: %s", #x, iotca_error_detail())
@@ -261,7 +262,7 @@ START_TEST(incident_d_expired_cross_signing_root) {
 }
 END_TEST
 
-START_TEST(bearssl_anchors_are_undated_wolfssl_checks_all) {
+START_TEST(bearssl_and_wolfssl_anchors_are_undated) {
     /* the old root expires in 2 years; an intermediate under it lives longer */
     made i_old, cross, i2;
     make(&i_old, "Issuing CA under Old Root", &old_root, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
@@ -271,19 +272,276 @@ START_TEST(bearssl_anchors_are_undated_wolfssl_checks_all) {
     check(store, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW + 3 * YEAR, &rep);
     ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR);
     ck_assert_ptr_null(check(store, 2, sched, 1, IOTCA_STACK_BEARSSL, NOW + 3 * YEAR, &rep));
-    check(store, 2, sched, 1, IOTCA_STACK_WOLFSSL, NOW + 3 * YEAR, &rep);
-    ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR);
-    /* wolfSSL: a presented cross-certificate that cannot be verified breaks the handshake even though
-     * the issuing CA chains to a trusted root (no alternative chains in this model) */
+    /* Regression: wolfSSL 5.5.4 loads an expired root without complaint and never dates an anchor, so the
+     * chain still validates (test_stack_agreement.sh, row root-expired); the model used to refuse it at load. */
+    ck_assert_ptr_null(check(store, 2, sched, 1, IOTCA_STACK_WOLFSSL, NOW + 3 * YEAR, &rep));
+    /* Regression: a presented cross-certificate whose signer nobody loaded is passed over by wolfSSL's
+     * alternative chains (WOLFSSL_ALT_CERT_CHAINS, on in Debian's build); the model used to fail on it. */
     make_with(&cross, "Root R1", &r1, &r3, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
     make(&i2, "Issuing CA 2", &r1, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
     iotca_slice store2[] = {S(r1), S(r2)}, chain2[] = {S(i2), S(cross)};
     iotca_served sched2[] = {{NOW - YEAR, chain2, 2}};
-    ck_assert_ptr_nonnull(check(store2, 2, sched2, 1, IOTCA_STACK_WOLFSSL, NOW + YEAR, &rep));
+    ck_assert_ptr_null(check(store2, 2, sched2, 1, IOTCA_STACK_WOLFSSL, NOW + YEAR, &rep));
     ck_assert_ptr_null(check(store2, 2, sched2, 1, IOTCA_STACK_OPENSSL, NOW + YEAR, &rep));
     unmake(&i_old);
     unmake(&cross);
     unmake(&i2);
+}
+END_TEST
+
+START_TEST(wolfssl_alternative_chains) {
+    /* R1 cross-signs R2 until +1y; the issuer is under R2 */
+    made cross, i2;
+    make_with(&cross, "Root R2", &r2, &r1, true, NOW + YEAR, IOTCA_NC_NONE);
+    make(&i2, "Issuing CA under R2", &r2, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice only_r2[] = {S(r2)}, both[] = {S(r1), S(r2)}, only_r1[] = {S(r1)}, chain[] = {S(i2), S(cross)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_check_report rep;
+    /* nothing loaded signed the cross-certificate: passed over, before and after it expires */
+    ck_assert_ptr_null(check(only_r2, 1, sched, 1, IOTCA_STACK_WOLFSSL, NOW + 3 * YEAR, &rep));
+    /* R1 is loaded: the cross-certificate is verified, so once expired it breaks the handshake, although the
+     * issuer chains to R2 without it (rows cross-expired-new and cross-exp-new-only of the agreement test) */
+    const char *why = check(both, 2, sched, 1, IOTCA_STACK_WOLFSSL, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_ptr_nonnull(strstr(why, "a presented certificate has expired: CN=Root R2"));
+    ck_assert_ptr_null(check(both, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW + 3 * YEAR, &rep));
+    /* only R1: the issuing CA verifies through the cross-certificate, until it expires */
+    check(only_r1, 1, sched, 1, IOTCA_STACK_WOLFSSL, NOW + 3 * YEAR, &rep);
+    ck_assert(rep.points[0].ok);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    unmake(&cross);
+    unmake(&i2);
+}
+END_TEST
+
+START_TEST(openssl102_alternative_chains) {
+    /* Regression: OpenSSL 1.0.2 (from 1.0.2b) retries a chain that ends on no trusted root without the untrusted
+     * certificates at its top; the model used to stop at "no trusted root" */
+    made cross, i2;
+    make_with(&cross, "Root R2", &r2, &r1, true, NOW + YEAR, IOTCA_NC_NONE);
+    make(&i2, "Issuing CA under R2", &r2, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice only_r2[] = {S(r2)}, both[] = {S(r1), S(r2)}, chain[] = {S(i2), S(cross)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_check_report rep;
+    ck_assert_ptr_null(check(only_r2, 1, sched, 1, IOTCA_STACK_OPENSSL102, NOW + 3 * YEAR, &rep));
+    /* with R1 trusted the chain through the cross-certificate is complete, so no retry: its expiry breaks it */
+    const char *why = check(both, 2, sched, 1, IOTCA_STACK_OPENSSL102, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_ptr_nonnull(strstr(why, "builds through an expired certificate: CN=Root R2"));
+    unmake(&cross);
+    unmake(&i2);
+}
+END_TEST
+
+START_TEST(expired_anchor_ends_the_search_for_openssl_and_mbedtls) {
+    /* Regression: a new root that expires in 1 year, cross-signed by R1 for 5; devices hold both. OpenSSL 3 and
+     * mbedTLS take the expired new root from the store and fail; they do not fall back to the cross-certificate
+     * (row new-root-expired of the agreement test). The model used to try the cross-certificate for OpenSSL. */
+    made nr, cross, inr;
+    make(&nr, "New Root", NULL, true, NOW + YEAR, IOTCA_NC_NONE);
+    make_with(&cross, "New Root", &nr, &r1, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    make(&inr, "Issuing CA under New Root", &nr, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store[] = {S(nr), S(r1)}, chain[] = {S(inr), S(cross)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_check_report rep;
+    for (int st = 0; st < 5; st++) {
+        const char *why = check(store, 2, sched, 1, (iotca_stack)st, NOW + 3 * YEAR, &rep);
+        bool breaks = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_MBEDTLS;
+        ck_assert_msg(breaks == (why != NULL), "%s: %s", iotca_stack_name((iotca_stack)st), why ? why : "ok");
+        if (breaks) {
+            ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+            ck_assert_ptr_nonnull(strstr(why, "the trust anchor has expired: CN=New Root"));
+        }
+    }
+    unmake(&nr);
+    unmake(&cross);
+    unmake(&inr);
+}
+END_TEST
+
+START_TEST(bearssl_tries_every_anchor_with_the_name) {
+    /* Regression: BearSSL 0.6 tries every anchor whose DN is the issuer's, not only the first (rows
+     * same-dn-impostor-1st and dn-match-then-cross of the agreement test); the model used to stop at the first. */
+    made impostor, cross, i2;
+    make(&impostor, "Root R1", NULL, true, NOW + 25 * YEAR, IOTCA_NC_NONE); /* R1's name, another key */
+    ck_assert(iotca_slice_eq(iotca_buf_slice(&impostor.name), iotca_buf_slice(&r1.name)));
+    iotca_slice store[] = {S(impostor), S(r1)}, alone[] = {S(impostor)}, chain[] = {S(inter)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 1}};
+    iotca_check_report rep;
+    ck_assert_ptr_null(check(store, 2, sched, 1, IOTCA_STACK_BEARSSL, NOW + YEAR, &rep));
+    const char *why = check(alone, 1, sched, 1, IOTCA_STACK_BEARSSL, NOW + YEAR, &rep);
+    ck_assert_ptr_nonnull(strstr(why, "no anchor with the issuer's name verifies"));
+    /* a name match that does not verify moves on up the chain: here to a cross-certificate R1 signed */
+    made r2_impostor;
+    make(&r2_impostor, "Root R2", NULL, true, NOW + 25 * YEAR, IOTCA_NC_NONE);
+    make_with(&cross, "Root R2", &r2, &r1, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    make(&i2, "Issuing CA under R2", &r2, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store2[] = {S(r2_impostor), S(r1)}, chain2[] = {S(i2), S(cross)};
+    iotca_served sched2[] = {{NOW - YEAR, chain2, 2}};
+    ck_assert_ptr_null(check(store2, 2, sched2, 1, IOTCA_STACK_BEARSSL, NOW + YEAR, &rep));
+    unmake(&impostor);
+    unmake(&r2_impostor);
+    unmake(&cross);
+    unmake(&i2);
+}
+END_TEST
+
+/* Re-signs m (issued by `by`) with one extension made critical: the one with this OID, given the new value
+ * (NULL: its current value). The extension is added if m has none with this OID. */
+static void critical_ext(made *m, const made *by, const uint8_t *oid, size_t oid_len, const uint8_t *value,
+                         size_t value_len) {
+    iotca_tlv cert, tbs, alg, sig, t;
+    OK(iotca_der_single(iotca_buf_slice(&m->der), IOTCA_DER_SEQUENCE, &cert));
+    iotca_slice c = cert.val;
+    OK(iotca_der_expect(&c, IOTCA_DER_SEQUENCE, &tbs));
+    OK(iotca_der_expect(&c, IOTCA_DER_SEQUENCE, &alg));
+    OK(iotca_der_expect(&c, IOTCA_DER_BIT_STRING, &sig));
+    iotca_buf new_tbs = {0};
+    iotca_der w;
+    iotca_der_init(&w, &new_tbs);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    iotca_slice in = tbs.val;
+    for (;;) { /* everything up to the extensions, as is */
+        OK(iotca_der_next(&in, &t));
+        if (t.tag == IOTCA_DER_CTX_CONS(3)) break;
+        iotca_der_raw(&w, t.tlv.p, t.tlv.len);
+    }
+    iotca_tlv exts;
+    OK(iotca_der_single(t.val, IOTCA_DER_SEQUENCE, &exts));
+    iotca_der_begin(&w, IOTCA_DER_CTX_CONS(3));
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    for (iotca_slice e = exts.val; e.len;) {
+        iotca_tlv ext, eoid, crit, val;
+        bool has;
+        OK(iotca_der_expect(&e, IOTCA_DER_SEQUENCE, &ext));
+        iotca_slice x = ext.val;
+        OK(iotca_der_expect(&x, IOTCA_DER_OID, &eoid));
+        OK(iotca_der_optional(&x, IOTCA_DER_BOOLEAN, &crit, &has));
+        OK(iotca_der_expect(&x, IOTCA_DER_OCTET_STRING, &val));
+        if (eoid.val.len == oid_len && memcmp(eoid.val.p, oid, oid_len) == 0) {
+            if (value == NULL) value = val.val.p, value_len = val.val.len;
+            continue; /* written again below, critical */
+        }
+        iotca_der_raw(&w, ext.tlv.p, ext.tlv.len);
+    }
+    ck_assert_ptr_nonnull(value);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    iotca_der_oid(&w, oid, oid_len);
+    iotca_der_bool(&w, 1);
+    iotca_der_prim(&w, IOTCA_DER_OCTET_STRING, value, value_len);
+    iotca_der_end(&w);
+    iotca_der_end(&w);
+    iotca_der_end(&w);
+    iotca_der_end(&w);
+    OK(iotca_der_finish(&w));
+    iotca_buf signature = {0}, out = {0};
+    OK(iotca_key_sign(by->key, iotca_buf_slice(&new_tbs), &signature));
+    iotca_der_init(&w, &out);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
+    iotca_der_raw(&w, new_tbs.data, new_tbs.len);
+    iotca_der_raw(&w, alg.tlv.p, alg.tlv.len);
+    iotca_der_bits(&w, signature.data, signature.len);
+    iotca_der_end(&w);
+    OK(iotca_der_finish(&w));
+    iotca_buf_free(&new_tbs);
+    iotca_buf_free(&signature);
+    iotca_buf_free(&m->der);
+    m->der = out;
+}
+
+/* A CA under `by` that also carries (noncritical) extKeyUsage, authorityInfoAccess and cRLDistributionPoints. */
+static void make_rich_ca(made *m, const char *cn, const made *by) {
+    memset(m, 0, sizeof *m);
+    OK(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &m->key));
+    OK(iotca_name_build(NULL, NULL, NULL, cn, &m->name));
+    iotca_buf spki = {0};
+    OK(iotca_key_spki(m->key, &spki));
+    OK(iotca_skid_from_spki(iotca_buf_slice(&spki), m->skid));
+    uint8_t serial[IOTCA_SERIAL_LEN];
+    OK(iotca_serial_random(serial));
+    iotca_cert_spec s = {0};
+    s.serial = iotca_slice_of(serial, sizeof serial);
+    s.subject = iotca_buf_slice(&m->name);
+    s.issuer = iotca_buf_slice(&by->name);
+    s.spki = iotca_buf_slice(&spki);
+    s.issuer_skid = iotca_slice_of(by->skid, 20);
+    s.not_before = NOW - YEAR;
+    s.not_after = NOW + 3 * YEAR;
+    s.is_ca = true;
+    s.path_len = 0;
+    s.key_usage = IOTCA_KU_KEY_CERT_SIGN | IOTCA_KU_CRL_SIGN;
+    s.eku = IOTCA_EKU_SERVER;
+    s.ca_issuers_url = "http://pki.example.com/r1.cer";
+    s.crl_url = "http://pki.example.com/r1.crl";
+    OK(iotca_cert_sign(&s, by->key, &m->der));
+    iotca_buf_free(&spki);
+}
+
+START_TEST(critical_extensions_per_stack) {
+    /* Regression: which critical extension each real library processes, as the agreement test found them
+     * (rows eku-critical, aia-critical, crldp-critical, policies-critical, anypolicy-critical,
+     * policyconstr-crit). The model used to reject only what iotca does not parse, and only on mbedTLS and
+     * BearSSL; OpenSSL refuses a critical authorityInfoAccess, BearSSL a critical extKeyUsage, mbedTLS a
+     * critical authorityInfoAccess, cRLDistributionPoints or certificatePolicies other than anyPolicy. */
+    static const uint8_t eku[] = {0x55, 0x1d, 0x25}, aia[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01},
+                         crldp[] = {0x55, 0x1d, 0x1f}, policies[] = {0x55, 0x1d, 0x20}, pc[] = {0x55, 0x1d, 0x24},
+                         /* SEQUENCE { PolicyInformation { 1.3.6.1.4.1.55555.1 } } */
+        private_policy[] = {0x30, 0x0d, 0x30, 0x0b, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2, 0x03, 0x01},
+                         any_policy[] = {0x30, 0x08, 0x30, 0x06, 0x06, 0x04, 0x55, 0x1d, 0x20, 0x00},
+                         require_explicit[] = {0x30, 0x03, 0x80, 0x01, 0x00};
+    static const struct {
+        const char *cn;
+        const uint8_t *oid;
+        size_t oid_len;
+        const uint8_t *value;
+        size_t value_len;
+        const char *breaks; /* the stacks that refuse it, as "|name|name|" */
+        const char *named;  /* what the reason names */
+    } cases[] = {
+        {"critical EKU", eku, sizeof eku, NULL, 0, "|bearssl|", "extKeyUsage"},
+        {"critical AIA", aia, sizeof aia, NULL, 0, "|openssl|openssl102|mbedtls|", "authorityInfoAccess"},
+        {"critical CRL DP", crldp, sizeof crldp, NULL, 0, "|openssl102|mbedtls|", "cRLDistributionPoints"},
+        {"critical policies", policies, sizeof policies, private_policy, sizeof private_policy, "|mbedtls|",
+         "other than anyPolicy"},
+        {"critical anyPolicy", policies, sizeof policies, any_policy, sizeof any_policy, "||", ""},
+        {"critical policyConstraints", pc, sizeof pc, require_explicit, sizeof require_explicit, "|mbedtls|bearssl|",
+         "policyConstraints"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        made ca;
+        make_rich_ca(&ca, cases[i].cn, &r1);
+        critical_ext(&ca, &r1, cases[i].oid, cases[i].oid_len, cases[i].value, cases[i].value_len);
+        iotca_slice store[] = {S(r1), S(r2)}, chain[] = {S(ca)};
+        iotca_served sched[] = {{NOW - YEAR, chain, 1}};
+        for (int st = 0; st < 5; st++) {
+            iotca_check_report rep;
+            const char *name = iotca_stack_name((iotca_stack)st);
+            char bar[32];
+            snprintf(bar, sizeof bar, "|%s|", name);
+            bool breaks = strstr(cases[i].breaks, bar) != NULL;
+            const char *why = check(store, 2, sched, 1, (iotca_stack)st, NOW + YEAR, &rep);
+            ck_assert_msg(breaks == (why != NULL), "%s on %s: %s", cases[i].cn, name, why ? why : "ok");
+            if (why) ck_assert_msg(strstr(why, cases[i].named) && strstr(why, cases[i].cn), "%s on %s: %s",
+                                   cases[i].cn, name, why);
+        }
+        unmake(&ca);
+    }
+}
+END_TEST
+
+START_TEST(mbedtls_parses_every_presented_certificate) {
+    /* Regression: mbedTLS parses the whole Certificate message, so a CA the path does not even need, with a
+     * critical nameConstraints, fails the handshake (row stray-nc-critical); the model used to look at the path. */
+    iotca_slice store[] = {S(r1), S(r2)}, chain[] = {S(inter), S(inter_nc)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_check_report rep;
+    const char *why = check(store, 2, sched, 1, IOTCA_STACK_MBEDTLS, NOW + YEAR, &rep);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "nameConstraints extension in: CN=Issuing CA NC"));
+    for (int st = 0; st < 5; st++)
+        if (st != IOTCA_STACK_MBEDTLS)
+            ck_assert_msg(check(store, 2, sched, 1, (iotca_stack)st, NOW + YEAR, &rep) == NULL, "%s: %s",
+                          iotca_stack_name((iotca_stack)st), rep.points[0].reason);
 }
 END_TEST
 
@@ -320,7 +578,13 @@ int main(void) {
     tcase_add_test(tc, incident_b_two_roots_three_rotations);
     tcase_add_test(tc, incident_c_rollover_with_cross_sign);
     tcase_add_test(tc, incident_d_expired_cross_signing_root);
-    tcase_add_test(tc, bearssl_anchors_are_undated_wolfssl_checks_all);
+    tcase_add_test(tc, bearssl_and_wolfssl_anchors_are_undated);
+    tcase_add_test(tc, wolfssl_alternative_chains);
+    tcase_add_test(tc, openssl102_alternative_chains);
+    tcase_add_test(tc, expired_anchor_ends_the_search_for_openssl_and_mbedtls);
+    tcase_add_test(tc, bearssl_tries_every_anchor_with_the_name);
+    tcase_add_test(tc, critical_extensions_per_stack);
+    tcase_add_test(tc, mbedtls_parses_every_presented_certificate);
     tcase_add_test(tc, critical_nc_breaks_mbedtls_check);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
