@@ -5,8 +5,8 @@
 
 #include "config.h"
 #include "iotca/file.h"
-
-#define CONFIG_MAX_BYTES (1 << 20)
+#include "log.h"
+#include "ratelimit.h"
 
 /* Refuses keys outside the allowed list. */
 static iotca_rc only_keys(json_t *obj, const char *where, const char *const *allowed) {
@@ -165,11 +165,14 @@ static bool loopback(const char *a) {
 static iotca_rc load(config *c) {
     static const char *const top[] = {"listen",  "database",         "key_dir", "key_passphrase_file",
                                       "roots",   "issuer_key_type",  "default_group", "base_url",
-                                      "limits",  "tick_interval_s",  "profiles", NULL};
+                                      "limits",  "tick_interval_s",  "profiles", "rate_limit",
+                                      "log",     NULL};
     static const char *const listen_keys[] = {"address", "port", "tls", "allow_plain_http_on_public_address", NULL};
     static const char *const tls_keys[] = {"cert", "key", NULL};
     static const char *const limit_keys[] = {"max_body_bytes", "request_timeout_s", "max_connections", "threads",
                                              NULL};
+    static const char *const rate_keys[] = {"per_token_per_second", "burst", NULL};
+    static const char *const log_keys[] = {"level", NULL};
     json_t *j = c->json;
     IOTCA_ENSURE(json_is_object(j), IOTCA_E_USAGE, "config: the top level must be an object");
     IOTCA_GUARD(only_keys(j, "(top level)", top));
@@ -211,7 +214,7 @@ static iotca_rc load(config *c) {
     IOTCA_GUARD(get_str(j, "base_url", "(top level)", false, &c->base_url));
     c->max_body = 64 * 1024;
     c->timeout_s = 30;
-    c->max_connections = 256;
+    c->max_connections = CONFIG_DEFAULT_CONNECTIONS;
     c->threads = 4;
     c->tick_s = 60;
     json_t *lim = json_object_get(j, "limits");
@@ -222,10 +225,29 @@ static iotca_rc load(config *c) {
         IOTCA_GUARD(get_uint(lim, "max_body_bytes", "limits", 1024, 16 << 20, &mb));
         c->max_body = mb;
         IOTCA_GUARD(get_uint(lim, "request_timeout_s", "limits", 1, 3600, &c->timeout_s));
-        IOTCA_GUARD(get_uint(lim, "max_connections", "limits", 1, 65536, &c->max_connections));
+        IOTCA_GUARD(get_uint(lim, "max_connections", "limits", 1, CONFIG_MAX_CONNECTIONS, &c->max_connections));
         IOTCA_GUARD(get_uint(lim, "threads", "limits", 1, 256, &c->threads));
     }
     IOTCA_GUARD(get_uint(j, "tick_interval_s", "(top level)", 1, 86400, &c->tick_s));
+    json_t *rl = json_object_get(j, "rate_limit");
+    if (rl && !json_is_null(rl)) {
+        IOTCA_ENSURE(json_is_object(rl), IOTCA_E_USAGE, "config: rate_limit must be an object");
+        IOTCA_GUARD(only_keys(rl, "rate_limit", rate_keys));
+        IOTCA_ENSURE(json_object_get(rl, "per_token_per_second") != NULL, IOTCA_E_USAGE,
+                     "config: rate_limit.per_token_per_second is required");
+        IOTCA_GUARD(get_uint(rl, "per_token_per_second", "rate_limit", 1, RATELIMIT_MAX, &c->rate_per_s));
+        c->rate_burst = c->rate_per_s;
+        IOTCA_GUARD(get_uint(rl, "burst", "rate_limit", 1, RATELIMIT_MAX, &c->rate_burst));
+    }
+    json_t *lg = json_object_get(j, "log");
+    if (lg && !json_is_null(lg)) {
+        IOTCA_ENSURE(json_is_object(lg), IOTCA_E_USAGE, "config: log must be an object");
+        IOTCA_GUARD(only_keys(lg, "log", log_keys));
+        const char *level = "info";
+        IOTCA_GUARD(get_str(lg, "level", "log", false, &level));
+        IOTCA_ENSURE(log_level_parse(level, &c->log_level), IOTCA_E_USAGE,
+                     "config: log.level must be \"info\", \"warn\" or \"error\"");
+    }
     json_t *profiles = json_object_get(j, "profiles"), *p;
     const char *name;
     IOTCA_ENSURE(json_is_object(profiles) && json_object_size(profiles) >= 1 &&
@@ -235,18 +257,48 @@ static iotca_rc load(config *c) {
     return IOTCA_OK;
 }
 
+iotca_rc config_parse(const char *path, const void *data, size_t len, config *c) {
+    memset(c, 0, sizeof *c);
+    json_error_t e;
+    c->json = json_loadb(data, len, JSON_REJECT_DUPLICATES, &e);
+    IOTCA_ENSURE(c->json != NULL, IOTCA_E_PARSE, "config: %s line %d: %s", path, e.line, e.text);
+    iotca_rc rc = load(c);
+    if (rc != IOTCA_OK) config_free(c);
+    return rc;
+}
+
 iotca_rc config_load(const char *path, config *c) {
     memset(c, 0, sizeof *c);
     iotca_buf raw = {0};
     iotca_rc rc = iotca_file_read(path, CONFIG_MAX_BYTES, &raw);
     IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: %s", iotca_error_detail());
-    json_error_t e;
-    c->json = json_loadb((const char *)raw.data, raw.len, JSON_REJECT_DUPLICATES, &e);
+    rc = config_parse(path, raw.data, raw.len, c);
     iotca_buf_free(&raw);
-    IOTCA_ENSURE(c->json != NULL, IOTCA_E_PARSE, "config: %s line %d: %s", path, e.line, e.text);
-    rc = load(c);
-    if (rc != IOTCA_OK) config_free(c);
     return rc;
+}
+
+static bool same_str(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+const char *config_restart_key(const config *a, const config *b) {
+    if (!same_str(a->address, b->address)) return "listen.address";
+    if (a->port != b->port) return "listen.port";
+    if (!same_str(a->tls_cert, b->tls_cert)) return "listen.tls.cert";
+    if (!same_str(a->tls_key, b->tls_key)) return "listen.tls.key";
+    if (a->allow_plain_public != b->allow_plain_public) return "listen.allow_plain_http_on_public_address";
+    if (!same_str(a->database, b->database)) return "database";
+    if (!same_str(a->key_dir, b->key_dir)) return "key_dir";
+    if (!same_str(a->key_passphrase_file, b->key_passphrase_file)) return "key_passphrase_file";
+    if (a->n_roots != b->n_roots) return "roots";
+    for (size_t i = 0; i < a->n_roots; i++)
+        if (!same_str(a->roots[i], b->roots[i])) return "roots";
+    if (a->issuer_key_type != b->issuer_key_type) return "issuer_key_type";
+    if (!same_str(a->default_group, b->default_group)) return "default_group";
+    if (!same_str(a->base_url, b->base_url)) return "base_url";
+    if (a->timeout_s != b->timeout_s) return "limits.request_timeout_s";
+    if (a->max_connections != b->max_connections) return "limits.max_connections";
+    if (a->threads != b->threads) return "limits.threads";
+    if (a->tick_s != b->tick_s) return "tick_interval_s";
+    return NULL;
 }
 
 void config_free(config *c) {

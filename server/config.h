@@ -8,6 +8,12 @@
 
 #define CONFIG_MAX_PROFILES 32
 #define CONFIG_MAX_ROOTS 8
+#define CONFIG_MAX_BYTES (1 << 20)
+/* limits.max_connections: with epoll an idle connection costs a descriptor and a little memory, so the default
+ * is high enough that 10,000 idle clients do not lock out the rest; the daemon lowers it to what its descriptor
+ * limit allows at start-up (and says so). The cap is Linux's default nr_open. */
+#define CONFIG_DEFAULT_CONNECTIONS 16384
+#define CONFIG_MAX_CONNECTIONS 1048576
 
 typedef struct config {
     json_t *json; /* owns every string below */
@@ -22,6 +28,8 @@ typedef struct config {
     const char *default_group, *base_url;
     size_t max_body;
     unsigned timeout_s, max_connections, threads, tick_s;
+    unsigned rate_per_s, rate_burst; /* per-token rate limit; rate_per_s 0: none */
+    int log_level;                   /* minimum level logged (log_level_parse rank) */
     iotca_profile profiles[CONFIG_MAX_PROFILES];
     size_t n_profiles;
 } config;
@@ -29,6 +37,13 @@ typedef struct config {
 /* Loads and validates path. IOTCA_E_USAGE/IOTCA_E_PARSE naming the key and
  * the problem ("config: profiles.device.max_ttl: ..."). */
 iotca_rc config_load(const char *path, config *c);
+/* As config_load, from the len bytes at data already read from path (path only names them in messages). */
+iotca_rc config_parse(const char *path, const void *data, size_t len, config *c);
 void config_free(config *c);
+
+/* What a running daemon can take from a new config file (SIGHUP) is profiles, rate_limit, log and
+ * limits.max_body_bytes. Returns the first key whose value differs between the two configs and needs a
+ * restart ("listen.port", "roots", ...), or NULL when a reload can apply b in full. */
+const char *config_restart_key(const config *a, const config *b);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -96,6 +97,19 @@ void respond_error(response *out, unsigned status, const char *code, const char 
     respond_json(out, status, json_pack("{s:s, s:s}", "error", code, "detail", detail));
 }
 
+bool respond_header(response *out, const char *name, const char *fmt, ...) {
+    for (size_t i = 0; i < sizeof out->header_name / sizeof out->header_name[0]; i++) {
+        if (out->header_name[i]) continue;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(out->header_value[i], sizeof out->header_value[i], fmt, ap);
+        va_end(ap);
+        out->header_name[i] = name;
+        return true;
+    }
+    return false;
+}
+
 void respond_rc(request *r, response *out, iotca_rc rc) {
     const char *d = iotca_error_detail();
     switch (rc) {
@@ -128,6 +142,12 @@ json_t *body_json(request *r, response *out) {
     return j;
 }
 
+static int64_t mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 bool require_role(request *r, response *out, iotca_role need) {
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
@@ -144,6 +164,18 @@ bool require_role(request *r, response *out, iotca_role need) {
         return false;
     }
     snprintf(r->actor, sizeof r->actor, "token:%.16s", h + 7 + 6); /* the public id, never the secret */
+    /* after authentication, so only real tokens get buckets; before the role check, so a token cannot
+     * hammer endpoints it may not use either */
+    unsigned retry;
+    if (r->cfg->rate_per_s && !ratelimit_take(&r->srv->rl, r->actor, r->cfg->rate_per_s, r->cfg->rate_burst,
+                                              mono_ms(), &retry)) {
+        __atomic_add_fetch(&r->srv->m.rate_limited, 1, __ATOMIC_RELAXED);
+        respond_error(out, 429, "rate_limited",
+                      "this token is over its limit of %u requests a second (burst %u); retry in %u s",
+                      r->cfg->rate_per_s, r->cfg->rate_burst, retry);
+        respond_header(out, "Retry-After", "%u", retry);
+        return false;
+    }
     if (r->role < need) {
         respond_error(out, 403, "forbidden", "this token's role may not do that");
         return false;
@@ -175,6 +207,9 @@ static bool audit(request *r, unsigned status) {
     if (!mutating || strncmp(r->path, "/v1/", 4) != 0 || strcmp(r->path, "/v1/lint") == 0 ||
         strcmp(r->path, "/v1/fleet/check") == 0)
         return true;
+    /* a request refused by the rate limit changed nothing and reached no handler; recording each one would
+     * let a flooding token turn the limiter into a stream of audit writes (it is logged and counted) */
+    if (status == 429) return true;
     char action[80], outcome[16];
     snprintf(action, sizeof action, "%s %.64s", r->method, r->path);
     snprintf(outcome, sizeof outcome, "%u", status);
@@ -205,6 +240,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r = calloc(1, sizeof *r);
         if (r == NULL) return MHD_NO;
         r->srv = s;
+        r->cfg = live_acquire(s->cfg);
         r->conn = conn;
         r->method = method;
         r->path = url;
@@ -217,16 +253,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_size) {
         /* keep reading but stop storing past the limit: the client gets a clean 413 */
-        if (!r->too_large && r->body.len + *upload_size <= s->cfg->max_body)
+        if (!r->too_large && r->body.len + *upload_size <= r->cfg->max_body)
             r->too_large = iotca_buf_append(&r->body, upload, *upload_size) != IOTCA_OK;
         else r->too_large = true;
         *upload_size = 0;
         return MHD_YES;
     }
+    deadlines_received(conn); /* the request is in: its deadline no longer runs */
     response out = {0};
     if (r->too_large) {
         iotca_buf_free(&r->body);
-        respond_error(&out, 413, "too_large", "request body over %zu bytes", s->cfg->max_body);
+        respond_error(&out, 413, "too_large", "request body over %zu bytes", r->cfg->max_body);
     } else {
         dispatch(r, &out);
     }
@@ -288,11 +325,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode t) {
-    (void)cls;
-    (void)conn;
+    server *s = cls;
     (void)t;
+    deadlines_rearm(&s->dl, conn); /* a kept-alive connection has the timeout to send its next request */
     request *r = *con_cls;
     if (r) {
+        live_release(s->cfg, r->cfg);
         iotca_buf_free(&r->body);
         free(r);
         *con_cls = NULL;
@@ -307,11 +345,31 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap) {
     log_event("warn", "http", json_pack("{s:s}", "detail", msg));
 }
 
+/* Descriptors kept for everything but client connections: listening sockets, epoll and inter-thread
+ * channels, per-thread SQLite handles (database, WAL, shared memory), CRL files being sent, the log. */
+static unsigned fd_reserve(unsigned threads) { return 64 + 8 * threads; }
+
+/* The connection limit the descriptor limit allows (RLIMIT_NOFILE's soft value, raised at start-up). */
+static unsigned connection_limit(const config *c) {
+    struct rlimit rl;
+    unsigned want = c->max_connections, reserve = fd_reserve(c->threads);
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return want;
+    rlim_t room = rl.rlim_cur > reserve + 16 ? rl.rlim_cur - reserve : 16;
+    if (want <= room) return want;
+    log_event("warn", "connection limit lowered to fit the file descriptor limit",
+              json_pack("{s:i, s:I, s:I, s:s}", "max_connections", (int)want, "fd_limit", (json_int_t)rl.rlim_cur,
+                        "effective", (json_int_t)room, "detail",
+                        "raise the hard RLIMIT_NOFILE (e.g. LimitNOFILE= in the systemd unit) to allow more"));
+    return (unsigned)room;
+}
+
 iotca_rc http_start(server *s) {
-    const config *c = s->cfg;
+    const config *c = live_current(s->cfg);
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* MHD_USE_AUTO: epoll on Linux (poll elsewhere), so thousands of connections cost no more than their
+     * descriptors; select() would fail past descriptor 1023 */
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, c->address, &v4->sin_addr) == 1) {
@@ -331,16 +389,20 @@ iotca_rc http_start(server *s) {
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_key));
         flags |= MHD_USE_TLS;
     }
+    IOTCA_GUARD(ratelimit_init(&s->rl, RATELIMIT_DEFAULT_CAP));
+    IOTCA_GUARD(deadlines_start(&s->dl, c->timeout_s, &s->m));
+    s->max_connections = connection_limit(c);
     /* the logger first, so every libmicrohttpd message goes through it as JSON; libmicrohttpd splits the
      * connection limit among pool threads, so never more threads than connections; no pool for one */
-    unsigned threads = c->threads < c->max_connections ? c->threads : c->max_connections;
-    struct MHD_OptionItem opts[10];
+    unsigned threads = c->threads < s->max_connections ? c->threads : s->max_connections;
+    struct MHD_OptionItem opts[12];
     size_t n = 0;
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_error, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)c->max_connections, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)s->max_connections, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout_s, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)deadlines_notify, &s->dl};
     if (threads > 1) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
     if (c->tls_cert) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert.data};
@@ -350,12 +412,19 @@ iotca_rc http_start(server *s) {
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     IOTCA_ENSURE(s->daemon != NULL, IOTCA_E_STORAGE, "cannot listen on %s port %d (in use, or bad TLS files?)",
                  c->address, c->port);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_FLAGS);
+    s->poller = di == NULL                         ? "unknown"
+                : (di->flags & MHD_USE_EPOLL)      ? "epoll"
+                : (di->flags & MHD_USE_POLL)       ? "poll"
+                                                   : "select";
     return IOTCA_OK;
 }
 
 void http_stop(server *s) {
-    if (s->daemon) MHD_stop_daemon(s->daemon);
+    if (s->daemon) MHD_stop_daemon(s->daemon); /* waits for every connection to close */
     s->daemon = NULL;
+    deadlines_stop(&s->dl);
+    ratelimit_free(&s->rl);
     iotca_buf_free(&s->tls_cert);
     iotca_buf_free(&s->tls_key);
 }

@@ -7,12 +7,19 @@
 #include <time.h>
 
 #include "config.h"
+#include "deadline.h"
 #include "metrics.h"
+#include "ratelimit.h"
+#include "reload.h"
 
 typedef struct server {
-    const config *cfg;
+    live *cfg; /* the live config; each request holds the one it started under (request.cfg) */
     iotca_ca *ca;
     metrics m;
+    ratelimit rl;
+    deadlines dl;
+    unsigned max_connections; /* what libmicrohttpd was given, after the descriptor limit */
+    const char *poller;       /* "epoll", "poll" or "select": what libmicrohttpd chose */
     struct MHD_Daemon *daemon;
     iotca_buf tls_cert, tls_key;
 } server;
@@ -20,6 +27,7 @@ typedef struct server {
 /* One request, from its first byte to its response. */
 typedef struct request {
     server *srv;
+    const config *cfg; /* the config this request runs under, from start to end (a reload swaps only newer ones) */
     struct MHD_Connection *conn;
     const char *method, *path;
     iotca_buf body;
@@ -63,14 +71,19 @@ void respond_error(response *out, unsigned status, const char *code, const char 
 void respond_rc(request *r, response *out, iotca_rc rc);
 void respond_text(response *out, unsigned status, const char *content_type, const char *text, size_t n);
 
-/* Requires a token with at least `need`; on failure fills out (401/403) and
- * returns false. */
+/* Requires a token with at least `need`, and (with a rate_limit configured) a token left in that token's
+ * bucket; on failure fills out (401, 429 with Retry-After, 403) and returns false. */
 bool require_role(request *r, response *out, iotca_role need);
 /* A query parameter, or NULL. */
 const char *query(request *r, const char *name);
 /* Parses the body as a JSON object; on failure fills out and returns NULL. */
 json_t *body_json(request *r, response *out);
 
+/* Adds a response header (one of response.header_name's slots); false when all are taken. */
+bool respond_header(response *out, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Starts libmicrohttpd (epoll where there is one, a thread pool) with the limits of the live config; the
+ * connection limit is lowered to what RLIMIT_NOFILE leaves room for. */
 iotca_rc http_start(server *s);
 void http_stop(server *s);
 

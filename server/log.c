@@ -8,7 +8,30 @@
 
 #include "log.h"
 
+static const char *const levels[] = {"info", "warn", "error"};
+static int min_rank; /* atomically read and written: a config reload changes it while requests log */
+
+bool log_level_parse(const char *name, int *rank) {
+    for (int i = 0; i < (int)(sizeof levels / sizeof levels[0]); i++)
+        if (name && strcmp(name, levels[i]) == 0) {
+            *rank = i;
+            return true;
+        }
+    return false;
+}
+
+void log_set_level(int rank) { __atomic_store_n(&min_rank, rank, __ATOMIC_RELAXED); }
+
 void log_event(const char *level, const char *msg, json_t *extra) {
+    int rank = 2; /* an unknown level name is never filtered out */
+    if (log_level_parse(level, &rank) && rank < __atomic_load_n(&min_rank, __ATOMIC_RELAXED)) {
+        json_decref(extra);
+        return;
+    }
+    log_event_always(level, msg, extra);
+}
+
+void log_event_always(const char *level, const char *msg, json_t *extra) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     struct tm tm;

@@ -1,5 +1,6 @@
 /* iotcad: the online CA daemon. `init` creates the database, `token create` mints API tokens, and without a
- * command it serves the REST API and runs the periodic tick until SIGINT/SIGTERM. */
+ * command it serves the REST API and runs the periodic tick until SIGINT/SIGTERM, re-reading its config on
+ * SIGHUP. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -129,34 +131,67 @@ static void *tick_loop(void *arg) {
     return NULL;
 }
 
-static int run(const config *c) {
+/* Every client connection is a descriptor: raise the soft RLIMIT_NOFILE to the hard limit (no privilege
+ * needed) and log both, so an operator can see how many connections the daemon can hold. */
+static void raise_fd_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        log_event("warn", "cannot read the file descriptor limit", json_pack("{s:s}", "detail", strerror(errno)));
+        return;
+    }
+    rlim_t before = rl.rlim_cur;
+    const char *detail = NULL;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)CONFIG_MAX_CONNECTIONS : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            detail = strerror(errno);
+            rl.rlim_cur = before;
+        }
+    }
+    json_t *f = json_pack("{s:I, s:I, s:I}", "soft_before", (json_int_t)before, "soft", (json_int_t)rl.rlim_cur,
+                          "hard", rl.rlim_max == RLIM_INFINITY ? (json_int_t)-1 : (json_int_t)rl.rlim_max);
+    if (detail) json_object_set_new(f, "detail", json_string(detail));
+    log_event(detail ? "warn" : "info", "file descriptor limit", f);
+}
+
+static int run(const char *path, config *loaded) {
+    live lv;
+    iotca_rc rc = live_init(&lv, path, loaded);
+    if (rc != IOTCA_OK) return fail(rc);
+    const config *c = live_current(&lv); /* what cannot change until a restart, read from it below */
+    log_set_level(c->log_level);
+    raise_fd_limit();
     roots r;
     iotca_ca *ca = NULL;
-    iotca_rc rc = open_ca(c, &r, &ca);
+    rc = open_ca(c, &r, &ca);
     if (rc != IOTCA_OK) {
         free_roots(&r);
+        live_free(&lv);
         return fail(rc);
     }
     int changes;
     rc = iotca_ca_tick(ca, time(NULL), &changes);
-    server s = {.cfg = c, .ca = ca};
+    server s = {.cfg = &lv, .ca = ca};
     if (rc == IOTCA_OK) rc = http_start(&s);
     if (rc != IOTCA_OK) {
         http_stop(&s); /* frees the TLS files read before a failed listen */
         iotca_ca_close(ca);
         free_roots(&r);
+        live_free(&lv);
         return fail(rc);
     }
     if (r.n < 2)
         log_event("warn", "only one root configured",
                   json_pack("{s:s}", "detail", "devices must trust at least two independent roots (SPEC §1)"));
     log_event("info", "iotcad started",
-              json_pack("{s:s, s:i, s:b, s:i}", "address", c->address, "port", c->port, "tls", c->tls_cert != NULL,
-                        "profiles", (int)c->n_profiles));
+              json_pack("{s:s, s:i, s:b, s:i, s:s, s:i, s:i}", "address", c->address, "port", c->port, "tls",
+                        c->tls_cert != NULL, "profiles", (int)c->n_profiles, "poller", s.poller, "max_connections",
+                        (int)s.max_connections, "rate_limit_per_token_per_second", (int)c->rate_per_s));
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     ticker t = {.ca = ca, .interval = c->tick_s};
     pthread_mutex_init(&t.mu, NULL);
     pthread_cond_init(&t.cv, NULL);
@@ -164,7 +199,8 @@ static int run(const config *c) {
     pthread_t th;
     pthread_create(&th, NULL, tick_loop, &t);
     int sig;
-    sigwait(&set, &sig);
+    /* reloads run here, on the main thread, one at a time; requests keep the config they started with */
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) live_reload(&lv, ca, &s.m);
     pthread_mutex_lock(&t.mu);
     stopping = 1;
     pthread_cond_signal(&t.cv);
@@ -174,6 +210,7 @@ static int run(const config *c) {
     log_event("info", "iotcad stopped", json_pack("{s:i}", "signal", sig));
     iotca_ca_close(ca);
     free_roots(&r);
+    live_free(&lv);
     return 0;
 }
 
@@ -233,11 +270,12 @@ static int audit_verify(const config *c, const char *head) {
 }
 
 int main(int argc, char **argv) {
-    /* block the stop signals in every thread; the main thread waits for them */
+    /* block the stop and reload signals in every thread; the main thread waits for them */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     const char *cmd = "run";
@@ -288,7 +326,7 @@ int main(int argc, char **argv) {
     int code = strcmp(cmd, "init") == 0    ? init(&c)
                : strcmp(cmd, "token") == 0 ? token_create(&c, role, profiles)
                : strcmp(cmd, "audit") == 0 ? audit_verify(&c, head)
-                                           : run(&c);
+                                           : run(path, &c);
     config_free(&c);
     return code;
 }

@@ -31,5 +31,27 @@ iotca_rc metrics_render(const metrics *m, iotca_buf *out) {
     IOTCA_GUARD(iotca_buf_printf(out, "iotca_http_request_duration_seconds_sum %.6f\n",
                                  (double)__atomic_load_n(&m->sum_us, __ATOMIC_RELAXED) / 1e6));
     IOTCA_GUARD(iotca_buf_printf(out, "iotca_http_request_duration_seconds_count %lu\n", cum));
+    IOTCA_GUARD(iotca_buf_printf(out,
+                                 "# HELP iotca_http_rate_limited_total Requests refused with 429: the token was over "
+                                 "its rate limit.\n# TYPE iotca_http_rate_limited_total counter\n"
+                                 "iotca_http_rate_limited_total %lu\n",
+                                 __atomic_load_n(&m->rate_limited, __ATOMIC_RELAXED)));
+    IOTCA_GUARD(iotca_buf_printf(out,
+                                 "# HELP iotca_http_connections Open client connections.\n"
+                                 "# TYPE iotca_http_connections gauge\niotca_http_connections %ld\n",
+                                 __atomic_load_n(&m->connections, __ATOMIC_RELAXED)));
+    IOTCA_GUARD(iotca_buf_printf(out,
+                                 "# HELP iotca_http_connections_timed_out_total Connections shut down because no "
+                                 "complete request arrived within request_timeout_s.\n"
+                                 "# TYPE iotca_http_connections_timed_out_total counter\n"
+                                 "iotca_http_connections_timed_out_total %lu\n",
+                                 __atomic_load_n(&m->conn_timeouts, __ATOMIC_RELAXED)));
+    IOTCA_GUARD(iotca_buf_printf(out,
+                                 "# HELP iotca_config_reloads_total Config reloads (SIGHUP) by outcome.\n"
+                                 "# TYPE iotca_config_reloads_total counter\n"
+                                 "iotca_config_reloads_total{outcome=\"ok\"} %lu\n"
+                                 "iotca_config_reloads_total{outcome=\"refused\"} %lu\n",
+                                 __atomic_load_n(&m->reloads_ok, __ATOMIC_RELAXED),
+                                 __atomic_load_n(&m->reloads_refused, __ATOMIC_RELAXED)));
     return IOTCA_OK;
 }

@@ -1,4 +1,4 @@
-/* Prometheus metrics: request counters by status class and a latency histogram. */
+/* Prometheus metrics: request counters by status class, a latency histogram, limits and reloads. */
 #ifndef IOTCAD_METRICS_H
 #define IOTCAD_METRICS_H
 
@@ -12,11 +12,15 @@ typedef struct metrics {
     unsigned long count;
     double sum; /* seconds, guarded by atomics on a long of microseconds */
     unsigned long sum_us;
+    unsigned long rate_limited;   /* requests refused with 429 (per-token rate limit) */
+    unsigned long conn_timeouts;  /* connections shut down for not delivering a request in time */
+    long connections;             /* open connections (gauge) */
+    unsigned long reloads_ok, reloads_refused; /* SIGHUP config reloads */
 } metrics;
 
 /* Records one request (thread-safe). */
 void metrics_observe(metrics *m, unsigned status, double seconds);
-/* Appends the request metrics in Prometheus text format. */
+/* Appends the request, limit and reload metrics in Prometheus text format. */
 iotca_rc metrics_render(const metrics *m, iotca_buf *out);
 
 #endif

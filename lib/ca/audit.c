@@ -13,6 +13,8 @@ static void copy(char *dst, size_t n, const char *src) {
         if ((unsigned char)*p < 0x20) *p = ' '; /* one line per field, whatever the caller passed */
 }
 
+static iotca_rc append(iotca_store *s, void *rec) { return iotca_store_audit_append(s, rec, sha256); }
+
 iotca_rc iotca_ca_audit(iotca_ca *ca, const char *actor, const char *action, const char *subject,
                         const char *request_id, const char *outcome, const char *detail) {
     iotca_store *s = NULL;
@@ -26,7 +28,7 @@ iotca_rc iotca_ca_audit(iotca_ca *ca, const char *actor, const char *action, con
     copy(r.request_id, sizeof r.request_id, request_id);
     copy(r.outcome, sizeof r.outcome, outcome);
     copy(r.detail, sizeof r.detail, detail);
-    return iotca_store_audit_append(s, &r, sha256);
+    return iotca_store_group_write(ca->group, s, append, &r); /* shares its fsync with concurrent writes */
 }
 
 typedef struct verify_ctx {

@@ -47,8 +47,10 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     IOTCA_ENSURE(ca != NULL, IOTCA_E_INTERNAL, "out of memory");
     iotca_rc rc = IOTCA_OK;
     pthread_mutex_init(&ca->lock, NULL);
+    pthread_mutex_init(&ca->ocsp_lock, NULL);
     IOTCA_CHECK(pthread_key_create(&ca->store_key, close_store) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
     ca->key_created = true;
+    IOTCA_TRY(iotca_store_group_new(&ca->group));
     ca->db_path = strdup(cfg->db_path);
     ca->key_dir = strdup(cfg->key_dir);
     ca->default_group = strdup(cfg->default_group ? cfg->default_group : "default");
@@ -90,17 +92,26 @@ void iotca_ca_close(iotca_ca *ca) {
     for (size_t i = 0; i < ca->n_roots; i++) iotca_cert_free(ca->roots[i]);
     iotca_crypto_thread_end();
     for (size_t i = 0; i < ca->n_issuers; i++) {
-        iotca_cert_free(ca->issuers[i].cert);
-        iotca_key_free(ca->issuers[i].key);
-        iotca_cert_free(ca->issuers[i].ocsp_cert);
-        iotca_key_free(ca->issuers[i].ocsp_key);
+        ca_issuer *is = ca->issuers[i];
+        iotca_cert_free(is->cert);
+        iotca_key_free(is->key);
+        for (size_t k = 0; k < CA_SIGNERS; k++) {
+            iotca_key_free(is->signer[k]);
+            pthread_mutex_destroy(&is->signer_mu[k]);
+        }
+        iotca_cert_free(is->ocsp_cert);
+        iotca_key_free(is->ocsp_key);
+        free(is);
     }
+    free(ca->issuers);
+    iotca_store_group_free(ca->group);
     iotca_buf_free(&ca->pass);
     free(ca->db_path);
     free(ca->key_dir);
     free(ca->default_group);
     free(ca->base_url);
     pthread_mutex_destroy(&ca->lock);
+    pthread_mutex_destroy(&ca->ocsp_lock);
     free(ca);
 }
 
@@ -110,26 +121,26 @@ bool iotca_ca_ready(iotca_ca *ca) {
     return ca_store(ca, &s) == IOTCA_OK && iotca_store_cert_count(s, &total, &revoked) == IOTCA_OK;
 }
 
-const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name) {
-    for (size_t i = 0; name && i < ca->n_profiles; i++)
-        if (strcmp(ca->profiles[i].name, name) == 0) return &ca->profiles[i];
-    return NULL;
-}
-
 /* Finds (or loads) the in-memory issuer: parsed certificate and decrypted key.
  * Caller holds ca->lock. */
 iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer **out) {
     for (size_t i = 0; i < ca->n_issuers; i++)
-        if (ca->issuers[i].id == rec->id) {
-            *out = &ca->issuers[i];
+        if (ca->issuers[i]->id == rec->id) {
+            *out = ca->issuers[i];
             return IOTCA_OK;
         }
-    IOTCA_ENSURE(ca->n_issuers < CA_MAX_ISSUERS, IOTCA_E_INTERNAL, "too many issuers loaded");
     IOTCA_ENSURE(rec->cert.len > 0, IOTCA_E_POLICY, "issuer %lld has no certificate yet", (long long)rec->id);
-    ca_issuer *ci = &ca->issuers[ca->n_issuers];
-    memset(ci, 0, sizeof *ci);
+    if (ca->n_issuers == ca->cap_issuers) {
+        size_t cap = ca->cap_issuers ? 2 * ca->cap_issuers : 8;
+        ca_issuer **grown = realloc(ca->issuers, cap * sizeof *grown);
+        IOTCA_ENSURE(grown != NULL, IOTCA_E_INTERNAL, "out of memory");
+        ca->issuers = grown;
+        ca->cap_issuers = cap;
+    }
+    ca_issuer *ci = calloc(1, sizeof *ci);
+    IOTCA_ENSURE(ci != NULL, IOTCA_E_INTERNAL, "out of memory");
     iotca_rc rc = IOTCA_OK;
-    iotca_buf pem = {0};
+    iotca_buf pem = {0}, p8 = {.secret = true};
     IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&rec->cert), &ci->cert));
     IOTCA_TRY(iotca_file_read(rec->key_ref, 1 << 16, &pem));
     IOTCA_TRY(iotca_key_decrypt_pem(iotca_buf_slice(&pem), iotca_buf_slice(&ca->pass), &ci->key));
@@ -138,19 +149,47 @@ iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer *
     ci->root = ca_root_of(ca, ci->cert);
     IOTCA_CHECK(ci->root != NULL, IOTCA_E_POLICY, "issuer %lld does not chain to a configured root",
                 (long long)rec->id);
+    /* the key copies concurrent issuances sign with: decoded from the same PKCS#8 bytes */
+    IOTCA_TRY(iotca_key_to_pkcs8(ci->key, &p8));
+    for (size_t k = 0; k < CA_SIGNERS; k++) {
+        IOTCA_TRY(iotca_key_from_pkcs8(iotca_buf_slice(&p8), &ci->signer[k]));
+        pthread_mutex_init(&ci->signer_mu[k], NULL);
+    }
     size_t hl;
     IOTCA_TRY(iotca_ocsp_issuer_hashes(ci->cert, IOTCA_OCSP_SHA1, ci->ocsp_name1, ci->ocsp_key1, &hl));
     IOTCA_TRY(iotca_ocsp_issuer_hashes(ci->cert, IOTCA_OCSP_SHA256, ci->ocsp_name256, ci->ocsp_key256, &hl));
     ci->id = rec->id;
-    ca->n_issuers++;
+    ca->issuers[ca->n_issuers++] = ci;
     *out = ci;
 out:
     iotca_buf_free(&pem);
+    iotca_buf_free(&p8);
     if (rc != IOTCA_OK) {
         iotca_cert_free(ci->cert);
         iotca_key_free(ci->key);
-        memset(ci, 0, sizeof *ci);
+        for (size_t k = 0; k < CA_SIGNERS; k++) {
+            if (ci->signer[k]) pthread_mutex_destroy(&ci->signer_mu[k]);
+            iotca_key_free(ci->signer[k]);
+        }
+        free(ci);
     }
+    return rc;
+}
+
+iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *out) {
+    /* take a free copy if there is one, else wait for this thread's usual one */
+    size_t first = (size_t)pthread_self() % CA_SIGNERS, k = first;
+    bool got = false;
+    for (size_t i = 0; i < CA_SIGNERS && !got; i++) {
+        k = (first + i) % CA_SIGNERS;
+        got = pthread_mutex_trylock(&is->signer_mu[k]) == 0;
+    }
+    if (!got) {
+        k = first;
+        pthread_mutex_lock(&is->signer_mu[k]);
+    }
+    iotca_rc rc = iotca_cert_sign(spec, is->signer[k], out);
+    pthread_mutex_unlock(&is->signer_mu[k]);
     return rc;
 }
 

@@ -7,13 +7,17 @@
 #include "iotca/ca.h"
 
 #define CA_MAX_ROOTS 8
-#define CA_MAX_ISSUERS 64
+#define CA_MAX_ISSUERS 64 /* issuers whose CRL one tick makes, and held activations tracked */
+#define CA_SIGNERS 4 /* copies of each issuer key, so concurrent issuances sign in parallel */
 
 /* An issuer that has signed or will sign: its certificate and key in memory. */
 typedef struct ca_issuer {
     int64_t id;
     iotca_cert *cert;
     iotca_key *key;
+    /* independent copies of key, each used by one thread at a time (ca_issuer_sign) */
+    iotca_key *signer[CA_SIGNERS];
+    pthread_mutex_t signer_mu[CA_SIGNERS];
     const iotca_cert *root;
     /* OCSP: CertID hashes of this issuer (SHA-1, SHA-256) and its current
      * delegated responder (loaded by ocsp.c under ca->lock) */
@@ -34,11 +38,15 @@ struct iotca_ca {
     size_t n_profiles;
     iotca_cert *roots[CA_MAX_ROOTS];
     size_t n_roots;
-    /* lock guards issuers[] and serialises signing with a shared key */
+    /* lock guards issuers (the array and its growth) and serialises signing with an issuer's main key */
     pthread_mutex_t lock;
-    ca_issuer issuers[CA_MAX_ISSUERS];
-    size_t n_issuers;
+    pthread_mutex_t ocsp_lock; /* the delegated OCSP responders' keys (ocsp.c); taken before lock, never after */
+    /* every issuer loaded since start, each allocated once so pointers to it stay valid (no fixed limit:
+     * a long-lived daemon loads each new issuer as it rotates in) */
+    ca_issuer **issuers;
+    size_t n_issuers, cap_issuers;
     pthread_key_t store_key;
+    iotca_store_group *group; /* group commit of the issuance writes and the audit trail */
     bool key_created;
     iotca_ca_stats stats;
     /* staged issuers whose activation the tick held back (rotation preflight); guarded by lock */
@@ -55,6 +63,8 @@ iotca_rc ca_store(iotca_ca *ca, iotca_store **out);
 /* The loaded issuer for rec (parsing its certificate and decrypting its key
  * on first use). Caller holds ca->lock. */
 iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer **out);
+/* Signs a leaf with one of the issuer's key copies (iotca_cert_sign: signed, re-parsed, verified). */
+iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *out);
 /* The configured root that signed c, or NULL. */
 const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c);
 /* Loads the issuer with this id (certificate and key) under ca->lock. */
@@ -66,7 +76,6 @@ iotca_rc ca_issuer_by_id(iotca_ca *ca, iotca_store *s, int64_t id, ca_issuer **o
 iotca_rc ca_crl_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
 iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id);
 iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
-iotca_rc ca_ocsp_on_issue(iotca_ca *ca, iotca_store *s, const char *serial);
 iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial);
 
 #endif

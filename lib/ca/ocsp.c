@@ -128,10 +128,18 @@ static iotca_rc sign_answer(iotca_ca *ca, iotca_store *s, ca_issuer *is, const i
         a.revoked_at = c->revoked_at;
         a.reason = c->revoked ? c->reason : -1;
     }
-    pthread_mutex_lock(&ca->lock);
-    iotca_rc rc = signer_locked(ca, s, is, now);
+    /* the responder key has its own lock, so OCSP signing never holds up issuance (ca->lock); making a new
+     * responder signs with the issuer key, which CRLs use too, so that step also takes ca->lock (always
+     * in this order) */
+    pthread_mutex_lock(&ca->ocsp_lock);
+    iotca_rc rc = IOTCA_OK;
+    if (!is->ocsp_cert || iotca_cert_get(is->ocsp_cert)->not_after <= now + SIGNER_RENEW) {
+        pthread_mutex_lock(&ca->lock);
+        rc = signer_locked(ca, s, is, now);
+        pthread_mutex_unlock(&ca->lock);
+    }
     if (rc == IOTCA_OK) rc = iotca_ocsp_response_sign(&a, is->ocsp_cert, is->ocsp_key, now, out);
-    pthread_mutex_unlock(&ca->lock);
+    pthread_mutex_unlock(&ca->ocsp_lock);
     *next = a.next_update;
     return rc;
 }
@@ -171,19 +179,57 @@ static iotca_rc presign(iotca_ca *ca, iotca_store *s, const char *serial, time_t
     return rc;
 }
 
-iotca_rc ca_ocsp_on_issue(iotca_ca *ca, iotca_store *s, const char *serial) { return presign(ca, s, serial, time(NULL)); }
-
 iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial) { return presign(ca, s, serial, time(NULL)); }
+
+/* The answers one tick signed, written in one group commit (one fsync, not one per answer). */
+typedef struct answers {
+    char (*serial)[41];
+    iotca_buf *der;
+    time_t *next;
+    size_t n;
+    time_t this_update;
+} answers;
+
+static iotca_rc write_answers(iotca_store *s, void *arg) {
+    const answers *a = arg;
+    for (size_t i = 0; i < a->n; i++)
+        IOTCA_GUARD(iotca_store_ocsp_response_put(s, a->serial[i], iotca_buf_slice(&a->der[i]), a->this_update,
+                                                  a->next[i]));
+    return IOTCA_OK;
+}
+
+/* Signs one stored certificate's answer into *der. */
+static iotca_rc sign_stored(iotca_ca *ca, iotca_store *s, const char *serial, time_t now, iotca_buf *der,
+                            time_t *next) {
+    iotca_cert_rec c = {0};
+    IOTCA_GUARD(iotca_store_cert_get(s, serial, &c));
+    ca_issuer *is;
+    iotca_ocsp_certid id;
+    iotca_rc rc = ca_issuer_by_id(ca, s, c.issuer_id, &is);
+    if (rc == IOTCA_OK) rc = certid_of(is, c.serial, &id);
+    if (rc == IOTCA_OK) rc = sign_answer(ca, s, is, &id, &c, now, der, next);
+    iotca_cert_rec_free(&c);
+    return rc;
+}
 
 iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
     char(*due)[41] = NULL;
     size_t n = 0;
     IOTCA_GUARD(iotca_store_ocsp_due(s, now, now + RESPONSE_REFRESH, TICK_BATCH, &due, &n));
-    iotca_rc rc = IOTCA_OK;
+    answers a = {due, calloc(n ? n : 1, sizeof *a.der), calloc(n ? n : 1, sizeof *a.next), 0, now - BACKDATE};
+    iotca_rc rc = a.der && a.next ? IOTCA_OK : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < n && rc == IOTCA_OK; i++) {
-        rc = presign(ca, s, due[i], now);
-        if (rc == IOTCA_OK && changes) (*changes)++;
+        rc = sign_stored(ca, s, due[i], now, &a.der[i], &a.next[i]);
+        if (rc == IOTCA_OK) a.n++;
     }
+    if (a.n) { /* what was signed is kept even if a later one failed (that failure is reported) */
+        iotca_rc w = iotca_store_group_write(ca->group, s, write_answers, &a);
+        if (rc == IOTCA_OK) rc = w;
+    }
+    if (rc == IOTCA_OK && changes) *changes += (int)a.n;
+    for (size_t i = 0; a.der && i < n; i++) iotca_buf_free(&a.der[i]);
+    free(a.der);
+    free(a.next);
     free(due);
     return rc;
 }
@@ -191,7 +237,7 @@ iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
 /* The loaded issuer a CertID names, or NULL. Caller holds ca->lock. */
 static ca_issuer *match_locked(iotca_ca *ca, const iotca_ocsp_certid *id) {
     for (size_t i = 0; i < ca->n_issuers; i++) {
-        ca_issuer *is = &ca->issuers[i];
+        ca_issuer *is = ca->issuers[i];
         const uint8_t *nh = id->hash == IOTCA_OCSP_SHA1 ? is->ocsp_name1 : is->ocsp_name256;
         const uint8_t *kh = id->hash == IOTCA_OCSP_SHA1 ? is->ocsp_key1 : is->ocsp_key256;
         if (memcmp(nh, id->name_hash, id->hash_len) == 0 && memcmp(kh, id->key_hash, id->hash_len) == 0) return is;

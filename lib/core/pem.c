@@ -74,6 +74,9 @@ iotca_rc iotca_pem_next(iotca_slice *text, const char *label, iotca_buf *der, ch
         char lab[64];
         memcpy(lab, lstart, (size_t)(lend - lstart));
         lab[lend - lstart] = 0;
+        /* RFC 7468 §3: a label is printable ASCII; anything else is not PEM (and must not reach a message) */
+        for (const char *c = lab; *c; c++)
+            IOTCA_ENSURE(*c >= 0x20 && *c < 0x7f, IOTCA_E_PARSE, "PEM: malformed BEGIN line");
         const uint8_t *body = lend + 5;
         char endline[96];
         snprintf(endline, sizeof endline, "-----END %s-----", lab);
@@ -88,7 +91,15 @@ iotca_rc iotca_pem_next(iotca_slice *text, const char *label, iotca_buf *der, ch
                      "PEM: headers in a %s block are not supported", lab);
         size_t before = der->len;
         iotca_rc rc = b64_decode(body, (size_t)(e - body), der);
-        if (rc != IOTCA_OK) return rc;
+        if (rc != IOTCA_OK) { /* leave der as it was: callers free only what a successful call added */
+            if (before == 0) {
+                iotca_buf_free(der);
+            } else {
+                if (der->secret) iotca_wipe(der->data + before, der->len - before);
+                der->len = before;
+            }
+            return rc;
+        }
         IOTCA_ENSURE(der->len > before, IOTCA_E_PARSE, "PEM: empty %s block", lab);
         if (label_out) strcpy(label_out, lab);
         const uint8_t *after = e + strlen(endline);

@@ -8,7 +8,8 @@
  *              retry (1.0.2b on) cuts it below the highest certificate a stored root issued; then every
  *              certificate, the root first, must be in date (an expired root or cross-sign it reached fails)
  *   mbedtls    mbedTLS 2.28: every presented certificate must parse (critical extensions it does not know fail
- *              the whole handshake); trusted-first; any stored certificate anchors; anchor expiry enforced
+ *              the whole handshake); trusted-first; any stored certificate anchors; anchor expiry enforced,
+ *              and an expired trusted issuer ends the search (as for openssl: no fallback to a presented one)
  *   wolfssl    wolfSSL 5.5.4 as Debian builds it (WOLFSSL_ALT_CERT_CHAINS): presented CAs top-down; one a loaded
  *              certificate signed must be in date and is trusted from then on, one nothing loaded signed is
  *              passed over; the issuing CA must end up trusted; stored anchors are never date-checked
@@ -22,6 +23,7 @@
 #include "iotca/der.h"
 #include "iotca/fleet.h"
 #include "iotca/oid.h"
+#include "stack_ext.h"
 
 #define MAX_CERTS 64
 #define MAX_PATH 9
@@ -34,7 +36,9 @@
 #define BEARSSL ST(IOTCA_STACK_BEARSSL)
 #define EVERY_STACK (OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL | BEARSSL)
 
-/* ---- critical extensions (RFC 5280 §4.2: a critical extension a validator does not process fails it) ---- */
+/* ---- critical extensions (RFC 5280 §4.2: a critical extension a validator does not process fails it) ----
+ * The table lint.c reads too (stack_ext.h): a finding of `iotca lint` and a failure of `iotca fleet check` come
+ * from the same rows. */
 
 static const uint8_t OID_SAN[] = {0x55, 0x1d, 0x11}, OID_BC[] = {0x55, 0x1d, 0x13}, OID_NC[] = {0x55, 0x1d, 0x1e},
                      OID_CRL_DP[] = {0x55, 0x1d, 0x1f}, OID_POLICIES[] = {0x55, 0x1d, 0x20},
@@ -73,6 +77,24 @@ static const ext_rule EXT_RULES[] = {
     RULE(OID_NS_CERT_TYPE, "nsCertType", OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL),
 };
 
+/* Indexed by iotca_stack. anchor: OpenSSL checks the extensions of the anchor it builds to like any other
+ * certificate; mbedTLS cannot load an anchor it cannot parse. wolfSSL also parses what it loads, but processes
+ * everything iotca could parse (see above), so there is nothing to check. BearSSL's anchors are a DN and a key
+ * (`brssl ta`): the device never sees the anchor's extensions. every_presented: mbedTLS parses the whole
+ * Certificate message before it verifies anything; the others look at the certificates on the path they build. */
+static const iotca_stack_ext_scope SCOPES[] = {
+    [IOTCA_STACK_OPENSSL] = {"OpenSSL 3", true, false},
+    [IOTCA_STACK_OPENSSL102] = {"OpenSSL 1.0.2", true, false},
+    [IOTCA_STACK_MBEDTLS] = {"mbedTLS 2.28", true, true},
+    [IOTCA_STACK_WOLFSSL] = {"wolfSSL 5.5.4", false, false},
+    [IOTCA_STACK_BEARSSL] = {"BearSSL 0.6", false, false},
+};
+
+const iotca_stack_ext_scope *iotca_fleet_ext_scope(iotca_stack stack) {
+    static const iotca_stack_ext_scope none = {"an unknown stack", false, false};
+    return (unsigned)stack < sizeof SCOPES / sizeof SCOPES[0] ? &SCOPES[stack] : &none;
+}
+
 /* mbedTLS 2.28 parses a critical certificatePolicies only if every policy in it is anyPolicy
  * (MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE otherwise). */
 static bool only_any_policy(iotca_slice value) {
@@ -86,10 +108,10 @@ static bool only_any_policy(iotca_slice value) {
     return true;
 }
 
-/* The name of the first critical extension of c that `stack` cannot process, or NULL if there is none. */
-static const char *unprocessed_critical(iotca_stack stack, const iotca_cert *c) {
+const char *iotca_fleet_unprocessed_critical(iotca_stack stack, const iotca_cert *c) {
     iotca_tlv tbs, t;
     bool has;
+    if ((unsigned)stack >= sizeof SCOPES / sizeof SCOPES[0]) return NULL; /* no model, nothing known */
     if (iotca_der_single(iotca_cert_get(c)->tbs, IOTCA_DER_SEQUENCE, &tbs) != IOTCA_OK) return "malformed";
     iotca_slice in = tbs.val;
     /* version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo, issuer and subject unique IDs */
@@ -170,12 +192,17 @@ static void fail(model *m, const char *what, const iotca_cert *c) {
 
 /* Can the stack process every critical extension of c? */
 static bool parseable(model *m, const iotca_cert *c) {
-    const char *ext = unprocessed_critical(m->stack, c);
+    const char *ext = iotca_fleet_unprocessed_critical(m->stack, c);
     if (ext == NULL) return true;
     char what[128];
     snprintf(what, sizeof what, "cannot process a critical %s extension in", ext);
     fail(m, what, c);
     return false;
+}
+
+/* Can the stack process the critical extensions of the anchor a it validates with (if it looks at them)? */
+static bool anchor_parseable(model *m, const iotca_cert *a) {
+    return !iotca_fleet_ext_scope(m->stack)->anchor || parseable(m, a);
 }
 
 /* May this trust-store certificate act as an anchor for this stack? */
@@ -198,7 +225,7 @@ static bool trusted_first(model *m, const iotca_cert *cur, int depth) {
             if (!expired) expired = a;
             continue;
         }
-        return parseable(m, a); /* OpenSSL checks the anchor's extensions too; mbedTLS could not have loaded it */
+        return anchor_parseable(m, a);
     }
     if (expired) {
         fail(m, "the trust anchor has expired", expired);
@@ -252,7 +279,7 @@ static bool untrusted_first(model *m) {
         return false;
     }
     /* internal_verify: from the root down, every certificate in date, whatever path was built */
-    if (!parseable(m, root)) return false;
+    if (!anchor_parseable(m, root)) return false;
     if (!dated(root, m->at)) {
         fail(m, "reaches an expired root", root);
         return false;
@@ -310,7 +337,7 @@ static bool in_order(model *m) {
             if (!iotca_cert_get(a)->is_ca || !iotca_slice_eq(iotca_cert_get(a)->subject, iotca_cert_get(c)->issuer))
                 continue;
             named = true;
-            if (issued_by(c, a)) return true;
+            if (issued_by(c, a)) return anchor_parseable(m, a);
         }
         if (k + 1 < m->n_served && !iotca_slice_eq(iotca_cert_get(m->served[k + 1])->subject, iotca_cert_get(c)->issuer)) {
             fail(m, "the chain is out of order after", c);
@@ -326,7 +353,7 @@ static bool validate(model *m) {
     m->why[0] = 0;
     const iotca_cert *first = m->served[0];
     /* mbedTLS parses the whole Certificate message before it verifies anything */
-    for (size_t k = 0; m->stack == IOTCA_STACK_MBEDTLS && k < m->n_served; k++)
+    for (size_t k = 0; iotca_fleet_ext_scope(m->stack)->every_presented && k < m->n_served; k++)
         if (!parseable(m, m->served[k])) return false;
     if (!parseable(m, first)) return false;
     if (!dated(first, m->at)) {
@@ -357,6 +384,7 @@ iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca
     IOTCA_ENSURE(n_schedule >= 1 && n_schedule <= 16, IOTCA_E_USAGE, "a schedule of 1 to 16 served chains is needed");
     IOTCA_ENSURE(n_store <= MAX_CERTS, IOTCA_E_USAGE, "too many certificates in the trust store");
     IOTCA_ENSURE(until > now, IOTCA_E_USAGE, "the end date must be in the future");
+    IOTCA_ENSURE((unsigned)stack < sizeof SCOPES / sizeof SCOPES[0], IOTCA_E_USAGE, "unknown stack %d", (int)stack);
     iotca_cert *st[MAX_CERTS] = {0}, *sv[16][8] = {{0}};
     time_t dates[512];
     size_t nd = 0;

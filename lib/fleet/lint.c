@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "iotca/fleet.h"
+#include "stack_ext.h"
 
 static const char *const stack_names[] = {"openssl", "openssl102", "mbedtls", "wolfssl", "bearssl"};
 
@@ -47,15 +48,21 @@ static void date(time_t t, char out[16]) {
     strftime(out, 16, "%Y-%m-%d", &tm);
 }
 
-/* The critical extensions a stack cannot process in a CA certificate. */
-static const char *unparseable(const iotca_cert_info *ci, iotca_stack st) {
-    if (ci->has_name_constraints && ci->name_constraints_critical) {
-        if (st == IOTCA_STACK_MBEDTLS) return "mbedTLS cannot parse a critical nameConstraints extension";
-        if (st == IOTCA_STACK_BEARSSL) return "BearSSL's minimal engine rejects critical nameConstraints";
-    }
-    if (ci->n_unknown_critical)
-        return "it carries a critical extension iotca does not know, which BearSSL and mbedTLS reject";
-    return NULL;
+/* chain.critical_ext: a critical extension the stack cannot process (RFC 5280 §4.2), judged by the same table as
+ * the fleet check (stack_ext.h). A root counts only for a stack that processes its anchor's extensions; a served
+ * CA counts for every stack, although all but mbedTLS look only at the certificates on the path they build: the
+ * lint cannot know which path a device takes, and a CA is served to be on one. */
+static void critical_ext(iotca_lint_report *r, iotca_stack st, const iotca_cert *c, bool anchor) {
+    const iotca_stack_ext_scope *scope = iotca_fleet_ext_scope(st);
+    if (anchor && !scope->anchor) return;
+    const char *ext = iotca_fleet_unprocessed_critical(st, c);
+    if (ext == NULL) return;
+    add(r, IOTCA_LINT_ERROR, "chain.critical_ext", c, "%s: %s cannot process a critical %s extension%s",
+        iotca_stack_name(st), scope->library, ext,
+        anchor                   ? " in this root: no path ending at it validates"
+        : scope->every_presented ? ", and it parses every certificate the server sends: the handshake fails "
+                                   "whether or not the path needs this one"
+                                 : ": every path through this certificate fails");
 }
 
 iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const iotca_slice *served, size_t n_served,
@@ -63,6 +70,8 @@ iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const 
     memset(out, 0, sizeof *out);
     iotca_cert *certs[IOTCA_LINT_MAX_FINDINGS] = {0}, *chain[16] = {0};
     IOTCA_ENSURE(n_store <= IOTCA_LINT_MAX_FINDINGS && n_served <= 16, IOTCA_E_USAGE, "too many certificates to lint");
+    IOTCA_ENSURE((unsigned)stack < sizeof stack_names / sizeof stack_names[0], IOTCA_E_USAGE, "unknown stack %d",
+                 (int)stack);
     iotca_rc rc = IOTCA_OK;
     size_t roots = 0;
     char d[16];
@@ -92,17 +101,14 @@ iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const 
                 "the root expires on %s, before the device's end of life", d);
         if (!ci->key_type_supported)
             add(out, IOTCA_LINT_WARNING, "root.weak", certs[i], "the root's key type or size is not one iotca accepts");
-        /* anchors are parsed by the stack when the store is loaded */
-        const char *why = unparseable(ci, stack);
-        if (why) add(out, IOTCA_LINT_ERROR, "chain.critical_ext", certs[i], "%s: %s", iotca_stack_name(stack), why);
+        critical_ext(out, stack, certs[i], true);
     }
     if (n_store > 0 && roots == 1)
         add(out, IOTCA_LINT_ERROR, "store.single_root", NULL,
             "only one root: replacing it would need a firmware update (hold at least two independent roots)");
     for (size_t i = 0; i < n_served; i++) {
         const iotca_cert_info *ci = iotca_cert_get(chain[i]);
-        const char *why = ci->is_ca ? unparseable(ci, stack) : NULL;
-        if (why) add(out, IOTCA_LINT_ERROR, "chain.critical_ext", chain[i], "%s: %s", iotca_stack_name(stack), why);
+        if (ci->is_ca) critical_ext(out, stack, chain[i], false);
         /* the top of each served chain must be signed by a root in the store */
         bool anchored = false;
         for (size_t j = 0; j < n_store && !anchored; j++)

@@ -20,7 +20,9 @@ iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash
                               "INSERT INTO audit (seq, at, actor, action, subject, request_id, outcome, detail, prev, hash) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                               "appending to the audit trail", &ins));
-    IOTCA_GUARD(iotca_sq_begin(s, "appending to the audit trail"));
+    /* inside a group commit the transaction is already open: join it */
+    bool own = sqlite3_get_autocommit(s->db) != 0;
+    if (own) IOTCA_GUARD(iotca_sq_begin(s, "appending to the audit trail"));
     iotca_rc rc = IOTCA_OK;
     iotca_buf canon = {0};
     memset(r->prev, 0, sizeof r->prev);
@@ -50,6 +52,7 @@ iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash
         iotca_sq_done(ins);
     }
     iotca_buf_free(&canon);
+    if (!own) return rc;
     if (rc == IOTCA_OK) return iotca_sq_commit(s, "appending to the audit trail");
     iotca_sq_rollback(s);
     return rc;

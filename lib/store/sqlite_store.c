@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "store_int.h"
@@ -126,6 +127,20 @@ out:
     return rc;
 }
 
+/* SQLite's own busy timeout sleeps in steps that grow to 100 ms, so a writer that finds the lock taken for
+ * a fraction of a millisecond (a group commit) may sleep far longer than the holder needed: poll in short
+ * steps first, then back off to 2 ms, up to the store's busy timeout in all. */
+static int on_busy(void *arg, int count) {
+    iotca_store *s = arg;
+    if (count == 0) s->busy_waited_us = 0;
+    if (s->busy_waited_us >= s->busy_limit_us) return 0;
+    long step = count < 20 ? 50L * (count + 1) : 2000L;
+    struct timespec t = {0, step * 1000L};
+    nanosleep(&t, NULL);
+    s->busy_waited_us += step;
+    return 1;
+}
+
 iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out) {
     IOTCA_ENSURE(path != NULL && out != NULL, IOTCA_E_USAGE, "iotca_store_open: NULL argument");
     IOTCA_ENSURE(busy_ms >= 0, IOTCA_E_USAGE, "busy timeout must not be negative (%d ms)", busy_ms);
@@ -149,7 +164,8 @@ iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_stor
     }
     sqlite3_extended_result_codes(s->db, 1);
     /* Before anything that may need a lock (switching to WAL does). */
-    sqlite3_busy_timeout(s->db, busy_ms ? busy_ms : IOTCA_SQ_DEFAULT_BUSY_MS);
+    s->busy_limit_us = 1000L * (busy_ms ? busy_ms : IOTCA_SQ_DEFAULT_BUSY_MS);
+    sqlite3_busy_handler(s->db, on_busy, s);
     /* The first read of the file: a non-database fails here. WAL lets the
      * per-thread handles read while one writes; FULL makes each commit
      * durable (a reserved serial must survive a power cut). */
@@ -232,7 +248,7 @@ out:
 
 iotca_rc iotca_store_migrate(iotca_store *s) {
     IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_migrate: NULL store");
-    int v;
+    int v = 0;
     IOTCA_GUARD(user_version(s, &v));
     if (v > iotca_schema_migration_count) return newer_error(v);
     while (v < iotca_schema_migration_count) IOTCA_GUARD(migrate_one(s, &v));
@@ -241,7 +257,7 @@ iotca_rc iotca_store_migrate(iotca_store *s) {
 
 iotca_rc iotca_store_check_schema(iotca_store *s) {
     IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_check_schema: NULL store");
-    int v;
+    int v = 0;
     IOTCA_GUARD(user_version(s, &v));
     if (v > iotca_schema_migration_count) return newer_error(v);
     IOTCA_ENSURE(v == iotca_schema_migration_count, IOTCA_E_STORAGE,

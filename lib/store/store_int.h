@@ -17,6 +17,10 @@ enum iotca_sq_id {
     SQ_COMMIT,
     SQ_ROLLBACK,
     SQ_USER_VERSION,
+    /* group commit (lib/store/group.c) */
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
     SQ_ISSUER_INSERT,
     SQ_ISSUER_GET,
     SQ_ISSUER_LIST,
@@ -74,6 +78,7 @@ struct iotca_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[SQ_COUNT];
     sqlite3_stmt *list_stmt[IOTCA_SQ_LIST_VARIANTS];
+    long busy_limit_us, busy_waited_us; /* the busy handler's budget and what it has slept so far */
 };
 
 /* Returns the cached statement in *slot, preparing sql on first use (doing

@@ -291,6 +291,30 @@ START_TEST(pem_rejects_malformed) {
 }
 END_TEST
 
+/* A block whose base64 goes bad part way leaves the output as it was (found by fuzz_api: callers free
+ * only what a successful call added, so a partial decode leaked), and a label must be printable ASCII
+ * (it is echoed in error details, which must stay valid UTF-8 JSON). */
+START_TEST(pem_failure_leaves_output_untouched) {
+    const char *bad = "-----BEGIN X-----\nAQIDBAUGBwgJ!!!!\n-----END X-----\n";
+    iotca_slice s = iotca_slice_of(bad, strlen(bad));
+    iotca_buf der = {0};
+    ck_assert_int_eq(iotca_pem_next(&s, NULL, &der, NULL), IOTCA_E_PARSE);
+    ck_assert_ptr_null(der.data); /* nothing to free: no leak */
+    ck_assert_uint_eq(der.len, 0);
+    ck_assert_int_eq(iotca_buf_append(&der, "keep", 4), IOTCA_OK);
+    s = iotca_slice_of(bad, strlen(bad));
+    ck_assert_int_eq(iotca_pem_next(&s, NULL, &der, NULL), IOTCA_E_PARSE);
+    ck_assert_uint_eq(der.len, 4);
+    ck_assert_int_eq(memcmp(der.data, "keep", 4), 0);
+    iotca_buf_free(&der);
+    const char *lab = "-----BEGIN \xa0-----\nAQID\n-----END \xa0-----\n";
+    s = iotca_slice_of(lab, strlen(lab));
+    ck_assert_int_eq(iotca_pem_next(&s, NULL, &der, NULL), IOTCA_E_PARSE);
+    ck_assert_str_eq(iotca_error_detail(), "PEM: malformed BEGIN line");
+    ck_assert_ptr_null(der.data);
+}
+END_TEST
+
 static char tmpdir[64];
 
 static void make_tmp(void) {
@@ -377,6 +401,7 @@ int main(void) {
     tcase_add_test(tc, pem_roundtrip);
     tcase_add_test(tc, pem_skips_other_labels_and_iterates);
     tcase_add_test(tc, pem_rejects_malformed);
+    tcase_add_test(tc, pem_failure_leaves_output_untouched);
     tcase_add_test(tc, file_create_is_exclusive_0600);
     tcase_add_test(tc, file_read_refuses_symlink_and_oversize);
     tcase_add_test(tc, file_replace_and_append);

@@ -174,6 +174,46 @@ static int crl_files(fixture *f) {
     return n;
 }
 
+/* ---- many issuers ---------------------------------------------------- */
+
+/* A long-lived daemon loads every issuer that rotates in; there used to be a fixed limit of 64 loaded
+ * issuers, after which CRLs and issuance failed with "too many issuers loaded" (found by fuzz_api). */
+START_TEST(more_issuers_than_the_old_limit) {
+    fixture f;
+    setup(&f);
+    enum { N = 70 };
+    const iotca_cert_info *ri = iotca_cert_get(f.root);
+    for (int i = 0; i < N; i++) {
+        char group[16];
+        snprintf(group, sizeof group, "g%d", i);
+        int64_t id;
+        iotca_buf csr_pem = {0}, inter = {0}, chain = {0};
+        iotca_csr *csr = NULL;
+        OK(iotca_ca_issuer_new(f.ca, group, NULL, &id, &csr_pem));
+        OK(iotca_csr_parse(iotca_buf_slice(&csr_pem), &csr));
+        sign_ca_cert(&f, ri->subject, iotca_csr_get(csr)->subject, iotca_csr_get(csr)->spki, 0, &inter);
+        OK(iotca_ca_issuer_import(f.ca, id, iotca_buf_slice(&inter), 0));
+        int changes = 0;
+        OK(iotca_ca_tick(f.ca, time(NULL), &changes)); /* activates it and makes its CRL: loads it */
+        OK(iotca_ca_chain(f.ca, id, &chain));
+        ck_assert_uint_gt(chain.len, 0);
+        iotca_csr_free(csr);
+        iotca_buf_free(&csr_pem);
+        iotca_buf_free(&inter);
+        iotca_buf_free(&chain);
+    }
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c '\\.crl$'", f.crl_dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(fscanf(p, "%d", &n), 1);
+    pclose(p);
+    ck_assert_int_ge(n, N + 1); /* every issuer, the fixture's included, has its CRL */
+    teardown(&f);
+}
+END_TEST
+
 /* ---- the CA's CRLs ------------------------------------------------- */
 
 START_TEST(empty_crl_after_activation) {
@@ -695,6 +735,7 @@ int main(void) {
     TCase *tc = tcase_create("crl");
     tcase_set_timeout(tc, 240); /* generous for valgrind */
     tcase_add_test(tc, empty_crl_after_activation);
+    tcase_add_test(tc, more_issuers_than_the_old_limit);
     tcase_add_test(tc, entries_match_store);
     tcase_add_test(tc, expired_revoked_dropped);
     tcase_add_test(tc, number_monotonic_and_durable);

@@ -1,4 +1,5 @@
-/* Unit tests for lib/fleet: every trust-store lint rule fires when it should and stays quiet otherwise. */
+/* Unit tests for lib/fleet: every trust-store lint rule fires when it should and stays quiet otherwise, the fleet
+ * check models each stack, and the two agree on critical extensions. */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -562,6 +563,239 @@ START_TEST(critical_nc_breaks_mbedtls_check) {
 }
 END_TEST
 
+/* ---- lint and fleet check: one table of critical extensions (lib/fleet/stack_ext.h) ---- */
+
+#define URL_23                                                                                                       \
+    'h', 't', 't', 'p', ':', '/', '/', 'p', 'k', 'i', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm', '/'
+
+/* The finding with this code, or NULL. */
+static const iotca_finding *finding(const iotca_lint_report *r, const char *code) {
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->findings[i].code, code) == 0) return &r->findings[i];
+    return NULL;
+}
+
+/* One critical extension, with a value that parses, and the stacks the table says refuse it. */
+typedef struct crit_case {
+    const char *kind;
+    const uint8_t *oid;
+    size_t oid_len;
+    const uint8_t *value;
+    size_t value_len;
+    const char *breaks; /* "|name|name|" */
+    const char *named;  /* what both the lint message and the check reason name */
+} crit_case;
+
+static const uint8_t O_EKU[] = {0x55, 0x1d, 0x25}, O_NC[] = {0x55, 0x1d, 0x1e}, O_SAN[] = {0x55, 0x1d, 0x11},
+                     O_AIA[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01},
+                     O_SIA[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x0b}, O_CRL_DP[] = {0x55, 0x1d, 0x1f},
+                     O_POLICIES[] = {0x55, 0x1d, 0x20}, O_POLICY_CONSTRAINTS[] = {0x55, 0x1d, 0x24},
+                     O_INHIBIT_ANY[] = {0x55, 0x1d, 0x36},
+                     O_OCSP_NOCHECK[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05},
+                     O_NS_CERT_TYPE[] = {0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x42, 0x01, 0x01},
+                     /* SEQUENCE { serverAuth } */
+    V_EKU[] = {0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01},
+                     /* permitted dNSName example.com */
+    V_NC[] = {0x30, 0x11, 0xa0, 0x0f, 0x30, 0x0d, 0x82, 0x0b, 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm'},
+                     /* dNSName ca.example.com */
+    V_SAN[] = {0x30, 0x10, 0x82, 0x0e, 'c', 'a', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm'},
+                     /* caIssuers, caRepository; URI http://pki.example.com/ */
+    V_AIA[] = {0x30, 0x25, 0x30, 0x23, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02, 0x86, 0x17, URL_23},
+                     V_SIA[] = {0x30, 0x25, 0x30, 0x23, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05,
+                                0x05, 0x07, 0x30, 0x05, 0x86, 0x17, URL_23},
+                     /* DistributionPoint { fullName { URI } } */
+    V_CRL_DP[] = {0x30, 0x1f, 0x30, 0x1d, 0xa0, 0x1b, 0xa0, 0x19, 0x86, 0x17, URL_23},
+                     /* PolicyInformation { 1.3.6.1.4.1.55555.1 } */
+    V_POLICY[] = {0x30, 0x0d, 0x30, 0x0b, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2, 0x03, 0x01},
+                     V_ANY_POLICY[] = {0x30, 0x08, 0x30, 0x06, 0x06, 0x04, 0x55, 0x1d, 0x20, 0x00},
+                     V_REQUIRE_EXPLICIT[] = {0x30, 0x03, 0x80, 0x01, 0x00}, V_SKIP_CERTS[] = {0x02, 0x01, 0x00},
+                     V_NULL[] = {0x05, 0x00}, V_SSL_CA[] = {0x03, 0x02, 0x02, 0x04};
+
+#define CASE(kind, oid, value, breaks, named) {kind, oid, sizeof oid, value, sizeof value, breaks, named}
+
+/* Every kind the table has a row for that iotca's (wolfSSL's) parser lets through. The verdicts of the first
+ * eight are what the real libraries did in tests/integration/test_stack_agreement.sh. */
+static const crit_case CRIT_CASES[] = {
+    CASE("EKU", O_EKU, V_EKU, "|bearssl|", "extKeyUsage"),
+    CASE("NC", O_NC, V_NC, "|mbedtls|bearssl|", "nameConstraints"),
+    CASE("AIA", O_AIA, V_AIA, "|openssl|openssl102|mbedtls|", "authorityInfoAccess"),
+    CASE("CRL DP", O_CRL_DP, V_CRL_DP, "|openssl102|mbedtls|", "cRLDistributionPoints"),
+    CASE("policies", O_POLICIES, V_POLICY, "|mbedtls|", "certificatePolicies (other than anyPolicy)"),
+    CASE("anyPolicy", O_POLICIES, V_ANY_POLICY, "||", "certificatePolicies"),
+    CASE("policyConstraints", O_POLICY_CONSTRAINTS, V_REQUIRE_EXPLICIT, "|mbedtls|bearssl|", "policyConstraints"),
+    CASE("SAN", O_SAN, V_SAN, "||", "subjectAltName"),
+    CASE("SIA", O_SIA, V_SIA, "|openssl|openssl102|mbedtls|", "subjectInfoAccess"),
+    CASE("inhibitAnyPolicy", O_INHIBIT_ANY, V_SKIP_CERTS, "|mbedtls|bearssl|", "inhibitAnyPolicy"),
+    CASE("ocspNoCheck", O_OCSP_NOCHECK, V_NULL, "|openssl102|mbedtls|bearssl|", "ocspNoCheck"),
+    CASE("nsCertType", O_NS_CERT_TYPE, V_SSL_CA, "|bearssl|", "nsCertType"),
+};
+
+static bool listed(const char *bars, iotca_stack st) {
+    char bar[32];
+    snprintf(bar, sizeof bar, "|%s|", iotca_stack_name(st));
+    return strstr(bars, bar) != NULL;
+}
+
+/* Asserts that the lint (a chain.critical_ext about `subject`) and the fleet check (a failure at once) agree:
+ * both or neither, and both name the extension. */
+static void assert_agree(const crit_case *k, iotca_stack st, const iotca_slice *store, size_t ns,
+                         const iotca_slice *chain, size_t nc, const char *subject, bool expect) {
+    const char *name = iotca_stack_name(st);
+    iotca_lint_report lint;
+    iotca_check_report rep;
+    OK(iotca_lint_trust_store(store, ns, chain, nc, st, NOW, 0, &lint));
+    iotca_served sched[] = {{NOW - YEAR, chain, nc}};
+    const char *why = check(store, ns, sched, 1, st, NOW + YEAR, &rep);
+    const iotca_finding *f = finding(&lint, "chain.critical_ext");
+    ck_assert_msg(expect == (why != NULL), "%s on %s, check: %s", k->kind, name, why ? why : "ok");
+    ck_assert_msg(expect == (f != NULL), "%s on %s, lint: %s", k->kind, name, f ? f->message : "no finding");
+    ck_assert_msg(lint.n == (f ? 1u : 0u), "%s on %s: %zu findings, first %s", k->kind, name, lint.n,
+                  lint.n ? lint.findings[0].code : "");
+    if (!expect) return;
+    char critical[160];
+    snprintf(critical, sizeof critical, "cannot process a critical %s extension", k->named);
+    ck_assert_msg(strstr(why, critical) && strstr(why, subject), "%s on %s, check: %s", k->kind, name, why);
+    ck_assert_msg(strstr(f->message, critical) && strncmp(f->message, name, strlen(name)) == 0, "%s on %s, lint: %s",
+                  k->kind, name, f->message);
+    ck_assert_int_eq(f->severity, IOTCA_LINT_ERROR);
+    ck_assert_str_eq(f->subject, subject);
+}
+
+START_TEST(lint_and_check_agree_on_critical_extensions_in_served_cas) {
+    /* Regression: the lint used its own rules (critical nameConstraints on mbedTLS and BearSSL; anything iotca
+     * does not parse on every stack), so it flagged chains the fleet check passes and missed what it refuses. */
+    for (size_t i = 0; i < sizeof CRIT_CASES / sizeof CRIT_CASES[0]; i++) {
+        const crit_case *k = &CRIT_CASES[i];
+        made ca;
+        char cn[64], subject[80];
+        snprintf(cn, sizeof cn, "Issuing CA critical %s", k->kind);
+        snprintf(subject, sizeof subject, "CN=%s", cn);
+        make_rich_ca(&ca, cn, &r1);
+        critical_ext(&ca, &r1, k->oid, k->oid_len, k->value, k->value_len);
+        iotca_slice store[] = {S(r1), S(r2)}, chain[] = {S(ca)};
+        for (int st = 0; st < 5; st++)
+            assert_agree(k, (iotca_stack)st, store, 2, chain, 1, subject, listed(k->breaks, (iotca_stack)st));
+        unmake(&ca);
+    }
+}
+END_TEST
+
+START_TEST(lint_and_check_agree_on_critical_extensions_in_roots) {
+    /* The root carries the critical extension. OpenSSL checks the anchor it builds to like any certificate and
+     * mbedTLS cannot load it; BearSSL's anchors are a name and a key, and wolfSSL processes all of these. */
+    for (size_t i = 0; i < sizeof CRIT_CASES / sizeof CRIT_CASES[0]; i++) {
+        const crit_case *k = &CRIT_CASES[i];
+        made root, ca;
+        char cn[64], subject[80];
+        snprintf(cn, sizeof cn, "Root critical %s", k->kind);
+        snprintf(subject, sizeof subject, "CN=%s", cn);
+        make(&root, cn, NULL, true, NOW + 25 * YEAR, IOTCA_NC_NONE);
+        make(&ca, "Issuing CA under it", &root, true, NOW + 3 * YEAR, IOTCA_NC_NONE);
+        critical_ext(&root, &root, k->oid, k->oid_len, k->value, k->value_len); /* same name and key: ca still chains */
+        iotca_slice store[] = {S(root), S(r2)}, chain[] = {S(ca)};
+        for (int st = 0; st < 5; st++) {
+            bool anchor = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_OPENSSL102 || st == IOTCA_STACK_MBEDTLS;
+            assert_agree(k, (iotca_stack)st, store, 2, chain, 1, subject, anchor && listed(k->breaks, (iotca_stack)st));
+        }
+        unmake(&root);
+        unmake(&ca);
+    }
+}
+END_TEST
+
+START_TEST(lint_names_what_one_stack_cannot_process) {
+    /* policyConstraints is not one iotca itself interprets (n_unknown_critical): the old lint called it "a
+     * critical extension iotca does not know" on every stack. Now only the stacks that refuse it get the finding,
+     * and it names the stack, the library and the extension. */
+    made ca;
+    make_rich_ca(&ca, "Issuing CA critical PC", &r1);
+    critical_ext(&ca, &r1, O_POLICY_CONSTRAINTS, sizeof O_POLICY_CONSTRAINTS, V_REQUIRE_EXPLICIT,
+                 sizeof V_REQUIRE_EXPLICIT);
+    iotca_slice store[] = {S(r1), S(r2)}, chain[] = {S(ca)};
+    iotca_lint_report rep;
+    OK(iotca_lint_trust_store(store, 2, chain, 1, IOTCA_STACK_OPENSSL, NOW, 0, &rep));
+    ck_assert_uint_eq(rep.n, 0);
+    OK(iotca_lint_trust_store(store, 2, chain, 1, IOTCA_STACK_BEARSSL, NOW, 0, &rep));
+    ck_assert_uint_eq(rep.n, 1);
+    ck_assert_uint_eq(rep.errors, 1);
+    ck_assert_str_eq(rep.findings[0].code, "chain.critical_ext");
+    ck_assert_str_eq(rep.findings[0].subject, "CN=Issuing CA critical PC");
+    ck_assert_str_eq(rep.findings[0].message, "bearssl: BearSSL 0.6 cannot process a critical policyConstraints "
+                                              "extension: every path through this certificate fails");
+    /* mbedTLS refuses it even in a CA the path does not need (the stray-nc-critical row, with policyConstraints) */
+    iotca_slice stray[] = {S(inter), S(ca)};
+    OK(iotca_lint_trust_store(store, 2, stray, 2, IOTCA_STACK_MBEDTLS, NOW, 0, &rep));
+    ck_assert_uint_eq(rep.n, 1);
+    ck_assert_str_eq(rep.findings[0].code, "chain.critical_ext");
+    ck_assert_str_eq(rep.findings[0].subject, "CN=Issuing CA critical PC");
+    ck_assert_str_eq(rep.findings[0].message,
+                     "mbedtls: mbedTLS 2.28 cannot process a critical policyConstraints extension, and it parses every "
+                     "certificate the server sends: the handshake fails whether or not the path needs this one");
+    iotca_served sched[] = {{NOW - YEAR, stray, 2}};
+    iotca_check_report chk;
+    const char *why = check(store, 2, sched, 1, IOTCA_STACK_MBEDTLS, NOW + YEAR, &chk);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_str_eq(why, "cannot process a critical policyConstraints extension in: CN=Issuing CA critical PC");
+    unmake(&ca);
+    /* mbedTLS and certificatePolicies: the finding says which policies it refuses */
+    make_rich_ca(&ca, "Issuing CA private policy", &r1);
+    critical_ext(&ca, &r1, O_POLICIES, sizeof O_POLICIES, V_POLICY, sizeof V_POLICY);
+    chain[0] = S(ca);
+    OK(iotca_lint_trust_store(store, 2, chain, 1, IOTCA_STACK_MBEDTLS, NOW, 0, &rep));
+    ck_assert_uint_eq(rep.n, 1);
+    ck_assert_ptr_nonnull(
+        strstr(rep.findings[0].message, "a critical certificatePolicies (other than anyPolicy) extension"));
+    /* a root: only for a stack that processes its anchor's extensions */
+    made root;
+    make(&root, "Root critical NC", NULL, true, NOW + 25 * YEAR, IOTCA_NC_NONE);
+    critical_ext(&root, &root, O_NC, sizeof O_NC, V_NC, sizeof V_NC);
+    iotca_slice roots[] = {S(root), S(r2)};
+    OK(iotca_lint_trust_store(roots, 2, NULL, 0, IOTCA_STACK_MBEDTLS, NOW, 0, &rep));
+    ck_assert_uint_eq(rep.n, 1);
+    ck_assert_str_eq(rep.findings[0].subject, "CN=Root critical NC");
+    ck_assert_str_eq(rep.findings[0].message,
+                     "mbedtls: mbedTLS 2.28 cannot process a critical nameConstraints extension in this root: no path "
+                     "ending at it validates");
+    OK(iotca_lint_trust_store(roots, 2, NULL, 0, IOTCA_STACK_BEARSSL, NOW, 0, &rep));
+    ck_assert_uint_eq(rep.n, 0);
+    /* a stack out of range is a usage error, not a silent pass */
+    ck_assert_int_eq(iotca_lint_trust_store(roots, 2, NULL, 0, (iotca_stack)7, NOW, 0, &rep), IOTCA_E_USAGE);
+    iotca_served none[] = {{NOW - YEAR, roots, 1}};
+    ck_assert_int_eq(iotca_fleet_check(roots, 2, none, 1, (iotca_stack)7, NOW, NOW + YEAR, &chk), IOTCA_E_USAGE);
+    unmake(&ca);
+    unmake(&root);
+}
+END_TEST
+
+START_TEST(extensions_no_stack_parser_accepts) {
+    /* A private critical OID (or a critical policyMappings): wolfSSL's parser, and so iotca's, refuses the
+     * certificate, so neither the lint nor the check can judge it; both say so rather than pass it. */
+    static const uint8_t private_oid[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2, 0x03, 0x09},
+                         mappings[] = {0x55, 0x1d, 0x21},
+                         v_mappings[] = {0x30, 0x18, 0x30, 0x16, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2,
+                                         0x03, 0x01, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb2, 0x03, 0x02};
+    const struct {
+        const uint8_t *oid, *value;
+        size_t oid_len, value_len;
+    } cases[] = {{private_oid, V_NULL, sizeof private_oid, sizeof V_NULL},
+                 {mappings, v_mappings, sizeof mappings, sizeof v_mappings}};
+    for (size_t i = 0; i < 2; i++) {
+        made ca;
+        make_rich_ca(&ca, "Issuing CA unparseable", &r1);
+        critical_ext(&ca, &r1, cases[i].oid, cases[i].oid_len, cases[i].value, cases[i].value_len);
+        iotca_slice store[] = {S(r1), S(r2)}, chain[] = {S(ca)};
+        iotca_served sched[] = {{NOW - YEAR, chain, 1}};
+        iotca_lint_report rep;
+        iotca_check_report chk;
+        ck_assert_int_eq(iotca_lint_trust_store(store, 2, chain, 1, IOTCA_STACK_OPENSSL, NOW, 0, &rep), IOTCA_E_PARSE);
+        ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "served certificate 1"));
+        ck_assert_int_eq(iotca_fleet_check(store, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW, NOW + YEAR, &chk),
+                         IOTCA_E_PARSE);
+        unmake(&ca);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("fleet");
     TCase *tc = tcase_create("lint");
@@ -586,6 +820,10 @@ int main(void) {
     tcase_add_test(tc, critical_extensions_per_stack);
     tcase_add_test(tc, mbedtls_parses_every_presented_certificate);
     tcase_add_test(tc, critical_nc_breaks_mbedtls_check);
+    tcase_add_test(tc, lint_and_check_agree_on_critical_extensions_in_served_cas);
+    tcase_add_test(tc, lint_and_check_agree_on_critical_extensions_in_roots);
+    tcase_add_test(tc, lint_names_what_one_stack_cannot_process);
+    tcase_add_test(tc, extensions_no_stack_parser_accepts);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

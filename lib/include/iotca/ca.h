@@ -197,4 +197,14 @@ iotca_rc iotca_ca_root_crl_import(iotca_ca *ca, iotca_slice crl, size_t *root_in
 /* The imported CRL of the root at 1-based root_index (DER in out->der). */
 iotca_rc iotca_ca_root_crl(iotca_ca *ca, size_t root_index, iotca_crl_rec *out);
 
+/* ---- profiles (issue 7: config reload) ---- */
+
+/* Replaces the CA's profile table with the n profiles at `profiles` (borrowed, as in iotca_ca_config),
+ * validating each first: on IOTCA_E_USAGE (an invalid or duplicated profile, named) nothing changes. Safe
+ * against concurrent issuance: the table changes under the CA's lock, and iotca_ca_profile (which takes that
+ * lock; never call it holding ca->lock) returns either an old or a new profile. Issuance keeps using the
+ * profile it looked up, so the caller must keep the previous table alive until every issuance that may have
+ * looked it up has returned, and this table until it is replaced or the CA is closed. */
+iotca_rc iotca_ca_set_profiles(iotca_ca *ca, const iotca_profile *profiles, size_t n);
+
 #endif

@@ -6,13 +6,23 @@
 
 #include "iotca/x509.h"
 
-/* The TLS stacks whose validation behaviour iotca models (SPEC §7). */
+/* The TLS stacks whose validation behaviour iotca models (SPEC §7), as the versions Debian 12 ships were seen to
+ * behave (tests/integration/test_stack_agreement.sh). Which critical extensions each one refuses is one table in
+ * lib/fleet/check.c, used by both the lint and the fleet check. */
 typedef enum iotca_stack {
-    IOTCA_STACK_OPENSSL,    /* OpenSSL >= 1.1: trusted-first path building */
-    IOTCA_STACK_OPENSSL102, /* OpenSSL 1.0.2: untrusted-first, fails on an expired root it reaches */
-    IOTCA_STACK_MBEDTLS,    /* trusted-first, anchor expiry enforced, cannot parse critical nameConstraints */
-    IOTCA_STACK_WOLFSSL,    /* every presented certificate must verify; anchors date-checked at load */
-    IOTCA_STACK_BEARSSL,    /* first DN match, anchors undated, unknown critical extensions rejected */
+    IOTCA_STACK_OPENSSL,    /* OpenSSL 3: trusted-first, self-signed anchors only, an expired trusted issuer ends
+                               the search (no fallback); refuses a critical authorityInfoAccess or subjectInfoAccess */
+    IOTCA_STACK_OPENSSL102, /* OpenSSL 1.0.2: untrusted-first, alternative chains, fails on an expired root or
+                               cross-certificate it reaches; also refuses a critical cRLDistributionPoints */
+    IOTCA_STACK_MBEDTLS,    /* mbedTLS 2.28: trusted-first, any stored certificate anchors, an expired trusted issuer
+                               ends the search; refuses critical nameConstraints, authorityInfoAccess,
+                               cRLDistributionPoints, policyConstraints, certificatePolicies other than anyPolicy
+                               (and more) in ANY presented certificate, on the path or not */
+    IOTCA_STACK_WOLFSSL,    /* wolfSSL 5.5.4 with alternative chains: anchors never date-checked; a presented CA
+                               nothing loaded signed is skipped, one a loaded certificate signed must be in date */
+    IOTCA_STACK_BEARSSL,    /* BearSSL 0.6: in order, every anchor with the issuer's DN tried, anchors undated;
+                               refuses critical extKeyUsage, nameConstraints, policyConstraints (and more), accepts
+                               critical certificatePolicies, authorityInfoAccess and cRLDistributionPoints */
 } iotca_stack;
 
 /* "openssl", "openssl102", "mbedtls", "wolfssl", "bearssl"; IOTCA_E_USAGE otherwise. */
@@ -45,10 +55,12 @@ typedef struct iotca_lint_report {
  *   store.empty          nothing to trust (error)
  *   root.expires         a root expiring before `until` (error) or already expired (error)
  *   root.weak            a root whose key iotca does not accept (warning)
- *   chain.critical_ext   a served CA carries a critical extension the stack cannot parse (error)
+ *   chain.critical_ext   a served CA, or a root of a stack that processes its anchor's extensions (openssl,
+ *                        openssl102, mbedtls), carries a critical extension the stack cannot process; the
+ *                        message names the extension (error; the fleet check's per-stack table)
  *   chain.no_anchor      a served chain leads to no root in the store (error)
  * Returns IOTCA_OK with the findings in *out (IOTCA_E_PARSE if a certificate
- * cannot be parsed at all). */
+ * cannot be parsed at all, IOTCA_E_USAGE for a stack out of range). */
 iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const iotca_slice *served, size_t n_served,
                                 iotca_stack stack, time_t now, time_t until, iotca_lint_report *out);
 
@@ -80,7 +92,7 @@ typedef struct iotca_check_report {
  * which something changes (a schedule entry starts; a served or trusted
  * certificate begins or ends its validity) from `now` to `until`, against
  * the device trust store. schedule is sorted by `from`. IOTCA_E_PARSE if a
- * certificate cannot be parsed. */
+ * certificate cannot be parsed, IOTCA_E_USAGE for a stack out of range. */
 iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca_served *schedule, size_t n_schedule,
                            iotca_stack stack, time_t now, time_t until, iotca_check_report *out);
 

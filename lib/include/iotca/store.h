@@ -19,6 +19,35 @@ typedef struct iotca_store iotca_store;
 iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out);
 void iotca_store_close(iotca_store *s);
 
+/* ---- group commit (lib/store/group.c) ----
+ * Writes of many threads that share one transaction, so one fsync (synchronous=FULL) covers a batch.
+ * One group per database per process; any thread's handle may be passed. */
+typedef struct iotca_store_group iotca_store_group;
+iotca_rc iotca_store_group_new(iotca_store_group **out);
+void iotca_store_group_free(iotca_store_group *g); /* NULL is ignored; no write may be in flight */
+/* A write to run inside the shared transaction: it must not BEGIN or COMMIT itself (the store's own
+ * writers notice an open transaction and join it). It runs on the connection `s` of whichever thread
+ * leads the batch, under a SAVEPOINT: if it fails, only its own changes are undone. */
+typedef iotca_rc (*iotca_store_write_fn)(iotca_store *s, void *arg);
+/* Runs fn(arg) in the next group transaction and returns once that transaction committed (fn's result,
+ * or IOTCA_E_STORAGE if the commit failed: then nothing of the batch was written). */
+iotca_rc iotca_store_group_write(iotca_store_group *g, iotca_store *s, iotca_store_write_fn fn, void *arg);
+/* The same in two steps, so a thread can queue a write, do other work, then wait for it: writes are
+ * committed in the order they were submitted (a later write's commit implies every earlier one's). A
+ * submitted write MUST be waited for before w (and arg) go out of scope, on every path. */
+typedef struct iotca_store_write {
+    iotca_store_write_fn fn;
+    void *arg;
+    iotca_rc rc;
+    char detail[512]; /* a failure's detail, handed back to the submitting thread */
+    bool queued, done;
+    struct iotca_store_write *next;
+} iotca_store_write;
+void iotca_store_group_submit(iotca_store_group *g, iotca_store_write *w, iotca_store_write_fn fn, void *arg);
+iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_store_write *w);
+/* How many batches committed and writes they held (for /metrics and the benchmark). */
+void iotca_store_group_stats(iotca_store_group *g, unsigned long *batches, unsigned long *writes);
+
 /* The schema version this binary knows (the number of schema/ migrations). */
 int iotca_store_schema_latest(void);
 /* Applies pending migrations in one transaction each. */

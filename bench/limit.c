@@ -1,0 +1,145 @@
+/* The issuance ceiling (issue 6): what wolfSSL allows with no HTTP and no store. One thread per core, each
+ * in a tight loop: parse the bench CSR and verify its self-signature, build the leaf's TBS, sign it with the
+ * issuer key. Also times each step alone on one thread, so the daemon's profile can be read against it.
+ *   iotca-limit CSR.pem ecdsa-p256|ecdsa-p384 [SECONDS] [THREADS]
+ * Prints "limit_per_s N" (all threads) and "step_us NAME N" lines. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iotca/file.h"
+#include "iotca/key.h"
+#include "iotca/x509.h"
+
+typedef struct job {
+    iotca_slice csr;
+    const iotca_key *key;
+    iotca_slice issuer_name, issuer_skid;
+    double seconds;
+    bool post_verify; /* also re-parse and verify the signed result (what iotca_cert_sign does) */
+    unsigned long done;
+    iotca_rc rc;
+} job;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* One issuance's crypto: CSR verified, TBS built, signed (and, with post_verify, the result verified). */
+static iotca_rc one(const job *j) {
+    iotca_rc rc = IOTCA_OK;
+    iotca_csr *csr = NULL;
+    iotca_buf tbs = {0}, alg = {0}, sig = {0}, der = {0};
+    uint8_t serial[IOTCA_SERIAL_LEN];
+    IOTCA_TRY(iotca_csr_parse(j->csr, &csr));
+    IOTCA_TRY(iotca_serial_random(serial));
+    iotca_cert_spec s = {0};
+    s.serial = iotca_slice_of(serial, sizeof serial);
+    s.issuer = j->issuer_name;
+    s.issuer_skid = j->issuer_skid;
+    s.subject = iotca_csr_get(csr)->subject;
+    s.spki = iotca_csr_get(csr)->spki;
+    s.not_before = time(NULL) - 60;
+    s.not_after = s.not_before + 30 * 86400;
+    s.path_len = -1;
+    s.key_usage = IOTCA_KU_DIGITAL_SIGNATURE;
+    s.eku = IOTCA_EKU_SERVER;
+    s.dns[0] = "bench.updates.example.com";
+    s.n_dns = 1;
+    if (j->post_verify) {
+        IOTCA_TRY(iotca_cert_sign(&s, j->key, &der));
+    } else {
+        IOTCA_TRY(iotca_key_sigalg(j->key, &alg));
+        IOTCA_TRY(iotca_cert_tbs(&s, iotca_buf_slice(&alg), &tbs));
+        IOTCA_TRY(iotca_key_sign(j->key, iotca_buf_slice(&tbs), &sig));
+    }
+out:
+    iotca_csr_free(csr);
+    iotca_buf_free(&tbs);
+    iotca_buf_free(&alg);
+    iotca_buf_free(&sig);
+    iotca_buf_free(&der);
+    return rc;
+}
+
+static void *loop(void *arg) {
+    job *j = arg;
+    double end = now_s() + j->seconds;
+    while (now_s() < end) {
+        for (int i = 0; i < 16; i++) {
+            j->rc = one(j);
+            if (j->rc != IOTCA_OK) goto done;
+            j->done++;
+        }
+    }
+done:
+    iotca_crypto_thread_end();
+    return NULL;
+}
+
+static double run(job proto, unsigned threads) {
+    job *jobs = calloc(threads, sizeof *jobs);
+    pthread_t *th = calloc(threads, sizeof *th);
+    if (!jobs || !th) exit(1);
+    double t0 = now_s();
+    for (unsigned i = 0; i < threads; i++) {
+        jobs[i] = proto;
+        pthread_create(&th[i], NULL, loop, &jobs[i]);
+    }
+    unsigned long total = 0;
+    for (unsigned i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        if (jobs[i].rc != IOTCA_OK) {
+            fprintf(stderr, "iotca-limit: %s\n", iotca_error_detail());
+            exit(1);
+        }
+        total += jobs[i].done;
+    }
+    double rate = (double)total / (now_s() - t0);
+    free(jobs);
+    free(th);
+    return rate;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: iotca-limit CSR.pem ecdsa-p256|ecdsa-p384 [SECONDS] [THREADS]\n");
+        return 2;
+    }
+    iotca_buf csr = {0}, name = {0};
+    iotca_key *key = NULL;
+    iotca_key_type kt;
+    uint8_t skid[20];
+    iotca_buf spki = {0};
+    if (iotca_file_read(argv[1], 1 << 16, &csr) != IOTCA_OK || iotca_key_type_parse(argv[2], &kt) != IOTCA_OK ||
+        iotca_key_generate(kt, &key) != IOTCA_OK || iotca_key_spki(key, &spki) != IOTCA_OK ||
+        iotca_skid_from_spki(iotca_buf_slice(&spki), skid) != IOTCA_OK ||
+        iotca_name_build(NULL, "Bench", NULL, "Bench Issuing CA", &name) != IOTCA_OK) {
+        fprintf(stderr, "iotca-limit: %s\n", iotca_error_detail());
+        return 1;
+    }
+    double seconds = argc > 3 ? atof(argv[3]) : 3.0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = argc > 4 ? (unsigned)atoi(argv[4]) : (unsigned)(ncpu > 0 ? ncpu : 1);
+    if (seconds <= 0 || seconds > 600 || threads < 1 || threads > 256) {
+        fprintf(stderr, "iotca-limit: SECONDS must be in (0, 600] and THREADS in [1, 256]\n");
+        return 2;
+    }
+    job j = {.csr = iotca_buf_slice(&csr), .key = key, .issuer_name = iotca_buf_slice(&name),
+             .issuer_skid = iotca_slice_of(skid, sizeof skid), .seconds = seconds};
+    printf("limit_per_s %.0f\n", run(j, threads));
+    j.post_verify = true;
+    printf("limit_with_post_verify_per_s %.0f\n", run(j, threads));
+    printf("threads %u\n", threads);
+    iotca_key_free(key);
+    iotca_buf_free(&csr);
+    iotca_buf_free(&name);
+    iotca_buf_free(&spki);
+    iotca_crypto_thread_end();
+    return 0;
+}

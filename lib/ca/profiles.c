@@ -1,0 +1,32 @@
+/* The CA's profile table: looked up by every issuance, replaced whole by a config reload. */
+#include <string.h>
+
+#include "ca_internal.h"
+
+/* ca->profiles and ca->n_profiles change together under ca->lock (iotca_ca_set_profiles), so a lookup never
+ * pairs one table's pointer with another table's length. */
+const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name) {
+    if (name == NULL) return NULL;
+    iotca_ca *m = (iotca_ca *)ca; /* the lock is not part of the CA's observable state */
+    const iotca_profile *found = NULL;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->n_profiles && !found; i++)
+        if (strcmp(m->profiles[i].name, name) == 0) found = &m->profiles[i];
+    pthread_mutex_unlock(&m->lock);
+    return found;
+}
+
+iotca_rc iotca_ca_set_profiles(iotca_ca *ca, const iotca_profile *profiles, size_t n) {
+    IOTCA_ENSURE(profiles != NULL || n == 0, IOTCA_E_USAGE, "no profile table given");
+    for (size_t i = 0; i < n; i++) {
+        IOTCA_GUARD(iotca_profile_validate(&profiles[i]));
+        for (size_t j = 0; j < i; j++)
+            IOTCA_ENSURE(strcmp(profiles[i].name, profiles[j].name) != 0, IOTCA_E_USAGE,
+                         "profile '%s' is defined twice", profiles[i].name);
+    }
+    pthread_mutex_lock(&ca->lock);
+    ca->profiles = profiles;
+    ca->n_profiles = n;
+    pthread_mutex_unlock(&ca->lock);
+    return IOTCA_OK;
+}

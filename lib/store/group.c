@@ -1,0 +1,156 @@
+/* Group commit: writes from many threads share one transaction, so one fsync makes a whole batch durable.
+ *
+ * With synchronous=FULL every COMMIT waits for the disk, and SQLite lets one writer in at a time; under
+ * concurrent issuance the threads would queue for the lock and each pay its own fsync. Here a caller
+ * queues its write and the first thread to find no batch in flight becomes the leader: it takes every
+ * queued write, runs each inside its own SAVEPOINT (a failing write rolls back alone) in one BEGIN
+ * IMMEDIATE ... COMMIT on its own connection, then wakes the others with their results. A write is never
+ * reported done before the COMMIT that holds it returned, so "durable before returned" still holds. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+typedef iotca_store_write op;
+
+struct iotca_store_group {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    op *head, **tail;
+    bool busy; /* a leader is running a batch */
+    unsigned long batches, writes;
+};
+
+iotca_rc iotca_store_group_new(iotca_store_group **out) {
+    iotca_store_group *g = calloc(1, sizeof *g);
+    IOTCA_ENSURE(g != NULL, IOTCA_E_INTERNAL, "out of memory");
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->tail = &g->head;
+    *out = g;
+    return IOTCA_OK;
+}
+
+void iotca_store_group_free(iotca_store_group *g) {
+    if (g == NULL) return;
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+    free(g);
+}
+
+void iotca_store_group_stats(iotca_store_group *g, unsigned long *batches, unsigned long *writes) {
+    pthread_mutex_lock(&g->mu);
+    *batches = g->batches;
+    *writes = g->writes;
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void fail_op(op *o, iotca_rc rc) {
+    o->rc = rc;
+    snprintf(o->detail, sizeof o->detail, "%s", iotca_error_detail());
+}
+
+static iotca_rc exec_sql(iotca_store *s, enum iotca_sq_id id, const char *sql) {
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, id, sql, "group commit", &st));
+    iotca_rc rc = sqlite3_step(st) == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "group commit: %s", sql);
+    iotca_sq_done(st);
+    return rc;
+}
+
+/* Runs one batch on the leader's connection. Every op gets its own result. */
+static void run_batch(iotca_store *s, op *batch) {
+    iotca_rc rc = iotca_sq_begin(s, "starting a group commit");
+    if (rc != IOTCA_OK) {
+        for (op *o = batch; o; o = o->next) fail_op(o, rc);
+        return;
+    }
+    for (op *o = batch; o; o = o->next) {
+        rc = exec_sql(s, SQ_SAVEPOINT, "SAVEPOINT w");
+        if (rc == IOTCA_OK) {
+            rc = o->fn(s, o->arg);
+            if (rc != IOTCA_OK) {
+                char keep[512];
+                snprintf(keep, sizeof keep, "%s", iotca_error_detail());
+                /* undo this write alone; if even that fails the whole batch must go */
+                if (exec_sql(s, SQ_ROLLBACK_TO, "ROLLBACK TO w") != IOTCA_OK || exec_sql(s, SQ_RELEASE, "RELEASE w") != IOTCA_OK) {
+                    iotca_rc why = iotca_error_set(IOTCA_E_STORAGE, "group commit: cannot undo a failed write");
+                    iotca_sq_rollback(s);
+                    for (op *p = batch; p; p = p->next) fail_op(p, why);
+                    return;
+                }
+                iotca_error_set(rc, "%s", keep);
+            } else {
+                rc = exec_sql(s, SQ_RELEASE, "RELEASE w");
+            }
+        }
+        fail_op(o, rc); /* records IOTCA_OK too; detail is ignored then */
+        if (rc == IOTCA_E_STORAGE && sqlite3_get_autocommit(s->db)) {
+            /* SQLite rolled the transaction back itself (SQLITE_FULL, I/O error): nothing of it survives */
+            for (op *p = batch; p; p = p->next) fail_op(p, rc);
+            return;
+        }
+    }
+    rc = iotca_sq_commit(s, "committing a group of writes");
+    if (rc != IOTCA_OK) {
+        for (op *o = batch; o; o = o->next) fail_op(o, rc);
+    }
+}
+
+void iotca_store_group_submit(iotca_store_group *g, iotca_store_write *w, iotca_store_write_fn fn, void *arg) {
+    memset(w, 0, sizeof *w);
+    w->fn = fn;
+    w->arg = arg;
+    w->queued = true;
+    pthread_mutex_lock(&g->mu);
+    *g->tail = w;
+    g->tail = &w->next;
+    pthread_mutex_unlock(&g->mu);
+}
+
+iotca_rc iotca_store_group_write(iotca_store_group *g, iotca_store *s, iotca_store_write_fn fn, void *arg) {
+    IOTCA_ENSURE(g && s && fn, IOTCA_E_USAGE, "iotca_store_group_write: NULL argument");
+    iotca_store_write w;
+    iotca_store_group_submit(g, &w, fn, arg);
+    return iotca_store_group_wait(g, s, &w);
+}
+
+iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_store_write *w) {
+    op *mine = w;
+    if (!mine->queued) return iotca_error_set(IOTCA_E_INTERNAL, "group commit: waiting for a write never submitted");
+    pthread_mutex_lock(&g->mu);
+    while (!mine->done) {
+        if (g->busy) {
+            pthread_cond_wait(&g->cv, &g->mu);
+            continue;
+        }
+        /* lead: take the whole queue (it holds this thread's write, or that was taken by a batch in flight) */
+        op *batch = g->head;
+        if (batch == NULL) { /* cannot happen while mine is not done; never spin */
+            pthread_cond_wait(&g->cv, &g->mu);
+            continue;
+        }
+        g->busy = true;
+        g->head = NULL;
+        g->tail = &g->head;
+        pthread_mutex_unlock(&g->mu);
+        run_batch(s, batch);
+        pthread_mutex_lock(&g->mu);
+        unsigned long n = 0;
+        for (op *o = batch, *next; o; o = next) {
+            next = o->next; /* o may be freed by its owner as soon as done is set and the lock dropped */
+            o->done = true;
+            n++;
+        }
+        g->batches++;
+        g->writes += n;
+        g->busy = false;
+        pthread_cond_broadcast(&g->cv);
+    }
+    pthread_mutex_unlock(&g->mu);
+    mine->queued = false;
+    if (mine->rc != IOTCA_OK) return iotca_error_set(mine->rc, "%s", mine->detail);
+    return IOTCA_OK;
+}
