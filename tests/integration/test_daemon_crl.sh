@@ -141,4 +141,8 @@ http PUT /v1/ca/root-crl -H "Authorization: Bearer $ADMIN" --data-binary @r1.crl
 http PUT /v1/ca/root-crl -H "Authorization: Bearer $ADMIN" --data-binary @r3.crl; expect 422 policy "a CRL from a root not configured"
 http PUT /v1/ca/root-crl -H "Authorization: Bearer $ADMIN" --data-binary @c6.der; expect 422 policy "an issuer's CRL offered as a root CRL"
 http PUT /v1/ca/root-crl -H "Authorization: Bearer $ADMIN" --data-binary 'garbage'; expect 400 "" "garbage"
+# bytes that are not UTF-8 in a PEM label (found by fuzz_api): a 400 with a JSON detail, not a bare 500
+printf -- '-----BEGIN \xa0-----\n' > badlabel.pem
+http PUT /v1/ca/root-crl -H "Authorization: Bearer $ADMIN" --data-binary @badlabel.pem; expect 400 "" "a PEM label that is not UTF-8"
+echo "$OUT" | jq -e '.detail | length > 0' >/dev/null || die "no detail for a non-UTF-8 PEM label: $OUT"
 echo "$CHECKS passed, 0 failed"
