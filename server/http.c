@@ -236,6 +236,7 @@ static bool audit(request *r, unsigned status) {
     /* a request refused by the rate limit changed nothing and reached no handler; recording each one would
      * let a flooding token turn the limiter into a stream of audit writes (it is logged and counted) */
     if (status == 429) return true;
+    if (r->audited) return true; /* written with the certificate (api_cert_issue) */
     char action[80], outcome[16];
     snprintf(action, sizeof action, "%s %.64s", r->method, r->path);
     snprintf(outcome, sizeof outcome, "%u", status);

@@ -39,6 +39,7 @@ typedef struct request {
     const char *error; /* the error code sent, for the log */
     char actor[40];          /* "token:<public id>" once authenticated, for the audit trail */
     char audit_subject[96];  /* what a handler acted on (e.g. the serial it issued), if not the path */
+    bool audited;            /* the handler's own transaction already holds this request's audit record */
 } request;
 
 typedef struct response {

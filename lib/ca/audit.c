@@ -13,21 +13,28 @@ static void copy(char *dst, size_t n, const char *src) {
         if ((unsigned char)*p < 0x20) *p = ' '; /* one line per field, whatever the caller passed */
 }
 
-static iotca_rc append(iotca_store *s, void *rec) { return iotca_store_audit_append(s, rec, sha256); }
+void ca_audit_fill(iotca_audit_rec *r, const char *actor, const char *action, const char *subject,
+                   const char *request_id, const char *outcome, const char *detail) {
+    memset(r, 0, sizeof *r);
+    r->at = time(NULL);
+    copy(r->actor, sizeof r->actor, actor);
+    copy(r->action, sizeof r->action, action);
+    copy(r->subject, sizeof r->subject, subject);
+    copy(r->request_id, sizeof r->request_id, request_id);
+    copy(r->outcome, sizeof r->outcome, outcome);
+    copy(r->detail, sizeof r->detail, detail);
+}
+
+iotca_rc ca_audit_append(iotca_store *s, iotca_audit_rec *r) { return iotca_store_audit_append(s, r, sha256); }
+
+static iotca_rc append(iotca_store *s, void *rec) { return ca_audit_append(s, rec); }
 
 iotca_rc iotca_ca_audit(iotca_ca *ca, const char *actor, const char *action, const char *subject,
                         const char *request_id, const char *outcome, const char *detail) {
     iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     iotca_audit_rec r;
-    memset(&r, 0, sizeof r);
-    r.at = time(NULL);
-    copy(r.actor, sizeof r.actor, actor);
-    copy(r.action, sizeof r.action, action);
-    copy(r.subject, sizeof r.subject, subject);
-    copy(r.request_id, sizeof r.request_id, request_id);
-    copy(r.outcome, sizeof r.outcome, outcome);
-    copy(r.detail, sizeof r.detail, detail);
+    ca_audit_fill(&r, actor, action, subject, request_id, outcome, detail);
     return iotca_store_group_write(ca->group, s, append, &r); /* shares its fsync with concurrent writes */
 }
 

@@ -63,6 +63,11 @@ iotca_rc ca_store(iotca_ca *ca, iotca_store **out);
 /* The loaded issuer for rec (parsing its certificate and decrypting its key
  * on first use). Caller holds ca->lock. */
 iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer **out);
+/* Fills an audit record (fields cleaned to one line each) and appends it on s, joining an open
+ * transaction (audit.c). */
+void ca_audit_fill(iotca_audit_rec *r, const char *actor, const char *action, const char *subject,
+                   const char *request_id, const char *outcome, const char *detail);
+iotca_rc ca_audit_append(iotca_store *s, iotca_audit_rec *r);
 /* Signs a leaf with one of the issuer's key copies (iotca_cert_sign: signed, re-parsed, verified). */
 iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *out);
 /* The configured root that signed c, or NULL. */

@@ -50,9 +50,20 @@ static iotca_rc write_reserve(iotca_store *s, void *arg) {
     return iotca_store_serial_reserve(s, r->serial, r->issuer_id, r->now);
 }
 
-static iotca_rc write_cert(iotca_store *s, void *arg) { return iotca_store_cert_add(s, arg); }
+/* The certificate's record, and with it (if asked) the audit record of its issuance: one durable write. */
+typedef struct cert_arg {
+    const iotca_cert_rec *cert;
+    iotca_audit_rec *audit; /* NULL: none */
+} cert_arg;
 
-static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, long ttl, iotca_issued *out) {
+static iotca_rc write_cert(iotca_store *s, void *arg) {
+    const cert_arg *a = arg;
+    IOTCA_GUARD(iotca_store_cert_add(s, a->cert));
+    return a->audit ? ca_audit_append(s, a->audit) : IOTCA_OK;
+}
+
+static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, long ttl, const iotca_issue_audit *au,
+                      iotca_issued *out) {
     const iotca_profile *p = iotca_ca_profile(ca, profile);
     IOTCA_ENSURE(p != NULL, IOTCA_E_USAGE, "unknown profile '%s'", profile ? profile : "");
     iotca_rc rc = IOTCA_OK;
@@ -122,7 +133,14 @@ static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, lon
     cr.created_at = now;
     reserved = false;
     IOTCA_TRY(iotca_store_group_wait(ca->group, s, &reservation));
-    IOTCA_TRY(iotca_store_group_write(ca->group, s, write_cert, &cr)); /* durable before anyone sees it */
+    iotca_audit_rec ar;
+    if (au) {
+        char subject[128];
+        snprintf(subject, sizeof subject, "certificate %s (%.20s)", cr.serial, p->name);
+        ca_audit_fill(&ar, au->actor, au->action, subject, au->request_id, au->outcome, "");
+    }
+    cert_arg ca_arg = {&cr, au ? &ar : NULL};
+    IOTCA_TRY(iotca_store_group_write(ca->group, s, write_cert, &ca_arg)); /* durable before anyone sees it */
     /* its pre-signed "good" OCSP answer is made by the tick (ca_ocsp_tick), off the issuance path; until
      * then the responder signs one on demand */
 
@@ -149,8 +167,13 @@ out:
 }
 
 iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, iotca_issued *out) {
+    return iotca_ca_issue_audited(ca, csr, profile, ttl, NULL, out);
+}
+
+iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
+                                const iotca_issue_audit *audit, iotca_issued *out) {
     memset(out, 0, sizeof *out);
-    iotca_rc rc = issue(ca, csr, profile, ttl, out);
+    iotca_rc rc = issue(ca, csr, profile, ttl, audit, out);
     if (rc != IOTCA_OK) {
         char keep[512];
         snprintf(keep, sizeof keep, "%s", iotca_error_detail());

@@ -136,7 +136,9 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
         g->head = NULL;
         g->tail = &g->head;
         pthread_mutex_unlock(&g->mu);
+        s->defer_checkpoint = true;
         run_batch(s, batch);
+        s->defer_checkpoint = false;
         pthread_mutex_lock(&g->mu);
         unsigned long n = 0;
         for (op *o = batch, *next; o; o = next) {
@@ -151,6 +153,12 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
     }
     pthread_mutex_unlock(&g->mu);
     mine->queued = false;
+    if (s->wal_pages >= IOTCA_SQ_CHECKPOINT_PAGES) {
+        /* this thread led a batch that grew the WAL past the threshold: checkpoint now, with the group
+         * released, so the next batch commits meanwhile (PASSIVE never blocks writers) */
+        (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        s->wal_pages = 0;
+    }
     if (mine->rc != IOTCA_OK) return iotca_error_set(mine->rc, "%s", mine->detail);
     return IOTCA_OK;
 }

@@ -79,7 +79,12 @@ struct iotca_store {
     sqlite3_stmt *stmt[SQ_COUNT];
     sqlite3_stmt *list_stmt[IOTCA_SQ_LIST_VARIANTS];
     long busy_limit_us, busy_waited_us; /* the busy handler's budget and what it has slept so far */
+    int wal_pages;          /* frames in the WAL after this handle's last commit (sqlite3_wal_hook) */
+    bool defer_checkpoint;  /* leading a group commit: checkpoint after the batch is released, not in COMMIT */
 };
+
+/* Frames in the WAL past which a commit checkpoints it (SQLite's default auto-checkpoint size). */
+#define IOTCA_SQ_CHECKPOINT_PAGES 1000
 
 /* Returns the cached statement in *slot, preparing sql on first use (doing
  * names the operation for the error message). */

@@ -47,6 +47,16 @@ void iotca_issued_free(iotca_issued *r);
  * CSR, IOTCA_E_CRYPTO CSR signature, IOTCA_E_POLICY a profile rule (named)
  * or no active issuer, IOTCA_E_STORAGE the database. */
 iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, iotca_issued *out);
+
+/* Who asked for an issuance, for its audit record (all borrowed for the call). */
+typedef struct iotca_issue_audit {
+    const char *actor, *action, *request_id, *outcome;
+} iotca_issue_audit;
+/* iotca_ca_issue that also appends the audit record of a successful issuance (subject "certificate
+ * <serial> (<profile>)", the given actor, action, request id and outcome) in the same transaction as the
+ * certificate: one durable write instead of two. A refusal appends nothing; the caller audits it. */
+iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
+                                const iotca_issue_audit *audit, iotca_issued *out);
 const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name);
 
 iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out);
