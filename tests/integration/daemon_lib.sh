@@ -27,7 +27,7 @@ http() { # http METHOD PATH [curl args...] -> body in $OUT, status in $STATUS
 }
 expect() { # expect STATUS ERRORCODE-or-empty description
   [ "$STATUS" = "$1" ] || die "$3: expected HTTP $1, got $STATUS: $OUT"
-  if [ -n "$2" ]; then echo "$OUT" | grep -q "\"error\":\"$2\"" || die "$3: expected error $2, got $OUT"; fi
+  if [ -n "$2" ]; then echo "$OUT" | grep >/dev/null "\"error\":\"$2\"" || die "$3: expected error $2, got $OUT"; fi
   ok "$3 ($1${2:+ $2})"
 }
 free_port() {

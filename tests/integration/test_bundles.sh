@@ -81,7 +81,7 @@ for f in pem pem0 der c bearssl esp esp-legacy pins; do
   sum=$(sha256sum < "bundle.$f" | cut -d' ' -f1)
   [ "$(header X-Iotca-Bundle-Sha256 "bundle.$f")" = "$sum" ] || die "$f: X-Iotca-Bundle-Sha256 is not the body's SHA-256"
   [ "$(header ETag "bundle.$f")" = "\"${sum:0:32}\"" ] || die "$f: ETag"
-  header Link "bundle.$f" | grep -qF "</v1/ca/bundle?format=manifest&for=$f>; rel=\"describedby\"" || die "$f: Link to the manifest"
+  header Link "bundle.$f" | grep -F >/dev/null "</v1/ca/bundle?format=manifest&for=$f>; rel=\"describedby\"" || die "$f: Link to the manifest"
 done
 ok "all 8 formats served publicly (no token), with their content type, X-Iotca-Bundle-Sha256 = SHA-256 of the body, ETag and a Link to the manifest"
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: \"$(sha256sum < bundle.c | cut -c1-32)\"" "$BASE/v1/ca/bundle?format=c")
@@ -96,16 +96,16 @@ mkdir -p inc && cp bundle.c inc/iotca_trust_anchors.h
 ok "the served c header compiles with -Wall -Wextra -Werror into an mbedTLS and a wolfSSL program"
 for n in fw1 fw2; do
   out=$(./c-mbedtls "$n.crt" "$n.chain") || die "mbedTLS rejected $n: $out"
-  echo "$out" | grep -q "loaded 2 anchors with mbedtls_x509_crt_parse_der; chain verified" || die "mbedTLS: $out"
+  echo "$out" | grep >/dev/null "loaded 2 anchors with mbedtls_x509_crt_parse_der; chain verified" || die "mbedTLS: $out"
   out=$(./c-wolfssl "$n.crt" "$n.chain") || die "wolfSSL rejected $n: $out"
-  echo "$out" | grep -q "loaded 2 anchors .*chain verified" || die "wolfSSL: $out"
+  echo "$out" | grep >/dev/null "loaded 2 anchors .*chain verified" || die "wolfSSL: $out"
 done
 ok "mbedtls_x509_crt_parse_der loads both anchors and mbedtls_x509_crt_verify accepts fw1 (P-384 root) and fw2 (RSA root)"
 ok "wolfSSL_CTX_load_verify_buffer / CertManagerLoadCABuffer load both anchors; the intermediates verify against them and the leaves verify"
 set +e; out=$(./c-mbedtls rogue.crt rogue.chain); rc=$?; set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "not correctly signed by the trusted CA" || die "mbedTLS and the rogue chain: $rc $out"
+[ "$rc" = 1 ] && echo "$out" | grep >/dev/null "not correctly signed by the trusted CA" || die "mbedTLS and the rogue chain: $rc $out"
 set +e; out=$(./c-wolfssl rogue.crt rogue.chain); rc=$?; set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "intermediate rejected" || die "wolfSSL and the rogue chain: $rc $out"
+[ "$rc" = 1 ] && echo "$out" | grep >/dev/null "intermediate rejected" || die "wolfSSL and the rogue chain: $rc $out"
 ok "the rogue chain (issuer named like R1) is rejected by mbedTLS (not signed by the trusted CA) and wolfSSL"
 
 # ---- bearssl: br_x509_minimal with TAs / TAs_NUM ------------------------------------------------------------
@@ -122,10 +122,10 @@ done
 ok "br_x509_minimal validates fw1 (P-384 anchor) and fw2 (RSA anchor) now: end_chain = 0 (BR_ERR_OK)"
 leaf_end=$(date -u -d "$(openssl x509 -in fw1.crt -noout -enddate | cut -d= -f2)" +%s)
 set +e; out=$(./br-verify $((leaf_end + 86400)) fw1.der fw1.int.der); rc=$?; set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "end_chain = 54 (BR_ERR_X509_EXPIRED)" || die "BearSSL a day after the leaf expires: $rc $out"
+[ "$rc" = 1 ] && echo "$out" | grep >/dev/null "end_chain = 54 (BR_ERR_X509_EXPIRED)" || die "BearSSL a day after the leaf expires: $rc $out"
 ok "at an explicit time a day after the leaf's notAfter BearSSL says BR_ERR_X509_EXPIRED (54)"
 set +e; out=$(./br-verify "$now" rogue.der rogue.int.der); rc=$?; set -e
-[ "$rc" = 1 ] && echo "$out" | grep -q "end_chain = 62 (BR_ERR_X509_NOT_TRUSTED)" || die "BearSSL and the rogue chain: $rc $out"
+[ "$rc" = 1 ] && echo "$out" | grep >/dev/null "end_chain = 62 (BR_ERR_X509_NOT_TRUSTED)" || die "BearSSL and the rogue chain: $rc $out"
 ok "the rogue chain: BR_ERR_X509_NOT_TRUSTED (62) although its issuer DN matches TA0"
 
 # ---- pem and pem0 -------------------------------------------------------------------------------------------
@@ -137,13 +137,13 @@ for n in 1 2; do
   grep -qx "# SHA-256:   $fp" bundle.pem || die "pem: comment with R$n's fingerprint missing"
 done
 for n in fw1 fw2; do openssl verify -CAfile bundle.pem -untrusted "$n.chain" "$n.crt" >/dev/null || die "openssl verify with bundle.pem ($n)"; done
-certtool --verify --load-ca-certificate bundle.pem --infile <(cat fw2.crt fw2.chain) 2>&1 | grep -q "Chain verification output: Verified" ||
+certtool --verify --load-ca-certificate bundle.pem --infile <(cat fw2.crt fw2.chain) 2>&1 | grep >/dev/null "Chain verification output: Verified" ||
   die "GnuTLS certtool does not verify fw2 with bundle.pem"
 ok "pem: R1 then R2 with commented fingerprints; openssl verify and GnuTLS certtool accept the chains with it"
 [ "$(stat -c %s bundle.pem0)" = $(($(stat -c %s bundle.pem) + 1)) ] && head -c -1 bundle.pem0 | cmp -s - bundle.pem &&
   [ "$(tail -c 1 bundle.pem0 | od -An -tx1 | tr -d ' ')" = 00 ] || die "pem0 is not pem plus one NUL"
 out=$("$PEM0" bundle.pem0 fw1.crt fw1.chain) || die "mbedTLS and pem0: $out"
-echo "$out" | grep -q "NUL counted): 2 certificates" && echo "$out" | grep -q "chain verified" || die "pem0: $out"
+echo "$out" | grep >/dev/null "NUL counted): 2 certificates" && echo "$out" | grep >/dev/null "chain verified" || die "pem0: $out"
 "$PEM0" bundle.pem0 fw2.crt fw2.chain >/dev/null || die "pem0 does not verify fw2"
 ok "pem0 = pem + NUL: mbedtls_x509_crt_parse with the NUL counted parses both roots and they verify fw1 and fw2"
 set +e; out=$("$PEM0" bundle.pem0 --drop-nul); rc=$?; set -e
@@ -180,7 +180,7 @@ for layout in new:esp legacy:esp-legacy; do
   l=${layout%%:*} f=${layout#*:}
   mkdir -p "dump.$f"
   out=$("$READER" "$l" "bundle.$f" --dump "dump.$f" --verify int1.pem --verify int2.pem) || die "reader ($l) on $f: $out"
-  echo "$out" | grep -q "2 entries, sorted by subject" || die "$f: $out"
+  echo "$out" | grep >/dev/null "2 entries, sorted by subject" || die "$f: $out"
   i=0
   for n in $order; do
     cmp -s "dump.$f/$i.name.der" r$n.subject.der || die "$f entry $i: name is not R$n's subject DER"
@@ -188,7 +188,7 @@ for layout in new:esp legacy:esp-legacy; do
     i=$((i + 1))
   done
   set +e; bad=$("$READER" "$l" "bundle.$f" --verify rogue-int.pem); rc=$?; set -e
-  [ "$rc" = 1 ] && echo "$bad" | grep -q "matches the issuer name but its key does not verify" || die "$f and the rogue intermediate: $bad"
+  [ "$rc" = 1 ] && echo "$bad" | grep >/dev/null "matches the issuer name but its key does not verify" || die "$f and the rogue intermediate: $bad"
   ok "$f ($l layout): every entry decodes to a root's subject DER and SPKI DER (openssl), sorted by subject; the binary search finds int1's and int2's issuers and mbedTLS verifies them with the entry's key; the rogue intermediate is refused"
 done
 head -c -1 bundle.esp > esp.short
@@ -241,7 +241,7 @@ ok "stdout output, and --manifest-out (online and offline) describing exactly th
 
 # ---- refusals ---------------------------------------------------------------------------------------------------
 http GET "/v1/ca/bundle?format=zip"; expect 400 bad_format "an unknown format"
-echo "$OUT" | jq -r .detail | grep -q "pem, pem0, der, c, bearssl, esp, esp-legacy, pins, pins-json, manifest" || die "400 must list the formats: $OUT"
+echo "$OUT" | jq -r .detail | grep >/dev/null "pem, pem0, der, c, bearssl, esp, esp-legacy, pins, pins-json, manifest" || die "400 must list the formats: $OUT"
 ok "  ...and the 400 lists every format"
 http GET "/v1/ca/bundle"; expect 400 bad_format "no format"
 http GET "/v1/ca/bundle?format=manifest&for=zip"; expect 400 bad_format "a manifest for an unknown format"

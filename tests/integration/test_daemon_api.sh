@@ -17,7 +17,7 @@ http GET /readyz; expect 200 "" "readyz"
 http GET /v1/ca/roots; expect 200 "" "roots are public"
 [ "$(echo "$OUT" | jq '.roots | length')" = 2 ] || die "two roots expected"
 pin=$(openssl x509 -in r1/root.pem -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
-echo "$OUT" | jq -r '.roots[].spki_sha256' | grep -qx "$pin" || die "SPKI pin of R1 missing or wrong"
+echo "$OUT" | jq -r '.roots[].spki_sha256' | grep -x >/dev/null "$pin" || die "SPKI pin of R1 missing or wrong"
 ok "roots carry the SPKI SHA-256 pins openssl computes"
 
 # no active issuer yet: issuance is refused cleanly
@@ -29,7 +29,7 @@ http GET /v1/issuers -H "Authorization: Bearer $PROV"; expect 403 forbidden "pro
 new_issuer int1
 key_file=$(ls keys/)
 [ "$(stat -c %a "keys/$key_file")" = 600 ] || die "issuer key not 0600"
-head -1 "keys/$key_file" | grep -q "BEGIN ENCRYPTED PRIVATE KEY" || die "issuer key not encrypted at rest"
+head -1 "keys/$key_file" | grep >/dev/null "BEGIN ENCRYPTED PRIVATE KEY" || die "issuer key not encrypted at rest"
 ok "issuer key is encrypted PKCS#8 with mode 0600"
 http GET /v1/issuers -H "Authorization: Bearer $ADMIN"; expect 200 "" "list issuers"
 [ "$(echo "$OUT" | jq -r '.issuers[0].state')" = active ] || die "imported issuer should be active: $OUT"
@@ -62,7 +62,7 @@ leaf_end=$(date -d "$(openssl x509 -in fw1.crt -noout -enddate | cut -d= -f2)" +
 int_end=$(date -d "$(openssl x509 -in int1.pem -noout -enddate | cut -d= -f2)" +%s)
 [ "$leaf_end" -le "$int_end" ] || die "leaf outlives issuer"
 ok "leaf has the SAN, EKU and CA:FALSE the profile says, and ends before its issuer"
-certtool --verify-chain --infile <(cat fw1.crt fw1.chain r1/root.pem) 2>/dev/null | grep -q "Chain verification output: Verified" || die "certtool"
+certtool --verify-chain --infile <(cat fw1.crt fw1.chain r1/root.pem) 2>/dev/null | grep >/dev/null "Chain verification output: Verified" || die "certtool"
 ok "GnuTLS certtool verifies the chain"
 [ "$(sql "SELECT count(*) FROM certificates WHERE serial='$serial'")" = 1 ] || die "certificate not in the store"
 ok "certificate recorded in the store"
@@ -142,18 +142,18 @@ http DELETE /v1/certificates; expect 405 method_not_allowed "wrong method"
 # the device profile: subject rebuilt from the CN, URI SAN required
 make_csr dev1 "dev-0001" "URI:urn:dev:acme:dev-0001"
 issue dev1 device "$PROV_DEV"; expect 201 "" "device certificate through a scoped token"
-openssl x509 -in dev1.crt -noout -subject | grep -q "CN = dev-0001" || die "device subject"
-openssl x509 -in dev1.crt -noout -text | grep -q "TLS Web Client Authentication" || die "device EKU"
+openssl x509 -in dev1.crt -noout -subject | grep >/dev/null "CN = dev-0001" || die "device subject"
+openssl x509 -in dev1.crt -noout -text | grep >/dev/null "TLS Web Client Authentication" || die "device EKU"
 make_csr dev2 "dev-0002" "URI:urn:dev:other:dev-0002"
 issue dev2 device "$PROV_DEV"; expect 422 policy "URI outside the allowed prefix"
 
 # metrics
 http GET /metrics; expect 200 "" "metrics"
-echo "$OUT" | grep -Eq '^iotca_certificates_issued_total [5-9]' || die "issued counter: $(echo "$OUT" | grep issued)"
-echo "$OUT" | grep -Eq '^iotca_issuance_refused_total [1-9]' || die "refused counter"
-echo "$OUT" | grep -q 'iotca_http_request_duration_seconds_bucket{le="+Inf"}' || die "latency histogram"
-echo "$OUT" | grep -q 'iotca_root_days_to_expiry{root=' || die "root expiry gauge"
-echo "$OUT" | grep -q 'iotca_issuer_days_to_expiry{issuer=' || die "issuer expiry gauge"
+echo "$OUT" | grep -E >/dev/null '^iotca_certificates_issued_total [5-9]' || die "issued counter: $(echo "$OUT" | grep issued)"
+echo "$OUT" | grep -E >/dev/null '^iotca_issuance_refused_total [1-9]' || die "refused counter"
+echo "$OUT" | grep >/dev/null 'iotca_http_request_duration_seconds_bucket{le="+Inf"}' || die "latency histogram"
+echo "$OUT" | grep >/dev/null 'iotca_root_days_to_expiry{root=' || die "root expiry gauge"
+echo "$OUT" | grep >/dev/null 'iotca_issuer_days_to_expiry{issuer=' || die "issuer expiry gauge"
 ok "metrics: issued, refused, latency histogram, days to expiry"
 
 # logs: one JSON object per line, no token in them

@@ -40,7 +40,7 @@ export IOTCA_URL="$BASE"
 IOTCA_TOKEN=$ADMIN cli issuers new --csr-out int1.csr
 want 0 "issuers new"
 grep -q "created issuer" cli.out || die "issuers new does not say what it created: $(cat cli.out)"
-openssl req -in int1.csr -noout -verify 2>&1 | grep -q "verify OK" || die "issuers new CSR does not verify"
+openssl req -in int1.csr -noout -verify 2>&1 | grep >/dev/null "verify OK" || die "issuers new CSR does not verify"
 ok "iotca issuers new (IOTCA_TOKEN admin) writes a CSR that openssl req -verify accepts"
 IOTCA_TOKEN=$ADMIN cli --json issuers list
 want 0 "issuers list --json"
@@ -72,7 +72,7 @@ want 0 "cert issue --key-out --out --chain-out"
 grep -q "never sent" cli.out || die "issue summary: $(cat cli.out)"
 [ "$(stat -c %a k.pem)" = 600 ] || die "k.pem mode $(stat -c %a k.pem), want 600"
 openssl pkey -in k.pem -noout || die "openssl pkey cannot read k.pem"
-head -1 k.pem | grep -q "BEGIN PRIVATE KEY" || die "k.pem is not PKCS#8"
+head -1 k.pem | grep >/dev/null "BEGIN PRIVATE KEY" || die "k.pem is not PKCS#8"
 ok "--key-out k.pem: mode 0600, PKCS#8 that openssl pkey opens"
 [ "$(grep -c 'BEGIN CERTIFICATE' c.pem)" = 1 ] || die "--out with --chain-out must hold the leaf alone"
 [ "$(grep -c 'BEGIN CERTIFICATE' chain.pem)" = 1 ] || die "--chain-out must hold the one intermediate"
@@ -82,7 +82,7 @@ openssl verify -CAfile roots.pem -untrusted chain.pem c.pem >/dev/null || die "o
 if openssl verify -CAfile roots.pem c.pem >/dev/null 2>&1; then die "the leaf verified without its intermediate"; fi
 ok "leaf (--out) + intermediate (--chain-out): openssl verify -CAfile roots.pem -untrusted chain.pem c.pem"
 cmp -s <(openssl x509 -in c.pem -pubkey -noout) <(openssl pkey -in k.pem -pubout) || die "cert key != k.pem key"
-openssl x509 -in c.pem -noout -ext subjectAltName | grep -q "DNS:fw.updates.example.com" || die "SAN missing"
+openssl x509 -in c.pem -noout -ext subjectAltName | grep >/dev/null "DNS:fw.updates.example.com" || die "SAN missing"
 ok "the certificate carries k.pem's public key and the requested DNS name"
 SERIAL1=$(serial_of c.pem)
 
@@ -133,7 +133,7 @@ ok "cert issue --csr FILE also takes a DER CSR"
 SERIAL4=$(serial_of extd.pem)
 cli cert issue --profile firmware-endpoint --key-out k5.pem --cn fw5.updates.example.com --dns fw5.updates.example.com
 want 0 "cert issue to stdout"
-grep -c "BEGIN CERTIFICATE" cli.out | grep -qx 2 || die "without --out the full chain goes to stdout"
+grep -c "BEGIN CERTIFICATE" cli.out | grep -x >/dev/null 2 || die "without --out the full chain goes to stdout"
 SERIAL5=$(openssl x509 -in cli.out -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
 ok "cert issue without --out writes the full chain to stdout"
 
@@ -155,7 +155,7 @@ ok "cert show SERIAL (human, A:B:.. form, --json) shows the certificate valid in
 cli cert list
 want 0 "cert list"
 for s in "$SERIAL1" "$SERIAL2" "$SERIAL3" "$SERIAL4" "$SERIAL5"; do grep -q "^$s " cli.out || die "cert list lacks $s"; done
-head -1 cli.out | grep -q "SERIAL" || die "cert list header"
+head -1 cli.out | grep >/dev/null "SERIAL" || die "cert list header"
 cli --json cert list
 [ "$(jq '.certificates | length' cli.out)" = 5 ] || die "cert list --json: $(cat cli.out)"
 ok "cert list (table) and cert list --json list all 5 certificates"

@@ -153,7 +153,7 @@ if [ "$RC" = 0 ] && grep -q "schema version" run.out && [ -f example.db ] && [ "
 else bad "example config: exit $RC: $(cat run.err)"; fi
 
 # --- iotcad's command line ---------------------------------------------------------------------------------------
-"$IOTCAD" init --config base.json | grep -q "schema version" || die "iotcad init base.json"
+"$IOTCAD" init --config base.json | grep >/dev/null "schema version" || die "iotcad init base.json"
 [ "$(stat -c %a keys)" = 700 ] || die "key_dir mode $(stat -c %a keys)"
 ok "iotcad init --config creates the database and a 0700 key directory"
 run "$IOTCAD" init --config base.json
@@ -187,7 +187,7 @@ ADMIN=$("$IOTCAD" token create --config base.json --role admin)
 PROV=$("$IOTCAD" token create --config base.json --role provisioner)
 [[ $ADMIN =~ ^iotca_[0-9a-f]+_[0-9a-f]+$ ]] || die "admin token format: $ADMIN"
 secret=${ADMIN##*_}
-if sqlite3 iotca.db .dump | grep -qiF "$secret"; then bad "the token secret is stored in the database"
+if sqlite3 iotca.db .dump | grep -iF >/dev/null "$secret"; then bad "the token secret is stored in the database"
 else ok "token create prints the token; the database holds only its hash (secret not in sqlite3 .dump)"; fi
 [ "$(sql "SELECT role FROM tokens ORDER BY created_at, rowid" | tr '\n' ,)" = "admin,provisioner," ] || bad "token roles"
 
@@ -405,7 +405,7 @@ else bad "limits.threads 1 puts non-JSON lines in the log: $(jq -R 'fromjson? //
 logs=(https.log public.log limits.log timeout.log conns.log threads1.log)
 leak=0
 for t in "$ADMIN" "$PROV"; do
-  if grep -qF "$t" "${logs[@]}" || grep -qF "${t##*_}" "${logs[@]}"; then bad "a token (Authorization value) is in a log"; leak=1; fi
+  if grep -qF "$t" "${logs[@]}" || grep -F >/dev/null "${t##*_}" "${logs[@]}"; then bad "a token (Authorization value) is in a log"; leak=1; fi
 done
 if grep -qF "Bearer" "${logs[@]}"; then bad "an Authorization header is in a log"; leak=1; fi
 grep -hv -- '-----' logleaf.csr > csrbody.txt

@@ -44,19 +44,19 @@ wait_listed() {
 cat int1.pem roots.pem > cachain.pem
 fetch c1.der "$(basename "$cdp")"; [ "$STATUS" = 200 ] || die "GET $cdp: $STATUS"
 grep -qi '^content-type: application/pkix-crl' c1.der.hdr || die "content type: $(cat c1.der.hdr)"
-openssl crl -inform DER -in c1.der -CAfile cachain.pem -verify -noout 2>&1 | grep -q "verify OK" || die "openssl crl -verify"
-openssl crl -inform DER -in c1.der -noout -text | grep -q "No Revoked Certificates" || die "an empty CRL lists entries"
+openssl crl -inform DER -in c1.der -CAfile cachain.pem -verify -noout 2>&1 | grep >/dev/null "verify OK" || die "openssl crl -verify"
+openssl crl -inform DER -in c1.der -noout -text | grep >/dev/null "No Revoked Certificates" || die "an empty CRL lists entries"
 n1=$(crlnum c1.der)
 ok "the CRL at the leaves' URL is DER and verifies with openssl; empty so far (number $n1)"
 
 http POST "/v1/certificates/$(serial a)/revoke" -H "Authorization: Bearer $PROV" -d '{"reason":"keyCompromise"}'
 expect 200 "" "revoke leaf a (keyCompromise)"
 wait_listed c2.der "$(SER a)"
-grep -A4 "Serial Number: $(SER a)" c2.der.txt | grep -q "Key Compromise" || die "reason: $(cat c2.der.txt)"
+grep -A4 "Serial Number: $(SER a)" c2.der.txt | grep >/dev/null "Key Compromise" || die "reason: $(cat c2.der.txt)"
 grep -q "X509v3 CRL Number" c2.der.txt && grep -q "X509v3 Authority Key Identifier" c2.der.txt || die "extensions"
 n2=$(crlnum c2.der)
 [ $((n2)) -gt $((n1)) ] || die "CRL number did not increase ($n1 -> $n2)"
-openssl crl -inform DER -in c2.der -CAfile cachain.pem -verify -noout 2>&1 | grep -q "verify OK" || die "crl -verify after revoke"
+openssl crl -inform DER -in c2.der -CAfile cachain.pem -verify -noout 2>&1 | grep >/dev/null "verify OK" || die "crl -verify after revoke"
 ok "within a bounded wait the CRL lists leaf a with Key Compromise, AKID and a higher number ($n2)"
 openssl crl -inform DER -in c2.der -out c2.pem
 set +e; openssl verify -crl_check -CRLfile c2.pem -CAfile roots.pem -untrusted int1.pem a.crt > va.out 2>&1; rca=$?; set -e
@@ -81,7 +81,7 @@ ok "caching headers (Cache-Control, Last-Modified, Expires, ETag); 304 for the c
 http POST "/v1/certificates/$(serial c)/revoke" -H "Authorization: Bearer $PROV" -d '{"reason":"superseded"}'; expect 200 "" "revoke leaf c"
 http POST "/v1/certificates/$(serial d)/revoke" -H "Authorization: Bearer $PROV" -d '{"reason":"unspecified"}'; expect 200 "" "revoke leaf d at once"
 wait_listed c4.der "$(SER a)" "$(SER c)" "$(SER d)"
-grep -A4 "Serial Number: $(SER d)" c4.der.txt | grep -q "Reason Code" && die "an unspecified reason is written (RFC 5280 §5.3.1)"
+grep -A4 "Serial Number: $(SER d)" c4.der.txt | grep >/dev/null "Reason Code" && die "an unspecified reason is written (RFC 5280 §5.3.1)"
 n4=$(crlnum c4.der)
 [ $((n4)) -gt $((n2)) ] || die "CRL number did not increase ($n2 -> $n4)"
 ok "two revocations in a row both appear ($n4), unspecified without a reasonCode"
@@ -131,9 +131,9 @@ http PUT /v1/ca/root-crl -H "Authorization: Bearer $ADMIN" --data-binary @r1.crl
 [ "$(echo "$OUT" | jq -r .url)" = /crl/root-1.crl ] || die "root CRL url: $OUT"
 fetch root1.der root-1.crl; [ "$STATUS" = 200 ] || die "GET root CRL"
 cmp -s root1.der <(openssl crl -in r1.crl -outform DER) || die "served root CRL differs from the imported one"
-openssl crl -inform DER -in root1.der -CAfile r1/root.pem -verify -noout 2>&1 | grep -q "verify OK" || die "root CRL verify"
-certtool --crl-info --inder --infile root1.der 2>/dev/null | grep -q "Revoked certificates (1)" || die "certtool root CRL"
-"$IOTCA_CLI" --url "$BASE" crl show root-1 | grep -q "Revoked: *1" || die "iotca crl show root-1"
+openssl crl -inform DER -in root1.der -CAfile r1/root.pem -verify -noout 2>&1 | grep >/dev/null "verify OK" || die "root CRL verify"
+certtool --crl-info --inder --infile root1.der 2>/dev/null | grep >/dev/null "Revoked certificates (1)" || die "certtool root CRL"
+"$IOTCA_CLI" --url "$BASE" crl show root-1 | grep >/dev/null "Revoked: *1" || die "iotca crl show root-1"
 ok "the root CRL is served at /crl/root-1.crl byte for byte, verifies against R1, reads in certtool and iotca"
 http PUT /v1/ca/root-crl -H "Authorization: Bearer $ADMIN" --data-binary @r1.crl; expect 409 stale_crl "importing the same CRL number again"
 "$ROOT_TOOL" init --vault r3 --name "Stranger Root" --key ecdsa-p256 --passphrase-file rootpass >/dev/null

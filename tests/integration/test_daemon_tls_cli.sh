@@ -16,7 +16,7 @@ BASE="https://127.0.0.1:$PORT"
 "$IOTCAD" --config iotcad.json >>daemon.log 2>&1 &
 DAEMON_PID=$!
 for _ in $(seq 1 100); do curl -sf --cacert tls.pem "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
-curl -sf --cacert tls.pem "$BASE/healthz" | grep -q ok || die "HTTPS healthz"
+curl -sf --cacert tls.pem "$BASE/healthz" | grep >/dev/null ok || die "HTTPS healthz"
 ok "iotcad serves HTTPS with its own certificate (curl --cacert)"
 if curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then die "plain HTTP answered on the TLS port"; fi
 if curl -sf "$BASE/healthz" >/dev/null 2>&1; then die "TLS verified without the CA"; fi
@@ -27,7 +27,7 @@ cli() { "$IOTCA_CLI" --cacert tls.pem "$@"; }
 IOTCA_TOKEN=$ADMIN cli issuers new --csr-out i.csr >/dev/null
 id=$(IOTCA_TOKEN=$ADMIN cli --json issuers list | jq -r '.issuers[0].id')
 "$ROOT_TOOL" sign-intermediate --vault r1 --csr i.csr --out i.pem --yes --passphrase-file rootpass >/dev/null
-IOTCA_TOKEN=$ADMIN cli issuers import "$id" i.pem | grep -q "state active" || die "CLI import"
+IOTCA_TOKEN=$ADMIN cli issuers import "$id" i.pem | grep >/dev/null "state active" || die "CLI import"
 ok "issuers new / sign offline / issuers import through the CLI over HTTPS"
 
 export IOTCA_TOKEN="$PROV"
@@ -38,10 +38,10 @@ openssl verify -CAfile roots.pem -untrusted chain.pem leaf.pem >/dev/null || die
 cmp -s <(openssl x509 -in leaf.pem -pubkey -noout) <(openssl pkey -in k.pem -pubout) || die "leaf is not for the local key"
 keyb64=$(sed -n 2p k.pem)
 grep -qF "$keyb64" daemon.log && die "the private key reached the daemon log"
-sqlite3 iotca.db .dump | grep -qF "$keyb64" && die "the private key reached the database"
+sqlite3 iotca.db .dump | grep -F >/dev/null "$keyb64" && die "the private key reached the database"
 ok "cert issue --key-out: key 0600, never sent; the leaf verifies and carries that key"
 serial=$(openssl x509 -in leaf.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
-cli cert show "$serial" | grep -qi "valid" || die "cert show"
+cli cert show "$serial" | grep -i >/dev/null "valid" || die "cert show"
 cli --json cert list --expiring 400d | jq -e --arg s "$serial" '.certificates[] | select(.serial == $s)' >/dev/null || die "list --expiring 400d"
 [ "$(cli --json cert list --expiring 1d | jq '.certificates | length')" = 0 ] || die "list --expiring 1d"
 cli cert revoke "$serial" --reason keyCompromise >/dev/null || die "revoke"
@@ -62,6 +62,6 @@ ok "plain HTTP on 0.0.0.0 is refused without allow_plain_http_on_public_address"
 jq --arg w "$WORK" '.database = "\($w)/ex.db" | .key_dir = "\($w)/exkeys" | .key_passphrase_file = "\($w)/keypass"
    | .roots = ["\($w)/r1/root.pem", "\($w)/r2/root.pem"] | .listen.tls = {cert: "\($w)/tls.pem", key: "\($w)/tls.key"}' \
   "$IOTCA_SRC/deploy/config/iotcad.example.json" > example.json
-"$IOTCAD" init --config example.json | grep -q "schema version" || die "the example config does not load"
+"$IOTCAD" init --config example.json | grep >/dev/null "schema version" || die "the example config does not load"
 ok "deploy/config/iotcad.example.json loads"
 echo "$CHECKS passed, 0 failed"

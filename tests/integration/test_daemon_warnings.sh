@@ -27,22 +27,22 @@ w() { echo "$OUT" | jq -c ".warnings[] | select(.kind == \"$1\")"; }
 ok "a root ending in 50 days is in the 60-day window"
 [ "$(w issuer_expiry | jq -r .threshold_days)" = 180 ] && [ "$(w issuer_expiry | jq -r .days_left)" -ge 98 ] || die "issuer expiry: $OUT"
 ok "an issuer ending in 100 days is in the 180-day window"
-[ "$(w rotation_due | jq -r .threshold_days)" = 180 ] && w rotation_due | grep -q "no successor is staged" || die "rotation due: $OUT"
+[ "$(w rotation_due | jq -r .threshold_days)" = 180 ] && w rotation_due | grep >/dev/null "no successor is staged" || die "rotation due: $OUT"
 ok "an active issuer without a staged successor is flagged as due to rotate"
 for r in r1 r2; do [ -z "$(echo "$OUT" | jq -c ".warnings[] | select(.subject | test(\"Test Root\"))")" ] || die "25-year roots must not warn"; done
 ok "25-year roots do not warn"
 
 http GET /metrics; expect 200 "" "metrics"
-echo "$OUT" | grep -Eq '^iotca_advance_warning\{kind="root_expiry",subject="CN=Short-lived Root",threshold="60"\} 4[89]$' || die "root gauge: $(echo "$OUT" | grep advance)"
-echo "$OUT" | grep -q 'iotca_advance_warning{kind="rotation_due"' || die "rotation gauge"
-echo "$OUT" | grep -q '^iotca_advance_warnings 3$' || die "warning count: $(echo "$OUT" | grep advance_warnings)"
+echo "$OUT" | grep -E >/dev/null '^iotca_advance_warning\{kind="root_expiry",subject="CN=Short-lived Root",threshold="60"\} 4[89]$' || die "root gauge: $(echo "$OUT" | grep advance)"
+echo "$OUT" | grep >/dev/null 'iotca_advance_warning{kind="rotation_due"' || die "rotation gauge"
+echo "$OUT" | grep >/dev/null '^iotca_advance_warnings 3$' || die "warning count: $(echo "$OUT" | grep advance_warnings)"
 ok "/metrics carries a gauge per warning and their count"
 
 # wait (bounded) until the ticks have logged the three warnings, then let more ticks pass: each is logged once
 for _ in $(seq 1 100); do [ "$(grep -c '"msg":"advance warning"' daemon.log)" -ge 3 ] && break; sleep 0.1; done
 sleep 2.5
 [ "$(grep -c '"msg":"advance warning"' daemon.log)" = 3 ] || die "expected 3 warning log lines: $(grep -c 'advance warning' daemon.log)"
-grep '"msg":"advance warning"' daemon.log | grep -q '"kind":"root_expiry"' || die "root warning not logged"
+grep '"msg":"advance warning"' daemon.log | grep >/dev/null '"kind":"root_expiry"' || die "root warning not logged"
 ok "each warning is logged once as a JSON warn line"
 
 # staging a successor clears the rotation warning
