@@ -70,8 +70,12 @@ void api_metrics(request *r, const char *const *p, response *out) {
                      "# HELP iotca_issuance_refused_total Issuance requests refused.\n"
                      "# TYPE iotca_issuance_refused_total counter\niotca_issuance_refused_total %lu\n"
                      "# HELP iotca_certificates_revoked_total Certificates revoked.\n"
-                     "# TYPE iotca_certificates_revoked_total counter\niotca_certificates_revoked_total %lu\n",
-                     st.issued, st.refused, st.revoked);
+                     "# TYPE iotca_certificates_revoked_total counter\niotca_certificates_revoked_total %lu\n"
+                     "# HELP iotca_store_group_commits_total Transactions of the store's group commit (one fsync each).\n"
+                     "# TYPE iotca_store_group_commits_total counter\niotca_store_group_commits_total %lu\n"
+                     "# HELP iotca_store_group_writes_total Writes those transactions held.\n"
+                     "# TYPE iotca_store_group_writes_total counter\niotca_store_group_writes_total %lu\n",
+                     st.issued, st.refused, st.revoked, st.group_commits, st.group_writes);
     metrics_render(&r->srv->m, &b);
     time_t now = time(NULL);
     iotca_buf_append_str(&b, "# HELP iotca_root_days_to_expiry Days until each root expires.\n"

@@ -225,4 +225,5 @@ void iotca_ca_stats_get(iotca_ca *ca, iotca_ca_stats *out) {
     out->issued = __atomic_load_n(&ca->stats.issued, __ATOMIC_RELAXED);
     out->refused = __atomic_load_n(&ca->stats.refused, __ATOMIC_RELAXED);
     out->revoked = __atomic_load_n(&ca->stats.revoked, __ATOMIC_RELAXED);
+    iotca_store_group_stats(ca->group, &out->group_commits, &out->group_writes);
 }

@@ -1,5 +1,6 @@
 /* The SQLite store's connection: opening, the statement cache, transactions, schema migrations. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,8 +155,15 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int pages) {
     return SQLITE_OK;
 }
 
+/* SQLite keeps allocation statistics under one process-wide mutex taken on every malloc and free; with a
+ * handle per thread that mutex is the only thing the threads share, so it is turned off (before SQLite
+ * initialises; if something else initialised it first, the call is refused and changes nothing). */
+static void configure_once(void) { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out) {
     IOTCA_ENSURE(path != NULL && out != NULL, IOTCA_E_USAGE, "iotca_store_open: NULL argument");
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_once);
     IOTCA_ENSURE(busy_ms >= 0, IOTCA_E_USAGE, "busy timeout must not be negative (%d ms)", busy_ms);
     *out = NULL;
     iotca_store *s = calloc(1, sizeof *s);

@@ -58,7 +58,7 @@ put "$ID" "$(jq -n --rawfile c g3a.pem '{certificate: $c}')"; expect 200 "" "an 
 http GET /v1/trust-profiles -H "Authorization: Bearer $ADMIN"; expect 200 "" "list trust profiles"
 [ "$(echo "$OUT" | jq '.trust_profiles | length')" = 2 ] || die "two profiles: $OUT"
 profile fleet-both roots.pem; expect 409 exists "duplicate profile name"
-profile bad-stack roots.pem gnutls; expect 400 bad_request "unknown stack"
+profile bad-stack roots.pem schannel; expect 400 bad_request "unknown stack"
 printf 'garbage\n' > junk.pem
 profile junk junk.pem; expect 400 malformed "a store without certificates"
 http POST /v1/trust-profiles -H "Authorization: Bearer $ADMIN" -d "$(jq -n --rawfile p roots.pem '{name: "old", pem: $p, until: "2001-01-01", stack: "openssl"}')"

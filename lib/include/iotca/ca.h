@@ -101,6 +101,7 @@ bool iotca_scope_allows(const char *scope, const char *profile);
 /* Counters for /metrics. */
 typedef struct iotca_ca_stats {
     unsigned long issued, refused, revoked;
+    unsigned long group_commits, group_writes; /* transactions of the group commit, and the writes they held */
 } iotca_ca_stats;
 void iotca_ca_stats_get(iotca_ca *ca, iotca_ca_stats *out);
 
