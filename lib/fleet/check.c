@@ -15,7 +15,11 @@
  *              passed over; the issuing CA must end up trusted; stored anchors are never date-checked
  *   bearssl    BearSSL 0.6: the chain in order; at each certificate, any CA anchor with the issuer's DN whose key
  *              verifies it ends the chain (else on to the next); anchors undated; unknown critical extensions
- *              rejected in every certificate it processes */
+ *              rejected in every certificate it processes
+ *   gnutls     GnuTLS 3.7 (gnutls_x509_trust_list_verify_crt2, which a TLS client and `certtool --verify` both
+ *              call): the served chain ordered by names up to its top; a stored certificate with the name and key
+ *              of one on the path anchors there, else one naming the top's issuer; every certificate dated, the
+ *              anchor too; a signer not found or an expiry retries once with the top's own name */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +38,8 @@
 #define MBEDTLS ST(IOTCA_STACK_MBEDTLS)
 #define WOLFSSL ST(IOTCA_STACK_WOLFSSL)
 #define BEARSSL ST(IOTCA_STACK_BEARSSL)
-#define EVERY_STACK (OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL | BEARSSL)
+#define GNUTLS ST(IOTCA_STACK_GNUTLS)
+#define EVERY_STACK (OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL | BEARSSL | GNUTLS)
 
 /* ---- critical extensions (RFC 5280 §4.2: a critical extension a validator does not process fails it) ----
  * The table lint.c reads too (stack_ext.h): a finding of `iotca lint` and a failure of `iotca fleet check` come
@@ -58,27 +63,33 @@ typedef struct ext_rule {
 
 /* Seen with the real libraries (an intermediate carrying the one critical extension, the rest as usual), except
  * for openssl102: OpenSSL 1.0.2's supported list (v3_purp.c) lacks cRLDistributionPoints and ocspNoCheck, which
- * 1.1.0 and 3.0 added. An extension wolfSSL cannot process never gets here: iotca parses with wolfSSL, and
+ * 1.1.0 and 3.0 added. GnuTLS 3.7 (lib/x509/supported_exts.gperf) processes the key identifiers, keyUsage, the
+ * alternative names, basicConstraints, nameConstraints, cRLDistributionPoints, extKeyUsage, authorityInfoAccess,
+ * proxyCertInfo, TLS features, certificatePolicies and inhibitAnyPolicy, and refuses any other critical one;
+ * certtool --verify refused policyConstraints, subjectInfoAccess, ocspNoCheck and nsCertType, and accepted the rest
+ * of this table. An extension wolfSSL cannot process never gets here: iotca parses with wolfSSL, and
  * refuses the certificate (critical subjectKeyIdentifier, authorityKeyIdentifier, policyMappings, private OIDs). */
 static const ext_rule EXT_RULES[] = {
     RULE(OID_BC, "basicConstraints", EVERY_STACK),
     RULE(IOTCA_OID_EXT_KEY_USAGE, "keyUsage", EVERY_STACK),
     RULE(OID_SAN, "subjectAltName", EVERY_STACK),
-    RULE(IOTCA_OID_EXT_EKU, "extKeyUsage", OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL),
-    RULE(OID_NC, "nameConstraints", OPENSSL3 | OPENSSL102 | WOLFSSL),
+    RULE(IOTCA_OID_EXT_EKU, "extKeyUsage", OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL | GNUTLS),
+    RULE(OID_NC, "nameConstraints", OPENSSL3 | OPENSSL102 | WOLFSSL | GNUTLS),
     RULE(OID_POLICIES, "certificatePolicies", EVERY_STACK), /* mbedTLS: anyPolicy only, see only_any_policy */
-    RULE(OID_CRL_DP, "cRLDistributionPoints", OPENSSL3 | WOLFSSL | BEARSSL),
+    RULE(OID_CRL_DP, "cRLDistributionPoints", OPENSSL3 | WOLFSSL | BEARSSL | GNUTLS),
     RULE(OID_POLICY_CONSTRAINTS, "policyConstraints", OPENSSL3 | OPENSSL102 | WOLFSSL),
-    RULE(OID_INHIBIT_ANY, "inhibitAnyPolicy", OPENSSL3 | OPENSSL102 | WOLFSSL),
+    RULE(OID_INHIBIT_ANY, "inhibitAnyPolicy", OPENSSL3 | OPENSSL102 | WOLFSSL | GNUTLS),
     RULE(OID_POLICY_MAPPINGS, "policyMappings", OPENSSL3 | OPENSSL102 | WOLFSSL),
-    RULE(IOTCA_OID_EXT_AIA, "authorityInfoAccess", WOLFSSL | BEARSSL),
+    RULE(IOTCA_OID_EXT_AIA, "authorityInfoAccess", WOLFSSL | BEARSSL | GNUTLS),
     RULE(OID_SIA, "subjectInfoAccess", WOLFSSL | BEARSSL),
     RULE(IOTCA_OID_EXT_OCSP_NOCHECK, "ocspNoCheck", OPENSSL3 | WOLFSSL),
     RULE(OID_NS_CERT_TYPE, "nsCertType", OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL),
 };
 
 /* Indexed by iotca_stack. anchor: OpenSSL checks the extensions of the anchor it builds to like any other
- * certificate; mbedTLS cannot load an anchor it cannot parse. wolfSSL also parses what it loads, but processes
+ * certificate; mbedTLS cannot load an anchor it cannot parse; GnuTLS checks every issuer's, the anchor's included
+ * (a root with a critical policyConstraints or subjectInfoAccess failed certtool --verify, one with a critical
+ * authorityInfoAccess passed). wolfSSL also parses what it loads, but processes
  * everything iotca could parse (see above), so there is nothing to check. BearSSL's anchors are a DN and a key
  * (`brssl ta`): the device never sees the anchor's extensions. every_presented: mbedTLS parses the whole
  * Certificate message before it verifies anything; the others look at the certificates on the path they build. */
@@ -88,6 +99,7 @@ static const iotca_stack_ext_scope SCOPES[] = {
     [IOTCA_STACK_MBEDTLS] = {"mbedTLS 2.28", true, true},
     [IOTCA_STACK_WOLFSSL] = {"wolfSSL 5.5.4", false, false},
     [IOTCA_STACK_BEARSSL] = {"BearSSL 0.6", false, false},
+    [IOTCA_STACK_GNUTLS] = {"GnuTLS 3.7", true, false},
 };
 
 const iotca_stack_ext_scope *iotca_fleet_ext_scope(iotca_stack stack) {
@@ -349,12 +361,157 @@ static bool in_order(model *m) {
     return false;
 }
 
+/* gnutls: GnuTLS 3.7's gnutls_x509_trust_list_verify_crt2, on the CA certificates (the leaf, which the server sends
+ * first, names served[0] as its issuer and is valid whenever served[0] is). Two things set it apart: it looks
+ * anchors up by name, in the one entry of its trust list filed under the name it needs, so a trusted certificate
+ * elsewhere in the store is never seen; and a stored certificate with the name and key of one on the path replaces
+ * it, whatever its issuer, so a pinned intermediate anchors and a trusted root ends a cross-signed path. */
+
+/* GnuTLS's is_issuer, which orders the chain and finds anchors: the issuer's name, and the key identifiers when
+ * both certificates carry them. No signature: that is checked afterwards, and a bad one is final. */
+static bool names_as_issuer(const iotca_cert *child, const iotca_cert *parent) {
+    const iotca_cert_info *c = iotca_cert_get(child), *p = iotca_cert_get(parent);
+    if (!iotca_slice_eq(c->issuer, p->subject)) return false;
+    return c->akid.len == 0 || p->skid.len == 0 || iotca_slice_eq(c->akid, p->skid);
+}
+
+/* names_as_issuer for the leaf, which names the issuing CA ca (its subject, its key identifier) */
+static bool names_leaf_issuer(const iotca_cert *ca, const iotca_cert *parent) {
+    const iotca_cert_info *c = iotca_cert_get(ca), *p = iotca_cert_get(parent);
+    if (!iotca_slice_eq(c->subject, p->subject)) return false;
+    return c->skid.len == 0 || p->skid.len == 0 || iotca_slice_eq(c->skid, p->skid);
+}
+
+static bool same_name_and_key(const iotca_cert *a, const iotca_cert *b) {
+    const iotca_cert_info *x = iotca_cert_get(a), *y = iotca_cert_get(b);
+    return iotca_slice_eq(x->subject, y->subject) && iotca_slice_eq(x->spki, y->spki);
+}
+
+/* What an attempt found, as GnuTLS's status bits: a signer not found or an expired certificate lets it try again
+ * (SIGNER_OLD_OR_UNKNOWN); anything else (not yet valid, a bad signature, a critical extension) is final. */
+enum { GT_UNKNOWN = 1, GT_EXPIRED = 2, GT_FINAL = 4 };
+
+/* Adds a problem to *st; the reason given is the attempt's first. */
+static void gt_flag(model *m, unsigned *st, unsigned bit, const char *what, const iotca_cert *c) {
+    if (*st == 0) fail(m, what, c);
+    *st |= bit;
+}
+
+/* check_time_status, on a certificate of the path or on the stored one it is anchored at */
+static void gt_time(model *m, unsigned *st, const iotca_cert *c, bool anchor) {
+    const iotca_cert_info *ci = iotca_cert_get(c);
+    if (m->at < ci->not_before)
+        gt_flag(m, st, GT_FINAL,
+                anchor ? "the trust anchor is not yet valid" : "a certificate on the path is not yet valid", c);
+    else if (m->at >= ci->not_after)
+        gt_flag(m, st, GT_EXPIRED, anchor ? "the trust anchor has expired" : "an expired certificate on the path", c);
+}
+
+/* check_for_unknown_exts, which GnuTLS runs on every issuer, the anchor included */
+static void gt_extensions(model *m, unsigned *st, const iotca_cert *c) {
+    if (iotca_fleet_unprocessed_critical(m->stack, c) == NULL) return;
+    if (*st == 0) parseable(m, c); /* the reason, naming the extension */
+    *st |= GT_FINAL;
+}
+
+/* One attempt (_gnutls_verify_crt_status) with the stored certificates whose subject is `entry`: 0, or what it
+ * found wrong. path[0..n) runs from the issuing CA up; with n == 0 the leaf itself is the top. */
+static unsigned gt_attempt(model *m, const iotca_cert *const *path, size_t n, iotca_slice entry) {
+    unsigned st = 0;
+    /* the lowest certificate of the path whose name and key a stored one has is replaced by it: the path ends
+     * below it, and only the stored certificate's dates are checked here (check_ca_sanity) */
+    for (size_t k = 0; k < n; k++) {
+        bool held = false;
+        for (size_t i = 0; i < m->n_store && !held; i++) {
+            const iotca_cert *s = m->store[i];
+            if (!iotca_slice_eq(iotca_cert_get(s)->subject, entry) || !same_name_and_key(path[k], s)) continue;
+            gt_time(m, &st, s, true);
+            if (st) return st;
+            held = true;
+        }
+        if (held) n = k;
+    }
+    /* the top against the stored certificates naming its issuer: the first, or a later one in date (find_issuer) */
+    const iotca_cert *anchor = NULL, *top = n ? path[n - 1] : path[0];
+    for (size_t i = 0; i < m->n_store; i++) {
+        const iotca_cert *s = m->store[i];
+        if (!iotca_slice_eq(iotca_cert_get(s)->subject, entry)) continue;
+        bool names = n ? names_as_issuer(top, s) : names_leaf_issuer(top, s);
+        if (names && (anchor == NULL || dated(s, m->at))) anchor = s;
+    }
+    if (anchor == NULL) {
+        gt_flag(m, &st, GT_UNKNOWN, "no path to a trust anchor from", top);
+        return st;
+    }
+    bool verifies = n ? issued_by(top, anchor)
+                      : iotca_slice_eq(iotca_cert_get(anchor)->spki, iotca_cert_get(top)->spki); /* the leaf's key */
+    if (!verifies) gt_flag(m, &st, GT_FINAL, "the anchor naming the issuer does not verify", top);
+    gt_extensions(m, &st, anchor);
+    gt_time(m, &st, anchor, true);
+    if (n) gt_time(m, &st, top, false);
+    /* then down the path, each certificate against the one above it, and the leaf against path[0] */
+    for (size_t k = n; st == 0 && k-- > 0;) {
+        if (k > 0 && !issued_by(path[k - 1], path[k]))
+            gt_flag(m, &st, GT_FINAL, "a certificate on the path does not verify", path[k - 1]);
+        gt_extensions(m, &st, path[k]);
+        gt_time(m, &st, path[k], false);
+        if (k > 0) gt_time(m, &st, path[k - 1], false);
+    }
+    return st;
+}
+
+/* gnutls: order the served chain, shorten it as GnuTLS does, then one attempt and, if it allows, a second. */
+static bool ordered_by_name(model *m) {
+    const iotca_cert *path[MAX_PATH];
+    size_t n = 0;
+    /* _gnutls_sort_clist: each certificate's issuer is the first served one naming it; a self-issued one ends it.
+     * (Served certificates off this path are not looked at while its top has a trusted issuer; when it has none,
+     * GnuTLS appends them, and the path fails all the same.) */
+    path[n++] = m->served[0];
+    while (n < MAX_PATH && !names_as_issuer(path[n - 1], path[n - 1])) {
+        const iotca_cert *next = NULL;
+        for (size_t i = 0; i < m->n_served && next == NULL; i++) {
+            bool used = false;
+            for (size_t k = 0; k < n; k++) used = used || path[k] == m->served[i];
+            if (!used && names_as_issuer(path[n - 1], m->served[i])) next = m->served[i];
+        }
+        if (next == NULL) break;
+        path[n++] = next;
+    }
+    /* shorten_clist: a self-issued top the server sent is dropped (it is trusted only if stored), and the path ends
+     * at its first certificate the store holds byte for byte */
+    if (names_as_issuer(path[n - 1], path[n - 1])) n--;
+    for (size_t k = 0; k < n; k++) {
+        bool held = false;
+        for (size_t i = 0; i < m->n_store && !held; i++) held = same(path[k], m->store[i]);
+        if (held) {
+            n = k + 1;
+            break;
+        }
+    }
+    /* the first attempt looks under the name of the top's issuer (for the leaf, the issuing CA's) */
+    const iotca_cert_info *top = iotca_cert_get(path[n ? n - 1 : 0]);
+    unsigned st = gt_attempt(m, path, n, n ? top->issuer : top->subject);
+    if (st == 0) return true;
+    /* SIGNER_OLD_OR_UNKNOWN: once more under the top's own name, unless the top is self-issued */
+    if (!(st & (GT_UNKNOWN | GT_EXPIRED)) || n == 0 || iotca_slice_eq(top->subject, top->issuer)) return false;
+    char first[sizeof m->why];
+    memcpy(first, m->why, sizeof first);
+    m->why[0] = 0;
+    if (gt_attempt(m, path, n, top->subject) == 0) return true;
+    if (!(st & GT_UNKNOWN)) memcpy(m->why, first, sizeof first); /* the signer was known: its verdict stands */
+    return false;
+}
+
 static bool validate(model *m) {
     m->why[0] = 0;
     const iotca_cert *first = m->served[0];
     /* mbedTLS parses the whole Certificate message before it verifies anything */
     for (size_t k = 0; iotca_fleet_ext_scope(m->stack)->every_presented && k < m->n_served; k++)
         if (!parseable(m, m->served[k])) return false;
+    /* GnuTLS judges the issuing CA like the rest of its path, where a stored certificate with its name and key
+     * (a renewal of a pinned intermediate) replaces it, and a pinned one does not end the search */
+    if (m->stack == IOTCA_STACK_GNUTLS) return ordered_by_name(m);
     if (!parseable(m, first)) return false;
     if (!dated(first, m->at)) {
         fail(m, "the issuing CA certificate is not valid then", first);

@@ -6,19 +6,21 @@
 #include "iotca/fleet.h"
 #include "stack_ext.h"
 
-static const char *const stack_names[] = {"openssl", "openssl102", "mbedtls", "wolfssl", "bearssl"};
+/* Indexed by iotca_stack. */
+static const char *const stack_names[] = {"openssl", "openssl102", "mbedtls", "wolfssl", "bearssl", "gnutls"};
+#define N_STACKS (sizeof stack_names / sizeof stack_names[0])
 
 iotca_rc iotca_stack_parse(const char *name, iotca_stack *out) {
-    for (int i = 0; name && i < 5; i++)
+    for (size_t i = 0; name && i < N_STACKS; i++)
         if (strcmp(name, stack_names[i]) == 0) {
             *out = (iotca_stack)i;
             return IOTCA_OK;
         }
-    IOTCA_BAIL(IOTCA_E_USAGE, "unknown stack '%s' (use openssl, openssl102, mbedtls, wolfssl or bearssl)",
+    IOTCA_BAIL(IOTCA_E_USAGE, "unknown stack '%s' (use openssl, openssl102, mbedtls, wolfssl, bearssl or gnutls)",
                name ? name : "");
 }
 
-const char *iotca_stack_name(iotca_stack s) { return (unsigned)s < 5 ? stack_names[s] : "unknown"; }
+const char *iotca_stack_name(iotca_stack s) { return (unsigned)s < N_STACKS ? stack_names[s] : "unknown"; }
 
 static void add(iotca_lint_report *r, iotca_severity sev, const char *code, const iotca_cert *c, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -70,8 +72,7 @@ iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const 
     memset(out, 0, sizeof *out);
     iotca_cert *certs[IOTCA_LINT_MAX_FINDINGS] = {0}, *chain[16] = {0};
     IOTCA_ENSURE(n_store <= IOTCA_LINT_MAX_FINDINGS && n_served <= 16, IOTCA_E_USAGE, "too many certificates to lint");
-    IOTCA_ENSURE((unsigned)stack < sizeof stack_names / sizeof stack_names[0], IOTCA_E_USAGE, "unknown stack %d",
-                 (int)stack);
+    IOTCA_ENSURE((unsigned)stack < N_STACKS, IOTCA_E_USAGE, "unknown stack %d", (int)stack);
     iotca_rc rc = IOTCA_OK;
     size_t roots = 0;
     char d[16];

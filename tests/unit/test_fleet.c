@@ -11,6 +11,7 @@
 #define OK(x) ck_assert_msg((x) == IOTCA_OK, "%s: %s", #x, iotca_error_detail())
 #define NOW ((time_t)1800000000)
 #define YEAR (365L * 86400)
+#define N_STACKS (IOTCA_STACK_GNUTLS + 1)
 
 typedef struct made {
     iotca_key *key;
@@ -18,9 +19,10 @@ typedef struct made {
     uint8_t skid[20];
 } made;
 
-/* A certificate named cn for key_of's key (NULL: a new key), signed by `by` (NULL: self-signed), valid until not_after. */
-static void make_with(made *m, const char *cn, const made *key_of, const made *by, bool ca, time_t not_after,
-                      iotca_nc_mode nc) {
+/* A certificate named cn for key_of's key (NULL: a new key), signed by `by` (NULL: self-signed), valid from
+ * not_before until not_after. */
+static void make_dated(made *m, const char *cn, const made *key_of, const made *by, bool ca, time_t not_before,
+                       time_t not_after, iotca_nc_mode nc) {
     memset(m, 0, sizeof *m);
     if (key_of) {
         iotca_buf p8 = {.secret = true};
@@ -42,7 +44,7 @@ static void make_with(made *m, const char *cn, const made *key_of, const made *b
     s.issuer = by ? iotca_buf_slice(&by->name) : s.subject;
     s.spki = iotca_buf_slice(&spki);
     s.issuer_skid = iotca_slice_of(by ? by->skid : m->skid, 20);
-    s.not_before = NOW - YEAR;
+    s.not_before = not_before;
     s.not_after = not_after;
     s.is_ca = ca;
     s.path_len = ca && by ? 0 : -1;
@@ -51,6 +53,12 @@ static void make_with(made *m, const char *cn, const made *key_of, const made *b
     if (nc != IOTCA_NC_NONE) s.permit_dns[s.n_permit_dns++] = "example.com";
     OK(iotca_cert_sign(&s, by ? by->key : m->key, &m->der));
     iotca_buf_free(&spki);
+}
+
+/* The same, valid from a year ago. */
+static void make_with(made *m, const char *cn, const made *key_of, const made *by, bool ca, time_t not_after,
+                      iotca_nc_mode nc) {
+    make_dated(m, cn, key_of, by, ca, NOW - YEAR, not_after, nc);
 }
 
 static void make(made *m, const char *cn, const made *by, bool ca, time_t not_after, iotca_nc_mode nc) {
@@ -172,7 +180,12 @@ START_TEST(refusals) {
     OK(iotca_stack_parse("openssl102", &st));
     ck_assert_int_eq(st, IOTCA_STACK_OPENSSL102);
     ck_assert_str_eq(iotca_stack_name(IOTCA_STACK_BEARSSL), "bearssl");
-    ck_assert_int_eq(iotca_stack_parse("gnutls", &st), IOTCA_E_USAGE);
+    OK(iotca_stack_parse("gnutls", &st));
+    ck_assert_int_eq(st, IOTCA_STACK_GNUTLS);
+    ck_assert_str_eq(iotca_stack_name(IOTCA_STACK_GNUTLS), "gnutls");
+    ck_assert_str_eq(iotca_stack_name((iotca_stack)N_STACKS), "unknown");
+    ck_assert_int_eq(iotca_stack_parse("schannel", &st), IOTCA_E_USAGE);
+    ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "bearssl or gnutls"));
     ck_assert_int_eq(iotca_stack_parse(NULL, &st), IOTCA_E_USAGE);
 }
 END_TEST
@@ -211,7 +224,7 @@ START_TEST(incident_b_two_roots_three_rotations) {
     make(&i3, "Issuing CA 3", &r2, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
     iotca_slice store[] = {S(r1), S(r2)}, c1[] = {S(inter)}, c2[] = {S(i2)}, c3[] = {S(i3)};
     iotca_served sched[] = {{NOW - YEAR, c1, 1}, {NOW + YEAR, c2, 1}, {NOW + 2 * YEAR, c3, 1}};
-    for (int st = 0; st < 5; st++) {
+    for (int st = 0; st < N_STACKS; st++) {
         iotca_check_report rep;
         const char *why = check(store, 2, sched, 3, (iotca_stack)st, NOW + 3 * YEAR, &rep);
         ck_assert_msg(why == NULL, "%s: %s", iotca_stack_name((iotca_stack)st), why ? why : "");
@@ -231,8 +244,8 @@ START_TEST(incident_c_rollover_with_cross_sign) {
     iotca_slice store[] = {S(r1)}, chain[] = {S(i2), S(cross)};
     iotca_served sched[] = {{NOW - YEAR, chain, 2}};
     iotca_stack stacks[] = {IOTCA_STACK_OPENSSL, IOTCA_STACK_OPENSSL102, IOTCA_STACK_MBEDTLS, IOTCA_STACK_WOLFSSL,
-                            IOTCA_STACK_BEARSSL};
-    for (size_t k = 0; k < 5; k++) {
+                            IOTCA_STACK_BEARSSL, IOTCA_STACK_GNUTLS};
+    for (size_t k = 0; k < sizeof stacks / sizeof stacks[0]; k++) {
         iotca_check_report rep;
         check(store, 1, sched, 1, stacks[k], NOW + 4 * YEAR, &rep);
         ck_assert_msg(rep.points[0].ok, "%s fails at once: %s", iotca_stack_name(stacks[k]), rep.points[0].reason);
@@ -337,7 +350,8 @@ END_TEST
 START_TEST(expired_anchor_ends_the_search_for_openssl_and_mbedtls) {
     /* Regression: a new root that expires in 1 year, cross-signed by R1 for 5; devices hold both. OpenSSL 3 and
      * mbedTLS take the expired new root from the store and fail; they do not fall back to the cross-certificate
-     * (row new-root-expired of the agreement test). The model used to try the cross-certificate for OpenSSL. */
+     * (row new-root-expired of the agreement test). The model used to try the cross-certificate for OpenSSL.
+     * GnuTLS never meets the expired root: it follows the served chain up to R1. */
     made nr, cross, inr;
     make(&nr, "New Root", NULL, true, NOW + YEAR, IOTCA_NC_NONE);
     make_with(&cross, "New Root", &nr, &r1, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
@@ -345,7 +359,7 @@ START_TEST(expired_anchor_ends_the_search_for_openssl_and_mbedtls) {
     iotca_slice store[] = {S(nr), S(r1)}, chain[] = {S(inr), S(cross)};
     iotca_served sched[] = {{NOW - YEAR, chain, 2}};
     iotca_check_report rep;
-    for (int st = 0; st < 5; st++) {
+    for (int st = 0; st < N_STACKS; st++) {
         const char *why = check(store, 2, sched, 1, (iotca_stack)st, NOW + 3 * YEAR, &rep);
         bool breaks = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_MBEDTLS;
         ck_assert_msg(breaks == (why != NULL), "%s: %s", iotca_stack_name((iotca_stack)st), why ? why : "ok");
@@ -505,8 +519,8 @@ START_TEST(critical_extensions_per_stack) {
         {"critical policies", policies, sizeof policies, private_policy, sizeof private_policy, "|mbedtls|",
          "other than anyPolicy"},
         {"critical anyPolicy", policies, sizeof policies, any_policy, sizeof any_policy, "||", ""},
-        {"critical policyConstraints", pc, sizeof pc, require_explicit, sizeof require_explicit, "|mbedtls|bearssl|",
-         "policyConstraints"},
+        {"critical policyConstraints", pc, sizeof pc, require_explicit, sizeof require_explicit,
+         "|mbedtls|bearssl|gnutls|", "policyConstraints"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         made ca;
@@ -514,7 +528,7 @@ START_TEST(critical_extensions_per_stack) {
         critical_ext(&ca, &r1, cases[i].oid, cases[i].oid_len, cases[i].value, cases[i].value_len);
         iotca_slice store[] = {S(r1), S(r2)}, chain[] = {S(ca)};
         iotca_served sched[] = {{NOW - YEAR, chain, 1}};
-        for (int st = 0; st < 5; st++) {
+        for (int st = 0; st < N_STACKS; st++) {
             iotca_check_report rep;
             const char *name = iotca_stack_name((iotca_stack)st);
             char bar[32];
@@ -539,7 +553,7 @@ START_TEST(mbedtls_parses_every_presented_certificate) {
     const char *why = check(store, 2, sched, 1, IOTCA_STACK_MBEDTLS, NOW + YEAR, &rep);
     ck_assert_ptr_nonnull(why);
     ck_assert_ptr_nonnull(strstr(why, "nameConstraints extension in: CN=Issuing CA NC"));
-    for (int st = 0; st < 5; st++)
+    for (int st = 0; st < N_STACKS; st++)
         if (st != IOTCA_STACK_MBEDTLS)
             ck_assert_msg(check(store, 2, sched, 1, (iotca_stack)st, NOW + YEAR, &rep) == NULL, "%s: %s",
                           iotca_stack_name((iotca_stack)st), rep.points[0].reason);
@@ -614,7 +628,8 @@ static const uint8_t O_EKU[] = {0x55, 0x1d, 0x25}, O_NC[] = {0x55, 0x1d, 0x1e}, 
 #define CASE(kind, oid, value, breaks, named) {kind, oid, sizeof oid, value, sizeof value, breaks, named}
 
 /* Every kind the table has a row for that iotca's (wolfSSL's) parser lets through. The verdicts of the first
- * eight are what the real libraries did in tests/integration/test_stack_agreement.sh. */
+ * eight are what the real libraries did in tests/integration/test_stack_agreement.sh; GnuTLS's, all twelve, are
+ * what certtool --verify did with an intermediate carrying each. */
 static const crit_case CRIT_CASES[] = {
     CASE("EKU", O_EKU, V_EKU, "|bearssl|", "extKeyUsage"),
     CASE("NC", O_NC, V_NC, "|mbedtls|bearssl|", "nameConstraints"),
@@ -622,12 +637,13 @@ static const crit_case CRIT_CASES[] = {
     CASE("CRL DP", O_CRL_DP, V_CRL_DP, "|openssl102|mbedtls|", "cRLDistributionPoints"),
     CASE("policies", O_POLICIES, V_POLICY, "|mbedtls|", "certificatePolicies (other than anyPolicy)"),
     CASE("anyPolicy", O_POLICIES, V_ANY_POLICY, "||", "certificatePolicies"),
-    CASE("policyConstraints", O_POLICY_CONSTRAINTS, V_REQUIRE_EXPLICIT, "|mbedtls|bearssl|", "policyConstraints"),
+    CASE("policyConstraints", O_POLICY_CONSTRAINTS, V_REQUIRE_EXPLICIT, "|mbedtls|bearssl|gnutls|",
+         "policyConstraints"),
     CASE("SAN", O_SAN, V_SAN, "||", "subjectAltName"),
-    CASE("SIA", O_SIA, V_SIA, "|openssl|openssl102|mbedtls|", "subjectInfoAccess"),
+    CASE("SIA", O_SIA, V_SIA, "|openssl|openssl102|mbedtls|gnutls|", "subjectInfoAccess"),
     CASE("inhibitAnyPolicy", O_INHIBIT_ANY, V_SKIP_CERTS, "|mbedtls|bearssl|", "inhibitAnyPolicy"),
-    CASE("ocspNoCheck", O_OCSP_NOCHECK, V_NULL, "|openssl102|mbedtls|bearssl|", "ocspNoCheck"),
-    CASE("nsCertType", O_NS_CERT_TYPE, V_SSL_CA, "|bearssl|", "nsCertType"),
+    CASE("ocspNoCheck", O_OCSP_NOCHECK, V_NULL, "|openssl102|mbedtls|bearssl|gnutls|", "ocspNoCheck"),
+    CASE("nsCertType", O_NS_CERT_TYPE, V_SSL_CA, "|bearssl|gnutls|", "nsCertType"),
 };
 
 static bool listed(const char *bars, iotca_stack st) {
@@ -673,7 +689,7 @@ START_TEST(lint_and_check_agree_on_critical_extensions_in_served_cas) {
         make_rich_ca(&ca, cn, &r1);
         critical_ext(&ca, &r1, k->oid, k->oid_len, k->value, k->value_len);
         iotca_slice store[] = {S(r1), S(r2)}, chain[] = {S(ca)};
-        for (int st = 0; st < 5; st++)
+        for (int st = 0; st < N_STACKS; st++)
             assert_agree(k, (iotca_stack)st, store, 2, chain, 1, subject, listed(k->breaks, (iotca_stack)st));
         unmake(&ca);
     }
@@ -681,8 +697,9 @@ START_TEST(lint_and_check_agree_on_critical_extensions_in_served_cas) {
 END_TEST
 
 START_TEST(lint_and_check_agree_on_critical_extensions_in_roots) {
-    /* The root carries the critical extension. OpenSSL checks the anchor it builds to like any certificate and
-     * mbedTLS cannot load it; BearSSL's anchors are a name and a key, and wolfSSL processes all of these. */
+    /* The root carries the critical extension. OpenSSL and GnuTLS check the anchor they build to like any
+     * certificate and mbedTLS cannot load it; BearSSL's anchors are a name and a key, and wolfSSL processes all of
+     * these. */
     for (size_t i = 0; i < sizeof CRIT_CASES / sizeof CRIT_CASES[0]; i++) {
         const crit_case *k = &CRIT_CASES[i];
         made root, ca;
@@ -693,8 +710,9 @@ START_TEST(lint_and_check_agree_on_critical_extensions_in_roots) {
         make(&ca, "Issuing CA under it", &root, true, NOW + 3 * YEAR, IOTCA_NC_NONE);
         critical_ext(&root, &root, k->oid, k->oid_len, k->value, k->value_len); /* same name and key: ca still chains */
         iotca_slice store[] = {S(root), S(r2)}, chain[] = {S(ca)};
-        for (int st = 0; st < 5; st++) {
-            bool anchor = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_OPENSSL102 || st == IOTCA_STACK_MBEDTLS;
+        for (int st = 0; st < N_STACKS; st++) {
+            bool anchor = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_OPENSSL102 || st == IOTCA_STACK_MBEDTLS ||
+                          st == IOTCA_STACK_GNUTLS;
             assert_agree(k, (iotca_stack)st, store, 2, chain, 1, subject, anchor && listed(k->breaks, (iotca_stack)st));
         }
         unmake(&root);
@@ -796,6 +814,132 @@ START_TEST(extensions_no_stack_parser_accepts) {
 }
 END_TEST
 
+/* ---- gnutls: what GnuTLS 3.7 does that the other models do not (each seen with certtool --verify) ---- */
+
+START_TEST(gnutls_anchors_at_a_stored_name_and_key) {
+    /* any stored certificate with the name and key of one on the path anchors it, self-signed or not: a pinned
+     * intermediate (row store-pins-int), and a renewal of it with a later end, which keeps devices working after
+     * the served one expires: only the stored certificate's dates count (certtool: a served issuer past its end
+     * verified against a stored renewal with its name and key) */
+    made renewal;
+    make_with(&renewal, "Issuing CA 1", &inter, &r1, true, NOW + 6 * YEAR, IOTCA_NC_NONE);
+    iotca_slice pinned[] = {S(inter)}, renewed[] = {S(renewal)}, chain[] = {S(inter)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 1}};
+    iotca_check_report rep;
+    const char *why = check(pinned, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 5 * YEAR, &rep);
+    ck_assert(rep.points[0].ok);
+    ck_assert_int_eq(rep.first_failure, NOW + 3 * YEAR); /* the pinned certificate itself expires */
+    ck_assert_str_eq(why, "the trust anchor has expired: CN=Issuing CA 1");
+    ck_assert_ptr_nonnull(check(pinned, 1, sched, 1, IOTCA_STACK_OPENSSL, NOW + 2 * YEAR, &rep));
+    ck_assert_ptr_null(check(renewed, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 5 * YEAR, &rep));
+    /* a pinned intermediate does not end the search: the stored root it names is tried first, and a critical
+     * extension GnuTLS cannot process there is final, not retried */
+    made root, ca;
+    make(&root, "Root critical PC", NULL, true, NOW + 25 * YEAR, IOTCA_NC_NONE);
+    make(&ca, "Issuing CA under it", &root, true, NOW + 3 * YEAR, IOTCA_NC_NONE);
+    critical_ext(&root, &root, O_POLICY_CONSTRAINTS, sizeof O_POLICY_CONSTRAINTS, V_REQUIRE_EXPLICIT,
+                 sizeof V_REQUIRE_EXPLICIT);
+    iotca_slice both[] = {S(ca), S(root)}, alone[] = {S(ca)}, chain2[] = {S(ca)};
+    iotca_served sched2[] = {{NOW - YEAR, chain2, 1}};
+    why = check(both, 2, sched2, 1, IOTCA_STACK_GNUTLS, NOW + YEAR, &rep);
+    ck_assert_str_eq(why, "cannot process a critical policyConstraints extension in: CN=Root critical PC");
+    ck_assert_ptr_null(check(alone, 1, sched2, 1, IOTCA_STACK_GNUTLS, NOW + YEAR, &rep));
+    unmake(&renewal);
+    unmake(&root);
+    unmake(&ca);
+}
+END_TEST
+
+START_TEST(gnutls_follows_the_served_chain) {
+    /* a new root that expires in 1 year, cross-signed by R1 for 5 (row new-root-expired): GnuTLS goes up the
+     * served chain to R1 and never meets the expired root, where OpenSSL 3 stops at it */
+    made nr, cross, inr;
+    make(&nr, "New Root", NULL, true, NOW + YEAR, IOTCA_NC_NONE);
+    make_with(&cross, "New Root", &nr, &r1, true, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    make(&inr, "Issuing CA under New Root", &nr, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice store[] = {S(nr), S(r1)}, only_new[] = {S(nr)}, chain[] = {S(inr), S(cross)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_check_report rep;
+    ck_assert_ptr_null(check(store, 2, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep));
+    check(store, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    /* without R1 the cross-certificate's signer is unknown; the retry under its own name finds the new root,
+     * which must be in date */
+    const char *why = check(only_new, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep);
+    ck_assert(rep.points[0].ok);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_str_eq(why, "the trust anchor has expired: CN=New Root");
+    unmake(&nr);
+    unmake(&cross);
+    unmake(&inr);
+}
+END_TEST
+
+START_TEST(gnutls_retries_under_the_tops_own_name) {
+    /* R1 cross-signs R2 until +1y; the issuer is under R2. With both roots stored, the expired cross-certificate
+     * is retried under its own name, where R2 has that name and key (row cross-expired-new; wolfSSL and OpenSSL
+     * 1.0.2 fail there). With R1 alone the retry finds nothing, and the first verdict stands. */
+    made cross, i2;
+    make_with(&cross, "Root R2", &r2, &r1, true, NOW + YEAR, IOTCA_NC_NONE);
+    make(&i2, "Issuing CA under R2", &r2, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice both[] = {S(r1), S(r2)}, only_r1[] = {S(r1)}, chain[] = {S(i2), S(cross)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_check_report rep;
+    ck_assert_ptr_null(check(both, 2, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep));
+    const char *why = check(only_r1, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_str_eq(why, "an expired certificate on the path: CN=Root R2");
+    /* a store pinning an issuer and its root, which expires first (row pinned-int-exp-root): the expired root is
+     * retried under the issuer's own name, where the pinned issuer anchors; OpenSSL 3 fails with the root */
+    made i_old;
+    make(&i_old, "Issuing CA under Old Root", &old_root, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice pinned[] = {S(i_old), S(old_root)}, chain2[] = {S(i_old)};
+    iotca_served sched2[] = {{NOW - YEAR, chain2, 1}};
+    ck_assert_ptr_null(check(pinned, 2, sched2, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep));
+    check(pinned, 2, sched2, 1, IOTCA_STACK_OPENSSL, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR);
+    /* the root alone: expired, nothing to retry with */
+    iotca_slice root_only[] = {S(old_root)};
+    why = check(root_only, 1, sched2, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR);
+    ck_assert_str_eq(why, "the trust anchor has expired: CN=Old Root");
+    unmake(&cross);
+    unmake(&i2);
+    unmake(&i_old);
+}
+END_TEST
+
+START_TEST(gnutls_not_yet_valid_is_final) {
+    /* a cross-certificate of R2 by R1 that becomes valid in a year, sent after the issuer under R2 (row
+     * cross-not-yet-valid): GnuTLS follows it to R1 and, it not being valid yet, stops there, although R2 is
+     * stored; only an expiry or an unknown signer is retried. OpenSSL 3 anchors the issuer at R2 at once. */
+    made cross, i2;
+    make_dated(&cross, "Root R2", &r2, &r1, true, NOW + YEAR, NOW + 5 * YEAR, IOTCA_NC_NONE);
+    make(&i2, "Issuing CA under R2", &r2, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
+    iotca_slice both[] = {S(r1), S(r2)}, only_r2[] = {S(r2)}, chain[] = {S(i2), S(cross)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 2}};
+    iotca_check_report rep;
+    const char *why = check(both, 2, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW);
+    ck_assert_str_eq(why, "a certificate on the path is not yet valid: CN=Root R2");
+    ck_assert_uint_ge(rep.n, 2);
+    ck_assert(rep.points[1].at == NOW + YEAR && rep.points[1].ok); /* fine once it is valid */
+    ck_assert_ptr_null(check(both, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW + 3 * YEAR, &rep));
+    /* R1 not stored: the signer is unknown, so the retry under R2's name anchors it */
+    ck_assert_ptr_null(check(only_r2, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep));
+    /* the order the server sends them in matters: each certificate's issuer is the first served one naming it,
+     * so R2 itself sent before the cross-certificate ends the path at R2 (dropped, then stored) */
+    iotca_slice root_first[] = {S(i2), S(r2), S(cross)}, cross_first[] = {S(i2), S(cross), S(r2)};
+    iotca_served s1[] = {{NOW - YEAR, root_first, 3}}, s2[] = {{NOW - YEAR, cross_first, 3}};
+    ck_assert_ptr_null(check(both, 2, s1, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep));
+    why = check(both, 2, s2, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW);
+    ck_assert_str_eq(why, "a certificate on the path is not yet valid: CN=Root R2");
+    unmake(&cross);
+    unmake(&i2);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("fleet");
     TCase *tc = tcase_create("lint");
@@ -824,6 +968,10 @@ int main(void) {
     tcase_add_test(tc, lint_and_check_agree_on_critical_extensions_in_roots);
     tcase_add_test(tc, lint_names_what_one_stack_cannot_process);
     tcase_add_test(tc, extensions_no_stack_parser_accepts);
+    tcase_add_test(tc, gnutls_anchors_at_a_stored_name_and_key);
+    tcase_add_test(tc, gnutls_follows_the_served_chain);
+    tcase_add_test(tc, gnutls_retries_under_the_tops_own_name);
+    tcase_add_test(tc, gnutls_not_yet_valid_is_final);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -18,7 +18,7 @@ static const char usage_text[] =
     "  issuers new [--group G] [--cn NAME] [--csr-out FILE]\n"
     "  issuers import ID FILE [--activate-at 2030-01-31T00:00:00Z] [--force-justification TEXT]\n"
     "  roots [--out FILE]\n"
-    "  lint --trust-store FILE [--stack openssl|openssl102|mbedtls|wolfssl|bearssl] [--until 2040-01-01]\n"
+    "  lint --trust-store FILE [--stack openssl|openssl102|mbedtls|wolfssl|bearssl|gnutls] [--until 2040-01-01]\n"
     "       [--chain SERVED_CHAIN.pem]   (offline; exit 5 when the store would strand devices)\n"
     "  fleet check --trust-store FILE --until 2040-01-01 [--stack S] [--chain FILE[@DATE]]...\n"
     "       each --chain is a chain served from DATE on (default: now); without --chain, the daemon's\n"

@@ -23,9 +23,16 @@ typedef enum iotca_stack {
     IOTCA_STACK_BEARSSL,    /* BearSSL 0.6: in order, every anchor with the issuer's DN tried, anchors undated;
                                refuses critical extKeyUsage, nameConstraints, policyConstraints (and more), accepts
                                critical certificatePolicies, authorityInfoAccess and cRLDistributionPoints */
+    IOTCA_STACK_GNUTLS,     /* GnuTLS 3.7: follows the served chain, ordered by names, to its top and anchors that at
+                               a stored certificate naming its issuer; any stored certificate with the name and key of
+                               one on the path anchors (a pinned intermediate, a renewal of it); anchors dated; when
+                               the signer is unknown or a certificate expired, it retries with the top's own name (a
+                               trusted root behind an expired cross-certificate), but a not-yet-valid certificate ends
+                               it; refuses critical policyConstraints, subjectInfoAccess (and more) on the path and in
+                               the anchor, accepts critical authorityInfoAccess and nameConstraints */
 } iotca_stack;
 
-/* "openssl", "openssl102", "mbedtls", "wolfssl", "bearssl"; IOTCA_E_USAGE otherwise. */
+/* "openssl", "openssl102", "mbedtls", "wolfssl", "bearssl", "gnutls"; IOTCA_E_USAGE otherwise. */
 iotca_rc iotca_stack_parse(const char *name, iotca_stack *out);
 const char *iotca_stack_name(iotca_stack s);
 
@@ -56,7 +63,7 @@ typedef struct iotca_lint_report {
  *   root.expires         a root expiring before `until` (error) or already expired (error)
  *   root.weak            a root whose key iotca does not accept (warning)
  *   chain.critical_ext   a served CA, or a root of a stack that processes its anchor's extensions (openssl,
- *                        openssl102, mbedtls), carries a critical extension the stack cannot process; the
+ *                        openssl102, mbedtls, gnutls), carries a critical extension the stack cannot process; the
  *                        message names the extension (error; the fleet check's per-stack table)
  *   chain.no_anchor      a served chain leads to no root in the store (error)
  * Returns IOTCA_OK with the findings in *out (IOTCA_E_PARSE if a certificate
