@@ -48,7 +48,7 @@ INSERT INTO certificates (serial, issuer_id, profile, subject, der, not_before, 
   SELECT serial, $ISSUER_ID, 'bench', 'CN=bench', x'00', $now - 86400, $now + 30 * 86400, $now, 'revoked', $now - 3600,
          CASE (rowid % 5) WHEN 0 THEN 0 WHEN 1 THEN 1 WHEN 2 THEN 3 WHEN 3 THEN 4 ELSE 5 END
   FROM serials WHERE serial LIKE '40%';
-INSERT INTO ocsp_responses (serial, der, this_update, next_update)
+INSERT OR REPLACE INTO ocsp_responses (serial, der, this_update, next_update)
   SELECT serial, x'00', $now, $now + 365 * 86400 FROM serials WHERE serial LIKE '40%';
 INSERT OR IGNORE INTO crl_state (issuer_id) VALUES ($ISSUER_ID);
 UPDATE crl_state SET revocations = revocations + $N WHERE issuer_id = $ISSUER_ID;

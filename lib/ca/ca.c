@@ -50,12 +50,12 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     pthread_mutex_init(&ca->ocsp_lock, NULL);
     IOTCA_CHECK(pthread_key_create(&ca->store_key, close_store) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
     ca->key_created = true;
-    IOTCA_TRY(iotca_store_group_new(&ca->group));
     ca->db_path = strdup(cfg->db_path);
     ca->key_dir = strdup(cfg->key_dir);
     ca->default_group = strdup(cfg->default_group ? cfg->default_group : "default");
     ca->base_url = cfg->base_url ? strdup(cfg->base_url) : NULL;
     IOTCA_CHECK(ca->db_path && ca->key_dir && ca->default_group, IOTCA_E_INTERNAL, "out of memory");
+    IOTCA_TRY(iotca_store_group_new(ca->db_path, &ca->group));
     ca->pass.secret = true;
     IOTCA_TRY(iotca_buf_append(&ca->pass, cfg->key_passphrase.p, cfg->key_passphrase.len));
     ca->issuer_key_type = cfg->issuer_key_type;

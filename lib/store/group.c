@@ -21,22 +21,66 @@ struct iotca_store_group {
     op *head, **tail;
     bool busy; /* a leader is running a batch */
     unsigned long batches, writes;
+    /* the checkpointer (when a database path was given): a thread with its own handle that checkpoints the
+     * WAL when a batch grew it past the threshold, so no request waits for a checkpoint */
+    char *path;
+    pthread_t ckpt;
+    bool ckpt_running, ckpt_wanted, stopping;
+    pthread_cond_t ckpt_cv;
 };
 
-iotca_rc iotca_store_group_new(iotca_store_group **out) {
+static void *checkpointer(void *arg) {
+    iotca_store_group *g = arg;
+    iotca_store *s = NULL;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (!g->ckpt_wanted && !g->stopping) pthread_cond_wait(&g->ckpt_cv, &g->mu);
+        if (g->stopping) break;
+        g->ckpt_wanted = false;
+        pthread_mutex_unlock(&g->mu);
+        if (s == NULL) (void)iotca_store_open(g->path, false, 5000, &s);
+        /* PASSIVE: copies what no reader still needs and never blocks writers; a failure is harmless (the
+         * WAL just stays longer until the next try) */
+        if (s) (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    iotca_store_close(s);
+    return NULL;
+}
+
+iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
     iotca_store_group *g = calloc(1, sizeof *g);
     IOTCA_ENSURE(g != NULL, IOTCA_E_INTERNAL, "out of memory");
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
+    pthread_cond_init(&g->ckpt_cv, NULL);
     g->tail = &g->head;
+    if (db_path) {
+        g->path = strdup(db_path);
+        g->ckpt_running = g->path && pthread_create(&g->ckpt, NULL, checkpointer, g) == 0;
+        if (!g->ckpt_running) {
+            iotca_store_group_free(g);
+            IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot start the WAL checkpointer");
+        }
+    }
     *out = g;
     return IOTCA_OK;
 }
 
 void iotca_store_group_free(iotca_store_group *g) {
     if (g == NULL) return;
+    if (g->ckpt_running) {
+        pthread_mutex_lock(&g->mu);
+        g->stopping = true;
+        pthread_cond_signal(&g->ckpt_cv);
+        pthread_mutex_unlock(&g->mu);
+        pthread_join(g->ckpt, NULL);
+    }
+    free(g->path);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cv);
+    pthread_cond_destroy(&g->ckpt_cv);
     free(g);
 }
 
@@ -151,11 +195,18 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
         g->busy = false;
         pthread_cond_broadcast(&g->cv);
     }
+    bool checkpoint = s->wal_pages >= IOTCA_SQ_CHECKPOINT_PAGES;
+    if (checkpoint && g->ckpt_running) { /* this thread led a batch that grew the WAL: hand it over */
+        g->ckpt_wanted = true;
+        pthread_cond_signal(&g->ckpt_cv);
+        s->wal_pages = 0;
+        checkpoint = false;
+    }
     pthread_mutex_unlock(&g->mu);
     mine->queued = false;
-    if (s->wal_pages >= IOTCA_SQ_CHECKPOINT_PAGES) {
-        /* this thread led a batch that grew the WAL past the threshold: checkpoint now, with the group
-         * released, so the next batch commits meanwhile (PASSIVE never blocks writers) */
+    if (checkpoint) {
+        /* no checkpointer thread: checkpoint here, with the group released, so the next batch commits
+         * meanwhile (PASSIVE never blocks writers) */
         (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         s->wal_pages = 0;
     }

@@ -103,23 +103,39 @@ iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before,
     *out = NULL;
     *n = 0;
     IOTCA_ENSURE(max >= 1 && max <= 10000, IOTCA_E_USAGE, "OCSP due list limit must be 1 to 10000");
-    sqlite3_stmt *st;
+    /* a range of the next_update index (schema 0008 gives every certificate a row); answers of expired
+     * certificates are dropped instead of returned, so they do not come up again at every tick */
+    sqlite3_stmt *st, *drop;
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_DUE,
-                              "SELECT c.serial FROM certificates c LEFT JOIN ocsp_responses o ON o.serial = c.serial "
-                              "WHERE c.not_after > ?1 AND (o.serial IS NULL OR o.next_update < ?2) "
-                              "ORDER BY o.next_update IS NOT NULL, o.next_update LIMIT ?3",
+                              "SELECT o.serial, c.not_after FROM ocsp_responses o JOIN certificates c "
+                              "ON c.serial = o.serial WHERE o.next_update < ?1 ORDER BY o.next_update LIMIT ?2",
                               "finding OCSP responses to refresh", &st));
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)refresh_before);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-    char(*list)[41] = calloc(max, 41);
-    IOTCA_ENSURE(list != NULL, IOTCA_E_INTERNAL, "out of memory");
-    iotca_rc rc = IOTCA_OK;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && rc == IOTCA_OK)
-        rc = iotca_sq_col_text(st, 0, list[(*n)++], 41, "serial");
-    if (rc == IOTCA_OK && step != SQLITE_DONE && step != SQLITE_ROW) rc = iotca_sq_fail(s, "finding OCSP responses to refresh");
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_DROP, "DELETE FROM ocsp_responses WHERE serial = ?1",
+                              "dropping the OCSP answer of an expired certificate", &drop));
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)refresh_before);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    char(*list)[41] = calloc(max, 41), (*expired)[41] = calloc(max, 41);
+    iotca_rc rc = list && expired ? IOTCA_OK : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
+    size_t n_expired = 0;
+    int step = SQLITE_DONE;
+    while (rc == IOTCA_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        bool live = sqlite3_column_int64(st, 1) > (sqlite3_int64)now;
+        rc = iotca_sq_col_text(st, 0, live ? list[(*n)++] : expired[n_expired++], 41, "serial");
+    }
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "finding OCSP responses to refresh");
     iotca_sq_done(st);
+    bool own = sqlite3_get_autocommit(s->db) != 0;
+    if (rc == IOTCA_OK && n_expired && own) rc = iotca_sq_begin(s, "dropping OCSP answers of expired certificates");
+    for (size_t i = 0; rc == IOTCA_OK && i < n_expired; i++) {
+        if (sqlite3_bind_text(drop, 1, expired[i], -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(drop) != SQLITE_DONE)
+            rc = iotca_sq_fail(s, "dropping the OCSP answer of expired certificate %s", expired[i]);
+        iotca_sq_done(drop);
+    }
+    if (n_expired && own) {
+        if (rc == IOTCA_OK) rc = iotca_sq_commit(s, "dropping OCSP answers of expired certificates");
+        else iotca_sq_rollback(s);
+    }
+    free(expired);
     if (rc != IOTCA_OK) {
         free(list);
         *n = 0;

@@ -56,7 +56,7 @@ enum iotca_sq_id {
     SQ_OCSP_RESP_PUT,
     SQ_OCSP_DUE,
     SQ_OCSP_MISSING,
-    SQ_OCSP_SPARE1,
+    SQ_OCSP_DROP,
     SQ_OCSP_SPARE2,
     /* trust profiles and preflight overrides (lib/store/trust.c) */
     SQ_TRUST_ADD,

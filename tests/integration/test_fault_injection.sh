@@ -52,10 +52,10 @@ for code in 5 10 13; do   # SQLITE_BUSY, SQLITE_IOERR, SQLITE_FULL
   [ "$STATUS" = 201 ] || die "issuance with $code at the OCSP write: expected 201, got $STATUS $OUT"
   s=$(echo "$OUT" | jq -r .serial)
   sleep 1.5 # a tick (tick_interval_s 1) tried and failed
-  [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s'")" = 0 ] || die "an OCSP answer was written despite the fault"
+  [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s' AND next_update > 0")" = 0 ] || die "an OCSP answer was written despite the fault"
   : > "$FAULT"
-  for _ in $(seq 1 50); do [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s'")" = 1 ] && break; sleep 0.1; done
-  [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s'")" = 1 ] || die "the tick did not pre-sign the OCSP answer after the fault cleared"
+  for _ in $(seq 1 50); do [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s' AND next_update > 0")" = 1 ] && break; sleep 0.1; done
+  [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s' AND next_update > 0")" = 1 ] || die "the tick did not pre-sign the OCSP answer after the fault cleared"
   ok "OCSP pre-signing: SQLite error $code in the tick's write -> issuance unaffected, the answer is signed once it clears"
 done
 

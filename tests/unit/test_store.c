@@ -14,6 +14,7 @@
 #include "iotca/store.h"
 
 #define T0 ((time_t)1700000000)
+#define DAY ((time_t)86400)
 
 /* Each test gets its own directory with one database path in it. */
 typedef struct tmpdb {
@@ -483,6 +484,56 @@ START_TEST(serial_reserve_duplicate_refused) {
 }
 END_TEST
 
+/* ---- OCSP answers due (schema 0008) ---- */
+
+static bool in_list(char (*list)[41], size_t n, const char *serial) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], serial) == 0) return true;
+    return false;
+}
+
+/* A recorded certificate is due at once (its placeholder row); a signed answer is due again only when its
+ * next_update nears; an expired certificate's row is dropped instead of coming up at every tick; the
+ * placeholder is never handed out as an answer (next_update 0: the responder signs on demand). */
+START_TEST(ocsp_due_by_index) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    time_t now = T0 + 10 * DAY;
+    issue(s, "0c01", a, "device", now + 30 * DAY);
+    issue(s, "0c02", a, "device", now + 30 * DAY);
+    issue(s, "0c03", a, "device", now - DAY); /* already expired at `now` */
+    char(*due)[41] = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n), IOTCA_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert(in_list(due, n, "0c01") && in_list(due, n, "0c02") && !in_list(due, n, "0c03"));
+    free(due);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM ocsp_responses WHERE serial = '0c03'", 0), 0);
+    iotca_buf der = {0};
+    time_t tu, nu;
+    ck_assert_int_eq(iotca_store_ocsp_response_get(s, "0c02", &der, &tu, &nu), IOTCA_OK);
+    ck_assert_int_eq(nu, 0); /* a placeholder: not fresh, so never served */
+    iotca_buf_free(&der);
+    const uint8_t answer[] = {0x30, 0x03, 0x0a, 0x01, 0x00};
+    ck_assert_int_eq(iotca_store_ocsp_response_put(s, "0c01", iotca_slice_of(answer, sizeof answer), now, now + 4 * DAY),
+                     IOTCA_OK);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n), IOTCA_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(due[0], "0c02");
+    free(due);
+    /* three days on, 0c01's answer has under two days left: due again, soonest first */
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now + 3 * DAY, now + 5 * DAY, 100, &due, &n), IOTCA_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(due[0], "0c02"); /* next_update 0 sorts before 0c01's */
+    ck_assert_str_eq(due[1], "0c01");
+    free(due);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now, 0, &due, &n), IOTCA_E_USAGE);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 /* ---- group commit ---- */
 
 typedef struct reserve_w {
@@ -502,7 +553,7 @@ START_TEST(group_write_failure_is_isolated) {
     iotca_store *s = open_migrated(&t);
     int64_t a = add_issuer(s, "a", "fleet");
     iotca_store_group *g = NULL;
-    ck_assert_int_eq(iotca_store_group_new(&g), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_group_new(NULL, &g), IOTCA_OK);
     reserve_w r1 = {"aa01", a}, r2 = {"aa01", a}, r3 = {"aa02", a}, r4 = {"aa03", 9999};
     iotca_store_write w1, w2, w3, w4;
     iotca_store_group_submit(g, &w1, reserve_fn, &r1);
@@ -557,7 +608,7 @@ START_TEST(group_write_concurrent) {
     iotca_store *s = open_migrated(&t);
     int64_t a = add_issuer(s, "a", "fleet");
     iotca_store_group *g = NULL;
-    ck_assert_int_eq(iotca_store_group_new(&g), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_group_new(t.path, &g), IOTCA_OK); /* with the checkpointer thread */
     enum { THREADS = 8, EACH = 300 };
     writer w[THREADS];
     pthread_t th[THREADS];
@@ -1014,6 +1065,7 @@ int main(void) {
     tcase_add_test(tc, transition_outside_lifecycle_refused);
     tcase_add_test(tc, serial_reserve_duplicate_refused);
     tcase_add_test(tc, group_write_failure_is_isolated);
+    tcase_add_test(tc, ocsp_due_by_index);
     tcase_add_test(tc, group_write_concurrent);
     tcase_add_test(tc, invalid_serials_refused);
     tcase_add_test(tc, cert_add_needs_reservation);

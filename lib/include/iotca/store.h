@@ -23,7 +23,10 @@ void iotca_store_close(iotca_store *s);
  * Writes of many threads that share one transaction, so one fsync (synchronous=FULL) covers a batch.
  * One group per database per process; any thread's handle may be passed. */
 typedef struct iotca_store_group iotca_store_group;
-iotca_rc iotca_store_group_new(iotca_store_group **out);
+/* db_path (may be NULL): the database, for a checkpointer thread with its own handle that checkpoints the
+ * WAL when a batch grew it past 1000 pages, so no request pays for a checkpoint; without it the thread
+ * that led such a batch checkpoints after releasing the group. */
+iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out);
 void iotca_store_group_free(iotca_store_group *g); /* NULL is ignored; no write may be in flight */
 /* A write to run inside the shared transaction: it must not BEGIN or COMMIT itself (the store's own
  * writers notice an open transaction and join it). It runs on the connection `s` of whichever thread
@@ -181,9 +184,12 @@ iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca
 /* Stores (or replaces) the pre-signed response of a recorded certificate. */
 iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca_slice der, time_t this_update,
                                        time_t next_update);
-/* Serials whose response needs signing: unexpired certificates with no
- * response or one whose next_update is before `refresh_before`. At most max
- * entries (1..10000) go into out (malloc'd array of 41-byte strings). */
+/* Serials whose response needs signing: unexpired certificates whose answer
+ * row (a placeholder until first signed, schema 0008) has next_update before
+ * `refresh_before`, soonest first, found through the next_update index. Rows
+ * of expired certificates met on the way are deleted (the responder still
+ * answers for them on demand). At most max entries (1..10000) go into out
+ * (malloc'd array of 41-byte strings). */
 iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before, size_t max, char (**out)[41],
                               size_t *n);
 
