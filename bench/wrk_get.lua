@@ -1,5 +1,6 @@
 -- bench/run's inventory reader (one wrk thread): GETs the paths listed in $BENCH_PATHS (one per line) in
 -- turn, with the headers in $BENCH_HEADERS, and prints one JSON line of results at the end.
+dofile(os.getenv("BENCH_LUA_DIR") .. "/wrk_report.lua")
 local function lines(path)
   local t = {}
   for l in assert(io.open(path, "rb")):lines() do if #l > 0 then t[#t + 1] = l end end
@@ -28,11 +29,5 @@ response = function(status, _, body)
 end
 
 done = function(summary, latency)
-  local e = summary.errors
-  io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"rps":%.1f,"p50_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f,' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
-    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    e.connect, e.read, e.write, e.status, e.timeout))
+  report(summary, latency)
 end

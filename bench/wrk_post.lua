@@ -1,6 +1,7 @@
 -- The load generator's script for bench/run (one wrk thread): POSTs the body in $BENCH_BODY with the
 -- headers in $BENCH_HEADERS ("Name: value" lines), keeps every $BENCH_SAMPLE-th successful response body in
 -- $BENCH_SAMPLES (one per line, for openssl verify), and prints one JSON line of results at the end.
+dofile(os.getenv("BENCH_LUA_DIR") .. "/wrk_report.lua")
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
   local s = f:read("*a")
@@ -30,13 +31,7 @@ response = function(status, headers, body)
   end
 end
 
-done = function(summary, latency, requests)
+done = function(summary, latency)
   if out then out:close() end
-  local e = summary.errors
-  io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"rps":%.1f,"p50_ms":%.3f,"p99_ms":%.3f,"max_ms":%.3f,' ..
-    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
-    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    e.connect, e.read, e.write, e.status, e.timeout))
+  report(summary, latency)
 end

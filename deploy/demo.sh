@@ -34,6 +34,7 @@ start_daemon() {
 
 if [ -f "$DEMO/iotcad.json" ]; then
   cd "$DEMO"
+  "$IOTCAD" init --config iotcad.json >/dev/null # applies schema migrations of a newer build; keeps all data
   start_daemon
   echo "Demo CA running at $IOTCA_URL (state in $(pwd)); stop it with: kill \$(cat $(pwd)/iotcad.pid)"
   exit 0

@@ -83,6 +83,18 @@ start_daemon() {
   done
   die "iotcad did not become healthy"
 }
+# stop_clean: stops the daemon; it must exit 0 with no sanitizer report in its log (ASan/UBSan builds)
+stop_clean() {
+  local rc=0
+  kill "$DAEMON_PID"
+  wait "$DAEMON_PID" || rc=$?
+  DAEMON_PID=""
+  [ "$rc" = 0 ] || die "iotcad exited $rc on SIGTERM"
+  if grep -qE 'Sanitizer|runtime error' daemon.log; then die "sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' daemon.log)"; fi
+}
+metric() { # metric NAME: its value in /metrics (0 when absent)
+  curl -s -m 5 "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
+}
 stop_daemon() { kill "$DAEMON_PID"; wait "$DAEMON_PID" || true; DAEMON_PID=""; }
 
 tokens() {

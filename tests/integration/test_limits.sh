@@ -7,18 +7,6 @@
 source "$(dirname "$0")/daemon_lib.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
-# stop_clean: stops the daemon; it must exit 0 with no sanitizer report in its log (ASan/UBSan builds)
-stop_clean() {
-  local rc=0
-  kill "$DAEMON_PID"
-  wait "$DAEMON_PID" || rc=$?
-  DAEMON_PID=""
-  [ "$rc" = 0 ] || die "iotcad exited $rc on SIGTERM"
-  if grep -qE 'Sanitizer|runtime error' daemon.log; then die "sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' daemon.log)"; fi
-}
-metric() { # metric NAME: its value in /metrics (0 when absent)
-  curl -s -m 5 "$BASE/metrics" | awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
-}
 # cfg_set JQ-FILTER: edits iotcad.json in place
 cfg_set() { jq "$1" iotcad.json > cfg.tmp && mv cfg.tmp iotcad.json; }
 
