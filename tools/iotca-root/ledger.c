@@ -31,7 +31,9 @@ iotca_rc ledger_verify(const char *path, json_t **records, char head[65], size_t
         IOTCA_CHECK(len > 0 && len <= LINE_MAX_BYTES, IOTCA_E_PARSE, "ledger line %zu is empty or too long", n + 1);
         json_error_t e;
         json_t *rec = json_loadb((const char *)raw.data + pos, len, JSON_REJECT_DUPLICATES, &e);
-        IOTCA_CHECK(json_is_object(rec), IOTCA_E_PARSE, "ledger line %zu is not a JSON object", n + 1);
+        bool is_object = json_is_object(rec);
+        if (!is_object) json_decref(rec); /* valid JSON but not an object used to leak (found by fuzz_ledger) */
+        IOTCA_CHECK(is_object, IOTCA_E_PARSE, "ledger line %zu is not a JSON object", n + 1);
         json_array_append_new(all, rec);
         const char *p = json_string_value(json_object_get(rec, "prev"));
         json_int_t seq = json_integer_value(json_object_get(rec, "seq"));
