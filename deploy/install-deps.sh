@@ -15,6 +15,7 @@ PKGS=(
   faketime                # runs the real TLS stacks at future dates (tests/integration/test_stack_agreement.sh)
   libmbedtls-dev          # embedded-stack compatibility test program
   clang                   # libFuzzer targets (tests/fuzz)
+  cppcheck                # static analysis gate (tests/lint/cppcheck.sh)
   curl ca-certificates jq bc sqlite3 time
   libbearssl-dev          # BearSSL: the bearssl trust-bundle format is compiled and used in tests
   nginx-light             # OCSP stapling test against a real web server # jq: integration tests read JSON answers

@@ -274,7 +274,7 @@ static iotca_rc do_crl(const root_opts *o) {
     entries = calloc(count + 1, sizeof *entries);
     IOTCA_CHECK(entries != NULL, IOTCA_E_INTERNAL, "out of memory");
     /* decode every serial first; entries point into serials once it stops growing */
-    size_t offs[4096];
+    size_t offs[4096] = {0}; /* read only below n, but say so to the analysers too */
     size_t i;
     json_t *rec;
     json_array_foreach(records, i, rec) {

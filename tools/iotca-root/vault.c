@@ -80,7 +80,7 @@ void vault_close(vault *v) {
 
 iotca_rc vault_unlock(vault *v, const root_opts *o, iotca_key **key) {
     char path[PATH_MAX];
-    iotca_buf pem = {0}, pass = {.secret = true}, secret = {.secret = true};
+    iotca_buf pem = {0}, pass = {.secret = true}, combined = {.secret = true};
     iotca_rc rc = IOTCA_OK;
     IOTCA_TRY(vault_path(v, VAULT_ROOT_KEY, path, sizeof path));
     IOTCA_TRY(iotca_file_read(path, 1 << 16, &pem));
@@ -91,8 +91,8 @@ iotca_rc vault_unlock(vault *v, const root_opts *o, iotca_key **key) {
         json_int_t need = json_integer_value(json_object_get(v->state, "threshold"));
         IOTCA_CHECK((json_int_t)o->n_share_files >= need, IOTCA_E_USAGE, "%zu share(s) given; this vault needs %lld",
                     o->n_share_files, (long long)need);
-        IOTCA_TRY(shares_combine(o->shares_file, o->n_share_files, fp ? fp : "", &secret));
-        IOTCA_TRY(iotca_hex_encode(secret.data, secret.len, &pass));
+        IOTCA_TRY(shares_combine(o->shares_file, o->n_share_files, fp ? fp : "", &combined));
+        IOTCA_TRY(iotca_hex_encode(combined.data, combined.len, &pass));
     } else {
         IOTCA_CHECK(o->n_share_files == 0, IOTCA_E_USAGE, "this vault uses a passphrase, not shares");
         IOTCA_TRY(secret_passphrase(o->passphrase_file, false, &pass));
@@ -109,7 +109,7 @@ iotca_rc vault_unlock(vault *v, const root_opts *o, iotca_key **key) {
 out:
     iotca_buf_free(&pem);
     iotca_buf_free(&pass);
-    iotca_buf_free(&secret);
+    iotca_buf_free(&combined);
     return rc;
 }
 

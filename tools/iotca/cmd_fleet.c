@@ -82,7 +82,7 @@ static iotca_rc endpoint_chain(const char *hostport, iotca_buf *der, size_t max,
     if (cc != CURLE_OK) rc = iotca_error_set(IOTCA_E_STORAGE, "cannot complete a TLS handshake with %s: %s", hostport, curl_easy_strerror(cc));
     else if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL || ci->num_of_certs < 1)
         rc = iotca_error_set(IOTCA_E_STORAGE, "%s sent no certificate chain", hostport);
-    for (int i = 0; rc == IOTCA_OK && i < ci->num_of_certs && *n < max; i++)
+    for (int i = 0; rc == IOTCA_OK && ci && i < ci->num_of_certs && *n < max; i++)
         for (struct curl_slist *s = ci->certinfo[i]; s; s = s->next)
             if (strncmp(s->data, "Cert:", 5) == 0) {
                 iotca_slice text = iotca_slice_of(s->data + 5, strlen(s->data + 5));

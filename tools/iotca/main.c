@@ -171,7 +171,7 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         if (o == ':') IOTCA_BAIL(IOTCA_E_USAGE, "%s needs a value", argv[optind - 1]);
         if (o == '?' || o < O_URL || o >= O_END_)
             IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
-        c->seen |= OPT_BIT(o);
+        c->seen |= 1ull << (unsigned)(o - O_URL); /* O_URL <= o < O_END_ here */
         switch (o) {
         case O_URL: IOTCA_GUARD(set_once(o, &c->url, optarg)); break;
         case O_TOKEN: IOTCA_GUARD(set_once(o, &c->token, optarg)); break;
