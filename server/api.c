@@ -6,21 +6,9 @@
 
 #include "http.h"
 #include "iotca/pem.h"
+#include "iotca/json_views.h"
 
 #define CSR_MAX 16384
-
-static void rfc3339(time_t t, char out[32]) {
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static json_t *jtime(time_t t) {
-    if (t == 0) return json_null();
-    char s[32];
-    rfc3339(t, s);
-    return json_string(s);
-}
 
 static iotca_rc parse_time(const char *s, time_t *out) {
     struct tm tm = {0};
@@ -160,7 +148,7 @@ void api_roots(request *r, const char *const *p, response *out) {
             iotca_hex_encode(pin, sizeof pin, &pinhex) == IOTCA_OK)
             json_array_append_new(roots, json_pack("{s:s, s:s, s:s, s:o}", "subject", (const char *)subj.data,
                                                    "certificate", (const char *)pem.data, "spki_sha256",
-                                                   (const char *)pinhex.data, "not_after", jtime(na)));
+                                                   (const char *)pinhex.data, "not_after", iotca_json_time(na)));
         iotca_buf_free(&pem);
         iotca_buf_free(&subj);
         iotca_buf_free(&pinhex);
@@ -193,9 +181,9 @@ void api_chain(request *r, const char *const *p, response *out) {
 
 static json_t *issuer_json(const iotca_issuer_rec *i) {
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)i->id, "name", i->name, "group",
-                     i->group, "state", iotca_issuer_state_name(i->state), "not_before", jtime(i->not_before),
-                     "not_after", jtime(i->not_after), "activate_at", jtime(i->activate_at), "created_at",
-                     jtime(i->created_at));
+                     i->group, "state", iotca_issuer_state_name(i->state), "not_before", iotca_json_time(i->not_before),
+                     "not_after", iotca_json_time(i->not_after), "activate_at", iotca_json_time(i->activate_at), "created_at",
+                     iotca_json_time(i->created_at));
 }
 
 void api_issuers_list(request *r, const char *const *p, response *out) {
@@ -368,7 +356,7 @@ void api_cert_issue(request *r, const char *const *p, response *out) {
         snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%.20s)", is.serial, profile);
         respond_json(out, 201, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I}", "serial", is.serial, "certificate",
                                          (const char *)is.cert_pem.data, "chain", (const char *)is.chain_pem.data,
-                                         "not_before", jtime(is.not_before), "not_after", jtime(is.not_after),
+                                         "not_before", iotca_json_time(is.not_before), "not_after", iotca_json_time(is.not_after),
                                          "profile", profile, "issuer", (json_int_t)is.issuer_id));
         iotca_issued_free(&is);
     } else {
@@ -382,10 +370,10 @@ static json_t *cert_json(const iotca_cert_rec *c, bool with_der) {
     time_t now = time(NULL);
     const char *status = c->revoked ? "revoked" : c->not_after <= now ? "expired" : "valid";
     json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:s}", "serial", c->serial, "profile", c->profile,
-                          "subject", c->subject, "issuer", (json_int_t)c->issuer_id, "not_before", jtime(c->not_before),
-                          "not_after", jtime(c->not_after), "status", status);
+                          "subject", c->subject, "issuer", (json_int_t)c->issuer_id, "not_before", iotca_json_time(c->not_before),
+                          "not_after", iotca_json_time(c->not_after), "status", status);
     if (c->revoked) {
-        json_object_set_new(o, "revoked_at", jtime(c->revoked_at));
+        json_object_set_new(o, "revoked_at", iotca_json_time(c->revoked_at));
         json_object_set_new(o, "reason", json_string(iotca_reason_name((iotca_reason)c->reason)));
     }
     if (with_der && c->der.len) {

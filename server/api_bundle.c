@@ -12,6 +12,7 @@
 #include "http.h"
 #include "iotca/bundle.h"
 #include "iotca/pem.h"
+#include "iotca/json_views.h"
 
 #define BUNDLE_MAX_AGE 300 /* roots change only with the config; caches revalidate with the ETag */
 #define EXTRA_FORMATS "pins-json, manifest"
@@ -29,21 +30,6 @@ static const struct {
     [IOTCA_BUNDLE_ESP_LEGACY] = {"application/octet-stream", "x509_crt_bundle"},
     [IOTCA_BUNDLE_PINS] = {"text/plain; charset=utf-8", "iotca-pins.txt"},
 };
-
-static json_t *jtime(time_t t) {
-    char s[32];
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(s);
-}
-
-static json_t *jhex(const uint8_t *h, size_t n) {
-    iotca_buf hex = {0};
-    json_t *j = iotca_hex_encode(h, n, &hex) == IOTCA_OK ? json_string((const char *)hex.data) : json_null();
-    iotca_buf_free(&hex);
-    return j;
-}
 
 /* The configured roots as a bundle (built per request: a handful of certificates). */
 static iotca_rc load_bundle(iotca_ca *ca, iotca_bundle **out) {
@@ -67,50 +53,6 @@ static iotca_rc load_bundle(iotca_ca *ca, iotca_bundle **out) {
     if (rc == IOTCA_OK) rc = iotca_bundle_new(s, n, out);
     for (size_t i = 0; i < got; i++) iotca_buf_free(&der[i]);
     return rc;
-}
-
-static json_t *manifest_json(const iotca_bundle_manifest *m) {
-    json_t *roots = json_array();
-    for (size_t i = 0; i < m->n_roots; i++) {
-        const iotca_bundle_root *r = &m->roots[i];
-        json_array_append_new(roots, json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o}", "subject", r->subject,
-                                               "sha256_fingerprint", jhex(r->sha256, 32), "spki_sha256",
-                                               jhex(r->spki_sha256, 32), "pin", r->pin, "key_type",
-                                               iotca_key_type_name(r->key_type), "not_before", jtime(r->not_before),
-                                               "not_after", jtime(r->not_after)));
-    }
-    char url[64];
-    snprintf(url, sizeof url, "/v1/ca/bundle?format=%s", m->format);
-    json_t *doc = json_pack("{s:s, s:i, s:o, s:s, s:o, s:I, s:o}", "format", m->format, "format_version",
-                            (int)m->format_version, "generated_at", jtime(m->generated_at), "url", url,
-                            "bundle_sha256", jhex(m->bundle_sha256, 32), "bundle_bytes", (json_int_t)m->bundle_len,
-                            "roots", roots);
-    if (m->n_roots < 2)
-        json_object_set_new(doc, "warning",
-                            json_string("only one root is configured: devices need a second, independent root"));
-    return doc;
-}
-
-/* One entry per key (a root re-issued with the same key is pinned until the later notAfter), like "pins". */
-static json_t *pins_json(const iotca_bundle *b) {
-    json_t *pins = json_array();
-    size_t n = iotca_bundle_root_count(b);
-    for (size_t i = 0; i < n; i++) {
-        const iotca_bundle_root *r = iotca_bundle_root_get(b, i);
-        bool seen = false;
-        time_t until = r->not_after;
-        for (size_t k = 0; k < n; k++) {
-            const iotca_bundle_root *o = iotca_bundle_root_get(b, k);
-            if (memcmp(o->spki_sha256, r->spki_sha256, 32) != 0) continue;
-            if (k < i) seen = true;
-            if (o->not_after > until) until = o->not_after;
-        }
-        if (!seen)
-            json_array_append_new(pins, json_pack("{s:s, s:s, s:o, s:o, s:s}", "pin", r->pin, "spki_sha256_base64",
-                                                  r->pin + 7, "spki_sha256", jhex(r->spki_sha256, 32), "not_after",
-                                                  jtime(until), "subject", r->subject));
-    }
-    return json_pack("{s:s, s:i, s:o}", "format", "pins", "format_version", IOTCA_BUNDLE_FORMAT_VERSION, "pins", pins);
 }
 
 static void set_header(response *out, size_t slot, const char *name, const char *value) {
@@ -141,7 +83,7 @@ void api_bundle(request *r, const char *const *p, response *out) {
     iotca_bundle_manifest m;
     iotca_rc rc = load_bundle(r->srv->ca, &b);
     if (rc == IOTCA_OK && pins) {
-        respond_json(out, 200, pins_json(b));
+        respond_json(out, 200, iotca_bundle_pins_json(b));
         goto done;
     }
     if (rc == IOTCA_OK) rc = iotca_bundle_encode(b, f, time(NULL), &body, &m);
@@ -150,7 +92,7 @@ void api_bundle(request *r, const char *const *p, response *out) {
         goto done;
     }
     if (manifest) {
-        respond_json(out, 200, manifest_json(&m));
+        respond_json(out, 200, iotca_bundle_manifest_json(&m));
         goto done;
     }
     iotca_buf hex = {0};

@@ -6,6 +6,7 @@
 #include "http.h"
 #include "iotca/fleet.h"
 #include "iotca/pem.h"
+#include "iotca/json_views.h"
 
 #define MAX_STORE 64
 #define MAX_SERVED 16
@@ -88,11 +89,7 @@ void api_lint(request *r, const char *const *p, response *out) {
     rep = calloc(1, sizeof *rep);
     rc = rep ? iotca_lint_trust_store(ss, ns, vs, nv, stack, time(NULL), until, rep)
              : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
-    if (rc == IOTCA_E_PARSE) {
-        respond_error(out, 400, "malformed", "%s", iotca_error_detail());
-        goto done;
-    }
-    if (rc != IOTCA_OK) {
+    if (rc != IOTCA_OK) { /* a store or chain that does not parse: 400 malformed, as everywhere */
         respond_rc(r, out, rc);
         goto done;
     }
@@ -111,14 +108,6 @@ done:
     for (size_t i = 0; i < nv; i++) iotca_buf_free(&served[i]);
     free(rep);
     json_decref(j);
-}
-
-static json_t *iso(time_t t) {
-    char s[32];
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_string(s);
 }
 
 /* POST /v1/fleet/check {trust_store, until, stack}: the daemon's own schedule (the active issuer of each
@@ -179,20 +168,16 @@ void api_fleet_check(request *r, const char *const *p, response *out) {
     for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&store[i]);
     rep = calloc(1, sizeof *rep);
     rc = rep ? iotca_fleet_check(ss, ns, sched, nv, stack, now, until, rep) : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
-    if (rc == IOTCA_E_PARSE) {
-        respond_error(out, 400, "malformed", "%s", iotca_error_detail());
-        goto done;
-    }
-    if (rc != IOTCA_OK) {
+    if (rc != IOTCA_OK) { /* a store or chain that does not parse: 400 malformed, as everywhere */
         respond_rc(r, out, rc);
         goto done;
     }
     json_t *pts = json_array();
     for (size_t i = 0; i < rep->n; i++)
-        json_array_append_new(pts, json_pack("{s:o, s:b, s:s}", "at", iso(rep->points[i].at), "ok", rep->points[i].ok,
+        json_array_append_new(pts, json_pack("{s:o, s:b, s:s}", "at", iotca_json_time(rep->points[i].at), "ok", rep->points[i].ok,
                                              "reason", rep->points[i].reason));
     respond_json(out, 200, json_pack("{s:s, s:o, s:o}", "stack", iotca_stack_name(stack), "points", pts,
-                                     "first_failure", rep->first_failure ? iso(rep->first_failure) : json_null()));
+                                     "first_failure", iotca_json_time(rep->first_failure)));
 done:
     for (size_t i = 0; i < n; i++) iotca_issuer_rec_free(&list[i]);
     free(list);
@@ -242,7 +227,7 @@ void api_trust_profile_list(request *r, const char *const *p, response *out) {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)list[i].id, "name",
-                                             list[i].name, "stack", list[i].stack, "until", iso(list[i].until)));
+                                             list[i].name, "stack", list[i].stack, "until", iotca_json_time(list[i].until)));
         iotca_trust_profile_rec_free(&list[i]);
     }
     free(list);

@@ -109,6 +109,8 @@ http POST /v1/fleet/check -H "Authorization: Bearer $PROV" -d "$(jq -n --rawfile
 expect 400 bad_request "until in the past"
 http POST /v1/fleet/check -H "Authorization: Bearer $PROV" -d '{"trust_store": "x"}'; expect 400 bad_request "missing until"
 http POST /v1/fleet/check -d '{}'; expect 401 unauthorized "no token"
+printf -- '-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n' > garbage.pem
+fc garbage.pem openssl; expect 400 malformed "a trust store whose certificate does not parse"
 set +e; "$IOTCA_CLI" fleet check --trust-store roots.pem; rc=$?; set -e
 [ "$rc" = 2 ] || die "missing --until: $rc"
 set +e; "$IOTCA_CLI" fleet check --trust-store roots.pem --until "$UNTIL" --chain served-c.pem@notadate 2>/dev/null; rc=$?; set -e

@@ -7,68 +7,11 @@
 #include "cli.h"
 #include "iotca/bundle.h"
 #include "iotca/file.h"
+#include "iotca/json_views.h"
 
 /* Formats only the JSON answers of the daemon (or this command offline) have, besides the library's. */
 #define FORMAT_MANIFEST "manifest"
 #define FORMAT_PINS_JSON "pins-json"
-
-static json_t *jtime(time_t t) {
-    char s[32];
-    fmt_time(t, s);
-    return json_string(s);
-}
-
-static json_t *jhex(const uint8_t *h, size_t n) {
-    iotca_buf hex = {0};
-    json_t *j = iotca_hex_encode(h, n, &hex) == IOTCA_OK ? json_string((const char *)hex.data) : json_null();
-    iotca_buf_free(&hex);
-    return j;
-}
-
-/* The manifest as GET /v1/ca/bundle?format=manifest&for=F answers it (url names that bundle's endpoint). */
-static json_t *manifest_json(const iotca_bundle_manifest *m) {
-    json_t *roots = json_array();
-    for (size_t i = 0; i < m->n_roots; i++) {
-        const iotca_bundle_root *r = &m->roots[i];
-        json_array_append_new(roots, json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o}", "subject", r->subject,
-                                               "sha256_fingerprint", jhex(r->sha256, 32), "spki_sha256",
-                                               jhex(r->spki_sha256, 32), "pin", r->pin, "key_type",
-                                               iotca_key_type_name(r->key_type), "not_before", jtime(r->not_before),
-                                               "not_after", jtime(r->not_after)));
-    }
-    char url[64];
-    snprintf(url, sizeof url, "/v1/ca/bundle?format=%s", m->format);
-    json_t *doc = json_pack("{s:s, s:i, s:o, s:s, s:o, s:I, s:o}", "format", m->format, "format_version",
-                            (int)m->format_version, "generated_at", jtime(m->generated_at), "url", url,
-                            "bundle_sha256", jhex(m->bundle_sha256, 32), "bundle_bytes", (json_int_t)m->bundle_len,
-                            "roots", roots);
-    if (m->n_roots < 2)
-        json_object_set_new(doc, "warning",
-                            json_string("only one root: devices need a second, independent root"));
-    return doc;
-}
-
-/* One entry per key, as the "pins" text has one line per key. */
-static json_t *pins_json(const iotca_bundle *b) {
-    json_t *pins = json_array();
-    size_t n = iotca_bundle_root_count(b);
-    for (size_t i = 0; i < n; i++) {
-        const iotca_bundle_root *r = iotca_bundle_root_get(b, i);
-        bool seen = false;
-        time_t until = r->not_after;
-        for (size_t k = 0; k < n; k++) {
-            const iotca_bundle_root *o = iotca_bundle_root_get(b, k);
-            if (memcmp(o->spki_sha256, r->spki_sha256, 32) != 0) continue;
-            if (k < i) seen = true;
-            if (o->not_after > until) until = o->not_after;
-        }
-        if (!seen)
-            json_array_append_new(pins, json_pack("{s:s, s:s, s:o, s:o, s:s}", "pin", r->pin, "spki_sha256_base64",
-                                                  r->pin + 7, "spki_sha256", jhex(r->spki_sha256, 32), "not_after",
-                                                  jtime(until), "subject", r->subject));
-    }
-    return json_pack("{s:s, s:i, s:o}", "format", "pins", "format_version", IOTCA_BUNDLE_FORMAT_VERSION, "pins", pins);
-}
 
 /* Appends the JSON text of doc (consumed), newline-terminated, to out. */
 static iotca_rc json_to(json_t *doc, iotca_buf *out) {
@@ -94,13 +37,13 @@ static iotca_rc build_offline(const cli *c, const char *name, iotca_buf *body, i
     for (size_t i = 0; i < n; i++) s[i] = iotca_buf_slice(&der[i]);
     if (rc == IOTCA_OK) rc = iotca_bundle_new(s, n, &b);
     if (rc == IOTCA_OK && !is_manifest && !is_pins) rc = iotca_bundle_format_parse(name, &f);
-    if (rc == IOTCA_OK && is_pins) rc = json_to(pins_json(b), body);
+    if (rc == IOTCA_OK && is_pins) rc = json_to(iotca_bundle_pins_json(b), body);
     else if (rc == IOTCA_OK && is_manifest) {
         rc = iotca_bundle_encode(b, f, time(NULL), &scratch, &m); /* the manifest of the pem bundle */
-        if (rc == IOTCA_OK) rc = json_to(manifest_json(&m), body);
+        if (rc == IOTCA_OK) rc = json_to(iotca_bundle_manifest_json(&m), body);
     } else if (rc == IOTCA_OK) {
         rc = iotca_bundle_encode(b, f, time(NULL), body, &m);
-        if (rc == IOTCA_OK && manifest) rc = json_to(manifest_json(&m), manifest);
+        if (rc == IOTCA_OK && manifest) rc = json_to(iotca_bundle_manifest_json(&m), manifest);
     }
     for (size_t i = 0; i < n; i++) iotca_buf_free(&der[i]);
     iotca_buf_free(&scratch);

@@ -7,6 +7,7 @@
 #include "iotca/file.h"
 #include "iotca/pem.h"
 #include "iotca/x509.h"
+#include "iotca/json_views.h"
 
 /* "7" (an issuer id) or "root-2" (the second configured root): the name of its CRL under /crl/. */
 static iotca_rc crl_path(const char *arg, char *path, size_t n, bool *root) {
@@ -34,12 +35,6 @@ static int issuer_cert(cli *c, const char *id, iotca_cert **out) {
     return code;
 }
 
-static json_t *jtime(time_t t) {
-    char s[32];
-    fmt_time(t, s);
-    return json_string(s);
-}
-
 static json_t *to_json(const char *id, const iotca_crl_info *info, const char *issuer, bool verified) {
     json_t *entries = json_array();
     iotca_slice rv = info->revoked;
@@ -49,12 +44,12 @@ static json_t *to_json(const char *id, const iotca_crl_info *info, const char *i
         iotca_buf_clear(&hex);
         if (iotca_hex_encode(e.serial.p, e.serial.len, &hex) != IOTCA_OK) break;
         json_array_append_new(entries, json_pack("{s:s, s:o, s:s}", "serial", (const char *)hex.data, "revoked_at",
-                                                 jtime(e.revoked_at), "reason", iotca_reason_name(e.reason)));
+                                                 iotca_json_time(e.revoked_at), "reason", iotca_reason_name(e.reason)));
     }
     iotca_buf_free(&hex);
     return json_pack("{s:s, s:I, s:s, s:o, s:o, s:I, s:b, s:o}", "crl", id, "crl_number", (json_int_t)info->number,
-                     "issuer", issuer, "this_update", jtime(info->this_update), "next_update",
-                     jtime(info->next_update), "count", (json_int_t)info->n_entries, "signature_verified", verified,
+                     "issuer", issuer, "this_update", iotca_json_time(info->this_update), "next_update",
+                     iotca_json_time(info->next_update), "count", (json_int_t)info->n_entries, "signature_verified", verified,
                      "entries", entries);
 }
 
