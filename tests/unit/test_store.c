@@ -601,8 +601,9 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
-/* Many threads, each with its own handle: every write is committed exactly once, in fewer transactions
- * than writes once they overlap (the checkpoint after a large batch runs outside the group). */
+/* Many threads, each with its own handle and the checkpointer thread running: every write is committed
+ * exactly once and counted once. (How many share a transaction depends on timing, so it is not asserted
+ * here — group_write_failure_is_isolated pins a batch exactly; bench/run reports batching via /metrics.) */
 START_TEST(group_write_concurrent) {
     tmpdb t;
     iotca_store *s = open_migrated(&t);
@@ -622,8 +623,7 @@ START_TEST(group_write_concurrent) {
     }
     unsigned long batches, writes;
     iotca_store_group_stats(g, &batches, &writes);
-    ck_assert_uint_eq(writes, THREADS * EACH);
-    ck_assert_uint_le(batches, writes);
+    ck_assert_uint_eq(writes, THREADS * EACH); /* each write counted once, none lost or doubled */
     iotca_store_group_free(g);
     iotca_store_close(s);
     ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), THREADS * EACH);
