@@ -199,6 +199,7 @@ bool iotca_cert_is_self_signed(const iotca_cert *c) {
 
 iotca_rc iotca_chain_verify_wolfssl(const iotca_slice *anchors, size_t n_anchors, const iotca_slice *untrusted,
                                     size_t n_untrusted, iotca_slice leaf) {
+    iotca_crypto_thread_track(); /* the certificate manager's verifications fill the FP_ECC cache */
     WOLFSSL_CERT_MANAGER *cm = wolfSSL_CertManagerNew();
     IOTCA_ENSURE(cm != NULL, IOTCA_E_INTERNAL, "wolfSSL certificate manager unavailable");
     iotca_rc rc = IOTCA_OK;

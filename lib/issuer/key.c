@@ -1,4 +1,5 @@
 /* Keys: generation, PKCS#8 in/out, SPKI, sign and verify, all through wolfCrypt. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,27 @@ struct iotca_key {
 
 static _Thread_local WC_RNG rng_;
 static _Thread_local int rng_ready_;
+static _Thread_local int tracked_;
+static pthread_key_t thread_end_key_;
+static pthread_once_t thread_end_once_ = PTHREAD_ONCE_INIT;
+
+static void on_thread_exit(void *unused) {
+    (void)unused;
+    iotca_crypto_thread_end();
+}
+
+static void make_thread_end_key(void) { (void)pthread_key_create(&thread_end_key_, on_thread_exit); }
+
+void iotca_crypto_thread_track(void) {
+    if (tracked_) return;
+    pthread_once(&thread_end_once_, make_thread_end_key);
+    /* any non-NULL value makes the destructor run when the thread exits (not for the main thread, which
+     * calls iotca_crypto_thread_end itself, as iotca_ca_close does) */
+    tracked_ = pthread_setspecific(thread_end_key_, &tracked_) == 0;
+}
 
 WC_RNG *iotca_wolf_rng(void) {
+    iotca_crypto_thread_track();
     if (!rng_ready_) {
         if (wc_InitRng(&rng_) != 0) return NULL;
         rng_ready_ = 1;
@@ -397,6 +417,7 @@ static iotca_rc verify_ed25519(iotca_slice bits, iotca_slice msg, iotca_slice si
 }
 
 iotca_rc iotca_verify(iotca_slice spki, iotca_slice algid_der, iotca_slice msg, iotca_slice sig) {
+    iotca_crypto_thread_track(); /* verification fills the thread's FP_ECC cache */
     iotca_slice kalg, curve, bits;
     iotca_tlv seq, oid;
     IOTCA_GUARD(spki_split(spki, &kalg, &curve, &bits));

@@ -15,5 +15,8 @@
 
 /* The calling thread's DRBG, seeded on first use; NULL if seeding failed. */
 WC_RNG *iotca_wolf_rng(void);
+/* Makes this thread release its wolfSSL caches (RNG, FP_ECC points) when it exits, whoever created it: a
+ * thread that only verified (lint, fleet check) used to leave its FP_ECC cache behind. Idempotent. */
+void iotca_crypto_thread_track(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* Unit tests for lib/issuer: keys, encrypted key files, names, certificates, CSRs and CRLs. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,42 @@ START_TEST(key_wrong_key_does_not_verify) {
     iotca_buf_free(&alg);
     iotca_buf_free(&sig);
     iotca_buf_free(&ed_alg);
+}
+END_TEST
+
+/* A thread that only verifies (as iotcad's lint and fleet-check handlers do) fills wolfSSL's per-thread
+ * FP_ECC cache; it must be released when the thread exits without anyone calling iotca_crypto_thread_end
+ * (it leaked before: ASan in CI; this test's leak shows under Valgrind and ASan, which CI runs). */
+typedef struct verify_job {
+    iotca_slice spki, alg, msg, sig;
+    iotca_rc rc;
+} verify_job;
+
+static void *verify_only(void *arg) {
+    verify_job *j = arg;
+    for (int i = 0; i < 3 && (j->rc = iotca_verify(j->spki, j->alg, j->msg, j->sig)) == IOTCA_OK; i++) {}
+    return NULL;
+}
+
+START_TEST(verify_thread_releases_caches) {
+    iotca_key *k = NULL;
+    iotca_buf spki = {0}, alg = {0}, sig = {0};
+    const char *msg = "verified on another thread";
+    OK(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &k));
+    OK(iotca_key_spki(k, &spki));
+    OK(iotca_key_sigalg(k, &alg));
+    OK(iotca_key_sign(k, iotca_slice_of(msg, strlen(msg)), &sig));
+    verify_job j = {iotca_buf_slice(&spki), iotca_buf_slice(&alg), iotca_slice_of(msg, strlen(msg)),
+                    iotca_buf_slice(&sig), IOTCA_E_INTERNAL};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, verify_only, &j), 0);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_int_eq(j.rc, IOTCA_OK);
+    iotca_key_free(k);
+    iotca_buf_free(&spki);
+    iotca_buf_free(&alg);
+    iotca_buf_free(&sig);
+    iotca_crypto_thread_end();
 }
 END_TEST
 
@@ -840,6 +877,7 @@ int main(void) {
     tcase_add_loop_test(tc, key_generate_sign_verify, 0, sizeof all_types / sizeof all_types[0]);
     tcase_add_test(tc, key_wrong_key_does_not_verify);
     tcase_add_test(tc, key_type_names);
+    tcase_add_test(tc, verify_thread_releases_caches);
     tcase_add_test(tc, key_unsupported_and_malformed_pkcs8);
     tcase_add_test(tc, keyfile_roundtrip_and_wrong_passphrase);
     tcase_add_test(tc, keyfile_opens_openssl_files);
