@@ -250,12 +250,19 @@ static bool audit(request *r, unsigned status) {
 }
 
 static void access_log(request *r, unsigned status, double secs) {
-    const char *roles[] = {"none", "provisioner", "admin"};
-    json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:s}", "request_id", r->id, "method", r->method, "path",
-                          r->path, "status", (int)status, "seconds", secs, "bytes_in", (json_int_t)r->body.len, "role",
-                          roles[r->role]);
-    if (r->error) json_object_set_new(f, "error", json_string(r->error));
-    log_event("info", "request", f);
+    static const char *const roles[] = {"none", "provisioner", "admin"};
+    if (!log_enabled("info")) return;
+    log_line l;
+    log_line_begin(&l, "info", "request");
+    log_line_str(&l, "request_id", r->id);
+    log_line_str(&l, "method", r->method);
+    log_line_str(&l, "path", r->path);
+    log_line_int(&l, "status", (long long)status);
+    log_line_num(&l, "seconds", secs);
+    log_line_int(&l, "bytes_in", (long long)r->body.len);
+    log_line_str(&l, "role", roles[r->role]);
+    log_line_str(&l, "error", r->error);
+    log_line_emit(&l);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,

@@ -1,4 +1,6 @@
 /* Structured logging: one line, one JSON object, written atomically. */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,23 +24,31 @@ bool log_level_parse(const char *name, int *rank) {
 
 void log_set_level(int rank) { __atomic_store_n(&min_rank, rank, __ATOMIC_RELAXED); }
 
-void log_event(const char *level, const char *msg, json_t *extra) {
+bool log_enabled(const char *level) {
     int rank = 2; /* an unknown level name is never filtered out */
-    if (log_level_parse(level, &rank) && rank < __atomic_load_n(&min_rank, __ATOMIC_RELAXED)) {
+    return !(log_level_parse(level, &rank) && rank < __atomic_load_n(&min_rank, __ATOMIC_RELAXED));
+}
+
+void log_event(const char *level, const char *msg, json_t *extra) {
+    if (!log_enabled(level)) {
         json_decref(extra);
         return;
     }
     log_event_always(level, msg, extra);
 }
 
-void log_event_always(const char *level, const char *msg, json_t *extra) {
+static void timestamp(char ts[40]) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     struct tm tm;
     gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(ts, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + n, 40 - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+}
+
+void log_event_always(const char *level, const char *msg, json_t *extra) {
     char ts[40];
-    size_t n = strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(ts + n, sizeof ts - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+    timestamp(ts);
     json_t *o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level, "msg", msg);
     if (extra) json_object_update(o, extra);
     char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -51,4 +61,135 @@ void log_event_always(const char *level, const char *msg, json_t *extra) {
     }
     json_decref(o);
     json_decref(extra);
+}
+
+/* ---- log_line ---------------------------------------------------------------------------------------- */
+
+/* Room kept for what log_line_emit adds: ,"truncated":true}\n */
+#define LOG_TAIL 24
+
+/* The length of the UTF-8 sequence at p (at most n bytes) and its code point, or 0 if it is not valid
+ * UTF-8 (overlong forms, surrogates and values past U+10FFFF included; RFC 3629 §4). */
+static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp) {
+    size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+    if (len == 0 || len > n || p[0] > 0xF4) return 0;
+    uint32_t v = p[0] & (0x3F >> (len - 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        v = v << 6 | (p[i] & 0x3F);
+    }
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (v < min[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return len;
+}
+
+/* Appends what fits of s; false (and nothing appended past the room) if it did not all fit. */
+static bool put(log_line *l, const char *s, size_t n) {
+    if (l->len + n > LOG_LINE_MAX - LOG_TAIL) return false;
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+    return true;
+}
+
+static bool put_u(log_line *l, uint32_t u) {
+    char e[8];
+    snprintf(e, sizeof e, "\\u%04x", (unsigned)u);
+    return put(l, e, 6);
+}
+
+/* A JSON string (RFC 8259 §7) of at most max bytes of s, ASCII only. */
+static bool put_string(log_line *l, const char *s, size_t max) {
+    if (!put(l, "\"", 1)) return false;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strnlen(s, max);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        bool ok;
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char)c};
+            ok = put(l, e, 2);
+            i++;
+        } else if (c >= 0x20 && c < 0x7F) {
+            ok = put(l, (const char *)p + i, 1);
+            i++;
+        } else if (c < 0x80) {
+            ok = put_u(l, c);
+            i++;
+        } else {
+            uint32_t cp = 0;
+            size_t len = utf8_next(p + i, n - i, &cp);
+            if (len == 0) {
+                ok = put_u(l, 0xFFFD);
+                i++;
+            } else if (cp >= 0x10000) { /* a surrogate pair */
+                cp -= 0x10000;
+                ok = put_u(l, 0xD800 | (cp >> 10)) && put_u(l, 0xDC00 | (cp & 0x3FF));
+                i += len;
+            } else {
+                ok = put_u(l, cp);
+                i += len;
+            }
+        }
+        if (!ok) return false;
+    }
+    return put(l, "\"", 1);
+}
+
+/* ,"key": then the value via fn; a field that does not fit whole is taken back out. */
+static bool field_begin(log_line *l, const char *key, size_t *mark) {
+    *mark = l->len;
+    if (put(l, ",", 1) && put_string(l, key, LOG_VALUE_MAX) && put(l, ":", 1)) return true;
+    l->len = *mark;
+    l->truncated = true;
+    return false;
+}
+
+static void field_end(log_line *l, size_t mark, bool ok) {
+    if (ok) return;
+    l->len = mark;
+    l->truncated = true;
+}
+
+void log_line_begin(log_line *l, const char *level, const char *msg) {
+    char ts[40];
+    timestamp(ts);
+    l->len = 0;
+    l->truncated = false;
+    (void)put(l, "{\"ts\":", 6);
+    (void)put_string(l, ts, sizeof ts);
+    size_t mark;
+    if (field_begin(l, "level", &mark)) field_end(l, mark, put_string(l, level, LOG_VALUE_MAX));
+    if (field_begin(l, "msg", &mark)) field_end(l, mark, put_string(l, msg, LOG_VALUE_MAX));
+}
+
+void log_line_str(log_line *l, const char *key, const char *val) {
+    size_t mark;
+    if (val && field_begin(l, key, &mark)) field_end(l, mark, put_string(l, val, LOG_VALUE_MAX));
+}
+
+void log_line_int(log_line *l, const char *key, long long v) {
+    char num[24];
+    int n = snprintf(num, sizeof num, "%lld", v);
+    size_t mark;
+    if (field_begin(l, key, &mark)) field_end(l, mark, put(l, num, (size_t)n));
+}
+
+void log_line_num(log_line *l, const char *key, double v) {
+    char num[40];
+    int n = isfinite(v) ? snprintf(num, sizeof num, "%.6f", v) : snprintf(num, sizeof num, "null");
+    size_t mark;
+    if (field_begin(l, key, &mark)) field_end(l, mark, n > 0 && (size_t)n < sizeof num && put(l, num, (size_t)n));
+}
+
+void log_line_emit(log_line *l) {
+    /* the tail always fits: put() never fills the last LOG_TAIL bytes */
+    if (l->truncated) {
+        memcpy(l->buf + l->len, ",\"truncated\":true", 17);
+        l->len += 17;
+    }
+    l->buf[l->len++] = '}';
+    l->buf[l->len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, l->buf, l->len); /* one write: lines never interleave */
+    (void)w;
 }

@@ -56,6 +56,7 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     ca->base_url = cfg->base_url ? strdup(cfg->base_url) : NULL;
     IOTCA_CHECK(ca->db_path && ca->key_dir && ca->default_group, IOTCA_E_INTERNAL, "out of memory");
     IOTCA_TRY(iotca_store_group_new(ca->db_path, &ca->group));
+    IOTCA_TRY(ocsp_cache_new(CA_OCSP_CACHE_SLOTS, &ca->ocsp_cache));
     ca->pass.secret = true;
     IOTCA_TRY(iotca_buf_append(&ca->pass, cfg->key_passphrase.p, cfg->key_passphrase.len));
     ca->issuer_key_type = cfg->issuer_key_type;
@@ -105,6 +106,7 @@ void iotca_ca_close(iotca_ca *ca) {
     }
     free(ca->issuers);
     iotca_store_group_free(ca->group);
+    ocsp_cache_free(ca->ocsp_cache);
     iotca_buf_free(&ca->pass);
     free(ca->db_path);
     free(ca->key_dir);

@@ -5,10 +5,13 @@
 #include <pthread.h>
 
 #include "iotca/ca.h"
+#include "ocsp_cache.h"
 
 #define CA_MAX_ROOTS 8
 #define CA_MAX_ISSUERS 64 /* issuers whose CRL one tick makes, and held activations tracked */
 #define CA_SIGNERS 4 /* copies of each issuer key, so concurrent issuances sign in parallel */
+/* answers the OCSP responder keeps in memory: a few hundred bytes each, so at most a few MiB when full */
+#define CA_OCSP_CACHE_SLOTS 16384
 
 /* An issuer that has signed or will sign: its certificate and key in memory. */
 typedef struct ca_issuer {
@@ -47,6 +50,7 @@ struct iotca_ca {
     size_t n_issuers, cap_issuers;
     pthread_key_t store_key;
     iotca_store_group *group; /* group commit of the issuance writes and the audit trail */
+    ocsp_cache *ocsp_cache;   /* answers served without a store read (ocsp.c); revocation invalidates */
     bool key_created;
     iotca_ca_stats stats;
     /* staged issuers whose activation the tick held back (rotation preflight); guarded by lock */
@@ -82,5 +86,7 @@ iotca_rc ca_crl_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
 iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id);
 iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
 iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial);
+/* Drops the responder's cached answers for serial (lowercase hex) once its status changed in the store. */
+void ca_ocsp_forget(iotca_ca *ca, const char *serial);
 
 #endif

@@ -217,6 +217,7 @@ iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason) {
     int64_t issuer_id = c.issuer_id;
     iotca_cert_rec_free(&c);
     IOTCA_GUARD(iotca_store_cert_revoke(s, serial, reason, time(NULL)));
+    ca_ocsp_forget(ca, serial); /* before anyone is told: no cached "good" answer outlives the revocation */
     __atomic_add_fetch(&ca->stats.revoked, 1, __ATOMIC_RELAXED);
     /* the revocation is recorded; publishing it follows at once (and the
      * tick retries whatever fails here) */

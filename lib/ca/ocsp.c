@@ -181,6 +181,13 @@ static iotca_rc presign(iotca_ca *ca, iotca_store *s, const char *serial, time_t
 
 iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial) { return presign(ca, s, serial, time(NULL)); }
 
+void ca_ocsp_forget(iotca_ca *ca, const char *serial) {
+    iotca_buf b = {0};
+    if (iotca_hex_decode(serial, &b) == IOTCA_OK) ocsp_cache_invalidate(ca->ocsp_cache, b.data, b.len);
+    else ocsp_cache_invalidate(ca->ocsp_cache, NULL, 0); /* still bumps the generation */
+    iotca_buf_free(&b);
+}
+
 /* The answers one tick signed, written in one group commit (one fsync, not one per answer). */
 typedef struct answers {
     char (*serial)[41];
@@ -275,36 +282,55 @@ iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out
     if (ca_store(ca, &s) != IOTCA_OK) return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
     ca_issuer *is = find_issuer(ca, s, &id);
     if (is == NULL) return iotca_ocsp_response_error(IOTCA_OCSP_UNAUTHORIZED, out); /* not our issuer */
-    char serial[41];
-    for (size_t i = 0; i < id.serial_len; i++) snprintf(serial + 2 * i, 3, "%02x", id.serial[i]);
     time_t now = time(NULL), next = 0;
-    iotca_cert_rec c = {0};
-    rc = iotca_store_cert_get(s, serial, &c);
-    bool known = rc == IOTCA_OK && c.issuer_id == is->id;
+    /* RFC 5019 clients ask with SHA-1 CertIDs, the ones stored and cached answers are for */
+    bool sha1 = id.hash == IOTCA_OCSP_SHA1;
+    if (sha1 && ocsp_cache_get(ca->ocsp_cache, is->id, id.serial, id.serial_len, now + 60, out, &next)) {
+        *max_age = (long)(next - now); /* the hottest path: no store read */
+        return IOTCA_OK;
+    }
+    uint64_t gen = ocsp_cache_gen(ca->ocsp_cache); /* before the read: a revocation after it voids the put */
+    static const char hexd[] = "0123456789abcdef";
+    char serial[41];
+    for (size_t i = 0; i < id.serial_len; i++) {
+        serial[2 * i] = hexd[id.serial[i] >> 4];
+        serial[2 * i + 1] = hexd[id.serial[i] & 15];
+    }
+    serial[2 * id.serial_len] = 0;
+    size_t before = out->len;
+    iotca_ocsp_lookup look;
+    rc = iotca_store_ocsp_lookup(s, serial, &look, out);
     if (rc != IOTCA_OK && rc != IOTCA_E_USAGE) {
+        out->len = before;
+        return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
+    }
+    bool known = rc == IOTCA_OK && look.issuer_id == is->id;
+    /* a stored answer is served only while fresh, and never one signed before a revocation (if re-signing
+     * failed at revocation time, the answer is re-signed here) */
+    if (known && sha1 && look.has_answer && look.next_update > now + 60 &&
+        !(look.revoked && look.this_update + BACKDATE <= look.revoked_at)) { /* same second: cannot tell, re-sign */
+        *max_age = (long)(look.next_update - now); /* the hot path: one lookup */
+        ocsp_cache_put(ca->ocsp_cache, gen, is->id, id.serial, id.serial_len,
+                       iotca_slice_of(out->data + before, out->len - before), look.next_update);
+        return IOTCA_OK;
+    }
+    out->len = before;
+    iotca_cert_rec c = {0};
+    if (known && iotca_store_cert_get(s, serial, &c) != IOTCA_OK) {
         iotca_cert_rec_free(&c);
         return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
     }
-    size_t before = out->len;
-    time_t signed_at = 0;
-    /* a stored answer is served only while fresh, and never one signed before a revocation (if re-signing
-     * failed at revocation time, the answer is re-signed here) */
-    if (known && id.hash == IOTCA_OCSP_SHA1 &&
-        iotca_store_ocsp_response_get(s, serial, out, &signed_at, &next) == IOTCA_OK && next > now + 60 &&
-        !(c.revoked && signed_at + BACKDATE <= c.revoked_at)) { /* same second: cannot tell, re-sign */
-        *max_age = (long)(next - now); /* the hot path: a lookup */
+    rc = sign_answer(ca, s, is, &id, known ? &c : NULL, now, out, &next);
+    if (rc == IOTCA_OK) {
+        *max_age = (long)(next - now);
+        if (known && sha1) {
+            iotca_slice answer = iotca_slice_of(out->data + before, out->len - before);
+            (void)iotca_store_ocsp_response_put(s, serial, answer, now - BACKDATE, next);
+            ocsp_cache_put(ca->ocsp_cache, gen, is->id, id.serial, id.serial_len, answer, next);
+        }
     } else {
         out->len = before;
-        rc = sign_answer(ca, s, is, &id, known ? &c : NULL, now, out, &next);
-        if (rc == IOTCA_OK) {
-            *max_age = (long)(next - now);
-            if (known && id.hash == IOTCA_OCSP_SHA1)
-                (void)iotca_store_ocsp_response_put(s, serial, iotca_slice_of(out->data + before, out->len - before),
-                                                    now - BACKDATE, next);
-        } else {
-            out->len = before;
-            rc = iotca_ocsp_response_error(IOTCA_OCSP_INTERNAL_ERROR, out);
-        }
+        rc = iotca_ocsp_response_error(IOTCA_OCSP_INTERNAL_ERROR, out);
     }
     iotca_cert_rec_free(&c);
     return rc;

@@ -56,23 +56,34 @@ iotca_rc iotca_store_ocsp_signer_add(iotca_store *s, iotca_ocsp_signer_rec *r) {
     return rc;
 }
 
-iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca_buf *der, time_t *this_update,
-                                       time_t *next_update) {
+iotca_rc iotca_store_ocsp_lookup(iotca_store *s, const char *serial, iotca_ocsp_lookup *out, iotca_buf *der) {
+    memset(out, 0, sizeof *out);
     IOTCA_GUARD(iotca_sq_check_serial(serial));
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_RESP_GET, "SELECT der, next_update, this_update FROM ocsp_responses WHERE serial = ?1",
-                              "loading an OCSP response", &st));
+    /* one statement, one read transaction: the responder's hot path (schema 0008 gives every certificate an
+     * answer row, a placeholder with an empty der until first signed; LEFT JOIN still answers without one) */
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_RESP_GET,
+                              "SELECT c.issuer_id, c.status = 'revoked', c.revoked_at, o.der, o.this_update, "
+                              "o.next_update FROM certificates c LEFT JOIN ocsp_responses o ON o.serial = c.serial "
+                              "WHERE c.serial = ?1",
+                              "looking up a certificate for OCSP", &st));
     sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     iotca_rc rc = IOTCA_OK;
     if (step == SQLITE_ROW) {
-        rc = iotca_sq_col_blob(st, 0, der, "OCSP response");
-        *next_update = (time_t)sqlite3_column_int64(st, 1);
-        *this_update = (time_t)sqlite3_column_int64(st, 2);
+        out->issuer_id = sqlite3_column_int64(st, 0);
+        out->revoked = sqlite3_column_int(st, 1) != 0;
+        out->revoked_at = (time_t)sqlite3_column_int64(st, 2);
+        if (sqlite3_column_bytes(st, 3) > 0) {
+            rc = iotca_sq_col_blob(st, 3, der, "OCSP response");
+            out->has_answer = rc == IOTCA_OK;
+            out->this_update = (time_t)sqlite3_column_int64(st, 4);
+            out->next_update = (time_t)sqlite3_column_int64(st, 5);
+        }
     } else if (step == SQLITE_DONE) {
-        rc = iotca_error_set(IOTCA_E_USAGE, "no OCSP response for %s", serial);
+        rc = iotca_error_set(IOTCA_E_USAGE, "no certificate with serial %s", serial);
     } else {
-        rc = iotca_sq_fail(s, "loading the OCSP response of %s", serial);
+        rc = iotca_sq_fail(s, "looking up %s for OCSP", serial);
     }
     iotca_sq_done(st);
     return rc;

@@ -511,13 +511,31 @@ START_TEST(ocsp_due_by_index) {
     free(due);
     ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM ocsp_responses WHERE serial = '0c03'", 0), 0);
     iotca_buf der = {0};
-    time_t tu, nu;
-    ck_assert_int_eq(iotca_store_ocsp_response_get(s, "0c02", &der, &tu, &nu), IOTCA_OK);
-    ck_assert_int_eq(nu, 0); /* a placeholder: not fresh, so never served */
-    iotca_buf_free(&der);
+    iotca_ocsp_lookup look;
+    ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c02", &look, &der), IOTCA_OK);
+    ck_assert(!look.has_answer); /* a placeholder: nothing to serve */
+    ck_assert_uint_eq(der.len, 0);
+    ck_assert_int_eq(look.issuer_id, a);
+    ck_assert(!look.revoked);
+    ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c99", &look, &der), IOTCA_E_USAGE); /* not recorded */
+    ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c9'", &look, &der), IOTCA_E_USAGE);  /* not a serial */
+    ck_assert_uint_eq(der.len, 0);
     const uint8_t answer[] = {0x30, 0x03, 0x0a, 0x01, 0x00};
     ck_assert_int_eq(iotca_store_ocsp_response_put(s, "0c01", iotca_slice_of(answer, sizeof answer), now, now + 4 * DAY),
                      IOTCA_OK);
+    ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c01", &look, &der), IOTCA_OK);
+    ck_assert(look.has_answer);
+    ck_assert_int_eq(look.this_update, now);
+    ck_assert_int_eq(look.next_update, now + 4 * DAY);
+    ck_assert_uint_eq(der.len, sizeof answer);
+    ck_assert_mem_eq(der.data, answer, sizeof answer);
+    ck_assert_int_eq(iotca_store_cert_revoke(s, "0c01", 1, now + 60), IOTCA_OK);
+    der.len = 0;
+    ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c01", &look, &der), IOTCA_OK);
+    ck_assert(look.revoked); /* the caller sees the answer predates the revocation and re-signs */
+    ck_assert_int_eq(look.revoked_at, now + 60);
+    ck_assert(look.has_answer && look.this_update < look.revoked_at);
+    iotca_buf_free(&der);
     ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n), IOTCA_OK);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(due[0], "0c02");

@@ -23,14 +23,17 @@ void iotca_store_close(iotca_store *s);
  * Writes of many threads that share one transaction, so one fsync (synchronous=FULL) covers a batch.
  * One group per database per process; any thread's handle may be passed. */
 typedef struct iotca_store_group iotca_store_group;
-/* db_path (may be NULL): the database, for a checkpointer thread with its own handle that checkpoints the
- * WAL when a batch grew it past 1000 pages, so no request pays for a checkpoint; without it the thread
- * that led such a batch checkpoints after releasing the group. */
+/* db_path (may be NULL): the database, for the group's own writer connection that every batch runs on (so
+ * its page cache stays warm) and a checkpointer thread with its own handle that checkpoints the WAL when a
+ * batch grew it past the threshold, so no request pays for a checkpoint. Without a path, batches run on
+ * the leading thread's `s` and that thread checkpoints after releasing the group. IOTCA_E_STORAGE if the
+ * writer cannot be opened. */
 iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out);
 void iotca_store_group_free(iotca_store_group *g); /* NULL is ignored; no write may be in flight */
 /* A write to run inside the shared transaction: it must not BEGIN or COMMIT itself (the store's own
- * writers notice an open transaction and join it). It runs on the connection `s` of whichever thread
- * leads the batch, under a SAVEPOINT: if it fails, only its own changes are undone. */
+ * writers notice an open transaction and join it). It runs on the group's writer connection (or on the
+ * `s` of whichever thread leads the batch), under a SAVEPOINT: if it fails, only its own changes are
+ * undone. */
 typedef iotca_rc (*iotca_store_write_fn)(iotca_store *s, void *arg);
 /* Runs fn(arg) in the next group transaction and returns once that transaction committed (fn's result,
  * or IOTCA_E_STORAGE if the commit failed: then nothing of the batch was written). */
@@ -177,10 +180,18 @@ iotca_rc iotca_store_ocsp_signer_current(iotca_store *s, int64_t issuer_id, iotc
 /* Records a new responder certificate (sets r->id). */
 iotca_rc iotca_store_ocsp_signer_add(iotca_store *s, iotca_ocsp_signer_rec *r);
 
-/* The pre-signed response for a serial: appends DER to der, sets
- * this_update and next_update. IOTCA_E_USAGE "no OCSP response" if none is stored. */
-iotca_rc iotca_store_ocsp_response_get(iotca_store *s, const char *serial, iotca_buf *der, time_t *this_update,
-                                       time_t *next_update);
+/* What the OCSP responder needs for a serial, read in one statement: the certificate's issuer and
+ * revocation state and its stored pre-signed answer. IOTCA_E_USAGE "no certificate with serial S" if none
+ * is recorded or the serial is not 1 to 40 lowercase hex digits. When an answer is stored (has_answer; the placeholder
+ * row of a certificate never answered has none) its DER is appended to der. out is zeroed first. */
+typedef struct iotca_ocsp_lookup {
+    int64_t issuer_id;
+    bool revoked;
+    time_t revoked_at;
+    bool has_answer;
+    time_t this_update, next_update; /* of the stored answer; 0 without one */
+} iotca_ocsp_lookup;
+iotca_rc iotca_store_ocsp_lookup(iotca_store *s, const char *serial, iotca_ocsp_lookup *out, iotca_buf *der);
 /* Stores (or replaces) the pre-signed response of a recorded certificate. */
 iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca_slice der, time_t this_update,
                                        time_t next_update);
