@@ -116,4 +116,9 @@ void api_bundle(request *r, const char *const *p, response *out);
 void api_ocsp_get(request *r, const char *const *p, response *out);
 void api_ocsp_post(request *r, const char *const *p, response *out);
 
+/* Gives back what a thread's occasional work left allocated: wolfSSL's fixed-point ECC tables of this
+ * thread (iotca_crypto_thread_trim) and the free memory glibc still holds in every arena (malloc_trim).
+ * For after an admin request, a tick or start-up; never on a hot path. */
+void release_idle_memory(void);
+
 #endif

@@ -126,6 +126,7 @@ static void *tick_loop(void *arg) {
         if (rc != IOTCA_OK) log_event("error", "tick failed", json_pack("{s:s}", "detail", iotca_error_detail()));
         else if (changes) log_event("info", "issuer lifecycle changed", json_pack("{s:i}", "transitions", changes));
         log_warnings(t);
+        release_idle_memory(); /* the tick signs in bursts a minute or more apart: keep no tables between */
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
@@ -171,6 +172,7 @@ static int run(const char *path, config *loaded) {
     }
     int changes;
     rc = iotca_ca_tick(ca, time(NULL), &changes);
+    release_idle_memory(); /* what loading and the first tick built, the main thread never uses again */
     server s = {.cfg = &lv, .ca = ca};
     if (rc == IOTCA_OK) rc = http_start(&s);
     if (rc != IOTCA_OK) {

@@ -55,6 +55,8 @@ void iotca_crypto_thread_end(void) {
     wc_ecc_fp_free(); /* FP_ECC caches per thread and frees only on request */
 }
 
+void iotca_crypto_thread_trim(void) { wc_ecc_fp_free(); }
+
 iotca_rc iotca_random(uint8_t *out, size_t n) {
     WC_RNG *rng = iotca_wolf_rng();
     IOTCA_ENSURE(rng != NULL, IOTCA_E_CRYPTO, "random number generator unavailable");

@@ -66,6 +66,9 @@ iotca_rc iotca_random(uint8_t *out, size_t n);
 /* Releases this thread's crypto state (its DRBG and wolfSSL's per-thread
  * fixed-point ECC cache). Call when a long-lived worker thread ends. */
 void iotca_crypto_thread_end(void);
+/* Frees this thread's fixed-point ECC tables (wolfSSL FP_ECC) but keeps its DRBG: for a thread that just
+ * did occasional work and may now sit idle. Later operations rebuild the tables as needed. */
+void iotca_crypto_thread_trim(void);
 
 /* Encrypts the key into PEM "ENCRYPTED PRIVATE KEY" (PKCS#8 with PBES2:
  * PBKDF2-HMAC-SHA256 and AES-256-CBC, RFC 8018), which `openssl pkey
