@@ -10,7 +10,7 @@
 #define CA_MAX_ROOTS 8
 #define CA_MAX_ISSUERS 64 /* issuers whose CRL one tick makes, and held activations tracked */
 #define CA_SIGNERS 4 /* copies of each issuer key, so concurrent issuances sign in parallel */
-/* answers the OCSP responder keeps in memory: a few hundred bytes each, so at most a few MiB when full */
+/* answers the OCSP responder keeps in memory: about 550 bytes each with the slot, so about 9 MiB when full */
 #define CA_OCSP_CACHE_SLOTS 16384
 
 /* An issuer that has signed or will sign: its certificate and key in memory. */
