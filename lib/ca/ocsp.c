@@ -195,6 +195,7 @@ typedef struct answers {
     time_t *next;
     size_t n;
     time_t this_update;
+    int64_t mark; /* the OCSP mark to move to with these answers (0: leave it) */
 } answers;
 
 static iotca_rc write_answers(iotca_store *s, void *arg) {
@@ -202,6 +203,7 @@ static iotca_rc write_answers(iotca_store *s, void *arg) {
     for (size_t i = 0; i < a->n; i++)
         IOTCA_GUARD(iotca_store_ocsp_response_put(s, a->serial[i], iotca_buf_slice(&a->der[i]), a->this_update,
                                                   a->next[i]));
+    if (a->mark) IOTCA_GUARD(iotca_store_ocsp_mark(s, a->mark));
     return IOTCA_OK;
 }
 
@@ -222,14 +224,18 @@ static iotca_rc sign_stored(iotca_ca *ca, iotca_store *s, const char *serial, ti
 iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
     char(*due)[41] = NULL;
     size_t n = 0;
-    IOTCA_GUARD(iotca_store_ocsp_due(s, now, now + RESPONSE_REFRESH, TICK_BATCH, &due, &n));
-    answers a = {due, calloc(n ? n : 1, sizeof *a.der), calloc(n ? n : 1, sizeof *a.next), 0, now - BACKDATE};
+    int64_t mark = 0;
+    IOTCA_GUARD(iotca_store_ocsp_due(s, now, now + RESPONSE_REFRESH, TICK_BATCH, &due, &n, &mark));
+    answers a = {due, calloc(n ? n : 1, sizeof *a.der), calloc(n ? n : 1, sizeof *a.next), 0, now - BACKDATE, 0};
     iotca_rc rc = a.der && a.next ? IOTCA_OK : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < n && rc == IOTCA_OK; i++) {
         rc = sign_stored(ca, s, due[i], now, &a.der[i], &a.next[i]);
         if (rc == IOTCA_OK) a.n++;
     }
-    if (a.n) { /* what was signed is kept even if a later one failed (that failure is reported) */
+    /* the mark moves only when every listed answer was signed: a certificate it passes is never listed as
+     * new again (the responder would still sign its answer on demand) */
+    if (rc == IOTCA_OK) a.mark = mark;
+    if (a.n || a.mark) { /* what was signed is kept even if a later one failed (that failure is reported) */
         iotca_rc w = iotca_store_group_write(ca->group, s, write_answers, &a);
         if (rc == IOTCA_OK) rc = w;
     }

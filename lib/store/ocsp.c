@@ -60,8 +60,8 @@ iotca_rc iotca_store_ocsp_lookup(iotca_store *s, const char *serial, iotca_ocsp_
     memset(out, 0, sizeof *out);
     IOTCA_GUARD(iotca_sq_check_serial(serial));
     sqlite3_stmt *st;
-    /* one statement, one read transaction: the responder's hot path (schema 0008 gives every certificate an
-     * answer row, a placeholder with an empty der until first signed; LEFT JOIN still answers without one) */
+    /* one statement, one read transaction: the responder's hot path (a certificate has no answer row until
+     * first signed, or a placeholder with an empty der left by schema 0008: LEFT JOIN answers either way) */
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_RESP_GET,
                               "SELECT c.issuer_id, c.status = 'revoked', c.revoked_at, o.der, o.this_update, "
                               "o.next_update FROM certificates c LEFT JOIN ocsp_responses o ON o.serial = c.serial "
@@ -109,27 +109,71 @@ iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca
     return rc;
 }
 
+/* New certificates (schema 0009): those recorded after the mark, oldest first, into list; each one's rowid
+ * moves *mark on. Expired ones and ones already answered (on demand) past refresh_before are passed over. */
+static iotca_rc due_new(iotca_store *s, time_t now, time_t refresh_before, size_t max, char (*list)[41], size_t *n,
+                        int64_t *mark) {
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_MISSING,
+                              "SELECT c.rowid, c.serial, c.not_after, "
+                              "(SELECT o.next_update FROM ocsp_responses o WHERE o.serial = c.serial) "
+                              "FROM certificates c WHERE c.rowid > (SELECT last_rowid FROM ocsp_mark WHERE id = 1) "
+                              "ORDER BY c.rowid LIMIT ?1",
+                              "finding certificates without an OCSP answer", &st));
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    iotca_rc rc = IOTCA_OK;
+    int step;
+    while (rc == IOTCA_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        *mark = sqlite3_column_int64(st, 0);
+        bool live = sqlite3_column_int64(st, 2) > (sqlite3_int64)now;
+        bool answered = sqlite3_column_type(st, 3) != SQLITE_NULL &&
+                        sqlite3_column_int64(st, 3) >= (sqlite3_int64)refresh_before;
+        if (live && !answered) rc = iotca_sq_col_text(st, 1, list[(*n)++], 41, "serial");
+    }
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "finding certificates without an OCSP answer");
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_ocsp_mark(iotca_store *s, int64_t upto) {
+    sqlite3_stmt *st;
+    /* never backwards: a mark only ever covers certificates whose answers were written */
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_SPARE2, "UPDATE ocsp_mark SET last_rowid = ?1 WHERE id = 1 AND last_rowid < ?1",
+                              "moving the OCSP mark", &st));
+    sqlite3_bind_int64(st, 1, upto);
+    iotca_rc rc = sqlite3_step(st) == SQLITE_DONE ? IOTCA_OK
+                                                  : iotca_sq_fail(s, "moving the OCSP mark to %lld", (long long)upto);
+    iotca_sq_done(st);
+    return rc;
+}
+
 iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before, size_t max, char (**out)[41],
-                              size_t *n) {
+                              size_t *n, int64_t *mark) {
     *out = NULL;
     *n = 0;
+    *mark = 0;
     IOTCA_ENSURE(max >= 1 && max <= 10000, IOTCA_E_USAGE, "OCSP due list limit must be 1 to 10000");
-    /* a range of the next_update index (schema 0008 gives every certificate a row); answers of expired
-     * certificates are dropped instead of returned, so they do not come up again at every tick */
+    /* then a range of the next_update index over the certificates up to the mark (new ones were listed
+     * above); answers of expired certificates are dropped instead of returned, so they do not come up again
+     * at every tick */
     sqlite3_stmt *st, *drop;
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_DUE,
                               "SELECT o.serial, c.not_after FROM ocsp_responses o JOIN certificates c "
-                              "ON c.serial = o.serial WHERE o.next_update < ?1 ORDER BY o.next_update LIMIT ?2",
+                              "ON c.serial = o.serial WHERE o.next_update < ?1 AND "
+                              "c.rowid <= (SELECT last_rowid FROM ocsp_mark WHERE id = 1) "
+                              "ORDER BY o.next_update LIMIT ?2",
                               "finding OCSP responses to refresh", &st));
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_DROP, "DELETE FROM ocsp_responses WHERE serial = ?1",
                               "dropping the OCSP answer of an expired certificate", &drop));
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)refresh_before);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     char(*list)[41] = calloc(max, 41), (*expired)[41] = calloc(max, 41);
     iotca_rc rc = list && expired ? IOTCA_OK : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
+    if (rc == IOTCA_OK) rc = due_new(s, now, refresh_before, max, list, n, mark);
     size_t n_expired = 0;
     int step = SQLITE_DONE;
-    while (rc == IOTCA_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    bool room = rc == IOTCA_OK && *n < max;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)refresh_before);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)(max - *n));
+    while (room && rc == IOTCA_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         bool live = sqlite3_column_int64(st, 1) > (sqlite3_int64)now;
         rc = iotca_sq_col_text(st, 0, live ? list[(*n)++] : expired[n_expired++], 41, "serial");
     }
@@ -150,6 +194,7 @@ iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before,
     if (rc != IOTCA_OK) {
         free(list);
         *n = 0;
+        *mark = 0;
         return rc;
     }
     *out = list;

@@ -484,7 +484,7 @@ START_TEST(serial_reserve_duplicate_refused) {
 }
 END_TEST
 
-/* ---- OCSP answers due (schema 0008) ---- */
+/* ---- OCSP answers due (schema 0008, 0009) ---- */
 
 static bool in_list(char (*list)[41], size_t n, const char *serial) {
     for (size_t i = 0; i < n; i++)
@@ -492,10 +492,11 @@ static bool in_list(char (*list)[41], size_t n, const char *serial) {
     return false;
 }
 
-/* A recorded certificate is due at once (its placeholder row); a signed answer is due again only when its
- * next_update nears; an expired certificate's row is dropped instead of coming up at every tick; the
- * placeholder is never handed out as an answer (next_update 0: the responder signs on demand). */
-START_TEST(ocsp_due_by_index) {
+/* A certificate recorded after the OCSP mark is due at once, unless expired or already answered; a signed
+ * answer is due again only when its next_update nears; the mark moves only forwards, and certificates up
+ * to it come up only through the next_update index; an expired certificate's answer row is dropped
+ * instead of coming up at every tick; a certificate never answered has no answer to hand out. */
+START_TEST(ocsp_due_new_then_by_index) {
     tmpdb t;
     iotca_store *s = open_migrated(&t);
     int64_t a = add_issuer(s, "a", "fleet");
@@ -503,50 +504,105 @@ START_TEST(ocsp_due_by_index) {
     issue(s, "0c01", a, "device", now + 30 * DAY);
     issue(s, "0c02", a, "device", now + 30 * DAY);
     issue(s, "0c03", a, "device", now - DAY); /* already expired at `now` */
+    /* recording a certificate writes no answer row any more (schema 0009 dropped the placeholder) */
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM ocsp_responses", -1), 0);
     char(*due)[41] = NULL;
     size_t n = 0;
-    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n), IOTCA_OK);
+    int64_t mark = 0;
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n, &mark), IOTCA_OK);
     ck_assert_uint_eq(n, 2);
-    ck_assert(in_list(due, n, "0c01") && in_list(due, n, "0c02") && !in_list(due, n, "0c03"));
+    ck_assert_str_eq(due[0], "0c01"); /* oldest first */
+    ck_assert_str_eq(due[1], "0c02");
+    ck_assert_int_eq(mark, raw_int(t.path, "SELECT rowid FROM certificates WHERE serial = '0c03'", -1)); /* past the expired one */
     free(due);
-    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM ocsp_responses WHERE serial = '0c03'", 0), 0);
+    /* a limit of one lists one and moves the mark past it only */
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 1, &due, &n, &mark), IOTCA_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(due[0], "0c01");
+    ck_assert_int_eq(mark, raw_int(t.path, "SELECT rowid FROM certificates WHERE serial = '0c01'", -1));
+    free(due);
+
     iotca_buf der = {0};
     iotca_ocsp_lookup look;
     ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c02", &look, &der), IOTCA_OK);
-    ck_assert(!look.has_answer); /* a placeholder: nothing to serve */
+    ck_assert(!look.has_answer); /* never answered: nothing to serve */
     ck_assert_uint_eq(der.len, 0);
     ck_assert_int_eq(look.issuer_id, a);
     ck_assert(!look.revoked);
     ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c99", &look, &der), IOTCA_E_USAGE); /* not recorded */
     ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c9'", &look, &der), IOTCA_E_USAGE);  /* not a serial */
     ck_assert_uint_eq(der.len, 0);
+
+    /* 0c01 answered on demand (fresh): no longer due, though the mark has not passed it */
     const uint8_t answer[] = {0x30, 0x03, 0x0a, 0x01, 0x00};
     ck_assert_int_eq(iotca_store_ocsp_response_put(s, "0c01", iotca_slice_of(answer, sizeof answer), now, now + 4 * DAY),
                      IOTCA_OK);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n, &mark), IOTCA_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(due[0], "0c02");
+    free(due);
     ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c01", &look, &der), IOTCA_OK);
     ck_assert(look.has_answer);
     ck_assert_int_eq(look.this_update, now);
     ck_assert_int_eq(look.next_update, now + 4 * DAY);
     ck_assert_uint_eq(der.len, sizeof answer);
     ck_assert_mem_eq(der.data, answer, sizeof answer);
-    ck_assert_int_eq(iotca_store_cert_revoke(s, "0c01", 1, now + 60), IOTCA_OK);
+
+    /* the tick answers 0c02 (an answer good for one day only) and moves the mark: nothing is new now */
+    ck_assert_int_eq(iotca_store_ocsp_response_put(s, "0c02", iotca_slice_of(answer, sizeof answer), now, now + DAY),
+                     IOTCA_OK);
+    ck_assert_int_eq(iotca_store_ocsp_mark(s, mark), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_ocsp_mark(s, 1), IOTCA_OK); /* never backwards */
+    ck_assert_int_eq(raw_int(t.path, "SELECT last_rowid FROM ocsp_mark", -1), mark);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 12 * 3600, 100, &due, &n, &mark), IOTCA_OK);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(mark, 0); /* no new certificate looked at */
+    free(due);
+
+    /* a day and a half on: 0c02's answer is due through the index; 0c04, recorded after the mark, comes
+     * first; three days on 0c01's is too, soonest next_update first */
+    issue(s, "0c04", a, "device", now + 30 * DAY);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now + 3 * DAY, now + 5 * DAY, 100, &due, &n, &mark), IOTCA_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(due[0], "0c04");
+    ck_assert_str_eq(due[1], "0c02");
+    ck_assert_str_eq(due[2], "0c01");
+    ck_assert_int_eq(mark, raw_int(t.path, "SELECT rowid FROM certificates WHERE serial = '0c04'", -1));
+    free(due);
+
+    /* a placeholder row left by schema 0008 (der x'', next_update 0) is still found, through the index */
+    ck_assert_int_eq(iotca_store_ocsp_mark(s, mark), IOTCA_OK);
+    sqlite3 *db = raw_open(t.path);
+    raw_exec(db, "UPDATE ocsp_responses SET der = x'', this_update = 0, next_update = 0 WHERE serial = '0c01'");
+    sqlite3_close(db);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n, &mark), IOTCA_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(due[0], "0c01"); /* next_update 0 sorts first */
+    ck_assert_str_eq(due[1], "0c02");
+    free(due);
+    ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c01", &look, &der), IOTCA_OK);
+    ck_assert(!look.has_answer); /* a placeholder is never handed out */
+
+    /* an expired certificate's answer row is dropped when met, not listed */
+    ck_assert_int_eq(iotca_store_ocsp_response_put(s, "0c03", iotca_slice_of(answer, sizeof answer), now - 5 * DAY,
+                                                   now - 4 * DAY),
+                     IOTCA_OK);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n, &mark), IOTCA_OK);
+    ck_assert(!in_list(due, n, "0c03"));
+    free(due);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM ocsp_responses WHERE serial = '0c03'", -1), 0);
+
     der.len = 0;
+    ck_assert_int_eq(iotca_store_ocsp_response_put(s, "0c01", iotca_slice_of(answer, sizeof answer), now, now + 4 * DAY),
+                     IOTCA_OK);
+    ck_assert_int_eq(iotca_store_cert_revoke(s, "0c01", 1, now + 60), IOTCA_OK);
     ck_assert_int_eq(iotca_store_ocsp_lookup(s, "0c01", &look, &der), IOTCA_OK);
     ck_assert(look.revoked); /* the caller sees the answer predates the revocation and re-signs */
     ck_assert_int_eq(look.revoked_at, now + 60);
     ck_assert(look.has_answer && look.this_update < look.revoked_at);
     iotca_buf_free(&der);
-    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now + 2 * DAY, 100, &due, &n), IOTCA_OK);
-    ck_assert_uint_eq(n, 1);
-    ck_assert_str_eq(due[0], "0c02");
-    free(due);
-    /* three days on, 0c01's answer has under two days left: due again, soonest first */
-    ck_assert_int_eq(iotca_store_ocsp_due(s, now + 3 * DAY, now + 5 * DAY, 100, &due, &n), IOTCA_OK);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_str_eq(due[0], "0c02"); /* next_update 0 sorts before 0c01's */
-    ck_assert_str_eq(due[1], "0c01");
-    free(due);
-    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now, 0, &due, &n), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now, 0, &due, &n, &mark), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_ocsp_due(s, now, now, 10001, &due, &n, &mark), IOTCA_E_USAGE);
     iotca_store_close(s);
     tmpdb_remove(&t);
 }
@@ -1083,7 +1139,7 @@ int main(void) {
     tcase_add_test(tc, transition_outside_lifecycle_refused);
     tcase_add_test(tc, serial_reserve_duplicate_refused);
     tcase_add_test(tc, group_write_failure_is_isolated);
-    tcase_add_test(tc, ocsp_due_by_index);
+    tcase_add_test(tc, ocsp_due_new_then_by_index);
     tcase_add_test(tc, group_write_concurrent);
     tcase_add_test(tc, invalid_serials_refused);
     tcase_add_test(tc, cert_add_needs_reservation);

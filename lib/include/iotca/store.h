@@ -195,14 +195,18 @@ iotca_rc iotca_store_ocsp_lookup(iotca_store *s, const char *serial, iotca_ocsp_
 /* Stores (or replaces) the pre-signed response of a recorded certificate. */
 iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca_slice der, time_t this_update,
                                        time_t next_update);
-/* Serials whose response needs signing: unexpired certificates whose answer
- * row (a placeholder until first signed, schema 0008) has next_update before
- * `refresh_before`, soonest first, found through the next_update index. Rows
- * of expired certificates met on the way are deleted (the responder still
- * answers for them on demand). At most max entries (1..10000) go into out
- * (malloc'd array of 41-byte strings). */
+/* Serials whose response needs signing, at most max (1..10000) into out (malloc'd array of 41-byte
+ * strings): first the unexpired certificates recorded after the OCSP mark (schema 0009), oldest first,
+ * unless already answered with a next_update from refresh_before on; then answers of the certificates up
+ * to the mark whose next_update is before refresh_before, soonest first, through the next_update index
+ * (placeholder rows of schema 0008 have next_update 0). Answer rows of expired certificates met on the way
+ * are deleted (the responder still answers for them on demand). *mark is set to the rowid to pass to
+ * iotca_store_ocsp_mark once every new certificate listed was answered (0: none was looked at). */
 iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before, size_t max, char (**out)[41],
-                              size_t *n);
+                              size_t *n, int64_t *mark);
+/* Moves the OCSP mark to upto (never backwards): certificates up to it are no longer listed as new. Write
+ * it in the transaction that stores their answers. */
+iotca_rc iotca_store_ocsp_mark(iotca_store *s, int64_t upto);
 
 /* ---- trust profiles (SPEC §7) ---- */
 
