@@ -16,6 +16,15 @@ issue leaf firmware-endpoint "$PROV"; expect 201 "" "issue a leaf"
 serial=$(echo "$OUT" | jq -r .serial)
 make_csr other other.updates.example.com "DNS:other.updates.example.com"
 issue other firmware-endpoint "$PROV"; expect 201 "" "issue a second leaf"
+other_serial=$(echo "$OUT" | jq -r .serial)
+# nobody asked for other's answer yet: the tick (every second here) pre-signs it and moves the OCSP mark
+# past it (schema 0009), in one transaction
+for _ in $(seq 1 50); do [ "$(sql "SELECT length(der) FROM ocsp_responses WHERE serial = '$other_serial'")" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+[ "$(sql "SELECT length(der) FROM ocsp_responses WHERE serial = '$other_serial'")" -gt 0 ] 2>/dev/null ||
+  die "the tick did not pre-sign a new certificate's answer"
+[ "$(sql "SELECT last_rowid FROM ocsp_mark")" = "$(sql "SELECT max(rowid) FROM certificates")" ] ||
+  die "the OCSP mark did not move past the pre-signed certificates: $(sql "SELECT last_rowid FROM ocsp_mark")"
+ok "the tick pre-signed the new certificates' answers and moved the OCSP mark"
 
 ocsp() { # ocsp CERT [extra openssl args] -> output in $OC
   OC=$(openssl ocsp "${@:2}" -issuer int1.pem -cert "$1" -url "$BASE/ocsp" -CAfile roots.pem -verify_other int1.pem 2>&1) || true
