@@ -235,7 +235,7 @@ make_csr slow slow.updates.example.com "DNS:slow.updates.example.com"
 body=$(jq -n --rawfile csr slow.csr '{csr: $csr, profile: "firmware-endpoint"}')
 { printf 'POST /v1/certificates HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n' "$PROV"
   printf 'Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' "${#body}"
-  sleep 1; printf '%s' "${body:0:100}"; sleep 1; printf '%s' "${body:100}"; } |
+  sleep 0.7; printf '%s' "${body:0:100}"; sleep 0.7; printf '%s' "${body:100}"; } |
   timeout 10 python3 -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -245,8 +245,10 @@ out = b""
 for chunk in iter(lambda: s.recv(65536), b""):
     out += chunk
 print(out.split(b"\r\n")[0].decode())' "$PORT" > inline.txt || true
-grep -q ' 201' inline.txt || die "a request sent in pieces over 2 s (within the 3 s timeout) was not served: $(cat inline.txt)"
-ok "a request sent in pieces over 2 s, within the timeout, is served (201)"
+# (1.4 s of pauses leave the 3 s timeout room on a loaded machine; 2 s left 1 s, the thinnest margin in
+# this test, which failed once under ctest -j2 without saying which check)
+grep -q ' 201' inline.txt || die "a request sent in pieces over 1.4 s (within the 3 s timeout) was not served: $(cat inline.txt)"
+ok "a request sent in pieces over 1.4 s, within the timeout, is served (201)"
 kill -0 "$DAEMON_PID" || die "the daemon died"
 stop_clean
 echo "all $CHECKS checks passed"
