@@ -296,13 +296,12 @@ iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out
         return IOTCA_OK;
     }
     uint64_t gen = ocsp_cache_gen(ca->ocsp_cache); /* before the read: a revocation after it voids the put */
-    static const char hexd[] = "0123456789abcdef";
+    iotca_buf hex = {0};
+    if (iotca_hex_encode(id.serial, id.serial_len, &hex) != IOTCA_OK)
+        return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
     char serial[41];
-    for (size_t i = 0; i < id.serial_len; i++) {
-        serial[2 * i] = hexd[id.serial[i] >> 4];
-        serial[2 * i + 1] = hexd[id.serial[i] & 15];
-    }
-    serial[2 * id.serial_len] = 0;
+    snprintf(serial, sizeof serial, "%s", (const char *)hex.data); /* the parser allows at most 20 bytes */
+    iotca_buf_free(&hex);
     size_t before = out->len;
     iotca_ocsp_lookup look;
     rc = iotca_store_ocsp_lookup(s, serial, &look, out);
