@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http.h"
 #include "iotca/file.h"
@@ -114,6 +116,12 @@ static void log_warnings(ticker *t) {
 /* The periodic tick: issuer lifecycle, CRL and OCSP publication (iotca_ca_tick) and advance warnings. */
 static void *tick_loop(void *arg) {
     ticker *t = arg;
+    /* Background work (pre-signing every new certificate's OCSP answer: up to 2,000 signatures a tick)
+     * yields the CPU to requests. With a tick every 3 s under 8 issuing clients, wrk's p99 was 93-139 ms at
+     * the default priority and 11-21 ms at nice 10. Nice 10 still gets its share of a contended CPU, so
+     * the tick never stops; on Linux a thread's nice value is its own (setpriority on its thread id).
+     * Failing to lower it changes nothing else. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     pthread_mutex_lock(&t->mu);
     while (!stopping) {
         struct timespec until;

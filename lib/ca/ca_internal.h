@@ -23,7 +23,7 @@ typedef struct ca_issuer {
     pthread_mutex_t signer_mu[CA_SIGNERS];
     const iotca_cert *root;
     /* OCSP: CertID hashes of this issuer (SHA-1, SHA-256) and its current
-     * delegated responder (loaded by ocsp.c under ca->lock) */
+     * delegated responder (loaded by ocsp.c under ca->ocsp_lock) */
     uint8_t ocsp_name1[32], ocsp_key1[32], ocsp_name256[32], ocsp_key256[32];
     iotca_cert *ocsp_cert;
     iotca_key *ocsp_key;

@@ -17,10 +17,11 @@
 #define SIGNER_VALIDITY (30 * DAY)
 #define SIGNER_RENEW (10 * DAY)       /* > RESPONSE_VALIDITY: a response never outlives its signer */
 #define TICK_BATCH 2000
+#define TICK_CHUNK 32 /* answers per group write */
 #define BACKDATE 60                   /* thisUpdate = signing time - BACKDATE, for clock skew */
 
 /* Makes a new delegated responder for issuer `is`, signed by the issuer key. Caller holds ca->lock. */
-static iotca_rc new_signer_locked(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t now) {
+static iotca_rc new_signer(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t now) {
     const iotca_cert_info *ii = iotca_cert_get(is->cert);
     iotca_rc rc = IOTCA_OK;
     iotca_key *key = NULL;
@@ -53,7 +54,13 @@ static iotca_rc new_signer_locked(iotca_ca *ca, iotca_store *s, ca_issuer *is, t
     char hex[2 * IOTCA_SERIAL_LEN + 1];
     for (size_t i = 0; i < sizeof serial; i++) snprintf(hex + 2 * i, 3, "%02x", serial[i]);
     IOTCA_TRY(iotca_store_serial_reserve(s, hex, is->id, now)); /* responder serials are unique too */
-    IOTCA_TRY(iotca_cert_sign(&spec, is->key, &der));
+    /* the issuer's main key is shared with CRL signing: ca->lock covers this signature only. Generating the
+     * responder key and encrypting it (the KDF alone takes about a quarter second) happen outside it, so
+     * issuance, which takes ca->lock to look up profiles and issuers, never waits for them. */
+    pthread_mutex_lock(&ca->lock);
+    rc = iotca_cert_sign(&spec, is->key, &der);
+    pthread_mutex_unlock(&ca->lock);
+    IOTCA_TRY(rc);
     IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&der), &cert));
     IOTCA_TRY(iotca_key_encrypt_pem(key, iotca_buf_slice(&ca->pass), ca->kdf_iterations, &pem));
     IOTCA_CHECK(snprintf(path, sizeof path, "%s/ocsp-%lld-%s.key", ca->key_dir, (long long)is->id, hex) < (int)sizeof path,
@@ -87,14 +94,14 @@ out:
 }
 
 /* Ensures `is` has a responder valid well beyond now: loads the stored one or
- * makes a new one. Caller holds ca->lock. */
-static iotca_rc signer_locked(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t now) {
+ * makes a new one. Caller holds ca->ocsp_lock (which guards is->ocsp_cert and is->ocsp_key). */
+static iotca_rc signer_ready(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t now) {
     if (is->ocsp_cert && iotca_cert_get(is->ocsp_cert)->not_after > now + SIGNER_RENEW) return IOTCA_OK;
     iotca_ocsp_signer_rec rec = {0};
     iotca_rc rc = iotca_store_ocsp_signer_current(s, is->id, &rec);
     if (rc == IOTCA_E_USAGE || (rc == IOTCA_OK && rec.not_after <= now + SIGNER_RENEW)) {
         iotca_ocsp_signer_rec_free(&rec);
-        return new_signer_locked(ca, s, is, now);
+        return new_signer(ca, s, is, now);
     }
     IOTCA_GUARD(rc);
     iotca_buf pem = {0};
@@ -129,15 +136,10 @@ static iotca_rc sign_answer(iotca_ca *ca, iotca_store *s, ca_issuer *is, const i
         a.reason = c->revoked ? c->reason : -1;
     }
     /* the responder key has its own lock, so OCSP signing never holds up issuance (ca->lock); making a new
-     * responder signs with the issuer key, which CRLs use too, so that step also takes ca->lock (always
-     * in this order) */
+     * responder takes ca->lock only for the one signature with the issuer key (new_signer), always in
+     * this order */
     pthread_mutex_lock(&ca->ocsp_lock);
-    iotca_rc rc = IOTCA_OK;
-    if (!is->ocsp_cert || iotca_cert_get(is->ocsp_cert)->not_after <= now + SIGNER_RENEW) {
-        pthread_mutex_lock(&ca->lock);
-        rc = signer_locked(ca, s, is, now);
-        pthread_mutex_unlock(&ca->lock);
-    }
+    iotca_rc rc = signer_ready(ca, s, is, now);
     if (rc == IOTCA_OK) rc = iotca_ocsp_response_sign(&a, is->ocsp_cert, is->ocsp_key, now, out);
     pthread_mutex_unlock(&ca->ocsp_lock);
     *next = a.next_update;
@@ -226,23 +228,36 @@ iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
     size_t n = 0;
     int64_t mark = 0;
     IOTCA_GUARD(iotca_store_ocsp_due(s, now, now + RESPONSE_REFRESH, TICK_BATCH, &due, &n, &mark));
-    answers a = {due, calloc(n ? n : 1, sizeof *a.der), calloc(n ? n : 1, sizeof *a.next), 0, now - BACKDATE, 0};
-    iotca_rc rc = a.der && a.next ? IOTCA_OK : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n && rc == IOTCA_OK; i++) {
-        rc = sign_stored(ca, s, due[i], now, &a.der[i], &a.next[i]);
-        if (rc == IOTCA_OK) a.n++;
+    iotca_buf der[TICK_CHUNK] = {{0}};
+    time_t next[TICK_CHUNK];
+    iotca_rc rc = IOTCA_OK;
+    size_t written = 0;
+    /* signed and written TICK_CHUNK at a time: one group write of a whole batch (up to TICK_BATCH answers)
+     * held every issuance commit behind it. With a tick every 3 s under 8 issuing clients, chunks alone took
+     * wrk's p99 from 136-155 ms to 75-96 ms (the rest was new_signer's lock and the tick's priority) */
+    for (size_t at = 0; at < n && rc == IOTCA_OK; at += TICK_CHUNK) {
+        size_t k = n - at < TICK_CHUNK ? n - at : TICK_CHUNK;
+        answers a = {due + at, der, next, 0, now - BACKDATE, 0};
+        for (size_t i = 0; i < k && rc == IOTCA_OK; i++) {
+            der[i].len = 0;
+            rc = sign_stored(ca, s, due[at + i], now, &der[i], &next[i]);
+            if (rc == IOTCA_OK) a.n++;
+        }
+        /* the mark moves with the last chunk, and only when every listed answer was signed: a certificate
+         * it passes is never listed as new again (the responder would still sign its answer on demand) */
+        if (rc == IOTCA_OK && at + k == n) a.mark = mark;
+        if (a.n || a.mark) { /* what was signed is kept even if a later one failed (that failure is reported) */
+            iotca_rc w = iotca_store_group_write(ca->group, s, write_answers, &a);
+            if (w == IOTCA_OK) written += a.n;
+            if (rc == IOTCA_OK) rc = w;
+        }
     }
-    /* the mark moves only when every listed answer was signed: a certificate it passes is never listed as
-     * new again (the responder would still sign its answer on demand) */
-    if (rc == IOTCA_OK) a.mark = mark;
-    if (a.n || a.mark) { /* what was signed is kept even if a later one failed (that failure is reported) */
-        iotca_rc w = iotca_store_group_write(ca->group, s, write_answers, &a);
-        if (rc == IOTCA_OK) rc = w;
+    if (n == 0 && mark) { /* only expired or already answered certificates were new: move past them */
+        answers a = {due, der, next, 0, now - BACKDATE, mark};
+        rc = iotca_store_group_write(ca->group, s, write_answers, &a);
     }
-    if (rc == IOTCA_OK && changes) *changes += (int)a.n;
-    for (size_t i = 0; a.der && i < n; i++) iotca_buf_free(&a.der[i]);
-    free(a.der);
-    free(a.next);
+    if (rc == IOTCA_OK && changes) *changes += (int)written;
+    for (size_t i = 0; i < TICK_CHUNK; i++) iotca_buf_free(&der[i]);
     free(due);
     return rc;
 }
