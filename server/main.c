@@ -132,7 +132,8 @@ static void *tick_loop(void *arg) {
         int changes = 0;
         iotca_rc rc = iotca_ca_tick(t->ca, time(NULL), &changes);
         if (rc != IOTCA_OK) log_event("error", "tick failed", json_pack("{s:s}", "detail", iotca_error_detail()));
-        else if (changes) log_event("info", "issuer lifecycle changed", json_pack("{s:i}", "transitions", changes));
+        else if (changes) /* issuer transitions, CRLs made and OCSP answers signed */
+            log_event("info", "tick made changes", json_pack("{s:i}", "changes", changes));
         log_warnings(t);
         release_idle_memory(); /* the tick signs in bursts a minute or more apart: keep no tables between */
     }
