@@ -34,7 +34,7 @@ int1_id=$ISSUER_ID
 make_csr fw1 fw1.updates.example.com "DNS:fw1.updates.example.com"
 issue fw1 firmware-endpoint "$PROV"; expect 201 "" "leaf under R1 (P-384)"
 new_issuer int2 r2
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   http GET /v1/issuers -H "Authorization: Bearer $ADMIN"
   [ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $ISSUER_ID) | .state")" = active ] && break
   sleep 0.1

@@ -31,7 +31,7 @@ ok "the staged issuer is published as next"
 make_csr b b.updates.example.com "DNS:b.updates.example.com"
 issue b firmware-endpoint "$PROV"; expect 201 "" "still issuing from the old intermediate before activation"
 openssl verify -CAfile int1.pem -partial_chain b.crt >/dev/null || die "b should come from int1"
-for _ in $(seq 1 60); do
+for _ in $(seq 1 150); do
   http GET /v1/issuers -H "Authorization: Bearer $ADMIN"
   [ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $new_id) | .state")" = active ] && break
   sleep 0.2

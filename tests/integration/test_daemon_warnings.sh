@@ -39,7 +39,7 @@ echo "$OUT" | grep >/dev/null '^iotca_advance_warnings 3$' || die "warning count
 ok "/metrics carries a gauge per warning and their count"
 
 # wait (bounded) until the ticks have logged the three warnings, then let more ticks pass: each is logged once
-for _ in $(seq 1 100); do [ "$(grep -c '"msg":"advance warning"' daemon.log)" -ge 3 ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ "$(grep -c '"msg":"advance warning"' daemon.log)" -ge 3 ] && break; sleep 0.1; done
 sleep 2.5
 [ "$(grep -c '"msg":"advance warning"' daemon.log)" = 3 ] || die "expected 3 warning log lines: $(grep -c 'advance warning' daemon.log)"
 grep '"msg":"advance warning"' daemon.log | grep >/dev/null '"kind":"root_expiry"' || die "root warning not logged"

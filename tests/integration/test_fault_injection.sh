@@ -54,7 +54,7 @@ for code in 5 10 13; do   # SQLITE_BUSY, SQLITE_IOERR, SQLITE_FULL
   sleep 1.5 # a tick (tick_interval_s 1) tried and failed
   [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s' AND next_update > 0")" = 0 ] || die "an OCSP answer was written despite the fault"
   : > "$FAULT"
-  for _ in $(seq 1 50); do [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s' AND next_update > 0")" = 1 ] && break; sleep 0.1; done
+  for _ in $(seq 1 300); do [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s' AND next_update > 0")" = 1 ] && break; sleep 0.1; done
   [ "$(sql "SELECT count(*) FROM ocsp_responses WHERE serial = '$s' AND next_update > 0")" = 1 ] || die "the tick did not pre-sign the OCSP answer after the fault cleared"
   ok "OCSP pre-signing: SQLite error $code in the tick's write -> issuance unaffected, the answer is signed once it clears"
 done
