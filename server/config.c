@@ -253,7 +253,9 @@ static iotca_rc load(config *c) {
     IOTCA_ENSURE(json_is_object(profiles) && json_object_size(profiles) >= 1 &&
                      json_object_size(profiles) <= CONFIG_MAX_PROFILES,
                  IOTCA_E_USAGE, "config: profiles must be an object with 1 to %d profiles", CONFIG_MAX_PROFILES);
-    json_object_foreach(profiles, name, p) IOTCA_GUARD(load_profile(name, p, &c->profiles[c->n_profiles++]));
+    json_object_foreach(profiles, name, p) {
+        IOTCA_GUARD(load_profile(name, p, &c->profiles[c->n_profiles++]));
+    }
     return IOTCA_OK;
 }
 
