@@ -6,6 +6,7 @@
  * the old "good" answer: ocsp_cache_invalidate bumps a generation counter and drops the serial's slot, and
  * an answer read from the store is put only if no invalidation happened since the caller read the counter
  * before that read (ocsp_cache_gen), so a reader racing a revocation cannot put back what it read before. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 

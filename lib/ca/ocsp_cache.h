@@ -2,7 +2,6 @@
 #ifndef IOTCA_OCSP_CACHE_H
 #define IOTCA_OCSP_CACHE_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>

@@ -304,6 +304,49 @@ START_TEST(expired_revoked_dropped) {
 }
 END_TEST
 
+/* The tick pre-signs new certificates' OCSP answers, more than one group write's worth, and moves the OCSP
+ * mark past them (schema 0009); a tick whose new certificates are all expired, so that nothing is signed,
+ * still moves the mark, or they would be listed at every tick. */
+START_TEST(ocsp_tick_moves_the_mark) {
+    fixture f;
+    setup(&f);
+    time_t now = time(NULL);
+    char old1[41], old2[41];
+    add_cert(&f, now - 2 * DAY, old1);
+    add_cert(&f, now - DAY, old2);
+    int changes = 0;
+    OK(iotca_ca_tick(f.ca, now, &changes));
+    char(*due)[41] = NULL;
+    size_t n = 9;
+    int64_t mark = 9;
+    OK(iotca_store_ocsp_due(f.s, now, now + 2 * DAY, 100, &due, &n, &mark));
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(mark, 0); /* nothing after the mark: it moved past the two expired ones */
+    free(due);
+    iotca_ocsp_lookup look;
+    iotca_buf der = {0};
+    OK(iotca_store_ocsp_lookup(f.s, old1, &look, &der));
+    ck_assert(!look.has_answer); /* expired before it was ever answered: nothing signed */
+
+    char live[70][41]; /* three chunks of at most 32 */
+    for (size_t i = 0; i < 70; i++) add_cert(&f, now + 10 * DAY, live[i]);
+    changes = 0;
+    OK(iotca_ca_tick(f.ca, now, &changes));
+    ck_assert_int_ge(changes, 70);
+    for (size_t i = 0; i < 70; i++) {
+        der.len = 0;
+        OK(iotca_store_ocsp_lookup(f.s, live[i], &look, &der));
+        ck_assert_msg(look.has_answer && der.len > 0 && look.next_update > now, "certificate %zu not pre-signed", i);
+    }
+    OK(iotca_store_ocsp_due(f.s, now, now + 2 * DAY, 100, &due, &n, &mark));
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(mark, 0);
+    free(due);
+    iotca_buf_free(&der);
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(number_monotonic_and_durable) {
     fixture f;
     setup(&f);
@@ -738,6 +781,7 @@ int main(void) {
     tcase_add_test(tc, more_issuers_than_the_old_limit);
     tcase_add_test(tc, entries_match_store);
     tcase_add_test(tc, expired_revoked_dropped);
+    tcase_add_test(tc, ocsp_tick_moves_the_mark);
     tcase_add_test(tc, number_monotonic_and_durable);
     tcase_add_test(tc, revocations_debounced);
     tcase_add_test(tc, retiring_and_retired_publish);
