@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit_run.h"
 #include "iotca/bundle.h"
 #include "iotca/file.h"
 #include "iotca/pem.h"
@@ -694,10 +695,7 @@ int main(void) {
     tcase_add_test(tc, manifest_describes_the_bytes);
     tcase_add_test(tc, every_format_is_deterministic);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int status = unit_run(s);
     iotca_crypto_thread_end();
-    return failed ? 1 : 0;
+    return status;
 }

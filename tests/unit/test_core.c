@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit_run.h"
 #include "iotca/buf.h"
 #include "iotca/der.h"
 #include "iotca/file.h"
@@ -406,9 +407,6 @@ int main(void) {
     tcase_add_test(tc, file_read_refuses_symlink_and_oversize);
     tcase_add_test(tc, file_replace_and_append);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int status = unit_run(s);
+    return status;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unit_run.h"
 #include "iotca/ca.h"
 #include "iotca/der.h"
 #include "iotca/pem.h"
@@ -795,9 +796,6 @@ int main(void) {
     tcase_add_test(tc, entry_parse_refusals);
     tcase_add_test(tc, key_sign_digest);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    int status = unit_run(s);
+    return status;
 }

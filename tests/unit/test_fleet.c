@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "unit_run.h"
 #include "iotca/der.h"
 #include "iotca/fleet.h"
 
@@ -973,9 +974,6 @@ int main(void) {
     tcase_add_test(tc, gnutls_retries_under_the_tops_own_name);
     tcase_add_test(tc, gnutls_not_yet_valid_is_final);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int status = unit_run(s);
+    return status;
 }

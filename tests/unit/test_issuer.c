@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "unit_run.h"
 #include "iotca/der.h"
 #include "iotca/file.h"
 #include "iotca/key.h"
@@ -897,9 +898,6 @@ int main(void) {
     tcase_add_test(tc, ocsp_request_parsing);
     tcase_add_test(tc, ocsp_response_signed_and_structured);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int status = unit_run(s);
+    return status;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit_run.h"
 #include "log.h"
 
 /* Runs fn with stderr sent to a temporary file; returns what was written (malloc'd). */
@@ -175,9 +176,6 @@ int main(void) {
     tcase_add_test(tc, non_finite_numbers_are_null);
     tcase_add_test(tc, levels_filter);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    int status = unit_run(s);
+    return status;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit_run.h"
 #include "../../lib/ca/ocsp_cache.h"
 
 static const uint8_t S1[] = {0x4a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
@@ -184,9 +185,6 @@ int main(void) {
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, invalidation_wins_a_race);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    int status = unit_run(s);
+    return status;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "unit_run.h"
 #include "iotca/policy.h"
 
 #define OK(x) ck_assert_msg((x) == IOTCA_OK, "%s: %s", #x, iotca_error_detail())
@@ -252,9 +253,6 @@ int main(void) {
     tcase_add_test(tc, durations);
     tcase_add_test(tc, names_parse_limits);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int status = unit_run(s);
+    return status;
 }

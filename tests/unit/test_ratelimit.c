@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "unit_run.h"
 #include "ratelimit.h"
 
 /* Takes n tokens at now_ms; returns how many were granted. */
@@ -233,9 +234,6 @@ int main(void) {
     tcase_add_test(table, table_refuses_bad_sizes);
     tcase_add_test(table, table_is_thread_safe);
     suite_add_tcase(s, table);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int status = unit_run(s);
+    return status;
 }

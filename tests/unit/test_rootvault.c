@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit_run.h"
 #include "iotca/file.h"
 #include "root.h"
 
@@ -220,9 +221,6 @@ int main(void) {
     tcase_add_test(tc, shares_threshold_recovers_fewer_do_not);
     tcase_add_test(tc, shares_refusals);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int status = unit_run(s);
+    return status;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unit_run.h"
 #include "iotca/store.h"
 
 #define T0 ((time_t)1700000000)
@@ -1152,9 +1153,6 @@ int main(void) {
     tcase_add_test(tc, busy_database_write_fails);
     tcase_add_test(tc, readonly_database_write_fails);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    int status = unit_run(s);
+    return status;
 }
