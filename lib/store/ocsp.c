@@ -114,7 +114,7 @@ iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca
 static iotca_rc due_new(iotca_store *s, time_t now, time_t refresh_before, size_t max, char (*list)[41], size_t *n,
                         int64_t *mark) {
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_MISSING,
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_NEW,
                               "SELECT c.rowid, c.serial, c.not_after, "
                               "(SELECT o.next_update FROM ocsp_responses o WHERE o.serial = c.serial) "
                               "FROM certificates c WHERE c.rowid > (SELECT last_rowid FROM ocsp_mark WHERE id = 1) "
@@ -138,7 +138,7 @@ static iotca_rc due_new(iotca_store *s, time_t now, time_t refresh_before, size_
 iotca_rc iotca_store_ocsp_mark(iotca_store *s, int64_t upto) {
     sqlite3_stmt *st;
     /* never backwards: a mark only ever covers certificates whose answers were written */
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_SPARE2, "UPDATE ocsp_mark SET last_rowid = ?1 WHERE id = 1 AND last_rowid < ?1",
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OCSP_MARK, "UPDATE ocsp_mark SET last_rowid = ?1 WHERE id = 1 AND last_rowid < ?1",
                               "moving the OCSP mark", &st));
     sqlite3_bind_int64(st, 1, upto);
     iotca_rc rc = sqlite3_step(st) == SQLITE_DONE ? IOTCA_OK

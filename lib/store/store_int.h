@@ -55,9 +55,9 @@ enum iotca_sq_id {
     SQ_OCSP_RESP_GET,
     SQ_OCSP_RESP_PUT,
     SQ_OCSP_DUE,
-    SQ_OCSP_MISSING,
+    SQ_OCSP_NEW,
     SQ_OCSP_DROP,
-    SQ_OCSP_SPARE2,
+    SQ_OCSP_MARK,
     /* trust profiles and preflight overrides (lib/store/trust.c) */
     SQ_TRUST_ADD,
     SQ_TRUST_LIST,
