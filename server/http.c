@@ -217,26 +217,42 @@ void release_idle_memory(void) {
     (void)malloc_trim(0); /* measured: 14.7 -> 10.5 MB resident for an idle P-384 daemon after one issuer */
 }
 
+/* Whether a route serves this method: HEAD is answered wherever GET is, with the same status and headers
+ * and no body (RFC 9110 §9.3.2; libmicrohttpd leaves the body out of a HEAD answer). Monitoring probes and
+ * caches check a CRL or bundle that way. */
+static bool serves(const char *route_method, const char *method) {
+    return strcmp(route_method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+}
+
 static void dispatch(request *r, response *out) {
     char params[MAX_PARAMS][MAX_SEG];
     const char *pp[MAX_PARAMS];
-    bool path_known = false;
+    char allow[64] = "";
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         size_t np;
         if (!match(routes[i].pattern, r->path, params, &np)) continue;
-        path_known = true;
-        if (strcmp(routes[i].method, r->method) != 0) continue;
+        if (!serves(routes[i].method, r->method)) {
+            /* what a 405 must list (RFC 9110 §15.5.6); GET routes also take HEAD */
+            size_t used = strlen(allow);
+            snprintf(allow + used, sizeof allow - used, "%s%s%s", used ? ", " : "", routes[i].method,
+                     strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
+            continue;
+        }
         for (size_t k = 0; k < np; k++) pp[k] = params[k];
         routes[i].fn(r, pp, out);
         /* wolfSSL builds a table of 256 points (800 KiB with Debian's 4096-bit integers) for each base point
          * a thread multiplies twice, and keeps it for the thread's life: worth it where every request signs
          * or verifies with the same keys, dead weight after an occasional admin call (measured with massif:
          * 6.6 MB of an idle daemon's heap after making one issuer). GETs other than OCSP do no ECC. */
-        if (!routes[i].hot && strcmp(r->method, "GET") != 0) release_idle_memory();
+        if (!routes[i].hot && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) release_idle_memory();
         return;
     }
-    if (path_known) respond_error(out, 405, "method_not_allowed", "%s is not allowed here", r->method);
-    else respond_error(out, 404, "not_found", "no such endpoint");
+    if (allow[0]) {
+        respond_error(out, 405, "method_not_allowed", "%s is not allowed here; %s is", r->method, allow);
+        respond_header(out, "Allow", "%s", allow);
+    } else {
+        respond_error(out, 404, "not_found", "no such endpoint");
+    }
 }
 
 /* Every state-changing request, refused or not, goes into the hash-chained audit trail before it is

@@ -138,6 +138,22 @@ ok "no refusal left a row behind"
 http GET /healthz; expect 200 "" "daemon still serving after the refusals"
 http GET /nope; expect 404 not_found "unknown path"
 http DELETE /v1/certificates; expect 405 method_not_allowed "wrong method"
+hdr=$(curl -s -o /dev/null -D - -X DELETE "$BASE/v1/certificates" | tr -d '\r' | grep -i '^allow:')
+[ "$hdr" = "Allow: POST, GET, HEAD" ] || die "the 405 names what is allowed: '$hdr'"
+echo "$OUT" | grep >/dev/null 'POST, GET, HEAD is' || die "the 405 detail names what is allowed: $OUT"
+ok "the 405 lists the allowed methods in Allow and its detail"
+hdr=$(curl -s -o /dev/null -D - -X PUT "$BASE/healthz" | tr -d '\r' | grep -i '^allow:')
+[ "$hdr" = "Allow: GET, HEAD" ] || die "PUT /healthz Allow: '$hdr'"
+ok "a GET-only path allows GET, HEAD"
+STATUS=$(curl -s -I -o head.hdr -w '%{http_code} %{size_download}' "$BASE/healthz") || STATUS=000
+[ "$STATUS" = "200 0" ] || die "HEAD /healthz: $STATUS"
+STATUS=$(curl -s -I -o /dev/null -w '%{http_code}' "$BASE/v1/certificates") || STATUS=000
+[ "$STATUS" = 401 ] || die "HEAD of a token-only listing without a token: $STATUS"
+STATUS=$(curl -s -I -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $PROV" "$BASE/v1/certificates") || STATUS=000
+[ "$STATUS" = 200 ] || die "HEAD of the listing with a token: $STATUS"
+STATUS=$(curl -s -I -o /dev/null -w '%{http_code}' "$BASE/nope") || STATUS=000
+[ "$STATUS" = 404 ] || die "HEAD of an unknown path: $STATUS"
+ok "HEAD is answered wherever GET is, with GET's auth: 200 and no body, 401 without a token, 404 for no such path"
 
 # the device profile: subject rebuilt from the CN, URI SAN required
 make_csr dev1 "dev-0001" "URI:urn:dev:acme:dev-0001"

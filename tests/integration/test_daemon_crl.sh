@@ -49,6 +49,14 @@ openssl crl -inform DER -in c1.der -noout -text | grep >/dev/null "No Revoked Ce
 n1=$(crlnum c1.der)
 ok "the CRL at the leaves' URL is DER and verifies with openssl; empty so far (number $n1)"
 
+# HEAD (monitoring probes, caches): GET's status and headers, no body (RFC 9110 §9.3.2)
+STATUS=$(curl -s -I -o h1.hdr -w '%{http_code} %{size_download}' "$cdp") || STATUS=000
+[ "$STATUS" = "200 0" ] || die "HEAD $cdp: $STATUS"
+grep -qi '^content-type: application/pkix-crl' h1.hdr || die "HEAD content type: $(cat h1.hdr)"
+grep -qi "^content-length: $(stat -c %s c1.der)"$'\r'"\?$" h1.hdr || die "HEAD content length: $(cat h1.hdr)"
+[ "$(grep -i '^etag' h1.hdr)" = "$(grep -i '^etag' c1.der.hdr)" ] || die "HEAD ETag differs from GET's"
+ok "HEAD of the CRL answers 200 with GET's type, length and ETag and no body"
+
 http POST "/v1/certificates/$(serial a)/revoke" -H "Authorization: Bearer $PROV" -d '{"reason":"keyCompromise"}'
 expect 200 "" "revoke leaf a (keyCompromise)"
 wait_listed c2.der "$(SER a)"
