@@ -209,9 +209,13 @@ iotca_rc iotca_chain_verify_wolfssl(const iotca_slice *anchors, size_t n_anchors
         IOTCA_CHECK(r == WOLFSSL_SUCCESS, IOTCA_E_CRYPTO, "trust anchor %zu rejected by wolfSSL: %s", i,
                     wc_GetErrorString(r));
     }
-    /* intermediates are added root-most first; each must verify against what is loaded */
+    /* intermediates are added root-most first; each must verify against what is loaded before it is. Loading
+     * alone is not enough: wolfSSL takes a CA certificate whose signer it does not know as a new anchor
+     * (a unit test holds an intermediate signed by a stranger's key to this) */
     for (size_t i = n_untrusted; i-- > 0;) {
-        r = wolfSSL_CertManagerLoadCABuffer(cm, untrusted[i].p, (long)untrusted[i].len, WOLFSSL_FILETYPE_ASN1);
+        r = wolfSSL_CertManagerVerifyBuffer(cm, untrusted[i].p, (long)untrusted[i].len, WOLFSSL_FILETYPE_ASN1);
+        if (r == WOLFSSL_SUCCESS)
+            r = wolfSSL_CertManagerLoadCABuffer(cm, untrusted[i].p, (long)untrusted[i].len, WOLFSSL_FILETYPE_ASN1);
         IOTCA_CHECK(r == WOLFSSL_SUCCESS, IOTCA_E_CRYPTO, "intermediate %zu does not verify (wolfSSL): %s", i,
                     wc_GetErrorString(r));
     }

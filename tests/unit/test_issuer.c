@@ -589,6 +589,17 @@ START_TEST(cert_chain_and_wrong_issuer) {
     iotca_slice inter_s = iotca_buf_slice(&nc_int);
     OK(iotca_chain_verify_wolfssl(&anchor, 1, &inter_s, 1, iotca_buf_slice(&leaf_ok)));
     ck_assert_int_eq(iotca_chain_verify_wolfssl(&anchor, 1, &inter_s, 1, iotca_buf_slice(&leaf_bad)), IOTCA_E_CRYPTO);
+    /* an untrusted intermediate that names the root as issuer but was signed by another key must not become
+     * an anchor of its own: wolfSSL loads a CA certificate whose signer it does not know without complaint */
+    iotca_buf orphan = {0};
+    OK(iotca_cert_sign(&inf.spec, other, &orphan));
+    iotca_slice orphan_s = iotca_buf_slice(&orphan);
+    ck_assert_int_eq(iotca_chain_verify_wolfssl(&anchor, 1, &orphan_s, 1, iotca_buf_slice(&leaf_ok)), IOTCA_E_CRYPTO);
+    ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "intermediate 0"));
+    /* nor one below it in a longer chain: [leaf's issuer, orphan] */
+    iotca_slice two[2] = {inter_s, orphan_s};
+    ck_assert_int_eq(iotca_chain_verify_wolfssl(&anchor, 1, two, 2, iotca_buf_slice(&leaf_ok)), IOTCA_E_CRYPTO);
+    iotca_buf_free(&orphan);
     free_spec(&lf);
     iotca_buf_free(&nc_int);
     iotca_buf_free(&leaf_ok);
