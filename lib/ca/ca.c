@@ -118,9 +118,10 @@ void iotca_ca_close(iotca_ca *ca) {
 }
 
 bool iotca_ca_ready(iotca_ca *ca) {
+    /* one read of the schema version: the database answers and is the version this binary needs. It used
+     * to count every certificate, a scan of an index that grows with the fleet, on every probe. */
     iotca_store *s = NULL;
-    int64_t total, revoked;
-    return ca_store(ca, &s) == IOTCA_OK && iotca_store_cert_count(s, &total, &revoked) == IOTCA_OK;
+    return ca_store(ca, &s) == IOTCA_OK && iotca_store_check_schema(s) == IOTCA_OK;
 }
 
 /* Finds (or loads) the in-memory issuer: parsed certificate and decrypted key.

@@ -83,6 +83,14 @@ ok "revocation: faults -> 503 and no half-revocation; if only the OCSP re-sign f
 for s in "${returned[@]}"; do [ "$(sql "SELECT count(*) FROM certificates WHERE serial = '$s'")" = 1 ] || die "returned $s not recorded"; done
 [ "$(sql "SELECT count(*) FROM serials")" = "$(sql "SELECT count(DISTINCT serial) FROM serials")" ] || die "serial reused"
 ok "all ${#returned[@]} returned certificates are recorded; no serial was used twice"
+
+# readiness: a database that does not answer makes /readyz 503 (liveness stays 200), and 200 once it does
+http GET /readyz; expect 200 "" "readyz before the fault"
+echo "10 PRAGMA user_version" > "$FAULT"
+http GET /readyz; expect 503 unavailable "readyz while the database fails (SQLITE_IOERR)"
+http GET /healthz; expect 200 "" "healthz (liveness) meanwhile"
+: > "$FAULT"
+http GET /readyz; expect 200 "" "readyz once the fault clears"
 stop_daemon
 
 # a real full disk: the database on a 4 MiB tmpfs filled up

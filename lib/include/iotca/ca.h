@@ -28,7 +28,8 @@ iotca_rc iotca_ca_init_db(const char *db_path);
 /* Opens the CA: checks the schema version, parses the roots. */
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out);
 void iotca_ca_close(iotca_ca *ca);
-/* True when the database answers (for /readyz). */
+/* True when the database answers and has the schema version this binary needs (for /readyz); one
+ * small read, whatever the number of certificates. */
 bool iotca_ca_ready(iotca_ca *ca);
 
 /* ---- issuance ---- */
