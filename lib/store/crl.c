@@ -169,7 +169,7 @@ iotca_rc iotca_store_revoked_each(iotca_store *s, int64_t issuer_id, time_t min_
                                   iotca_rc (*fn)(void *ctx, const iotca_revoked_rec *r), void *ctx) {
     sqlite3_stmt *st;
     /* No ORDER BY: RFC 5280 imposes no order on revokedCertificates, and sorting a million rows would
-     * cost a sorter's memory and time; rows come in the certificates_issuer index's order. */
+     * cost a sorter's memory and time; rows come in the certificates_revoked index's order (schema 0010). */
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_REVOKED_EACH,
                               "SELECT serial, revoked_at, reason FROM certificates WHERE issuer_id = ?1 AND status = "
                               "'revoked' AND not_after > ?2",

@@ -181,6 +181,62 @@ START_TEST(migrate_and_check_schema) {
 }
 END_TEST
 
+/* The schema's own migrations, in order (generated from schema/ at build time). */
+extern const char *const iotca_schema_migrations[];
+
+static iotca_rc count_revoked(void *ctx, const iotca_revoked_rec *r) {
+    (void)r;
+    (*(int *)ctx)++;
+    return IOTCA_OK;
+}
+
+/* Schema 0010 swaps certificates_issuer for a partial index of revoked rows: a
+ * database made at the version before it, holding valid and revoked certificates, migrates and still lists
+ * exactly its revoked ones for the CRL. */
+START_TEST(migration_0010_revoked_index) {
+    tmpdb t;
+    tmpdb_make(&t);
+    iotca_store *s = open_ok(t.path, true, 0);
+    sqlite3 *db = raw_open(t.path);
+    int before = 0; /* the migrations before 0010 (schema/ has no 0002) */
+    while (before < iotca_store_schema_latest() && !strstr(iotca_schema_migrations[before], "certificates_revoked"))
+        before++;
+    ck_assert_int_lt(before, iotca_store_schema_latest());
+    for (int i = 0; i < before; i++) raw_exec(db, iotca_schema_migrations[i]);
+    char uv[40];
+    snprintf(uv, sizeof uv, "PRAGMA user_version = %d", before);
+    raw_exec(db, uv);
+    sqlite3_close(db);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'certificates_issuer'", 0), 1);
+    int64_t a = add_issuer(s, "a", "g"), b = add_issuer(s, "b", "h");
+    char serial[41];
+    for (int i = 0; i < 30; i++) {
+        snprintf(serial, sizeof serial, "%02x%038x", 0x10 + i, i);
+        issue(s, serial, i % 3 ? a : b, "p", T0 + 90 * DAY);
+        if (i % 4 == 0) ck_assert_int_eq(iotca_store_cert_revoke(s, serial, 1, T0 + 5), IOTCA_OK);
+    }
+    /* revoked: i = 0, 4, ..., 28 (8 rows); of those, issuer b has i % 3 == 0: 0, 12, 24 */
+    ck_assert_msg(iotca_store_migrate(s) == IOTCA_OK, "%s", iotca_error_detail());
+    ck_assert_int_eq(iotca_store_check_schema(s), IOTCA_OK);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'certificates_issuer'", 0), 0);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'certificates_revoked'", 0), 1);
+    int na = 0, nb = 0;
+    ck_assert_int_eq(iotca_store_revoked_each(s, a, T0, count_revoked, &na), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_revoked_each(s, b, T0, count_revoked, &nb), IOTCA_OK);
+    ck_assert_int_eq(na, 5);
+    ck_assert_int_eq(nb, 3);
+    /* a revocation after the migration is listed too; the certificate count is unchanged */
+    snprintf(serial, sizeof serial, "%02x%038x", 0x10 + 1, 1);
+    ck_assert_int_eq(iotca_store_cert_revoke(s, serial, 1, T0 + 6), IOTCA_OK);
+    na = 0;
+    ck_assert_int_eq(iotca_store_revoked_each(s, a, T0, count_revoked, &na), IOTCA_OK);
+    ck_assert_int_eq(na, 6);
+    ck_assert_int_eq(cert_total(s), 30);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 START_TEST(check_schema_newer_database) {
     tmpdb t;
     iotca_store *s = open_migrated(&t);
@@ -1131,6 +1187,7 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, migrate_and_check_schema);
     tcase_add_test(tc, check_schema_newer_database);
+    tcase_add_test(tc, migration_0010_revoked_index);
     tcase_add_test(tc, open_missing_without_create);
     tcase_add_test(tc, open_not_a_database);
     tcase_add_test(tc, issuer_add_get_list);
