@@ -8,14 +8,17 @@
  *              retry (1.0.2b on) cuts it below the highest certificate a stored root issued; then every
  *              certificate, the root first, must be in date (an expired root or cross-sign it reached fails)
  *   mbedtls    mbedTLS 2.28: every presented certificate must parse (critical extensions it does not know fail
- *              the whole handshake); trusted-first; any stored certificate anchors; anchor expiry enforced,
- *              and an expired trusted issuer ends the search (as for openssl: no fallback to a presented one)
+ *              the whole handshake); trusted-first from the leaf up, so a stored CA with the issuing CA's name
+ *              and key (pinned or renewed) signs the leaf whatever the served one's dates; any stored
+ *              certificate anchors; anchor expiry enforced, and an expired trusted issuer ends the search (as
+ *              for openssl: no fallback to a presented one)
  *   wolfssl    wolfSSL 5.5.4 as Debian builds it (WOLFSSL_ALT_CERT_CHAINS): presented CAs top-down; one a loaded
  *              certificate signed must be in date and is trusted from then on, one nothing loaded signed is
- *              passed over; the issuing CA must end up trusted; stored anchors are never date-checked
- *   bearssl    BearSSL 0.6: the chain in order; at each certificate, any CA anchor with the issuer's DN whose key
- *              verifies it ends the chain (else on to the next); anchors undated; unknown critical extensions
- *              rejected in every certificate it processes
+ *              passed over (expired or not); the leaf must verify against a loaded certificate with its issuing
+ *              CA's name and key; stored anchors are never date-checked
+ *   bearssl    BearSSL 0.6: the chain in order, the leaf first; at each certificate, any CA anchor with the
+ *              issuer's DN whose key verifies it ends the chain (else on to the next); anchors undated; unknown
+ *              critical extensions rejected in every certificate it processes
  *   gnutls     GnuTLS 3.7 (gnutls_x509_trust_list_verify_crt2, which a TLS client and `certtool --verify` both
  *              call): the served chain ordered by names up to its top; a stored certificate with the name and key
  *              of one on the path anchors there, else one naming the top's issuer; every certificate dated, the
@@ -195,6 +198,12 @@ static bool same(const iotca_cert *a, const iotca_cert *b) {
 }
 
 static bool self_signed(const iotca_cert *c) { return iotca_cert_is_self_signed(c); }
+
+/* a and b have the same subject and key: either signs what the other signed (a renewal, or the same certificate) */
+static bool same_name_and_key(const iotca_cert *a, const iotca_cert *b) {
+    const iotca_cert_info *x = iotca_cert_get(a), *y = iotca_cert_get(b);
+    return iotca_slice_eq(x->subject, y->subject) && iotca_slice_eq(x->spki, y->spki);
+}
 
 static void fail(model *m, const char *what, const iotca_cert *c) {
     char s[256];
@@ -382,11 +391,6 @@ static bool names_leaf_issuer(const iotca_cert *ca, const iotca_cert *parent) {
     return c->skid.len == 0 || p->skid.len == 0 || iotca_slice_eq(c->skid, p->skid);
 }
 
-static bool same_name_and_key(const iotca_cert *a, const iotca_cert *b) {
-    const iotca_cert_info *x = iotca_cert_get(a), *y = iotca_cert_get(b);
-    return iotca_slice_eq(x->subject, y->subject) && iotca_slice_eq(x->spki, y->spki);
-}
-
 /* What an attempt found, as GnuTLS's status bits: a signer not found or an expired certificate lets it try again
  * (SIGNER_OLD_OR_UNKNOWN); anything else (not yet valid, a bad signature, a critical extension) is final. */
 enum { GT_UNKNOWN = 1, GT_EXPIRED = 2, GT_FINAL = 4 };
@@ -503,6 +507,24 @@ static bool ordered_by_name(model *m) {
     return false;
 }
 
+/* mbedtls and bearssl look for the leaf's own parent among the anchors before anything the server sent: a stored
+ * CA certificate with the issuing CA's name and key (that CA pinned, or a renewal of it) signs the leaf, and the
+ * served CA certificate, in date or not, is never looked at. mbedTLS takes such an anchor only in date, and an
+ * expired one as its last resort (a failure); BearSSL never dates anchors. Returns 1 (anchored there), 0 (failed:
+ * m->why says why) or -1 (no such anchor). */
+static int leaf_anchor(model *m, const iotca_cert *first) {
+    const iotca_cert *expired = NULL;
+    for (size_t i = 0; i < m->n_store; i++) {
+        const iotca_cert *a = m->store[i];
+        if (!iotca_cert_get(a)->is_ca || !same_name_and_key(a, first)) continue;
+        if (m->stack == IOTCA_STACK_BEARSSL || dated(a, m->at)) return anchor_parseable(m, a) ? 1 : 0;
+        if (expired == NULL) expired = a;
+    }
+    if (expired == NULL) return -1;
+    fail(m, "the trust anchor has expired", expired);
+    return 0;
+}
+
 static bool validate(model *m) {
     m->why[0] = 0;
     const iotca_cert *first = m->served[0];
@@ -512,19 +534,20 @@ static bool validate(model *m) {
     /* GnuTLS judges the issuing CA like the rest of its path, where a stored certificate with its name and key
      * (a renewal of a pinned intermediate) replaces it, and a pinned one does not end the search */
     if (m->stack == IOTCA_STACK_GNUTLS) return ordered_by_name(m);
+    /* wolfSSL decides itself which presented CAs it checks: one nothing loaded signed is passed over, expired
+     * or not, and the leaf may verify against a loaded renewal of its issuing CA */
+    if (m->stack == IOTCA_STACK_WOLFSSL) return alt_chains(m);
+    if (m->stack == IOTCA_STACK_MBEDTLS || m->stack == IOTCA_STACK_BEARSSL) {
+        int anchored = leaf_anchor(m, first);
+        if (anchored >= 0) return anchored == 1;
+    }
     if (!parseable(m, first)) return false;
     if (!dated(first, m->at)) {
         fail(m, "the issuing CA certificate is not valid then", first);
         return false;
     }
-    /* the issuing CA itself pinned in the store */
-    for (size_t i = 0; i < m->n_store; i++)
-        if (same(m->store[i], first) && anchor_ok(m, m->store[i]) && m->stack != IOTCA_STACK_OPENSSL &&
-            m->stack != IOTCA_STACK_OPENSSL102)
-            return true;
     switch (m->stack) {
     case IOTCA_STACK_OPENSSL102: return untrusted_first(m);
-    case IOTCA_STACK_WOLFSSL: return alt_chains(m);
     case IOTCA_STACK_BEARSSL: return in_order(m);
     default: return trusted_first(m, first, 0);
     }

@@ -74,6 +74,15 @@ new_intermediate r1 int "/O=Agree/CN=Agree Issuer 1" --days 1095
 leaf_under int
 chain int
 cat int-leaf.pem int.pem r1/root.pem >int-and-root-chain.pem # a server that sends its root too
+# a renewal of int: the same request signed again (same name and key), valid for longer; a leaf under it that
+# outlives int, served with the old int.pem by a server that was never given the renewal
+expect_ok "renew int (same CSR, 2000 days)" "$ROOT" sign-intermediate --vault r1 --csr int.csr --out int-renewed.pem \
+    --days 2000 --yes --passphrase-file "$PASS"
+assert_eq "the renewal has int's subject DER" "$(der_field int-renewed.pem 6)" "$(der_field int.pem 6)"
+assert_eq "the renewal has int's key" "$(der_field int-renewed.pem 7)" "$(der_field int.pem 7)"
+cp int.key int-renewed.key
+new_leaf int-renewed intr-leaf "/CN=device1.example.com" --dns device1.example.com --eku server --days 36500
+cat intr-leaf.pem int.pem >int-stale-chain.pem
 new_intermediate r1 nc "/O=Agree/CN=Agree Issuer NC" --days 1095 --permit-dns example.com --name-constraints critical
 leaf_under nc
 chain nc
@@ -218,6 +227,8 @@ new-root-expired     newroot-and-r1.pem          intnew-cross-chain.pem intnew-l
 cross-not-yet-valid  roots.pem                   int2-crossfut-chain.pem int2-leaf.key  1     ok   fail ok   fail ok   fail
 root-polconstr-crit  pcroot-and-r2.pem           intpcr-chain.pem      intpcr-leaf.key  1     ok   ok   fail ok   ok   fail
 pinned-int-exp-root  intold-and-old.pem          intold-chain.pem      intold-leaf.key  500   fail fail ok   ok   ok   ok
+store-pins-renewal   int-renewed.pem             int-chain.pem         int-leaf.key     1     fail fail ok   ok   ok   ok
+renewal-stale-served int-renewed.pem             int-stale-chain.pem   intr-leaf.key    1200  fail fail ok   ok   ok   ok
 EOF
 )
 
