@@ -11,11 +11,20 @@
  * leader at a time, so SQLite's multi-thread mode allows it). A connection keeps its page cache only while
  * nobody else wrote since its last transaction: with each thread's own connection leading, every batch
  * re-read the index pages it touched (about 25 preads an issuance, measured with strace -c); the single
- * writer keeps them cached. */
+ * writer keeps them cached.
+ *
+ * An issuance queues its serial reservation before it signs and its record after, then waits; a leader that
+ * committed at once would mostly commit one issuance per fsync. So it first waits up to
+ * IOTCA_SQ_COMMIT_DELAY_US while some queued write's owner has not come to wait yet. Measured at 8 clients
+ * (wrk, bench/run's set-up, six alternating runs against no delay): 1.95-2.65 issuances per commit instead
+ * of 1.0-1.8, 37-39 KiB written to disk per issuance instead of 44-48 (/proc/PID/io), 2,123-2,762
+ * requests/s against 1,424-2,441 (more in five of six pairs), p99 7.5-9.5 ms against 6.7-11.9. A 300 us
+ * delay batched as well but was slower in five of six pairs. One client is never delayed (no other owner). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_int.h"
 
@@ -34,6 +43,11 @@ struct iotca_store_group {
     pthread_t ckpt;
     bool ckpt_running, ckpt_wanted, stopping;
     pthread_cond_t ckpt_cv;
+    /* the commit delay: a leader waits up to delay_us while some queued write's owner has not come to wait
+     * yet (it is still signing what it will record next); join_cv tells it one has */
+    unsigned unwaited; /* queued writes whose owner is still working towards its wait */
+    long delay_us;
+    pthread_cond_t join_cv;
 };
 
 static void *checkpointer(void *arg) {
@@ -62,6 +76,8 @@ iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
     pthread_cond_init(&g->ckpt_cv, NULL);
+    pthread_cond_init(&g->join_cv, NULL);
+    g->delay_us = IOTCA_SQ_COMMIT_DELAY_US;
     g->tail = &g->head;
     if (db_path) {
         g->path = strdup(db_path);
@@ -98,7 +114,14 @@ void iotca_store_group_free(iotca_store_group *g) {
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cv);
     pthread_cond_destroy(&g->ckpt_cv);
+    pthread_cond_destroy(&g->join_cv);
     free(g);
+}
+
+void iotca_store_group_set_commit_delay(iotca_store_group *g, long microseconds) {
+    pthread_mutex_lock(&g->mu);
+    g->delay_us = microseconds > 0 ? microseconds : 0;
+    pthread_mutex_unlock(&g->mu);
 }
 
 void iotca_store_group_stats(iotca_store_group *g, unsigned long *batches, unsigned long *writes) {
@@ -165,9 +188,11 @@ void iotca_store_group_submit(iotca_store_group *g, iotca_store_write *w, iotca_
     w->fn = fn;
     w->arg = arg;
     w->queued = true;
+    w->owner = pthread_self();
     pthread_mutex_lock(&g->mu);
     *g->tail = w;
     g->tail = &w->next;
+    g->unwaited++;
     pthread_mutex_unlock(&g->mu);
 }
 
@@ -183,6 +208,15 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
     bool grew = false; /* this thread led a batch that grew the WAL past the checkpoint threshold */
     if (!mine->queued) return iotca_error_set(IOTCA_E_INTERNAL, "group commit: waiting for a write never submitted");
     pthread_mutex_lock(&g->mu);
+    /* this thread is done working towards its writes: none of them keeps a leader waiting any more */
+    pthread_t self = pthread_self();
+    bool joined = false;
+    for (op *o = g->head; o; o = o->next)
+        if (!o->waited && pthread_equal(o->owner, self)) {
+            o->waited = joined = true;
+            g->unwaited--;
+        }
+    if (joined) pthread_cond_signal(&g->join_cv);
     while (!mine->done) {
         if (g->busy) {
             pthread_cond_wait(&g->cv, &g->mu);
@@ -195,6 +229,25 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
             continue;
         }
         g->busy = true;
+        /* PostgreSQL's commit_delay with commit_siblings = 1: while another thread has a write queued and is
+         * still working towards waiting for it (an issuance between its serial reservation and its record),
+         * wait a moment for its record so both share this fsync. Bounded: a thread that never comes to wait
+         * keeps no batch beyond delay_us. */
+        if (g->delay_us > 0 && g->unwaited > 0) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += g->delay_us * 1000;
+            until.tv_sec += until.tv_nsec / 1000000000;
+            until.tv_nsec %= 1000000000;
+            int timed_out = 0;
+            while (g->unwaited > 0 && !timed_out) timed_out = pthread_cond_timedwait(&g->join_cv, &g->mu, &until);
+            batch = g->head; /* with what was queued meanwhile */
+        }
+        for (op *o = batch; o; o = o->next)
+            if (!o->waited) {
+                o->waited = true;
+                g->unwaited--;
+            }
         g->head = NULL;
         g->tail = &g->head;
         pthread_mutex_unlock(&g->mu);

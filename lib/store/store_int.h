@@ -85,6 +85,9 @@ struct iotca_store {
 
 /* Frames in the WAL past which a commit checkpoints it (SQLite's default auto-checkpoint size). */
 #define IOTCA_SQ_CHECKPOINT_PAGES 1000
+/* The longest a group-commit leader waits for the record of an issuance that has queued its reservation
+ * (group.c, where the measurements are). */
+#define IOTCA_SQ_COMMIT_DELAY_US 100
 
 /* Returns the cached statement in *slot, preparing sql on first use (doing
  * names the operation for the error message). */

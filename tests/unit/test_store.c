@@ -2,6 +2,8 @@
 #include <check.h>
 #include <dirent.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -763,6 +765,90 @@ START_TEST(group_write_concurrent) {
 }
 END_TEST
 
+/* The commit delay: a sibling thread has queued a write (its "reservation") and is still working when the
+ * leader comes to commit; the leader waits for the sibling's next write, so all three share one batch. */
+typedef struct sibling {
+    iotca_store_group *g;
+    iotca_store *s;
+    int64_t issuer;
+    sem_t queued, go; /* the sibling has queued its first write; it may go on */
+    unsigned useconds; /* how long it "signs" before queueing its second write */
+    iotca_rc rc1, rc2;
+} sibling;
+
+static void *sibling_main(void *arg) {
+    sibling *b = arg;
+    reserve_w r1 = {"bb01", b->issuer}, r2 = {"bb02", b->issuer};
+    iotca_store_write w1, w2;
+    iotca_store_group_submit(b->g, &w1, reserve_fn, &r1);
+    sem_post(&b->queued);
+    sem_wait(&b->go);
+    usleep(b->useconds);
+    iotca_store_group_submit(b->g, &w2, reserve_fn, &r2);
+    b->rc2 = iotca_store_group_wait(b->g, b->s, &w2);
+    b->rc1 = iotca_store_group_wait(b->g, b->s, &w1);
+    return NULL;
+}
+
+static void *leader_main(void *arg) {
+    sibling *b = arg;
+    reserve_w r = {"aa01", b->issuer};
+    iotca_store_write w;
+    iotca_store_group_submit(b->g, &w, reserve_fn, &r);
+    sem_post(&b->go); /* the sibling sleeps, then queues its second write while this thread leads */
+    return (void *)(intptr_t)iotca_store_group_wait(b->g, b->s, &w);
+}
+
+static unsigned long run_siblings(tmpdb *t, long delay_us, unsigned sibling_sleep_us) {
+    iotca_store *s = open_migrated(t);
+    sibling b = {.s = s, .issuer = add_issuer(s, "a", "fleet"), .useconds = sibling_sleep_us};
+    ck_assert_int_eq(iotca_store_group_new(NULL, &b.g), IOTCA_OK);
+    iotca_store_group_set_commit_delay(b.g, delay_us);
+    sem_init(&b.queued, 0, 0);
+    sem_init(&b.go, 0, 0);
+    pthread_t ts, tl;
+    ck_assert_int_eq(pthread_create(&ts, NULL, sibling_main, &b), 0);
+    sem_wait(&b.queued);
+    ck_assert_int_eq(pthread_create(&tl, NULL, leader_main, &b), 0);
+    void *lr;
+    pthread_join(tl, &lr);
+    pthread_join(ts, NULL);
+    ck_assert_int_eq((int)(intptr_t)lr, IOTCA_OK);
+    ck_assert_int_eq(b.rc1, IOTCA_OK);
+    ck_assert_int_eq(b.rc2, IOTCA_OK);
+    unsigned long batches, writes;
+    iotca_store_group_stats(b.g, &batches, &writes);
+    ck_assert_uint_eq(writes, 3);
+    iotca_store_group_free(b.g);
+    sem_destroy(&b.queued);
+    sem_destroy(&b.go);
+    iotca_store_close(s);
+    ck_assert_int_eq(raw_int(t->path, "SELECT count(*) FROM serials", 0), 3);
+    return batches;
+}
+
+START_TEST(group_commit_waits_for_a_sibling) {
+    tmpdb t;
+    /* a delay far longer than the sibling's 50 ms of "signing": its second write joins the leader's batch */
+    ck_assert_uint_eq(run_siblings(&t, 20L * 1000 * 1000, 50 * 1000), 1);
+    tmpdb_remove(&t);
+    /* no delay: the leader commits what is queued (its write and the sibling's first) and the sibling's
+     * second write, queued 300 ms later, is a batch of its own */
+    ck_assert_uint_eq(run_siblings(&t, 0, 300 * 1000), 2);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+/* The delay is a bound, not a wait for the sibling: with a delay of 20 ms and a sibling that "signs" for
+ * 600 ms, the leader commits without it (two batches). Without the bound the leader would wait for the
+ * sibling and this would find one batch. */
+START_TEST(group_commit_delay_is_bounded) {
+    tmpdb t;
+    ck_assert_uint_eq(run_siblings(&t, 20 * 1000, 600 * 1000), 2);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 START_TEST(invalid_serials_refused) {
     tmpdb t;
     iotca_store *s = open_migrated(&t);
@@ -1199,6 +1285,8 @@ int main(void) {
     tcase_add_test(tc, group_write_failure_is_isolated);
     tcase_add_test(tc, ocsp_due_new_then_by_index);
     tcase_add_test(tc, group_write_concurrent);
+    tcase_add_test(tc, group_commit_waits_for_a_sibling);
+    tcase_add_test(tc, group_commit_delay_is_bounded);
     tcase_add_test(tc, invalid_serials_refused);
     tcase_add_test(tc, cert_add_needs_reservation);
     tcase_add_test(tc, cert_add_validates_fields);

@@ -2,6 +2,7 @@
 #ifndef IOTCA_STORE_H
 #define IOTCA_STORE_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -47,10 +48,15 @@ typedef struct iotca_store_write {
     iotca_rc rc;
     char detail[512]; /* a failure's detail, handed back to the submitting thread */
     bool queued, done;
+    bool waited;     /* group-internal: its owner waits for a batch (or one took it) */
+    pthread_t owner; /* group-internal: the submitting thread */
     struct iotca_store_write *next;
 } iotca_store_write;
 void iotca_store_group_submit(iotca_store_group *g, iotca_store_write *w, iotca_store_write_fn fn, void *arg);
 iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_store_write *w);
+/* How long (microseconds, 0 for not at all) a leader waits for another thread's queued write whose owner
+ * has not come to wait yet; IOTCA_SQ_COMMIT_DELAY_US (100) by default. For tests and tuning. */
+void iotca_store_group_set_commit_delay(iotca_store_group *g, long microseconds);
 /* How many batches committed and writes they held (for /metrics and the benchmark). */
 void iotca_store_group_stats(iotca_store_group *g, unsigned long *batches, unsigned long *writes);
 
