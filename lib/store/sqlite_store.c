@@ -237,13 +237,40 @@ static iotca_rc newer_error(int v) {
                iotca_schema_migration_count);
 }
 
+/* A migration that rebuilds a table starts with this line. SQLite's procedure for such changes
+ * (https://sqlite.org/lang_altertable.html, "making other kinds of table schema changes"): foreign keys off
+ * (a DROP TABLE would otherwise delete or refuse the rows other tables point at), the change in one
+ * transaction, PRAGMA foreign_key_check empty before the commit, foreign keys on again. */
+#define REBUILDS_TABLE "-- iotca: rebuilds a table"
+
+/* The first violation PRAGMA foreign_key_check finds, as a failure; IOTCA_OK when there is none. */
+static iotca_rc foreign_keys_hold(iotca_store *s, const char *doing) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        return iotca_sq_fail(s, "%s: checking foreign keys", doing);
+    int e = sqlite3_step(st);
+    iotca_rc rc = IOTCA_OK;
+    if (e == SQLITE_ROW)
+        rc = iotca_error_set(IOTCA_E_STORAGE, "%s: a row of %s points at a missing row of %s", doing,
+                             (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 2));
+    else if (e != SQLITE_DONE)
+        rc = iotca_sq_fail(s, "%s: checking foreign keys", doing);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Applies migration number v (0-based) and moves user_version to v + 1, in
  * one transaction; does nothing if another process got there first. */
 static iotca_rc migrate_one(iotca_store *s, int *v) {
     char doing[64];
     snprintf(doing, sizeof doing, "applying schema migration %d", *v + 1);
-    IOTCA_GUARD(iotca_sq_begin(s, doing));
-    iotca_rc rc = IOTCA_OK;
+    bool rebuild = *v < iotca_schema_migration_count &&
+                   strncmp(iotca_schema_migrations[*v], REBUILDS_TABLE, strlen(REBUILDS_TABLE)) == 0;
+    /* outside the transaction: SQLite ignores this PRAGMA inside one */
+    if (rebuild && sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK)
+        return iotca_sq_fail(s, "%s: turning foreign keys off", doing);
+    iotca_rc rc = iotca_sq_begin(s, doing);
+    if (rc != IOTCA_OK) goto keys_on;
     IOTCA_TRY(user_version(s, v)); /* again, now that we hold the write lock */
     if (*v > iotca_schema_migration_count) {
         rc = newer_error(*v);
@@ -254,6 +281,7 @@ static iotca_rc migrate_one(iotca_store *s, int *v) {
         rc = iotca_sq_fail(s, "%s", doing);
         goto out;
     }
+    if (rebuild) IOTCA_TRY(foreign_keys_hold(s, doing));
     /* PRAGMA takes no bound parameters; the number is ours, not input. */
     char pragma[48];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", *v + 1);
@@ -265,6 +293,16 @@ static iotca_rc migrate_one(iotca_store *s, int *v) {
     *v += 1;
 out:
     iotca_sq_rollback(s); /* a no-op after COMMIT */
+keys_on:
+    if (rebuild) {
+        char keep[512];
+        snprintf(keep, sizeof keep, "%s", iotca_error_detail());
+        iotca_rc on = sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) == SQLITE_OK
+                          ? pragma_expect(s, "PRAGMA foreign_keys", "1", doing)
+                          : iotca_sq_fail(s, "%s: turning foreign keys on again", doing);
+        if (rc == IOTCA_OK) rc = on;
+        else iotca_error_set(rc, "%s", keep);
+    }
     return rc;
 }
 

@@ -192,6 +192,21 @@ static iotca_rc count_revoked(void *ctx, const iotca_revoked_rec *r) {
     return IOTCA_OK;
 }
 
+/* Brings t's database to the schema version before the first migration whose text holds `marker` (with a
+ * raw connection) and returns that version: a database made by an older iotcad. */
+static int migrate_until(tmpdb *t, const char *marker) {
+    int before = 0;
+    while (before < iotca_store_schema_latest() && !strstr(iotca_schema_migrations[before], marker)) before++;
+    ck_assert_int_lt(before, iotca_store_schema_latest());
+    sqlite3 *db = raw_open(t->path);
+    for (int i = 0; i < before; i++) raw_exec(db, iotca_schema_migrations[i]);
+    char uv[40];
+    snprintf(uv, sizeof uv, "PRAGMA user_version = %d", before);
+    raw_exec(db, uv);
+    sqlite3_close(db);
+    return before;
+}
+
 /* Schema 0010 swaps certificates_issuer for a partial index of revoked rows: a
  * database made at the version before it, holding valid and revoked certificates, migrates and still lists
  * exactly its revoked ones for the CRL. */
@@ -199,16 +214,7 @@ START_TEST(migration_0010_revoked_index) {
     tmpdb t;
     tmpdb_make(&t);
     iotca_store *s = open_ok(t.path, true, 0);
-    sqlite3 *db = raw_open(t.path);
-    int before = 0; /* the migrations before 0010 (schema/ has no 0002) */
-    while (before < iotca_store_schema_latest() && !strstr(iotca_schema_migrations[before], "certificates_revoked"))
-        before++;
-    ck_assert_int_lt(before, iotca_store_schema_latest());
-    for (int i = 0; i < before; i++) raw_exec(db, iotca_schema_migrations[i]);
-    char uv[40];
-    snprintf(uv, sizeof uv, "PRAGMA user_version = %d", before);
-    raw_exec(db, uv);
-    sqlite3_close(db);
+    migrate_until(&t, "certificates_revoked");
     ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'certificates_issuer'", 0), 1);
     int64_t a = add_issuer(s, "a", "g"), b = add_issuer(s, "b", "h");
     char serial[41];
@@ -234,6 +240,69 @@ START_TEST(migration_0010_revoked_index) {
     ck_assert_int_eq(iotca_store_revoked_each(s, a, T0, count_revoked, &na), IOTCA_OK);
     ck_assert_int_eq(na, 6);
     ck_assert_int_eq(cert_total(s), 30);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+/* Schema 0011 rebuilds serials WITHOUT ROWID with foreign keys off: every reservation and certificate
+ * survives, the foreign keys hold and are enforced again on the store's connection afterwards. */
+START_TEST(migration_0011_serials_rebuilt) {
+    tmpdb t;
+    tmpdb_make(&t);
+    iotca_store *s = open_ok(t.path, true, 0);
+    migrate_until(&t, "serials_new");
+    int64_t a = add_issuer(s, "a", "g");
+    char serial[41];
+    for (int i = 0; i < 40; i++) {
+        snprintf(serial, sizeof serial, "%02x%038x", 0x20 + i, i);
+        if (i % 5 == 4) {
+            ck_assert_int_eq(iotca_store_serial_reserve(s, serial, a, T0), IOTCA_OK); /* reserved, never recorded */
+            continue;
+        }
+        issue(s, serial, a, "p", T0 + 90 * DAY);
+    }
+    ck_assert_msg(iotca_store_migrate(s) == IOTCA_OK, "%s", iotca_error_detail());
+    ck_assert_int_eq(iotca_store_check_schema(s), IOTCA_OK);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'serials' AND sql LIKE "
+                                     "'%WITHOUT ROWID%'", 0), 1);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'serials_new'", 0), 0);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), 40);
+    ck_assert_int_eq(cert_total(s), 32);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM pragma_foreign_key_check", 0), 0);
+    /* the foreign key to issuers is enforced again on the store's connection; a used serial is still used */
+    ck_assert_int_eq(iotca_store_serial_reserve(s, "ffee01", 9999, T0), IOTCA_E_USAGE);
+    ck_assert_detail_has("no issuer 9999");
+    snprintf(serial, sizeof serial, "%02x%038x", 0x20, 0);
+    ck_assert_int_eq(iotca_store_serial_reserve(s, serial, a, T0), IOTCA_E_POLICY);
+    ck_assert_int_eq(iotca_store_serial_reserve(s, "ffee02", a, T0), IOTCA_OK);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+/* A rebuild that would leave a row pointing nowhere (here a certificate whose serial was never reserved,
+ * written behind the store's back) is refused: nothing of it is applied, the version stays, and foreign
+ * keys are on again. */
+START_TEST(migration_rebuild_refused_on_dangling_rows) {
+    tmpdb t;
+    tmpdb_make(&t);
+    iotca_store *s = open_ok(t.path, true, 0);
+    int before = migrate_until(&t, "serials_new");
+    int64_t a = add_issuer(s, "a", "g");
+    issue(s, "aa01", a, "p", T0 + 90 * DAY);
+    sqlite3 *db = raw_open(t.path); /* a raw connection has foreign keys off */
+    raw_exec(db, "INSERT INTO certificates (serial, issuer_id, profile, subject, der, not_before, not_after, "
+                 "created_at) VALUES ('bb02', 1, 'p', 'CN=x', x'3000', 1, 2, 1)");
+    sqlite3_close(db);
+    ck_assert_int_eq(iotca_store_migrate(s), IOTCA_E_STORAGE);
+    ck_assert_detail_has("a row of certificates points at a missing row of serials");
+    ck_assert_int_eq(raw_int(t.path, "PRAGMA user_version", 0), before);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'serials' AND sql LIKE "
+                                     "'%WITHOUT ROWID%'", 0), 0);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'serials_new'", 0), 0);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), 1);
+    ck_assert_int_eq(iotca_store_serial_reserve(s, "ffee01", 9999, T0), IOTCA_E_USAGE); /* keys on again */
     iotca_store_close(s);
     tmpdb_remove(&t);
 }
@@ -1274,6 +1343,8 @@ int main(void) {
     tcase_add_test(tc, migrate_and_check_schema);
     tcase_add_test(tc, check_schema_newer_database);
     tcase_add_test(tc, migration_0010_revoked_index);
+    tcase_add_test(tc, migration_0011_serials_rebuilt);
+    tcase_add_test(tc, migration_rebuild_refused_on_dangling_rows);
     tcase_add_test(tc, open_missing_without_create);
     tcase_add_test(tc, open_not_a_database);
     tcase_add_test(tc, issuer_add_get_list);
