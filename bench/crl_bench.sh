@@ -44,10 +44,11 @@ PRAGMA journal_mode = WAL;
 BEGIN;
 WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $N)
   INSERT INTO serials (serial, issuer_id, reserved_at) SELECT printf('40%030x', i), $ISSUER_ID, $now FROM c;
-INSERT INTO certificates (serial, issuer_id, profile, subject, der, not_before, not_after, created_at, status, revoked_at, reason)
-  SELECT serial, $ISSUER_ID, 'bench', 'CN=bench', x'00', $now - 86400, $now + 30 * 86400, $now, 'revoked', $now - 3600,
-         CASE (rowid % 5) WHEN 0 THEN 0 WHEN 1 THEN 1 WHEN 2 THEN 3 WHEN 3 THEN 4 ELSE 5 END
-  FROM serials WHERE serial LIKE '40%';
+WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $N)
+  INSERT INTO certificates (serial, issuer_id, profile, subject, der, not_before, not_after, created_at, status, revoked_at, reason)
+  SELECT printf('40%030x', i), $ISSUER_ID, 'bench', 'CN=bench', x'00', $now - 86400, $now + 30 * 86400, $now, 'revoked',
+         $now - 3600, CASE (i % 5) WHEN 0 THEN 0 WHEN 1 THEN 1 WHEN 2 THEN 3 WHEN 3 THEN 4 ELSE 5 END
+  FROM c;
 INSERT OR REPLACE INTO ocsp_responses (serial, der, this_update, next_update)
   SELECT serial, x'00', $now, $now + 365 * 86400 FROM serials WHERE serial LIKE '40%';
 INSERT OR IGNORE INTO crl_state (issuer_id) VALUES ($ISSUER_ID);

@@ -271,11 +271,13 @@ static iotca_rc migrate_one(iotca_store *s, int *v) {
         return iotca_sq_fail(s, "%s: turning foreign keys off", doing);
     iotca_rc rc = iotca_sq_begin(s, doing);
     if (rc != IOTCA_OK) goto keys_on;
+    int planned = *v;
     IOTCA_TRY(user_version(s, v)); /* again, now that we hold the write lock */
     if (*v > iotca_schema_migration_count) {
         rc = newer_error(*v);
         goto out;
     }
+    if (*v != planned) goto out; /* another process migrated meanwhile: the caller goes on from *v */
     if (*v == iotca_schema_migration_count) goto out;
     if (sqlite3_exec(s->db, iotca_schema_migrations[*v], NULL, NULL, NULL) != SQLITE_OK) {
         rc = iotca_sq_fail(s, "%s", doing);

@@ -308,6 +308,54 @@ START_TEST(migration_rebuild_refused_on_dangling_rows) {
 }
 END_TEST
 
+/* Two iotcad processes (here threads with their own connections) starting on a database an older iotcad
+ * made, while a third connection holds the write lock and applies 0010 itself: both succeed, the table
+ * rebuild of 0011 runs once, and every row is kept. (The threads wait for the lock before they read the
+ * version, so the narrower window migrate_one re-checks, between reading the version and taking the lock,
+ * is not reproduced here.) */
+static void *migrate_main(void *arg) {
+    iotca_store *s = NULL;
+    iotca_rc rc = iotca_store_open(arg, false, 10000, &s);
+    if (rc == IOTCA_OK) rc = iotca_store_migrate(s);
+    iotca_store_close(s);
+    return (void *)(intptr_t)rc;
+}
+
+START_TEST(concurrent_migrations) {
+    tmpdb t;
+    tmpdb_make(&t);
+    iotca_store *s = open_ok(t.path, true, 0);
+    int before = migrate_until(&t, "certificates_revoked"); /* made by an iotcad before 0010, with certificates */
+    int64_t a_id = add_issuer(s, "a", "g");
+    issue(s, "aa01", a_id, "p", T0 + 90 * DAY);
+    issue(s, "aa02", a_id, "p", T0 + 90 * DAY);
+    iotca_store_close(s);
+    sqlite3 *db = raw_open(t.path);
+    raw_exec(db, "BEGIN IMMEDIATE");
+    pthread_t a, b;
+    ck_assert_int_eq(pthread_create(&a, NULL, migrate_main, t.path), 0);
+    ck_assert_int_eq(pthread_create(&b, NULL, migrate_main, t.path), 0);
+    usleep(300 * 1000); /* both threads are waiting for the lock by now */
+    raw_exec(db, iotca_schema_migrations[before]);
+    char uv[40];
+    snprintf(uv, sizeof uv, "PRAGMA user_version = %d", before + 1);
+    raw_exec(db, uv);
+    raw_exec(db, "COMMIT");
+    sqlite3_close(db);
+    void *ra, *rb;
+    pthread_join(a, &ra);
+    pthread_join(b, &rb);
+    ck_assert_int_eq((int)(intptr_t)ra, IOTCA_OK);
+    ck_assert_int_eq((int)(intptr_t)rb, IOTCA_OK);
+    ck_assert_int_eq(raw_int(t.path, "PRAGMA user_version", 0), iotca_store_schema_latest());
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'serials' AND sql LIKE "
+                                     "'%WITHOUT ROWID%'", 0), 1);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), 2);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM certificates", 0), 2);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 START_TEST(check_schema_newer_database) {
     tmpdb t;
     iotca_store *s = open_migrated(&t);
@@ -1345,6 +1393,7 @@ int main(void) {
     tcase_add_test(tc, migration_0010_revoked_index);
     tcase_add_test(tc, migration_0011_serials_rebuilt);
     tcase_add_test(tc, migration_rebuild_refused_on_dangling_rows);
+    tcase_add_test(tc, concurrent_migrations);
     tcase_add_test(tc, open_missing_without_create);
     tcase_add_test(tc, open_not_a_database);
     tcase_add_test(tc, issuer_add_get_list);
