@@ -76,7 +76,12 @@ iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
     pthread_cond_init(&g->ckpt_cv, NULL);
-    pthread_cond_init(&g->join_cv, NULL);
+    /* the delay's deadline is on the monotonic clock: a wall-clock step cannot stretch it */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&g->join_cv, &ca);
+    pthread_condattr_destroy(&ca);
     g->delay_us = IOTCA_SQ_COMMIT_DELAY_US;
     g->tail = &g->head;
     if (db_path) {
@@ -235,7 +240,7 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
          * keeps no batch beyond delay_us. */
         if (g->delay_us > 0 && g->unwaited > 0) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
+            clock_gettime(CLOCK_MONOTONIC, &until);
             until.tv_nsec += g->delay_us * 1000;
             until.tv_sec += until.tv_nsec / 1000000000;
             until.tv_nsec %= 1000000000;
