@@ -80,6 +80,8 @@ expect_ok "renew int (same CSR, 2000 days)" "$ROOT" sign-intermediate --vault r1
     --days 2000 --yes --passphrase-file "$PASS"
 assert_eq "the renewal has int's subject DER" "$(der_field int-renewed.pem 6)" "$(der_field int.pem 6)"
 assert_eq "the renewal has int's key" "$(der_field int-renewed.pem 7)" "$(der_field int.pem 7)"
+expect_ok "renew int for 30 days only (expired by day 100)" "$ROOT" sign-intermediate --vault r1 --csr int.csr \
+    --out int-renewed-short.pem --days 30 --yes --passphrase-file "$PASS"
 cp int.key int-renewed.key
 new_leaf int-renewed intr-leaf "/CN=device1.example.com" --dns device1.example.com --eku server --days 36500
 cat intr-leaf.pem int.pem >int-stale-chain.pem
@@ -193,6 +195,9 @@ cat intold.pem old.pem >intold-and-old.pem
 #   root-polconstr-crit  a root with a critical extension: GnuTLS, like OpenSSL and mbedTLS, checks its anchors
 #   pinned-int-exp-root  the store pins the issuer and its expired root: GnuTLS tries the root, then, the signer
 #                        having expired, the stored certificate with the issuer's own name and key
+#   store-pins-renewal, renewal-stale-served, renewal-expired  the store holds a renewal of the issuing CA (same
+#                        name and key): mbedTLS, BearSSL, wolfSSL and GnuTLS anchor the leaf there whatever the served
+#                        copy's dates; an expired renewal fails where anchors are dated (mbedTLS, GnuTLS)
 TABLE=$(
     cat <<'EOF'
 good-now             roots.pem                   int-chain.pem         int-leaf.key     1     ok   ok   ok   ok   ok   ok
@@ -229,6 +234,7 @@ root-polconstr-crit  pcroot-and-r2.pem           intpcr-chain.pem      intpcr-le
 pinned-int-exp-root  intold-and-old.pem          intold-chain.pem      intold-leaf.key  500   fail fail ok   ok   ok   ok
 store-pins-renewal   int-renewed.pem             int-chain.pem         int-leaf.key     1     fail fail ok   ok   ok   ok
 renewal-stale-served int-renewed.pem             int-stale-chain.pem   intr-leaf.key    1200  fail fail ok   ok   ok   ok
+renewal-expired      int-renewed-short.pem       int-chain.pem         int-leaf.key     100   fail fail fail ok   ok   fail
 EOF
 )
 
