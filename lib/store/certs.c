@@ -251,21 +251,3 @@ out:
     iotca_sq_done(st);
     return rc;
 }
-
-iotca_rc iotca_store_cert_count(iotca_store *s, int64_t *total, int64_t *revoked) {
-    IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_cert_count: NULL store");
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_CERT_COUNT,
-                              "SELECT count(*), coalesce(sum(status = 'revoked'), 0) FROM certificates",
-                              "counting certificates", &st));
-    iotca_rc rc = IOTCA_OK;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = iotca_sq_fail(s, "counting certificates");
-        goto out;
-    }
-    if (total) *total = sqlite3_column_int64(st, 0);
-    if (revoked) *revoked = sqlite3_column_int64(st, 1);
-out:
-    iotca_sq_done(st);
-    return rc;
-}

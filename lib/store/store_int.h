@@ -35,7 +35,6 @@ enum iotca_sq_id {
     SQ_CERT_GET,
     SQ_CERT_REVOKE,
     SQ_CERT_STATUS,
-    SQ_CERT_COUNT,
     SQ_TOKEN_INSERT,
     SQ_TOKEN_GET,
     /* CRLs (lib/store/crl.c) */

@@ -152,8 +152,6 @@ iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca
 /* Marks a certificate revoked with reason and time. IOTCA_E_USAGE if the
  * serial is unknown, IOTCA_E_POLICY "already revoked". */
 iotca_rc iotca_store_cert_revoke(iotca_store *s, const char *serial_hex, int reason, time_t at);
-/* Counts of rows, for tests and metrics. */
-iotca_rc iotca_store_cert_count(iotca_store *s, int64_t *total, int64_t *revoked);
 
 /* ---- API tokens ---- */
 
