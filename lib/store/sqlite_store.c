@@ -109,20 +109,21 @@ iotca_rc iotca_sq_col_blob(sqlite3_stmt *st, int col, iotca_buf *dst, const char
 
 /* ---- opening and closing ---- */
 
-/* Runs a PRAGMA that answers one row and checks its text answer. */
-static iotca_rc pragma_expect(iotca_store *s, const char *sql, const char *want, const char *path) {
+/* Runs a PRAGMA that answers one row and checks its text answer; doing names the step for the error
+ * ("opening database PATH", "applying schema migration N"). */
+static iotca_rc pragma_expect(iotca_store *s, const char *sql, const char *want, const char *doing) {
     sqlite3_stmt *st = NULL;
     iotca_rc rc = IOTCA_OK;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = iotca_sq_fail(s, "opening database %s (%s)", path, sql);
+        rc = iotca_sq_fail(s, "%s (%s)", doing, sql);
         goto out;
     }
     int e = sqlite3_step(st);
-    IOTCA_CHECK(e == SQLITE_ROW || e == SQLITE_DONE, IOTCA_E_STORAGE, "opening database %s (%s): %s", path, sql,
+    IOTCA_CHECK(e == SQLITE_ROW || e == SQLITE_DONE, IOTCA_E_STORAGE, "%s (%s): %s", doing, sql,
                 sqlite3_errmsg(s->db));
     const char *got = e == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    IOTCA_CHECK(got != NULL && strcmp(got, want) == 0, IOTCA_E_STORAGE,
-                "opening database %s: %s answered %s instead of %s", path, sql, got ? got : "nothing", want);
+    IOTCA_CHECK(got != NULL && strcmp(got, want) == 0, IOTCA_E_STORAGE, "%s: %s answered %s instead of %s", doing,
+                sql, got ? got : "nothing", want);
 out:
     sqlite3_finalize(st);
     return rc;
@@ -190,14 +191,16 @@ iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_stor
     /* The first read of the file: a non-database fails here. WAL lets the
      * per-thread handles read while one writes; FULL makes each commit
      * durable (a reserved serial must survive a power cut). */
-    IOTCA_TRY(pragma_expect(s, "PRAGMA journal_mode = WAL", "wal", path));
+    char opening[600];
+    snprintf(opening, sizeof opening, "opening database %s", path);
+    IOTCA_TRY(pragma_expect(s, "PRAGMA journal_mode = WAL", "wal", opening));
     if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
         rc = iotca_sq_fail(s, "opening database %s", path);
         goto out;
     }
     /* A SQLite built without foreign keys would ignore the PRAGMA silently. */
-    IOTCA_TRY(pragma_expect(s, "PRAGMA foreign_keys", "1", path));
-    IOTCA_TRY(pragma_expect(s, "PRAGMA synchronous", "2", path));
+    IOTCA_TRY(pragma_expect(s, "PRAGMA foreign_keys", "1", opening));
+    IOTCA_TRY(pragma_expect(s, "PRAGMA synchronous", "2", opening));
     sqlite3_wal_hook(s->db, on_wal, s);
 out:
     if (rc != IOTCA_OK) {
