@@ -2,7 +2,9 @@
  * in a tight loop: parse the bench CSR and verify its self-signature, build the leaf's TBS, sign it with the
  * issuer key. Also times each step alone on one thread, so the daemon's profile can be read against it.
  *   iotca-limit CSR.pem ecdsa-p256|ecdsa-p384 [SECONDS] [THREADS]
- * Prints "limit_per_s N" (all threads) and "step_us NAME N" lines. */
+ * CSR.pem may hold many requests (bench/csrs.c): each thread then goes through them in turn, as the daemon
+ * meets a fleet's distinct keys; with one, every verify of it runs on wolfSSL's fixed-point cache.
+ * Prints "limit_per_s N" and "limit_with_post_verify_per_s N" (all threads), "threads N" and "csrs N". */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +14,14 @@
 
 #include "iotca/file.h"
 #include "iotca/key.h"
+#include "iotca/pem.h"
 #include "iotca/x509.h"
 
+#define MAX_CSRS 100000
+
 typedef struct job {
-    iotca_slice csr;
+    const iotca_buf *csrs; /* DER requests, used in turn */
+    size_t n_csrs, next;
     const iotca_key *key;
     iotca_slice issuer_name, issuer_skid;
     double seconds;
@@ -31,12 +37,13 @@ static double now_s(void) {
 }
 
 /* One issuance's crypto: CSR verified, TBS built, signed (and, with post_verify, the result verified). */
-static iotca_rc one(const job *j) {
+static iotca_rc one(job *j) {
     iotca_rc rc = IOTCA_OK;
     iotca_csr *csr = NULL;
     iotca_buf tbs = {0}, alg = {0}, sig = {0}, der = {0};
     uint8_t serial[IOTCA_SERIAL_LEN];
-    IOTCA_TRY(iotca_csr_parse(j->csr, &csr));
+    IOTCA_TRY(iotca_csr_parse(iotca_buf_slice(&j->csrs[j->next]), &csr));
+    j->next = (j->next + 1) % j->n_csrs;
     IOTCA_TRY(iotca_serial_random(serial));
     iotca_cert_spec s = {0};
     s.serial = iotca_slice_of(serial, sizeof serial);
@@ -89,6 +96,7 @@ static double run(job proto, unsigned threads) {
     double t0 = now_s();
     for (unsigned i = 0; i < threads; i++) {
         jobs[i] = proto;
+        jobs[i].next = i * proto.n_csrs / threads; /* threads start apart, as clients of a fleet would */
         pthread_create(&th[i], NULL, loop, &jobs[i]);
     }
     unsigned long total = 0;
@@ -111,16 +119,31 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: iotca-limit CSR.pem ecdsa-p256|ecdsa-p384 [SECONDS] [THREADS]\n");
         return 2;
     }
-    iotca_buf csr = {0}, name = {0};
+    iotca_buf pem = {0}, name = {0};
+    static iotca_buf csrs[MAX_CSRS];
+    size_t n_csrs = 0;
     iotca_key *key = NULL;
     iotca_key_type kt;
     uint8_t skid[20];
     iotca_buf spki = {0};
-    if (iotca_file_read(argv[1], 1 << 16, &csr) != IOTCA_OK || iotca_key_type_parse(argv[2], &kt) != IOTCA_OK ||
+    if (iotca_file_read(argv[1], 128u << 20, &pem) != IOTCA_OK || iotca_key_type_parse(argv[2], &kt) != IOTCA_OK ||
         iotca_key_generate(kt, &key) != IOTCA_OK || iotca_key_spki(key, &spki) != IOTCA_OK ||
         iotca_skid_from_spki(iotca_buf_slice(&spki), skid) != IOTCA_OK ||
         iotca_name_build(NULL, "Bench", NULL, "Bench Issuing CA", &name) != IOTCA_OK) {
         fprintf(stderr, "iotca-limit: %s\n", iotca_error_detail());
+        return 1;
+    }
+    iotca_slice text = iotca_buf_slice(&pem);
+    while (memmem(text.p, text.len, "-----BEGIN", 10)) {
+        if (n_csrs == MAX_CSRS || iotca_pem_next(&text, "CERTIFICATE REQUEST", &csrs[n_csrs], NULL) != IOTCA_OK) {
+            fprintf(stderr, "iotca-limit: %s: request %zu: %s\n", argv[1], n_csrs + 1,
+                    n_csrs == MAX_CSRS ? "more than 100000 requests" : iotca_error_detail());
+            return 1;
+        }
+        n_csrs++;
+    }
+    if (n_csrs == 0) {
+        fprintf(stderr, "iotca-limit: %s holds no PEM CERTIFICATE REQUEST\n", argv[1]);
         return 1;
     }
     double seconds = argc > 3 ? atof(argv[3]) : 3.0;
@@ -130,14 +153,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "iotca-limit: SECONDS must be in (0, 600] and THREADS in [1, 256]\n");
         return 2;
     }
-    job j = {.csr = iotca_buf_slice(&csr), .key = key, .issuer_name = iotca_buf_slice(&name),
+    job j = {.csrs = csrs, .n_csrs = n_csrs, .key = key, .issuer_name = iotca_buf_slice(&name),
              .issuer_skid = iotca_slice_of(skid, sizeof skid), .seconds = seconds};
     printf("limit_per_s %.0f\n", run(j, threads));
     j.post_verify = true;
     printf("limit_with_post_verify_per_s %.0f\n", run(j, threads));
     printf("threads %u\n", threads);
+    printf("csrs %zu\n", n_csrs);
     iotca_key_free(key);
-    iotca_buf_free(&csr);
+    iotca_buf_free(&pem);
+    for (size_t i = 0; i < n_csrs; i++) iotca_buf_free(&csrs[i]);
     iotca_buf_free(&name);
     iotca_buf_free(&spki);
     iotca_crypto_thread_end();

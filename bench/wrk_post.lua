@@ -1,6 +1,7 @@
 -- The load generator's script for bench/run (one wrk thread): POSTs the body in $BENCH_BODY with the
 -- headers in $BENCH_HEADERS ("Name: value" lines), keeps every $BENCH_SAMPLE-th successful response body in
 -- $BENCH_SAMPLES (one per line, for openssl verify), and prints one JSON line of results at the end.
+-- With $BENCH_BODIES (a file of one body a line) set instead of $BENCH_BODY, POSTs those bodies in turn.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/wrk_report.lua")
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
@@ -10,10 +11,27 @@ local function slurp(path)
 end
 
 wrk.method = "POST"
-wrk.body = slurp(os.getenv("BENCH_BODY"))
 for line in slurp(os.getenv("BENCH_HEADERS")):gmatch("[^\n]+") do
   local k, v = line:match("^([^:]+):%s*(.*)$")
   if k then wrk.headers[k] = v end
+end
+local many = os.getenv("BENCH_BODIES")
+if many and #many > 0 then
+  -- every request built once, in init (after wrk has set the Host header), so that turning through them
+  -- costs one table lookup each
+  local reqs, i = {}, 0
+  init = function()
+    for body in slurp(many):gmatch("[^\n]+") do
+      reqs[#reqs + 1] = wrk.format("POST", nil, nil, body)
+    end
+    assert(#reqs > 0, "no bodies in " .. many)
+  end
+  request = function()
+    i = i % #reqs + 1
+    return reqs[i]
+  end
+else
+  wrk.body = slurp(os.getenv("BENCH_BODY"))
 end
 
 local every = tonumber(os.getenv("BENCH_SAMPLE") or "0")
