@@ -1,11 +1,16 @@
 /* libmicrohttpd glue: body accumulation under a size limit, routing, auth, responses, the access log. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -227,6 +232,14 @@ static bool serves(const char *route_method, const char *method) {
     return strcmp(route_method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
 }
 
+static _Thread_local bool tables_held_;    /* this thread ran a hot route since it last released memory */
+static _Thread_local int64_t last_hot_ms_; /* when (CLOCK_MONOTONIC); see serve() */
+
+static void hot_request_done(void) {
+    tables_held_ = true;
+    last_hot_ms_ = mono_ms();
+}
+
 static void dispatch(request *r, response *out) {
     char params[MAX_PARAMS][MAX_SEG];
     const char *pp[MAX_PARAMS];
@@ -247,7 +260,8 @@ static void dispatch(request *r, response *out) {
          * a thread multiplies twice, and keeps it for the thread's life: worth it where every request signs
          * or verifies with the same keys, dead weight after an occasional admin call (measured with massif:
          * 6.6 MB of an idle daemon's heap after making one issuer). GETs other than OCSP do no ECC. */
-        if (!routes[i].hot && !read_only(r->method)) release_idle_memory();
+        if (routes[i].hot) hot_request_done(); /* released once the thread is quiet (serve) */
+        else if (!read_only(r->method)) release_idle_memory();
         return;
     }
     if (allow[0]) {
@@ -428,56 +442,135 @@ static unsigned connection_limit(const config *c) {
     return (unsigned)room;
 }
 
-iotca_rc http_start(server *s) {
-    const config *c = live_current(s->cfg);
+/* Serving threads. Each runs its own libmicrohttpd daemon (external polling, epoll) on the one listening
+ * socket, rather than libmicrohttpd's internal thread pool, for one reason: a thread that has gone quiet must
+ * give back wolfSSL's fixed-point ECC tables, and only the thread that built them can. wolfSSL (FP_ECC in
+ * Debian's build) keeps, per thread, up to 15 public keys with 256 precomputed points each, about 800 KiB a
+ * key with Debian's 4096-bit integers; a fleet's distinct CSRs fill all 15 (measured: 9.9 MB before and 45 MB
+ * after a burst of issuances with 1,000 distinct CSRs at the shipped 4 threads, and 39 MB a minute later).
+ * After IDLE_RELEASE_MS without a hot request, the thread frees its tables, the SQLite page caches it can
+ * (its own handle's, the group writer's) and glibc's free memory. */
+#define WAKE_MS 250          /* how often an idle thread looks at the clock and the stop flag */
+#define IDLE_RELEASE_MS 1000 /* quiet time before a thread gives back its tables */
+
+struct worker {
+    server *s;
+    struct MHD_Daemon *d;
+    pthread_t th;
+    bool running;
+};
+
+
+static void *serve(void *arg) {
+    struct worker *w = arg;
+    bool warned = false;
+    while (!__atomic_load_n(&w->s->stopping, __ATOMIC_ACQUIRE)) {
+        if (MHD_run_wait(w->d, WAKE_MS) != MHD_YES) {
+            /* only a daemon started without external polling fails here; never spin on it */
+            if (!warned) log_event("error", "http", json_pack("{s:s}", "detail", "MHD_run_wait failed"));
+            warned = true;
+            struct timespec pause = {0, WAKE_MS * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+        if (tables_held_ && mono_ms() - last_hot_ms_ >= IDLE_RELEASE_MS) {
+            tables_held_ = false;
+            iotca_ca_release_memory(w->s->ca); /* crypto tables, SQLite page caches */
+            (void)malloc_trim(0);
+        }
+    }
+    iotca_crypto_thread_end();
+    return NULL;
+}
+
+/* The listening socket, non-blocking (every thread's epoll watches it; the ones that lose the accept get
+ * EAGAIN), SO_REUSEADDR as libmicrohttpd would set it, IPv6 sockets IPv6 only. */
+static iotca_rc listen_on(const config *c, int *out) {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    /* MHD_USE_AUTO: epoll on Linux (poll elsewhere), so thousands of connections cost no more than their
-     * descriptors; select() would fail past descriptor 1023 */
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    socklen_t len;
     if (inet_pton(AF_INET, c->address, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)c->port);
+        len = sizeof *v4;
     } else {
         IOTCA_ENSURE(inet_pton(AF_INET6, c->address, &v6->sin6_addr) == 1, IOTCA_E_USAGE, "bad listen address");
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)c->port);
-        flags |= MHD_USE_IPv6;
+        len = sizeof *v6;
     }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    IOTCA_ENSURE(fd >= 0, IOTCA_E_STORAGE, "cannot listen on %s port %d: %s", c->address, c->port, strerror(errno));
+    int on = 1;
+    bool ok = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0 &&
+              (ss.ss_family != AF_INET6 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0) &&
+              bind(fd, (struct sockaddr *)&ss, len) == 0 && listen(fd, SOMAXCONN) == 0;
+    if (!ok) {
+        int e = errno;
+        close(fd);
+        IOTCA_BAIL(IOTCA_E_STORAGE, "cannot listen on %s port %d: %s", c->address, c->port, strerror(e));
+    }
+    *out = fd;
+    return IOTCA_OK;
+}
+
+/* One serving thread's daemon: its share of the connection limit, on its own descriptor of the listening
+ * socket (each daemon closes the one it was given). */
+static struct MHD_Daemon *start_daemon(server *s, const config *c, unsigned limit) {
+    int fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) return NULL;
+    /* MHD_USE_AUTO: epoll on Linux (poll elsewhere), so thousands of connections cost no more than their
+     * descriptors; select() would fail past descriptor 1023. The logger first, so every libmicrohttpd
+     * message goes through it as JSON. */
+    unsigned flags = MHD_USE_AUTO | MHD_USE_ERROR_LOG | (c->tls_cert ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem opts[10];
+    size_t n = 0;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_error, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)limit, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout_s, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)deadlines_notify, &s->dl};
+    if (c->tls_cert) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert.data};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key.data};
+    }
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!d) close(fd);
+    return d;
+}
+
+iotca_rc http_start(server *s) {
+    const config *c = live_current(s->cfg);
+    s->listen_fd = -1;
     if (c->tls_cert) {
         IOTCA_GUARD(iotca_file_read(c->tls_cert, 1 << 20, &s->tls_cert));
         s->tls_key.secret = true;
         IOTCA_GUARD(iotca_file_read(c->tls_key, 1 << 20, &s->tls_key));
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_cert));
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_key));
-        flags |= MHD_USE_TLS;
     }
     IOTCA_GUARD(ratelimit_init(&s->rl, RATELIMIT_DEFAULT_CAP));
     IOTCA_GUARD(deadlines_start(&s->dl, c->timeout_s, &s->m));
     s->max_connections = connection_limit(c);
-    /* the logger first, so every libmicrohttpd message goes through it as JSON; libmicrohttpd splits the
-     * connection limit among pool threads, so never more threads than connections; no pool for one */
+    /* the connection limit is split among the threads, so never more threads than connections */
     unsigned threads = c->threads < s->max_connections ? c->threads : s->max_connections;
-    struct MHD_OptionItem opts[12];
-    size_t n = 0;
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_error, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)s->max_connections, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout_s, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)deadlines_notify, &s->dl};
-    if (threads > 1) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
-    if (c->tls_cert) {
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert.data};
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key.data};
+    IOTCA_GUARD(listen_on(c, &s->listen_fd));
+    s->workers = calloc(threads, sizeof *s->workers);
+    IOTCA_ENSURE(s->workers != NULL, IOTCA_E_INTERNAL, "out of memory");
+    for (unsigned i = 0; i < threads; i++) {
+        struct worker *w = &s->workers[i];
+        w->s = s;
+        w->d = start_daemon(s, c, s->max_connections / threads + (i < s->max_connections % threads));
+        s->n_workers = i + 1;
+        IOTCA_ENSURE(w->d != NULL, IOTCA_E_STORAGE, "cannot listen on %s port %d (bad TLS files?)", c->address,
+                     c->port);
+        IOTCA_ENSURE(pthread_create(&w->th, NULL, serve, w) == 0, IOTCA_E_INTERNAL, "cannot start a serving thread");
+        w->running = true;
     }
-    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-    IOTCA_ENSURE(s->daemon != NULL, IOTCA_E_STORAGE, "cannot listen on %s port %d (in use, or bad TLS files?)",
-                 c->address, c->port);
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_FLAGS);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->workers[0].d, MHD_DAEMON_INFO_FLAGS);
     s->poller = di == NULL                         ? "unknown"
                 : (di->flags & MHD_USE_EPOLL)      ? "epoll"
                 : (di->flags & MHD_USE_POLL)       ? "poll"
@@ -486,8 +579,18 @@ iotca_rc http_start(server *s) {
 }
 
 void http_stop(server *s) {
-    if (s->daemon) MHD_stop_daemon(s->daemon); /* waits for every connection to close */
-    s->daemon = NULL;
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_RELEASE);
+    /* a thread returns within WAKE_MS, after the request it may be serving; then its daemon closes the
+     * connections it still holds */
+    for (unsigned i = 0; i < s->n_workers; i++)
+        if (s->workers[i].running) pthread_join(s->workers[i].th, NULL);
+    for (unsigned i = 0; i < s->n_workers; i++)
+        if (s->workers[i].d) MHD_stop_daemon(s->workers[i].d);
+    free(s->workers);
+    s->workers = NULL;
+    s->n_workers = 0;
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    s->listen_fd = -1;
     deadlines_stop(&s->dl);
     ratelimit_free(&s->rl);
     iotca_buf_free(&s->tls_cert);

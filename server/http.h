@@ -20,7 +20,10 @@ typedef struct server {
     deadlines dl;
     unsigned max_connections; /* what libmicrohttpd was given, after the descriptor limit */
     const char *poller;       /* "epoll", "poll" or "select": what libmicrohttpd chose */
-    struct MHD_Daemon *daemon;
+    struct worker *workers;   /* the serving threads, each with its own libmicrohttpd daemon (http_start) */
+    unsigned n_workers;
+    int listen_fd;            /* the listening socket they share; -1 when closed */
+    int stopping;             /* set (atomically) by http_stop: the serving threads return */
     iotca_buf tls_cert, tls_key;
 } server;
 

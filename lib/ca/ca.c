@@ -28,6 +28,12 @@ iotca_rc ca_store(iotca_ca *ca, iotca_store **out) {
     return IOTCA_OK;
 }
 
+void iotca_ca_release_memory(iotca_ca *ca) {
+    iotca_store_release_memory(pthread_getspecific(ca->store_key)); /* NULL if this thread never opened one */
+    iotca_store_group_release_memory(ca->group);
+    iotca_crypto_thread_trim();
+}
+
 iotca_rc iotca_ca_init_db(const char *db_path) {
     iotca_store *s = NULL;
     IOTCA_GUARD(iotca_store_open(db_path, true, 5000, &s));

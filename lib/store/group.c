@@ -129,6 +129,13 @@ void iotca_store_group_set_commit_delay(iotca_store_group *g, long microseconds)
     pthread_mutex_unlock(&g->mu);
 }
 
+void iotca_store_group_release_memory(iotca_store_group *g) {
+    pthread_mutex_lock(&g->mu);
+    /* the writer is used outside the lock only by the leader of a running batch */
+    if (!g->busy) iotca_store_release_memory(g->writer);
+    pthread_mutex_unlock(&g->mu);
+}
+
 void iotca_store_group_stats(iotca_store_group *g, unsigned long *batches, unsigned long *writes) {
     pthread_mutex_lock(&g->mu);
     *batches = g->batches;

@@ -211,6 +211,10 @@ out:
     return IOTCA_OK;
 }
 
+void iotca_store_release_memory(iotca_store *s) {
+    if (s) (void)sqlite3_db_release_memory(s->db);
+}
+
 void iotca_store_close(iotca_store *s) {
     if (s == NULL) return;
     for (size_t i = 0; i < SQ_COUNT; i++) sqlite3_finalize(s->stmt[i]);

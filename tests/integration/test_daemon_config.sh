@@ -268,6 +268,16 @@ printf 'not a key\n' > broken.key
 cfg https-broken.json "$(free_port)" "\"tls\": {\"cert\": \"$WORK/server.pem\", \"key\": \"$WORK/broken.key\"}"
 expect_run 1 "cannot listen on 127.0.0.1 port [0-9]+.*TLS" "a broken listen.tls.key is refused at start" timeout 10 "$IOTCAD" --config https-broken.json
 
+# a port another program listens on (bench/floor.c's responder) fails at start, naming the port and the reason
+"$IOTCA_BIN/bench/iotca-floor" 10 > holder.port &
+HOLDER=$!
+for _ in $(seq 50); do [ -s holder.port ] && break; sleep 0.1; done
+BUSY=$(awk '/^port/ {print $2}' holder.port)
+cfg busy.json "$BUSY"
+expect_run 1 "cannot listen on 127.0.0.1 port $BUSY: Address already in use" "a port in use is refused at start" \
+  timeout 10 "$IOTCAD" --config busy.json
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
+
 # --- plain HTTP on a non-loopback address needs the explicit flag -------------------------------------------------
 PP=$(free_port)
 ADDR=0.0.0.0 cfg public.json "$PP"

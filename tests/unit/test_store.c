@@ -963,6 +963,43 @@ START_TEST(group_commit_delay_is_bounded) {
 }
 END_TEST
 
+/* A quiet daemon gives back its SQLite page caches: the caller's handle's and the group writer's. Measured
+ * with SQLite's own count of its heap (sqlite3_memory_used); afterwards both still read and write. */
+START_TEST(release_memory_frees_page_caches) {
+    /* Debian's SQLite keeps no memory statistics unless asked, before it is initialized (no handle is open) */
+    ck_assert_int_eq(sqlite3_shutdown(), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 1), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_initialize(), SQLITE_OK);
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    iotca_store_group *g = NULL;
+    ck_assert_int_eq(iotca_store_group_new(t.path, &g), IOTCA_OK); /* with its own writer connection */
+    char serial[16];
+    for (int i = 0; i < 3000; i++) { /* some 20 pages of serials in the writer's cache */
+        snprintf(serial, sizeof serial, "cc%06x", i);
+        reserve_w r = {serial, a};
+        ck_assert_int_eq(iotca_store_group_write(g, s, reserve_fn, &r), IOTCA_OK);
+    }
+    /* the handle itself holds the pages the migrations wrote */
+    sqlite3_int64 full = sqlite3_memory_used();
+    iotca_store_release_memory(s);
+    sqlite3_int64 reader_done = sqlite3_memory_used();
+    iotca_store_group_release_memory(g);
+    sqlite3_int64 both_done = sqlite3_memory_used();
+    ck_assert_msg(reader_done < full, "the handle's cache: %lld -> %lld bytes", (long long)full, (long long)reader_done);
+    ck_assert_msg(both_done + 32 * 1024 < reader_done, "the writer's cache: %lld -> %lld bytes", (long long)reader_done,
+                  (long long)both_done);
+    iotca_store_release_memory(NULL); /* ignored */
+    reserve_w again = {"ccffffff", a};
+    ck_assert_int_eq(iotca_store_group_write(g, s, reserve_fn, &again), IOTCA_OK);
+    iotca_store_group_free(g);
+    iotca_store_close(s);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), 3001);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 START_TEST(invalid_serials_refused) {
     tmpdb t;
     iotca_store *s = open_migrated(&t);
@@ -1402,6 +1439,7 @@ int main(void) {
     tcase_add_test(tc, group_write_concurrent);
     tcase_add_test(tc, group_commit_waits_for_a_sibling);
     tcase_add_test(tc, group_commit_delay_is_bounded);
+    tcase_add_test(tc, release_memory_frees_page_caches);
     tcase_add_test(tc, invalid_serials_refused);
     tcase_add_test(tc, cert_add_needs_reservation);
     tcase_add_test(tc, cert_add_validates_fields);

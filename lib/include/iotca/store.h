@@ -19,6 +19,9 @@ typedef struct iotca_store iotca_store;
  * (missing file, not a database, read-only, locked). */
 iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out);
 void iotca_store_close(iotca_store *s);
+/* Gives back the page cache memory of s that no statement is using (sqlite3_db_release_memory); the cache
+ * refills from the file as pages are read again. NULL is ignored. */
+void iotca_store_release_memory(iotca_store *s);
 
 /* ---- group commit (lib/store/group.c) ----
  * Writes of many threads that share one transaction, so one fsync (synchronous=FULL) covers a batch.
@@ -57,6 +60,9 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
 /* How long (microseconds, 0 for not at all) a leader waits for another thread's queued write whose owner
  * has not come to wait yet; IOTCA_SQ_COMMIT_DELAY_US (100) by default. For tests and tuning. */
 void iotca_store_group_set_commit_delay(iotca_store_group *g, long microseconds);
+/* Gives back the writer connection's unused page cache, unless a batch is running (then the group is not
+ * idle and the cache is in use). For a daemon gone quiet. */
+void iotca_store_group_release_memory(iotca_store_group *g);
 /* How many batches committed and writes they held (for /metrics and the benchmark). */
 void iotca_store_group_stats(iotca_store_group *g, unsigned long *batches, unsigned long *writes);
 
