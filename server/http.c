@@ -1,4 +1,5 @@
-/* libmicrohttpd glue: body accumulation under a size limit, routing, auth, responses, the access log. */
+/* libmicrohttpd glue: the serving threads, body accumulation under a size limit, routing, auth, responses,
+ * the access log. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -257,9 +258,10 @@ static void dispatch(request *r, response *out) {
         for (size_t k = 0; k < np; k++) pp[k] = params[k];
         routes[i].fn(r, pp, out);
         /* wolfSSL builds a table of 256 points (800 KiB with Debian's 4096-bit integers) for each base point
-         * a thread multiplies twice, and keeps it for the thread's life: worth it where every request signs
-         * or verifies with the same keys, dead weight after an occasional admin call (measured with massif:
-         * 6.6 MB of an idle daemon's heap after making one issuer). GETs other than OCSP do no ECC. */
+         * a thread multiplies twice, and keeps it until the thread frees it: worth it where every request
+         * signs or verifies with the same keys (a hot route: freed once the thread is quiet, see serve()),
+         * dead weight after an occasional admin call (measured with massif: 6.6 MB of an idle daemon's heap
+         * after making one issuer). GETs other than OCSP do no ECC. */
         if (routes[i].hot) hot_request_done(); /* released once the thread is quiet (serve) */
         else if (!read_only(r->method)) release_idle_memory();
         return;
@@ -459,7 +461,6 @@ struct worker {
     pthread_t th;
     bool running;
 };
-
 
 static void *serve(void *arg) {
     struct worker *w = arg;
