@@ -28,6 +28,7 @@ typedef struct job {
     bool post_verify; /* also re-parse and verify the signed result (what iotca_cert_sign does) */
     unsigned long done;
     iotca_rc rc;
+    char detail[256]; /* the failure's detail: iotca_error_detail is per thread */
 } job;
 
 static double now_s(void) {
@@ -80,7 +81,10 @@ static void *loop(void *arg) {
     while (now_s() < end) {
         for (int i = 0; i < 16; i++) {
             j->rc = one(j);
-            if (j->rc != IOTCA_OK) goto done;
+            if (j->rc != IOTCA_OK) {
+                snprintf(j->detail, sizeof j->detail, "%s", iotca_error_detail());
+                goto done;
+            }
             j->done++;
         }
     }
@@ -89,26 +93,33 @@ done:
     return NULL;
 }
 
+/* Runs one job per thread; the rate of all, or -1 (with a message) if a job failed. */
 static double run(job proto, unsigned threads) {
     job *jobs = calloc(threads, sizeof *jobs);
     pthread_t *th = calloc(threads, sizeof *th);
-    if (!jobs || !th) exit(1);
+    unsigned started = 0;
+    double rate = -1;
+    if (!jobs || !th) {
+        fprintf(stderr, "iotca-limit: out of memory\n");
+        goto out;
+    }
     double t0 = now_s();
-    for (unsigned i = 0; i < threads; i++) {
-        jobs[i] = proto;
-        jobs[i].next = i * proto.n_csrs / threads; /* threads start apart, as clients of a fleet would */
-        pthread_create(&th[i], NULL, loop, &jobs[i]);
+    for (; started < threads; started++) {
+        jobs[started] = proto;
+        jobs[started].next = started * proto.n_csrs / threads; /* threads start apart, as a fleet's clients would */
+        if (pthread_create(&th[started], NULL, loop, &jobs[started]) != 0) break;
     }
     unsigned long total = 0;
-    for (unsigned i = 0; i < threads; i++) {
+    bool failed = started < threads;
+    if (failed) fprintf(stderr, "iotca-limit: cannot start thread %u\n", started + 1);
+    for (unsigned i = 0; i < started; i++) {
         pthread_join(th[i], NULL);
-        if (jobs[i].rc != IOTCA_OK) {
-            fprintf(stderr, "iotca-limit: %s\n", iotca_error_detail());
-            exit(1);
-        }
+        if (jobs[i].rc != IOTCA_OK && !failed) fprintf(stderr, "iotca-limit: %s\n", jobs[i].detail);
+        failed = failed || jobs[i].rc != IOTCA_OK;
         total += jobs[i].done;
     }
-    double rate = (double)total / (now_s() - t0);
+    if (!failed) rate = (double)total / (now_s() - t0);
+out:
     free(jobs);
     free(th);
     return rate;
@@ -119,33 +130,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: iotca-limit CSR.pem ecdsa-p256|ecdsa-p384 [SECONDS] [THREADS]\n");
         return 2;
     }
-    iotca_buf pem = {0}, name = {0};
-    static iotca_buf csrs[MAX_CSRS];
-    size_t n_csrs = 0;
-    iotca_key *key = NULL;
-    iotca_key_type kt;
-    uint8_t skid[20];
-    iotca_buf spki = {0};
-    if (iotca_file_read(argv[1], 128u << 20, &pem) != IOTCA_OK || iotca_key_type_parse(argv[2], &kt) != IOTCA_OK ||
-        iotca_key_generate(kt, &key) != IOTCA_OK || iotca_key_spki(key, &spki) != IOTCA_OK ||
-        iotca_skid_from_spki(iotca_buf_slice(&spki), skid) != IOTCA_OK ||
-        iotca_name_build(NULL, "Bench", NULL, "Bench Issuing CA", &name) != IOTCA_OK) {
-        fprintf(stderr, "iotca-limit: %s\n", iotca_error_detail());
-        return 1;
-    }
-    iotca_slice text = iotca_buf_slice(&pem);
-    while (memmem(text.p, text.len, "-----BEGIN", 10)) {
-        if (n_csrs == MAX_CSRS || iotca_pem_next(&text, "CERTIFICATE REQUEST", &csrs[n_csrs], NULL) != IOTCA_OK) {
-            fprintf(stderr, "iotca-limit: %s: request %zu: %s\n", argv[1], n_csrs + 1,
-                    n_csrs == MAX_CSRS ? "more than 100000 requests" : iotca_error_detail());
-            return 1;
-        }
-        n_csrs++;
-    }
-    if (n_csrs == 0) {
-        fprintf(stderr, "iotca-limit: %s holds no PEM CERTIFICATE REQUEST\n", argv[1]);
-        return 1;
-    }
     double seconds = argc > 3 ? atof(argv[3]) : 3.0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = argc > 4 ? (unsigned)atoi(argv[4]) : (unsigned)(ncpu > 0 ? ncpu : 1);
@@ -153,18 +137,52 @@ int main(int argc, char **argv) {
         fprintf(stderr, "iotca-limit: SECONDS must be in (0, 600] and THREADS in [1, 256]\n");
         return 2;
     }
+    int status = 1;
+    iotca_buf pem = {0}, name = {0}, spki = {0};
+    static iotca_buf csrs[MAX_CSRS];
+    size_t n_csrs = 0;
+    iotca_key *key = NULL;
+    iotca_key_type kt;
+    uint8_t skid[20];
+    if (iotca_file_read(argv[1], 128u << 20, &pem) != IOTCA_OK || iotca_key_type_parse(argv[2], &kt) != IOTCA_OK ||
+        iotca_key_generate(kt, &key) != IOTCA_OK || iotca_key_spki(key, &spki) != IOTCA_OK ||
+        iotca_skid_from_spki(iotca_buf_slice(&spki), skid) != IOTCA_OK ||
+        iotca_name_build(NULL, "Bench", NULL, "Bench Issuing CA", &name) != IOTCA_OK) {
+        fprintf(stderr, "iotca-limit: %s\n", iotca_error_detail());
+        goto out;
+    }
+    iotca_slice text = iotca_buf_slice(&pem);
+    while (memmem(text.p, text.len, "-----BEGIN", 10)) {
+        if (n_csrs == MAX_CSRS || iotca_pem_next(&text, "CERTIFICATE REQUEST", &csrs[n_csrs], NULL) != IOTCA_OK) {
+            fprintf(stderr, "iotca-limit: %s: request %zu: %s\n", argv[1], n_csrs + 1,
+                    n_csrs == MAX_CSRS ? "more than 100000 requests" : iotca_error_detail());
+            n_csrs += n_csrs < MAX_CSRS; /* a partly decoded buffer is freed below too */
+            goto out;
+        }
+        n_csrs++;
+    }
+    if (n_csrs == 0) {
+        fprintf(stderr, "iotca-limit: %s holds no PEM CERTIFICATE REQUEST\n", argv[1]);
+        goto out;
+    }
     job j = {.csrs = csrs, .n_csrs = n_csrs, .key = key, .issuer_name = iotca_buf_slice(&name),
              .issuer_skid = iotca_slice_of(skid, sizeof skid), .seconds = seconds};
-    printf("limit_per_s %.0f\n", run(j, threads));
+    double plain = run(j, threads);
+    if (plain < 0) goto out;
+    printf("limit_per_s %.0f\n", plain);
     j.post_verify = true;
-    printf("limit_with_post_verify_per_s %.0f\n", run(j, threads));
+    double verified = run(j, threads);
+    if (verified < 0) goto out;
+    printf("limit_with_post_verify_per_s %.0f\n", verified);
     printf("threads %u\n", threads);
     printf("csrs %zu\n", n_csrs);
+    status = 0;
+out:
     iotca_key_free(key);
     iotca_buf_free(&pem);
     for (size_t i = 0; i < n_csrs; i++) iotca_buf_free(&csrs[i]);
     iotca_buf_free(&name);
     iotca_buf_free(&spki);
     iotca_crypto_thread_end();
-    return 0;
+    return status;
 }
