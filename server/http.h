@@ -119,9 +119,10 @@ void api_bundle(request *r, const char *const *p, response *out);
 void api_ocsp_get(request *r, const char *const *p, response *out);
 void api_ocsp_post(request *r, const char *const *p, response *out);
 
-/* Gives back what a thread's occasional work left allocated: wolfSSL's fixed-point ECC tables of this
- * thread (iotca_crypto_thread_trim) and the free memory glibc still holds in every arena (malloc_trim).
- * For after an admin request, a tick or start-up; never on a hot path. */
-void release_idle_memory(void);
+/* Gives back what this thread's work left allocated: its wolfSSL fixed-point ECC tables, its SQLite page
+ * cache and the group writer's (iotca_ca_release_memory), and the free memory glibc still holds in every
+ * arena (malloc_trim). For after an admin request, a tick, start-up, or a serving thread gone quiet; never
+ * on a hot path. */
+void release_idle_memory(iotca_ca *ca);
 
 #endif

@@ -135,7 +135,7 @@ static void *tick_loop(void *arg) {
         else if (changes) /* issuer transitions, CRLs made and OCSP answers signed */
             log_event("info", "tick made changes", json_pack("{s:i}", "changes", changes));
         log_warnings(t);
-        release_idle_memory(); /* the tick signs in bursts a minute or more apart: keep no tables between */
+        release_idle_memory(t->ca); /* the tick signs in bursts a minute or more apart: keep no tables between */
     }
     pthread_mutex_unlock(&t->mu);
     return NULL;
@@ -181,7 +181,7 @@ static int run(const char *path, config *loaded) {
     }
     int changes;
     rc = iotca_ca_tick(ca, time(NULL), &changes);
-    release_idle_memory(); /* what loading and the first tick built, the main thread never uses again */
+    release_idle_memory(ca); /* what loading and the first tick built, the main thread never uses again */
     server s = {.cfg = &lv, .ca = ca};
     if (rc == IOTCA_OK) rc = http_start(&s);
     if (rc != IOTCA_OK) {
