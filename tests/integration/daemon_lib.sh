@@ -103,6 +103,17 @@ tokens() {
   PROV_DEV=$("$IOTCAD" token create --config iotcad.json --role provisioner --profiles device)
 }
 
+# ca_with_issuer NAME: the CA most tests start from: two roots, the default config, the database, the three
+# tokens, a running daemon and an active issuer NAME (signed by r1)
+ca_with_issuer() {
+  ceremony
+  write_config
+  "$IOTCAD" init --config iotcad.json >/dev/null
+  tokens
+  start_daemon
+  new_issuer "$1"
+}
+
 # new_issuer NAME [--vault r1]: POST /v1/issuers, sign with iotca-root, PUT it back; sets ISSUER_ID
 new_issuer() {
   local vault=${2:-r1}

@@ -5,12 +5,7 @@
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 
-ceremony
-write_config
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
-new_issuer int1
+ca_with_issuer int1
 make_csr ok1 ok1.updates.example.com "DNS:ok1.updates.example.com"
 issue ok1 firmware-endpoint "$PROV"; expect 201 "" "issue"
 serial=$(echo "$OUT" | jq -r .serial)

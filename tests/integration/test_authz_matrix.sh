@@ -4,12 +4,7 @@
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 
-ceremony
-write_config
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
-new_issuer int1
+ca_with_issuer int1
 WRONG="iotca_0123456789abcdef_$(printf 'f%.0s' $(seq 64))"
 for n in p a o; do make_csr "c$n" "c$n.updates.example.com" "DNS:c$n.updates.example.com"; done
 # certificates for the per-role revoke and get cells

@@ -5,12 +5,7 @@
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 
-ceremony
-write_config
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
-new_issuer int1
+ca_with_issuer int1
 make_csr load load.updates.example.com "DNS:load.updates.example.com"
 jq -n --rawfile csr load.csr '{csr: $csr, profile: "firmware-endpoint"}' > req.json
 

@@ -9,12 +9,7 @@ source "$(dirname "$0")/daemon_lib.sh"
 rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$DAEMON_PID/status"; }
 hwm_kb() { awk '$1 == "VmHWM:" {print $2}' "/proc/$DAEMON_PID/status"; }
 
-ceremony
-write_config
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
-new_issuer int1
+ca_with_issuer int1
 if ldd "$IOTCAD" | grep -q libasan; then
   # AddressSanitizer keeps freed memory in quarantine: the resident size says nothing about what iotcad
   # gave back. The burst below still runs, for the sanitizer to watch.

@@ -5,12 +5,7 @@
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 
-ceremony
-write_config
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
-new_issuer int1
+ca_with_issuer int1
 make_csr leaf leaf.updates.example.com "DNS:leaf.updates.example.com"
 issue leaf firmware-endpoint "$PROV"; expect 201 "" "issue a leaf"
 serial=$(echo "$OUT" | jq -r .serial)

@@ -5,12 +5,7 @@
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 
-ceremony
-write_config
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
-new_issuer int1
+ca_with_issuer int1
 old_id=$ISSUER_ID
 make_csr a a.updates.example.com "DNS:a.updates.example.com"
 issue a firmware-endpoint "$PROV"; expect 201 "" "leaf from the first intermediate"

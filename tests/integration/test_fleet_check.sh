@@ -6,12 +6,7 @@
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 
-ceremony
-write_config
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
-new_issuer int1
+ca_with_issuer int1
 day() { date -u -d "+$1 days" +%Y-%m-%dT%H:%M:%SZ; }
 stage() { # stage NAME VAULT DAYS_AHEAD
   http POST /v1/issuers -H "Authorization: Bearer $ADMIN"; [ "$STATUS" = 201 ] || die "new issuer"

@@ -5,12 +5,7 @@
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 
-ceremony
-write_config
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
-new_issuer int1
+ca_with_issuer int1
 UNTIL=$(date -u -d '+700 days' +%Y-%m-%d)
 profile() { http POST /v1/trust-profiles -H "Authorization: Bearer $ADMIN" -d "$(jq -n --arg n "$1" --rawfile p "$2" --arg u "$UNTIL" --arg s "${3:-openssl}" '{name: $n, pem: $p, until: $u, stack: $s}')"; }
 issuer_csr() { # issuer_csr NAME GROUP -> $ID, NAME.csr
