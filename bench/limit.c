@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
         if (n_csrs == MAX_CSRS || iotca_pem_next(&text, "CERTIFICATE REQUEST", &csrs[n_csrs], NULL) != IOTCA_OK) {
             fprintf(stderr, "iotca-limit: %s: request %zu: %s\n", argv[1], n_csrs + 1,
                     n_csrs == MAX_CSRS ? "more than 100000 requests" : iotca_error_detail());
-            n_csrs += n_csrs < MAX_CSRS; /* a partly decoded buffer is freed below too */
+            if (n_csrs < MAX_CSRS) iotca_buf_free(&csrs[n_csrs]); /* what the failed decode appended */
             goto out;
         }
         n_csrs++;

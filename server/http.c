@@ -478,8 +478,7 @@ static void *serve(void *arg) {
             release_idle_memory(w->s->ca);
         }
     }
-    iotca_crypto_thread_end();
-    return NULL;
+    return NULL; /* the thread's crypto state and store handle go with it (thread-exit destructors) */
 }
 
 /* The listening socket, non-blocking (every thread's epoll watches it; the ones that lose the accept get

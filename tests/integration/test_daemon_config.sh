@@ -278,6 +278,20 @@ expect_run 1 "cannot listen on 127.0.0.1 port $BUSY: Address already in use" "a 
   timeout 10 "$IOTCAD" --config busy.json
 kill "$HOLDER"; wait "$HOLDER" 2>/dev/null || true
 
+# an IPv6 listen address: iotcad opens the socket itself (server/http.c, listen_on)
+if grep -q '^00000000000000000000000000000001 .* lo$' /proc/net/if_inet6 2>/dev/null; then
+  P6=$(free_port)
+  ADDR=::1 cfg v6.json "$P6"
+  "$IOTCAD" --config v6.json >v6.log 2>&1 &
+  V6=$!
+  for _ in $(seq 100); do curl -sf -g "http://[::1]:$P6/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+  [ "$(curl -s -g -o /dev/null -w '%{http_code}' "http://[::1]:$P6/healthz")" = 200 ] || bad "listening on ::1: $(tail -3 v6.log)"
+  kill "$V6"; wait "$V6" || bad "iotcad on ::1 did not stop cleanly"
+  ok "listen.address ::1: /healthz answers on [::1]:$P6"
+else
+  echo "skip - no IPv6 loopback here (/proc/net/if_inet6 has no ::1 on lo)"
+fi
+
 # --- plain HTTP on a non-loopback address needs the explicit flag -------------------------------------------------
 PP=$(free_port)
 ADDR=0.0.0.0 cfg public.json "$PP"

@@ -28,8 +28,9 @@ iotca_rc iotca_ca_init_db(const char *db_path);
 /* Opens the CA: checks the schema version, parses the roots. */
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out);
 void iotca_ca_close(iotca_ca *ca);
-/* For a thread gone quiet: gives back the page cache of this thread's database handle and of the shared
- * writer's (if no batch is running), and this thread's crypto tables (iotca_crypto_thread_trim). */
+/* Gives back what the calling thread's work left allocated: the page cache of its database handle and of
+ * the shared writer's (if no batch is running), and its crypto tables (iotca_crypto_thread_trim). For a
+ * thread after occasional work or gone quiet; the caches refill on demand. */
 void iotca_ca_release_memory(iotca_ca *ca);
 /* True when the database answers and has the schema version this binary needs (for /readyz); one
  * small read, whatever the number of certificates. */
