@@ -61,8 +61,8 @@ fail() {
     printf 'FAIL  %s\n' "$*" >&2
     if [[ -n $LAST_CMD ]]; then
         printf '      last command (exit %s): %s\n' "$RC" "$LAST_CMD" >&2
-        [[ -s $OUT ]] && sed 's/^/      stdout| /' "$OUT" | head -n 40 >&2
-        [[ -s $ERR ]] && sed 's/^/      stderr| /' "$ERR" | head -n 40 >&2
+        [[ -s $OUT ]] && head -n 40 "$OUT" | sed 's/^/      stdout| /' >&2
+        [[ -s $ERR ]] && head -n 40 "$ERR" | sed 's/^/      stderr| /' >&2
     fi
     exit 1
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/run, the benchmark of issue 6, end to end with tiny sizes: every section runs against the real
+# peers (cfssl serve, cfssl ocspserve, openssl ca -gencrl) with the build under test, and the report it
+# writes must hold every figure the issue asks for, each with a value, and no errors. It checks the
+# harness, not the speed: the figures of a one-second run on a busy test machine mean nothing.
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need wrk cfssl cfssljson jq sqlite3 curl /usr/bin/time
+RUN=$IOTCA_SRC/bench/run
+REPORT=$IOTCA_SRC/bench/report
+tiny=(BENCH_SECONDS=1 BENCH_OCSP_SECONDS=1 BENCH_ROUNDS=1 BENCH_FLEET_CSRS=12 BENCH_CRL_SIZES=1000
+  BENCH_INVENTORY_ROWS=2000 BENCH_LIMIT_SECONDS=0.3)
+
+# expect_fail CODE CMD... is lib.sh's; here the environment is part of the command
+section "usage errors"
+run env IOTCA_BIN="$IOTCA_BIN" BENCH_ONLY="issue bogus" BENCH_RESULTS_DIR="$T/r0" bash "$RUN"
+[ "$RC" = 2 ] || fail "an unknown section: exit $RC, expected 2"
+grep -q "unknown section 'bogus'" "$ERR" || fail "the unknown section is not named"
+[ ! -e "$T/r0" ] || fail "an unknown section still ran something: $(ls "$T/r0")"
+pass "an unknown section is refused before anything runs (exit 2, named)"
+run env IOTCA_BIN="$T/nowhere" BENCH_ONLY=crl BENCH_RESULTS_DIR="$T/r0" bash "$RUN"
+[ "$RC" = 2 ] && grep -q "is not a directory" "$ERR" || fail "a missing IOTCA_BIN: exit $RC"
+mkdir "$T/empty"
+run env IOTCA_BIN="$T/empty" BENCH_ONLY=crl BENCH_RESULTS_DIR="$T/r0" bash "$RUN"
+[ "$RC" = 2 ] && grep -q "holds no built iotcad" "$ERR" || fail "an IOTCA_BIN without binaries: exit $RC"
+pass "IOTCA_BIN that is missing or holds no build is refused (exit 2)"
+run env BENCH_RESULTS_DIR="$T/r0" bash "$REPORT" "$T/empty" "issue ocsp"
+[ "$RC" != 0 ] || fail "the report of an empty collection succeeded"
+[ ! -e "$T/r0" ] || fail "the report of an empty collection wrote $(ls "$T/r0")"
+pass "the report of a run that collected nothing fails and writes no JSON (exit $RC)"
+
+section "every section, tiny sizes"
+run env IOTCA_BIN="$IOTCA_BIN" BENCH_RESULTS_DIR="$T/results" "${tiny[@]}" bash "$RUN"
+[ "$RC" = 0 ] || fail "bench/run failed"
+files=("$T"/results/*.json)
+[ ${#files[@]} = 1 ] && [ -s "${files[0]}" ] || fail "expected one JSON report, found: $(ls "$T/results")"
+J=${files[0]}
+jq -e '.machine.cores >= 1 and (.commit | length > 0) and (.wolfssl | length > 0) and (.rows | length > 100)' "$J" \
+  >/dev/null || fail "report header or rows missing: $(head -c 400 "$J")"
+pass "one JSON report with the machine, commit, wolfSSL version and $(jq '.rows | length' "$J") rows"
+# the table printed is the same rows
+[ "$(grep -c . "$OUT")" = "$(( $(jq '.rows | length' "$J") + 2 ))" ] ||
+  fail "the printed table ($(grep -c . "$OUT") lines) does not match the JSON rows"
+pass "the printed table has a line per JSON row (plus header and 'written:')"
+
+# value FIGURE-REGEX FIELD: the one row's value
+value() { jq -r --arg f "$1" --arg k "$2" '[.rows[] | select(.figure | test($f))] |
+  if length == 1 then .[0][$k] else "rows:\(length)" end' "$J"; }
+num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v v="$1" 'BEGIN { exit !(v > 0) }'; }
+# the figures issue 6 names, each present once with a positive number for iotca (and the peer where it has one)
+for kt in p256 p384; do
+  for c in 1 2 8 32; do
+    for f in "req/s" "p50 ms" "p99 ms" "server CPU \\(cores\\)"; do
+      v=$(value "^issue $kt c=$c $f\$" iotca) p=$(value "^issue $kt c=$c $f\$" peer)
+      num "$v" && num "$p" || fail "issue $kt c=$c $f: iotca '$v', cfssl '$p'"
+    done
+    [ "$(value "^issue $kt c=$c errors\$" iotca)" = 0 ] && [ "$(value "^issue $kt c=$c errors\$" peer)" = 0 ] ||
+      fail "issue $kt c=$c: errors"
+    rec=$(value "^issue $kt c=$c recorded / answered\$" iotca)
+    [[ $rec =~ ^([0-9]+)\ /\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[2]}" -gt 0 ] &&
+      [ "${BASH_REMATCH[1]}" -ge "${BASH_REMATCH[2]}" ] || fail "issue $kt c=$c recorded / answered: '$rec'"
+  done
+  v=$(value "^issue $kt c=8, distinct CSRs, req/s\$" iotca)
+  num "$v" || fail "issue $kt fleet: '$v'"
+  for f in "limit \\(verify CSR \\+ sign" "limit incl. post-sign verify"; do
+    v=$(value "^issue $kt $f" iotca)
+    num "$v" || fail "issue $kt $f: '$v'"
+  done
+  v=$(value "^RSS idle MB \\($kt run\\)\$" iotca) q=$(value "^RSS 2 s after the load MB \\($kt run\\)\$" iotca)
+  num "$v" && num "$q" || fail "RSS rows ($kt): '$v' '$q'"
+done
+pass "issuance: P-256 and P-384 issuers at 1, 2, 8 and 32 clients: req/s, p50, p99, CPU for both, no errors, all recorded"
+pass "issuance: the fleet rows, the wolfSSL limit with and without the post-sign verify, RSS idle and after the load"
+for f in "issue p256 target \\(2x cfssl" "issue p256 target \\(0.80 x limit" "issue p384 target \\(5x cfssl" \
+  "ocsp c=1 target \\(5x cfssl good\\) / floor"; do
+  v=$(value "^$f" iotca)
+  num "$v" || fail "$f: '$v'"
+  [ "$(value "^$f" target)" = "<= 1 to be reachable" ] || fail "$f: target column"
+done
+pass "each target that may lie beyond the machine is set against its ceiling (crypto limit, loopback floor)"
+for st in good revoked; do
+  for c in 1 8; do
+    v=$(value "^ocsp $st c=$c req/s\$" iotca) p=$(value "^ocsp $st c=$c req/s\$" peer)
+    num "$v" && num "$p" || fail "ocsp $st c=$c: iotca '$v', cfssl '$p'"
+    num "$(value "^ocsp $st c=$c p99 ms\$" iotca)" || fail "ocsp $st c=$c p99"
+    [ "$(value "^ocsp $st c=$c errors\$" iotca)" = 0 ] || fail "ocsp $st c=$c errors"
+  done
+done
+pass "OCSP: good and revoked, 1 and 8 clients, against cfssl ocspserve, no errors"
+v=$(value "^CRL 1000 entries: seconds" iotca) p=$(value "^CRL 1000 entries: seconds" peer)
+[[ $v =~ ^[0-9.]+$ ]] && num "$p" || fail "CRL: '$v' vs '$p'"
+num "$(value "^CRL 1000 entries: peak MB" iotca)" || fail "CRL peak MB"
+pass "CRL: time and peak memory against openssl ca -gencrl"
+for f in "^inventory \\(2000 rows\\): GET by serial p99 ms" "^inventory \\(2000 rows\\): filtered page of 100 p99 ms" \
+  "^start-up with 2000 certificates, s" "^RSS idle with 2000 certificates, MB"; do
+  num "$(value "$f" iotca)" || fail "$f: '$(value "$f" iotca)'"
+done
+pass "inventory: p99 by serial and of a filtered page under issuance load, start-up time, RSS"
+# 'met' is yes or NO exactly where a target is, and - elsewhere
+bad=$(jq -r '.rows[] | select((.target == "-") != (.met == "-") and (.target | test("reachable") | not)) | .figure' "$J")
+[ -z "$bad" ] || fail "rows whose target and met columns disagree: $bad"
+pass "every row with a target says met yes or NO; no other row does"
+
+finish
