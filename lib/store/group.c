@@ -47,6 +47,7 @@ struct iotca_store_group {
      * yet (it is still signing what it will record next); join_cv tells it one has */
     unsigned unwaited; /* queued writes whose owner is still working towards its wait */
     long delay_us;
+    int ckpt_pages; /* WAL frames past which a batch's leader has the WAL checkpointed */
     pthread_cond_t join_cv;
 };
 
@@ -83,6 +84,7 @@ iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
     pthread_cond_init(&g->join_cv, &ca);
     pthread_condattr_destroy(&ca);
     g->delay_us = IOTCA_SQ_COMMIT_DELAY_US;
+    g->ckpt_pages = IOTCA_SQ_CHECKPOINT_PAGES;
     g->tail = &g->head;
     if (db_path) {
         g->path = strdup(db_path);
@@ -121,6 +123,12 @@ void iotca_store_group_free(iotca_store_group *g) {
     pthread_cond_destroy(&g->ckpt_cv);
     pthread_cond_destroy(&g->join_cv);
     free(g);
+}
+
+void iotca_store_group_set_checkpoint_pages(iotca_store_group *g, int pages) {
+    pthread_mutex_lock(&g->mu);
+    g->ckpt_pages = pages > 0 ? pages : 1;
+    pthread_mutex_unlock(&g->mu);
 }
 
 void iotca_store_group_set_commit_delay(iotca_store_group *g, long microseconds) {
@@ -262,12 +270,15 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
             }
         g->head = NULL;
         g->tail = &g->head;
+        int ckpt_pages = g->ckpt_pages;
         pthread_mutex_unlock(&g->mu);
         iotca_store *ws = g->writer ? g->writer : s;
         ws->defer_checkpoint = true;
         run_batch(ws, batch);
         ws->defer_checkpoint = false;
-        if (ws->wal_pages >= IOTCA_SQ_CHECKPOINT_PAGES) { /* read while still leading: ws is ours alone */
+        /* read while still leading: ws is ours alone */
+        bool starved = ws->wal_pages >= IOTCA_SQ_CHECKPOINT_STARVED * ckpt_pages;
+        if (ws->wal_pages >= ckpt_pages) {
             grew = true;
             ws->wal_pages = 0;
         }
@@ -280,6 +291,18 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
         }
         g->batches++;
         g->writes += n;
+        if (starved) {
+            /* The WAL starts over only when a batch begins after every frame was copied back. Batches that
+             * follow each other with no pause (a saturated group commit, a bulk load) begin while each
+             * passive checkpoint is still copying, so it never starts over and grows without end. Past the
+             * limit, this leader checkpoints before the next batch may begin (busy stays set; the writes
+             * just committed are answered meanwhile), and that batch starts the WAL over. */
+            pthread_cond_broadcast(&g->cv);
+            pthread_mutex_unlock(&g->mu);
+            (void)sqlite3_wal_checkpoint_v2(ws->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            grew = false;
+            pthread_mutex_lock(&g->mu);
+        }
         g->busy = false;
         pthread_cond_broadcast(&g->cv);
     }

@@ -879,6 +879,65 @@ START_TEST(group_write_concurrent) {
 }
 END_TEST
 
+/* The WAL stays bounded: once a batch leaves more frames than the checkpoint threshold, the WAL is copied
+ * back into the database and restarted, by the checkpointer thread (a group with a path) or by the leading
+ * thread itself (without one). Each write here records a certificate with a 16 KiB DER (about five pages),
+ * 300 of them: some 1,500 pages in all, against a threshold of 32. Without checkpoints the WAL would hold
+ * every one of them; the bound allows the asynchronous checkpointer to lag behind by several batches. */
+typedef struct big_w {
+    int64_t issuer;
+    int n;
+} big_w;
+
+static iotca_rc big_fn(iotca_store *s, void *arg) {
+    const big_w *b = arg;
+    static uint8_t der[16384];
+    memset(der, 0x5a, sizeof der);
+    char serial[40];
+    snprintf(serial, sizeof serial, "c0%030x", b->n + 1);
+    IOTCA_GUARD(iotca_store_serial_reserve(s, serial, b->issuer, T0));
+    iotca_cert_rec c;
+    make_cert(&c, serial, b->issuer, "fw", T0 + 90 * DAY);
+    c.der = iotca_buf_borrow(der, sizeof der);
+    return iotca_store_cert_add(s, &c);
+}
+
+static long wal_frames(const tmpdb *t) {
+    char p[160];
+    snprintf(p, sizeof p, "%s-wal", t->path);
+    struct stat st;
+    return stat(p, &st) == 0 ? (long)(st.st_size / (4096 + 24)) : 0;
+}
+
+static void checkpoints_bound_the_wal(bool with_path, long bound) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    iotca_store_group *g = NULL;
+    ck_assert_int_eq(iotca_store_group_new(with_path ? t.path : NULL, &g), IOTCA_OK);
+    iotca_store_group_set_checkpoint_pages(g, 32);
+    long most = 0;
+    enum { WRITES = 300 };
+    for (int i = 0; i < WRITES; i++) {
+        big_w b = {a, i};
+        ck_assert_msg(iotca_store_group_write(g, s, big_fn, &b) == IOTCA_OK, "%s", iotca_error_detail());
+        long f = wal_frames(&t);
+        if (f > most) most = f;
+    }
+    iotca_store_group_free(g);
+    iotca_store_close(s);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM certificates", 0), WRITES);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM certificates WHERE length(der) = 16384", 0), WRITES);
+    ck_assert_msg(most > 32 && most <= bound, "the WAL grew to %ld frames (threshold 32, bound %ld)", most, bound);
+    tmpdb_remove(&t);
+}
+
+START_TEST(group_checkpointer_bounds_the_wal) { checkpoints_bound_the_wal(true, 12 * 32); }
+END_TEST
+
+START_TEST(group_leader_checkpoint_bounds_the_wal) { checkpoints_bound_the_wal(false, 2 * 32 + 16); }
+END_TEST
+
 /* The commit delay: a sibling thread has queued a write (its "reservation") and is still working when the
  * leader comes to commit; the leader waits for the sibling's next write, so all three share one batch. */
 typedef struct sibling {
@@ -1437,6 +1496,8 @@ int main(void) {
     tcase_add_test(tc, group_write_failure_is_isolated);
     tcase_add_test(tc, ocsp_due_new_then_by_index);
     tcase_add_test(tc, group_write_concurrent);
+    tcase_add_test(tc, group_checkpointer_bounds_the_wal);
+    tcase_add_test(tc, group_leader_checkpoint_bounds_the_wal);
     tcase_add_test(tc, group_commit_waits_for_a_sibling);
     tcase_add_test(tc, group_commit_delay_is_bounded);
     tcase_add_test(tc, release_memory_frees_page_caches);

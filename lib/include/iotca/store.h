@@ -60,6 +60,10 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
 /* How long (microseconds, 0 for not at all) a leader waits for another thread's queued write whose owner
  * has not come to wait yet; IOTCA_SQ_COMMIT_DELAY_US (100) by default. For tests and tuning. */
 void iotca_store_group_set_commit_delay(iotca_store_group *g, long microseconds);
+/* How many WAL frames a batch may leave before the WAL is checkpointed (by the checkpointer thread, or by
+ * the leading thread in a group without a path); IOTCA_SQ_CHECKPOINT_PAGES (4000) by default, at least 1.
+ * For tests and tuning. */
+void iotca_store_group_set_checkpoint_pages(iotca_store_group *g, int pages);
 /* Gives back the writer connection's unused page cache, unless a batch is running (then the group is not
  * idle and the cache is in use). For a daemon gone quiet. */
 void iotca_store_group_release_memory(iotca_store_group *g);
