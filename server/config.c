@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "iotca/file.h"
@@ -170,7 +171,7 @@ static iotca_rc load(config *c) {
     static const char *const listen_keys[] = {"address", "port", "tls", "allow_plain_http_on_public_address", NULL};
     static const char *const tls_keys[] = {"cert", "key", NULL};
     static const char *const limit_keys[] = {"max_body_bytes", "request_timeout_s", "max_connections", "threads",
-                                             NULL};
+                                             "workers", NULL};
     static const char *const rate_keys[] = {"per_token_per_second", "burst", NULL};
     static const char *const log_keys[] = {"level", NULL};
     json_t *j = c->json;
@@ -215,7 +216,10 @@ static iotca_rc load(config *c) {
     c->max_body = 64 * 1024;
     c->timeout_s = 30;
     c->max_connections = CONFIG_DEFAULT_CONNECTIONS;
-    c->threads = 4;
+    /* serving threads never wait for the disk (the pool does), so one a core keeps the cores busy */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (unsigned)ncpu;
+    c->workers = CONFIG_DEFAULT_WORKERS;
     c->tick_s = 60;
     json_t *lim = json_object_get(j, "limits");
     if (lim) {
@@ -227,6 +231,7 @@ static iotca_rc load(config *c) {
         IOTCA_GUARD(get_uint(lim, "request_timeout_s", "limits", 1, 3600, &c->timeout_s));
         IOTCA_GUARD(get_uint(lim, "max_connections", "limits", 1, CONFIG_MAX_CONNECTIONS, &c->max_connections));
         IOTCA_GUARD(get_uint(lim, "threads", "limits", 1, 256, &c->threads));
+        IOTCA_GUARD(get_uint(lim, "workers", "limits", 1, 256, &c->workers));
     }
     IOTCA_GUARD(get_uint(j, "tick_interval_s", "(top level)", 1, 86400, &c->tick_s));
     json_t *rl = json_object_get(j, "rate_limit");
@@ -299,6 +304,7 @@ const char *config_restart_key(const config *a, const config *b) {
     if (a->timeout_s != b->timeout_s) return "limits.request_timeout_s";
     if (a->max_connections != b->max_connections) return "limits.max_connections";
     if (a->threads != b->threads) return "limits.threads";
+    if (a->workers != b->workers) return "limits.workers";
     if (a->tick_s != b->tick_s) return "tick_interval_s";
     return NULL;
 }

@@ -14,6 +14,10 @@
  * limit allows at start-up (and says so). The cap is Linux's default nr_open. */
 #define CONFIG_DEFAULT_CONNECTIONS 16384
 #define CONFIG_MAX_CONNECTIONS 1048576
+/* limits.workers: the pool that runs state-changing requests (server/http.c). Each holds its thread while its
+ * record is committed, so the pool is several times the cores: enough issuances in flight to fill a group
+ * commit while others sign. */
+#define CONFIG_DEFAULT_WORKERS 16
 
 typedef struct config {
     json_t *json; /* owns every string below */
@@ -27,7 +31,7 @@ typedef struct config {
     iotca_key_type issuer_key_type;
     const char *default_group, *base_url;
     size_t max_body;
-    unsigned timeout_s, max_connections, threads, tick_s;
+    unsigned timeout_s, max_connections, threads, workers, tick_s;
     unsigned rate_per_s, rate_burst; /* per-token rate limit; rate_per_s 0: none */
     int log_level;                   /* minimum level logged (log_level_parse rank) */
     iotca_profile profiles[CONFIG_MAX_PROFILES];

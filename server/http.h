@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "config.h"
@@ -20,30 +21,22 @@ typedef struct server {
     deadlines dl;
     unsigned max_connections; /* what libmicrohttpd was given, after the descriptor limit */
     const char *poller;       /* "epoll", "poll" or "select": what libmicrohttpd chose */
-    struct worker *workers;   /* the serving threads, each with its own libmicrohttpd daemon (http_start) */
-    unsigned n_workers;
+    struct serving *serving;  /* the serving threads, each with its own libmicrohttpd daemon (http_start) */
+    unsigned n_serving;
     int listen_fd;            /* the listening socket they share; -1 when closed */
     int stopping;             /* set (atomically) by http_stop: the serving threads return */
+    /* the pool that runs the requests that wait for the disk, their connections suspended meanwhile */
+    struct {
+        pthread_mutex_t mu;
+        struct request *head, **tail; /* queued while no pool thread was idle, oldest first */
+        struct pool_thread *threads;
+        unsigned n;
+        struct pool_thread *idle; /* idle threads, the most recently busy first */
+        bool closing;             /* http_stop: finish what is queued, take nothing new */
+        unsigned unsent;          /* submitted and not yet answered or abandoned (atomic) */
+    } pool;
     iotca_buf tls_cert, tls_key;
 } server;
-
-/* One request, from its first byte to its response. */
-typedef struct request {
-    server *srv;
-    const config *cfg; /* the config this request runs under, from start to end (a reload swaps only newer ones) */
-    struct MHD_Connection *conn;
-    const char *method, *path;
-    iotca_buf body;
-    bool too_large;
-    struct timespec start;
-    char id[24];
-    iotca_role role;
-    char scope[1024];
-    const char *error; /* the error code sent, for the log */
-    char actor[40];          /* "token:<public id>" once authenticated, for the audit trail */
-    char audit_subject[96];  /* what a handler acted on (e.g. the serial it issued), if not the path */
-    bool audited;            /* the handler's own transaction already holds this request's audit record */
-} request;
 
 typedef struct response {
     unsigned status;
@@ -63,6 +56,30 @@ typedef struct response {
     const char *header_name[3];
     char header_value[3][160];
 } response;
+
+/* One request, from its first byte to its response. */
+typedef struct request {
+    server *srv;
+    const config *cfg; /* the config this request runs under, from start to end (a reload swaps only newer ones) */
+    struct MHD_Connection *conn;
+    const char *method, *path;
+    iotca_buf body;
+    bool too_large;
+    struct timespec start;
+    char id[24];
+    iotca_role role;
+    char scope[1024];
+    const char *error; /* the error code sent, for the log */
+    char actor[40];          /* "token:<public id>" once authenticated, for the audit trail */
+    char audit_subject[96];  /* what a handler acted on (e.g. the serial it issued), if not the path */
+    bool audited;            /* the handler's own transaction already holds this request's audit record */
+    struct serving *serving; /* the serving thread whose daemon holds the connection */
+    /* run by the pool: queued there, then answered from out once its connection is resumed */
+    struct request *next_job;
+    bool answered; /* out holds the response, not yet sent */
+    response out;
+} request;
+
 
 /* Answers with a JSON document (consumed). */
 void respond_json(response *out, unsigned status, json_t *doc);

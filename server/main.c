@@ -195,9 +195,10 @@ static int run(const char *path, config *loaded) {
         log_event("warn", "only one root configured",
                   json_pack("{s:s}", "detail", "devices must trust at least two independent roots (SPEC §1)"));
     log_event("info", "iotcad started",
-              json_pack("{s:s, s:i, s:b, s:i, s:s, s:i, s:i}", "address", c->address, "port", c->port, "tls",
-                        c->tls_cert != NULL, "profiles", (int)c->n_profiles, "poller", s.poller, "max_connections",
-                        (int)s.max_connections, "rate_limit_per_token_per_second", (int)c->rate_per_s));
+              json_pack("{s:s, s:i, s:b, s:i, s:s, s:i, s:i, s:i, s:i}", "address", c->address, "port", c->port,
+                        "tls", c->tls_cert != NULL, "profiles", (int)c->n_profiles, "poller", s.poller,
+                        "max_connections", (int)s.max_connections, "threads", (int)s.n_serving, "workers",
+                        (int)c->workers, "rate_limit_per_token_per_second", (int)c->rate_per_s));
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

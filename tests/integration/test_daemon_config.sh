@@ -125,6 +125,12 @@ mut ".listen.tls = {cert: \"$WORK/x.pem\"}" tlsnokey.json
 neg 2 "listen\.tls\.key is required" "tls with cert but no key" tlsnokey.json
 mut '.limits.max_body_bytes = 100' body.json
 neg 2 "limits\.max_body_bytes must be an integer from 1024" "max_body_bytes too small" body.json
+mut '.limits.workers = 0' work0.json
+neg 2 "limits\.workers must be an integer from 1 to 256" "limits.workers 0" work0.json
+mut '.limits.workers = 257' work257.json
+neg 2 "limits\.workers must be an integer from 1 to 256" "limits.workers 257" work257.json
+mut '.limits.workers = "many"' workstr.json
+neg 2 "limits\.workers must be an integer" "limits.workers a string" workstr.json
 mut '.limits.speed = 1' unkli.json
 neg 2 "limits: unknown key 'speed'" "unknown key inside limits" unkli.json
 mut '.listen.address = "localhost"' addr.json

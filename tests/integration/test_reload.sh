@@ -117,6 +117,7 @@ restart base_url '.base_url = "http://ca.example"'
 restart limits.request_timeout_s '.limits.request_timeout_s = 7'
 restart limits.max_connections '.limits.max_connections = 100'
 restart limits.threads '.limits.threads = 2'
+restart limits.workers '.limits.workers = 3'
 restart tick_interval_s '.tick_interval_s = 5'
 
 # --- invalid files: refused, the daemon keeps serving with the running config ---------------------------------

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The pool that runs state-changing requests (server/http.c): serving threads suspend the connection, a pool
+# thread runs the request and resumes it. With one serving thread and one pool thread every issuance queues;
+# all must still be answered, recorded and verifiable, reads must be answered meanwhile, and a daemon
+# stopped in the middle of a burst must answer or refuse each request cleanly and exit 0.
+# shellcheck source=daemon_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/daemon_lib.sh"
+
+ceremony
+write_config
+jq '.limits.threads = 1 | .limits.workers = 1' iotcad.json > c.json && mv c.json iotcad.json
+"$IOTCAD" init --config iotcad.json >/dev/null
+tokens
+start_daemon
+grep -q '"threads":1,"workers":1' daemon.log || die "the start line does not report 1 thread and 1 worker: $(grep started daemon.log)"
+ok "started with 1 serving thread and 1 worker (the start line says so)"
+new_issuer int1
+
+# bodies: 24 distinct CSRs
+"$IOTCA_BIN/bench/iotca-csrs" 24 > fleet.pem
+jq -Rsc 'split("-----END CERTIFICATE REQUEST-----\n")[:-1][] | . + "-----END CERTIFICATE REQUEST-----\n" |
+  {csr: ., profile: "firmware-endpoint"}' fleet.pem > bodies.jsonl
+mkdir bodies && split -l 1 -d -a 3 bodies.jsonl bodies/b
+export BASE PROV
+burst() { # burst OUTDIR: every body posted, 6 at a time; one "CODE SERIAL" line per request in OUTDIR/codes
+  mkdir -p "$1"
+  # shellcheck disable=SC2016
+  find bodies -type f | xargs -P 6 -n 1 sh -c 'curl -s -m 20 -o "$0/$(basename "$1").json" -w "%{http_code}\n" \
+      -X POST "$BASE/v1/certificates" -H "Authorization: Bearer $PROV" -H "Content-Type: application/json" \
+      --data-binary @"$1" || true' "$1" > "$1/codes"
+}
+
+before=$(sql "SELECT count(*) FROM certificates")
+burst run1 &
+bp=$!
+# reads are answered on the serving thread while the worker issues
+reads=0
+while kill -0 "$bp" 2>/dev/null; do
+  [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ] || die "healthz failed during the burst"
+  reads=$((reads + 1))
+done
+wait "$bp"
+[ "$(grep -c '^201$' run1/codes)" = 24 ] || die "not every issuance got 201: $(sort run1/codes | uniq -c | tr '\n' ' ')"
+ok "24 issuances from 6 clients through one worker: all 201 ($reads health checks answered meanwhile)"
+[ $(($(sql "SELECT count(*) FROM certificates") - before)) = 24 ] || die "not all 24 are recorded"
+for f in run1/b*.json; do
+  s=$(jq -r .serial "$f")
+  [ "$(sql "SELECT count(*) FROM certificates WHERE serial = '$s'")" = 1 ] || die "answered serial $s is not recorded"
+  jq -r .certificate "$f" > one.crt
+  jq -r .chain "$f" > one.chain
+  openssl verify -CAfile roots.pem -untrusted one.chain one.crt >/dev/null || die "certificate $s does not verify"
+done
+ok "each answer's serial is recorded once and its certificate verifies with openssl"
+# refused requests go through the pool too, with their own answers
+http POST /v1/certificates -H "Authorization: Bearer $PROV" -d '{"csr": "nope", "profile": "firmware-endpoint"}'
+expect 400 "" "a malformed CSR through the pool"
+http POST /v1/certificates -H "Authorization: Bearer $PROV" -d '{not json'
+expect 400 malformed_json "a malformed body through the pool"
+http POST /v1/certificates -d '{}'
+expect 401 unauthorized "no token, through the pool"
+
+# stopped in the middle of a burst (the 24 bodies ten times over): the daemon exits 0 (no sanitizer report),
+# every request got an answer or a refused connection, and what was recorded was answered (the pool finishes
+# its queue and the answers are sent before the connections close)
+originals=(bodies/b*)
+for i in $(seq 1 9); do for f in "${originals[@]}"; do cp "$f" "$f.$i"; done; done
+before=$(sql "SELECT count(*) FROM certificates")
+burst run2 &
+bp=$!
+sleep 0.1
+stop_clean
+wait "$bp" || true
+answered=$(grep -c '^201$' run2/codes || true)
+[ "$(wc -l < run2/codes)" = 240 ] || die "expected 240 outcomes, got $(wc -l < run2/codes)"
+[ "$answered" -lt 240 ] || die "all 240 were answered before the stop: the stop did not fall in the burst"
+recorded=$(($(sql "SELECT count(*) FROM certificates") - before))
+[ "$recorded" = "$answered" ] || die "$answered answered 201 but $recorded recorded (each request taken must be answered)"
+for f in run2/b*.json; do
+  [ -s "$f" ] && jq -e .serial "$f" >/dev/null 2>&1 || continue
+  s=$(jq -r .serial "$f")
+  [ "$(sql "SELECT count(*) FROM certificates WHERE serial = '$s'")" = 1 ] || die "answered serial $s is not recorded"
+done
+ok "SIGTERM during a burst: exit 0, $answered answered 201, each of them recorded ($recorded recorded)"
+echo "PASS: $CHECKS checks"
