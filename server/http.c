@@ -511,6 +511,13 @@ static unsigned connection_limit(const config *c) {
 #define WAKE_MS 250          /* how often an idle thread looks at the clock and the stop flag */
 #define IDLE_RELEASE_MS 1000 /* quiet time before a thread gives back its tables */
 
+/* True once, when this thread has held tables from a hot request and been quiet for IDLE_RELEASE_MS since:
+ * the caller then gives them back (release_idle_memory). Serving and pool threads both ask it. */
+static bool quiet_with_tables(void) {
+    if (!tables_held_ || mono_ms() - last_hot_ms_ < IDLE_RELEASE_MS) return false;
+    tables_held_ = false;
+    return true;
+}
 
 static void *serve(void *arg) {
     struct serving *w = arg;
@@ -526,10 +533,7 @@ static void *serve(void *arg) {
                 (void)!read(w->wake_fd, &v, sizeof v);
             }
         (void)MHD_run(w->d); /* resumes the connections the pool has answered, then serves what is ready */
-        if (tables_held_ && mono_ms() - last_hot_ms_ >= IDLE_RELEASE_MS) {
-            tables_held_ = false;
-            release_idle_memory(w->s->ca);
-        }
+        if (quiet_with_tables()) release_idle_memory(w->s->ca);
     }
     return NULL; /* the thread's crypto state and store handle go with it (thread-exit destructors) */
 }
@@ -602,8 +606,7 @@ static void *pool_main(void *arg) {
             until.tv_sec += until.tv_nsec / 1000000000L;
             until.tv_nsec %= 1000000000L;
             (void)pthread_cond_timedwait(&t->cv, &s->pool.mu, &until);
-            if (t->job == NULL && tables_held_ && mono_ms() - last_hot_ms_ >= IDLE_RELEASE_MS) {
-                tables_held_ = false;
+            if (t->job == NULL && quiet_with_tables()) {
                 pthread_mutex_unlock(&s->pool.mu);
                 release_idle_memory(s->ca);
                 pthread_mutex_lock(&s->pool.mu);

@@ -431,8 +431,16 @@ stop_daemon
 if is_json_lines threads1.log; then ok "limits.threads 1: every log line is JSON"
 else bad "limits.threads 1 puts non-JSON lines in the log: $(jq -R 'fromjson? // "BAD: \(.)"' threads1.log | grep '^"BAD' | head -2)"; fi
 
+# --- without limits.threads and limits.workers: one serving thread a core, 16 pool threads ---------------------
+PD=$(free_port)
+cfg threadsdef.json "$PD"
+launch threadsdef.log threadsdef.json "http://127.0.0.1:$PD"
+stop_daemon
+if grep -q "\"threads\":$(nproc),\"workers\":16," threadsdef.log; then ok "defaults: $(nproc) serving threads (one a core) and 16 workers, as the start line says"
+else bad "default threads/workers: $(grep -o '"threads":[0-9]*,"workers":[0-9]*' threadsdef.log) (expected $(nproc) and 16)"; fi
+
 # --- no secret and no CSR in any log ----------------------------------------------------------------------------
-logs=(https.log public.log limits.log timeout.log conns.log threads1.log)
+logs=(https.log public.log limits.log timeout.log conns.log threads1.log threadsdef.log)
 leak=0
 for t in "$ADMIN" "$PROV"; do
   if grep -qF "$t" "${logs[@]}" || grep -F >/dev/null "${t##*_}" "${logs[@]}"; then bad "a token (Authorization value) is in a log"; leak=1; fi
