@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command: install dependencies, build, run every unit and integration test; then the
-# same tests built with AddressSanitizer + UndefinedBehaviorSanitizer (daemon reports collected and
-# failing the run), the unit tests under Valgrind, and a short smoke run of every fuzz target.
+# The README's test command: install dependencies, build, run every unit and integration test; check that
+# the Release and MinSizeRel builds compile; then the same tests built with AddressSanitizer +
+# UndefinedBehaviorSanitizer (daemon reports collected and failing the run), the unit tests under Valgrind,
+# and a short smoke run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -13,6 +14,14 @@ passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$lo
 [ -n "$passed" ] || { echo "could not read the ctest result" >&2; exit 1; }
 
 if [ "${IOTCA_QUICK:-}" = 1 ]; then echo "summary: $passed passed, 0 failed"; exit 0; fi
+
+echo "== the optimised build types compile (-Werror): packagers build Release, and -O3's inlining finds warnings -O2's does not"
+for bt in Release MinSizeRel; do
+  BUILD_DIR=${BUILD_DIR}-$bt BUILD_TYPE=$bt bash deploy/build.sh > "$log" 2>&1 ||
+    { grep -m20 -E 'error|warning' "$log" >&2; echo "build type $bt does not compile" >&2; exit 1; }
+  echo "compiles: $bt"
+  bt_ok=$((${bt_ok:-0} + 1))
+done
 
 echo "== sanitizers (ASan + UBSan): unit and integration tests"
 ASAN_DIR="$SRC/${BUILD_DIR}-asan"
@@ -39,4 +48,4 @@ done
 echo "== fuzz smoke: every libFuzzer target for ${IOTCA_FUZZ_SECONDS:-8}s"
 bash tests/fuzz/run "${IOTCA_FUZZ_SECONDS:-8}" | tee "$log"
 fz=$(sed -n 's/^fuzz: \([0-9]*\) passed, 0 failed$/\1/p' "$log")
-echo "summary: $((passed + asan_passed + vg + fz)) passed, 0 failed"
+echo "summary: $((passed + bt_ok + asan_passed + vg + fz)) passed, 0 failed"

@@ -121,7 +121,7 @@ static iotca_rc key_new(iotca_key_type t, iotca_key **out) {
 iotca_rc iotca_key_generate(iotca_key_type t, iotca_key **out) {
     WC_RNG *rng = iotca_wolf_rng();
     IOTCA_ENSURE(rng != NULL, IOTCA_E_CRYPTO, "random number generator unavailable");
-    iotca_key *k;
+    iotca_key *k = NULL;
     IOTCA_GUARD(key_new(t, &k));
     int r;
     switch (t) {
@@ -339,7 +339,7 @@ static iotca_rc spki_split(iotca_slice spki, iotca_slice *alg, iotca_slice *curv
 }
 
 iotca_rc iotca_spki_key_type(iotca_slice spki, iotca_key_type *out) {
-    iotca_slice alg, curve, bits;
+    iotca_slice alg = {0}, curve = {0}, bits = {0};
     IOTCA_GUARD(spki_split(spki, &alg, &curve, &bits));
     if (IOTCA_OID_IS(alg, IOTCA_OID_EC_PUBLIC_KEY)) {
         if (IOTCA_OID_IS(curve, IOTCA_OID_P256)) *out = IOTCA_KEY_ECDSA_P256;
@@ -420,7 +420,7 @@ static iotca_rc verify_ed25519(iotca_slice bits, iotca_slice msg, iotca_slice si
 
 iotca_rc iotca_verify(iotca_slice spki, iotca_slice algid_der, iotca_slice msg, iotca_slice sig) {
     iotca_crypto_thread_track(); /* verification fills the thread's FP_ECC cache */
-    iotca_slice kalg, curve, bits;
+    iotca_slice kalg = {0}, curve = {0}, bits = {0};
     iotca_tlv seq, oid;
     IOTCA_GUARD(spki_split(spki, &kalg, &curve, &bits));
     IOTCA_GUARD(iotca_der_single(algid_der, IOTCA_DER_SEQUENCE, &seq));

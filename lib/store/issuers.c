@@ -215,7 +215,7 @@ iotca_rc iotca_store_issuer_stage(iotca_store *s, int64_t id, iotca_slice cert, 
     snprintf(doing, sizeof doing, "staging issuer %lld", (long long)id);
     IOTCA_GUARD(iotca_sq_begin(s, doing));
     iotca_rc rc = IOTCA_OK;
-    iotca_issuer_state cur;
+    iotca_issuer_state cur = IOTCA_ISSUER_PENDING;
     IOTCA_TRY(issuer_state(s, id, &cur, NULL, 0));
     IOTCA_CHECK(cur == IOTCA_ISSUER_PENDING, IOTCA_E_POLICY, "issuer %lld is %s; only a pending issuer can be staged",
                 (long long)id, state_names[cur]);
@@ -294,7 +294,7 @@ iotca_rc iotca_store_issuer_transition(iotca_store *s, int64_t id, iotca_issuer_
              state_names[to]);
     IOTCA_GUARD(iotca_sq_begin(s, doing));
     iotca_rc rc = IOTCA_OK;
-    iotca_issuer_state cur;
+    iotca_issuer_state cur = IOTCA_ISSUER_PENDING;
     char group[sizeof ((iotca_issuer_rec *)0)->group];
     IOTCA_TRY(issuer_state(s, id, &cur, group, sizeof group));
     IOTCA_CHECK(cur == from, IOTCA_E_POLICY, "issuer %lld is %s, not %s", (long long)id, state_names[cur],
@@ -302,7 +302,7 @@ iotca_rc iotca_store_issuer_transition(iotca_store *s, int64_t id, iotca_issuer_
     if (to == IOTCA_ISSUER_ACTIVE) {
         /* Retire the predecessor first: the partial unique index allows one
          * active issuer per group at every statement boundary. */
-        int64_t prev;
+        int64_t prev = 0;
         IOTCA_TRY(active_in_group(s, group, &prev));
         if (prev != 0) IOTCA_TRY(set_state(s, prev, IOTCA_ISSUER_ACTIVE, IOTCA_ISSUER_RETIRING, now));
     }
@@ -315,7 +315,7 @@ out:
 
 iotca_rc iotca_store_issuer_active(iotca_store *s, const char *group, int64_t *id) {
     IOTCA_ENSURE(s != NULL && group != NULL && id != NULL, IOTCA_E_USAGE, "iotca_store_issuer_active: NULL argument");
-    int64_t found;
+    int64_t found = 0;
     IOTCA_GUARD(active_in_group(s, group, &found));
     IOTCA_ENSURE(found != 0, IOTCA_E_POLICY, "no active issuer in group %s", group);
     *id = found;
