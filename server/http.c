@@ -506,7 +506,8 @@ static unsigned connection_limit(const config *c) {
  * Debian's build) keeps, per thread, up to 15 public keys with 256 precomputed points each, about 800 KiB a
  * key with Debian's 4096-bit integers; a fleet's distinct CSRs fill all 15 (measured: 9.9 MB before and 45 MB
  * after a burst of issuances with 1,000 distinct CSRs at the shipped 4 threads, and 39 MB a minute later).
- * After IDLE_RELEASE_MS without a hot request, the thread frees its tables, the SQLite page caches it can
+ * Issuances now do that work on the CA's crypto threads (lib/ca/crypto_pool.c), which give their tables
+ * back the same way; OCSP answers are still signed here. After IDLE_RELEASE_MS without a hot request, the thread frees its tables, the SQLite page caches it can
  * (its own handle's, the group writer's) and glibc's free memory. */
 #define WAKE_MS 250          /* how often an idle thread looks at the clock and the stop flag */
 #define IDLE_RELEASE_MS 1000 /* quiet time before a thread gives back its tables */

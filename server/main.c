@@ -79,6 +79,12 @@ static iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
                               .base_url = c->base_url};
         rc = iotca_ca_open(&cc, ca);
     }
+    /* one crypto thread a serving thread (one a core by default): the pool's workers wait for the disk and
+     * hand their issuances' signature work to these, so wolfSSL's per-thread tables stay this many */
+    if (rc == IOTCA_OK && (rc = iotca_ca_set_crypto_threads(*ca, c->threads)) != IOTCA_OK) {
+        iotca_ca_close(*ca);
+        *ca = NULL;
+    }
     iotca_buf_free(&pass);
     return rc;
 }
@@ -195,10 +201,11 @@ static int run(const char *path, config *loaded) {
         log_event("warn", "only one root configured",
                   json_pack("{s:s}", "detail", "devices must trust at least two independent roots (SPEC §1)"));
     log_event("info", "iotcad started",
-              json_pack("{s:s, s:i, s:b, s:i, s:s, s:i, s:i, s:i, s:i}", "address", c->address, "port", c->port,
-                        "tls", c->tls_cert != NULL, "profiles", (int)c->n_profiles, "poller", s.poller,
+              json_pack("{s:s, s:i, s:b, s:i, s:s, s:i, s:i, s:i, s:i, s:i}", "address", c->address, "port",
+                        c->port, "tls", c->tls_cert != NULL, "profiles", (int)c->n_profiles, "poller", s.poller,
                         "max_connections", (int)s.max_connections, "threads", (int)s.n_serving, "workers",
-                        (int)c->workers, "rate_limit_per_token_per_second", (int)c->rate_per_s));
+                        (int)c->workers, "crypto_threads", (int)c->threads, "rate_limit_per_token_per_second",
+                        (int)c->rate_per_s));
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -90,6 +90,7 @@ out:
 
 void iotca_ca_close(iotca_ca *ca) {
     if (ca == NULL) return;
+    ca_crypto_stop(ca); /* first: its jobs use the issuers freed below */
     if (ca->key_created) {
         iotca_store *s = pthread_getspecific(ca->store_key);
         if (s) iotca_store_close(s);

@@ -32,6 +32,8 @@ typedef struct ca_issuer {
     int64_t crl_done_ms, crl_took_ms;
 } ca_issuer;
 
+typedef struct ca_crypto_pool ca_crypto_pool;
+
 struct iotca_ca {
     char *db_path, *key_dir, *default_group, *base_url;
     iotca_buf pass;
@@ -51,6 +53,7 @@ struct iotca_ca {
     pthread_key_t store_key;
     iotca_store_group *group; /* group commit of the issuance writes and the audit trail */
     ocsp_cache *ocsp_cache;   /* answers served without a store read (ocsp.c); revocation invalidates */
+    ca_crypto_pool *crypto;   /* NULL: the calling thread does its own crypto (crypto_pool.c) */
     bool key_created;
     iotca_ca_stats stats;
     /* staged issuers whose activation the tick held back (rotation preflight); guarded by lock */
@@ -74,6 +77,11 @@ void ca_audit_fill(iotca_audit_rec *r, const char *actor, const char *action, co
 iotca_rc ca_audit_append(iotca_store *s, iotca_audit_rec *r);
 /* Signs a leaf with one of the issuer's key copies (iotca_cert_sign: signed, re-parsed, verified). */
 iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *out);
+/* Runs fn(arg) on a crypto thread and waits for it (on the calling thread if there are none); fn's error,
+ * detail included, is returned as if the caller had met it. fn must not wait for anything but the CPU. */
+iotca_rc ca_crypto_run(iotca_ca *ca, iotca_rc (*fn)(void *arg), void *arg);
+/* Stops the crypto threads once they have run every queued job (iotca_ca_close). */
+void ca_crypto_stop(iotca_ca *ca);
 /* The configured root that signed c, or NULL. */
 const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c);
 /* Loads the issuer with this id (certificate and key) under ca->lock. */

@@ -62,6 +62,33 @@ static iotca_rc write_cert(iotca_store *s, void *arg) {
     return a->audit ? ca_audit_append(s, a->audit) : IOTCA_OK;
 }
 
+/* The issuance's public-key work, run by a crypto thread (ca_crypto_run, crypto_pool.c) while the issuing
+ * thread waits: parsing the CSR checks its signature with the requester's key; signing also re-parses the
+ * leaf, verifies it with the issuer's key, and lints it. */
+typedef struct csr_job {
+    iotca_slice in;
+    iotca_csr **out;
+} csr_job;
+
+static iotca_rc run_csr_parse(void *arg) {
+    csr_job *j = arg;
+    return iotca_csr_parse(j->in, j->out);
+}
+
+typedef struct sign_job {
+    ca_issuer *is;
+    const iotca_cert_spec *spec;
+    iotca_buf *der;
+    iotca_cert **leaf;
+} sign_job;
+
+static iotca_rc run_sign(void *arg) {
+    sign_job *j = arg;
+    IOTCA_GUARD(ca_issuer_sign(j->is, j->spec, j->der));
+    IOTCA_GUARD(iotca_cert_parse(iotca_buf_slice(j->der), j->leaf));
+    return lint_leaf(*j->leaf, j->is->cert, j->spec);
+}
+
 static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, long ttl, const iotca_issue_audit *au,
                       iotca_issued *out) {
     const iotca_profile *p = iotca_ca_profile(ca, profile);
@@ -80,7 +107,8 @@ static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, lon
     iotca_store_write reservation;
     bool reserved = false;
 
-    IOTCA_TRY(iotca_csr_parse(csr_in, &csr));
+    csr_job cj = {csr_in, &csr};
+    IOTCA_TRY(ca_crypto_run(ca, run_csr_parse, &cj));
     IOTCA_TRY(ca_store(ca, &s));
     IOTCA_TRY(iotca_store_issuer_active(s, p->issuer_group, &iid));
     IOTCA_TRY(iotca_store_issuer_get(s, iid, &rec));
@@ -115,9 +143,8 @@ static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, lon
     }
     /* signs, re-parses the result and verifies its signature with the issuer's public key; the issuer's
      * own certificate was verified against its root when it was loaded (ca_issuer_locked) */
-    IOTCA_TRY(ca_issuer_sign(is, &spec, &der));
-    IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&der), &leaf));
-    IOTCA_TRY(lint_leaf(leaf, is->cert, &spec));
+    sign_job sj = {is, &spec, &der, &leaf};
+    IOTCA_TRY(ca_crypto_run(ca, run_sign, &sj));
 
     iotca_cert_rec cr = {0};
     snprintf(cr.serial, sizeof cr.serial, "%s", (const char *)hex.data);

@@ -144,6 +144,16 @@ issue() {
   fi
 }
 
+# issue_and_verify NAME WHAT: a fresh CSR for NAME.updates.example.com issued under firmware-endpoint with the
+# provisioner's token; WHAT must get 201 and a certificate openssl verifies against the roots
+issue_and_verify() {
+  make_csr "$1" "$1.updates.example.com" "DNS:$1.updates.example.com"
+  issue "$1" firmware-endpoint "$PROV"
+  expect 201 "" "$2"
+  openssl verify -CAfile roots.pem -untrusted "$1.chain" "$1.crt" >/dev/null || die "$2: the certificate does not verify"
+  ok "$2: it verifies with openssl"
+}
+
 # flip_byte FILE N: XOR the N-th byte from the end with 0x5a, in place.
 flip_byte() {
   local size off b

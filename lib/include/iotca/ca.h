@@ -32,6 +32,15 @@ void iotca_ca_close(iotca_ca *ca);
  * the shared writer's (if no batch is running), and its crypto tables (iotca_crypto_thread_trim). For a
  * thread after occasional work or gone quiet; the caches refill on demand. */
 void iotca_ca_release_memory(iotca_ca *ca);
+#define IOTCA_CA_MAX_CRYPTO_THREADS 64
+/* Starts n threads that do every issuance's public-key work (checking the CSR's signature; signing and
+ * verifying the leaf) for the threads that call iotca_ca_issue, which wait meanwhile: wolfSSL's per-thread
+ * point tables (about 12 MB a thread once a fleet's distinct keys fill them) then exist once a crypto thread,
+ * however many threads issue at once. Without them (n = 0, the default) each calling thread does its own.
+ * Once per CA, before issuing; iotca_ca_close stops them. A crypto thread quiet for a second gives back its
+ * tables. Errors: IOTCA_E_USAGE n above IOTCA_CA_MAX_CRYPTO_THREADS or called twice, IOTCA_E_INTERNAL a
+ * thread that cannot start (none are left running). */
+iotca_rc iotca_ca_set_crypto_threads(iotca_ca *ca, unsigned n);
 /* True when the database answers and has the schema version this binary needs (for /readyz); one
  * small read, whatever the number of certificates. */
 bool iotca_ca_ready(iotca_ca *ca);

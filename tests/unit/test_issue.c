@@ -1,0 +1,172 @@
+/* Unit tests for the issuance cycle's crypto threads (lib/ca/crypto_pool.c): issuances from many threads
+ * at once through a few crypto threads, each certificate right and recorded; errors met on a crypto thread
+ * returned to the caller with their category and detail; the setting's refusals. */
+#include <pthread.h>
+
+#include "unit_run.h"
+#include "iotca/pem.h"
+
+#include "ca_fixture.h"
+
+/* A fresh key's CSR for name (CN and DNS SAN), PEM; its SubjectPublicKeyInfo in *spki if asked. */
+static void make_csr(const char *name, iotca_buf *pem, iotca_buf *spki) {
+    iotca_key *k = NULL;
+    iotca_buf subject = {0}, der = {0};
+    iotca_names names = {0};
+    snprintf(names.dns[0], sizeof names.dns[0], "%s", name);
+    names.n_dns = 1;
+    OK(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &k));
+    OK(iotca_name_build(NULL, NULL, NULL, name, &subject));
+    OK(iotca_csr_build_names(k, iotca_buf_slice(&subject), &names, &der));
+    OK(iotca_pem_encode("CERTIFICATE REQUEST", der.data, der.len, pem));
+    if (spki) OK(iotca_key_spki(k, spki));
+    iotca_key_free(k);
+    iotca_buf_free(&subject);
+    iotca_buf_free(&der);
+}
+
+#define CALLERS 8
+#define EACH 6
+
+typedef struct caller {
+    fixture *f;
+    int id;
+    int ok; /* issuances that came back right */
+} caller;
+
+/* Issues EACH certificates and checks each: signed by the issuer, for the CSR's own key, recorded. */
+static void *issue_some(void *arg) {
+    caller *c = arg;
+    for (int i = 0; i < EACH; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "d%d-%d.example.com", c->id, i);
+        iotca_buf pem = {0}, spki = {0};
+        make_csr(name, &pem, &spki);
+        iotca_issued out;
+        iotca_cert *leaf = NULL;
+        iotca_buf der = {0};
+        iotca_cert_rec rec = {0};
+        if (iotca_ca_issue(c->f->ca, iotca_buf_slice(&pem), "fw", 0, &out) == IOTCA_OK &&
+            iotca_pem_or_der(iotca_buf_slice(&out.cert_pem), "CERTIFICATE", &der) == IOTCA_OK &&
+            iotca_cert_parse(iotca_buf_slice(&der), &leaf) == IOTCA_OK &&
+            iotca_cert_verify_signed_by(leaf, c->f->issuer_cert) == IOTCA_OK &&
+            iotca_slice_eq(iotca_cert_get(leaf)->spki, iotca_buf_slice(&spki)) &&
+            iotca_ca_cert_get(c->f->ca, out.serial, &rec) == IOTCA_OK && rec.der.len == der.len &&
+            memcmp(rec.der.data, der.data, der.len) == 0)
+            c->ok++;
+        iotca_cert_rec_free(&rec);
+        iotca_cert_free(leaf);
+        iotca_buf_free(&der);
+        iotca_issued_free(&out);
+        iotca_buf_free(&pem);
+        iotca_buf_free(&spki);
+    }
+    iotca_ca_release_memory(c->f->ca); /* the thread's store handle and tables */
+    return NULL;
+}
+
+START_TEST(many_callers_few_crypto_threads) {
+    fixture f;
+    setup(&f);
+    OK(iotca_ca_set_crypto_threads(f.ca, 2));
+    pthread_t th[CALLERS];
+    caller c[CALLERS];
+    for (int i = 0; i < CALLERS; i++) {
+        c[i] = (caller){&f, i, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, issue_some, &c[i]), 0);
+    }
+    int ok = 0;
+    for (int i = 0; i < CALLERS; i++) {
+        pthread_join(th[i], NULL);
+        ok += c[i].ok;
+    }
+    ck_assert_int_eq(ok, CALLERS * EACH);
+    iotca_ca_stats st;
+    iotca_ca_stats_get(f.ca, &st);
+    ck_assert_uint_eq(st.issued, CALLERS * EACH);
+    teardown(&f); /* stops the crypto threads */
+}
+END_TEST
+
+/* What the caller's own thread reports for a CSR, to compare with what comes back from a crypto thread. */
+static iotca_rc parse_here(iotca_slice csr, char *detail, size_t n) {
+    iotca_csr *c = NULL;
+    iotca_rc rc = iotca_csr_parse(csr, &c);
+    snprintf(detail, n, "%s", iotca_error_detail());
+    iotca_csr_free(c);
+    return rc;
+}
+
+START_TEST(errors_come_back_whole) {
+    fixture f;
+    setup(&f);
+    OK(iotca_ca_set_crypto_threads(f.ca, 1));
+    iotca_buf pem = {0}, der = {0};
+    make_csr("bad.example.com", &pem, NULL);
+    OK(iotca_pem_or_der(iotca_buf_slice(&pem), "CERTIFICATE REQUEST", &der));
+    der.data[der.len - 3] ^= 0x5a; /* inside the signature */
+    char here[512];
+    iotca_issued out;
+    /* a signature that does not verify: the crypto category and the verifier's words */
+    iotca_rc want = parse_here(iotca_buf_slice(&der), here, sizeof here);
+    ck_assert_int_eq(want, IOTCA_E_CRYPTO);
+    ck_assert_int_eq(iotca_ca_issue(f.ca, iotca_buf_slice(&der), "fw", 0, &out), want);
+    ck_assert_str_eq(iotca_error_detail(), here);
+    /* a truncated request: the parser's category and words */
+    iotca_slice cut = iotca_slice_of(der.data, der.len / 2);
+    want = parse_here(cut, here, sizeof here);
+    ck_assert_int_eq(want, IOTCA_E_PARSE);
+    ck_assert_int_eq(iotca_ca_issue(f.ca, cut, "fw", 0, &out), want);
+    ck_assert_str_eq(iotca_error_detail(), here);
+    /* a policy refusal after the crypto thread's check: a name outside the profile */
+    iotca_buf_free(&pem);
+    make_csr("device.example.org", &pem, NULL);
+    ck_assert_int_eq(iotca_ca_issue(f.ca, iotca_buf_slice(&pem), "fw", 0, &out), IOTCA_E_POLICY);
+    ck_assert_msg(strstr(iotca_error_detail(), "device.example.org") != NULL, "detail: %s", iotca_error_detail());
+    /* and the next issuance goes through */
+    iotca_buf_free(&pem);
+    make_csr("good.example.com", &pem, NULL);
+    OK(iotca_ca_issue(f.ca, iotca_buf_slice(&pem), "fw", 0, &out));
+    iotca_issued_free(&out);
+    iotca_ca_stats st;
+    iotca_ca_stats_get(f.ca, &st);
+    ck_assert_uint_eq(st.issued, 1);
+    ck_assert_uint_eq(st.refused, 3);
+    iotca_buf_free(&pem);
+    iotca_buf_free(&der);
+    teardown(&f);
+}
+END_TEST
+
+START_TEST(setting_refusals) {
+    fixture f;
+    setup(&f);
+    ck_assert_int_eq(iotca_ca_set_crypto_threads(f.ca, IOTCA_CA_MAX_CRYPTO_THREADS + 1), IOTCA_E_USAGE);
+    ck_assert_msg(strstr(iotca_error_detail(), "between 0 and 64") != NULL, "detail: %s", iotca_error_detail());
+    ck_assert_int_eq(iotca_ca_set_crypto_threads(NULL, 1), IOTCA_E_USAGE);
+    OK(iotca_ca_set_crypto_threads(f.ca, 0)); /* none: callers do their own crypto */
+    iotca_buf pem = {0};
+    iotca_issued out;
+    make_csr("inline.example.com", &pem, NULL);
+    OK(iotca_ca_issue(f.ca, iotca_buf_slice(&pem), "fw", 0, &out));
+    iotca_issued_free(&out);
+    OK(iotca_ca_set_crypto_threads(f.ca, 3));
+    ck_assert_int_eq(iotca_ca_set_crypto_threads(f.ca, 2), IOTCA_E_USAGE);
+    ck_assert_msg(strstr(iotca_error_detail(), "already running") != NULL, "detail: %s", iotca_error_detail());
+    OK(iotca_ca_issue(f.ca, iotca_buf_slice(&pem), "fw", 0, &out)); /* the first three still serve */
+    iotca_issued_free(&out);
+    iotca_buf_free(&pem);
+    teardown(&f);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("issue");
+    TCase *tc = tcase_create("crypto_threads");
+    tcase_set_timeout(tc, 240); /* generous for valgrind */
+    tcase_add_test(tc, many_callers_few_crypto_threads);
+    tcase_add_test(tc, errors_come_back_whole);
+    tcase_add_test(tc, setting_refusals);
+    suite_add_tcase(s, tc);
+    return unit_run(s);
+}
