@@ -62,31 +62,71 @@ static iotca_rc write_cert(iotca_store *s, void *arg) {
     return a->audit ? ca_audit_append(s, a->audit) : IOTCA_OK;
 }
 
-/* The issuance's public-key work, run by a crypto thread (ca_crypto_run, crypto_pool.c) while the issuing
- * thread waits: parsing the CSR checks its signature with the requester's key; signing also re-parses the
- * leaf, verifies it with the issuer's key, and lints it. */
-typedef struct csr_job {
-    iotca_slice in;
-    iotca_csr **out;
-} csr_job;
-
-static iotca_rc run_csr_parse(void *arg) {
-    csr_job *j = arg;
-    return iotca_csr_parse(j->in, j->out);
-}
-
-typedef struct sign_job {
+/* What a crypto thread does of an issuance (ca_crypto_run, crypto_pool.c) while the issuing thread waits,
+ * between the issuer's record, read by the issuing thread, and the certificate's record: check the CSR (its
+ * signature, with the requester's key), decide by the profile, draw the serial and queue its reservation,
+ * build the leaf, sign it, re-parse it, verify it with the issuer's key and lint it. One hand-over a
+ * issuance: each costs the issuing thread a sleep and a wake-up. */
+typedef struct signing {
+    /* in */
+    iotca_ca *ca;
+    const iotca_profile *p;
+    iotca_slice csr_in;
+    long ttl;
+    const iotca_issuer_rec *rec;
+    time_t now;
+    /* out, freed by the issuing thread */
+    iotca_csr *csr;
     ca_issuer *is;
-    const iotca_cert_spec *spec;
-    iotca_buf *der;
-    iotca_cert **leaf;
-} sign_job;
+    iotca_decision d;
+    uint8_t serial[IOTCA_SERIAL_LEN];
+    iotca_buf hex, der;
+    iotca_cert *leaf;
+    iotca_cert_spec spec; /* points into d, csr, ocsp and crl */
+    char ocsp[512], crl[512];
+    reserve_arg ra;
+    iotca_store_write reservation;
+    bool reserved; /* queued: the issuing thread must wait for it, whatever happens next */
+} signing;
 
-static iotca_rc run_sign(void *arg) {
-    sign_job *j = arg;
-    IOTCA_GUARD(ca_issuer_sign(j->is, j->spec, j->der));
-    IOTCA_GUARD(iotca_cert_parse(iotca_buf_slice(j->der), j->leaf));
-    return lint_leaf(*j->leaf, j->is->cert, j->spec);
+static iotca_rc run_signing(void *arg) {
+    signing *g = arg;
+    iotca_ca *ca = g->ca;
+    IOTCA_GUARD(iotca_csr_parse(g->csr_in, &g->csr));
+    pthread_mutex_lock(&ca->lock);
+    iotca_rc rc = ca_issuer_locked(ca, g->rec, &g->is);
+    pthread_mutex_unlock(&ca->lock);
+    IOTCA_GUARD(rc);
+    const iotca_cert_info *ii = iotca_cert_get(g->is->cert);
+    iotca_request req = {g->csr, g->ttl};
+    IOTCA_GUARD(iotca_policy_decide(g->p, &req, g->now, ii->not_after, &g->d));
+
+    IOTCA_GUARD(iotca_serial_random(g->serial));
+    IOTCA_GUARD(iotca_hex_encode(g->serial, sizeof g->serial, &g->hex));
+    /* the reservation is queued for the next group commit before signing; it is waited for by the issuing
+     * thread, and commits no later than the certificate's own record, which is what must be durable before
+     * answering */
+    g->ra = (reserve_arg){(const char *)g->hex.data, g->rec->id, g->now};
+    iotca_store_group_submit(ca->group, &g->reservation, write_reserve, &g->ra);
+    g->reserved = true;
+
+    iotca_cert_spec *spec = &g->spec;
+    spec->serial = iotca_slice_of(g->serial, sizeof g->serial);
+    spec->issuer = ii->subject;
+    spec->issuer_skid = ii->skid;
+    spec->spki = iotca_csr_get(g->csr)->spki;
+    iotca_decision_apply(&g->d, spec);
+    if (ca->base_url) {
+        snprintf(g->ocsp, sizeof g->ocsp, "%s/ocsp", ca->base_url);
+        snprintf(g->crl, sizeof g->crl, "%s/crl/%lld.crl", ca->base_url, (long long)g->rec->id);
+        spec->ocsp_url = g->ocsp;
+        spec->crl_url = g->crl;
+    }
+    /* signs, re-parses the result and verifies its signature with the issuer's public key; the issuer's
+     * own certificate was verified against its root when it was loaded (ca_issuer_locked) */
+    IOTCA_GUARD(ca_issuer_sign(g->is, spec, &g->der));
+    IOTCA_GUARD(iotca_cert_parse(iotca_buf_slice(&g->der), &g->leaf));
+    return lint_leaf(g->leaf, g->is->cert, spec);
 }
 
 static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, long ttl, const iotca_issue_audit *au,
@@ -94,70 +134,30 @@ static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, lon
     const iotca_profile *p = iotca_ca_profile(ca, profile);
     IOTCA_ENSURE(p != NULL, IOTCA_E_USAGE, "unknown profile '%s'", profile ? profile : "");
     iotca_rc rc = IOTCA_OK;
-    iotca_csr *csr = NULL;
     iotca_store *s = NULL;
     iotca_issuer_rec rec = {0};
-    iotca_decision d = {0};
-    iotca_buf der = {0}, hex = {0};
-    iotca_cert *leaf = NULL;
-    ca_issuer *is;
     int64_t iid;
-    time_t now = time(NULL);
-    uint8_t serial[IOTCA_SERIAL_LEN];
-    iotca_store_write reservation;
-    bool reserved = false;
+    signing g = {.ca = ca, .p = p, .csr_in = csr_in, .ttl = ttl, .rec = &rec, .now = time(NULL)};
 
-    csr_job cj = {csr_in, &csr};
-    IOTCA_TRY(ca_crypto_run(ca, run_csr_parse, &cj));
+    /* the issuer first (two reads of a small table), so that the crypto thread gets all it needs at once */
     IOTCA_TRY(ca_store(ca, &s));
     IOTCA_TRY(iotca_store_issuer_active(s, p->issuer_group, &iid));
     IOTCA_TRY(iotca_store_issuer_get(s, iid, &rec));
-    pthread_mutex_lock(&ca->lock);
-    rc = ca_issuer_locked(ca, &rec, &is);
-    pthread_mutex_unlock(&ca->lock);
-    if (rc != IOTCA_OK) goto out;
-    const iotca_cert_info *ii = iotca_cert_get(is->cert);
-    iotca_request req = {csr, ttl};
-    IOTCA_TRY(iotca_policy_decide(p, &req, now, ii->not_after, &d));
-
-    IOTCA_TRY(iotca_serial_random(serial));
-    IOTCA_TRY(iotca_hex_encode(serial, sizeof serial, &hex));
-    /* the reservation is queued for the next group commit before signing; it is waited for below, and
-     * commits no later than the certificate's own record, which is what must be durable before answering */
-    reserve_arg ra = {(const char *)hex.data, iid, now};
-    iotca_store_group_submit(ca->group, &reservation, write_reserve, &ra);
-    reserved = true;
-
-    iotca_cert_spec spec = {0};
-    spec.serial = iotca_slice_of(serial, sizeof serial);
-    spec.issuer = ii->subject;
-    spec.issuer_skid = ii->skid;
-    spec.spki = iotca_csr_get(csr)->spki;
-    iotca_decision_apply(&d, &spec);
-    char ocsp[512], crl[512];
-    if (ca->base_url) {
-        snprintf(ocsp, sizeof ocsp, "%s/ocsp", ca->base_url);
-        snprintf(crl, sizeof crl, "%s/crl/%lld.crl", ca->base_url, (long long)iid);
-        spec.ocsp_url = ocsp;
-        spec.crl_url = crl;
-    }
-    /* signs, re-parses the result and verifies its signature with the issuer's public key; the issuer's
-     * own certificate was verified against its root when it was loaded (ca_issuer_locked) */
-    sign_job sj = {is, &spec, &der, &leaf};
-    IOTCA_TRY(ca_crypto_run(ca, run_sign, &sj));
+    IOTCA_TRY(ca_crypto_run(ca, run_signing, &g));
+    const iotca_cert_info *ii = iotca_cert_get(g.is->cert);
 
     iotca_cert_rec cr = {0};
-    snprintf(cr.serial, sizeof cr.serial, "%s", (const char *)hex.data);
+    snprintf(cr.serial, sizeof cr.serial, "%s", (const char *)g.hex.data);
     cr.issuer_id = iid;
     snprintf(cr.profile, sizeof cr.profile, "%s", p->name);
     iotca_buf subj = {0};
-    IOTCA_TRY(iotca_name_format(spec.subject, &subj));
+    IOTCA_TRY(iotca_name_format(g.spec.subject, &subj));
     snprintf(cr.subject, sizeof cr.subject, "%s", (const char *)subj.data);
     iotca_buf_free(&subj);
-    cr.der = iotca_buf_borrow(der.data, der.len);
-    cr.not_before = spec.not_before;
-    cr.not_after = spec.not_after;
-    cr.created_at = now;
+    cr.der = iotca_buf_borrow(g.der.data, g.der.len);
+    cr.not_before = g.spec.not_before;
+    cr.not_after = g.spec.not_after;
+    cr.created_at = g.now;
     iotca_audit_rec ar;
     if (au) {
         char subject[128];
@@ -173,8 +173,8 @@ static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, lon
     iotca_rc rec_rc = iotca_store_group_wait(ca->group, s, &record); /* durable before anyone sees it */
     char rec_detail[512];
     snprintf(rec_detail, sizeof rec_detail, "%s", iotca_error_detail());
-    reserved = false;
-    IOTCA_TRY(iotca_store_group_wait(ca->group, s, &reservation)); /* already done: it was queued first */
+    g.reserved = false;
+    IOTCA_TRY(iotca_store_group_wait(ca->group, s, &g.reservation)); /* already done: it was queued first */
     if (rec_rc != IOTCA_OK) {
         rc = iotca_error_set(rec_rc, "%s", rec_detail);
         goto out;
@@ -182,25 +182,25 @@ static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, lon
     /* its pre-signed "good" OCSP answer is made by the tick (ca_ocsp_tick), off the issuance path; until
      * then the responder signs one on demand */
 
-    snprintf(out->serial, sizeof out->serial, "%s", (const char *)hex.data);
+    snprintf(out->serial, sizeof out->serial, "%s", (const char *)g.hex.data);
     out->issuer_id = iid;
-    out->not_before = spec.not_before;
-    out->not_after = spec.not_after;
-    IOTCA_TRY(iotca_pem_encode("CERTIFICATE", der.data, der.len, &out->cert_pem));
+    out->not_before = g.spec.not_before;
+    out->not_after = g.spec.not_after;
+    IOTCA_TRY(iotca_pem_encode("CERTIFICATE", g.der.data, g.der.len, &out->cert_pem));
     IOTCA_TRY(iotca_pem_encode("CERTIFICATE", ii->der.p, ii->der.len, &out->chain_pem));
 out:
-    if (reserved) { /* a failure after queueing the reservation: it must still be waited for */
+    if (g.reserved) { /* a failure after queueing the reservation: it must still be waited for */
         char keep[512];
         snprintf(keep, sizeof keep, "%s", iotca_error_detail());
-        (void)iotca_store_group_wait(ca->group, s, &reservation);
+        (void)iotca_store_group_wait(ca->group, s, &g.reservation);
         iotca_error_set(rc, "%s", keep);
     }
-    iotca_csr_free(csr);
-    iotca_cert_free(leaf);
+    iotca_csr_free(g.csr);
+    iotca_cert_free(g.leaf);
     iotca_issuer_rec_free(&rec);
-    iotca_decision_free(&d);
-    iotca_buf_free(&der);
-    iotca_buf_free(&hex);
+    iotca_decision_free(&g.d);
+    iotca_buf_free(&g.der);
+    iotca_buf_free(&g.hex);
     return rc;
 }
 
