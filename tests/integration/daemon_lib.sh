@@ -103,14 +103,20 @@ tokens() {
   PROV_DEV=$("$IOTCAD" token create --config iotcad.json --role provisioner --profiles device)
 }
 
-# ca_with_issuer NAME: the CA most tests start from: two roots, the default config, the database, the three
-# tokens, a running daemon and an active issuer NAME (signed by r1)
-ca_with_issuer() {
+# start_ca [JQ_FILTER]: two roots, the default config (changed by JQ_FILTER if given), the database, the three
+# tokens and a running daemon, with no issuer yet
+start_ca() {
   ceremony
   write_config
+  if [ -n "${1:-}" ]; then jq "$1" iotcad.json > c.json && mv c.json iotcad.json; fi
   "$IOTCAD" init --config iotcad.json >/dev/null
   tokens
   start_daemon
+}
+
+# ca_with_issuer NAME: the CA most tests start from: start_ca and an active issuer NAME (signed by r1)
+ca_with_issuer() {
+  start_ca
   new_issuer "$1"
 }
 

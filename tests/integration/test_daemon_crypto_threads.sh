@@ -9,12 +9,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/daemon_lib.sh"
 
 hwm_kb() { awk '$1 == "VmHWM:" {print $2}' "/proc/$DAEMON_PID/status"; }
-ceremony
-write_config
-jq '.limits.threads = 1 | .limits.workers = 16' iotcad.json > c.json && mv c.json iotcad.json
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
+start_ca '.limits.threads = 1 | .limits.workers = 16'
 grep -q '"workers":16,"crypto_threads":1' daemon.log ||
   die "the start line does not report 16 workers and 1 crypto thread: $(grep started daemon.log)"
 ok "started with 16 workers and 1 crypto thread (the start line says so)"

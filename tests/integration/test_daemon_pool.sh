@@ -6,12 +6,7 @@
 # shellcheck source=daemon_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/daemon_lib.sh"
 
-ceremony
-write_config
-jq '.limits.threads = 1 | .limits.workers = 1' iotcad.json > c.json && mv c.json iotcad.json
-"$IOTCAD" init --config iotcad.json >/dev/null
-tokens
-start_daemon
+start_ca '.limits.threads = 1 | .limits.workers = 1'
 grep -q '"threads":1,"workers":1' daemon.log || die "the start line does not report 1 thread and 1 worker: $(grep started daemon.log)"
 ok "started with 1 serving thread and 1 worker (the start line says so)"
 new_issuer int1
