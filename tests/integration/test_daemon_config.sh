@@ -431,6 +431,22 @@ stop_daemon
 if is_json_lines threads1.log; then ok "limits.threads 1: every log line is JSON"
 else bad "limits.threads 1 puts non-JSON lines in the log: $(jq -R 'fromjson? // "BAD: \(.)"' threads1.log | grep '^"BAD' | head -2)"; fi
 
+# --- the largest limits.threads: as many serving and crypto threads, and an issuance through them -------------
+PM=$(free_port)
+cfg threadsmax.json "$PM" "" '{"max_body_bytes": 65536, "threads": 256}'
+launch threadsmax.log threadsmax.json "http://127.0.0.1:$PM"
+# the serving threads may answer /healthz before the main thread has logged its start line
+for _ in $(seq 1 50); do grep -q '"iotcad started"' threadsmax.log && break; sleep 0.1; done
+grep -q '"threads":256,"workers":16,"crypto_threads":256' threadsmax.log ||
+  die "limits.threads 256: the start line says $(grep started threadsmax.log)"
+make_csr maxth maxth.updates.example.com "DNS:maxth.updates.example.com"
+body=$(jq -n --rawfile csr maxth.csr '{csr: $csr, profile: "firmware-endpoint"}')
+code=$(curl -s -o maxth.json -w '%{http_code}' -X POST "http://127.0.0.1:$PM/v1/certificates" \
+  -H "Authorization: Bearer $PROV" -H 'Content-Type: application/json' -d "$body")
+[ "$code" = 201 ] || die "limits.threads 256: issuance got $code: $(cat maxth.json)"
+stop_daemon
+ok "limits.threads 256 (the largest): 256 serving and 256 crypto threads start, and an issuance gets 201"
+
 # --- without limits.threads and limits.workers: one serving thread a core, 16 pool threads ---------------------
 PD=$(free_port)
 cfg threadsdef.json "$PD"
@@ -440,7 +456,7 @@ if grep -q "\"threads\":$(nproc),\"workers\":16," threadsdef.log; then ok "defau
 else bad "default threads/workers: $(grep -o '"threads":[0-9]*,"workers":[0-9]*' threadsdef.log) (expected $(nproc) and 16)"; fi
 
 # --- no secret and no CSR in any log ----------------------------------------------------------------------------
-logs=(https.log public.log limits.log timeout.log conns.log threads1.log threadsdef.log)
+logs=(https.log public.log limits.log timeout.log conns.log threads1.log threadsmax.log threadsdef.log)
 leak=0
 for t in "$ADMIN" "$PROV"; do
   if grep -qF "$t" "${logs[@]}" || grep -F >/dev/null "${t##*_}" "${logs[@]}"; then bad "a token (Authorization value) is in a log"; leak=1; fi

@@ -32,7 +32,7 @@ void iotca_ca_close(iotca_ca *ca);
  * the shared writer's (if no batch is running), and its crypto tables (iotca_crypto_thread_trim). For a
  * thread after occasional work or gone quiet; the caches refill on demand. */
 void iotca_ca_release_memory(iotca_ca *ca);
-#define IOTCA_CA_MAX_CRYPTO_THREADS 64
+#define IOTCA_CA_MAX_CRYPTO_THREADS 256 /* as many as iotcad allows serving threads (limits.threads) */
 /* Starts n threads that do every issuance's public-key work (checking the CSR's signature; signing and
  * verifying the leaf) for the threads that call iotca_ca_issue, which wait meanwhile: wolfSSL's per-thread
  * point tables (about 12 MB a thread once a fleet's distinct keys fill them) then exist once a crypto thread,
