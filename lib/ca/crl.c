@@ -44,12 +44,6 @@
  * processes sharing the database reserve distinct numbers and the store keeps the highest. */
 static pthread_mutex_t crl_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int64_t mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* The CRL directory: "crl" next to the database file. */
 static iotca_rc crl_dir(const iotca_ca *ca, char out[PATH_MAX]) {
     const char *slash = strrchr(ca->db_path, '/');
@@ -143,7 +137,7 @@ static void prune(const char *dir, int64_t id, uint64_t keep, time_t now) {
 
 /* Makes and publishes a new CRL for the issuer. Caller holds crl_mu. */
 static iotca_rc generate_locked(iotca_ca *ca, iotca_store *s, int64_t issuer_id, time_t now) {
-    int64_t t0 = mono_ms();
+    int64_t t0 = ca_mono_ms();
     ca_issuer *is;
     IOTCA_GUARD(ca_issuer_by_id(ca, s, issuer_id, &is));
     char dir[PATH_MAX];
@@ -182,7 +176,7 @@ static iotca_rc generate_locked(iotca_ca *ca, iotca_store *s, int64_t issuer_id,
     IOTCA_TRY(rc);
     prune(dir, issuer_id, prev.number, now);
     pthread_mutex_lock(&ca->lock);
-    is->crl_done_ms = mono_ms();
+    is->crl_done_ms = ca_mono_ms();
     is->crl_took_ms = is->crl_done_ms - t0;
     pthread_mutex_unlock(&ca->lock);
 out:
@@ -206,7 +200,7 @@ iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id) {
     pthread_mutex_lock(&ca->lock);
     int64_t done = is->crl_done_ms, took = is->crl_took_ms;
     pthread_mutex_unlock(&ca->lock);
-    if (took > CRL_SYNC_MAX_MS || (done != 0 && mono_ms() - done < CRL_DEBOUNCE_MS)) return IOTCA_OK;
+    if (took > CRL_SYNC_MAX_MS || (done != 0 && ca_mono_ms() - done < CRL_DEBOUNCE_MS)) return IOTCA_OK;
     if (pthread_mutex_trylock(&crl_mu) != 0) return IOTCA_OK; /* one is being made; the tick follows it */
     iotca_rc rc = generate_locked(ca, s, issuer_id, time(NULL));
     pthread_mutex_unlock(&crl_mu);

@@ -39,12 +39,6 @@ struct ca_crypto_pool {
     pthread_t *th;
 };
 
-static int64_t mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void *crypto_main(void *arg) {
     ca_crypto_pool *p = arg;
     bool held = false; /* ran a job since it last gave back its tables */
@@ -54,7 +48,7 @@ static void *crypto_main(void *arg) {
         crypto_job *j = p->head;
         if (j == NULL) {
             if (p->closing) break;
-            if (held && mono_ms() - last >= CRYPTO_IDLE_RELEASE_MS) {
+            if (held && ca_mono_ms() - last >= CRYPTO_IDLE_RELEASE_MS) {
                 held = false;
                 pthread_mutex_unlock(&p->mu);
                 iotca_crypto_thread_trim();
@@ -76,7 +70,7 @@ static void *crypto_main(void *arg) {
         j->rc = j->fn(j->arg);
         if (j->rc != IOTCA_OK) snprintf(j->detail, sizeof j->detail, "%s", iotca_error_detail());
         held = true;
-        last = mono_ms();
+        last = ca_mono_ms();
         sem_post(&j->done); /* the last touch: j lives on the waiting thread's stack */
         pthread_mutex_lock(&p->mu);
     }
