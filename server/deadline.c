@@ -2,21 +2,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "deadline.h"
+#include "iotca/clock.h"
 
 struct deadline_conn {
     deadline_conn *prev, *next;
     int fd;
     int64_t deadline_ms; /* CLOCK_MONOTONIC; 0: none. Written by the connection's thread, read by the watcher */
 };
-
-static int64_t now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static deadline_conn *conn_of(struct MHD_Connection *conn) {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -30,12 +24,9 @@ static void *watch(void *arg) {
     deadlines *d = arg;
     pthread_mutex_lock(&d->mu);
     while (!d->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 500 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        struct timespec until = iotca_mono_deadline_us(500 * 1000L);
         pthread_cond_timedwait(&d->cv, &d->mu, &until);
-        int64_t now = now_ms();
+        int64_t now = iotca_mono_ms();
         unsigned cut = 0;
         for (deadline_conn *c = d->head; c; c = c->next) {
             int64_t dl = __atomic_load_n(&c->deadline_ms, __ATOMIC_RELAXED);
@@ -55,7 +46,7 @@ iotca_rc deadlines_start(deadlines *d, unsigned timeout_s, metrics *m) {
     d->m = m;
     d->stopping = false;
     pthread_mutex_init(&d->mu, NULL);
-    pthread_cond_init(&d->cv, NULL);
+    iotca_cond_init_mono(&d->cv);
     IOTCA_ENSURE(pthread_create(&d->th, NULL, watch, d) == 0, IOTCA_E_INTERNAL, "cannot start the deadline watcher");
     d->running = true;
     return IOTCA_OK;
@@ -90,7 +81,7 @@ void deadlines_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
             return;
         }
         c->fd = ci->connect_fd;
-        c->deadline_ms = now_ms() + d->timeout_ms;
+        c->deadline_ms = iotca_mono_ms() + d->timeout_ms;
         pthread_mutex_lock(&d->mu);
         c->next = d->head;
         if (d->head) d->head->prev = c;
@@ -118,5 +109,5 @@ void deadlines_received(struct MHD_Connection *conn) {
 
 void deadlines_rearm(deadlines *d, struct MHD_Connection *conn) {
     deadline_conn *c = conn_of(conn);
-    if (c) __atomic_store_n(&c->deadline_ms, now_ms() + d->timeout_ms, __ATOMIC_RELAXED);
+    if (c) __atomic_store_n(&c->deadline_ms, iotca_mono_ms() + d->timeout_ms, __ATOMIC_RELAXED);
 }

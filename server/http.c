@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "iotca/clock.h"
 #include "iotca/file.h"
 #include "log.h"
 
@@ -191,12 +192,6 @@ json_t *body_json(request *r, response *out) {
     return j;
 }
 
-static int64_t mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 bool require_role(request *r, response *out, iotca_role need) {
     const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
@@ -217,7 +212,7 @@ bool require_role(request *r, response *out, iotca_role need) {
      * hammer endpoints it may not use either */
     unsigned retry;
     if (r->cfg->rate_per_s && !ratelimit_take(&r->srv->rl, r->actor, r->cfg->rate_per_s, r->cfg->rate_burst,
-                                              mono_ms(), &retry)) {
+                                              iotca_mono_ms(), &retry)) {
         __atomic_add_fetch(&r->srv->m.rate_limited, 1, __ATOMIC_RELAXED);
         respond_error(out, 429, "rate_limited",
                       "this token is over its limit of %u requests a second (burst %u); retry in %u s",
@@ -252,7 +247,7 @@ static _Thread_local int64_t last_hot_ms_; /* when (CLOCK_MONOTONIC); see serve(
 
 static void hot_request_done(void) {
     tables_held_ = true;
-    last_hot_ms_ = mono_ms();
+    last_hot_ms_ = iotca_mono_ms();
 }
 
 static void dispatch(request *r, response *out) {
@@ -515,7 +510,7 @@ static unsigned connection_limit(const config *c) {
 /* True once, when this thread has held tables from a hot request and been quiet for IDLE_RELEASE_MS since:
  * the caller then gives them back (release_idle_memory). Serving and pool threads both ask it. */
 static bool quiet_with_tables(void) {
-    if (!tables_held_ || mono_ms() - last_hot_ms_ < IDLE_RELEASE_MS) return false;
+    if (!tables_held_ || iotca_mono_ms() - last_hot_ms_ < IDLE_RELEASE_MS) return false;
     tables_held_ = false;
     return true;
 }
@@ -601,11 +596,7 @@ static void *pool_main(void *arg) {
                 t->next_idle = s->pool.idle;
                 s->pool.idle = t;
             }
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_nsec += WAKE_MS * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = iotca_mono_deadline_us(WAKE_MS * 1000L);
             (void)pthread_cond_timedwait(&t->cv, &s->pool.mu, &until);
             if (t->job == NULL && quiet_with_tables()) {
                 pthread_mutex_unlock(&s->pool.mu);
@@ -635,21 +626,16 @@ static iotca_rc pool_start(server *s, unsigned n) {
     s->pool.closing = false;
     s->pool.threads = calloc(n, sizeof *s->pool.threads);
     IOTCA_ENSURE(s->pool.threads != NULL, IOTCA_E_INTERNAL, "out of memory");
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     for (unsigned i = 0; i < n; i++) {
         struct pool_thread *t = &s->pool.threads[i];
         t->s = s;
-        pthread_cond_init(&t->cv, &ca);
+        iotca_cond_init_mono(&t->cv);
         if (pthread_create(&t->th, NULL, pool_main, t) != 0) {
             pthread_cond_destroy(&t->cv);
-            pthread_condattr_destroy(&ca);
             IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot start a worker thread");
         }
         s->pool.n = i + 1;
     }
-    pthread_condattr_destroy(&ca);
     return IOTCA_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "iotca/clock.h"
 #include "iotca/file.h"
 #include "iotca/pem.h"
 #include "log.h"
@@ -130,9 +131,8 @@ static void *tick_loop(void *arg) {
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     pthread_mutex_lock(&t->mu);
     while (!stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += t->interval;
+        /* monotonic: setting the wall clock back cannot hold the tick (and with it rotation) for that long */
+        struct timespec until = iotca_mono_deadline_us((int64_t)t->interval * 1000000);
         pthread_cond_timedwait(&t->cv, &t->mu, &until);
         if (stopping) break;
         int changes = 0;
@@ -213,7 +213,7 @@ static int run(const char *path, config *loaded) {
     sigaddset(&set, SIGHUP);
     ticker t = {.ca = ca, .interval = c->tick_s};
     pthread_mutex_init(&t.mu, NULL);
-    pthread_cond_init(&t.cv, NULL);
+    iotca_cond_init_mono(&t.cv);
     log_warnings(&t);
     pthread_t th;
     pthread_create(&th, NULL, tick_loop, &t);

@@ -77,10 +77,9 @@ void ca_audit_fill(iotca_audit_rec *r, const char *actor, const char *action, co
 iotca_rc ca_audit_append(iotca_store *s, iotca_audit_rec *r);
 /* Signs a leaf with one of the issuer's key copies (iotca_cert_sign: signed, re-parsed, verified). */
 iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *out);
-/* CLOCK_MONOTONIC in milliseconds: the CRL debounce and the crypto threads' idle release. */
-int64_t ca_mono_ms(void);
 /* Runs fn(arg) on a crypto thread and waits for it (on the calling thread if there are none); fn's error,
- * detail included, is returned as if the caller had met it. fn must not wait for anything but the CPU. */
+ * detail included, is returned as if the caller had met it. fn must not wait for the disk or for other
+ * requests (an issuer's first use reads its key file; nothing else). */
 iotca_rc ca_crypto_run(iotca_ca *ca, iotca_rc (*fn)(void *arg), void *arg);
 /* Stops the crypto threads once they have run every queued job (iotca_ca_close). */
 void ca_crypto_stop(iotca_ca *ca);

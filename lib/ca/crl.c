@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ca_internal.h"
+#include "iotca/clock.h"
 
 #define DAY 86400
 /* thisUpdate to nextUpdate. Relying parties may use a CRL until its nextUpdate, so this bounds how long
@@ -137,7 +138,7 @@ static void prune(const char *dir, int64_t id, uint64_t keep, time_t now) {
 
 /* Makes and publishes a new CRL for the issuer. Caller holds crl_mu. */
 static iotca_rc generate_locked(iotca_ca *ca, iotca_store *s, int64_t issuer_id, time_t now) {
-    int64_t t0 = ca_mono_ms();
+    int64_t t0 = iotca_mono_ms();
     ca_issuer *is;
     IOTCA_GUARD(ca_issuer_by_id(ca, s, issuer_id, &is));
     char dir[PATH_MAX];
@@ -176,7 +177,7 @@ static iotca_rc generate_locked(iotca_ca *ca, iotca_store *s, int64_t issuer_id,
     IOTCA_TRY(rc);
     prune(dir, issuer_id, prev.number, now);
     pthread_mutex_lock(&ca->lock);
-    is->crl_done_ms = ca_mono_ms();
+    is->crl_done_ms = iotca_mono_ms();
     is->crl_took_ms = is->crl_done_ms - t0;
     pthread_mutex_unlock(&ca->lock);
 out:
@@ -200,7 +201,7 @@ iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id) {
     pthread_mutex_lock(&ca->lock);
     int64_t done = is->crl_done_ms, took = is->crl_took_ms;
     pthread_mutex_unlock(&ca->lock);
-    if (took > CRL_SYNC_MAX_MS || (done != 0 && ca_mono_ms() - done < CRL_DEBOUNCE_MS)) return IOTCA_OK;
+    if (took > CRL_SYNC_MAX_MS || (done != 0 && iotca_mono_ms() - done < CRL_DEBOUNCE_MS)) return IOTCA_OK;
     if (pthread_mutex_trylock(&crl_mu) != 0) return IOTCA_OK; /* one is being made; the tick follows it */
     iotca_rc rc = generate_locked(ca, s, issuer_id, time(NULL));
     pthread_mutex_unlock(&crl_mu);

@@ -14,9 +14,9 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "ca_internal.h"
+#include "iotca/clock.h"
 
 #define CRYPTO_IDLE_RELEASE_MS 1000 /* quiet time before a crypto thread gives back its tables */
 #define CRYPTO_WAKE_MS 250          /* how often an idle crypto thread looks at the clock */
@@ -48,7 +48,7 @@ static void *crypto_main(void *arg) {
         crypto_job *j = p->head;
         if (j == NULL) {
             if (p->closing) break;
-            if (held && ca_mono_ms() - last >= CRYPTO_IDLE_RELEASE_MS) {
+            if (held && iotca_mono_ms() - last >= CRYPTO_IDLE_RELEASE_MS) {
                 held = false;
                 pthread_mutex_unlock(&p->mu);
                 iotca_crypto_thread_trim();
@@ -56,11 +56,7 @@ static void *crypto_main(void *arg) {
                 pthread_mutex_lock(&p->mu);
                 continue;
             }
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_nsec += CRYPTO_WAKE_MS * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = iotca_mono_deadline_us(CRYPTO_WAKE_MS * 1000L);
             (void)pthread_cond_timedwait(&p->cv, &p->mu, &until);
             continue;
         }
@@ -70,7 +66,7 @@ static void *crypto_main(void *arg) {
         j->rc = j->fn(j->arg);
         if (j->rc != IOTCA_OK) snprintf(j->detail, sizeof j->detail, "%s", iotca_error_detail());
         held = true;
-        last = ca_mono_ms();
+        last = iotca_mono_ms();
         sem_post(&j->done); /* the last touch: j lives on the waiting thread's stack */
         pthread_mutex_lock(&p->mu);
     }
@@ -103,11 +99,7 @@ iotca_rc iotca_ca_set_crypto_threads(iotca_ca *ca, unsigned n) {
         IOTCA_BAIL(IOTCA_E_INTERNAL, "out of memory");
     }
     pthread_mutex_init(&p->mu, NULL);
-    pthread_condattr_t ca_attr;
-    pthread_condattr_init(&ca_attr);
-    pthread_condattr_setclock(&ca_attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cv, &ca_attr);
-    pthread_condattr_destroy(&ca_attr);
+    iotca_cond_init_mono(&p->cv);
     p->tail = &p->head;
     for (unsigned i = 0; i < n; i++) {
         if (pthread_create(&p->th[i], NULL, crypto_main, p) != 0) {

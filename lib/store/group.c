@@ -24,8 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "iotca/clock.h"
 #include "store_int.h"
 
 typedef iotca_store_write op;
@@ -78,11 +78,7 @@ iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
     pthread_cond_init(&g->cv, NULL);
     pthread_cond_init(&g->ckpt_cv, NULL);
     /* the delay's deadline is on the monotonic clock: a wall-clock step cannot stretch it */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->join_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    iotca_cond_init_mono(&g->join_cv);
     g->delay_us = IOTCA_SQ_COMMIT_DELAY_US;
     g->ckpt_pages = IOTCA_SQ_CHECKPOINT_PAGES;
     g->tail = &g->head;
@@ -254,11 +250,7 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
          * wait a moment for its record so both share this fsync. Bounded: a thread that never comes to wait
          * keeps no batch beyond delay_us. */
         if (g->delay_us > 0 && g->unwaited > 0) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_nsec += g->delay_us * 1000;
-            until.tv_sec += until.tv_nsec / 1000000000;
-            until.tv_nsec %= 1000000000;
+            struct timespec until = iotca_mono_deadline_us(g->delay_us);
             int timed_out = 0;
             while (g->unwaited > 0 && !timed_out) timed_out = pthread_cond_timedwait(&g->join_cv, &g->mu, &until);
             batch = g->head; /* with what was queued meanwhile */

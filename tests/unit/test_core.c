@@ -1,5 +1,6 @@
 /* Unit tests for lib/core: buffers, hex, DER writer known answers, strict DER reader, PEM, files. */
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "unit_run.h"
 #include "iotca/buf.h"
+#include "iotca/clock.h"
 #include "iotca/der.h"
 #include "iotca/file.h"
 #include "iotca/pem.h"
@@ -381,6 +383,45 @@ START_TEST(error_detail_can_prefix_itself) {
 }
 END_TEST
 
+/* Deadlines are normalised whatever the offset, and never before now + the offset. */
+START_TEST(mono_deadline_normalised) {
+    static const int64_t offsets[] = {0, 1, 999999, 1000000, 1500000, 2999999, 86400LL * 1000000};
+    for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+        struct timespec before;
+        clock_gettime(CLOCK_MONOTONIC, &before);
+        struct timespec d = iotca_mono_deadline_us(offsets[i]);
+        ck_assert_int_ge(d.tv_nsec, 0);
+        ck_assert_int_lt(d.tv_nsec, 1000000000L);
+        int64_t want_ns = (int64_t)before.tv_sec * 1000000000 + before.tv_nsec + offsets[i] * 1000;
+        int64_t got_ns = (int64_t)d.tv_sec * 1000000000 + d.tv_nsec;
+        ck_assert_msg(got_ns >= want_ns, "offset %lld us: deadline %lld ns before now + offset (%lld)",
+                      (long long)offsets[i], (long long)got_ns, (long long)want_ns);
+    }
+    int64_t a = iotca_mono_ms(), b = iotca_mono_ms();
+    ck_assert_int_ge(b, a);
+}
+END_TEST
+
+/* A condition variable made by iotca_cond_init_mono reads a monotonic deadline as meant: the wait times out,
+ * and not before the deadline. Waited on a default (CLOCK_REALTIME) one, the same deadline, decades in the
+ * past, returns at once, which the lower bound catches. */
+START_TEST(mono_cond_waits_until_the_deadline) {
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv;
+    ck_assert_int_eq(iotca_cond_init_mono(&cv), 0);
+    pthread_mutex_lock(&mu);
+    int64_t t0 = iotca_mono_ms();
+    struct timespec until = iotca_mono_deadline_us(50 * 1000);
+    int r = 0;
+    while (r == 0) r = pthread_cond_timedwait(&cv, &mu, &until); /* no one signals: only spurious wake-ups */
+    int64_t waited = iotca_mono_ms() - t0;
+    pthread_mutex_unlock(&mu);
+    ck_assert_int_eq(r, ETIMEDOUT);
+    ck_assert_msg(waited >= 49, "returned after %lld ms of a 50 ms wait", (long long)waited);
+    pthread_cond_destroy(&cv);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
@@ -406,6 +447,8 @@ int main(void) {
     tcase_add_test(tc, file_create_is_exclusive_0600);
     tcase_add_test(tc, file_read_refuses_symlink_and_oversize);
     tcase_add_test(tc, file_replace_and_append);
+    tcase_add_test(tc, mono_deadline_normalised);
+    tcase_add_test(tc, mono_cond_waits_until_the_deadline);
     suite_add_tcase(s, tc);
     int status = unit_run(s);
     return status;
