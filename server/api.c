@@ -309,61 +309,106 @@ void api_issuer_import(request *r, const char *const *p, response *out) {
     json_decref(j);
 }
 
-void api_cert_issue(request *r, const char *const *p, response *out) {
-    (void)p;
-    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
-    json_t *j = body_json(r, out);
-    if (j == NULL) return;
-    const char *csr = NULL, *profile = NULL;
+/* The fields of an issuance request, checked: the token may use the profile, which exists. False: out holds
+ * the refusal. The strings point into *j (the caller frees it). */
+static bool issue_fields(request *r, response *out, json_t **j, const char **csr, const char **profile, long *ttl) {
+    *j = NULL;
+    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return false;
+    *j = body_json(r, out);
+    if (*j == NULL) return false;
     json_t *ttl_j = NULL;
     json_error_t e;
-    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s?o}", "csr", &csr, "profile", &profile, "ttl", &ttl_j) != 0) {
+    if (json_unpack_ex(*j, &e, JSON_STRICT, "{s:s, s:s, s?o}", "csr", csr, "profile", profile, "ttl", &ttl_j) != 0) {
         respond_error(out, 400, "bad_request", "body: %s (fields: csr, profile, ttl)", e.text);
-        goto done;
+        return false;
     }
-    long ttl = 0;
+    *ttl = 0;
     if (ttl_j && json_is_integer(ttl_j) && json_integer_value(ttl_j) > 0 && json_integer_value(ttl_j) < (1LL << 32)) {
-        ttl = (long)json_integer_value(ttl_j);
+        *ttl = (long)json_integer_value(ttl_j);
     } else if (ttl_j && json_is_string(ttl_j)) {
-        iotca_rc rc = iotca_duration_parse(json_string_value(ttl_j), &ttl);
+        iotca_rc rc = iotca_duration_parse(json_string_value(ttl_j), ttl);
         if (rc != IOTCA_OK) {
             respond_rc(r, out, rc);
-            goto done;
+            return false;
         }
     } else if (ttl_j) {
         respond_error(out, 400, "bad_request", "ttl must be seconds or a duration like \"30d\"");
-        goto done;
+        return false;
     }
-    if (strlen(csr) > CSR_MAX) {
+    if (strlen(*csr) > CSR_MAX) {
         respond_error(out, 413, "too_large", "csr over %d bytes", CSR_MAX);
-        goto done;
+        return false;
     }
-    if (r->role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(r->scope, profile)) {
-        respond_error(out, 403, "forbidden", "this token may not use profile '%s'", profile);
-        goto done;
+    if (r->role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(r->scope, *profile)) {
+        respond_error(out, 403, "forbidden", "this token may not use profile '%s'", *profile);
+        return false;
     }
-    if (iotca_ca_profile(r->srv->ca, profile) == NULL) {
-        respond_error(out, 400, "unknown_profile", "no profile named '%s'", profile);
-        goto done;
+    if (iotca_ca_profile(r->srv->ca, *profile) == NULL) {
+        respond_error(out, 400, "unknown_profile", "no profile named '%s'", *profile);
+        return false;
     }
-    iotca_issued is;
-    /* the issuance's audit record goes into the certificate's own transaction (one durable write, not two);
-     * a refusal is audited by the HTTP layer as usual */
-    iotca_issue_audit au = {r->actor[0] ? r->actor : "anonymous", "POST /v1/certificates", r->id, "201"};
-    iotca_rc rc = iotca_ca_issue_audited(r->srv->ca, iotca_slice_of(csr, strlen(csr)), profile, ttl, &au, &is);
-    if (rc == IOTCA_OK) {
-        r->audited = true;
-        snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%.20s)", is.serial, profile);
-        respond_json(out, 201, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I}", "serial", is.serial, "certificate",
-                                         (const char *)is.cert_pem.data, "chain", (const char *)is.chain_pem.data,
-                                         "not_before", iotca_json_time(is.not_before), "not_after", iotca_json_time(is.not_after),
-                                         "profile", profile, "issuer", (json_int_t)is.issuer_id));
-        iotca_issued_free(&is);
-    } else {
+    /* for the answer (< 64 characters, as every profile's name) */
+    snprintf(r->issue_profile, sizeof r->issue_profile, "%s", *profile);
+    return true;
+}
+
+/* The issuance's audit record goes into the certificate's own transaction (one durable write, not two); a
+ * refusal is audited by the HTTP layer as usual. */
+static iotca_issue_audit issue_audit(request *r) {
+    return (iotca_issue_audit){r->actor[0] ? r->actor : "anonymous", "POST /v1/certificates", r->id, "201"};
+}
+
+static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued *is) {
+    if (rc != IOTCA_OK) {
         respond_rc(r, out, rc);
+        return;
     }
-done:
+    r->audited = true;
+    snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%.20s)", is->serial, r->issue_profile);
+    respond_json(out, 201, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I}", "serial", is->serial, "certificate",
+                                     (const char *)is->cert_pem.data, "chain", (const char *)is->chain_pem.data,
+                                     "not_before", iotca_json_time(is->not_before), "not_after",
+                                     iotca_json_time(is->not_after), "profile", r->issue_profile, "issuer",
+                                     (json_int_t)is->issuer_id));
+    iotca_issued_free(is);
+}
+
+void api_cert_issue(request *r, const char *const *p, response *out) {
+    (void)p;
+    json_t *j;
+    const char *csr, *profile;
+    long ttl;
+    if (issue_fields(r, out, &j, &csr, &profile, &ttl)) {
+        iotca_issued is;
+        iotca_issue_audit au = issue_audit(r);
+        iotca_rc rc = iotca_ca_issue_audited(r->srv->ca, iotca_slice_of(csr, strlen(csr)), profile, ttl, &au, &is);
+        respond_issued(r, out, rc, &is);
+    }
     json_decref(j);
+}
+
+bool api_cert_issue_begin(request *r, response *out, void (*done)(void *arg)) {
+    json_t *j;
+    const char *csr, *profile;
+    long ttl;
+    bool pending = false;
+    if (issue_fields(r, out, &j, &csr, &profile, &ttl)) {
+        iotca_issue_audit au = issue_audit(r);
+        iotca_rc rc = iotca_ca_issue_start(r->srv->ca, iotca_slice_of(csr, strlen(csr)), profile, ttl, &au, done, r,
+                                           &r->issuance);
+        pending = rc == IOTCA_OK;
+        if (!pending) respond_rc(r, out, rc);
+    }
+    json_decref(j);
+    return pending;
+}
+
+bool api_cert_issue_end(request *r, response *out) {
+    iotca_issued is;
+    iotca_rc rc = iotca_ca_issue_end(r->issuance, &is);
+    r->issuance = NULL;
+    respond_issued(r, out, rc, &is);
+    return rc == IOTCA_OK;
 }
 
 static json_t *cert_json(const iotca_cert_rec *c, bool with_der) {

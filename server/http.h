@@ -73,6 +73,11 @@ typedef struct request {
     char actor[40];          /* "token:<public id>" once authenticated, for the audit trail */
     char audit_subject[96];  /* what a handler acted on (e.g. the serial it issued), if not the path */
     bool audited;            /* the handler's own transaction already holds this request's audit record */
+    /* POST /v1/certificates on the serving thread (api_cert_issue_begin): the issuance whose record is being
+     * committed, and the profile named, for the answer */
+    iotca_issuance *issuance;
+    char issue_profile[64];
+    bool concluding; /* out holds the answer; the pool writes its audit record, then it is sent */
     struct serving *serving; /* the serving thread whose daemon holds the connection */
     /* run by the pool: queued there, then answered from out once its connection is resumed */
     struct request *next_job;
@@ -118,7 +123,15 @@ void api_chain(request *r, const char *const *p, response *out);
 void api_issuers_list(request *r, const char *const *p, response *out);
 void api_issuers_new(request *r, const char *const *p, response *out);
 void api_issuer_import(request *r, const char *const *p, response *out);
+/* POST /v1/certificates run whole on the calling thread (it waits for the record): the route's handler, driven
+ * by the fuzz target; iotcad's serving threads run it in two steps instead: */
 void api_cert_issue(request *r, const char *const *p, response *out);
+/* POST /v1/certificates in two steps, for the serving threads (http.c): begin checks the request and starts
+ * the issuance (true: pending, and done(r) is called once its record is committed or failed; false: out
+ * holds the refusal); end fills out with the answer (true: 201, and the audit record was written with the
+ * certificate). */
+bool api_cert_issue_begin(request *r, response *out, void (*done)(void *arg));
+bool api_cert_issue_end(request *r, response *out);
 void api_cert_get(request *r, const char *const *p, response *out);
 void api_cert_list(request *r, const char *const *p, response *out);
 void api_cert_revoke(request *r, const char *const *p, response *out);

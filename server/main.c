@@ -80,8 +80,8 @@ static iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
                               .base_url = c->base_url};
         rc = iotca_ca_open(&cc, ca);
     }
-    /* one crypto thread a serving thread (one a core by default): the pool's workers wait for the disk and
-     * hand their issuances' signature work to these, so wolfSSL's per-thread tables stay this many */
+    /* one crypto thread a serving thread (one a core by default): the serving threads start issuances and
+     * these sign them, so wolfSSL's per-thread tables stay this many and no serving thread stalls on them */
     if (rc == IOTCA_OK && (rc = iotca_ca_set_crypto_threads(*ca, c->threads)) != IOTCA_OK) {
         iotca_ca_close(*ca);
         *ca = NULL;

@@ -77,10 +77,14 @@ void ca_audit_fill(iotca_audit_rec *r, const char *actor, const char *action, co
 iotca_rc ca_audit_append(iotca_store *s, iotca_audit_rec *r);
 /* Signs a leaf with one of the issuer's key copies (iotca_cert_sign: signed, re-parsed, verified). */
 iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *out);
-/* Runs fn(arg) on a crypto thread and waits for it (on the calling thread if there are none); fn's error,
- * detail included, is returned as if the caller had met it. fn must not wait for the disk or for other
- * requests (an issuer's first use reads its key file; nothing else). */
-iotca_rc ca_crypto_run(iotca_ca *ca, iotca_rc (*fn)(void *arg), void *arg);
+/* A job for a crypto thread, held by its owner (embedded in what it works on). */
+typedef struct ca_crypto_job {
+    void (*fn)(struct ca_crypto_job *j);
+    struct ca_crypto_job *next;
+} ca_crypto_job;
+/* Has j->fn(j) run on a crypto thread, in the order posted, and returns at once; without crypto threads, runs
+ * it on the calling thread before returning. fn owns what it works on from then: it reports back itself. */
+void ca_crypto_post(iotca_ca *ca, ca_crypto_job *j);
 /* Stops the crypto threads once they have run every queued job (iotca_ca_close). */
 void ca_crypto_stop(iotca_ca *ca);
 /* The configured root that signed c, or NULL. */

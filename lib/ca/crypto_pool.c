@@ -7,11 +7,10 @@
  * verifies them soon holds all 15 entries: about 12 MB. An issuance spends most of its time waiting for the
  * group commit, so iotcad runs many of them at once (limits.workers, 16 by default, for slow disks): measured
  * at 8 clients with 40,000 distinct CSRs, 69-77 MB peak with 4 workers, 119-126 with 8 and 174-199 with 16.
- * Here the waiting threads hand the CSR check and the signing to these threads and wait, so the tables
- * number one set a crypto thread whatever the number of waiting threads. */
-#include <errno.h>
+ * Here the CSR check and the signing of every issuance run on these threads (iotca_ca_issue_start posts
+ * them, lib/ca/issue.c), so the tables number one set a crypto thread whatever the number of issuances in
+ * flight; the job then hands the issuance to the group commit, and nobody waits for it in between. */
 #include <malloc.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -21,19 +20,10 @@
 #define CRYPTO_IDLE_RELEASE_MS 1000 /* quiet time before a crypto thread gives back its tables */
 #define CRYPTO_WAKE_MS 250          /* how often an idle crypto thread looks at the clock */
 
-typedef struct crypto_job {
-    iotca_rc (*fn)(void *arg);
-    void *arg;
-    iotca_rc rc;
-    char detail[512]; /* the error detail, thread-local where it was set, carried back */
-    sem_t done;
-    struct crypto_job *next;
-} crypto_job;
-
 struct ca_crypto_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* a job was queued, or the pool is closing */
-    crypto_job *head, **tail;
+    ca_crypto_job *head, **tail;
     bool closing;
     unsigned n;
     pthread_t *th;
@@ -45,7 +35,7 @@ static void *crypto_main(void *arg) {
     int64_t last = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        crypto_job *j = p->head;
+        ca_crypto_job *j = p->head;
         if (j == NULL) {
             if (p->closing) break;
             if (held && iotca_mono_ms() - last >= CRYPTO_IDLE_RELEASE_MS) {
@@ -63,11 +53,9 @@ static void *crypto_main(void *arg) {
         p->head = j->next;
         if (p->head == NULL) p->tail = &p->head;
         pthread_mutex_unlock(&p->mu);
-        j->rc = j->fn(j->arg);
-        if (j->rc != IOTCA_OK) snprintf(j->detail, sizeof j->detail, "%s", iotca_error_detail());
+        j->fn(j); /* the last touch: j belongs to whoever fn hands it to */
         held = true;
         last = iotca_mono_ms();
-        sem_post(&j->done); /* the last touch: j lives on the waiting thread's stack */
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
@@ -117,20 +105,16 @@ void ca_crypto_stop(iotca_ca *ca) {
     ca->crypto = NULL;
 }
 
-iotca_rc ca_crypto_run(iotca_ca *ca, iotca_rc (*fn)(void *arg), void *arg) {
+void ca_crypto_post(iotca_ca *ca, ca_crypto_job *j) {
     ca_crypto_pool *p = ca->crypto;
-    if (p == NULL) return fn(arg); /* no crypto threads (tools, tests): the caller does it */
-    crypto_job j = {.fn = fn, .arg = arg};
-    IOTCA_ENSURE(sem_init(&j.done, 0, 0) == 0, IOTCA_E_INTERNAL, "cannot make a semaphore");
+    if (p == NULL) { /* no crypto threads (tools, tests): the caller does it */
+        j->fn(j);
+        return;
+    }
+    j->next = NULL;
     pthread_mutex_lock(&p->mu);
-    *p->tail = &j;
-    p->tail = &j.next;
+    *p->tail = j;
+    p->tail = &j->next;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    int w;
-    do w = sem_wait(&j.done);
-    while (w != 0 && errno == EINTR); /* a signal handler ran: the job is still ours to wait for */
-    sem_destroy(&j.done);
-    if (j.rc != IOTCA_OK) return iotca_error_set(j.rc, "%s", j.detail);
-    return IOTCA_OK;
 }

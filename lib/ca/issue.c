@@ -1,6 +1,10 @@
 /* The issuance cycle (STYLE.md, after Boulder's ISSUANCE-CYCLE): policy, issuer, serial, TBS, lint, sign,
  * verify, record, answer — in that order, so a refusal leaves no record and a crash never reuses a serial. */
+#include <errno.h>
+#include <semaphore.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -62,20 +66,25 @@ static iotca_rc write_cert(iotca_store *s, void *arg) {
     return a->audit ? ca_audit_append(s, a->audit) : IOTCA_OK;
 }
 
-/* What a crypto thread does of an issuance (ca_crypto_run, crypto_pool.c) while the issuing thread waits,
- * between the issuer's record, read by the issuing thread, and the certificate's record: check the CSR (its
- * signature, with the requester's key), decide by the profile, draw the serial and queue its reservation,
- * build the leaf, sign it, re-parse it, verify it with the issuer's key and lint it. One hand-over a
- * issuance: each costs the issuing thread a sleep and a wake-up. */
-typedef struct signing {
-    /* in */
+/* One issuance from its start to its end. The starting thread reads the issuer's record; a crypto thread
+ * (crypto_pool.c; the starting thread itself without them) checks the CSR, decides by the profile, draws the
+ * serial and queues its reservation, builds, signs, re-parses, verifies and lints the leaf, and queues its
+ * record; the group commit's thread tells done once the record (or, after a failure, the reservation) is
+ * done. Nobody waits in between: an issuance costs no thread a sleep and a wake-up of its own. */
+struct iotca_issuance {
+    ca_crypto_job job; /* the signing, posted to a crypto thread */
     iotca_ca *ca;
+    void (*done)(void *arg);
+    void *done_arg;
+    /* in */
     const iotca_profile *p;
-    iotca_slice csr_in;
+    iotca_buf csr_in; /* a copy: the caller's is not referenced after start */
     long ttl;
-    const iotca_issuer_rec *rec;
+    iotca_issuer_rec rec;
     time_t now;
-    /* out, freed by the issuing thread */
+    bool audited;
+    iotca_audit_rec ar; /* filled at start; its subject once the serial is drawn */
+    /* made by the signing */
     iotca_csr *csr;
     ca_issuer *is;
     iotca_decision d;
@@ -86,132 +95,112 @@ typedef struct signing {
     char ocsp[512], crl[512];
     reserve_arg ra;
     iotca_store_write reservation;
-    bool reserved; /* queued: the issuing thread must wait for it, whatever happens next */
-} signing;
+    bool reserved; /* queued: done is told only once it is done, whatever happens next */
+    iotca_cert_rec cr;
+    cert_arg arg;
+    iotca_store_write record;
+    bool recorded; /* queued: it commits with or after the reservation, so it is the one waited for */
+    /* a failure after the reservation was queued, reported once the reservation is done */
+    iotca_rc failed;
+    char detail[512];
+};
 
-static iotca_rc run_signing(void *arg) {
-    signing *g = arg;
-    iotca_ca *ca = g->ca;
-    IOTCA_GUARD(iotca_csr_parse(g->csr_in, &g->csr));
+/* The signing (on a crypto thread), up to the queued record. */
+static iotca_rc sign(iotca_issuance *x) {
+    iotca_ca *ca = x->ca;
+    IOTCA_GUARD(iotca_csr_parse(iotca_buf_slice(&x->csr_in), &x->csr));
     pthread_mutex_lock(&ca->lock);
-    iotca_rc rc = ca_issuer_locked(ca, g->rec, &g->is);
+    iotca_rc rc = ca_issuer_locked(ca, &x->rec, &x->is);
     pthread_mutex_unlock(&ca->lock);
     IOTCA_GUARD(rc);
-    const iotca_cert_info *ii = iotca_cert_get(g->is->cert);
-    iotca_request req = {g->csr, g->ttl};
-    IOTCA_GUARD(iotca_policy_decide(g->p, &req, g->now, ii->not_after, &g->d));
+    const iotca_cert_info *ii = iotca_cert_get(x->is->cert);
+    iotca_request req = {x->csr, x->ttl};
+    IOTCA_GUARD(iotca_policy_decide(x->p, &req, x->now, ii->not_after, &x->d));
 
-    IOTCA_GUARD(iotca_serial_random(g->serial));
-    IOTCA_GUARD(iotca_hex_encode(g->serial, sizeof g->serial, &g->hex));
-    /* the reservation is queued for the next group commit before signing; it is waited for by the issuing
-     * thread, and commits no later than the certificate's own record, which is what must be durable before
-     * answering */
-    g->ra = (reserve_arg){(const char *)g->hex.data, g->rec->id, g->now};
-    iotca_store_group_submit(ca->group, &g->reservation, write_reserve, &g->ra);
-    g->reserved = true;
+    IOTCA_GUARD(iotca_serial_random(x->serial));
+    IOTCA_GUARD(iotca_hex_encode(x->serial, sizeof x->serial, &x->hex));
+    /* the reservation is queued for the next group commit before signing; it commits no later than the
+     * certificate's own record, which is what must be durable before answering */
+    x->ra = (reserve_arg){(const char *)x->hex.data, x->rec.id, x->now};
+    iotca_store_group_submit(ca->group, &x->reservation, write_reserve, &x->ra);
+    x->reserved = true;
 
-    iotca_cert_spec *spec = &g->spec;
-    spec->serial = iotca_slice_of(g->serial, sizeof g->serial);
+    iotca_cert_spec *spec = &x->spec;
+    spec->serial = iotca_slice_of(x->serial, sizeof x->serial);
     spec->issuer = ii->subject;
     spec->issuer_skid = ii->skid;
-    spec->spki = iotca_csr_get(g->csr)->spki;
-    iotca_decision_apply(&g->d, spec);
+    spec->spki = iotca_csr_get(x->csr)->spki;
+    iotca_decision_apply(&x->d, spec);
     if (ca->base_url) {
-        snprintf(g->ocsp, sizeof g->ocsp, "%s/ocsp", ca->base_url);
-        snprintf(g->crl, sizeof g->crl, "%s/crl/%lld.crl", ca->base_url, (long long)g->rec->id);
-        spec->ocsp_url = g->ocsp;
-        spec->crl_url = g->crl;
+        snprintf(x->ocsp, sizeof x->ocsp, "%s/ocsp", ca->base_url);
+        snprintf(x->crl, sizeof x->crl, "%s/crl/%lld.crl", ca->base_url, (long long)x->rec.id);
+        spec->ocsp_url = x->ocsp;
+        spec->crl_url = x->crl;
     }
     /* signs, re-parses the result and verifies its signature with the issuer's public key; the issuer's
      * own certificate was verified against its root when it was loaded (ca_issuer_locked) */
-    IOTCA_GUARD(ca_issuer_sign(g->is, spec, &g->der));
-    IOTCA_GUARD(iotca_cert_parse(iotca_buf_slice(&g->der), &g->leaf));
-    return lint_leaf(g->leaf, g->is->cert, spec);
-}
+    IOTCA_GUARD(ca_issuer_sign(x->is, spec, &x->der));
+    IOTCA_GUARD(iotca_cert_parse(iotca_buf_slice(&x->der), &x->leaf));
+    IOTCA_GUARD(lint_leaf(x->leaf, x->is->cert, spec));
 
-static iotca_rc issue(iotca_ca *ca, iotca_slice csr_in, const char *profile, long ttl, const iotca_issue_audit *au,
-                      iotca_issued *out) {
-    const iotca_profile *p = iotca_ca_profile(ca, profile);
-    IOTCA_ENSURE(p != NULL, IOTCA_E_USAGE, "unknown profile '%s'", profile ? profile : "");
-    iotca_rc rc = IOTCA_OK;
-    iotca_store *s = NULL;
-    iotca_issuer_rec rec = {0};
-    int64_t iid;
-    signing g = {.ca = ca, .p = p, .csr_in = csr_in, .ttl = ttl, .rec = &rec, .now = time(NULL)};
-
-    /* the issuer first (two reads of a small table), so that the crypto thread gets all it needs at once */
-    IOTCA_TRY(ca_store(ca, &s));
-    IOTCA_TRY(iotca_store_issuer_active(s, p->issuer_group, &iid));
-    IOTCA_TRY(iotca_store_issuer_get(s, iid, &rec));
-    IOTCA_TRY(ca_crypto_run(ca, run_signing, &g));
-    const iotca_cert_info *ii = iotca_cert_get(g.is->cert);
-
-    iotca_cert_rec cr = {0};
-    snprintf(cr.serial, sizeof cr.serial, "%s", (const char *)g.hex.data);
-    cr.issuer_id = iid;
-    snprintf(cr.profile, sizeof cr.profile, "%s", p->name);
+    /* the record, and with it the audit record of the issuance: queued after the reservation, so both commit
+     * in the same transaction or the record in a later one (one fsync an issuance, not two) */
+    iotca_cert_rec *cr = &x->cr;
+    snprintf(cr->serial, sizeof cr->serial, "%s", (const char *)x->hex.data);
+    cr->issuer_id = x->rec.id;
+    snprintf(cr->profile, sizeof cr->profile, "%s", x->p->name);
     iotca_buf subj = {0};
-    IOTCA_TRY(iotca_name_format(g.spec.subject, &subj));
-    snprintf(cr.subject, sizeof cr.subject, "%s", (const char *)subj.data);
+    IOTCA_GUARD(iotca_name_format(spec->subject, &subj));
+    snprintf(cr->subject, sizeof cr->subject, "%s", (const char *)subj.data);
     iotca_buf_free(&subj);
-    cr.der = iotca_buf_borrow(g.der.data, g.der.len);
-    cr.not_before = g.spec.not_before;
-    cr.not_after = g.spec.not_after;
-    cr.created_at = g.now;
-    iotca_audit_rec ar;
-    if (au) {
-        char subject[128];
-        snprintf(subject, sizeof subject, "certificate %s (%.20s)", cr.serial, p->name);
-        ca_audit_fill(&ar, au->actor, au->action, subject, au->request_id, au->outcome, "");
-    }
-    cert_arg ca_arg = {&cr, au ? &ar : NULL};
-    /* queued after the reservation, so it commits in the same transaction or a later one: waiting for the
-     * record alone is one fsync per issuance, not two. A reservation that failed (a serial collision) makes
-     * the record fail too (it requires the reservation), and its own error is the one reported. */
-    iotca_store_write record;
-    iotca_store_group_submit(ca->group, &record, write_cert, &ca_arg);
-    iotca_rc rec_rc = iotca_store_group_wait(ca->group, s, &record); /* durable before anyone sees it */
-    char rec_detail[512];
-    snprintf(rec_detail, sizeof rec_detail, "%s", iotca_error_detail());
-    g.reserved = false;
-    IOTCA_TRY(iotca_store_group_wait(ca->group, s, &g.reservation)); /* already done: it was queued first */
-    if (rec_rc != IOTCA_OK) {
-        rc = iotca_error_set(rec_rc, "%s", rec_detail);
-        goto out;
-    }
-    /* its pre-signed "good" OCSP answer is made by the tick (ca_ocsp_tick), off the issuance path; until
-     * then the responder signs one on demand */
-
-    snprintf(out->serial, sizeof out->serial, "%s", (const char *)g.hex.data);
-    out->issuer_id = iid;
-    out->not_before = g.spec.not_before;
-    out->not_after = g.spec.not_after;
-    IOTCA_TRY(iotca_pem_encode("CERTIFICATE", g.der.data, g.der.len, &out->cert_pem));
-    IOTCA_TRY(iotca_pem_encode("CERTIFICATE", ii->der.p, ii->der.len, &out->chain_pem));
-out:
-    if (g.reserved) { /* a failure after queueing the reservation: it must still be waited for */
-        char keep[512];
-        snprintf(keep, sizeof keep, "%s", iotca_error_detail());
-        (void)iotca_store_group_wait(ca->group, s, &g.reservation);
-        iotca_error_set(rc, "%s", keep);
-    }
-    iotca_csr_free(g.csr);
-    iotca_cert_free(g.leaf);
-    iotca_issuer_rec_free(&rec);
-    iotca_decision_free(&g.d);
-    iotca_buf_free(&g.der);
-    iotca_buf_free(&g.hex);
-    return rc;
+    cr->der = iotca_buf_borrow(x->der.data, x->der.len);
+    cr->not_before = spec->not_before;
+    cr->not_after = spec->not_after;
+    cr->created_at = x->now;
+    if (x->audited)
+        snprintf(x->ar.subject, sizeof x->ar.subject, "certificate %s (%.20s)", cr->serial, x->p->name);
+    x->arg = (cert_arg){cr, x->audited ? &x->ar : NULL};
+    iotca_store_group_submit(ca->group, &x->record, write_cert, &x->arg);
+    x->recorded = true;
+    return IOTCA_OK;
 }
 
-iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, iotca_issued *out) {
-    return iotca_ca_issue_audited(ca, csr, profile, ttl, NULL, out);
+/* A crypto thread's job: the signing, then the hand-over to the group commit, which tells done. */
+static void sign_job(ca_crypto_job *j) {
+    iotca_issuance *x = (iotca_issuance *)((char *)j - offsetof(iotca_issuance, job));
+    iotca_rc rc = sign(x);
+    if (rc != IOTCA_OK) {
+        x->failed = rc;
+        snprintf(x->detail, sizeof x->detail, "%s", iotca_error_detail());
+    }
+    iotca_store_write *last = x->recorded ? &x->record : x->reserved ? &x->reservation : NULL;
+    if (last == NULL) { /* nothing queued: refused at once */
+        x->done(x->done_arg);
+        return;
+    }
+    /* the record commits with or after the reservation: once it is done, so is the reservation */
+    if (iotca_store_group_notify(x->ca->group, last, x->done, x->done_arg) == IOTCA_OK) return;
+    /* a group without a committer thread (no database path): wait here, then tell done all the same */
+    iotca_store *s = NULL;
+    (void)ca_store(x->ca, &s);
+    if (x->recorded) (void)iotca_store_group_wait(x->ca->group, s, &x->record);
+    (void)iotca_store_group_wait(x->ca->group, s, &x->reservation);
+    x->done(x->done_arg);
 }
 
-iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
-                                const iotca_issue_audit *audit, iotca_issued *out) {
-    memset(out, 0, sizeof *out);
-    iotca_rc rc = issue(ca, csr, profile, ttl, audit, out);
+static void issuance_free(iotca_issuance *x) {
+    iotca_buf_free(&x->csr_in);
+    iotca_csr_free(x->csr);
+    iotca_cert_free(x->leaf);
+    iotca_issuer_rec_free(&x->rec);
+    iotca_decision_free(&x->d);
+    iotca_buf_free(&x->der);
+    iotca_buf_free(&x->hex);
+    free(x);
+}
+
+/* Counts a refusal (after freeing what out holds, keeping the error's detail) or an issuance. */
+static iotca_rc count(iotca_ca *ca, iotca_rc rc, iotca_issued *out) {
     if (rc != IOTCA_OK) {
         char keep[512];
         snprintf(keep, sizeof keep, "%s", iotca_error_detail());
@@ -222,6 +211,106 @@ iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profi
         __atomic_add_fetch(&ca->stats.issued, 1, __ATOMIC_RELAXED);
     }
     return rc;
+}
+
+/* What the starting thread does: the profile and the issuer's record (two reads of a small table), so the
+ * crypto thread gets all it needs at once. */
+static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *au) {
+    iotca_ca *ca = x->ca;
+    x->p = iotca_ca_profile(ca, profile);
+    IOTCA_ENSURE(x->p != NULL, IOTCA_E_USAGE, "unknown profile '%s'", profile ? profile : "");
+    x->ttl = ttl;
+    x->now = time(NULL);
+    if (au) {
+        x->audited = true;
+        ca_audit_fill(&x->ar, au->actor, au->action, "", au->request_id, au->outcome, "");
+    }
+    IOTCA_GUARD(iotca_buf_append(&x->csr_in, csr.p, csr.len));
+    iotca_store *s = NULL;
+    int64_t iid;
+    IOTCA_GUARD(ca_store(ca, &s));
+    IOTCA_GUARD(iotca_store_issuer_active(s, x->p->issuer_group, &iid));
+    return iotca_store_issuer_get(s, iid, &x->rec);
+}
+
+iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
+                              const iotca_issue_audit *audit, void (*done)(void *arg), void *arg,
+                              iotca_issuance **out) {
+    IOTCA_ENSURE(ca && done && out, IOTCA_E_USAGE, "iotca_ca_issue_start: NULL argument");
+    *out = NULL;
+    iotca_issuance *x = calloc(1, sizeof *x);
+    IOTCA_ENSURE(x != NULL, IOTCA_E_INTERNAL, "out of memory");
+    x->ca = ca;
+    x->done = done;
+    x->done_arg = arg;
+    iotca_rc rc = start(x, csr, profile, ttl, audit);
+    if (rc != IOTCA_OK) {
+        iotca_issued none = {0};
+        rc = count(ca, rc, &none);
+        char keep[512];
+        snprintf(keep, sizeof keep, "%s", iotca_error_detail());
+        issuance_free(x);
+        return iotca_error_set(rc, "%s", keep);
+    }
+    *out = x; /* before the post: done may be told before this returns */
+    x->job.fn = sign_job;
+    ca_crypto_post(ca, &x->job);
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_ca_issue_end(iotca_issuance *x, iotca_issued *out) {
+    memset(out, 0, sizeof *out);
+    IOTCA_ENSURE(x != NULL, IOTCA_E_USAGE, "iotca_ca_issue_end: no issuance");
+    iotca_ca *ca = x->ca;
+    iotca_rc rc = x->failed;
+    if (rc != IOTCA_OK) {
+        iotca_error_set(rc, "%s", x->detail);
+    } else {
+        /* a serial collision fails the record too (it requires the reservation): the reservation's error
+         * is the one reported */
+        rc = iotca_store_group_result(ca->group, &x->reservation);
+        if (rc == IOTCA_OK) rc = iotca_store_group_result(ca->group, &x->record);
+    }
+    if (rc == IOTCA_OK) {
+        /* durable: now it may be seen. Its pre-signed "good" OCSP answer is made by the tick
+         * (ca_ocsp_tick), off the issuance path; until then the responder signs one on demand */
+        const iotca_cert_info *ii = iotca_cert_get(x->is->cert);
+        snprintf(out->serial, sizeof out->serial, "%s", x->cr.serial);
+        out->issuer_id = x->cr.issuer_id;
+        out->not_before = x->cr.not_before;
+        out->not_after = x->cr.not_after;
+        rc = iotca_pem_encode("CERTIFICATE", x->der.data, x->der.len, &out->cert_pem);
+        if (rc == IOTCA_OK) rc = iotca_pem_encode("CERTIFICATE", ii->der.p, ii->der.len, &out->chain_pem);
+    }
+    rc = count(ca, rc, out);
+    issuance_free(x);
+    return rc;
+}
+
+/* The synchronous form: start, wait for done on a semaphore, end. */
+static void post_sem(void *arg) { sem_post(arg); }
+
+iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, iotca_issued *out) {
+    return iotca_ca_issue_audited(ca, csr, profile, ttl, NULL, out);
+}
+
+iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
+                                const iotca_issue_audit *audit, iotca_issued *out) {
+    memset(out, 0, sizeof *out);
+    sem_t done;
+    IOTCA_ENSURE(sem_init(&done, 0, 0) == 0, IOTCA_E_INTERNAL, "cannot make a semaphore");
+    iotca_issuance *x = NULL;
+    iotca_rc rc = iotca_ca_issue_start(ca, csr, profile, ttl, audit, post_sem, &done, &x);
+    if (rc == IOTCA_OK) {
+        int w;
+        do w = sem_wait(&done);
+        while (w != 0 && errno == EINTR); /* a signal handler ran: the issuance is still ours to wait for */
+        rc = iotca_ca_issue_end(x, out);
+    }
+    char keep[512];
+    snprintf(keep, sizeof keep, "%s", iotca_error_detail());
+    sem_destroy(&done);
+    return rc == IOTCA_OK ? rc : iotca_error_set(rc, "%s", keep);
 }
 
 iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out) {

@@ -19,7 +19,12 @@
  * (wrk, bench/run's set-up, six alternating runs against no delay): 1.95-2.65 issuances per commit instead
  * of 1.0-1.8, 37-39 KiB written to disk per issuance instead of 44-48 (/proc/PID/io), 2,123-2,762
  * requests/s against 1,424-2,441 (more in five of six pairs), p99 7.5-9.5 ms against 6.7-11.9. A 300 us
- * delay batched as well but was slower in five of six pairs. One client is never delayed (no other owner). */
+ * delay batched as well but was slower in five of six pairs. One client is never delayed (no other owner).
+ *
+ * A write may also be queued with nobody waiting for it (iotca_store_group_notify): its owner is told, by a
+ * callback, once it is done. Then the group's committer thread (a group with a path has one) leads the
+ * batches that hold such writes; threads that wait still lead their own. iotcad's issuances work this way
+ * (lib/ca/issue.c): no thread sleeps through an issuance's fsync, and the answer goes out when it is told. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +54,33 @@ struct iotca_store_group {
     long delay_us;
     int ckpt_pages; /* WAL frames past which a batch's leader has the WAL checkpointed */
     pthread_cond_t join_cv;
+    /* the committer (when a database path was given): leads the batches that hold writes nobody waits for
+     * (iotca_store_group_notify); notified counts those still queued, commit_cv tells it of them */
+    pthread_t committer;
+    bool committer_running;
+    unsigned notified;
+    pthread_cond_t commit_cv;
 };
+
+static void lead(iotca_store_group *g, iotca_store *s, bool *grew);
+static bool hand_checkpoint(iotca_store_group *g);
+
+static void *committer(void *arg) {
+    iotca_store_group *g = arg;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        if (g->notified > 0 && !g->busy && g->head) {
+            bool grew = false;
+            lead(g, g->writer, &grew);
+            if (grew) (void)hand_checkpoint(g);
+            continue;
+        }
+        if (g->stopping && g->notified == 0) break; /* what was queued to be notified is committed first */
+        pthread_cond_wait(&g->commit_cv, &g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
 
 static void *checkpointer(void *arg) {
     iotca_store_group *g = arg;
@@ -77,6 +108,7 @@ iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
     pthread_cond_init(&g->ckpt_cv, NULL);
+    pthread_cond_init(&g->commit_cv, NULL);
     /* the delay's deadline is on the monotonic clock: a wall-clock step cannot stretch it */
     iotca_cond_init_mono(&g->join_cv);
     g->delay_us = IOTCA_SQ_COMMIT_DELAY_US;
@@ -93,10 +125,11 @@ iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
         }
         /* the writer's cache holds the index pages every insert walks; it grows only as pages are used */
         (void)sqlite3_exec(g->writer->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
-        g->ckpt_running = g->path && pthread_create(&g->ckpt, NULL, checkpointer, g) == 0;
-        if (!g->ckpt_running) {
+        g->ckpt_running = pthread_create(&g->ckpt, NULL, checkpointer, g) == 0;
+        g->committer_running = g->ckpt_running && pthread_create(&g->committer, NULL, committer, g) == 0;
+        if (!g->committer_running) {
             iotca_store_group_free(g);
-            IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot start the WAL checkpointer");
+            IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot start the group commit's threads");
         }
     }
     *out = g;
@@ -105,19 +138,20 @@ iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
 
 void iotca_store_group_free(iotca_store_group *g) {
     if (g == NULL) return;
-    if (g->ckpt_running) {
-        pthread_mutex_lock(&g->mu);
-        g->stopping = true;
-        pthread_cond_signal(&g->ckpt_cv);
-        pthread_mutex_unlock(&g->mu);
-        pthread_join(g->ckpt, NULL);
-    }
+    pthread_mutex_lock(&g->mu);
+    g->stopping = true;
+    pthread_cond_signal(&g->ckpt_cv);
+    pthread_cond_signal(&g->commit_cv);
+    pthread_mutex_unlock(&g->mu);
+    if (g->committer_running) pthread_join(g->committer, NULL); /* first: its last batch may want a checkpoint */
+    if (g->ckpt_running) pthread_join(g->ckpt, NULL);
     iotca_store_close(g->writer);
     free(g->path);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cv);
     pthread_cond_destroy(&g->ckpt_cv);
     pthread_cond_destroy(&g->join_cv);
+    pthread_cond_destroy(&g->commit_cv);
     free(g);
 }
 
@@ -219,91 +253,115 @@ iotca_rc iotca_store_group_write(iotca_store_group *g, iotca_store *s, iotca_sto
     return iotca_store_group_wait(g, s, &w);
 }
 
+/* Marks this thread's queued writes (and w) as waited for: no leader keeps a batch open for them any more. */
+static void owner_done(iotca_store_group *g, iotca_store_write *w) {
+    pthread_t self = pthread_self();
+    bool joined = false;
+    for (op *o = g->head; o; o = o->next)
+        if (!o->waited && (o == w || pthread_equal(o->owner, self))) {
+            o->waited = joined = true;
+            g->unwaited--;
+        }
+    if (joined) pthread_cond_signal(&g->join_cv);
+}
+
+/* Leads one batch: with g->mu held, no batch running and a write queued; returns with g->mu held. Sets
+ * *grew when the batch grew the WAL past the checkpoint threshold. */
+static void lead(iotca_store_group *g, iotca_store *s, bool *grew) {
+    op *batch = g->head;
+    g->busy = true;
+    /* PostgreSQL's commit_delay with commit_siblings = 1: while another thread has a write queued and is
+     * still working towards waiting for it (an issuance between its serial reservation and its record),
+     * wait a moment for its record so both share this fsync. Bounded: a thread that never comes to wait
+     * keeps no batch beyond delay_us. */
+    if (g->delay_us > 0 && g->unwaited > 0) {
+        struct timespec until = iotca_mono_deadline_us(g->delay_us);
+        int timed_out = 0;
+        while (g->unwaited > 0 && !timed_out) timed_out = pthread_cond_timedwait(&g->join_cv, &g->mu, &until);
+        batch = g->head; /* with what was queued meanwhile */
+    }
+    for (op *o = batch; o; o = o->next) {
+        if (!o->waited) {
+            o->waited = true;
+            g->unwaited--;
+        }
+        if (o->notify) g->notified--;
+        o->taken = true;
+    }
+    g->head = NULL;
+    g->tail = &g->head;
+    int ckpt_pages = g->ckpt_pages;
+    pthread_mutex_unlock(&g->mu);
+    iotca_store *ws = g->writer ? g->writer : s;
+    ws->defer_checkpoint = true;
+    run_batch(ws, batch);
+    ws->defer_checkpoint = false;
+    /* read while still leading: ws is ours alone */
+    bool starved = ws->wal_pages >= IOTCA_SQ_CHECKPOINT_STARVED * ckpt_pages;
+    if (ws->wal_pages >= ckpt_pages) {
+        *grew = true;
+        ws->wal_pages = 0;
+    }
+    pthread_mutex_lock(&g->mu);
+    unsigned long n = 0;
+    op *notify = NULL, **nt = &notify;
+    for (op *o = batch, *next; o; o = next) {
+        next = o->next; /* o may be freed by its owner as soon as done is set and the lock dropped */
+        if (o->notify) { /* read under the lock: iotca_store_group_notify may have set it during the batch */
+            *nt = o;
+            nt = &o->next_notify;
+        }
+        o->done = true;
+        n++;
+    }
+    *nt = NULL;
+    g->batches++;
+    g->writes += n;
+    pthread_cond_broadcast(&g->cv); /* the waiters whose writes are done return */
+    pthread_mutex_unlock(&g->mu);
+    /* busy stays set: no batch begins before the notified learn their results */
+    for (op *o = notify, *next; o; o = next) {
+        next = o->next_notify; /* o may be freed once notified */
+        o->notify(o->notify_arg);
+    }
+    if (starved) {
+        /* The WAL starts over only when a batch begins after every frame was copied back. Batches that
+         * follow each other with no pause (a saturated group commit, a bulk load) begin while each passive
+         * checkpoint is still copying, so it never starts over and grows without end. Past the limit, this
+         * leader checkpoints before the next batch may begin (busy stays set; the writes just committed
+         * were answered already), and that batch starts the WAL over. */
+        (void)sqlite3_wal_checkpoint_v2(ws->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        *grew = false;
+    }
+    pthread_mutex_lock(&g->mu);
+    g->busy = false;
+    pthread_cond_broadcast(&g->cv);
+    if (g->notified > 0 && g->head) pthread_cond_signal(&g->commit_cv); /* writes nobody waits for */
+}
+
+/* Hands the WAL checkpoint a batch asked for to the checkpointer thread (g->mu held); false without one. */
+static bool hand_checkpoint(iotca_store_group *g) {
+    if (!g->ckpt_running) return false;
+    g->ckpt_wanted = true;
+    pthread_cond_signal(&g->ckpt_cv);
+    return true;
+}
+
 iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_store_write *w) {
     op *mine = w;
     bool grew = false; /* this thread led a batch that grew the WAL past the checkpoint threshold */
     if (!mine->queued) return iotca_error_set(IOTCA_E_INTERNAL, "group commit: waiting for a write never submitted");
     pthread_mutex_lock(&g->mu);
     /* this thread is done working towards its writes: none of them keeps a leader waiting any more */
-    pthread_t self = pthread_self();
-    bool joined = false;
-    for (op *o = g->head; o; o = o->next)
-        if (!o->waited && pthread_equal(o->owner, self)) {
-            o->waited = joined = true;
-            g->unwaited--;
-        }
-    if (joined) pthread_cond_signal(&g->join_cv);
+    owner_done(g, mine);
     while (!mine->done) {
-        if (g->busy) {
+        if (g->busy || g->head == NULL) { /* a batch in flight (holding mine, or mine is next) */
             pthread_cond_wait(&g->cv, &g->mu);
             continue;
         }
-        /* lead: take the whole queue (it holds this thread's write, or that was taken by a batch in flight) */
-        op *batch = g->head;
-        if (batch == NULL) { /* cannot happen while mine is not done; never spin */
-            pthread_cond_wait(&g->cv, &g->mu);
-            continue;
-        }
-        g->busy = true;
-        /* PostgreSQL's commit_delay with commit_siblings = 1: while another thread has a write queued and is
-         * still working towards waiting for it (an issuance between its serial reservation and its record),
-         * wait a moment for its record so both share this fsync. Bounded: a thread that never comes to wait
-         * keeps no batch beyond delay_us. */
-        if (g->delay_us > 0 && g->unwaited > 0) {
-            struct timespec until = iotca_mono_deadline_us(g->delay_us);
-            int timed_out = 0;
-            while (g->unwaited > 0 && !timed_out) timed_out = pthread_cond_timedwait(&g->join_cv, &g->mu, &until);
-            batch = g->head; /* with what was queued meanwhile */
-        }
-        for (op *o = batch; o; o = o->next)
-            if (!o->waited) {
-                o->waited = true;
-                g->unwaited--;
-            }
-        g->head = NULL;
-        g->tail = &g->head;
-        int ckpt_pages = g->ckpt_pages;
-        pthread_mutex_unlock(&g->mu);
-        iotca_store *ws = g->writer ? g->writer : s;
-        ws->defer_checkpoint = true;
-        run_batch(ws, batch);
-        ws->defer_checkpoint = false;
-        /* read while still leading: ws is ours alone */
-        bool starved = ws->wal_pages >= IOTCA_SQ_CHECKPOINT_STARVED * ckpt_pages;
-        if (ws->wal_pages >= ckpt_pages) {
-            grew = true;
-            ws->wal_pages = 0;
-        }
-        pthread_mutex_lock(&g->mu);
-        unsigned long n = 0;
-        for (op *o = batch, *next; o; o = next) {
-            next = o->next; /* o may be freed by its owner as soon as done is set and the lock dropped */
-            o->done = true;
-            n++;
-        }
-        g->batches++;
-        g->writes += n;
-        if (starved) {
-            /* The WAL starts over only when a batch begins after every frame was copied back. Batches that
-             * follow each other with no pause (a saturated group commit, a bulk load) begin while each
-             * passive checkpoint is still copying, so it never starts over and grows without end. Past the
-             * limit, this leader checkpoints before the next batch may begin (busy stays set; the writes
-             * just committed are answered meanwhile), and that batch starts the WAL over. */
-            pthread_cond_broadcast(&g->cv);
-            pthread_mutex_unlock(&g->mu);
-            (void)sqlite3_wal_checkpoint_v2(ws->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-            grew = false;
-            pthread_mutex_lock(&g->mu);
-        }
-        g->busy = false;
-        pthread_cond_broadcast(&g->cv);
+        lead(g, s, &grew); /* takes the whole queue: it holds this thread's write */
     }
-    bool checkpoint = grew;
-    if (checkpoint && g->ckpt_running) { /* hand it over to the checkpointer */
-        g->ckpt_wanted = true;
-        pthread_cond_signal(&g->ckpt_cv);
-        checkpoint = false;
-    }
+    bool checkpoint = grew && !hand_checkpoint(g);
     pthread_mutex_unlock(&g->mu);
     mine->queued = false;
     if (checkpoint) {
@@ -312,5 +370,35 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
         (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     }
     if (mine->rc != IOTCA_OK) return iotca_error_set(mine->rc, "%s", mine->detail);
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_store_group_notify(iotca_store_group *g, iotca_store_write *w, void (*fn)(void *arg), void *arg) {
+    IOTCA_ENSURE(g && w && fn, IOTCA_E_USAGE, "iotca_store_group_notify: NULL argument");
+    IOTCA_ENSURE(w->queued && w->notify == NULL, IOTCA_E_USAGE, "group commit: notify for a write never submitted");
+    IOTCA_ENSURE(g->committer_running, IOTCA_E_USAGE, "group commit: notification needs a database path");
+    pthread_mutex_lock(&g->mu);
+    owner_done(g, w);
+    bool now = w->done;
+    if (!now) {
+        w->notify = fn;
+        w->notify_arg = arg;
+        if (!w->taken) {
+            g->notified++;
+            if (!g->busy) pthread_cond_signal(&g->commit_cv);
+        }
+    }
+    pthread_mutex_unlock(&g->mu);
+    if (now) fn(arg);
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_store_group_result(iotca_store_group *g, const iotca_store_write *w) {
+    pthread_mutex_lock(&g->mu);
+    bool done = w->done;
+    iotca_rc rc = w->rc;
+    pthread_mutex_unlock(&g->mu);
+    if (!done) return iotca_error_set(IOTCA_E_INTERNAL, "group commit: the result of a write not done");
+    if (rc != IOTCA_OK) return iotca_error_set(rc, "%s", w->detail);
     return IOTCA_OK;
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The crypto threads (lib/ca/crypto_pool.c): the pool's workers wait for the disk and hand their issuances'
-# signature work (the CSR's signature, signing and verifying the leaf) to one crypto thread a serving
-# thread. wolfSSL keeps up to 15 public keys' point tables per thread that verifies (about 12 MB once a
-# fleet's distinct CSRs fill them), so with the work on 16 workers a burst of distinct CSRs grew the daemon
-# by about 150 MB; on one crypto thread it must stay within one thread's tables and the workers' own state.
+# The crypto threads (lib/ca/crypto_pool.c): every issuance's signature work (the CSR's signature, signing and
+# verifying the leaf) runs on one crypto thread a serving thread, however many issuances are in flight.
+# wolfSSL keeps up to 15 public keys' point tables per thread that verifies (about 12 MB once a fleet's
+# distinct CSRs fill them), so with the work on the 16 pool workers (before f4e4520) a burst of distinct CSRs
+# grew the daemon by about 150 MB; on one crypto thread it must stay within one thread's tables.
 # Errors met on a crypto thread reach the client with their code and detail.
 # shellcheck source=daemon_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/daemon_lib.sh"

@@ -1,7 +1,9 @@
-/* Unit tests for the issuance cycle's crypto threads (lib/ca/crypto_pool.c): issuances from many threads
- * at once through a few crypto threads, each certificate right and recorded; errors met on a crypto thread
- * returned to the caller with their category and detail; the setting's refusals. */
+/* Unit tests for the issuance cycle's crypto threads (lib/ca/crypto_pool.c) and its two-step form
+ * (iotca_ca_issue_start / _end): issuances from many threads at once through a few crypto threads, and many
+ * started from one thread, each certificate right and recorded; errors met on a crypto thread returned to
+ * the caller with their category and detail; the refusals of the setting and of the two-step form. */
 #include <pthread.h>
+#include <semaphore.h>
 
 #include "unit_run.h"
 #include "iotca/pem.h"
@@ -160,6 +162,157 @@ START_TEST(setting_refusals) {
 }
 END_TEST
 
+/* ---- the two-step form (iotca_ca_issue_start / iotca_ca_issue_end), as iotcad's serving threads use it ---- */
+
+typedef struct told {
+    sem_t sem;
+    int calls;
+} told;
+
+static void tell(void *arg) {
+    told *t = arg;
+    __atomic_add_fetch(&t->calls, 1, __ATOMIC_RELAXED);
+    sem_post(&t->sem);
+}
+
+#define STARTED 12
+
+/* Starts STARTED issuances from one thread without waiting, then ends each once told: every one right, for
+ * its own CSR's key, and recorded by the time it was told. The caller's CSR is wiped and freed as soon as
+ * start returns. done runs once per issuance. With crypto threads (2) and without (0). */
+static void start_many(unsigned crypto_threads) {
+    fixture f;
+    setup(&f);
+    OK(iotca_ca_set_crypto_threads(f.ca, crypto_threads));
+    iotca_buf spki[STARTED];
+    told t[STARTED];
+    iotca_issuance *x[STARTED];
+    for (int i = 0; i < STARTED; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "s%d.example.com", i);
+        iotca_buf pem = {0};
+        memset(&spki[i], 0, sizeof spki[i]);
+        make_csr(name, &pem, &spki[i]);
+        sem_init(&t[i].sem, 0, 0);
+        t[i].calls = 0;
+        OK(iotca_ca_issue_start(f.ca, iotca_buf_slice(&pem), "fw", 0, NULL, tell, &t[i], &x[i]));
+        ck_assert_ptr_nonnull(x[i]);
+        memset(pem.data, 0, pem.len);
+        iotca_buf_free(&pem);
+    }
+    for (int i = 0; i < STARTED; i++) {
+        sem_wait(&t[i].sem);
+        iotca_issued out;
+        OK(iotca_ca_issue_end(x[i], &out));
+        iotca_buf der = {0};
+        iotca_cert *leaf = NULL;
+        iotca_cert_rec rec = {0};
+        OK(iotca_pem_or_der(iotca_buf_slice(&out.cert_pem), "CERTIFICATE", &der));
+        OK(iotca_cert_parse(iotca_buf_slice(&der), &leaf));
+        OK(iotca_cert_verify_signed_by(leaf, f.issuer_cert));
+        ck_assert(iotca_slice_eq(iotca_cert_get(leaf)->spki, iotca_buf_slice(&spki[i])));
+        OK(iotca_ca_cert_get(f.ca, out.serial, &rec)); /* durable before done was told */
+        ck_assert(rec.der.len == der.len && memcmp(rec.der.data, der.data, der.len) == 0);
+        iotca_cert_rec_free(&rec);
+        iotca_cert_free(leaf);
+        iotca_buf_free(&der);
+        iotca_issued_free(&out);
+        iotca_buf_free(&spki[i]);
+    }
+    iotca_ca_stats st;
+    iotca_ca_stats_get(f.ca, &st);
+    ck_assert_uint_eq(st.issued, STARTED);
+    ck_assert_uint_eq(st.refused, 0);
+    teardown(&f); /* stops the crypto threads and the group commit: a second call would have come by now */
+    for (int i = 0; i < STARTED; i++) {
+        ck_assert_int_eq(t[i].calls, 1);
+        sem_destroy(&t[i].sem);
+    }
+}
+
+START_TEST(start_returns_and_done_tells_once) {
+    start_many(2);
+    start_many(0);
+}
+END_TEST
+
+/* Issues csr in two steps and returns end's result (its detail in iotca_error_detail()); done must have run
+ * exactly once by then. */
+static iotca_rc two_steps(fixture *f, iotca_slice csr, char *detail, size_t n) {
+    told t = {.calls = 0};
+    sem_init(&t.sem, 0, 0);
+    iotca_issuance *x = NULL;
+    OK(iotca_ca_issue_start(f->ca, csr, "fw", 0, NULL, tell, &t, &x));
+    sem_wait(&t.sem);
+    iotca_issued out;
+    iotca_rc rc = iotca_ca_issue_end(x, &out);
+    snprintf(detail, n, "%s", iotca_error_detail());
+    ck_assert_int_eq(t.calls, 1);
+    if (rc != IOTCA_OK) ck_assert_ptr_null(out.cert_pem.data); /* a refusal hands back nothing */
+    iotca_issued_free(&out);
+    sem_destroy(&t.sem);
+    return rc;
+}
+
+/* Refusals of the two-step form: at start (nothing pending, done never told) an unknown profile and NULL
+ * arguments; at end, what the crypto thread met — a bad signature, a truncated CSR, a policy rule — each with
+ * its category and the words of the check that refused it, and nothing recorded. */
+static void refusals(unsigned crypto_threads) {
+    fixture f;
+    setup(&f);
+    OK(iotca_ca_set_crypto_threads(f.ca, crypto_threads));
+    iotca_buf pem = {0}, der = {0};
+    make_csr("refused.example.com", &pem, NULL);
+    told t = {.calls = 0};
+    sem_init(&t.sem, 0, 0);
+    iotca_issuance *x = (iotca_issuance *)&t; /* start must set it to NULL */
+    ck_assert_int_eq(iotca_ca_issue_start(f.ca, iotca_buf_slice(&pem), "nope", 0, NULL, tell, &t, &x), IOTCA_E_USAGE);
+    ck_assert_msg(strstr(iotca_error_detail(), "unknown profile 'nope'") != NULL, "detail: %s", iotca_error_detail());
+    ck_assert_ptr_null(x);
+    ck_assert_int_eq(iotca_ca_issue_start(f.ca, iotca_buf_slice(&pem), "fw", 0, NULL, NULL, &t, &x), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_ca_issue_start(f.ca, iotca_buf_slice(&pem), "fw", 0, NULL, tell, &t, NULL), IOTCA_E_USAGE);
+    iotca_issued out;
+    ck_assert_int_eq(iotca_ca_issue_end(NULL, &out), IOTCA_E_USAGE);
+    ck_assert_int_eq(t.calls, 0);
+
+    char here[512], got[512];
+    OK(iotca_pem_or_der(iotca_buf_slice(&pem), "CERTIFICATE REQUEST", &der));
+    der.data[der.len - 3] ^= 0x5a; /* inside the signature */
+    iotca_rc want = parse_here(iotca_buf_slice(&der), here, sizeof here);
+    ck_assert_int_eq(want, IOTCA_E_CRYPTO);
+    ck_assert_int_eq(two_steps(&f, iotca_buf_slice(&der), got, sizeof got), want);
+    ck_assert_str_eq(got, here);
+    iotca_slice cut = iotca_slice_of(der.data, der.len / 2);
+    want = parse_here(cut, here, sizeof here);
+    ck_assert_int_eq(want, IOTCA_E_PARSE);
+    ck_assert_int_eq(two_steps(&f, cut, got, sizeof got), want);
+    ck_assert_str_eq(got, here);
+    iotca_buf_free(&pem);
+    make_csr("device.example.org", &pem, NULL); /* a name outside the profile */
+    ck_assert_int_eq(two_steps(&f, iotca_buf_slice(&pem), got, sizeof got), IOTCA_E_POLICY);
+    ck_assert_msg(strstr(got, "device.example.org") != NULL, "detail: %s", got);
+    iotca_ca_stats st;
+    iotca_ca_stats_get(f.ca, &st);
+    ck_assert_uint_eq(st.issued, 0);
+    ck_assert_uint_eq(st.refused, 4); /* the unknown profile and the three above, each once */
+    iotca_cert_filter all = {.status = -1, .limit = 10};
+    iotca_cert_rec *list = NULL;
+    size_t n = 99;
+    OK(iotca_ca_cert_list(f.ca, &all, &list, &n));
+    ck_assert_uint_eq(n, 0); /* nothing recorded */
+    free(list);
+    iotca_buf_free(&pem);
+    iotca_buf_free(&der);
+    sem_destroy(&t.sem);
+    teardown(&f);
+}
+
+START_TEST(two_step_refusals) {
+    refusals(1);
+    refusals(0);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("issue");
     TCase *tc = tcase_create("crypto_threads");
@@ -167,6 +320,8 @@ int main(void) {
     tcase_add_test(tc, many_callers_few_crypto_threads);
     tcase_add_test(tc, errors_come_back_whole);
     tcase_add_test(tc, setting_refusals);
+    tcase_add_test(tc, start_returns_and_done_tells_once);
+    tcase_add_test(tc, two_step_refusals);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

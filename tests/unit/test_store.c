@@ -1022,6 +1022,185 @@ START_TEST(group_commit_delay_is_bounded) {
 }
 END_TEST
 
+/* ---- group commit: notification instead of waiting ---- */
+
+/* What a notification saw: how often it ran, on which thread, and whether its write was in the database
+ * (read on a connection of its own) when it ran. */
+typedef struct noted {
+    const char *path, *serial;
+    sem_t told;
+    int calls;
+    pthread_t on;
+    int rows; /* rows with the serial, seen from outside the group when told */
+} noted;
+
+static void note(void *arg) {
+    noted *n = arg;
+    n->calls++;
+    n->on = pthread_self();
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM serials WHERE serial = '%s'", n->serial);
+    n->rows = raw_int(n->path, sql, -1);
+    sem_post(&n->told);
+}
+
+static void noted_init(noted *n, const char *path, const char *serial) {
+    memset(n, 0, sizeof *n);
+    n->path = path;
+    n->serial = serial;
+    sem_init(&n->told, 0, 0);
+}
+
+/* The writes are committed by the group's committer thread, nobody waiting; each notification runs once,
+ * on that thread, after its write is durable; a failed write's result comes back with its own error. */
+START_TEST(group_notify_tells_once_after_commit) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    iotca_store_group *g = NULL;
+    ck_assert_int_eq(iotca_store_group_new(t.path, &g), IOTCA_OK);
+    reserve_w r1 = {"dd01", a}, r2 = {"dd01", a};
+    iotca_store_write w1, w2;
+    noted n1, n2;
+    noted_init(&n1, t.path, "dd01");
+    noted_init(&n2, t.path, "dd01");
+    iotca_store_group_submit(g, &w1, reserve_fn, &r1);
+    iotca_store_group_submit(g, &w2, reserve_fn, &r2); /* the same serial: refused */
+    ck_assert_int_eq(iotca_store_group_notify(g, &w1, note, &n1), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_group_notify(g, &w2, note, &n2), IOTCA_OK);
+    sem_wait(&n1.told);
+    sem_wait(&n2.told);
+    ck_assert_int_eq(n1.rows, 1); /* committed before anyone was told */
+    ck_assert(!pthread_equal(n1.on, pthread_self()) && !pthread_equal(n2.on, pthread_self()));
+    ck_assert_int_eq(iotca_store_group_result(g, &w1), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_group_result(g, &w2), IOTCA_E_POLICY);
+    ck_assert_detail_has("serial dd01 already used");
+    iotca_store_group_free(g);
+    ck_assert_int_eq(n1.calls, 1); /* and never again */
+    ck_assert_int_eq(n2.calls, 1);
+    sem_destroy(&n1.told);
+    sem_destroy(&n2.told);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+typedef struct other_writer {
+    iotca_store_group *g;
+    iotca_store *s;
+    int64_t issuer;
+    iotca_rc rc;
+} other_writer;
+
+static void *other_write(void *arg) {
+    other_writer *o = arg;
+    reserve_w r = {"ee02", o->issuer};
+    o->rc = iotca_store_group_write(o->g, o->s, reserve_fn, &r);
+    return NULL;
+}
+
+/* A write that another thread's batch already committed: its notification runs at once, on the caller. */
+START_TEST(group_notify_of_a_done_write_runs_here) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    iotca_store_group *g = NULL;
+    ck_assert_int_eq(iotca_store_group_new(t.path, &g), IOTCA_OK);
+    iotca_store_group_set_commit_delay(g, 0);
+    reserve_w r = {"ee01", a};
+    iotca_store_write w;
+    iotca_store_group_submit(g, &w, reserve_fn, &r);
+    other_writer o = {g, s, a, IOTCA_E_INTERNAL};
+    pthread_t th; /* leads a batch of the whole queue: its write and this thread's */
+    ck_assert_int_eq(pthread_create(&th, NULL, other_write, &o), 0);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(o.rc, IOTCA_OK);
+    noted n;
+    noted_init(&n, t.path, "ee01");
+    ck_assert_int_eq(iotca_store_group_notify(g, &w, note, &n), IOTCA_OK);
+    ck_assert_int_eq(n.calls, 1); /* before notify returned */
+    ck_assert(pthread_equal(n.on, pthread_self()));
+    ck_assert_int_eq(n.rows, 1);
+    ck_assert_int_eq(iotca_store_group_result(g, &w), IOTCA_OK);
+    iotca_store_group_free(g);
+    sem_destroy(&n.told);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+/* Notifying tells the group its owner works no more towards its writes: a leader does not hold the batch
+ * for them. With a commit delay of 20 s, a reservation queued earlier by the same thread would keep the
+ * committer waiting the whole delay if the notification did not count as the owner's wait; here both are
+ * told well within 10 s. Also: the committer commits what is queued before the group is freed. */
+START_TEST(group_notify_counts_as_the_owners_wait) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    iotca_store_group *g = NULL;
+    ck_assert_int_eq(iotca_store_group_new(t.path, &g), IOTCA_OK);
+    iotca_store_group_set_commit_delay(g, 20L * 1000 * 1000);
+    reserve_w r1 = {"ff01", a}, r2 = {"ff02", a};
+    iotca_store_write w1, w2;
+    noted n;
+    noted_init(&n, t.path, "ff02");
+    iotca_store_group_submit(g, &w1, reserve_fn, &r1); /* the "reservation", never waited for itself */
+    iotca_store_group_submit(g, &w2, reserve_fn, &r2);
+    ck_assert_int_eq(iotca_store_group_notify(g, &w2, note, &n), IOTCA_OK);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    ck_assert_msg(sem_timedwait(&n.told, &until) == 0, "the committer held the batch for the owner's first write");
+    ck_assert_int_eq(iotca_store_group_result(g, &w1), IOTCA_OK); /* committed with it or before */
+    ck_assert_int_eq(iotca_store_group_result(g, &w2), IOTCA_OK);
+    /* queued and notified just before the group is freed: committed first, and told */
+    reserve_w r3 = {"ff03", a};
+    iotca_store_write w3;
+    noted n3;
+    noted_init(&n3, t.path, "ff03");
+    iotca_store_group_set_commit_delay(g, 0);
+    iotca_store_group_submit(g, &w3, reserve_fn, &r3);
+    ck_assert_int_eq(iotca_store_group_notify(g, &w3, note, &n3), IOTCA_OK);
+    iotca_store_group_free(g);
+    ck_assert_int_eq(n3.calls, 1);
+    ck_assert_int_eq(n3.rows, 1);
+    sem_destroy(&n.told);
+    sem_destroy(&n3.told);
+    iotca_store_close(s);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), 3);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+/* Refusals: a group without a database path has no committer thread (the write must then be waited for, and
+ * still commits); a write never submitted; NULL arguments. The notification never runs. */
+START_TEST(group_notify_refusals) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    iotca_store_group *g = NULL;
+    ck_assert_int_eq(iotca_store_group_new(NULL, &g), IOTCA_OK);
+    reserve_w r = {"ab01", a};
+    iotca_store_write w, never = {0};
+    noted n;
+    noted_init(&n, t.path, "ab01");
+    iotca_store_group_submit(g, &w, reserve_fn, &r);
+    ck_assert_int_eq(iotca_store_group_notify(g, &w, note, &n), IOTCA_E_USAGE);
+    ck_assert_detail_has("needs a database path");
+    ck_assert_int_eq(iotca_store_group_wait(g, s, &w), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_group_notify(g, &never, note, &n), IOTCA_E_USAGE);
+    ck_assert_detail_has("never submitted");
+    ck_assert_int_eq(iotca_store_group_notify(g, &w, NULL, &n), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_group_notify(NULL, &w, note, &n), IOTCA_E_USAGE);
+    iotca_store_group_free(g);
+    ck_assert_int_eq(n.calls, 0);
+    sem_destroy(&n.told);
+    iotca_store_close(s);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), 1);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 /* A quiet daemon gives back its SQLite page caches: the caller's handle's and the group writer's. Measured
  * with SQLite's own count of its heap (sqlite3_memory_used); afterwards both still read and write. */
 START_TEST(release_memory_frees_page_caches) {
@@ -1500,6 +1679,10 @@ int main(void) {
     tcase_add_test(tc, group_leader_checkpoint_bounds_the_wal);
     tcase_add_test(tc, group_commit_waits_for_a_sibling);
     tcase_add_test(tc, group_commit_delay_is_bounded);
+    tcase_add_test(tc, group_notify_tells_once_after_commit);
+    tcase_add_test(tc, group_notify_of_a_done_write_runs_here);
+    tcase_add_test(tc, group_notify_counts_as_the_owners_wait);
+    tcase_add_test(tc, group_notify_refusals);
     tcase_add_test(tc, release_memory_frees_page_caches);
     tcase_add_test(tc, invalid_serials_refused);
     tcase_add_test(tc, cert_add_needs_reservation);

@@ -34,12 +34,12 @@ void iotca_ca_close(iotca_ca *ca);
 void iotca_ca_release_memory(iotca_ca *ca);
 #define IOTCA_CA_MAX_CRYPTO_THREADS 256 /* as many as iotcad allows serving threads (limits.threads) */
 /* Starts n threads that do every issuance's public-key work (checking the CSR's signature; signing and
- * verifying the leaf) for the threads that call iotca_ca_issue, which wait meanwhile: wolfSSL's per-thread
- * point tables (about 12 MB a thread once a fleet's distinct keys fill them) then exist once a crypto thread,
- * however many threads issue at once. Without them (n = 0, the default) each calling thread does its own.
- * Once per CA, before issuing; iotca_ca_close stops them. A crypto thread quiet for a second gives back its
- * tables. Errors: IOTCA_E_USAGE n above IOTCA_CA_MAX_CRYPTO_THREADS or called twice, IOTCA_E_INTERNAL a
- * thread that cannot start (none are left running). */
+ * verifying the leaf): iotca_ca_issue_start hands it to them and returns. wolfSSL's per-thread point tables
+ * (about 12 MB a thread once a fleet's distinct keys fill them) then exist once a crypto thread, however many
+ * threads issue at once. Without them (n = 0, the default) the thread that starts an issuance does its own.
+ * Once per CA, before issuing; iotca_ca_close stops them after the work queued. A crypto thread quiet for a
+ * second gives back its tables. Errors: IOTCA_E_USAGE n above IOTCA_CA_MAX_CRYPTO_THREADS or called twice,
+ * IOTCA_E_INTERNAL a thread that cannot start (none are left running). */
 iotca_rc iotca_ca_set_crypto_threads(iotca_ca *ca, unsigned n);
 /* True when the database answers and has the schema version this binary needs (for /readyz); one
  * small read, whatever the number of certificates. */
@@ -71,6 +71,21 @@ typedef struct iotca_issue_audit {
  * certificate: one durable write instead of two. A refusal appends nothing; the caller audits it. */
 iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
                                 const iotca_issue_audit *audit, iotca_issued *out);
+/* The same in two steps, for a thread that serves others meanwhile (iotcad's serving threads): start checks
+ * the profile and reads the issuer, hands the rest to a crypto thread (iotca_ca_set_crypto_threads; without
+ * them it does it itself) and returns; done(arg) is then called once, from a crypto thread or the group
+ * commit's thread (or from this one, before start returns), when the record is durable or the issuance has
+ * failed. done must be quick and must not call into the CA: it tells the caller to call iotca_ca_issue_end,
+ * which gives the outcome and frees the issuance. csr and audit are copied; the profile table in force must
+ * outlive the issuance (iotca_ca_set_profiles).
+ * Errors of start (nothing pending, done never called, *out NULL): IOTCA_E_USAGE an unknown profile or a NULL
+ * argument, IOTCA_E_POLICY no active issuer, IOTCA_E_STORAGE the database. Errors of end: the rest, as
+ * iotca_ca_issue's. A refusal is counted by whichever step reports it. */
+typedef struct iotca_issuance iotca_issuance;
+iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
+                              const iotca_issue_audit *audit, void (*done)(void *arg), void *arg,
+                              iotca_issuance **out);
+iotca_rc iotca_ca_issue_end(iotca_issuance *issuance, iotca_issued *out);
 const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name);
 
 iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out);

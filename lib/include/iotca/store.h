@@ -28,7 +28,8 @@ void iotca_store_release_memory(iotca_store *s);
  * One group per database per process; any thread's handle may be passed. */
 typedef struct iotca_store_group iotca_store_group;
 /* db_path (may be NULL): the database, for the group's own writer connection that every batch runs on (so
- * its page cache stays warm) and a checkpointer thread with its own handle that checkpoints the WAL when a
+ * its page cache stays warm), a committer thread that commits the writes nobody waits for
+ * (iotca_store_group_notify), and a checkpointer thread with its own handle that checkpoints the WAL when a
  * batch grew it past the threshold, so no request pays for a checkpoint. Without a path, batches run on
  * the leading thread's `s` and that thread checkpoints after releasing the group. IOTCA_E_STORAGE if the
  * writer cannot be opened. */
@@ -52,11 +53,24 @@ typedef struct iotca_store_write {
     char detail[512]; /* a failure's detail, handed back to the submitting thread */
     bool queued, done;
     bool waited;     /* group-internal: its owner waits for a batch (or one took it) */
+    bool taken;      /* group-internal: a batch took it */
     pthread_t owner; /* group-internal: the submitting thread */
-    struct iotca_store_write *next;
+    void (*notify)(void *arg); /* group-internal: set by iotca_store_group_notify */
+    void *notify_arg;
+    struct iotca_store_write *next, *next_notify;
 } iotca_store_write;
 void iotca_store_group_submit(iotca_store_group *g, iotca_store_write *w, iotca_store_write_fn fn, void *arg);
 iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_store_write *w);
+/* Instead of waiting: has fn(arg) called once w, submitted by this thread, is done — at once on this thread
+ * if it already is, else on the thread that committed its batch (the group's committer thread, or a thread
+ * waiting for another write), outside the group's lock. fn must be quick and must not call into the group.
+ * Like a wait, it tells the group this thread works no more towards its queued writes (no batch waits for
+ * them). w (and arg) belong to the group until fn is called; read the result with
+ * iotca_store_group_result. IOTCA_E_USAGE (fn never called) for a group without a database path, which has
+ * no committer thread, or a write never submitted; w must then still be waited for. */
+iotca_rc iotca_store_group_notify(iotca_store_group *g, iotca_store_write *w, void (*fn)(void *arg), void *arg);
+/* The result of a write whose notification ran: IOTCA_OK or its error, with its detail set. */
+iotca_rc iotca_store_group_result(iotca_store_group *g, const iotca_store_write *w);
 /* How long (microseconds, 0 for not at all) a leader waits for another thread's queued write whose owner
  * has not come to wait yet; IOTCA_SQ_COMMIT_DELAY_US (100) by default. For tests and tuning. */
 void iotca_store_group_set_commit_delay(iotca_store_group *g, long microseconds);
