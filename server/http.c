@@ -440,10 +440,12 @@ static void conclude_later(request *r) {
  * serving thread itself, within api_cert_issue_begin, if it already was). */
 static void issuance_done(void *arg) {
     request *r = arg;
+    server *s = r->srv;
     struct serving *w = r->serving;
     MHD_resume_connection(r->conn); /* on_request runs it on (r->issuance) */
     uint64_t one = 1;
     (void)!write(w->wake_fd, &one, sizeof one);
+    __atomic_sub_fetch(&s->pool.issuing, 1, __ATOMIC_SEQ_CST); /* the last touch: http_stop may go on */
 }
 
 /* POST /v1/certificates, with no thread waiting for it. The serving thread checks the token, the body and
@@ -453,14 +455,29 @@ static void issuance_done(void *arg) {
  * ran the issuance and waited, as before, cost 10 context switches an issuance (2.3-3.5 now, measured from
  * /proc/PID/task/TID/status) and 555-604 us of CPU against 453-508 (8 clients, one CSR, P-256, six
  * alternating 4 s runs each on 2 cores); requests/s rose from 2,596-3,011 to 2,743-3,260. A refusal still
- * goes to the pool, for its audit record. */
-static void issue_here(request *r) {
+ * goes to the pool, for its audit record. False: the server is stopping; the caller runs it whole. */
+static bool issue_here(request *r) {
+    server *s = r->srv;
+    /* counted before the look at the pool's state, which http_stop changes before it waits for the count:
+     * either it waits for this issuance, or this thread sees it stopping */
+    __atomic_add_fetch(&s->pool.issuing, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_lock(&s->pool.mu);
+    bool stopping = s->pool.closing;
+    pthread_mutex_unlock(&s->pool.mu);
+    if (stopping) {
+        __atomic_sub_fetch(&s->pool.issuing, 1, __ATOMIC_SEQ_CST);
+        return false;
+    }
     /* suspended before the record is queued: its notification may resume the connection at once */
     MHD_suspend_connection(r->conn);
-    __atomic_add_fetch(&r->srv->pool.unsent, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&s->pool.unsent, 1, __ATOMIC_RELAXED);
     bool pending = api_cert_issue_begin(r, &r->out, issuance_done);
     hot_request_done(); /* its page cache is given back once the thread is quiet (serve), not after each one */
-    if (!pending) conclude_later(r);
+    if (!pending) {
+        __atomic_sub_fetch(&s->pool.issuing, 1, __ATOMIC_SEQ_CST); /* refused at once: never told */
+        conclude_later(r);
+    }
+    return true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -508,10 +525,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return ret;
     }
     deadlines_received(conn); /* the request is in: its deadline no longer runs */
-    if (!r->too_large && strcmp(r->method, "POST") == 0 && strcmp(r->path, "/v1/certificates") == 0) {
-        issue_here(r);
+    if (!r->too_large && strcmp(r->method, "POST") == 0 && strcmp(r->path, "/v1/certificates") == 0 && issue_here(r))
         return MHD_YES;
-    }
     if (!r->too_large && waits_for_disk(r->method, r->path) && pool_submit(s, r)) return MHD_YES;
     response out = {0};
     handle(r, &out);
@@ -694,7 +709,6 @@ static void *pool_main(void *arg) {
 }
 
 static iotca_rc pool_start(server *s, unsigned n) {
-    pthread_mutex_init(&s->pool.mu, NULL);
     s->pool.head = NULL;
     s->pool.tail = &s->pool.head;
     s->pool.idle = NULL;
@@ -729,7 +743,7 @@ static void pool_stop(server *s) {
     free(s->pool.threads);
     s->pool.threads = NULL;
     s->pool.n = 0;
-    pthread_mutex_destroy(&s->pool.mu);
+    /* pool.mu stays: the serving threads still look at pool.closing (http_stop destroys it after them) */
 }
 
 /* The listening socket, non-blocking (every thread's epoll watches it; the ones that lose the accept get
@@ -794,6 +808,8 @@ static struct MHD_Daemon *start_daemon(struct serving *w, const config *c, unsig
 }
 
 iotca_rc http_start(server *s) {
+    /* first: whatever fails next, http_stop destroys it last */
+    pthread_mutex_init(&s->pool.mu, NULL);
     const config *c = live_current(s->cfg);
     s->listen_fd = -1;
     if (c->tls_cert) {
@@ -844,6 +860,13 @@ void http_stop(server *s) {
     /* first the pool, while the serving threads still run: every queued request is run, and its answer sent
      * by its serving thread (waited for up to 2 s) before the daemons close their connections */
     pool_stop(s);
+    /* then every issuance started: its notification resumes a connection of these daemons, so they may not
+     * stop before it came (an issuance takes its signing and one commit; the wait is not bounded, as the
+     * pool's is not) */
+    while (__atomic_load_n(&s->pool.issuing, __ATOMIC_SEQ_CST) > 0) {
+        struct timespec t = {0, 2 * 1000000L};
+        nanosleep(&t, NULL);
+    }
     for (int i = 0; i < 200 && __atomic_load_n(&s->pool.unsent, __ATOMIC_ACQUIRE) > 0; i++) {
         struct timespec t = {0, 10 * 1000000L};
         nanosleep(&t, NULL);
@@ -864,6 +887,7 @@ void http_stop(server *s) {
     if (s->listen_fd >= 0) close(s->listen_fd);
     s->listen_fd = -1;
     deadlines_stop(&s->dl);
+    pthread_mutex_destroy(&s->pool.mu); /* no serving thread is left to look at pool.closing */
     ratelimit_free(&s->rl);
     iotca_buf_free(&s->tls_cert);
     iotca_buf_free(&s->tls_key);

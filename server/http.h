@@ -34,6 +34,7 @@ typedef struct server {
         struct pool_thread *idle; /* idle threads, the most recently busy first */
         bool closing;             /* http_stop: finish what is queued, take nothing new */
         unsigned unsent;          /* submitted and not yet answered or abandoned (atomic) */
+        unsigned issuing;         /* issuances started and not yet told done (atomic; http_stop waits) */
     } pool;
     iotca_buf tls_cert, tls_key;
 } server;
