@@ -92,7 +92,7 @@ IOTCA_TOKEN=$(cat provisioner.token) "$IOTCA" cert issue --profile firmware-endp
   --key-out fw1.key --cn fw1.updates.example.com --dns fw1.updates.example.com --out fw1.pem --chain-out fw1.chain
 openssl verify -CAfile roots.pem -untrusted fw1.chain fw1.pem
 certtool --verify-chain --infile <(cat fw1.pem fw1.chain r1/root.pem) 2>/dev/null \
-  | grep -q "Chain verification output: Verified" && echo "certtool: chain verified by GnuTLS"
+  | grep "Chain verification output: Verified" >/dev/null && echo "certtool: chain verified by GnuTLS"
 "$ROOT" ledger verify --vault r1
 cat <<MSG
 

@@ -83,6 +83,9 @@ start_daemon() {
   done
   die "iotcad did not become healthy"
 }
+# asan_build: true when iotcad is built with AddressSanitizer. grep reads all of ldd's output: with -q it
+# would exit at the first match, ldd would die of SIGPIPE, and pipefail would make the answer false.
+asan_build() { ldd "$IOTCAD" | grep libasan >/dev/null; }
 # stop_clean: stops the daemon; it must exit 0 with no sanitizer report in its log (ASan/UBSan builds)
 stop_clean() {
   local rc=0

@@ -10,7 +10,7 @@ rss_kb() { awk '$1 == "VmRSS:" {print $2}' "/proc/$DAEMON_PID/status"; }
 hwm_kb() { awk '$1 == "VmHWM:" {print $2}' "/proc/$DAEMON_PID/status"; }
 
 ca_with_issuer int1
-if ldd "$IOTCAD" | grep -q libasan; then
+if asan_build; then
   # AddressSanitizer keeps freed memory in quarantine: the resident size says nothing about what iotcad
   # gave back. The burst below still runs, for the sanitizer to watch.
   ASAN=1
