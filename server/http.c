@@ -325,7 +325,6 @@ static void access_log(request *r, unsigned status, double secs) {
  * what was recorded stays recorded). */
 static void conclude(request *r, response *out) {
     r->error = out->error;
-    /* fail closed: an action that cannot be audited is not confirmed (what was recorded stays recorded) */
     if (!audit(r, out->status) && out->status < 300) {
         respond_error(out, 503, "unavailable", "the audit trail cannot be written; quote request id %s", r->id);
         r->error = out->error;

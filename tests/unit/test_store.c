@@ -1051,14 +1051,23 @@ static void noted_init(noted *n, const char *path, const char *serial) {
     sem_init(&n->told, 0, 0);
 }
 
+/* A migrated database with one issuer (its id in *issuer) and a group on it; with the path, the group has
+ * its committer thread. */
+static iotca_store_group *group_on(tmpdb *t, bool with_path, iotca_store **s, int64_t *issuer) {
+    *s = open_migrated(t);
+    *issuer = add_issuer(*s, "a", "fleet");
+    iotca_store_group *g = NULL;
+    ck_assert_int_eq(iotca_store_group_new(with_path ? t->path : NULL, &g), IOTCA_OK);
+    return g;
+}
+
 /* The writes are committed by the group's committer thread, nobody waiting; each notification runs once,
  * on that thread, after its write is durable; a failed write's result comes back with its own error. */
 START_TEST(group_notify_tells_once_after_commit) {
     tmpdb t;
-    iotca_store *s = open_migrated(&t);
-    int64_t a = add_issuer(s, "a", "fleet");
-    iotca_store_group *g = NULL;
-    ck_assert_int_eq(iotca_store_group_new(t.path, &g), IOTCA_OK);
+    iotca_store *s;
+    int64_t a;
+    iotca_store_group *g = group_on(&t, true, &s, &a);
     reserve_w r1 = {"dd01", a}, r2 = {"dd01", a};
     iotca_store_write w1, w2;
     noted n1, n2;
@@ -1102,10 +1111,9 @@ static void *other_write(void *arg) {
 /* A write that another thread's batch already committed: its notification runs at once, on the caller. */
 START_TEST(group_notify_of_a_done_write_runs_here) {
     tmpdb t;
-    iotca_store *s = open_migrated(&t);
-    int64_t a = add_issuer(s, "a", "fleet");
-    iotca_store_group *g = NULL;
-    ck_assert_int_eq(iotca_store_group_new(t.path, &g), IOTCA_OK);
+    iotca_store *s;
+    int64_t a;
+    iotca_store_group *g = group_on(&t, true, &s, &a);
     iotca_store_group_set_commit_delay(g, 0);
     reserve_w r = {"ee01", a};
     iotca_store_write w;
@@ -1135,10 +1143,9 @@ END_TEST
  * told well within 10 s. Also: the committer commits what is queued before the group is freed. */
 START_TEST(group_notify_counts_as_the_owners_wait) {
     tmpdb t;
-    iotca_store *s = open_migrated(&t);
-    int64_t a = add_issuer(s, "a", "fleet");
-    iotca_store_group *g = NULL;
-    ck_assert_int_eq(iotca_store_group_new(t.path, &g), IOTCA_OK);
+    iotca_store *s;
+    int64_t a;
+    iotca_store_group *g = group_on(&t, true, &s, &a);
     iotca_store_group_set_commit_delay(g, 20L * 1000 * 1000);
     reserve_w r1 = {"ff01", a}, r2 = {"ff02", a};
     iotca_store_write w1, w2;
@@ -1176,10 +1183,9 @@ END_TEST
  * still commits); a write never submitted; NULL arguments. The notification never runs. */
 START_TEST(group_notify_refusals) {
     tmpdb t;
-    iotca_store *s = open_migrated(&t);
-    int64_t a = add_issuer(s, "a", "fleet");
-    iotca_store_group *g = NULL;
-    ck_assert_int_eq(iotca_store_group_new(NULL, &g), IOTCA_OK);
+    iotca_store *s;
+    int64_t a;
+    iotca_store_group *g = group_on(&t, false, &s, &a);
     reserve_w r = {"ab01", a};
     iotca_store_write w, never = {0};
     noted n;
