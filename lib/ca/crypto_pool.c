@@ -5,8 +5,9 @@
  * and allocates all 256 points of an entry (257 x 3,216 bytes, about 826 KB with its 4096-bit integers)
  * when a key is first met, table built or not. A fleet's CSRs bring a new key each, so every thread that
  * verifies them soon holds all 15 entries: about 12 MB. An issuance spends most of its time waiting for the
- * group commit, so iotcad runs many of them at once (limits.workers, 16 by default, for slow disks): measured
- * at 8 clients with 40,000 distinct CSRs, 69-77 MB peak with 4 workers, 119-126 with 8 and 174-199 with 16.
+ * group commit, so many are in flight at once; when iotcad ran each on a pool worker (limits.workers, 16 by
+ * default) that did its own crypto, 8 clients with 40,000 distinct CSRs peaked at 69-77 MB with 4 workers,
+ * 119-126 with 8 and 174-199 with 16.
  * Here the CSR check and the signing of every issuance run on these threads (iotca_ca_issue_start posts
  * them, lib/ca/issue.c), so the tables number one set a crypto thread whatever the number of issuances in
  * flight; the job then hands the issuance to the group commit, and nobody waits for it in between. */

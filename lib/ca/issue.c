@@ -199,12 +199,12 @@ static void issuance_free(iotca_issuance *x) {
     free(x);
 }
 
-/* Counts a refusal (after freeing what out holds, keeping the error's detail) or an issuance. */
+/* Counts a refusal (after freeing what out holds, if given, keeping the error's detail) or an issuance. */
 static iotca_rc count(iotca_ca *ca, iotca_rc rc, iotca_issued *out) {
     if (rc != IOTCA_OK) {
         char keep[512];
         snprintf(keep, sizeof keep, "%s", iotca_error_detail());
-        iotca_issued_free(out);
+        if (out) iotca_issued_free(out);
         iotca_error_set(rc, "%s", keep);
         __atomic_add_fetch(&ca->stats.refused, 1, __ATOMIC_RELAXED);
     } else {
@@ -245,8 +245,7 @@ iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile
     x->done_arg = arg;
     iotca_rc rc = start(x, csr, profile, ttl, audit);
     if (rc != IOTCA_OK) {
-        iotca_issued none = {0};
-        rc = count(ca, rc, &none);
+        rc = count(ca, rc, NULL);
         char keep[512];
         snprintf(keep, sizeof keep, "%s", iotca_error_detail());
         issuance_free(x);

@@ -12,12 +12,12 @@ hwm_kb() { awk '$1 == "VmHWM:" {print $2}' "/proc/$DAEMON_PID/status"; }
 start_ca '.limits.threads = 1 | .limits.workers = 16'
 grep -q '"workers":16,"crypto_threads":1' daemon.log ||
   die "the start line does not report 16 workers and 1 crypto thread: $(grep started daemon.log)"
-ok "started with 16 workers and 1 crypto thread (the start line says so)"
+ok "started with 16 workers (which did the crypto before f4e4520) and 1 crypto thread (the start line says so)"
 new_issuer int1
 sleep 1.5 # what setting up the issuer built is given back first
 before=$(hwm_kb)
 
-# 320 distinct CSRs from 16 clients at once: each of the 16 workers meets more than the 15 keys a thread's
+# 320 distinct CSRs from 16 clients at once: 16 issuances in flight, more than the 15 keys a thread's
 # tables hold
 "$IOTCA_BIN/bench/iotca-csrs" 320 > fleet.pem
 jq -Rsc 'split("-----END CERTIFICATE REQUEST-----\n")[:-1][] | . + "-----END CERTIFICATE REQUEST-----\n" |

@@ -1179,8 +1179,9 @@ START_TEST(group_notify_counts_as_the_owners_wait) {
 }
 END_TEST
 
-/* Refusals: a group without a database path has no committer thread (the write must then be waited for, and
- * still commits); a write never submitted; NULL arguments. The notification never runs. */
+/* Refusals: the result of a write not done yet; a group without a database path has no committer thread (the
+ * write must then be waited for, and still commits); a write never submitted; NULL arguments. The
+ * notification never runs. */
 START_TEST(group_notify_refusals) {
     tmpdb t;
     iotca_store *s;
@@ -1191,6 +1192,8 @@ START_TEST(group_notify_refusals) {
     noted n;
     noted_init(&n, t.path, "ab01");
     iotca_store_group_submit(g, &w, reserve_fn, &r);
+    ck_assert_int_eq(iotca_store_group_result(g, &w), IOTCA_E_INTERNAL); /* not done yet: no result to give */
+    ck_assert_detail_has("not done");
     ck_assert_int_eq(iotca_store_group_notify(g, &w, note, &n), IOTCA_E_USAGE);
     ck_assert_detail_has("needs a database path");
     ck_assert_int_eq(iotca_store_group_wait(g, s, &w), IOTCA_OK);
