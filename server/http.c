@@ -603,6 +603,7 @@ static bool quiet_with_tables(void) {
 
 static void *serve(void *arg) {
     struct serving *w = arg;
+    (void)log_hold(); /* the lines of a turn go out together, at its end */
     while (!__atomic_load_n(&w->s->stopping, __ATOMIC_ACQUIRE)) {
         MHD_UNSIGNED_LONG_LONG due = 0;
         int ms = WAKE_MS;
@@ -615,8 +616,10 @@ static void *serve(void *arg) {
                 (void)!read(w->wake_fd, &v, sizeof v);
             }
         (void)MHD_run(w->d); /* resumes the connections the pool has answered, then serves what is ready */
+        log_flush();
         if (quiet_with_tables()) release_idle_memory(w->s->ca);
     }
+    log_release();
     return NULL; /* the thread's crypto state and store handle go with it (thread-exit destructors) */
 }
 
