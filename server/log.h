@@ -40,14 +40,14 @@ void log_line_emit(log_line *l);
  * at the end of the turn (log_flush) instead of one a line. OCSP at 8 clients (wrk, 3 s runs alternating
  * with the binary before, 2 cores), when all connections were on one serving thread: 10.0-11.4 us of daemon
  * CPU an answer against 11.4-12.2, and 85,000-101,000 answers/s against 83,000-87,000; with no access log
- * at all it had taken 9.5-11.8 us. After log_hold, this thread's
- * lines (log_event's and log_line's) are kept in a buffer of LOG_HOLD_MAX bytes, in order, and written when
- * it fills and by log_flush; a line never shares a write with part of another. LOG_HOLD_MAX is PIPE_BUF on
- * Linux: a write of at most that many bytes to a pipe (journald's or a shell's) is never interleaved with
- * other threads' writes. The cost: the lines of a turn not yet flushed are lost if the process dies in it.
- * log_hold returns false (and lines go out at once) if the buffer cannot be allocated; calling it again is
- * harmless. log_release flushes and goes back to writing each line at once; a thread that held lines must
- * call it before it exits. */
+ * at all it had taken 9.5-11.8 us. After log_hold, this thread's lines (log_event's and log_line's) are
+ * kept in order in a buffer of LOG_HOLD_MAX bytes, written when it fills and by log_flush; a line never
+ * shares a write with part of another. LOG_HOLD_MAX is PIPE_BUF on Linux, the size a single line could
+ * already reach: a write of at most that many bytes to a pipe is never interleaved with other threads'
+ * writes. The cost: the lines of a turn not yet flushed are lost if the process dies in it. log_hold
+ * returns false (and lines go out at once) if the buffer cannot be allocated; calling it again is harmless.
+ * log_release flushes and goes back to writing each line at once; a thread that held lines must call it
+ * before it exits. */
 #define LOG_HOLD_MAX 4096
 bool log_hold(void);
 void log_flush(void);
