@@ -415,13 +415,19 @@ static bool waits_for_disk(const char *method, const char *path) {
 static bool pool_submit(server *s, request *r);
 static bool pool_enqueue(server *s, request *r, bool suspend);
 
-/* r->out is ready to be sent (any thread): its serving thread sends it on its next turn. */
-static void answer_ready(request *r) {
+/* Resumes r's connection from any thread and wakes its serving thread, which runs it on (on_request) in its
+ * next turn. The last touch: from here on r belongs to the serving thread. */
+static void resume(request *r) {
     struct serving *w = r->serving;
-    r->answered = true;
-    MHD_resume_connection(r->conn); /* the last touch: from here on r belongs to the serving thread */
+    MHD_resume_connection(r->conn);
     uint64_t one = 1;
     (void)!write(w->wake_fd, &one, sizeof one);
+}
+
+/* r->out is ready to be sent (any thread): its serving thread sends it on its next turn. */
+static void answer_ready(request *r) {
+    r->answered = true;
+    resume(r);
 }
 
 /* r->out holds a refusal whose audit record is still to be written: the pool writes it (it waits for the
@@ -440,11 +446,8 @@ static void conclude_later(request *r) {
 static void issuance_done(void *arg) {
     request *r = arg;
     server *s = r->srv;
-    struct serving *w = r->serving;
-    MHD_resume_connection(r->conn); /* on_request runs it on (r->issuance) */
-    uint64_t one = 1;
-    (void)!write(w->wake_fd, &one, sizeof one);
-    __atomic_sub_fetch(&s->pool.issuing, 1, __ATOMIC_SEQ_CST); /* the last touch: http_stop may go on */
+    resume(r); /* on_request ends the issuance (r->issuance) */
+    __atomic_sub_fetch(&s->pool.issuing, 1, __ATOMIC_SEQ_CST); /* the last touch of s: http_stop may go on */
 }
 
 /* POST /v1/certificates, with no thread waiting for it. The serving thread checks the token, the body and

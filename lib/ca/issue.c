@@ -245,11 +245,8 @@ iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile
     x->done_arg = arg;
     iotca_rc rc = start(x, csr, profile, ttl, audit);
     if (rc != IOTCA_OK) {
-        rc = count(ca, rc, NULL);
-        char keep[512];
-        snprintf(keep, sizeof keep, "%s", iotca_error_detail());
-        issuance_free(x);
-        return iotca_error_set(rc, "%s", keep);
+        issuance_free(x); /* frees only: the error's detail stays */
+        return count(ca, rc, NULL);
     }
     *out = x; /* before the post: done may be told before this returns */
     x->job.fn = sign_job;
@@ -306,10 +303,8 @@ iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profi
         while (w != 0 && errno == EINTR); /* a signal handler ran: the issuance is still ours to wait for */
         rc = iotca_ca_issue_end(x, out);
     }
-    char keep[512];
-    snprintf(keep, sizeof keep, "%s", iotca_error_detail());
-    sem_destroy(&done);
-    return rc == IOTCA_OK ? rc : iotca_error_set(rc, "%s", keep);
+    sem_destroy(&done); /* leaves the error's detail as it is */
+    return rc;
 }
 
 iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out) {
