@@ -7,11 +7,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 BUILD_DIR=${BUILD_DIR:-build-test}
+# Tests work in their own temporary directories; a file one leaves in the source tree (outside the ignored build
+# directories) fails the run, so a scratch file cannot slip into a commit.
+tree_state() { git -C "$SRC" status --porcelain --untracked-files=all 2>/dev/null | sort || true; }
+tree_before=$(tree_state)
+tree_unchanged() {
+  local now
+  now=$(tree_state)
+  [ "$now" = "$tree_before" ] && return 0
+  echo "the tests changed the source tree ($1):" >&2
+  diff <(echo "$tree_before") <(echo "$now") | sed -n 's/^> //p' | head -20 >&2
+  exit 1
+}
 BUILD_DIR=$BUILD_DIR BUILD_TYPE=Debug bash deploy/build.sh
 log=$(mktemp)
 (cd "$BUILD_DIR" && ctest --output-on-failure -j"$(nproc)") | tee "$log"
 passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
 [ -n "$passed" ] || { echo "could not read the ctest result" >&2; exit 1; }
+
+tree_unchanged "ctest"
 
 if [ "${IOTCA_QUICK:-}" = 1 ]; then echo "summary: $passed passed, 0 failed"; exit 0; fi
 
@@ -48,4 +62,5 @@ done
 echo "== fuzz smoke: every libFuzzer target for ${IOTCA_FUZZ_SECONDS:-8}s"
 bash tests/fuzz/run "${IOTCA_FUZZ_SECONDS:-8}" | tee "$log"
 fz=$(sed -n 's/^fuzz: \([0-9]*\) passed, 0 failed$/\1/p' "$log")
+tree_unchanged "sanitizers, valgrind, fuzz"
 echo "summary: $((passed + bt_ok + asan_passed + vg + fz)) passed, 0 failed"
