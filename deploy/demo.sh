@@ -6,11 +6,20 @@
 #   - R1 cross-signs R2 for a later rollover, and publishes its CRL
 #   - a first certificate is issued with the iotca CLI and checked with OpenSSL
 # Running it again restarts the daemon of the existing ./demo (remove ./demo for a new ceremony).
+#   IOTCA_DEMO_PORT=8443  DEMO_DIR=demo (the state; a relative path starts at the source tree)
+#   IOTCA_BIN=DIR  use the binaries already built in DIR instead of building ./build (the test suite's
+#                  tests/integration/test_demo.sh runs the demo this way)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
-BUILD_DIR=${BUILD_DIR:-build} bash deploy/build.sh
-BIN="$SRC/${BUILD_DIR:-build}"
+if [ -n "${IOTCA_BIN:-}" ]; then
+  BIN=$(cd "$IOTCA_BIN" 2>/dev/null && pwd) || { echo "demo: IOTCA_BIN=$IOTCA_BIN is not a directory" >&2; exit 2; }
+  [ -x "$BIN/server/iotcad" ] && [ -x "$BIN/tools/iotca-root" ] && [ -x "$BIN/tools/iotca" ] ||
+    { echo "demo: IOTCA_BIN=$IOTCA_BIN holds no built iotcad, iotca-root and iotca" >&2; exit 2; }
+else
+  BUILD_DIR=${BUILD_DIR:-build} bash deploy/build.sh
+  BIN="$SRC/${BUILD_DIR:-build}"
+fi
 ROOT="$BIN/tools/iotca-root" IOTCAD="$BIN/server/iotcad" IOTCA="$BIN/tools/iotca"
 DEMO=${DEMO_DIR:-demo}
 PORT=${IOTCA_DEMO_PORT:-8443}
@@ -20,6 +29,11 @@ start_daemon() {
   if [ -f iotcad.pid ] && kill -0 "$(cat iotcad.pid)" 2>/dev/null; then
     echo "iotcad already running (pid $(cat iotcad.pid))"
     return
+  fi
+  # another process on the port would answer the readiness check below for a daemon that failed to bind
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "demo: port $PORT is already in use (another demo or service?); pick another with IOTCA_DEMO_PORT" >&2
+    exit 1
   fi
   nohup "$IOTCAD" --config iotcad.json >>iotcad.log 2>&1 &
   echo $! > iotcad.pid
