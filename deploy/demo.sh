@@ -23,6 +23,11 @@ fi
 ROOT="$BIN/tools/iotca-root" IOTCAD="$BIN/server/iotcad" IOTCA="$BIN/tools/iotca"
 DEMO=${DEMO_DIR:-demo}
 PORT=${IOTCA_DEMO_PORT:-8443}
+# the command that starts this demo again, with the settings it was given
+AGAIN="$SRC/deploy/demo.sh"
+[ -z "${IOTCA_BIN:-}" ] || AGAIN="IOTCA_BIN=$BIN $AGAIN"
+[ -z "${DEMO_DIR:-}" ] || AGAIN="DEMO_DIR=$DEMO_DIR $AGAIN"
+[ -z "${IOTCA_DEMO_PORT:-}" ] || AGAIN="IOTCA_DEMO_PORT=$PORT $AGAIN"
 export IOTCA_URL="http://127.0.0.1:$PORT"
 
 start_daemon() {
@@ -53,7 +58,7 @@ if [ -f "$DEMO/iotcad.json" ]; then
   echo "Demo CA running at $IOTCA_URL (state in $(pwd)); stop it with: kill \$(cat $(pwd)/iotcad.pid)"
   exit 0
 fi
-mkdir -m 700 -p "$DEMO" && cd "$DEMO"
+mkdir -p "$DEMO" && chmod 700 "$DEMO" && cd "$DEMO"
 umask 077
 # Demo passphrases in files; a real ceremony types the root passphrase at the no-echo prompt.
 head -c 24 /dev/urandom | base64 > root-passphrase
@@ -125,5 +130,5 @@ Or with curl and an OpenSSL CSR:
       $IOTCA_URL/v1/certificates | jq -r .certificate
 
 Trust anchors for devices: $(pwd)/roots.pem (or curl $IOTCA_URL/v1/ca/roots)
-Logs: $(pwd)/iotcad.log    Stop: kill \$(cat $(pwd)/iotcad.pid)    Start again: ./deploy/demo.sh
+Logs: $(pwd)/iotcad.log    Stop: kill \$(cat $(pwd)/iotcad.pid)    Start again: $AGAIN
 MSG

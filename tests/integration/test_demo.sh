@@ -26,7 +26,10 @@ grep -q '^fw1.pem: OK$' first.out || die "openssl did not verify the demo's firs
 grep -q '^certtool: chain verified by GnuTLS$' first.out || die "GnuTLS did not verify the demo's chain"
 grep -q '^ledger ok: 4 records' first.out || die "the demo's ledger check did not report 4 records"
 grep -q "^Demo CA running at $BASE, state in $D\.$" first.out || die "the closing message does not name $BASE and $D"
-ok "the demo's own checks passed: openssl verify, certtool, ledger verify (4 records); it names the URL and state"
+again=$(sed -n 's/.*Start again: //p' first.out)
+[ "$again" = "IOTCA_DEMO_PORT=$PORT DEMO_DIR=$D IOTCA_BIN=$IOTCA_BIN $SRC/deploy/demo.sh" ] ||
+  die "the closing message's start-again command does not carry the settings given: '$again'"
+ok "the demo's own checks passed: openssl verify, certtool, ledger verify (4 records); it names the URL, the state and how to start it again"
 
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz")" = 200 ] || die "/readyz is not 200"
 curl -sf "$BASE/v1/ca/roots" > served-roots.json || die "GET /v1/ca/roots failed"
@@ -79,14 +82,14 @@ ok "a second run leaves the running daemon be (same pid) and exits 0"
 
 # ---- a run after a stop: the same state, served again -----------------------------------------------
 stop_demo
-demo > third.out 2>&1 || { cat third.out >&2; die "the run after a stop exited non-zero"; }
+(cd / && eval "$again") > third.out 2>&1 || { cat third.out >&2; die "the printed start-again command exited non-zero"; }
 NEW_PID=$(cat "$D/iotcad.pid")
 [ "$NEW_PID" != "$DAEMON_PID" ] || die "the run after a stop did not start a new daemon"
 DAEMON_PID=$NEW_PID
 status=$(curl -s -o got.json -w '%{http_code}' -H "Authorization: Bearer $(cat "$D/provisioner.token")" "$BASE/v1/certificates/$SERIAL")
 [ "$status" = 200 ] || die "the restarted demo does not know certificate $SERIAL (HTTP $status)"
 [ "$(jq -r .certificate got.json)" = "$(cat dev.pem)" ] || die "the restarted demo serves a different certificate for $SERIAL"
-ok "after a stop, a run restarts iotcad on the same state: the earlier certificate is still served"
+ok "after a stop, the printed start-again command (run from /) restarts iotcad on the same state: the earlier certificate is still served"
 
 # ---- refusals ------------------------------------------------------------------------------------------
 stop_demo
