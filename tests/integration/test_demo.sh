@@ -59,7 +59,8 @@ openssl verify -CAfile "$D/roots.pem" -untrusted dev.chain dev.pem >/dev/null 2>
 SERIAL=$(jq -r .serial issued.json)
 ok "the closing message's curl recipe issues a certificate (201) that openssl verifies against demo/roots.pem"
 
-# secrets 0600 and the CA keys encrypted at rest
+# secrets 0600 and the CA keys encrypted at rest, in a directory only its owner enters
+[ "$(stat -c %a "$D")" = 700 ] || die "the state directory has mode $(stat -c %a "$D"), not 0700"
 for f in "$D"/root-passphrase "$D"/issuer-key-passphrase "$D"/admin.token "$D"/provisioner.token "$D"/iotca.db \
   "$D"/r1/root.key "$D"/r2/root.key "$D"/keys/* "$D"/r2/shares/*; do
   [ -f "$f" ] || die "expected secret file ${f#"$D"/} is missing"
@@ -72,7 +73,7 @@ done
 openssl pkey -in "$D/r1/root.key" -passin "file:$D/root-passphrase" -noout 2>/dev/null ||
   die "openssl cannot open R1's key with the demo's passphrase"
 [ "$(find "$D/r2/shares" -type f | wc -l)" = 5 ] || die "the backup root's key is not split into 5 shares"
-ok "secrets are 0600 (passphrases, tokens, database, root and issuer keys, 5 shares); keys are encrypted PKCS#8"
+ok "state directory 0700; secrets 0600 (passphrases, tokens, database, root and issuer keys, 5 shares); keys are encrypted PKCS#8"
 
 # ---- a second run while the daemon runs: nothing restarted ---------------------------------------------
 demo > second.out 2>&1 || { cat second.out >&2; die "the second run exited non-zero"; }
