@@ -27,9 +27,15 @@ iotca_rc iotca_pem_encode(const char *label, const uint8_t *der, size_t n, iotca
     return iotca_buf_cstr(out);
 }
 
+/* the value of a base64 character (RFC 4648 §4), -1 for any other byte; arithmetic rather than a search of
+ * b64[], which was 0.6% of an issuance's CPU (perf) for the CSR a request carries */
 static int b64val(uint8_t c) {
-    const char *p = c ? strchr(b64, c) : NULL;
-    return p ? (int)(p - b64) : -1;
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
 }
 
 static iotca_rc b64_decode(const uint8_t *p, size_t n, iotca_buf *out) {

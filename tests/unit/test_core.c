@@ -294,6 +294,35 @@ START_TEST(pem_rejects_malformed) {
 }
 END_TEST
 
+/* Every character of the base64 alphabet decodes to its value (RFC 4648 §4, known answer: the alphabet in
+ * order), and every other byte but whitespace and '=' is refused wherever it stands. */
+START_TEST(pem_base64_alphabet) {
+    static const uint8_t want[] = {0x00, 0x10, 0x83, 0x10, 0x51, 0x87, 0x20, 0x92, 0x8b, 0x30, 0xd3, 0x8f,
+                                   0x41, 0x14, 0x93, 0x51, 0x55, 0x97, 0x61, 0x96, 0x9b, 0x71, 0xd7, 0x9f,
+                                   0x82, 0x18, 0xa3, 0x92, 0x59, 0xa7, 0xa2, 0x9a, 0xab, 0xb2, 0xdb, 0xaf,
+                                   0xc3, 0x1c, 0xb3, 0xd3, 0x5d, 0xb7, 0xe3, 0x9e, 0xbb, 0xf3, 0xdf, 0xbf};
+    const char *text = "-----BEGIN X-----\nABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/\n"
+                       "-----END X-----\n";
+    iotca_slice s = iotca_slice_of(text, strlen(text));
+    iotca_buf der = {0};
+    ck_assert_int_eq(iotca_pem_next(&s, NULL, &der, NULL), IOTCA_OK);
+    ck_assert_uint_eq(der.len, sizeof want);
+    ck_assert_mem_eq(der.data, want, sizeof want);
+    iotca_buf_free(&der);
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int b = 0; b < 256; b++) {
+        if ((b != 0 && strchr(alphabet, b)) || b == '\n' || b == '\r' || b == ' ' || b == '\t' || b == '=') continue;
+        char bad[64];
+        int n = snprintf(bad, sizeof bad, "-----BEGIN X-----\nAQ%cD\n-----END X-----\n", b == 0 ? 'x' : b);
+        bad[20] = (char)b; /* the byte itself, NUL included */
+        iotca_slice t = iotca_slice_of(bad, (size_t)n);
+        ck_assert_msg(iotca_pem_next(&t, NULL, &der, NULL) == IOTCA_E_PARSE, "byte 0x%02x accepted", b);
+        ck_assert_uint_eq(der.len, 0);
+    }
+    iotca_buf_free(&der);
+}
+END_TEST
+
 /* A block whose base64 goes bad part way leaves the output as it was (found by fuzz_api: callers free
  * only what a successful call added, so a partial decode leaked), and a label must be printable ASCII
  * (it is echoed in error details, which must stay valid UTF-8 JSON). */
@@ -443,6 +472,7 @@ int main(void) {
     tcase_add_test(tc, pem_roundtrip);
     tcase_add_test(tc, pem_skips_other_labels_and_iterates);
     tcase_add_test(tc, pem_rejects_malformed);
+    tcase_add_test(tc, pem_base64_alphabet);
     tcase_add_test(tc, pem_failure_leaves_output_untouched);
     tcase_add_test(tc, file_create_is_exclusive_0600);
     tcase_add_test(tc, file_read_refuses_symlink_and_oversize);
