@@ -15,7 +15,7 @@ tree_unchanged() {
   local now
   now=$(tree_state)
   [ "$now" = "$tree_before" ] && return 0
-  echo "the tests changed the source tree ($1):" >&2
+  echo "the source tree changed during the tests ($1): a test writing outside its temporary directory?" >&2
   diff <(echo "$tree_before") <(echo "$now") | sed -n 's/^> //p' | head -20 >&2
   exit 1
 }
