@@ -3,6 +3,7 @@
 
 #include "http.h"
 #include "iotca/ocsp.h"
+#include "iotca/pem.h"
 #include "log.h"
 
 static void answer(request *r, response *out, iotca_slice req) {
@@ -28,17 +29,14 @@ void api_ocsp_post(request *r, const char *const *p, response *out) {
     answer(r, out, iotca_buf_slice(&r->body));
 }
 
-/* base64 (standard alphabet, '+' possibly turned into ' ' by URL decoding) to bytes. */
+/* base64 (standard alphabet, '+' possibly turned into ' ' by URL decoding) to bytes; stops at '='. */
 static bool unbase64(const char *in, iotca_buf *out) {
-    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     uint32_t acc = 0;
     int bits = 0;
-    for (const char *c = in; *c; c++) {
-        char ch = *c == ' ' ? '+' : *c;
-        if (ch == '=') break;
-        const char *pos = strchr(al, ch);
-        if (pos == NULL || ch == 0) return false;
-        acc = acc << 6 | (uint32_t)(pos - al);
+    for (const char *c = in; *c && *c != '='; c++) {
+        int v = iotca_base64_value(*c == ' ' ? '+' : (uint8_t)*c);
+        if (v < 0) return false;
+        acc = acc << 6 | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;

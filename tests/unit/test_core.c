@@ -310,6 +310,10 @@ START_TEST(pem_base64_alphabet) {
     ck_assert_mem_eq(der.data, want, sizeof want);
     iotca_buf_free(&der);
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int b = 0; b < 256; b++) { /* the shared mapping itself (the OCSP responder's GET form uses it too) */
+        const char *at = b != 0 ? strchr(alphabet, b) : NULL;
+        ck_assert_int_eq(iotca_base64_value((uint8_t)b), at ? (int)(at - alphabet) : -1);
+    }
     for (int b = 0; b < 256; b++) {
         if ((b != 0 && strchr(alphabet, b)) || b == '\n' || b == '\r' || b == ' ' || b == '\t' || b == '=') continue;
         char bad[64];

@@ -15,6 +15,10 @@ iotca_rc iotca_pem_encode(const char *label, const uint8_t *der, size_t n, iotca
  * the base64 is invalid. */
 iotca_rc iotca_pem_next(iotca_slice *text, const char *label, iotca_buf *der, char label_out[64]);
 
+/* The value (0-63) of a character of the standard base64 alphabet (RFC 4648 §4), -1 for any other byte
+ * ('=', whitespace and NUL included). Shared by the PEM decoder and the OCSP responder's GET form. */
+int iotca_base64_value(uint8_t c);
+
 /* Accepts either DER (first byte 0x30) or PEM with the given label, and
  * returns DER in der. For reading files that users may give in either form. */
 iotca_rc iotca_pem_or_der(iotca_slice in, const char *label, iotca_buf *der);
