@@ -24,10 +24,11 @@ ROOT="$BIN/tools/iotca-root" IOTCAD="$BIN/server/iotcad" IOTCA="$BIN/tools/iotca
 DEMO=${DEMO_DIR:-demo}
 PORT=${IOTCA_DEMO_PORT:-8443}
 # the command that starts this demo again, with the settings it was given
-AGAIN="$SRC/deploy/demo.sh"
-[ -z "${IOTCA_BIN:-}" ] || AGAIN="IOTCA_BIN=$BIN $AGAIN"
-[ -z "${DEMO_DIR:-}" ] || AGAIN="DEMO_DIR=$DEMO_DIR $AGAIN"
-[ -z "${IOTCA_DEMO_PORT:-}" ] || AGAIN="IOTCA_DEMO_PORT=$PORT $AGAIN"
+# (each part shell-quoted, so a path with spaces pastes as it is)
+AGAIN=$(printf '%q' "$SRC/deploy/demo.sh")
+[ -z "${IOTCA_BIN:-}" ] || AGAIN="IOTCA_BIN=$(printf '%q' "$BIN") $AGAIN"
+[ -z "${DEMO_DIR:-}" ] || AGAIN="DEMO_DIR=$(printf '%q' "$DEMO_DIR") $AGAIN"
+[ -z "${IOTCA_DEMO_PORT:-}" ] || AGAIN="IOTCA_DEMO_PORT=$(printf '%q' "$PORT") $AGAIN"
 export IOTCA_URL="http://127.0.0.1:$PORT"
 
 start_daemon() {

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 SRC=$PWD
 BUILD_DIR=${BUILD_DIR:-build-test}
 # Tests work in their own temporary directories; a file one leaves in the source tree (outside the ignored build
-# directories) fails the run, so a scratch file cannot slip into a commit.
+# directories) fails the run, so a scratch file cannot slip into a commit. Outside a git checkout (a tarball)
+# there is nothing to compare and the check passes.
 tree_state() { git -C "$SRC" status --porcelain --untracked-files=all 2>/dev/null | sort || true; }
 tree_before=$(tree_state)
 tree_unchanged() {

@@ -9,7 +9,7 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$SRC/tests/integration/daemon_lib.sh"
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
-D=$WORK/demo
+D="$WORK/demo state" # a space: every path the demo writes and prints must survive it
 demo() { DEMO_DIR=$D IOTCA_DEMO_PORT=$PORT IOTCA_BIN=$IOTCA_BIN bash "$SRC/deploy/demo.sh"; }
 stop_demo() { # stops the demo's daemon and waits until it is gone
   kill "$DAEMON_PID" 2>/dev/null || true
@@ -27,7 +27,7 @@ grep -q '^certtool: chain verified by GnuTLS$' first.out || die "GnuTLS did not 
 grep -q '^ledger ok: 4 records' first.out || die "the demo's ledger check did not report 4 records"
 grep -q "^Demo CA running at $BASE, state in $D\.$" first.out || die "the closing message does not name $BASE and $D"
 again=$(sed -n 's/.*Start again: //p' first.out)
-[ "$again" = "IOTCA_DEMO_PORT=$PORT DEMO_DIR=$D IOTCA_BIN=$IOTCA_BIN $SRC/deploy/demo.sh" ] ||
+[ "$again" = "IOTCA_DEMO_PORT=$PORT DEMO_DIR=$(printf %q "$D") IOTCA_BIN=$(printf %q "$IOTCA_BIN") $(printf %q "$SRC/deploy/demo.sh")" ] ||
   die "the closing message's start-again command does not carry the settings given: '$again'"
 ok "the demo's own checks passed: openssl verify, certtool, ledger verify (4 records); it names the URL, the state and how to start it again"
 
