@@ -244,7 +244,7 @@ static int init(const config *c) {
     }
     iotca_rc rc = iotca_ca_init_db(c->database);
     if (rc != IOTCA_OK) return fail(rc);
-    printf("database %s is at schema version %d\n", c->database, iotca_store_schema_latest());
+    printf("database %s is at schema version %d\n", c->database, iotca_ca_schema_version());
     return 0;
 }
 

@@ -43,6 +43,8 @@ iotca_rc iotca_ca_init_db(const char *db_path) {
     return rc;
 }
 
+int iotca_ca_schema_version(void) { return iotca_store_schema_latest(); }
+
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     IOTCA_ENSURE(cfg->db_path && cfg->key_dir, IOTCA_E_USAGE, "database path and key directory are required");
     IOTCA_ENSURE(cfg->n_roots >= 1 && cfg->n_roots <= CA_MAX_ROOTS, IOTCA_E_USAGE,

@@ -5,6 +5,8 @@
 #include <pthread.h>
 
 #include "iotca/ca.h"
+#include "iotca/fleet.h"
+#include "iotca/store.h"
 #include "ocsp_cache.h"
 
 #define CA_MAX_ROOTS 8

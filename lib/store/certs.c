@@ -9,12 +9,6 @@
 #define CERT_COLUMNS                                                                                           \
     "serial, issuer_id, profile, subject, not_before, not_after, created_at, status, revoked_at, reason"
 
-void iotca_cert_rec_free(iotca_cert_rec *r) {
-    if (r == NULL) return;
-    iotca_buf_free(&r->der);
-    memset(r, 0, sizeof *r);
-}
-
 iotca_rc iotca_store_serial_reserve(iotca_store *s, const char *serial_hex, int64_t issuer_id, time_t now) {
     IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_serial_reserve: NULL store");
     IOTCA_GUARD(iotca_sq_check_serial(serial_hex));

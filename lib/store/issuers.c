@@ -8,32 +8,6 @@
 #define ISSUER_COLUMNS                                                                                         \
     "id, name, grp, state, key_ref, csr, cert, not_before, not_after, activate_at, created_at, updated_at"
 
-static const char *const state_names[] = {
-    [IOTCA_ISSUER_PENDING] = "pending", [IOTCA_ISSUER_STAGED] = "staged",   [IOTCA_ISSUER_ACTIVE] = "active",
-    [IOTCA_ISSUER_RETIRING] = "retiring", [IOTCA_ISSUER_RETIRED] = "retired",
-};
-#define STATE_COUNT ((int)(sizeof state_names / sizeof state_names[0]))
-
-const char *iotca_issuer_state_name(iotca_issuer_state st) {
-    return (int)st >= 0 && (int)st < STATE_COUNT ? state_names[st] : "invalid";
-}
-
-static bool state_parse(const char *name, iotca_issuer_state *out) {
-    for (int i = 0; i < STATE_COUNT; i++)
-        if (strcmp(name, state_names[i]) == 0) {
-            *out = (iotca_issuer_state)i;
-            return true;
-        }
-    return false;
-}
-
-void iotca_issuer_rec_free(iotca_issuer_rec *r) {
-    if (r == NULL) return;
-    iotca_buf_free(&r->csr);
-    iotca_buf_free(&r->cert);
-    memset(r, 0, sizeof *r);
-}
-
 /* Binds a time that is 0 for "none" as NULL. */
 static int bind_opt_time(sqlite3_stmt *st, int i, time_t t) {
     return t == 0 ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, (sqlite3_int64)t);
@@ -47,9 +21,9 @@ static iotca_rc event_insert(iotca_store *s, int64_t id, const char *from, iotca
     iotca_rc rc = IOTCA_OK;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
         (from ? sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 2)) != SQLITE_OK ||
-        sqlite3_bind_text(st, 3, state_names[to], -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 3, iotca_issuer_state_name(to), -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(st, 4, (sqlite3_int64)now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-        rc = iotca_sq_fail(s, "recording event %s -> %s of issuer %lld", from ? from : "(new)", state_names[to],
+        rc = iotca_sq_fail(s, "recording event %s -> %s of issuer %lld", from ? from : "(new)", iotca_issuer_state_name(to),
                            (long long)id);
     iotca_sq_done(st);
     return rc;
@@ -107,7 +81,7 @@ static iotca_rc issuer_row(sqlite3_stmt *st, iotca_issuer_rec *r) {
     IOTCA_GUARD(iotca_sq_col_text(st, 2, r->group, sizeof r->group, "issuer group"));
     char state[16];
     IOTCA_GUARD(iotca_sq_col_text(st, 3, state, sizeof state, "issuer state"));
-    IOTCA_ENSURE(state_parse(state, &r->state), IOTCA_E_STORAGE, "issuer %lld has unknown state '%s'",
+    IOTCA_ENSURE(iotca_issuer_state_parse(state, &r->state), IOTCA_E_STORAGE, "issuer %lld has unknown state '%s'",
                  (long long)r->id, state);
     IOTCA_GUARD(iotca_sq_col_text(st, 4, r->key_ref, sizeof r->key_ref, "issuer key reference"));
     IOTCA_GUARD(iotca_sq_col_blob(st, 5, &r->csr, "issuer CSR"));
@@ -192,7 +166,7 @@ static iotca_rc issuer_state(iotca_store *s, int64_t id, iotca_issuer_state *sta
     }
     char name[16];
     IOTCA_TRY(iotca_sq_col_text(st, 0, name, sizeof name, "issuer state"));
-    IOTCA_CHECK(state_parse(name, state), IOTCA_E_STORAGE, "issuer %lld has unknown state '%s'", (long long)id,
+    IOTCA_CHECK(iotca_issuer_state_parse(name, state), IOTCA_E_STORAGE, "issuer %lld has unknown state '%s'", (long long)id,
                 name);
     if (group != NULL) IOTCA_TRY(iotca_sq_col_text(st, 1, group, group_cap, "issuer group"));
 out:
@@ -218,7 +192,7 @@ iotca_rc iotca_store_issuer_stage(iotca_store *s, int64_t id, iotca_slice cert, 
     iotca_issuer_state cur = IOTCA_ISSUER_PENDING;
     IOTCA_TRY(issuer_state(s, id, &cur, NULL, 0));
     IOTCA_CHECK(cur == IOTCA_ISSUER_PENDING, IOTCA_E_POLICY, "issuer %lld is %s; only a pending issuer can be staged",
-                (long long)id, state_names[cur]);
+                (long long)id, iotca_issuer_state_name(cur));
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
         sqlite3_bind_blob64(st, 2, cert.p, cert.len, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(st, 3, (sqlite3_int64)not_before) != SQLITE_OK ||
@@ -229,7 +203,7 @@ iotca_rc iotca_store_issuer_stage(iotca_store *s, int64_t id, iotca_slice cert, 
         goto out;
     }
     IOTCA_CHECK(sqlite3_changes(s->db) == 1, IOTCA_E_INTERNAL, "staging issuer %lld changed no row", (long long)id);
-    IOTCA_TRY(event_insert(s, id, state_names[IOTCA_ISSUER_PENDING], IOTCA_ISSUER_STAGED, now));
+    IOTCA_TRY(event_insert(s, id, iotca_issuer_state_name(IOTCA_ISSUER_PENDING), IOTCA_ISSUER_STAGED, now));
     IOTCA_TRY(iotca_sq_commit(s, doing));
 out:
     iotca_sq_done(st);
@@ -245,15 +219,15 @@ static iotca_rc set_state(iotca_store *s, int64_t id, iotca_issuer_state from, i
                               "changing an issuer's state", &st));
     iotca_rc rc = IOTCA_OK;
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-        sqlite3_bind_text(st, 2, state_names[from], -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 3, state_names[to], -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, iotca_issuer_state_name(from), -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 3, iotca_issuer_state_name(to), -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(st, 4, (sqlite3_int64)now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
-        rc = iotca_sq_fail(s, "moving issuer %lld from %s to %s", (long long)id, state_names[from], state_names[to]);
+        rc = iotca_sq_fail(s, "moving issuer %lld from %s to %s", (long long)id, iotca_issuer_state_name(from), iotca_issuer_state_name(to));
         goto out;
     }
     IOTCA_CHECK(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "issuer %lld is no longer %s", (long long)id,
-                state_names[from]);
-    IOTCA_TRY(event_insert(s, id, state_names[from], to, now));
+                iotca_issuer_state_name(from));
+    IOTCA_TRY(event_insert(s, id, iotca_issuer_state_name(from), to, now));
 out:
     iotca_sq_done(st);
     return rc;
@@ -290,15 +264,15 @@ iotca_rc iotca_store_issuer_transition(iotca_store *s, int64_t id, iotca_issuer_
     IOTCA_ENSURE(transition_allowed(from, to), IOTCA_E_POLICY, "an issuer cannot move from %s to %s",
                  iotca_issuer_state_name(from), iotca_issuer_state_name(to));
     char doing[96];
-    snprintf(doing, sizeof doing, "moving issuer %lld from %s to %s", (long long)id, state_names[from],
-             state_names[to]);
+    snprintf(doing, sizeof doing, "moving issuer %lld from %s to %s", (long long)id, iotca_issuer_state_name(from),
+             iotca_issuer_state_name(to));
     IOTCA_GUARD(iotca_sq_begin(s, doing));
     iotca_rc rc = IOTCA_OK;
     iotca_issuer_state cur = IOTCA_ISSUER_PENDING;
     char group[sizeof ((iotca_issuer_rec *)0)->group];
     IOTCA_TRY(issuer_state(s, id, &cur, group, sizeof group));
-    IOTCA_CHECK(cur == from, IOTCA_E_POLICY, "issuer %lld is %s, not %s", (long long)id, state_names[cur],
-                state_names[from]);
+    IOTCA_CHECK(cur == from, IOTCA_E_POLICY, "issuer %lld is %s, not %s", (long long)id, iotca_issuer_state_name(cur),
+                iotca_issuer_state_name(from));
     if (to == IOTCA_ISSUER_ACTIVE) {
         /* Retire the predecessor first: the partial unique index allows one
          * active issuer per group at every statement boundary. */

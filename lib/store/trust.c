@@ -4,11 +4,6 @@
 
 #include "store_int.h"
 
-void iotca_trust_profile_rec_free(iotca_trust_profile_rec *r) {
-    iotca_buf_free(&r->pem);
-    memset(r, 0, sizeof *r);
-}
-
 iotca_rc iotca_store_trust_profile_add(iotca_store *s, iotca_trust_profile_rec *r) {
     IOTCA_ENSURE(r->name[0] && r->stack[0] && r->pem.len > 0 && r->until > 0, IOTCA_E_USAGE,
                  "a trust profile needs a name, a stack, a trust store and an end date");

@@ -10,5 +10,6 @@ command -v cppcheck >/dev/null || { echo "cppcheck is missing (deploy/install-de
 common=(-q --error-exitcode=1 --enable=warning,portability --inconclusive --inline-suppr --std=c11
   --library=tests/lint/jansson.cfg)
 cppcheck "${common[@]}" lib server tools
-cppcheck "${common[@]}" -I lib/include -I server -I tools/iotca -I tools/iotca-root -D__GNUC__ lib server tools
+incs=(); for d in lib/*/include; do incs+=(-I "$d"); done
+cppcheck "${common[@]}" "${incs[@]}" -I server -I tools/iotca -I tools/iotca-root -D__GNUC__ lib server tools
 echo "cppcheck: no findings"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "iotca/ca.h"
+#include "iotca/store.h" /* the tests set up and inspect the database under the CA */
 #include "iotca/policy.h"
 #include "iotca/x509.h"
 

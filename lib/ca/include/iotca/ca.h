@@ -5,7 +5,7 @@
 #define IOTCA_CA_H
 
 #include "iotca/policy.h"
-#include "iotca/store.h"
+#include "iotca/records.h"
 
 typedef struct iotca_ca iotca_ca;
 
@@ -25,6 +25,8 @@ typedef struct iotca_ca_config {
 
 /* Creates the database (if missing) and applies migrations: `iotcad init`. */
 iotca_rc iotca_ca_init_db(const char *db_path);
+/* The schema version this binary's migrations bring a database to. */
+int iotca_ca_schema_version(void);
 /* Opens the CA: checks the schema version, parses the roots. */
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out);
 void iotca_ca_close(iotca_ca *ca);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "iotca/buf.h"
+#include "iotca/records.h"
 
 /* An opened database. One handle per thread: a handle is not shared between
  * threads (open one per worker; SQLite WAL lets them read concurrently). */
@@ -94,28 +95,6 @@ iotca_rc iotca_store_check_schema(iotca_store *s);
 
 /* ---- issuers ---- */
 
-typedef enum iotca_issuer_state {
-    IOTCA_ISSUER_PENDING,  /* key + CSR exist, awaiting the ceremony */
-    IOTCA_ISSUER_STAGED,   /* certificate imported, activation ahead */
-    IOTCA_ISSUER_ACTIVE,   /* issues new leaves; one per group */
-    IOTCA_ISSUER_RETIRING, /* no new leaves, still published */
-    IOTCA_ISSUER_RETIRED,
-} iotca_issuer_state;
-const char *iotca_issuer_state_name(iotca_issuer_state st);
-
-typedef struct iotca_issuer_rec {
-    int64_t id;
-    char name[64];
-    char group[64];
-    iotca_issuer_state state;
-    char key_ref[512];
-    iotca_buf csr;  /* DER */
-    iotca_buf cert; /* DER; empty while pending */
-    time_t not_before, not_after; /* 0 while pending */
-    time_t activate_at;           /* 0 if none scheduled */
-    time_t created_at, updated_at;
-} iotca_issuer_rec;
-void iotca_issuer_rec_free(iotca_issuer_rec *r);
 
 /* Inserts a pending issuer (name, group, key_ref, csr); sets r->id. A
  * duplicate name is IOTCA_E_POLICY. */
@@ -144,18 +123,6 @@ iotca_rc iotca_store_issuer_active(iotca_store *s, const char *group, int64_t *i
  * reserved is IOTCA_E_POLICY "serial already used" and reserves nothing. */
 iotca_rc iotca_store_serial_reserve(iotca_store *s, const char *serial_hex, int64_t issuer_id, time_t now);
 
-typedef struct iotca_cert_rec {
-    char serial[41]; /* lowercase hex */
-    int64_t issuer_id;
-    char profile[64];
-    char subject[256];
-    iotca_buf der;
-    time_t not_before, not_after, created_at;
-    bool revoked;
-    time_t revoked_at;
-    int reason; /* iotca_reason */
-} iotca_cert_rec;
-void iotca_cert_rec_free(iotca_cert_rec *r);
 
 /* Records an issued certificate (its serial must be reserved) durably,
  * before it is returned to anyone. */
@@ -163,13 +130,6 @@ iotca_rc iotca_store_cert_add(iotca_store *s, const iotca_cert_rec *r);
 /* Loads one certificate; IOTCA_E_USAGE "no certificate with serial S". */
 iotca_rc iotca_store_cert_get(iotca_store *s, const char *serial_hex, iotca_cert_rec *r);
 
-typedef struct iotca_cert_filter {
-    const char *profile;   /* NULL: any */
-    int status;            /* -1 any, 0 valid, 1 revoked */
-    time_t expires_before; /* 0: any */
-    const char *after;     /* cursor: serials strictly greater than this; NULL from the start */
-    size_t limit;          /* 1..1000 */
-} iotca_cert_filter;
 /* Lists certificates matching f in serial order (without DER bodies).
  * *out is malloc'd (*n entries); free each with iotca_cert_rec_free, then free(). */
 iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n);
@@ -238,14 +198,6 @@ iotca_rc iotca_store_ocsp_mark(iotca_store *s, int64_t upto);
 
 /* ---- trust profiles (SPEC §7) ---- */
 
-typedef struct iotca_trust_profile_rec {
-    int64_t id;
-    char name[64];
-    char stack[16];
-    time_t until, created_at;
-    iotca_buf pem; /* the device trust store, PEM */
-} iotca_trust_profile_rec;
-void iotca_trust_profile_rec_free(iotca_trust_profile_rec *r);
 
 /* Registers a trust store in the field; a duplicate name is IOTCA_E_POLICY. */
 iotca_rc iotca_store_trust_profile_add(iotca_store *s, iotca_trust_profile_rec *r);
@@ -278,14 +230,6 @@ iotca_rc iotca_store_audit_each(iotca_store *s, iotca_rc (*fn)(void *ctx, const 
 
 /* ---- CRLs ---- */
 
-typedef struct iotca_crl_rec {
-    uint64_t number;
-    time_t this_update, next_update;
-    iotca_buf der;    /* root CRLs: the DER. Issuer CRLs: empty (the body is a file; see iotca_ca_crl_open) */
-    uint64_t size;    /* issuer CRLs: bytes of the DER file */
-    uint64_t entries; /* issuer CRLs: revoked certificates listed */
-    int64_t covers;   /* issuer CRLs: the issuer's revocation count (iotca_store_crl_revocations) its entries cover */
-} iotca_crl_rec;
 
 /* The description of the issuer's current CRL (der stays empty);
  * IOTCA_E_USAGE "no CRL for issuer N" if none yet. */

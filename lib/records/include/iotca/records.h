@@ -1,0 +1,76 @@
+/* The records the CA hands its callers (issuers, certificates, trust profiles, CRLs): plain data shared by
+ * the store, which persists them, and the CA service, which returns them, so a caller of lib/ca reads them
+ * without reaching the store. No functions here touch a database. */
+#ifndef IOTCA_RECORDS_H
+#define IOTCA_RECORDS_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "iotca/buf.h"
+
+typedef enum iotca_issuer_state {
+    IOTCA_ISSUER_PENDING,  /* key + CSR exist, awaiting the ceremony */
+    IOTCA_ISSUER_STAGED,   /* certificate imported, activation ahead */
+    IOTCA_ISSUER_ACTIVE,   /* issues new leaves; one per group */
+    IOTCA_ISSUER_RETIRING, /* no new leaves, still published */
+    IOTCA_ISSUER_RETIRED,
+} iotca_issuer_state;
+const char *iotca_issuer_state_name(iotca_issuer_state st);
+/* The state named (as iotca_issuer_state_name spells it); false for any other text. */
+bool iotca_issuer_state_parse(const char *name, iotca_issuer_state *out);
+
+typedef struct iotca_issuer_rec {
+    int64_t id;
+    char name[64];
+    char group[64];
+    iotca_issuer_state state;
+    char key_ref[512];
+    iotca_buf csr;  /* DER */
+    iotca_buf cert; /* DER; empty while pending */
+    time_t not_before, not_after; /* 0 while pending */
+    time_t activate_at;           /* 0 if none scheduled */
+    time_t created_at, updated_at;
+} iotca_issuer_rec;
+void iotca_issuer_rec_free(iotca_issuer_rec *r);
+
+typedef struct iotca_cert_rec {
+    char serial[41]; /* lowercase hex */
+    int64_t issuer_id;
+    char profile[64];
+    char subject[256];
+    iotca_buf der;
+    time_t not_before, not_after, created_at;
+    bool revoked;
+    time_t revoked_at;
+    int reason; /* iotca_reason */
+} iotca_cert_rec;
+void iotca_cert_rec_free(iotca_cert_rec *r);
+
+typedef struct iotca_cert_filter {
+    const char *profile;   /* NULL: any */
+    int status;            /* -1 any, 0 valid, 1 revoked */
+    time_t expires_before; /* 0: any */
+    const char *after;     /* cursor: serials strictly greater than this; NULL from the start */
+    size_t limit;          /* 1..1000 */
+} iotca_cert_filter;
+
+typedef struct iotca_trust_profile_rec {
+    int64_t id;
+    char name[64];
+    char stack[16];
+    time_t until, created_at;
+    iotca_buf pem; /* the device trust store, PEM */
+} iotca_trust_profile_rec;
+void iotca_trust_profile_rec_free(iotca_trust_profile_rec *r);
+
+typedef struct iotca_crl_rec {
+    uint64_t number;
+    time_t this_update, next_update;
+    iotca_buf der;    /* root CRLs: the DER. Issuer CRLs: empty (the body is a file; see iotca_ca_crl_open) */
+    uint64_t size;    /* issuer CRLs: bytes of the DER file */
+    uint64_t entries; /* issuer CRLs: revoked certificates listed */
+    int64_t covers;   /* issuer CRLs: the issuer's revocation count (iotca_store_crl_revocations) its entries cover */
+} iotca_crl_rec;
+
+#endif
