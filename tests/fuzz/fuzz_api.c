@@ -14,9 +14,11 @@
  *   @RCRL@                 a fresh root CRL with a higher number each time (PEM)
  *   @OCSP@                 a DER OCSP request (SHA-1 CertID) for the first leaf of the active issuer
  *
- * Headers reach the handlers through MHD_lookup_connection_value, which this file defines: the handlers are linked
- * in statically from iotcad_http, so their calls bind to this definition before the linker ever looks into
- * libmicrohttpd.so, and no socket, connection or daemon is needed. */
+ * Headers reach the handlers through MHD_lookup_connection_value_n (and query arguments through
+ * MHD_lookup_connection_value), which this file defines: the handlers are linked in statically from iotcad_http,
+ * so their calls bind to these definitions before the linker ever looks into libmicrohttpd.so, and no socket,
+ * connection or daemon is needed. Each input reaches its handler through iotcad's own route table
+ * (route_find), as a served request does. */
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "route.h"
 #include "iotca/der.h"
 #include "iotca/key.h"
 #include "iotca/ocsp.h"
@@ -72,25 +75,35 @@ const char *MHD_lookup_connection_value(struct MHD_Connection *connection, enum 
     return NULL;
 }
 
+enum MHD_Result MHD_lookup_connection_value_n(struct MHD_Connection *connection, enum MHD_ValueKind kind,
+                                              const char *key, size_t key_size, const char **value_ptr,
+                                              size_t *value_size_ptr) {
+    (void)key_size;
+    const char *v = MHD_lookup_connection_value(connection, kind, key);
+    if (v == NULL) return MHD_NO;
+    *value_ptr = v;
+    if (value_size_ptr) *value_size_ptr = strlen(v);
+    return MHD_YES;
+}
+
 /* ---- the routes under test ------------------------------------------------------------------------------ */
 
 enum { R_ISSUE, R_REVOKE, R_ISSUER_NEW, R_ISSUER_IMPORT, R_ROOT_CRL, R_LINT, R_FLEET, R_TRUST, R_OCSP, N_ROUTES };
 
 static const struct {
     const char *method, *path; /* "%s" is the path parameter */
-    handler_fn fn;
     iotca_role need; /* IOTCA_ROLE_NONE: public */
     bool mutates;
 } routes[N_ROUTES] = {
-    [R_ISSUE] = {"POST", "/v1/certificates", api_cert_issue, IOTCA_ROLE_PROVISIONER, true},
-    [R_REVOKE] = {"POST", "/v1/certificates/%s/revoke", api_cert_revoke, IOTCA_ROLE_PROVISIONER, true},
-    [R_ISSUER_NEW] = {"POST", "/v1/issuers", api_issuers_new, IOTCA_ROLE_ADMIN, true},
-    [R_ISSUER_IMPORT] = {"PUT", "/v1/issuers/%s/certificate", api_issuer_import, IOTCA_ROLE_ADMIN, true},
-    [R_ROOT_CRL] = {"PUT", "/v1/ca/root-crl", api_root_crl_import, IOTCA_ROLE_ADMIN, true},
-    [R_LINT] = {"POST", "/v1/lint", api_lint, IOTCA_ROLE_PROVISIONER, false},
-    [R_FLEET] = {"POST", "/v1/fleet/check", api_fleet_check, IOTCA_ROLE_PROVISIONER, false},
-    [R_TRUST] = {"POST", "/v1/trust-profiles", api_trust_profile_add, IOTCA_ROLE_ADMIN, true},
-    [R_OCSP] = {"POST", "/ocsp", api_ocsp_post, IOTCA_ROLE_NONE, false},
+    [R_ISSUE] = {"POST", "/v1/certificates", IOTCA_ROLE_PROVISIONER, true},
+    [R_REVOKE] = {"POST", "/v1/certificates/%s/revoke", IOTCA_ROLE_PROVISIONER, true},
+    [R_ISSUER_NEW] = {"POST", "/v1/issuers", IOTCA_ROLE_ADMIN, true},
+    [R_ISSUER_IMPORT] = {"PUT", "/v1/issuers/%s/certificate", IOTCA_ROLE_ADMIN, true},
+    [R_ROOT_CRL] = {"PUT", "/v1/ca/root-crl", IOTCA_ROLE_ADMIN, true},
+    [R_LINT] = {"POST", "/v1/lint", IOTCA_ROLE_PROVISIONER, false},
+    [R_FLEET] = {"POST", "/v1/fleet/check", IOTCA_ROLE_PROVISIONER, false},
+    [R_TRUST] = {"POST", "/v1/trust-profiles", IOTCA_ROLE_ADMIN, true},
+    [R_OCSP] = {"POST", "/ocsp", IOTCA_ROLE_NONE, false},
 };
 
 /* ---- state: one root for the whole run; a CA (database, keys, issuers, tokens) rebuilt now and then -------- */
@@ -573,9 +586,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (len) r.body = iotca_buf_borrow(exact, len);
     clock_gettime(CLOCK_MONOTONIC, &r.start);
     snprintf(r.id, sizeof r.id, "fuzz-%lu", ++g.inputs);
-    const char *pp[1] = {param};
+    (void)param; /* in the path: the route table gives it back */
+    route_find(&r);
+    if (r.route == NULL || !r.method_ok) { /* an empty parameter (nothing issued yet): iotcad answers 404 */
+        free(exact);
+        return 0;
+    }
+    const char *pp[ROUTE_MAX_PARAMS];
+    for (size_t k = 0; k < r.n_params; k++) pp[k] = r.params[k];
     response out = {0};
-    routes[c.route].fn(&r, pp, &out);
+    r.route->fn(&r, pp, &out);
     if (g.verbose) /* FUZZ_API_VERBOSE=1: one line per input, to see what each seed reaches */
         fprintf(stderr, "fuzz_api: %s %s as %s -> %u %.*s\n", r.method, path, c.who, out.status,
                 (int)(out.status >= 300 && out.body.len < 300 ? out.body.len : 0), (const char *)out.body.data);

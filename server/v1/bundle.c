@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "v1.h"
 #include "iotca/bundle.h"
 #include "iotca/pem.h"
 #include "iotca/json_views.h"
@@ -109,7 +110,7 @@ void api_bundle(request *r, const char *const *p, response *out) {
     snprintf(out->etag, sizeof out->etag, "\"%.32s\"", (const char *)hex.data);
     out->max_age = BUNDLE_MAX_AGE;
     iotca_buf_free(&hex);
-    const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *inm = header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (inm && strcmp(inm, out->etag) == 0) respond_text(out, 304, kinds[f].type, "", 0);
     else respond_text(out, 200, kinds[f].type, (const char *)body.data, body.len);
 done:

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "v1.h"
 #include "iotca/fleet.h"
 #include "iotca/pem.h"
 #include "iotca/json_views.h"

@@ -1,4 +1,6 @@
-/* iotcad's HTTP layer: libmicrohttpd glue, routing, auth, limits, and mapping error categories to statuses. */
+/* The HTTP engine as its handlers see it (server/v1/, later acme/, est/, ui/): the server, a request, its
+ * response, and the calls a handler makes (answer, authenticate, read the query, headers and body). How a
+ * request reaches its handler is the route table's (routes.c) and the serving threads' (serving.c). */
 #ifndef IOTCAD_HTTP_H
 #define IOTCAD_HTTP_H
 
@@ -59,11 +61,22 @@ typedef struct response {
 } response;
 
 /* One request, from its first byte to its response. */
+#define ROUTE_MAX_PARAMS 4
+#define ROUTE_MAX_SEG 128
+struct route;
+
 typedef struct request {
     server *srv;
     const config *cfg; /* the config this request runs under, from start to end (a reload swaps only newer ones) */
     struct MHD_Connection *conn;
-    const char *method, *path;
+    const char *method, *path, *version;
+    /* what the route table matched (routes.c: route_find): the route whose path this is, NULL for none, and
+     * whether it takes this method (else the answer is 405); the path's "*" segments */
+    const struct route *route;
+    bool method_ok;
+    char params[ROUTE_MAX_PARAMS][ROUTE_MAX_SEG];
+    size_t n_params;
+    char allow[64]; /* the methods the path takes, for a 405's Allow */
     iotca_buf body;
     bool too_large;
     struct timespec start;
@@ -74,9 +87,10 @@ typedef struct request {
     char actor[40];          /* "token:<public id>" once authenticated, for the audit trail */
     char audit_subject[96];  /* what a handler acted on (e.g. the serial it issued), if not the path */
     bool audited;            /* the handler's own transaction already holds this request's audit record */
-    /* POST /v1/certificates on the serving thread (api_cert_issue_begin): the issuance whose record is being
+    /* a started route (POST /v1/certificates, api_cert_issue_begin): the issuance whose record is being
      * committed, and the profile named, for the answer */
     iotca_issuance *issuance;
+    bool started; /* a started route's work is pending or reported back: route->end still to be called */
     char issue_profile[64];
     bool concluding; /* out holds the answer; the pool writes its audit record, then it is sent */
     struct serving *serving; /* the serving thread whose daemon holds the connection */
@@ -109,46 +123,17 @@ json_t *body_json(request *r, response *out);
 /* Adds a response header (one of response.header_name's slots); false when all are taken. */
 bool respond_header(response *out, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A header's value, or NULL when the request has none. The engine refused every request with a control byte
+ * (NUL included) in a header value before any handler runs (request.c), so the value is the whole header. */
+const char *header(request *r, const char *name);
+
 /* Starts libmicrohttpd (epoll where there is one, a thread pool) with the limits of the live config; the
  * connection limit is lowered to what RLIMIT_NOFILE leaves room for. */
 iotca_rc http_start(server *s);
 void http_stop(server *s);
 
-/* Handlers (api.c). params[] holds the path's {placeholders}. */
-typedef void (*handler_fn)(request *r, const char *const *params, response *out);
-void api_healthz(request *r, const char *const *p, response *out);
-void api_readyz(request *r, const char *const *p, response *out);
-void api_metrics(request *r, const char *const *p, response *out);
-void api_roots(request *r, const char *const *p, response *out);
-void api_chain(request *r, const char *const *p, response *out);
-void api_issuers_list(request *r, const char *const *p, response *out);
-void api_issuers_new(request *r, const char *const *p, response *out);
-void api_issuer_import(request *r, const char *const *p, response *out);
-/* POST /v1/certificates run whole on the calling thread (it waits for the record): the route's handler, driven
- * by the fuzz target; iotcad's serving threads run it in two steps instead: */
-void api_cert_issue(request *r, const char *const *p, response *out);
-/* POST /v1/certificates in two steps, for the serving threads (http.c): begin checks the request and starts
- * the issuance (true: pending, and done(r) is called once its record is committed or failed; false: out
- * holds the refusal); end fills out with the answer (true: 201, and the audit record was written with the
- * certificate). */
-bool api_cert_issue_begin(request *r, response *out, void (*done)(void *arg));
-bool api_cert_issue_end(request *r, response *out);
-void api_cert_get(request *r, const char *const *p, response *out);
-void api_cert_list(request *r, const char *const *p, response *out);
-void api_cert_revoke(request *r, const char *const *p, response *out);
-/* api_crl.c */
-void api_crl_get(request *r, const char *const *p, response *out);
-void api_root_crl_import(request *r, const char *const *p, response *out);
-/* api_fleet.c */
-void api_lint(request *r, const char *const *p, response *out);
-void api_fleet_check(request *r, const char *const *p, response *out);
-void api_trust_profile_add(request *r, const char *const *p, response *out);
-void api_trust_profile_list(request *r, const char *const *p, response *out);
-/* api_bundle.c */
-void api_bundle(request *r, const char *const *p, response *out);
-/* api_ocsp.c */
-void api_ocsp_get(request *r, const char *const *p, response *out);
-void api_ocsp_post(request *r, const char *const *p, response *out);
+/* A route's handler. params[] holds the path's {placeholders}. */
+typedef void (*handler_fn)(request *r, const char *const *p, response *out);
 
 /* Gives back what this thread's work left allocated: its wolfSSL fixed-point ECC tables, its SQLite page
  * cache and the group writer's (iotca_ca_release_memory), and the free memory glibc still holds in every

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "v1.h"
 #include "iotca/ocsp.h"
 #include "iotca/pem.h"
 #include "log.h"
@@ -21,7 +22,7 @@ static void answer(request *r, response *out, iotca_slice req) {
 
 void api_ocsp_post(request *r, const char *const *p, response *out) {
     (void)p;
-    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (ct && strncmp(ct, "application/ocsp-request", 24) != 0) {
         respond_error(out, 415, "unsupported_media_type", "send Content-Type: application/ocsp-request");
         return;

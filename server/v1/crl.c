@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "v1.h"
 
 #define CRL_MAX_AGE 3600 /* caches may keep a CRL an hour; a revocation publishes a new one at once */
 
@@ -63,7 +64,7 @@ void api_crl_get(request *r, const char *const *p, response *out) {
     out->expires = crl.next_update;
     long left = (long)(crl.next_update - now);
     out->max_age = left > CRL_MAX_AGE ? CRL_MAX_AGE : left > 0 ? left : 0;
-    const char *inm = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *inm = header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (etag_matches(inm, out->etag)) {
         respond_text(out, 304, "application/pkix-crl", "", 0);
         if (fd >= 0) close(fd);

@@ -1,0 +1,172 @@
+/* Responses: the answer a handler fills (JSON, errors, text, headers), the mapping of error categories to HTTP
+ * statuses (the one place it is made, SPEC §6), and sending an answer with its access-log line. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+
+void respond_text(response *out, unsigned status, const char *ct, const char *text, size_t n) {
+    out->status = status;
+    out->content_type = ct;
+    iotca_buf_clear(&out->body);
+    iotca_buf_append(&out->body, text, n);
+}
+
+void respond_json(response *out, unsigned status, json_t *doc) {
+    char *s = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (s == NULL) {
+        respond_text(out, 500, "application/json", "{\"error\":\"internal\"}", 20);
+        return;
+    }
+    respond_text(out, status, "application/json", s, strlen(s));
+    free(s);
+}
+
+/* Replaces every byte that is not part of well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, at most
+ * U+10FFFF) with '?', in place: an error detail may echo client bytes or be cut mid-character by the buffer,
+ * and JSON strings must be UTF-8 (found by fuzz_api: the detail was refused and the client got a bare 500). */
+static void utf8_sanitize(char *str) {
+    uint8_t *p = (uint8_t *)str;
+    size_t n = strlen(str), i = 0;
+    static const uint32_t min[] = {0, 0x80, 0x800, 0x10000};
+    while (i < n) {
+        uint8_t b = p[i];
+        size_t k = b < 0x80 ? 0 : (b & 0xe0) == 0xc0 ? 1 : (b & 0xf0) == 0xe0 ? 2 : (b & 0xf8) == 0xf0 ? 3 : 9;
+        bool ok = k != 9 && i + k < n + (k == 0);
+        uint32_t cp = ok ? (k == 0 ? b : b & (0x3fu >> k)) : 0;
+        for (size_t j = 1; ok && j <= k; j++) {
+            ok = (p[i + j] & 0xc0) == 0x80;
+            cp = cp << 6 | (p[i + j] & 0x3f);
+        }
+        ok = ok && cp >= min[k] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+        if (!ok) {
+            p[i++] = '?';
+            continue;
+        }
+        i += k + 1;
+    }
+}
+
+void respond_error(response *out, unsigned status, const char *code, const char *fmt, ...) {
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    utf8_sanitize(detail);
+    out->error = code;
+    respond_json(out, status, json_pack("{s:s, s:s}", "error", code, "detail", detail));
+}
+
+bool respond_header(response *out, const char *name, const char *fmt, ...) {
+    for (size_t i = 0; i < sizeof out->header_name / sizeof out->header_name[0]; i++) {
+        if (out->header_name[i]) continue;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(out->header_value[i], sizeof out->header_value[i], fmt, ap);
+        va_end(ap);
+        out->header_name[i] = name;
+        return true;
+    }
+    return false;
+}
+
+void respond_rc(request *r, response *out, iotca_rc rc) {
+    const char *d = iotca_error_detail();
+    switch (rc) {
+    case IOTCA_E_USAGE: respond_error(out, 400, "bad_request", "%s", d); break;
+    case IOTCA_E_PARSE: respond_error(out, 400, "malformed", "%s", d); break;
+    case IOTCA_E_CRYPTO: respond_error(out, 400, "bad_signature", "%s", d); break;
+    case IOTCA_E_POLICY: respond_error(out, 422, "policy", "%s", d); break;
+    default:
+        /* internals stay in the log (SPEC §6) */
+        log_event("error", "internal failure",
+                  json_pack("{s:s, s:s, s:s}", "request_id", r->id, "category", iotca_rc_name(rc), "detail", d));
+        respond_error(out, rc == IOTCA_E_STORAGE ? 503 : 500, rc == IOTCA_E_STORAGE ? "unavailable" : "internal",
+                      "the request could not be completed; quote request id %s to the operator", r->id);
+    }
+}
+
+static void access_log(request *r, unsigned status, double secs) {
+    static const char *const roles[] = {"none", "provisioner", "admin"};
+    if (!log_enabled("info")) return;
+    log_line l;
+    log_line_begin(&l, "info", "request");
+    log_line_str(&l, "request_id", r->id);
+    log_line_str(&l, "method", r->method);
+    log_line_str(&l, "path", r->path);
+    log_line_int(&l, "status", (long long)status);
+    log_line_num(&l, "seconds", secs);
+    log_line_int(&l, "bytes_in", (long long)r->body.len);
+    log_line_str(&l, "role", roles[r->role]);
+    log_line_str(&l, "error", r->error);
+    log_line_emit(&l);
+}
+
+/* a response never sent: its connection went away while the pool ran the request */
+void response_free(response *out) {
+    if (out->use_fd) close(out->fd);
+    out->use_fd = false;
+    iotca_buf_free(&out->body);
+}
+
+enum MHD_Result send_response(request *r, struct MHD_Connection *conn, response *out_) {
+    server *s = r->srv;
+    response out = *out_;
+    memset(out_, 0, sizeof *out_);
+    struct MHD_Response *resp = NULL;
+    if (out.use_fd && out.status == 200) {
+        resp = MHD_create_response_from_fd64(out.fd_len, out.fd); /* closes fd when done */
+        if (resp == NULL) {
+            close(out.fd);
+            respond_error(&out, 500, "internal", "cannot send a file; quote request id %s", r->id);
+            r->error = out.error;
+        }
+    } else if (out.use_fd) {
+        close(out.fd);
+    }
+    if (resp == NULL)
+        resp = MHD_create_response_from_buffer(out.body.len, out.body.data ? out.body.data : (void *)"",
+                                               MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type ? out.content_type : "text/plain");
+    MHD_add_response_header(resp, "X-Request-Id", r->id);
+    if (out.max_age > 0) {
+        char cc[128];
+        snprintf(cc, sizeof cc, "max-age=%ld, public, no-transform, must-revalidate", out.max_age);
+        MHD_add_response_header(resp, "Cache-Control", cc);
+    } else {
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    }
+    if (out.etag[0]) MHD_add_response_header(resp, "ETag", out.etag);
+    if (out.last_modified) {
+        char lm[64];
+        struct tm tm;
+        gmtime_r(&out.last_modified, &tm);
+        strftime(lm, sizeof lm, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        MHD_add_response_header(resp, "Last-Modified", lm);
+    }
+    if (out.expires) {
+        char ex[64];
+        struct tm tm;
+        gmtime_r(&out.expires, &tm);
+        strftime(ex, sizeof ex, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        MHD_add_response_header(resp, "Expires", ex);
+    }
+    for (size_t i = 0; i < sizeof out.header_name / sizeof out.header_name[0]; i++)
+        if (out.header_name[i]) MHD_add_response_header(resp, out.header_name[i], out.header_value[i]);
+    enum MHD_Result ret = MHD_queue_response(conn, out.status ? out.status : 500, resp);
+    MHD_destroy_response(resp);
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double secs = (double)(end.tv_sec - r->start.tv_sec) + (double)(end.tv_nsec - r->start.tv_nsec) / 1e9;
+    metrics_observe(&s->m, out.status, secs);
+    access_log(r, out.status, secs);
+    iotca_buf_free(&out.body);
+    return ret;
+}

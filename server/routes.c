@@ -1,0 +1,36 @@
+/* The route table: every method and path iotcad serves, the handler, and how the engine runs it (route.h).
+ * It alone decides: the engine compares no path anywhere else, and a new protocol (acme/, est/, ui/) adds
+ * its rows here. */
+#include "http/route.h"
+#include "v1/v1.h"
+
+#define GET(path, fn) {"GET", path, fn, RUN_HERE, false, false, NULL, NULL}
+#define CHANGE(method, path, fn) {method, path, fn, RUN_POOL, false, true, NULL, NULL}
+
+const route iotcad_routes[] = {
+    GET("/healthz", api_healthz),
+    GET("/readyz", api_readyz),
+    GET("/metrics", api_metrics),
+    GET("/v1/ca/roots", api_roots),
+    GET("/v1/ca/chain", api_chain),
+    GET("/v1/ca/bundle", api_bundle),
+    GET("/v1/issuers", api_issuers_list),
+    CHANGE("POST", "/v1/issuers", api_issuers_new),
+    CHANGE("PUT", "/v1/issuers/*/certificate", api_issuer_import),
+    /* issuance: started on the serving thread, answered once its record is durable, no thread waiting */
+    {"POST", "/v1/certificates", api_cert_issue, RUN_STARTED, true, true, api_cert_issue_begin, api_cert_issue_end},
+    GET("/v1/certificates", api_cert_list),
+    GET("/v1/certificates/*", api_cert_get),
+    CHANGE("POST", "/v1/certificates/*/revoke", api_cert_revoke),
+    GET("/crl/*", api_crl_get),
+    CHANGE("PUT", "/v1/ca/root-crl", api_root_crl_import),
+    /* computations over what the client sends: they change nothing, but wait for no disk either way */
+    {"POST", "/v1/lint", api_lint, RUN_POOL, false, false, NULL, NULL},
+    {"POST", "/v1/fleet/check", api_fleet_check, RUN_POOL, false, false, NULL, NULL},
+    CHANGE("POST", "/v1/trust-profiles", api_trust_profile_add),
+    GET("/v1/trust-profiles", api_trust_profile_list),
+    /* OCSP signs with the responder key on the serving thread: hot */
+    {"POST", "/ocsp", api_ocsp_post, RUN_HERE, true, false, NULL, NULL},
+    {"GET", "/ocsp/**", api_ocsp_get, RUN_HERE, true, false, NULL, NULL},
+};
+const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

@@ -1,0 +1,259 @@
+/* Certificates (provisioner): issuance (run whole, or started and finished by the engine: RUN_STARTED),
+ * lookup, the inventory and revocation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "v1.h"
+#include "iotca/json_views.h"
+#include "iotca/pem.h"
+
+#define CSR_MAX 16384
+
+/* The fields of an issuance request, checked: the token may use the profile, which exists. False: out holds
+ * the refusal. The strings point into *j (the caller frees it). */
+static bool issue_fields(request *r, response *out, json_t **j, const char **csr, const char **profile, long *ttl) {
+    *j = NULL;
+    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return false;
+    *j = body_json(r, out);
+    if (*j == NULL) return false;
+    json_t *ttl_j = NULL;
+    json_error_t e;
+    if (json_unpack_ex(*j, &e, JSON_STRICT, "{s:s, s:s, s?o}", "csr", csr, "profile", profile, "ttl", &ttl_j) != 0) {
+        respond_error(out, 400, "bad_request", "body: %s (fields: csr, profile, ttl)", e.text);
+        return false;
+    }
+    *ttl = 0;
+    if (ttl_j && json_is_integer(ttl_j) && json_integer_value(ttl_j) > 0 && json_integer_value(ttl_j) < (1LL << 32)) {
+        *ttl = (long)json_integer_value(ttl_j);
+    } else if (ttl_j && json_is_string(ttl_j)) {
+        iotca_rc rc = iotca_duration_parse(json_string_value(ttl_j), ttl);
+        if (rc != IOTCA_OK) {
+            respond_rc(r, out, rc);
+            return false;
+        }
+    } else if (ttl_j) {
+        respond_error(out, 400, "bad_request", "ttl must be seconds or a duration like \"30d\"");
+        return false;
+    }
+    if (strlen(*csr) > CSR_MAX) {
+        respond_error(out, 413, "too_large", "csr over %d bytes", CSR_MAX);
+        return false;
+    }
+    if (r->role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(r->scope, *profile)) {
+        respond_error(out, 403, "forbidden", "this token may not use profile '%s'", *profile);
+        return false;
+    }
+    if (iotca_ca_profile(r->srv->ca, *profile) == NULL) {
+        respond_error(out, 400, "unknown_profile", "no profile named '%s'", *profile);
+        return false;
+    }
+    /* for the answer (< 64 characters, as every profile's name) */
+    snprintf(r->issue_profile, sizeof r->issue_profile, "%s", *profile);
+    return true;
+}
+
+/* The issuance's audit record goes into the certificate's own transaction (one durable write, not two); a
+ * refusal is audited by the HTTP layer as usual. */
+static iotca_issue_audit issue_audit(request *r) {
+    return (iotca_issue_audit){r->actor[0] ? r->actor : "anonymous", "POST /v1/certificates", r->id, "201"};
+}
+
+static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued *is) {
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        return;
+    }
+    r->audited = true;
+    snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%.20s)", is->serial, r->issue_profile);
+    respond_json(out, 201, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I}", "serial", is->serial, "certificate",
+                                     (const char *)is->cert_pem.data, "chain", (const char *)is->chain_pem.data,
+                                     "not_before", iotca_json_time(is->not_before), "not_after",
+                                     iotca_json_time(is->not_after), "profile", r->issue_profile, "issuer",
+                                     (json_int_t)is->issuer_id));
+    iotca_issued_free(is);
+}
+
+void api_cert_issue(request *r, const char *const *p, response *out) {
+    (void)p;
+    json_t *j;
+    const char *csr, *profile;
+    long ttl;
+    if (issue_fields(r, out, &j, &csr, &profile, &ttl)) {
+        iotca_issued is;
+        iotca_issue_audit au = issue_audit(r);
+        iotca_rc rc = iotca_ca_issue_audited(r->srv->ca, iotca_slice_of(csr, strlen(csr)), profile, ttl, &au, &is);
+        respond_issued(r, out, rc, &is);
+    }
+    json_decref(j);
+}
+
+bool api_cert_issue_begin(request *r, response *out, void (*done)(void *arg)) {
+    json_t *j;
+    const char *csr, *profile;
+    long ttl;
+    bool pending = false;
+    if (issue_fields(r, out, &j, &csr, &profile, &ttl)) {
+        iotca_issue_audit au = issue_audit(r);
+        iotca_rc rc = iotca_ca_issue_start(r->srv->ca, iotca_slice_of(csr, strlen(csr)), profile, ttl, &au, done, r,
+                                           &r->issuance);
+        pending = rc == IOTCA_OK;
+        if (!pending) respond_rc(r, out, rc);
+    }
+    json_decref(j);
+    return pending;
+}
+
+bool api_cert_issue_end(request *r, response *out) {
+    iotca_issued is;
+    iotca_rc rc = iotca_ca_issue_end(r->issuance, &is);
+    r->issuance = NULL;
+    respond_issued(r, out, rc, &is);
+    return rc == IOTCA_OK;
+}
+
+static json_t *cert_json(const iotca_cert_rec *c, bool with_der) {
+    time_t now = time(NULL);
+    const char *status = c->revoked ? "revoked" : c->not_after <= now ? "expired" : "valid";
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:s}", "serial", c->serial, "profile", c->profile,
+                          "subject", c->subject, "issuer", (json_int_t)c->issuer_id, "not_before", iotca_json_time(c->not_before),
+                          "not_after", iotca_json_time(c->not_after), "status", status);
+    if (c->revoked) {
+        json_object_set_new(o, "revoked_at", iotca_json_time(c->revoked_at));
+        json_object_set_new(o, "reason", json_string(iotca_reason_name((iotca_reason)c->reason)));
+    }
+    if (with_der && c->der.len) {
+        iotca_buf pem = {0};
+        if (iotca_pem_encode("CERTIFICATE", c->der.data, c->der.len, &pem) == IOTCA_OK)
+            json_object_set_new(o, "certificate", json_string((const char *)pem.data));
+        iotca_buf_free(&pem);
+    }
+    return o;
+}
+
+/* Loads a certificate the caller may see: 404 when absent or out of a scoped token's profiles. */
+static bool visible_cert(request *r, response *out, const char *param, iotca_cert_rec *c) {
+    char serial[41];
+    if (!v1_serial_param(param, serial)) {
+        respond_error(out, 404, "not_found", "no certificate with serial '%.40s'", param);
+        return false;
+    }
+    iotca_rc rc = iotca_ca_cert_get(r->srv->ca, serial, c);
+    if (rc == IOTCA_E_USAGE ||
+        (rc == IOTCA_OK && r->role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(r->scope, c->profile))) {
+        if (rc == IOTCA_OK) iotca_cert_rec_free(c);
+        respond_error(out, 404, "not_found", "no certificate with serial %s", serial);
+        return false;
+    }
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        return false;
+    }
+    return true;
+}
+
+void api_cert_get(request *r, const char *const *p, response *out) {
+    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
+    iotca_cert_rec c = {0};
+    if (!visible_cert(r, out, p[0], &c)) return;
+    respond_json(out, 200, cert_json(&c, true));
+    iotca_cert_rec_free(&c);
+}
+
+void api_cert_list(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
+    iotca_cert_filter f = {.status = -1, .limit = 100};
+    f.profile = query(r, "profile");
+    const char *status = query(r, "status"), *exp = query(r, "expires_before"), *cursor = query(r, "cursor"),
+               *limit = query(r, "limit");
+    char after[41];
+    if (status) {
+        if (strcmp(status, "valid") == 0) f.status = 0;
+        else if (strcmp(status, "revoked") == 0) f.status = 1;
+        else {
+            respond_error(out, 400, "bad_request", "status must be valid or revoked");
+            return;
+        }
+    }
+    if (exp) {
+        iotca_rc rc = v1_parse_time(exp, &f.expires_before);
+        if (rc != IOTCA_OK) {
+            respond_rc(r, out, rc);
+            return;
+        }
+    }
+    if (cursor) {
+        if (!v1_serial_param(cursor, after)) {
+            respond_error(out, 400, "bad_request", "cursor is not one this server issued");
+            return;
+        }
+        f.after = after;
+    }
+    if (limit) {
+        char *end;
+        long l = strtol(limit, &end, 10);
+        if (*limit == 0 || *end || l < 1 || l > 1000) {
+            respond_error(out, 400, "bad_request", "limit must be 1 to 1000");
+            return;
+        }
+        f.limit = (size_t)l;
+    }
+    if (r->role == IOTCA_ROLE_PROVISIONER && r->scope[0]) {
+        if (f.profile == NULL && strchr(r->scope, ',') == NULL) f.profile = r->scope;
+        if (f.profile == NULL || !iotca_scope_allows(r->scope, f.profile)) {
+            respond_error(out, 403, "forbidden", "name a profile this token may use (profile=...)");
+            return;
+        }
+    }
+    iotca_cert_rec *list = NULL;
+    size_t n = 0;
+    iotca_rc rc = iotca_ca_cert_list(r->srv->ca, &f, &list, &n);
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        return;
+    }
+    json_t *arr = json_array();
+    json_t *next = n == f.limit ? json_string(list[n - 1].serial) : json_null();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(arr, cert_json(&list[i], false));
+        iotca_cert_rec_free(&list[i]);
+    }
+    free(list);
+    respond_json(out, 200, json_pack("{s:o, s:o}", "certificates", arr, "next_cursor", next));
+}
+
+void api_cert_revoke(request *r, const char *const *p, response *out) {
+    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
+    iotca_cert_rec c = {0};
+    if (!visible_cert(r, out, p[0], &c)) return;
+    json_t *j = NULL;
+    const char *reason_s = "unspecified";
+    if (r->body.len) {
+        if ((j = body_json(r, out)) == NULL) goto done;
+        json_error_t e;
+        if (json_unpack_ex(j, &e, JSON_STRICT, "{s?s}", "reason", &reason_s) != 0) {
+            respond_error(out, 400, "bad_request", "body: %s (fields: reason)", e.text);
+            goto done;
+        }
+    }
+    iotca_reason reason;
+    iotca_rc rc = iotca_reason_parse(reason_s, &reason);
+    if (rc == IOTCA_OK) rc = iotca_ca_cert_revoke(r->srv->ca, c.serial, (int)reason);
+    if (rc == IOTCA_OK) {
+        char serial[41];
+        memcpy(serial, c.serial, sizeof serial);
+        iotca_cert_rec_free(&c);
+        if (iotca_ca_cert_get(r->srv->ca, serial, &c) == IOTCA_OK) respond_json(out, 200, cert_json(&c, false));
+        else respond_json(out, 200, json_pack("{s:s}", "status", "revoked"));
+    } else if (rc == IOTCA_E_POLICY) {
+        respond_error(out, 409, "already_revoked", "%s", iotca_error_detail());
+    } else {
+        respond_rc(r, out, rc);
+    }
+done:
+    iotca_cert_rec_free(&c);
+    json_decref(j);
+}

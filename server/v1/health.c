@@ -1,0 +1,110 @@
+/* Liveness, readiness and the Prometheus metrics (SPEC §6: /healthz, /readyz, /metrics). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "v1.h"
+
+void api_healthz(request *r, const char *const *p, response *out) {
+    (void)r;
+    (void)p;
+    respond_json(out, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void api_readyz(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (iotca_ca_ready(r->srv->ca)) respond_json(out, 200, json_pack("{s:s}", "status", "ready"));
+    else respond_error(out, 503, "unavailable", "the database does not answer");
+}
+
+void api_metrics(request *r, const char *const *p, response *out) {
+    (void)p;
+    iotca_buf b = {0};
+    iotca_ca_stats st;
+    iotca_ca_stats_get(r->srv->ca, &st);
+    iotca_buf_printf(&b,
+                     "# HELP iotca_certificates_issued_total Certificates issued.\n"
+                     "# TYPE iotca_certificates_issued_total counter\niotca_certificates_issued_total %lu\n"
+                     "# HELP iotca_issuance_refused_total Issuance requests refused.\n"
+                     "# TYPE iotca_issuance_refused_total counter\niotca_issuance_refused_total %lu\n"
+                     "# HELP iotca_certificates_revoked_total Certificates revoked.\n"
+                     "# TYPE iotca_certificates_revoked_total counter\niotca_certificates_revoked_total %lu\n"
+                     "# HELP iotca_store_group_commits_total Transactions of the store's group commit (one fsync each).\n"
+                     "# TYPE iotca_store_group_commits_total counter\niotca_store_group_commits_total %lu\n"
+                     "# HELP iotca_store_group_writes_total Writes those transactions held.\n"
+                     "# TYPE iotca_store_group_writes_total counter\niotca_store_group_writes_total %lu\n",
+                     st.issued, st.refused, st.revoked, st.group_commits, st.group_writes);
+    metrics_render(&r->srv->m, &b);
+    time_t now = time(NULL);
+    iotca_buf_append_str(&b, "# HELP iotca_root_days_to_expiry Days until each root expires.\n"
+                             "# TYPE iotca_root_days_to_expiry gauge\n");
+    for (size_t i = 0; i < iotca_ca_root_count(r->srv->ca); i++) {
+        iotca_buf pem = {0}, subj = {0};
+        uint8_t pin[32];
+        time_t na;
+        if (iotca_ca_root(r->srv->ca, i, &pem, pin, &na, &subj) == IOTCA_OK) {
+            for (size_t k = 0; k < subj.len; k++)
+                if (subj.data[k] == '"' || subj.data[k] == '\\') subj.data[k] = '_';
+            iotca_buf_printf(&b, "iotca_root_days_to_expiry{root=\"%s\"} %.1f\n", (const char *)subj.data,
+                             (double)(na - now) / 86400);
+        }
+        iotca_buf_free(&pem);
+        iotca_buf_free(&subj);
+    }
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    if (iotca_ca_issuers(r->srv->ca, &list, &n) == IOTCA_OK) {
+        iotca_buf_append_str(&b, "# HELP iotca_issuer_days_to_expiry Days until each issuer certificate expires.\n"
+                                 "# TYPE iotca_issuer_days_to_expiry gauge\n");
+        for (size_t i = 0; i < n; i++) {
+            if (list[i].not_after)
+                iotca_buf_printf(&b, "iotca_issuer_days_to_expiry{issuer=\"%s\",group=\"%s\",state=\"%s\"} %.1f\n",
+                                 list[i].name, list[i].group, iotca_issuer_state_name(list[i].state),
+                                 (double)(list[i].not_after - now) / 86400);
+            iotca_issuer_rec_free(&list[i]);
+        }
+        free(list);
+    }
+    iotca_warning w[IOTCA_MAX_WARNINGS];
+    size_t nw = 0;
+    if (iotca_ca_warnings(r->srv->ca, now, w, &nw) == IOTCA_OK) {
+        iotca_buf_append_str(&b, "# HELP iotca_advance_warning Days left for each item inside its 180/60/30-day window.\n"
+                                 "# TYPE iotca_advance_warning gauge\n");
+        for (size_t i = 0; i < nw; i++) {
+            for (char *c = w[i].subject; *c; c++)
+                if (*c == '"' || *c == '\\') *c = '_';
+            iotca_buf_printf(&b, "iotca_advance_warning{kind=\"%s\",subject=\"%s\",threshold=\"%d\"} %ld\n",
+                             iotca_warning_kind_name(w[i].kind), w[i].subject, w[i].threshold_days, w[i].days_left);
+        }
+        iotca_buf_printf(&b, "# HELP iotca_advance_warnings Items inside a warning window.\n"
+                             "# TYPE iotca_advance_warnings gauge\niotca_advance_warnings %zu\n", nw);
+    }
+    /* CRLs (issue 4): how long each issuer's current CRL stays valid, and how long it is */
+    iotca_issuer_rec *cl = NULL;
+    size_t cn = 0;
+    if (iotca_ca_issuers(r->srv->ca, &cl, &cn) == IOTCA_OK) {
+        iotca_buf entries = {0};
+        iotca_buf_append_str(&b, "# HELP iotca_crl_next_update_seconds Seconds until each issuer CRL's nextUpdate "
+                                 "(negative: relying parties see it stale).\n"
+                                 "# TYPE iotca_crl_next_update_seconds gauge\n");
+        iotca_buf_append_str(&entries, "# HELP iotca_crl_entries Revoked certificates listed in each issuer's CRL.\n"
+                                       "# TYPE iotca_crl_entries gauge\n");
+        for (size_t i = 0; i < cn; i++) {
+            iotca_crl_rec crl = {0};
+            if (iotca_ca_crl_info(r->srv->ca, cl[i].id, &crl) == IOTCA_OK) {
+                iotca_buf_printf(&b, "iotca_crl_next_update_seconds{issuer=\"%s\",id=\"%lld\"} %lld\n", cl[i].name,
+                                 (long long)cl[i].id, (long long)(crl.next_update - now));
+                iotca_buf_printf(&entries, "iotca_crl_entries{issuer=\"%s\",id=\"%lld\"} %llu\n", cl[i].name,
+                                 (long long)cl[i].id, (unsigned long long)crl.entries);
+            }
+            iotca_issuer_rec_free(&cl[i]);
+        }
+        iotca_buf_append(&b, entries.data, entries.len);
+        iotca_buf_free(&entries);
+        free(cl);
+    }
+    respond_text(out, 200, "text/plain; version=0.0.4", (const char *)b.data, b.len);
+    iotca_buf_free(&b);
+}

@@ -1,0 +1,140 @@
+/* Issuers (admin): the list with the next issuer and warnings, a new issuer's key and CSR, and the import of
+ * its signed certificate under rotation preflight. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "v1.h"
+#include "iotca/json_views.h"
+
+static json_t *issuer_json(const iotca_issuer_rec *i) {
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)i->id, "name", i->name, "group",
+                     i->group, "state", iotca_issuer_state_name(i->state), "not_before", iotca_json_time(i->not_before),
+                     "not_after", iotca_json_time(i->not_after), "activate_at", iotca_json_time(i->activate_at), "created_at",
+                     iotca_json_time(i->created_at));
+}
+
+void api_issuers_list(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    iotca_rc rc = iotca_ca_issuers(r->srv->ca, &list, &n);
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        return;
+    }
+    json_t *arr = json_array(), *next = json_null();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(arr, issuer_json(&list[i]));
+        /* the *next* issuer: staged (scheduled) or, failing that, pending */
+        if (list[i].state == IOTCA_ISSUER_STAGED || (list[i].state == IOTCA_ISSUER_PENDING && json_is_null(next))) {
+            json_decref(next);
+            next = issuer_json(&list[i]);
+        }
+        iotca_issuer_rec_free(&list[i]);
+    }
+    free(list);
+    json_t *warnings = json_array();
+    iotca_warning w[IOTCA_MAX_WARNINGS];
+    size_t nw = 0;
+    if (iotca_ca_warnings(r->srv->ca, time(NULL), w, &nw) == IOTCA_OK)
+        for (size_t i = 0; i < nw; i++)
+            json_array_append_new(warnings, json_pack("{s:s, s:i, s:I, s:s, s:s}", "kind",
+                                                      iotca_warning_kind_name(w[i].kind), "threshold_days",
+                                                      w[i].threshold_days, "days_left", (json_int_t)w[i].days_left,
+                                                      "subject", w[i].subject, "message", w[i].message));
+    respond_json(out, 200, json_pack("{s:o, s:o, s:o}", "issuers", arr, "next", next, "warnings", warnings));
+}
+
+void api_issuers_new(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    const char *group = NULL, *cn = NULL;
+    json_t *j = NULL;
+    if (r->body.len) {
+        if ((j = body_json(r, out)) == NULL) return;
+        json_error_t e;
+        if (json_unpack_ex(j, &e, JSON_STRICT, "{s?s, s?s}", "group", &group, "common_name", &cn) != 0) {
+            respond_error(out, 400, "bad_request", "body: %s (fields: group, common_name)", e.text);
+            json_decref(j);
+            return;
+        }
+    }
+    int64_t id;
+    iotca_buf csr = {0};
+    iotca_rc rc = iotca_ca_issuer_new(r->srv->ca, group, cn, &id, &csr);
+    if (rc == IOTCA_OK)
+        respond_json(out, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "state", "pending", "csr",
+                                         (const char *)csr.data));
+    else respond_rc(r, out, rc);
+    iotca_buf_free(&csr);
+    json_decref(j);
+}
+
+void api_issuer_import(request *r, const char *const *p, response *out) {
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    char *end;
+    long long id = strtoll(p[0], &end, 10);
+    if (*end || id <= 0) {
+        respond_error(out, 404, "not_found", "no issuer '%s'", p[0]);
+        return;
+    }
+    /* the body is the PEM iotca-root wrote, or {"certificate": PEM, "activate_at": time} */
+    iotca_slice cert = iotca_buf_slice(&r->body);
+    time_t at = 0;
+    const char *justification = NULL;
+    json_t *j = NULL;
+    if (r->body.len && r->body.data[0] == '{') {
+        if ((j = body_json(r, out)) == NULL) return;
+        const char *pem = NULL, *when = NULL;
+        json_error_t e;
+        if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s?s, s?s}", "certificate", &pem, "activate_at", &when,
+                           "force_justification", &justification) != 0) {
+            respond_error(out, 400, "bad_request", "body: %s (fields: certificate, activate_at, force_justification)",
+                          e.text);
+            json_decref(j);
+            return;
+        }
+        iotca_rc rc = when ? v1_parse_time(when, &at) : IOTCA_OK;
+        if (rc != IOTCA_OK) {
+            respond_rc(r, out, rc);
+            json_decref(j);
+            return;
+        }
+        cert = iotca_slice_of(pem, strlen(pem));
+    }
+    if (cert.len == 0) {
+        respond_error(out, 400, "bad_request", "send the signed certificate (PEM) as the body");
+        json_decref(j);
+        return;
+    }
+    iotca_preflight pf;
+    iotca_rc rc = iotca_ca_issuer_import_checked(r->srv->ca, id, cert, at, justification, &pf);
+    if (rc == IOTCA_E_POLICY && pf.refused) {
+        respond_error(out, 409, "preflight_failed", "%s", iotca_error_detail());
+        json_decref(j);
+        return;
+    }
+    int changes;
+    if (rc == IOTCA_OK && at <= time(NULL)) rc = iotca_ca_tick(r->srv->ca, time(NULL), &changes); /* due now */
+    if (rc == IOTCA_OK) {
+        iotca_issuer_rec *list = NULL;
+        size_t n = 0;
+        json_t *doc = NULL;
+        if (iotca_ca_issuers(r->srv->ca, &list, &n) == IOTCA_OK)
+            for (size_t i = 0; i < n; i++) {
+                if (list[i].id == id) doc = issuer_json(&list[i]);
+                iotca_issuer_rec_free(&list[i]);
+            }
+        free(list);
+        respond_json(out, 200, doc ? doc : json_pack("{s:I}", "id", (json_int_t)id));
+    } else if (rc == IOTCA_E_USAGE && strncmp(iotca_error_detail(), "no issuer", 9) == 0) {
+        respond_error(out, 404, "not_found", "%s", iotca_error_detail());
+    } else {
+        respond_rc(r, out, rc);
+    }
+    json_decref(j);
+}

@@ -1,0 +1,48 @@
+/* The handlers of the REST API (SPEC §6), /crl and /ocsp included; server/routes.c maps paths to them. Each
+ * fills out from r and the path's params (p[]) and decides nothing itself: the CA service does. */
+#ifndef IOTCAD_V1_H
+#define IOTCAD_V1_H
+
+#include "http.h"
+
+/* health.c */
+void api_healthz(request *r, const char *const *p, response *out);
+void api_readyz(request *r, const char *const *p, response *out);
+void api_metrics(request *r, const char *const *p, response *out);
+/* ca.c */
+void api_roots(request *r, const char *const *p, response *out);
+void api_chain(request *r, const char *const *p, response *out);
+/* issuers.c */
+void api_issuers_list(request *r, const char *const *p, response *out);
+void api_issuers_new(request *r, const char *const *p, response *out);
+void api_issuer_import(request *r, const char *const *p, response *out);
+/* certs.c. POST /v1/certificates is a RUN_STARTED route: api_cert_issue_begin checks the request and starts
+ * the issuance (true: pending, and done(r) is called once its record is committed or failed; false: out holds
+ * the refusal); api_cert_issue_end fills out with the answer (true: 201, and the audit record was written
+ * with the certificate). api_cert_issue runs it whole on the calling thread (a stopping server, fuzz_api). */
+void api_cert_issue(request *r, const char *const *p, response *out);
+bool api_cert_issue_begin(request *r, response *out, void (*done)(void *arg));
+bool api_cert_issue_end(request *r, response *out);
+void api_cert_get(request *r, const char *const *p, response *out);
+void api_cert_list(request *r, const char *const *p, response *out);
+void api_cert_revoke(request *r, const char *const *p, response *out);
+/* crl.c */
+void api_crl_get(request *r, const char *const *p, response *out);
+void api_root_crl_import(request *r, const char *const *p, response *out);
+/* fleet.c */
+void api_lint(request *r, const char *const *p, response *out);
+void api_fleet_check(request *r, const char *const *p, response *out);
+void api_trust_profile_add(request *r, const char *const *p, response *out);
+void api_trust_profile_list(request *r, const char *const *p, response *out);
+/* bundle.c */
+void api_bundle(request *r, const char *const *p, response *out);
+/* ocsp.c */
+void api_ocsp_get(request *r, const char *const *p, response *out);
+void api_ocsp_post(request *r, const char *const *p, response *out);
+
+/* params.c: a time as RFC 3339 UTC or a date (IOTCA_E_USAGE otherwise); a serial path segment (1-40 hex
+ * digits, lower-cased into out; false for anything else). */
+iotca_rc v1_parse_time(const char *s, time_t *out);
+bool v1_serial_param(const char *in, char out[41]);
+
+#endif
