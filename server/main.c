@@ -95,32 +95,20 @@ static volatile sig_atomic_t stopping;
 typedef struct ticker {
     iotca_ca *ca;
     unsigned interval;
-    char logged[IOTCA_MAX_WARNINGS][300]; /* warnings already logged at their threshold */
-    size_t n_logged;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } ticker;
 
-/* Logs each advance warning once per threshold it crosses (180, 60, 30 days). */
-static void log_warnings(ticker *t) {
-    iotca_warning w[IOTCA_MAX_WARNINGS];
-    size_t n = 0;
-    if (iotca_ca_warnings(t->ca, time(NULL), w, &n) != IOTCA_OK) return;
-    for (size_t i = 0; i < n; i++) {
-        char key[300];
-        snprintf(key, sizeof key, "%d/%d/%.256s", (int)w[i].kind, w[i].threshold_days, w[i].subject);
-        bool seen = false;
-        for (size_t j = 0; j < t->n_logged && !seen; j++) seen = strcmp(t->logged[j], key) == 0;
-        if (seen) continue;
-        if (t->n_logged < IOTCA_MAX_WARNINGS) snprintf(t->logged[t->n_logged++], sizeof t->logged[0], "%s", key);
-        log_event("warn", "advance warning",
-                  json_pack("{s:s, s:i, s:I, s:s, s:s}", "kind", iotca_warning_kind_name(w[i].kind), "threshold_days",
-                            w[i].threshold_days, "days_left", (json_int_t)w[i].days_left, "subject", w[i].subject,
-                            "detail", w[i].message));
-    }
+/* The CA's tick reports each advance warning once per threshold it reaches (lib/ca/tick.c); the log line. */
+static void log_warning(void *ctx, const iotca_warning *w) {
+    (void)ctx;
+    log_event("warn", "advance warning",
+              json_pack("{s:s, s:i, s:I, s:s, s:s}", "kind", iotca_warning_kind_name(w->kind), "threshold_days",
+                        w->threshold_days, "days_left", (json_int_t)w->days_left, "subject", w->subject, "detail",
+                        w->message));
 }
 
-/* The periodic tick: issuer lifecycle, CRL and OCSP publication (iotca_ca_tick) and advance warnings. */
+/* Runs the CA's tick (lib/ca/tick.c: every periodic duty) every tick_interval_s and logs what it did. */
 static void *tick_loop(void *arg) {
     ticker *t = arg;
     /* Background work (pre-signing every new certificate's OCSP answer: up to 2,000 signatures a tick)
@@ -140,7 +128,6 @@ static void *tick_loop(void *arg) {
         if (rc != IOTCA_OK) log_event("error", "tick failed", json_pack("{s:s}", "detail", iotca_error_detail()));
         else if (changes) /* issuer transitions, CRLs made and OCSP answers signed */
             log_event("info", "tick made changes", json_pack("{s:i}", "changes", changes));
-        log_warnings(t);
         release_idle_memory(t->ca); /* the tick signs in bursts a minute or more apart: keep no tables between */
     }
     pthread_mutex_unlock(&t->mu);
@@ -185,6 +172,7 @@ static int run(const char *path, config *loaded) {
         live_free(&lv);
         return fail(rc);
     }
+    iotca_ca_on_warning(ca, log_warning, NULL); /* before the first tick: it reports what is due already */
     int changes;
     rc = iotca_ca_tick(ca, time(NULL), &changes);
     release_idle_memory(ca); /* what loading and the first tick built, the main thread never uses again */
@@ -214,7 +202,6 @@ static int run(const char *path, config *loaded) {
     ticker t = {.ca = ca, .interval = c->tick_s};
     pthread_mutex_init(&t.mu, NULL);
     iotca_cond_init_mono(&t.cv);
-    log_warnings(&t);
     pthread_t th;
     pthread_create(&th, NULL, tick_loop, &t);
     int sig;

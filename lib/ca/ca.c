@@ -126,13 +126,6 @@ void iotca_ca_close(iotca_ca *ca) {
     free(ca);
 }
 
-bool iotca_ca_ready(iotca_ca *ca) {
-    /* one read of the schema version: the database answers and is the version this binary needs. It used
-     * to count every certificate, a scan of an index that grows with the fleet, on every probe. */
-    iotca_store *s = NULL;
-    return ca_store(ca, &s) == IOTCA_OK && iotca_store_check_schema(s) == IOTCA_OK;
-}
-
 /* Finds (or loads) the in-memory issuer: parsed certificate and decrypted key.
  * Caller holds ca->lock. */
 iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer **out) {

@@ -61,6 +61,13 @@ struct iotca_ca {
     /* staged issuers whose activation the tick held back (rotation preflight); guarded by lock */
     int64_t held[CA_MAX_ISSUERS];
     size_t n_held;
+    /* the tick (tick.c), guarded by lock: the advance warnings already reported at their threshold, where to
+     * report new ones, and what its last write probe found (the database refused writes since write_failed_at) */
+    char warned[IOTCA_MAX_WARNINGS][300];
+    size_t n_warned;
+    iotca_warning_sink warning_sink;
+    void *warning_ctx;
+    time_t write_failed_at; /* 0: the last probe's write committed */
 };
 
 /* Records or clears that the tick held issuer id back; and asks whether it is held. */

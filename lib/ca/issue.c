@@ -229,8 +229,17 @@ static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, l
     iotca_store *s = NULL;
     int64_t iid;
     IOTCA_GUARD(ca_store(ca, &s));
-    IOTCA_GUARD(iotca_store_issuer_active(s, x->p->issuer_group, &iid));
-    return iotca_store_issuer_get(s, iid, &x->rec);
+    /* no issuer that can sign is the CA's state, not the request's fault: 503, as /readyz says */
+    iotca_rc rc = iotca_store_issuer_active(s, x->p->issuer_group, &iid);
+    IOTCA_ENSURE(rc != IOTCA_E_POLICY, IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: none is active",
+                 x->p->issuer_group);
+    IOTCA_GUARD(rc);
+    IOTCA_GUARD(iotca_store_issuer_get(s, iid, &x->rec));
+    /* past its notAfter before the tick retired it: refused as the tick will see it, not as a TTL rule */
+    IOTCA_ENSURE(x->rec.not_after > x->now, IOTCA_E_UNAVAILABLE,
+                 "no issuer of group %s can sign: issuer %s expired; import and activate its successor",
+                 x->p->issuer_group, x->rec.name);
+    return IOTCA_OK;
 }
 
 iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,

@@ -1,5 +1,5 @@
-/* Issuer lifecycle (SPEC §3): new key + CSR, import of the ceremony's certificate, activation and
- * retirement by the periodic tick, and the chain served for an issuer. */
+/* Issuer lifecycle (SPEC §3): new key + CSR, import of the ceremony's certificate, and the chain served for
+ * an issuer (the tick, tick.c, activates, expires and retires them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +14,6 @@ iotca_rc iotca_ca_issuers(iotca_ca *ca, iotca_issuer_rec **out, size_t *n) {
     iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     return iotca_store_issuer_list(s, out, n);
-}
-
-static void free_list(iotca_issuer_rec *l, size_t n) {
-    for (size_t i = 0; i < n; i++) iotca_issuer_rec_free(&l[i]);
-    free(l);
 }
 
 iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, int64_t *id, iotca_buf *csr_pem) {
@@ -57,7 +52,7 @@ iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, in
     *id = rec.id;
     IOTCA_TRY(iotca_pem_encode("CERTIFICATE REQUEST", csr.data, csr.len, csr_pem));
 out:
-    free_list(list, n);
+    iotca_issuer_recs_free(list, n);
     iotca_key_free(key);
     iotca_buf_free(&name);
     iotca_buf_free(&csr);
@@ -98,64 +93,6 @@ out:
     iotca_issuer_rec_free(&rec);
     iotca_cert_free(cert);
     iotca_csr_free(csr);
-    return rc;
-}
-
-iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
-    *changes = 0;
-    iotca_store *s = NULL;
-    iotca_issuer_rec *list = NULL;
-    size_t n = 0;
-    IOTCA_GUARD(ca_store(ca, &s));
-    IOTCA_GUARD(iotca_store_issuer_list(s, &list, &n));
-    iotca_rc rc = IOTCA_OK;
-    /* 1. activation of staged issuers whose time has come, oldest schedule first */
-    for (;;) {
-        iotca_issuer_rec *due = NULL;
-        for (size_t i = 0; i < n; i++)
-            if (list[i].state == IOTCA_ISSUER_STAGED && list[i].activate_at <= now &&
-                (due == NULL || list[i].activate_at < due->activate_at))
-                due = &list[i];
-        if (due == NULL) break;
-        /* rotation preflight again at activation: a trust profile registered since scheduling may break */
-        bool overridden = false;
-        iotca_preflight pf;
-        IOTCA_TRY(iotca_store_preflight_overridden(s, due->id, &overridden));
-        if (!overridden) IOTCA_TRY(iotca_ca_preflight(ca, due->id, iotca_buf_slice(&due->cert), now, &pf));
-        if (!overridden && !pf.ok) {
-            if (!ca_is_held(ca, due->id))
-                IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "held", pf.reason));
-            ca_set_held(ca, due->id, true);
-            due->state = IOTCA_ISSUER_PENDING; /* held: leave it staged in the store, skip it here */
-            continue;
-        }
-        ca_set_held(ca, due->id, false);
-        rc = iotca_store_issuer_transition(s, due->id, IOTCA_ISSUER_STAGED, IOTCA_ISSUER_ACTIVE, now);
-        if (rc != IOTCA_OK) goto out;
-        IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "ok",
-                                 "staged -> active; the group's previous issuer is retiring"));
-        due->state = IOTCA_ISSUER_ACTIVE;
-        (*changes)++;
-    }
-    /* 2. retiring issuers whose certificate has expired are retired */
-    free_list(list, n);
-    list = NULL;
-    IOTCA_TRY(iotca_store_issuer_list(s, &list, &n));
-    for (size_t i = 0; i < n; i++)
-        if (list[i].state == IOTCA_ISSUER_RETIRING && list[i].not_after <= now) {
-            IOTCA_TRY(iotca_store_issuer_transition(s, list[i].id, IOTCA_ISSUER_RETIRING, IOTCA_ISSUER_RETIRED, now));
-            IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.retire", list[i].name, "-", "ok", "retiring -> retired"));
-            (*changes)++;
-        }
-    /* 3. revocation publication: CRLs due or dirty, OCSP responses near their nextUpdate */
-    int more = 0;
-    IOTCA_TRY(ca_crl_tick(ca, s, now, &more));
-    *changes += more;
-    more = 0;
-    IOTCA_TRY(ca_ocsp_tick(ca, s, now, &more));
-    *changes += more;
-out:
-    free_list(list, n);
     return rc;
 }
 

@@ -30,6 +30,7 @@ const char *iotca_rc_name(iotca_rc rc) {
     case IOTCA_E_STORAGE: return "storage";
     case IOTCA_E_CRYPTO: return "crypto";
     case IOTCA_E_INTERNAL: return "internal";
+    case IOTCA_E_UNAVAILABLE: return "unavailable";
     }
     return "unknown";
 }

@@ -1,4 +1,5 @@
 /* The records of lib/records: freeing them, and the names of issuer states. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "iotca/records.h"
@@ -27,6 +28,11 @@ void iotca_issuer_rec_free(iotca_issuer_rec *r) {
     iotca_buf_free(&r->csr);
     iotca_buf_free(&r->cert);
     memset(r, 0, sizeof *r);
+}
+
+void iotca_issuer_recs_free(iotca_issuer_rec *list, size_t n) {
+    for (size_t i = 0; list && i < n; i++) iotca_issuer_rec_free(&list[i]);
+    free(list);
 }
 
 void iotca_cert_rec_free(iotca_cert_rec *r) {

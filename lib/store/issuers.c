@@ -235,9 +235,12 @@ out:
 
 /* The lifecycle of SPEC §3. pending -> staged belongs to issuer_stage,
  * which also stores the certificate; nothing moves backwards. */
+/* SPEC §3's lifecycle; and active -> retired, for an active issuer whose certificate expired before a successor
+ * took over (every leaf it issued expired with it, so there is nothing left to publish for). */
 static bool transition_allowed(iotca_issuer_state from, iotca_issuer_state to) {
     return (from == IOTCA_ISSUER_STAGED && to == IOTCA_ISSUER_ACTIVE) ||
            (from == IOTCA_ISSUER_ACTIVE && to == IOTCA_ISSUER_RETIRING) ||
+           (from == IOTCA_ISSUER_ACTIVE && to == IOTCA_ISSUER_RETIRED) ||
            (from == IOTCA_ISSUER_RETIRING && to == IOTCA_ISSUER_RETIRED);
 }
 

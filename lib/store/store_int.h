@@ -37,6 +37,7 @@ enum iotca_sq_id {
     SQ_CERT_STATUS,
     SQ_TOKEN_INSERT,
     SQ_TOKEN_GET,
+    SQ_HEARTBEAT,
     /* CRLs (lib/store/crl.c) */
     SQ_CRL_GET,
     SQ_CRL_PUT,

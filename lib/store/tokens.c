@@ -1,4 +1,4 @@
-/* The store's API tokens: the hash, role and profile scope of each token id. */
+/* The store's API tokens (the hash, role and profile scope of each token id), and the tick's heartbeat write. */
 #include <string.h>
 
 #include "store_int.h"
@@ -29,6 +29,18 @@ iotca_rc iotca_store_token_add(iotca_store *s, const iotca_token_rec *t) {
                 "a token with id %s already exists", t->id);
     if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "adding token %s", t->id);
 out:
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_heartbeat(iotca_store *s, time_t now) {
+    IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_heartbeat: NULL store");
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_HEARTBEAT, "UPDATE heartbeat SET at = ?1 WHERE id = 1", "writing the heartbeat",
+                              &st));
+    iotca_rc rc = IOTCA_OK;
+    int e = sqlite3_bind_int64(st, 1, (sqlite3_int64)now) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
+    if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "writing the heartbeat");
     iotca_sq_done(st);
     return rc;
 }

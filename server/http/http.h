@@ -107,8 +107,9 @@ void respond_json(response *out, unsigned status, json_t *doc);
 void respond_error(response *out, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Maps a library failure to a status: usage 400, parse 400, crypto 400,
- * policy 422, storage 503, internal 500. Storage and internal details go to
- * the log only; the client gets the request id to quote. */
+ * policy 422, unavailable 503 (no_issuer, with its detail), storage 503,
+ * internal 500. Storage and internal details go to the log only; the client
+ * gets the request id to quote. */
 void respond_rc(request *r, response *out, iotca_rc rc);
 void respond_text(response *out, unsigned status, const char *content_type, const char *text, size_t n);
 

@@ -84,6 +84,9 @@ void respond_rc(request *r, response *out, iotca_rc rc) {
     case IOTCA_E_PARSE: respond_error(out, 400, "malformed", "%s", d); break;
     case IOTCA_E_CRYPTO: respond_error(out, 400, "bad_signature", "%s", d); break;
     case IOTCA_E_POLICY: respond_error(out, 422, "policy", "%s", d); break;
+    /* the CA is up but no issuer can sign: the client may retry later, the operator must act (the detail says
+     * how); /readyz says the same */
+    case IOTCA_E_UNAVAILABLE: respond_error(out, 503, "no_issuer", "%s", d); break;
     default:
         /* internals stay in the log (SPEC §6) */
         log_event("error", "internal failure",

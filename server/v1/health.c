@@ -15,8 +15,10 @@ void api_healthz(request *r, const char *const *p, response *out) {
 
 void api_readyz(request *r, const char *const *p, response *out) {
     (void)p;
-    if (iotca_ca_ready(r->srv->ca)) respond_json(out, 200, json_pack("{s:s}", "status", "ready"));
-    else respond_error(out, 503, "unavailable", "the database does not answer");
+    /* the reason, not just the verdict: a load balancer needs only the status, the operator needs the why */
+    iotca_rc rc = iotca_ca_readiness(r->srv->ca, time(NULL));
+    if (rc == IOTCA_OK) respond_json(out, 200, json_pack("{s:s}", "status", "ready"));
+    else respond_error(out, 503, rc == IOTCA_E_UNAVAILABLE ? "no_issuer" : "unavailable", "%s", iotca_error_detail());
 }
 
 void api_metrics(request *r, const char *const *p, response *out) {

@@ -22,7 +22,7 @@ ok "roots carry the SPKI SHA-256 pins openssl computes"
 
 # no active issuer yet: issuance is refused cleanly
 make_csr fw1 fw1.updates.example.com "DNS:fw1.updates.example.com"
-issue fw1 firmware-endpoint "$PROV"; expect 422 policy "issuance before any issuer is active"
+issue fw1 firmware-endpoint "$PROV"; expect 503 no_issuer "issuance before any issuer is active"
 
 # issuer lifecycle through the API
 http GET /v1/issuers -H "Authorization: Bearer $PROV"; expect 403 forbidden "provisioner cannot list issuers"

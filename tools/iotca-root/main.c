@@ -33,6 +33,7 @@ int report(iotca_rc rc) {
     case IOTCA_E_CRYPTO: return 4;
     case IOTCA_E_STORAGE: return 5;
     case IOTCA_E_POLICY: return 6;
+    case IOTCA_E_UNAVAILABLE: return 7;
     default: return 70;
     }
 }

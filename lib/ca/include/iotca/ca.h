@@ -43,9 +43,6 @@ void iotca_ca_release_memory(iotca_ca *ca);
  * second gives back its tables. Errors: IOTCA_E_USAGE n above IOTCA_CA_MAX_CRYPTO_THREADS or called twice,
  * IOTCA_E_INTERNAL a thread that cannot start (none are left running). */
 iotca_rc iotca_ca_set_crypto_threads(iotca_ca *ca, unsigned n);
-/* True when the database answers and has the schema version this binary needs (for /readyz); one
- * small read, whatever the number of certificates. */
-bool iotca_ca_ready(iotca_ca *ca);
 
 /* ---- issuance ---- */
 
@@ -112,10 +109,16 @@ size_t iotca_ca_root_count(const iotca_ca *ca);
 iotca_rc iotca_ca_root(const iotca_ca *ca, size_t i, iotca_buf *pem, uint8_t spki_sha256[32], time_t *not_after,
                        iotca_buf *subject);
 
-/* The periodic duties in one place (STYLE.md): activate staged issuers whose
- * time has come (the group's active one becomes retiring), retire retiring
- * issuers whose certificate has expired. *changes counts transitions. */
+/* The periodic duties, all in one function (lib/ca/tick.c lists them): the database write probe, activation
+ * of staged issuers whose time has come (rotation preflight again; held ones recorded), expiry of active
+ * issuers past their notAfter, retirement, CRL publication, OCSP responder renewal and pre-signed answers,
+ * and advance warnings (each newly at a threshold goes to the warning sink). *changes counts what it did. */
 iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes);
+/* Readiness (/readyz) at now: IOTCA_OK, or why the CA cannot serve: IOTCA_E_STORAGE the database does not
+ * answer, is at another schema version, or refused the last tick's write; IOTCA_E_UNAVAILABLE an issuer
+ * group that has had an active issuer has none that can sign (expired, or retired with no successor). The
+ * detail names it, without internals (those went to the log). A fresh CA before its first issuer is ready. */
+iotca_rc iotca_ca_readiness(iotca_ca *ca, time_t now);
 
 /* ---- API tokens ---- */
 
@@ -169,6 +172,11 @@ typedef struct iotca_warning {
 #define IOTCA_ISSUER_ACTIVE_DAYS 365
 
 const char *iotca_warning_kind_name(iotca_warning_kind k);
+/* Where the tick reports each advance warning once, when it first reaches a threshold (180, 60, 30 days):
+ * iotcad logs them. Called from the thread running the tick, without the CA's locks held; fn must not call
+ * iotca_ca_tick. NULL: the tick reports none. Set once, before ticking. */
+typedef void (*iotca_warning_sink)(void *ctx, const iotca_warning *w);
+void iotca_ca_on_warning(iotca_ca *ca, iotca_warning_sink fn, void *ctx);
 /* Everything due within 180 days at `now`, tightest first. */
 iotca_rc iotca_ca_warnings(iotca_ca *ca, time_t now, iotca_warning *out, size_t *n);
 

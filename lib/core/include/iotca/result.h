@@ -14,6 +14,8 @@ typedef enum iotca_rc {
     IOTCA_E_STORAGE,  /* the database or a file on disk failed */
     IOTCA_E_CRYPTO,   /* a key, signature or cipher operation failed or did not verify */
     IOTCA_E_INTERNAL, /* a bug or resource exhaustion */
+    IOTCA_E_UNAVAILABLE, /* the CA cannot do it now, however it is asked: no issuer can sign (none active, or the
+                          * active one expired); iotcad answers 503 */
 } iotca_rc;
 
 /* Records the detail for the current thread and returns rc, so a failure can

@@ -33,6 +33,8 @@ typedef struct iotca_issuer_rec {
     time_t created_at, updated_at;
 } iotca_issuer_rec;
 void iotca_issuer_rec_free(iotca_issuer_rec *r);
+/* Frees each of the n records of a list and the list (as the store and the CA hand them out); NULL is ignored. */
+void iotca_issuer_recs_free(iotca_issuer_rec *list, size_t n);
 
 typedef struct iotca_cert_rec {
     char serial[41]; /* lowercase hex */

@@ -149,6 +149,9 @@ typedef struct iotca_token_rec {
 
 /* Inserts a token; a duplicate id is IOTCA_E_POLICY. */
 iotca_rc iotca_store_token_add(iotca_store *s, const iotca_token_rec *t);
+/* The tick's write probe: commits one small write (outside any transaction), so a database that refuses
+ * writes (full disk, read-only file) shows as IOTCA_E_STORAGE here before an issuance meets it. */
+iotca_rc iotca_store_heartbeat(iotca_store *s, time_t now);
 /* Loads a token by id; IOTCA_E_USAGE "no such token" if absent. */
 iotca_rc iotca_store_token_get(iotca_store *s, const char *id, iotca_token_rec *t);
 

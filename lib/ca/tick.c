@@ -1,0 +1,171 @@
+/* The tick: every periodic duty of the CA, listed and run in one place (STYLE.md; Redis's serverCron is the
+ * model). iotcad runs it every tick_interval_s on its tick thread, once at start, and at once after an import
+ * due now; tools and tests run it directly. Each duty is idempotent, so two ticks at once (the tick thread and
+ * an import) do the same work at most twice and never twice over: the store's transitions are conditional. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca_internal.h"
+
+/* 1. The write probe: one small committed write, so /readyz tells a database that refuses writes (full disk,
+ * read-only file) before an issuance meets it. Its failure is remembered, not returned: the other duties
+ * still run (reads, and whatever writes the database may still take). */
+static void probe_writes(iotca_ca *ca, iotca_store *s, time_t now) {
+    iotca_rc rc = iotca_store_heartbeat(s, now);
+    pthread_mutex_lock(&ca->lock);
+    if (rc == IOTCA_OK) ca->write_failed_at = 0;
+    else if (ca->write_failed_at == 0) ca->write_failed_at = now;
+    pthread_mutex_unlock(&ca->lock);
+}
+
+/* 2. Activation of staged issuers whose time has come, oldest schedule first; rotation preflight runs again
+ * (a trust profile registered since the import may break) and holds an issuer that would break one. */
+static iotca_rc activate_due(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    IOTCA_GUARD(iotca_store_issuer_list(s, &list, &n));
+    iotca_rc rc = IOTCA_OK;
+    for (;;) {
+        iotca_issuer_rec *due = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (list[i].state == IOTCA_ISSUER_STAGED && list[i].activate_at <= now &&
+                (due == NULL || list[i].activate_at < due->activate_at))
+                due = &list[i];
+        if (due == NULL) break;
+        bool overridden = false;
+        iotca_preflight pf;
+        IOTCA_TRY(iotca_store_preflight_overridden(s, due->id, &overridden));
+        if (!overridden) IOTCA_TRY(iotca_ca_preflight(ca, due->id, iotca_buf_slice(&due->cert), now, &pf));
+        if (!overridden && !pf.ok) {
+            if (!ca_is_held(ca, due->id))
+                IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "held", pf.reason));
+            ca_set_held(ca, due->id, true);
+            due->state = IOTCA_ISSUER_PENDING; /* held: leave it staged in the store, skip it here */
+            continue;
+        }
+        ca_set_held(ca, due->id, false);
+        IOTCA_TRY(iotca_store_issuer_transition(s, due->id, IOTCA_ISSUER_STAGED, IOTCA_ISSUER_ACTIVE, now));
+        IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "ok",
+                                 "staged -> active; the group's previous issuer is retiring"));
+        due->state = IOTCA_ISSUER_ACTIVE;
+        (*changes)++;
+    }
+out:
+    iotca_issuer_recs_free(list, n);
+    return rc;
+}
+
+/* 3. Expiry and retirement. An active issuer past its notAfter can sign nothing (RFC 5280 §4.1.2.5: no leaf
+ * may outlive it), and every leaf it issued has expired with it: it is retired at once, so its state, the
+ * issuance refusal and /readyz all say that the group has no issuer (no successor was activated in time).
+ * A retiring issuer is retired once its certificate, and so its last leaf, has expired. */
+static iotca_rc expire_and_retire(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    IOTCA_GUARD(iotca_store_issuer_list(s, &list, &n));
+    iotca_rc rc = IOTCA_OK;
+    for (size_t i = 0; i < n; i++) {
+        iotca_issuer_rec *is = &list[i];
+        if ((is->state != IOTCA_ISSUER_ACTIVE && is->state != IOTCA_ISSUER_RETIRING) || is->not_after > now) continue;
+        bool was_active = is->state == IOTCA_ISSUER_ACTIVE;
+        IOTCA_TRY(iotca_store_issuer_transition(s, is->id, is->state, IOTCA_ISSUER_RETIRED, now));
+        IOTCA_TRY(iotca_ca_audit(ca, "tick", was_active ? "issuer.expire" : "issuer.retire", is->name, "-", "ok",
+                                 was_active ? "active -> retired: its certificate expired and no successor was "
+                                              "activated; its group has no issuer until one is"
+                                            : "retiring -> retired"));
+        (*changes)++;
+    }
+out:
+    iotca_issuer_recs_free(list, n);
+    return rc;
+}
+
+void iotca_ca_on_warning(iotca_ca *ca, iotca_warning_sink fn, void *ctx) {
+    pthread_mutex_lock(&ca->lock);
+    ca->warning_sink = fn;
+    ca->warning_ctx = ctx;
+    pthread_mutex_unlock(&ca->lock);
+}
+
+/* 6. Advance warnings (SPEC §7): each item inside its 180/60/30-day window is reported to the sink once per
+ * threshold it reaches (the same item at a tighter threshold is news again). */
+static void report_warnings(iotca_ca *ca, time_t now) {
+    iotca_warning w[IOTCA_MAX_WARNINGS], fresh[IOTCA_MAX_WARNINGS];
+    size_t n = 0, nf = 0;
+    if (iotca_ca_warnings(ca, now, w, &n) != IOTCA_OK) return;
+    pthread_mutex_lock(&ca->lock);
+    iotca_warning_sink sink = ca->warning_sink;
+    void *ctx = ca->warning_ctx;
+    for (size_t i = 0; i < n && sink; i++) {
+        char key[sizeof ca->warned[0]];
+        snprintf(key, sizeof key, "%d/%d/%.256s", (int)w[i].kind, w[i].threshold_days, w[i].subject);
+        bool seen = false;
+        for (size_t j = 0; j < ca->n_warned && !seen; j++) seen = strcmp(ca->warned[j], key) == 0;
+        if (seen) continue;
+        if (ca->n_warned < IOTCA_MAX_WARNINGS) snprintf(ca->warned[ca->n_warned++], sizeof key, "%s", key);
+        fresh[nf++] = w[i];
+    }
+    pthread_mutex_unlock(&ca->lock);
+    for (size_t i = 0; i < nf; i++) sink(ctx, &fresh[i]);
+}
+
+iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
+    *changes = 0;
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    int more = 0;
+    probe_writes(ca, s, now);                             /* 1. can the database still take writes? */
+    IOTCA_GUARD(activate_due(ca, s, now, changes));       /* 2. staged issuers whose time has come */
+    IOTCA_GUARD(expire_and_retire(ca, s, now, changes));  /* 3. expired active issuers; retiring ones */
+    IOTCA_GUARD(ca_crl_tick(ca, s, now, &more));          /* 4. CRLs due, or with revocations to publish */
+    *changes += more;
+    more = 0;
+    IOTCA_GUARD(ca_ocsp_tick(ca, s, now, &more));         /* 5. OCSP: responder certificates renewed, */
+    *changes += more;                                     /*    pre-signed answers made and refreshed */
+    report_warnings(ca, now);                             /* 6. advance warnings newly at a threshold */
+    return IOTCA_OK;
+}
+
+/* Groups that have had an active issuer (one is active, retiring or retired) and none now that can sign. */
+static iotca_rc signers(const iotca_issuer_rec *list, size_t n, time_t now) {
+    for (size_t i = 0; i < n; i++) {
+        const iotca_issuer_rec *g = &list[i];
+        if (g->state != IOTCA_ISSUER_ACTIVE && g->state != IOTCA_ISSUER_RETIRING && g->state != IOTCA_ISSUER_RETIRED)
+            continue;
+        bool signs = false;
+        const iotca_issuer_rec *expired = NULL;
+        for (size_t j = 0; j < n; j++) {
+            if (strcmp(list[j].group, g->group) != 0 || list[j].state != IOTCA_ISSUER_ACTIVE) continue;
+            if (list[j].not_after > now) signs = true;
+            else expired = &list[j];
+        }
+        if (signs) continue;
+        if (expired)
+            IOTCA_BAIL(IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: issuer %s expired %ld minutes ago; "
+                       "import and activate its successor", g->group, expired->name, (long)(now - expired->not_after) / 60);
+        IOTCA_BAIL(IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: none is active (its last expired or "
+                   "retired); import and activate a successor", g->group);
+    }
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_ca_readiness(iotca_ca *ca, time_t now) {
+    /* one read of the schema version: the database answers and is the version this binary needs (not a count
+     * of certificates: a scan that grows with the fleet, on every probe) */
+    iotca_store *s = NULL;
+    if (ca_store(ca, &s) != IOTCA_OK || iotca_store_check_schema(s) != IOTCA_OK)
+        IOTCA_BAIL(IOTCA_E_STORAGE, "the database does not answer");
+    pthread_mutex_lock(&ca->lock);
+    time_t failed = ca->write_failed_at;
+    pthread_mutex_unlock(&ca->lock);
+    if (failed)
+        IOTCA_BAIL(IOTCA_E_STORAGE, "the database refuses writes (the tick's write failed %ld s ago; the log says why)",
+                   (long)(now - failed));
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    if (iotca_store_issuer_list(s, &list, &n) != IOTCA_OK) IOTCA_BAIL(IOTCA_E_STORAGE, "the database does not answer");
+    iotca_rc rc = signers(list, n, now);
+    iotca_issuer_recs_free(list, n);
+    return rc;
+}
