@@ -90,6 +90,46 @@ static iotca_rc copy_ia5(const iotca_tlv *t, char *dst, const char *what) {
     return IOTCA_OK;
 }
 
+/* Room for one more name of a kind that holds n; the refusal is IOTCA_NAMES_FAULT_COUNT. */
+static iotca_rc room(iotca_names *out, size_t n, const char *kind) {
+    if (n < IOTCA_SPEC_MAX_NAMES) return IOTCA_OK;
+    out->fault = IOTCA_NAMES_FAULT_COUNT;
+    IOTCA_BAIL(IOTCA_E_POLICY, "more than %d %s", IOTCA_SPEC_MAX_NAMES, kind);
+}
+
+/* One GeneralName (RFC 5280 §4.2.1.6) into out; a refusal sets out->fault to what it refused. */
+static iotca_rc take_name(const iotca_tlv *t, iotca_names *out) {
+    iotca_rc rc;
+    switch (t->tag) {
+    case IOTCA_DER_CTX(2): /* dNSName */
+        IOTCA_GUARD(room(out, out->n_dns, "DNS names"));
+        rc = copy_ia5(t, out->dns[out->n_dns], "DNS");
+        if (rc != IOTCA_OK) out->fault = IOTCA_NAMES_FAULT_DNS;
+        else out->n_dns++;
+        return rc;
+    case IOTCA_DER_CTX(6): /* uniformResourceIdentifier */
+        IOTCA_GUARD(room(out, out->n_uris, "URIs"));
+        rc = copy_ia5(t, out->uris[out->n_uris], "URI");
+        if (rc != IOTCA_OK) out->fault = IOTCA_NAMES_FAULT_URI;
+        else out->n_uris++;
+        return rc;
+    case IOTCA_DER_CTX(7): /* iPAddress: four octets for IPv4, sixteen for IPv6 */
+        if (t->val.len != 4 && t->val.len != 16) {
+            out->fault = IOTCA_NAMES_FAULT_IP;
+            IOTCA_BAIL(IOTCA_E_PARSE, "IP address SAN of %zu bytes", t->val.len);
+        }
+        IOTCA_GUARD(room(out, out->n_ips, "IP addresses"));
+        iotca_ip *ip = &out->ips[out->n_ips++];
+        memcpy(ip->addr, t->val.p, t->val.len);
+        memset(ip->mask, 0xff, t->val.len);
+        ip->len = t->val.len;
+        return IOTCA_OK;
+    default: /* email, directoryName, otherName...: counted, not kept */
+        out->n_other++;
+        return IOTCA_OK;
+    }
+}
+
 iotca_rc iotca_names_parse(iotca_slice general_names, iotca_names *out) {
     memset(out, 0, sizeof *out);
     iotca_tlv seq;
@@ -99,24 +139,7 @@ iotca_rc iotca_names_parse(iotca_slice general_names, iotca_names *out) {
     while (in.len) {
         iotca_tlv t;
         IOTCA_GUARD(iotca_der_next(&in, &t));
-        if (t.tag == IOTCA_DER_CTX(2)) { /* dNSName */
-            IOTCA_ENSURE(out->n_dns < IOTCA_SPEC_MAX_NAMES, IOTCA_E_POLICY, "more than %d DNS names",
-                         IOTCA_SPEC_MAX_NAMES);
-            IOTCA_GUARD(copy_ia5(&t, out->dns[out->n_dns++], "DNS"));
-        } else if (t.tag == IOTCA_DER_CTX(6)) { /* uniformResourceIdentifier */
-            IOTCA_ENSURE(out->n_uris < IOTCA_SPEC_MAX_NAMES, IOTCA_E_POLICY, "more than %d URIs", IOTCA_SPEC_MAX_NAMES);
-            IOTCA_GUARD(copy_ia5(&t, out->uris[out->n_uris++], "URI"));
-        } else if (t.tag == IOTCA_DER_CTX(7)) { /* iPAddress */
-            IOTCA_ENSURE(t.val.len == 4 || t.val.len == 16, IOTCA_E_PARSE, "IP address SAN of %zu bytes", t.val.len);
-            IOTCA_ENSURE(out->n_ips < IOTCA_SPEC_MAX_NAMES, IOTCA_E_POLICY, "more than %d IP addresses",
-                         IOTCA_SPEC_MAX_NAMES);
-            iotca_ip *ip = &out->ips[out->n_ips++];
-            memcpy(ip->addr, t.val.p, t.val.len);
-            memset(ip->mask, 0xff, t.val.len);
-            ip->len = t.val.len;
-        } else {
-            out->n_other++;
-        }
+        IOTCA_GUARD(take_name(&t, out));
     }
     return IOTCA_OK;
 }

@@ -20,6 +20,21 @@ static iotca_rc refuse(const iotca_profile *p, const char *rule, const char *fmt
     return iotca_error_set(IOTCA_E_POLICY, "profile %s: rule %s: %s", p->name, rule, why);
 }
 
+/* The requested SAN as the CSR carries it; a name the parser refuses is refused under the rule of its kind,
+ * keeping the parser's category (a policy refusal for a name's bytes or the number of names, a parse error
+ * for an IP address of the wrong size, RFC 5280 §4.2.1.6). */
+static iotca_rc requested_names(const iotca_profile *p, const iotca_csr *csr, iotca_names *out) {
+    iotca_rc rc = iotca_csr_names(csr, out);
+    if (rc == IOTCA_OK) return IOTCA_OK;
+    const char *rule = out->fault == IOTCA_NAMES_FAULT_COUNT ? "san.count"
+                     : out->fault == IOTCA_NAMES_FAULT_DNS   ? "san.dns"
+                     : out->fault == IOTCA_NAMES_FAULT_IP    ? "san.ip"
+                     : out->fault == IOTCA_NAMES_FAULT_URI   ? "san.uri"
+                                                             : NULL;
+    if (rule == NULL) return rc; /* malformed DER: the parser's words */
+    return iotca_error_set(rc, "profile %s: rule %s: %s", p->name, rule, iotca_error_detail());
+}
+
 iotca_rc iotca_profile_validate(const iotca_profile *p) {
     IOTCA_ENSURE(p->name && *p->name && strlen(p->name) < 64, IOTCA_E_USAGE, "profile needs a name (< 64 chars)");
     IOTCA_ENSURE(p->issuer_group && *p->issuer_group && strlen(p->issuer_group) < 64, IOTCA_E_USAGE,
@@ -124,11 +139,9 @@ iotca_rc iotca_policy_decide(const iotca_profile *p, const iotca_request *req, t
     long ttl = req->ttl ? req->ttl : p->default_ttl;
     if (ttl <= 0) REFUSE(p, "ttl", "TTL must be positive");
     if (ttl > p->max_ttl) REFUSE(p, "ttl", "TTL of %lds exceeds the maximum of %lds", ttl, p->max_ttl);
-    iotca_rc rc = iotca_csr_names(req->csr, &out->names);
-    if (rc == IOTCA_E_POLICY) REFUSE(p, "san.count", "%s", iotca_error_detail());
-    IOTCA_GUARD(rc);
+    IOTCA_GUARD(requested_names(p, req->csr, &out->names));
     iotca_buf cn = {0};
-    rc = iotca_name_cn(ci->subject, &cn);
+    iotca_rc rc = iotca_name_cn(ci->subject, &cn);
     if (rc == IOTCA_OK) rc = check_names(p, &out->names, (const char *)cn.data);
     if (rc == IOTCA_OK) {
         if (p->subject == IOTCA_SUBJECT_FROM_CSR) rc = iotca_buf_append(&out->subject, ci->subject.p, ci->subject.len);

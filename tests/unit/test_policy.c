@@ -27,19 +27,14 @@ static iotca_profile fw(void) {
     return p;
 }
 
-/* A CSR for a fresh key of type t with subject CN=cn and the given SANs. */
-static iotca_csr *csr_for(iotca_key_type t, const char *cn, const char **dns, size_t nd, const char **ips, size_t ni,
-                          const char **uris, size_t nu) {
+/* A CSR for a fresh key of type t with subject CN=cn requesting the SANs in n, written as they are (the
+ * bytes of each name are not checked: a requester may send anything). */
+static iotca_csr *csr_names(iotca_key_type t, const char *cn, const iotca_names *n) {
     iotca_key *k;
     OK(iotca_key_generate(t, &k));
     iotca_buf name = {0}, der = {0};
     OK(iotca_name_build(NULL, "ACME", NULL, cn, &name));
-    iotca_names n;
-    memset(&n, 0, sizeof n);
-    for (size_t i = 0; i < nd; i++) snprintf(n.dns[n.n_dns++], sizeof n.dns[0], "%s", dns[i]);
-    for (size_t i = 0; i < ni; i++) OK(iotca_ip_parse(ips[i], &n.ips[n.n_ips++]));
-    for (size_t i = 0; i < nu; i++) snprintf(n.uris[n.n_uris++], sizeof n.uris[0], "%s", uris[i]);
-    OK(iotca_csr_build_names(k, iotca_buf_slice(&name), &n, &der));
+    OK(iotca_csr_build_names(k, iotca_buf_slice(&name), n, &der));
     iotca_csr *c;
     OK(iotca_csr_parse(iotca_buf_slice(&der), &c));
     iotca_key_free(k);
@@ -48,18 +43,34 @@ static iotca_csr *csr_for(iotca_key_type t, const char *cn, const char **dns, si
     return c;
 }
 
-/* Decides and expects a refusal naming rule. */
-static void refused(const iotca_profile *p, iotca_csr *c, long ttl, const char *rule) {
+/* A CSR for a fresh key of type t with subject CN=cn and the given SANs. */
+static iotca_csr *csr_for(iotca_key_type t, const char *cn, const char **dns, size_t nd, const char **ips, size_t ni,
+                          const char **uris, size_t nu) {
+    iotca_names n;
+    memset(&n, 0, sizeof n);
+    for (size_t i = 0; i < nd; i++) snprintf(n.dns[n.n_dns++], sizeof n.dns[0], "%s", dns[i]);
+    for (size_t i = 0; i < ni; i++) OK(iotca_ip_parse(ips[i], &n.ips[n.n_ips++]));
+    for (size_t i = 0; i < nu; i++) snprintf(n.uris[n.n_uris++], sizeof n.uris[0], "%s", uris[i]);
+    return csr_names(t, cn, &n);
+}
+
+/* Decides and expects a refusal of the given category naming rule. */
+static void refused_as(iotca_rc category, const iotca_profile *p, iotca_csr *c, long ttl, const char *rule) {
     iotca_request req = {c, ttl};
     iotca_decision d;
     iotca_rc rc = iotca_policy_decide(p, &req, NOW, ISSUER_END, &d);
-    ck_assert_msg(rc == IOTCA_E_POLICY, "expected refusal by %s, got %d (%s)", rule, rc, iotca_error_detail());
+    ck_assert_msg(rc == category, "expected refusal by %s, got %d (%s)", rule, rc, iotca_error_detail());
     char want[64];
     snprintf(want, sizeof want, "rule %s:", rule);
     ck_assert_msg(strstr(iotca_error_detail(), want) != NULL, "refusal '%s' does not name %s", iotca_error_detail(),
                   rule);
     ck_assert_ptr_nonnull(strstr(iotca_error_detail(), p->name));
     iotca_csr_free(c);
+}
+
+/* Decides and expects a policy refusal naming rule. */
+static void refused(const iotca_profile *p, iotca_csr *c, long ttl, const char *rule) {
+    refused_as(IOTCA_E_POLICY, p, c, ttl, rule);
 }
 
 START_TEST(accepts_a_conforming_request) {
@@ -122,6 +133,26 @@ START_TEST(rule_san_dns) {
     refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", bad_syntax, 1, NULL, 0, NULL, 0), 0, "san.dns");
     const char *underscore[] = {"a_b.updates.example.com"};
     refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", underscore, 1, NULL, 0, NULL, 0), 0, "san.dns");
+}
+END_TEST
+
+/* A requested name the SAN parser refuses for its bytes is refused under the rule of its kind, not as a
+ * count: a DNS name with a control byte (0x01) or a non-ASCII one (UTF-8 'é', 0xC3 0xA9; RFC 5280 §4.2.1.6
+ * wants the preferred name syntax, IDNs as A-labels), a URI with a control byte, an IP address of three
+ * octets (a parse error, §4.2.1.6: four or sixteen). (More names of a kind than the parser holds stays
+ * san.count: names_parse_limits.) */
+START_TEST(rule_san_bad_bytes_named_by_kind) {
+    iotca_profile p = fw();
+    const char *ctl[] = {"a\x01.updates.example.com"}, *utf8[] = {"caf\xc3\xa9.updates.example.com"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", ctl, 1, NULL, 0, NULL, 0), 0, "san.dns");
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "", utf8, 1, NULL, 0, NULL, 0), 0, "san.dns");
+    const char *dns[] = {"a.updates.example.com"}, *uri[] = {"urn:dev:acme:\x01a"};
+    refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, NULL, 0, uri, 1), 0, "san.uri");
+    iotca_names n;
+    memset(&n, 0, sizeof n);
+    snprintf(n.dns[n.n_dns++], sizeof n.dns[0], "%s", dns[0]);
+    n.ips[n.n_ips++] = (iotca_ip){.addr = {10, 1, 2}, .len = 3};
+    refused_as(IOTCA_E_PARSE, &p, csr_names(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", &n), 0, "san.ip");
 }
 END_TEST
 
@@ -235,6 +266,21 @@ START_TEST(names_parse_limits) {
     static const uint8_t email[] = {0x30, 0x05, 0x81, 0x03, 'a', '@', 'b'};
     OK(iotca_names_parse(iotca_slice_of(email, sizeof email), &n));
     ck_assert_uint_eq(n.n_other, 1);
+    ck_assert_int_eq(n.fault, IOTCA_NAMES_FAULT_NONE);
+    /* what each refusal was for, so the policy can name its rule */
+    ck_assert_int_eq(iotca_names_parse(iotca_slice_of(nul, sizeof nul), &n), IOTCA_E_POLICY);
+    ck_assert_int_eq(n.fault, IOTCA_NAMES_FAULT_DNS);
+    ck_assert_int_eq(iotca_names_parse(iotca_slice_of(badip, sizeof badip), &n), IOTCA_E_PARSE);
+    ck_assert_int_eq(n.fault, IOTCA_NAMES_FAULT_IP);
+    static const uint8_t uri[] = {0x30, 0x04, 0x86, 0x02, 'a', 0x7f};
+    ck_assert_int_eq(iotca_names_parse(iotca_slice_of(uri, sizeof uri), &n), IOTCA_E_POLICY);
+    ck_assert_int_eq(n.fault, IOTCA_NAMES_FAULT_URI);
+    /* one DNS name more than a SAN may hold: a count refusal, under policy's san.count */
+    uint8_t many[2 + 3 * (IOTCA_SPEC_MAX_NAMES + 1)] = {0x30, 3 * (IOTCA_SPEC_MAX_NAMES + 1)};
+    for (int i = 0; i <= IOTCA_SPEC_MAX_NAMES; i++) memcpy(many + 2 + 3 * i, "\x82\x01" "a", 3);
+    ck_assert_int_eq(iotca_names_parse(iotca_slice_of(many, sizeof many), &n), IOTCA_E_POLICY);
+    ck_assert_int_eq(n.fault, IOTCA_NAMES_FAULT_COUNT);
+    ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "more than 32 DNS names"));
 }
 END_TEST
 
@@ -245,6 +291,7 @@ int main(void) {
     tcase_add_test(tc, rule_key_types);
     tcase_add_test(tc, rule_ttl);
     tcase_add_test(tc, rule_san_dns);
+    tcase_add_test(tc, rule_san_bad_bytes_named_by_kind);
     tcase_add_test(tc, rule_san_wildcard);
     tcase_add_test(tc, rule_san_ip_and_uri);
     tcase_add_test(tc, rule_san_required_and_count);

@@ -167,6 +167,14 @@ iotca_rc iotca_csr_build(const iotca_key *key, iotca_slice subject, iotca_buf *o
 
 /* Subject alternative names, as requested in a CSR or carried by a certificate. */
 #define IOTCA_NAME_MAX 253
+/* What iotca_names_parse refused, so a caller can name the rule after the kind of name (lib/policy). */
+typedef enum iotca_names_fault {
+    IOTCA_NAMES_FAULT_NONE = 0, /* nothing refused, or the DER around the names is malformed */
+    IOTCA_NAMES_FAULT_COUNT,    /* more than IOTCA_SPEC_MAX_NAMES of a kind */
+    IOTCA_NAMES_FAULT_DNS,      /* a dNSName empty, too long, or with a space, control or non-ASCII byte */
+    IOTCA_NAMES_FAULT_IP,       /* an iPAddress of neither 4 nor 16 octets */
+    IOTCA_NAMES_FAULT_URI,      /* a URI empty, too long, or with such a byte */
+} iotca_names_fault;
 typedef struct iotca_names {
     char dns[IOTCA_SPEC_MAX_NAMES][IOTCA_NAME_MAX + 1];
     size_t n_dns;
@@ -175,10 +183,13 @@ typedef struct iotca_names {
     char uris[IOTCA_SPEC_MAX_NAMES][IOTCA_NAME_MAX + 1];
     size_t n_uris;
     size_t n_other; /* email, directoryName, otherName...: counted, not kept */
+    iotca_names_fault fault; /* set when iotca_names_parse refuses */
 } iotca_names;
 /* Parses a GeneralNames DER value (a SAN extension's content). IOTCA_E_PARSE
  * for malformed input, IOTCA_E_POLICY for more than IOTCA_SPEC_MAX_NAMES of a
- * kind, names longer than IOTCA_NAME_MAX or names with NUL/control bytes. */
+ * kind, names longer than IOTCA_NAME_MAX or names with NUL/control bytes;
+ * out->fault says which (an IP address of the wrong size is IOTCA_E_PARSE
+ * with IOTCA_NAMES_FAULT_IP). */
 iotca_rc iotca_names_parse(iotca_slice general_names, iotca_names *out);
 /* The SAN a CSR requests (all empty if none). */
 iotca_rc iotca_csr_names(const iotca_csr *c, iotca_names *out);
