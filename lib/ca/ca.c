@@ -181,7 +181,7 @@ out:
     return rc;
 }
 
-iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *out) {
+iotca_rc ca_issuer_sign_tbs(ca_issuer *is, iotca_slice tbs, iotca_buf *out) {
     /* take a free copy if there is one, else wait for this thread's usual one */
     size_t first = (size_t)pthread_self() % CA_SIGNERS, k = first;
     bool got = false;
@@ -193,7 +193,8 @@ iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *o
         k = first;
         pthread_mutex_lock(&is->signer_mu[k]);
     }
-    iotca_rc rc = iotca_cert_sign(spec, is->signer[k], out);
+    __atomic_add_fetch(&is->signatures, 1, __ATOMIC_RELAXED);
+    iotca_rc rc = iotca_cert_sign_tbs(tbs, is->signer[k], out);
     pthread_mutex_unlock(&is->signer_mu[k]);
     return rc;
 }

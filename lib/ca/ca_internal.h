@@ -5,7 +5,6 @@
 #include <pthread.h>
 
 #include "iotca/ca.h"
-#include "iotca/fleet.h"
 #include "iotca/store.h"
 #include "ocsp_cache.h"
 
@@ -23,6 +22,7 @@ typedef struct ca_issuer {
     /* independent copies of key, each used by one thread at a time (ca_issuer_sign) */
     iotca_key *signer[CA_SIGNERS];
     pthread_mutex_t signer_mu[CA_SIGNERS];
+    unsigned long signatures; /* leaves its keys signed (ca_issuer_sign_tbs); atomic; tests read it */
     const iotca_cert *root;
     /* OCSP: CertID hashes of this issuer (SHA-1, SHA-256) and its current
      * delegated responder (loaded by ocsp.c under ca->ocsp_lock) */
@@ -68,6 +68,11 @@ struct iotca_ca {
     iotca_warning_sink warning_sink;
     void *warning_ctx;
     time_t write_failed_at; /* 0: the last probe's write committed */
+    /* Test seam (tests/unit/test_lint.c), NULL otherwise: called on a crypto thread with each issuance's spec
+     * and the TBS built from it, before the lint; it may rewrite the TBS, as a builder mistake would, so the
+     * tests can show that the lint refuses it before any key signs. Set before issuing. */
+    iotca_rc (*tbs_hook)(void *arg, const iotca_cert_spec *spec, iotca_buf *tbs);
+    void *tbs_hook_arg;
 };
 
 /* Records or clears that the tick held issuer id back; and asks whether it is held. */
@@ -84,8 +89,9 @@ iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer *
 void ca_audit_fill(iotca_audit_rec *r, const char *actor, const char *action, const char *subject,
                    const char *request_id, const char *outcome, const char *detail);
 iotca_rc ca_audit_append(iotca_store *s, iotca_audit_rec *r);
-/* Signs a leaf with one of the issuer's key copies (iotca_cert_sign: signed, re-parsed, verified). */
-iotca_rc ca_issuer_sign(ca_issuer *is, const iotca_cert_spec *spec, iotca_buf *out);
+/* Signs a leaf's linted DER TBS with one of the issuer's key copies (iotca_cert_sign_tbs: signed, re-parsed,
+ * its TBS compared with tbs, verified) and counts the signature in is->signatures. */
+iotca_rc ca_issuer_sign_tbs(ca_issuer *is, iotca_slice tbs, iotca_buf *out);
 /* A job for a crypto thread, held by its owner (embedded in what it works on). */
 typedef struct ca_crypto_job {
     void (*fn)(struct ca_crypto_job *j);

@@ -1,5 +1,16 @@
-/* The issuance cycle (STYLE.md, after Boulder's ISSUANCE-CYCLE): policy, issuer, serial, TBS, lint, sign,
- * verify, record, answer — in that order, so a refusal leaves no record and a crash never reuses a serial. */
+/* The issuance cycle (STYLE.md, after Boulder's ISSUANCE-CYCLE): check policy, pick the issuer, draw the serial,
+ * build the TBS, lint it, record the intent, sign those very bytes, re-parse and verify the result, record the
+ * certificate, answer.
+ *
+ * The intent is the serial's reservation (UNIQUE in the store), carrying the SHA-256 of the linted TBS, the
+ * issuer, the profile and the notAfter (schema 0012). It is queued for the group commit after the lint and
+ * before the issuer key signs, and the certificate's record after the signature, so the record commits in the
+ * same transaction as its intent or a later one, and the answer waits for the record. So: a lint refusal leaves
+ * no reservation, no record and no signature; a reservation without a certificate says what was about to be
+ * signed under it; a crash never reuses a serial; nothing signed leaves the process before its intent and its
+ * record are durable. The signing does not wait for the intent's own commit: that would cost every issuance a
+ * second commit in a row and a hand-off back to a crypto thread, for a signature nobody has seen yet (a crash
+ * in between loses it with the process). */
 #include <errno.h>
 #include <semaphore.h>
 #include <stddef.h>
@@ -16,43 +27,9 @@ void iotca_issued_free(iotca_issued *r) {
     iotca_buf_free(&r->chain_pem);
 }
 
-/* Independent checks of the signed leaf against what was decided: a second
- * look by a different code path (the parser), as certificate linters do. */
-static iotca_rc lint_leaf(const iotca_cert *leaf, const iotca_cert *issuer, const iotca_cert_spec *spec) {
-    const iotca_cert_info *l = iotca_cert_get(leaf), *i = iotca_cert_get(issuer);
-    IOTCA_ENSURE(!l->is_ca && !(l->key_usage & (IOTCA_KU_KEY_CERT_SIGN | IOTCA_KU_CRL_SIGN)), IOTCA_E_INTERNAL,
-                 "lint: leaf would be a CA");
-    IOTCA_ENSURE(l->not_after <= i->not_after, IOTCA_E_INTERNAL, "lint: leaf outlives its issuer");
-    IOTCA_ENSURE(l->not_before < l->not_after, IOTCA_E_INTERNAL, "lint: empty validity");
-    IOTCA_ENSURE(iotca_slice_eq(l->issuer, i->subject), IOTCA_E_INTERNAL, "lint: issuer name mismatch");
-    IOTCA_ENSURE(iotca_slice_eq(l->akid, i->skid), IOTCA_E_INTERNAL, "lint: AKID does not match issuer SKID");
-    IOTCA_ENSURE(iotca_slice_eq(l->serial, spec->serial) && l->serial.len >= 8, IOTCA_E_INTERNAL,
-                 "lint: serial mismatch or under 64 bits");
-    IOTCA_ENSURE(l->n_unknown_critical == 0, IOTCA_E_INTERNAL, "lint: unknown critical extension");
-    IOTCA_ENSURE(l->eku == spec->eku, IOTCA_E_INTERNAL, "lint: EKU differs from the profile");
-    if (spec->n_dns + spec->n_ips + spec->n_uris) {
-        iotca_names n;
-        IOTCA_GUARD(iotca_names_parse(l->san, &n));
-        IOTCA_ENSURE(n.n_dns == spec->n_dns && n.n_ips == spec->n_ips && n.n_uris == spec->n_uris, IOTCA_E_INTERNAL,
-                     "lint: SAN differs from the decision");
-    } else {
-        IOTCA_ENSURE(l->san.len == 0, IOTCA_E_INTERNAL, "lint: unexpected SAN");
-    }
-    return IOTCA_OK;
-}
-
 /* The two writes of an issuance, each joined to a group commit with concurrent issuances (lib/store/group.c):
- * one fsync makes a batch of reservations (or of certificates) durable. */
-typedef struct reserve_arg {
-    const char *serial;
-    int64_t issuer_id;
-    time_t now;
-} reserve_arg;
-
-static iotca_rc write_reserve(iotca_store *s, void *arg) {
-    const reserve_arg *r = arg;
-    return iotca_store_serial_reserve(s, r->serial, r->issuer_id, r->now);
-}
+ * one fsync makes a batch of intents and certificates durable. */
+static iotca_rc write_intent(iotca_store *s, void *arg) { return iotca_store_serial_reserve_intent(s, arg); }
 
 /* The certificate's record, and with it (if asked) the audit record of its issuance: one durable write. */
 typedef struct cert_arg {
@@ -68,9 +45,9 @@ static iotca_rc write_cert(iotca_store *s, void *arg) {
 
 /* One issuance from its start to its end. The starting thread reads the issuer's record; a crypto thread
  * (crypto_pool.c; the starting thread itself without them) checks the CSR, decides by the profile, draws the
- * serial and queues its reservation, builds, signs, re-parses, verifies and lints the leaf, and queues its
- * record; the group commit's thread tells done once the record (or, after a failure, the reservation) is
- * done. Nobody waits in between: an issuance costs no thread a sleep and a wake-up of its own. */
+ * serial, builds and lints the TBS, queues the intent, signs, re-parses and verifies the leaf, and queues its
+ * record; the group commit's thread tells done once the record (or, after a failure, the intent) is done.
+ * Nobody waits in between: an issuance costs no thread a sleep and a wake-up of its own. */
 struct iotca_issuance {
     ca_crypto_job job; /* the signing, posted to a crypto thread */
     iotca_ca *ca;
@@ -89,11 +66,10 @@ struct iotca_issuance {
     ca_issuer *is;
     iotca_decision d;
     uint8_t serial[IOTCA_SERIAL_LEN];
-    iotca_buf hex, der;
-    iotca_cert *leaf;
+    iotca_buf hex, tbs, der;
     iotca_cert_spec spec; /* points into d, csr, ocsp and crl */
     char ocsp[512], crl[512];
-    reserve_arg ra;
+    iotca_serial_intent intent;
     iotca_store_write reservation;
     bool reserved; /* queued: done is told only once it is done, whatever happens next */
     iotca_cert_rec cr;
@@ -105,26 +81,12 @@ struct iotca_issuance {
     char detail[512];
 };
 
-/* The signing (on a crypto thread), up to the queued record. */
-static iotca_rc sign(iotca_issuance *x) {
+/* The TBS: the decision, the issuer and a fresh serial, encoded for the issuer key's signature algorithm. */
+static iotca_rc build(iotca_issuance *x) {
     iotca_ca *ca = x->ca;
-    IOTCA_GUARD(iotca_csr_parse(iotca_buf_slice(&x->csr_in), &x->csr));
-    pthread_mutex_lock(&ca->lock);
-    iotca_rc rc = ca_issuer_locked(ca, &x->rec, &x->is);
-    pthread_mutex_unlock(&ca->lock);
-    IOTCA_GUARD(rc);
     const iotca_cert_info *ii = iotca_cert_get(x->is->cert);
-    iotca_request req = {x->csr, x->ttl};
-    IOTCA_GUARD(iotca_policy_decide(x->p, &req, x->now, ii->not_after, &x->d));
-
     IOTCA_GUARD(iotca_serial_random(x->serial));
     IOTCA_GUARD(iotca_hex_encode(x->serial, sizeof x->serial, &x->hex));
-    /* the reservation is queued for the next group commit before signing; it commits no later than the
-     * certificate's own record, which is what must be durable before answering */
-    x->ra = (reserve_arg){(const char *)x->hex.data, x->rec.id, x->now};
-    iotca_store_group_submit(ca->group, &x->reservation, write_reserve, &x->ra);
-    x->reserved = true;
-
     iotca_cert_spec *spec = &x->spec;
     spec->serial = iotca_slice_of(x->serial, sizeof x->serial);
     spec->issuer = ii->subject;
@@ -137,32 +99,71 @@ static iotca_rc sign(iotca_issuance *x) {
         spec->ocsp_url = x->ocsp;
         spec->crl_url = x->crl;
     }
-    /* signs, re-parses the result and verifies its signature with the issuer's public key; the issuer's
-     * own certificate was verified against its root when it was loaded (ca_issuer_locked) */
-    IOTCA_GUARD(ca_issuer_sign(x->is, spec, &x->der));
-    IOTCA_GUARD(iotca_cert_parse(iotca_buf_slice(&x->der), &x->leaf));
-    IOTCA_GUARD(lint_leaf(x->leaf, x->is->cert, spec));
+    iotca_buf alg = {0};
+    iotca_rc rc = iotca_key_sigalg(x->is->key, &alg);
+    if (rc == IOTCA_OK) rc = iotca_cert_tbs(spec, iotca_buf_slice(&alg), &x->tbs);
+    iotca_buf_free(&alg);
+    IOTCA_GUARD(rc);
+    return ca->tbs_hook ? ca->tbs_hook(ca->tbs_hook_arg, spec, &x->tbs) : IOTCA_OK;
+}
 
-    /* the record, and with it the audit record of the issuance: queued after the reservation, so both commit
-     * in the same transaction or the record in a later one (one fsync an issuance, not two) */
+/* The intent: the serial's reservation, saying what is about to be signed, queued for the next group commit.
+ * It is the one write an issuance makes before its certificate's, as the bare reservation was before. */
+static void queue_intent(iotca_issuance *x) {
+    iotca_serial_intent *in = &x->intent;
+    snprintf(in->serial, sizeof in->serial, "%s", (const char *)x->hex.data);
+    in->issuer_id = x->rec.id;
+    snprintf(in->profile, sizeof in->profile, "%s", x->p->name);
+    in->not_after = x->spec.not_after;
+    in->reserved_at = x->now;
+    iotca_sha256(iotca_buf_slice(&x->tbs), in->tbs_sha256);
+    iotca_store_group_submit(x->ca->group, &x->reservation, write_intent, in);
+    x->reserved = true;
+}
+
+/* The record, and with it the audit record of the issuance: queued after the intent, so both commit in the
+ * same transaction or the record in a later one (one fsync an issuance, not two). */
+static iotca_rc queue_record(iotca_issuance *x) {
     iotca_cert_rec *cr = &x->cr;
     snprintf(cr->serial, sizeof cr->serial, "%s", (const char *)x->hex.data);
     cr->issuer_id = x->rec.id;
     snprintf(cr->profile, sizeof cr->profile, "%s", x->p->name);
     iotca_buf subj = {0};
-    IOTCA_GUARD(iotca_name_format(spec->subject, &subj));
+    IOTCA_GUARD(iotca_name_format(x->spec.subject, &subj));
     snprintf(cr->subject, sizeof cr->subject, "%s", (const char *)subj.data);
     iotca_buf_free(&subj);
     cr->der = iotca_buf_borrow(x->der.data, x->der.len);
-    cr->not_before = spec->not_before;
-    cr->not_after = spec->not_after;
+    cr->not_before = x->spec.not_before;
+    cr->not_after = x->spec.not_after;
     cr->created_at = x->now;
     if (x->audited)
         snprintf(x->ar.subject, sizeof x->ar.subject, "certificate %s (%.20s)", cr->serial, x->p->name);
     x->arg = (cert_arg){cr, x->audited ? &x->ar : NULL};
-    iotca_store_group_submit(ca->group, &x->record, write_cert, &x->arg);
+    iotca_store_group_submit(x->ca->group, &x->record, write_cert, &x->arg);
     x->recorded = true;
     return IOTCA_OK;
+}
+
+/* The signing (on a crypto thread), up to the queued record. */
+static iotca_rc sign(iotca_issuance *x) {
+    iotca_ca *ca = x->ca;
+    IOTCA_GUARD(iotca_csr_parse(iotca_buf_slice(&x->csr_in), &x->csr));
+    pthread_mutex_lock(&ca->lock);
+    iotca_rc rc = ca_issuer_locked(ca, &x->rec, &x->is);
+    pthread_mutex_unlock(&ca->lock);
+    IOTCA_GUARD(rc);
+    const iotca_cert_info *ii = iotca_cert_get(x->is->cert);
+    iotca_request req = {x->csr, x->ttl};
+    IOTCA_GUARD(iotca_policy_decide(x->p, &req, x->now, ii->not_after, &x->d));
+    IOTCA_GUARD(build(x));
+    /* nothing is queued or signed for a TBS the lint refuses */
+    IOTCA_GUARD(iotca_lint_leaf(iotca_buf_slice(&x->tbs), x->is->cert, &x->spec));
+    queue_intent(x);
+    /* signs the linted bytes, re-parses the result, checks its TBS is them and verifies its signature with
+     * the issuer's public key; the issuer's own certificate was verified against its root when it was loaded
+     * (ca_issuer_locked) */
+    IOTCA_GUARD(ca_issuer_sign_tbs(x->is, iotca_buf_slice(&x->tbs), &x->der));
+    return queue_record(x);
 }
 
 /* A crypto thread's job: the signing, then the hand-over to the group commit, which tells done. */
@@ -191,10 +192,10 @@ static void sign_job(ca_crypto_job *j) {
 static void issuance_free(iotca_issuance *x) {
     iotca_buf_free(&x->csr_in);
     iotca_csr_free(x->csr);
-    iotca_cert_free(x->leaf);
     iotca_issuer_rec_free(&x->rec);
     iotca_decision_free(&x->d);
     iotca_buf_free(&x->der);
+    iotca_buf_free(&x->tbs);
     iotca_buf_free(&x->hex);
     free(x);
 }

@@ -231,33 +231,44 @@ iotca_rc iotca_cert_tbs(const iotca_cert_spec *s, iotca_slice sigalg, iotca_buf 
     return iotca_der_finish(&w);
 }
 
-iotca_rc iotca_cert_sign(const iotca_cert_spec *spec, const iotca_key *signer, iotca_buf *out) {
+iotca_rc iotca_cert_sign_tbs(iotca_slice tbs, const iotca_key *signer, iotca_buf *out) {
     iotca_rc rc = IOTCA_OK;
-    iotca_buf alg = {0}, tbs = {0}, sig = {0}, cert = {0}, signer_spki = {0};
+    iotca_buf alg = {0}, sig = {0}, cert = {0}, signer_spki = {0};
     iotca_cert *parsed = NULL;
     IOTCA_TRY(iotca_key_sigalg(signer, &alg));
-    IOTCA_TRY(iotca_cert_tbs(spec, iotca_buf_slice(&alg), &tbs));
-    IOTCA_TRY(iotca_key_sign(signer, iotca_buf_slice(&tbs), &sig));
+    IOTCA_TRY(iotca_key_sign(signer, tbs, &sig));
     iotca_der w;
     iotca_der_init(&w, &cert);
-    iotca_der_begin(&w, IOTCA_DER_SEQUENCE);
-    iotca_der_raw(&w, tbs.data, tbs.len);
+    iotca_der_begin(&w, IOTCA_DER_SEQUENCE); /* RFC 5280 §4.1.1 */
+    iotca_der_raw(&w, tbs.p, tbs.len);
     iotca_der_raw(&w, alg.data, alg.len);
     iotca_der_bits(&w, sig.data, sig.len);
     iotca_der_end(&w);
     IOTCA_TRY(iotca_der_finish(&w));
-    /* re-parse and verify what we are about to hand out (STYLE.md issuance path) */
+    /* re-parse (the strict reader and wolfSSL's; the parse also holds the TBS's signature field to the
+     * signer's algorithm) and verify what we are about to hand out (STYLE.md issuance path) */
     IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&cert), &parsed));
-    IOTCA_TRY(iotca_key_spki(signer, &signer_spki));
     const iotca_cert_info *ci = iotca_cert_get(parsed);
+    IOTCA_CHECK(iotca_slice_eq(ci->tbs, tbs), IOTCA_E_INTERNAL,
+                "the signed certificate's TBS differs from the one given");
+    IOTCA_TRY(iotca_key_spki(signer, &signer_spki));
     IOTCA_TRY(iotca_verify(iotca_buf_slice(&signer_spki), ci->sigalg, ci->tbs, ci->sig));
     IOTCA_TRY(iotca_buf_append(out, cert.data, cert.len));
 out:
     iotca_cert_free(parsed);
     iotca_buf_free(&alg);
-    iotca_buf_free(&tbs);
     iotca_buf_free(&sig);
     iotca_buf_free(&cert);
     iotca_buf_free(&signer_spki);
+    return rc;
+}
+
+iotca_rc iotca_cert_sign(const iotca_cert_spec *spec, const iotca_key *signer, iotca_buf *out) {
+    iotca_buf alg = {0}, tbs = {0};
+    iotca_rc rc = iotca_key_sigalg(signer, &alg);
+    if (rc == IOTCA_OK) rc = iotca_cert_tbs(spec, iotca_buf_slice(&alg), &tbs);
+    if (rc == IOTCA_OK) rc = iotca_cert_sign_tbs(iotca_buf_slice(&tbs), signer, out);
+    iotca_buf_free(&alg);
+    iotca_buf_free(&tbs);
     return rc;
 }

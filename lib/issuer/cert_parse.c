@@ -10,6 +10,7 @@
 #include "iotca/oid.h"
 #include "iotca/pem.h"
 #include "iotca/x509.h"
+#include "cert_int.h"
 #include "wolf.h"
 
 struct iotca_cert {
@@ -127,26 +128,20 @@ static iotca_rc parse_extensions(iotca_cert_info *ci, iotca_slice exts) {
     return IOTCA_OK;
 }
 
-static iotca_rc parse_tbs(iotca_cert_info *ci) {
-    iotca_tlv cert, tbs, alg, sig, ver, serial, talg, issuer, validity, nb, na, subject, spki, t;
+/* RFC 5280 §4.1.2: version (v3 only), serial, signature, issuer, validity, subject, subjectPublicKeyInfo,
+ * the unique IDs (skipped) and the extensions. ci->sigalg is the TBS's own signature field here. */
+iotca_rc cert_tbs_read(iotca_slice der, iotca_cert_info *ci) {
+    iotca_tlv tbs, ver, serial, talg, issuer, validity, nb, na, subject, spki, t;
     bool has;
-    IOTCA_GUARD(iotca_der_single(ci->der, IOTCA_DER_SEQUENCE, &cert));
-    iotca_slice c = cert.val;
-    IOTCA_GUARD(iotca_der_expect(&c, IOTCA_DER_SEQUENCE, &tbs));
-    IOTCA_GUARD(iotca_der_expect(&c, IOTCA_DER_SEQUENCE, &alg));
-    IOTCA_GUARD(iotca_der_expect(&c, IOTCA_DER_BIT_STRING, &sig));
-    IOTCA_ENSURE(c.len == 0, IOTCA_E_PARSE, "trailing data in certificate");
-    IOTCA_ENSURE(sig.val.len >= 2 && sig.val.p[0] == 0, IOTCA_E_PARSE, "malformed signature bits");
+    IOTCA_GUARD(iotca_der_single(der, IOTCA_DER_SEQUENCE, &tbs));
     ci->tbs = tbs.tlv;
-    ci->sigalg = alg.tlv;
-    ci->sig = iotca_slice_of(sig.val.p + 1, sig.val.len - 1);
     iotca_slice in = tbs.val;
     IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_CTX_CONS(0), &ver));
     IOTCA_ENSURE(ver.val.len == 3 && ver.val.p[2] == 2, IOTCA_E_PARSE, "only X.509 v3 certificates are accepted");
     IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_INTEGER, &serial));
     IOTCA_GUARD(iotca_der_int_magnitude(&serial, &ci->serial));
     IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_SEQUENCE, &talg));
-    IOTCA_ENSURE(iotca_slice_eq(talg.tlv, alg.tlv), IOTCA_E_PARSE, "inner and outer signature algorithms differ");
+    ci->sigalg = talg.tlv;
     IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_SEQUENCE, &issuer));
     IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_SEQUENCE, &validity));
     IOTCA_GUARD(iotca_der_expect(&in, IOTCA_DER_SEQUENCE, &subject));
@@ -169,13 +164,29 @@ static iotca_rc parse_tbs(iotca_cert_info *ci) {
     return IOTCA_OK;
 }
 
+/* RFC 5280 §4.1.1: tbsCertificate, signatureAlgorithm, signatureValue; the first must name the second. */
+static iotca_rc parse_cert(iotca_cert_info *ci) {
+    iotca_tlv cert, tbs, alg, sig;
+    IOTCA_GUARD(iotca_der_single(ci->der, IOTCA_DER_SEQUENCE, &cert));
+    iotca_slice c = cert.val;
+    IOTCA_GUARD(iotca_der_expect(&c, IOTCA_DER_SEQUENCE, &tbs));
+    IOTCA_GUARD(iotca_der_expect(&c, IOTCA_DER_SEQUENCE, &alg));
+    IOTCA_GUARD(iotca_der_expect(&c, IOTCA_DER_BIT_STRING, &sig));
+    IOTCA_ENSURE(c.len == 0, IOTCA_E_PARSE, "trailing data in certificate");
+    IOTCA_ENSURE(sig.val.len >= 2 && sig.val.p[0] == 0, IOTCA_E_PARSE, "malformed signature bits");
+    IOTCA_GUARD(cert_tbs_read(tbs.tlv, ci));
+    IOTCA_ENSURE(iotca_slice_eq(ci->sigalg, alg.tlv), IOTCA_E_PARSE, "inner and outer signature algorithms differ");
+    ci->sig = iotca_slice_of(sig.val.p + 1, sig.val.len - 1);
+    return IOTCA_OK;
+}
+
 iotca_rc iotca_cert_parse(iotca_slice in, iotca_cert **out) {
     iotca_cert *c = calloc(1, sizeof *c);
     IOTCA_ENSURE(c != NULL, IOTCA_E_INTERNAL, "out of memory");
     iotca_rc rc = IOTCA_OK;
     IOTCA_TRY(iotca_pem_or_der(in, "CERTIFICATE", &c->der));
     c->info.der = iotca_buf_slice(&c->der);
-    IOTCA_TRY(parse_tbs(&c->info));
+    IOTCA_TRY(parse_cert(&c->info));
     IOTCA_TRY(wolf_accepts(c->info.der));
     *out = c;
     return IOTCA_OK;

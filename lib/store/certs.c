@@ -9,24 +9,83 @@
 #define CERT_COLUMNS                                                                                           \
     "serial, issuer_id, profile, subject, not_before, not_after, created_at, status, revoked_at, reason"
 
-iotca_rc iotca_store_serial_reserve(iotca_store *s, const char *serial_hex, int64_t issuer_id, time_t now) {
-    IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_serial_reserve: NULL store");
+/* Inserts a serial's reservation, with what it is reserved to sign when in is given (schema 0012). */
+static iotca_rc reserve(iotca_store *s, const char *serial_hex, int64_t issuer_id, time_t now,
+                        const iotca_serial_intent *in) {
+    IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "reserving a serial: NULL store");
     IOTCA_GUARD(iotca_sq_check_serial(serial_hex));
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_SERIAL_INSERT,
-                              "INSERT INTO serials (serial, issuer_id, reserved_at) VALUES (?1, ?2, ?3)",
-                              "reserving a serial", &st));
+    /* without an intent, the statement of the schema before 0012 (the columns it adds stay NULL) */
+    if (in)
+        IOTCA_GUARD(iotca_sq_stmt(s, SQ_SERIAL_INSERT_INTENT,
+                                  "INSERT INTO serials (serial, issuer_id, reserved_at, profile, not_after, "
+                                  "tbs_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                  "reserving a serial", &st));
+    else
+        IOTCA_GUARD(iotca_sq_stmt(s, SQ_SERIAL_INSERT,
+                                  "INSERT INTO serials (serial, issuer_id, reserved_at) VALUES (?1, ?2, ?3)",
+                                  "reserving a serial", &st));
     iotca_rc rc = IOTCA_OK;
-    int e = sqlite3_bind_text(st, 1, serial_hex, -1, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_int64(st, 2, issuer_id) == SQLITE_OK &&
-                    sqlite3_bind_int64(st, 3, (sqlite3_int64)now) == SQLITE_OK
-                ? sqlite3_step(st)
-                : SQLITE_ERROR;
+    bool bound = sqlite3_bind_text(st, 1, serial_hex, -1, SQLITE_STATIC) == SQLITE_OK &&
+                 sqlite3_bind_int64(st, 2, issuer_id) == SQLITE_OK &&
+                 sqlite3_bind_int64(st, 3, (sqlite3_int64)now) == SQLITE_OK;
+    if (bound && in)
+        bound = sqlite3_bind_text(st, 4, in->profile, -1, SQLITE_STATIC) == SQLITE_OK &&
+                sqlite3_bind_int64(st, 5, (sqlite3_int64)in->not_after) == SQLITE_OK &&
+                sqlite3_bind_blob(st, 6, in->tbs_sha256, sizeof in->tbs_sha256, SQLITE_STATIC) == SQLITE_OK;
+    int e = bound ? sqlite3_step(st) : SQLITE_ERROR;
     IOTCA_CHECK(e != SQLITE_CONSTRAINT_PRIMARYKEY && e != SQLITE_CONSTRAINT_UNIQUE, IOTCA_E_POLICY,
                 "serial %s already used", serial_hex);
     IOTCA_CHECK(e != SQLITE_CONSTRAINT_FOREIGNKEY, IOTCA_E_USAGE, "reserving serial %s: no issuer %lld", serial_hex,
                 (long long)issuer_id);
     if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "reserving serial %s", serial_hex);
+out:
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_serial_reserve(iotca_store *s, const char *serial_hex, int64_t issuer_id, time_t now) {
+    return reserve(s, serial_hex, issuer_id, now, NULL);
+}
+
+iotca_rc iotca_store_serial_reserve_intent(iotca_store *s, const iotca_serial_intent *in) {
+    IOTCA_ENSURE(in != NULL, IOTCA_E_USAGE, "iotca_store_serial_reserve_intent: NULL intent");
+    IOTCA_ENSURE(iotca_sq_fits(in->serial, sizeof in->serial), IOTCA_E_USAGE, "intent serial is not terminated");
+    IOTCA_ENSURE(iotca_sq_fits(in->profile, sizeof in->profile) && in->profile[0], IOTCA_E_USAGE,
+                 "intent for serial %s: profile must be 1 to %zu characters", in->serial, sizeof in->profile - 1);
+    return reserve(s, in->serial, in->issuer_id, in->reserved_at, in);
+}
+
+iotca_rc iotca_store_serial_intent_get(iotca_store *s, const char *serial_hex, iotca_serial_intent *out,
+                                       bool *has_intent) {
+    IOTCA_ENSURE(s != NULL && out != NULL && has_intent != NULL, IOTCA_E_USAGE,
+                 "iotca_store_serial_intent_get: NULL argument");
+    IOTCA_GUARD(iotca_sq_check_serial(serial_hex));
+    memset(out, 0, sizeof *out);
+    *has_intent = false;
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_SERIAL_INTENT,
+                              "SELECT issuer_id, reserved_at, profile, not_after, tbs_sha256 FROM serials "
+                              "WHERE serial = ?1",
+                              "reading a serial's intent", &st));
+    iotca_rc rc = IOTCA_OK;
+    int e = sqlite3_bind_text(st, 1, serial_hex, -1, SQLITE_STATIC) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
+    IOTCA_CHECK(e != SQLITE_DONE, IOTCA_E_USAGE, "no serial %s", serial_hex);
+    if (e != SQLITE_ROW) {
+        rc = iotca_sq_fail(s, "reading the intent of serial %s", serial_hex);
+        goto out;
+    }
+    snprintf(out->serial, sizeof out->serial, "%s", serial_hex);
+    out->issuer_id = sqlite3_column_int64(st, 0);
+    out->reserved_at = (time_t)sqlite3_column_int64(st, 1);
+    const unsigned char *profile = sqlite3_column_text(st, 2);
+    const void *hash = sqlite3_column_blob(st, 4);
+    if (profile && hash && sqlite3_column_bytes(st, 4) == (int)sizeof out->tbs_sha256) {
+        snprintf(out->profile, sizeof out->profile, "%s", (const char *)profile);
+        out->not_after = (time_t)sqlite3_column_int64(st, 3);
+        memcpy(out->tbs_sha256, hash, sizeof out->tbs_sha256);
+        *has_intent = true;
+    }
 out:
     iotca_sq_done(st);
     return rc;

@@ -657,6 +657,78 @@ START_TEST(serial_reserve_duplicate_refused) {
 }
 END_TEST
 
+/* A reservation with an intent (schema 0012) reads back whole; one without says it has none; the intent's
+ * reservation is refused like any other for a used serial or an unknown issuer, and for an empty profile. */
+START_TEST(serial_intent_roundtrip) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    iotca_serial_intent in = {.serial = "c0ffee", .issuer_id = a, .profile = "fw", .not_after = T0 + 30 * DAY,
+                              .reserved_at = T0};
+    for (size_t i = 0; i < sizeof in.tbs_sha256; i++) in.tbs_sha256[i] = (uint8_t)(0xa0 + i);
+    ck_assert_msg(iotca_store_serial_reserve_intent(s, &in) == IOTCA_OK, "%s", iotca_error_detail());
+    iotca_serial_intent got;
+    bool has = false;
+    ck_assert_int_eq(iotca_store_serial_intent_get(s, "c0ffee", &got, &has), IOTCA_OK);
+    ck_assert(has);
+    ck_assert_str_eq(got.serial, "c0ffee");
+    ck_assert_int_eq(got.issuer_id, a);
+    ck_assert_str_eq(got.profile, "fw");
+    ck_assert_int_eq(got.not_after, T0 + 30 * DAY);
+    ck_assert_int_eq(got.reserved_at, T0);
+    ck_assert_mem_eq(got.tbs_sha256, in.tbs_sha256, sizeof in.tbs_sha256);
+    ck_assert_int_eq(iotca_store_serial_reserve(s, "0dd1", a, T0 + 1), IOTCA_OK); /* no intent */
+    ck_assert_int_eq(iotca_store_serial_intent_get(s, "0dd1", &got, &has), IOTCA_OK);
+    ck_assert(!has);
+    ck_assert_int_eq(got.issuer_id, a);
+    ck_assert_int_eq(got.reserved_at, T0 + 1);
+    ck_assert_int_eq(iotca_store_serial_intent_get(s, "beef", &got, &has), IOTCA_E_USAGE);
+    ck_assert_detail_has("no serial beef");
+    ck_assert_int_eq(iotca_store_serial_reserve_intent(s, &in), IOTCA_E_POLICY);
+    ck_assert_detail_has("serial c0ffee already used");
+    snprintf(in.serial, sizeof in.serial, "c0ffef");
+    in.issuer_id = 9999;
+    ck_assert_int_eq(iotca_store_serial_reserve_intent(s, &in), IOTCA_E_USAGE);
+    ck_assert_detail_has("no issuer 9999");
+    in.issuer_id = a;
+    in.profile[0] = 0;
+    ck_assert_int_eq(iotca_store_serial_reserve_intent(s, &in), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_serial_reserve_intent(s, NULL), IOTCA_E_USAGE);
+    iotca_store_close(s);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), 2);
+    ck_assert_int_eq(raw_int(t.path, "SELECT length(tbs_sha256) FROM serials WHERE serial = 'c0ffee'", 0), 32);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+/* Schema 0012 adds the intent's columns to serials: a database made before it keeps its reservations and
+ * certificates, which carry no intent, and takes reservations with an intent afterwards. */
+START_TEST(migration_0012_serial_intent) {
+    tmpdb t;
+    tmpdb_make(&t);
+    iotca_store *s = open_ok(t.path, true, 0);
+    migrate_until(&t, "tbs_sha256");
+    int64_t a = add_issuer(s, "a", "g");
+    issue(s, "aa01", a, "p", T0 + 90 * DAY);
+    ck_assert_int_eq(iotca_store_serial_reserve(s, "aa02", a, T0), IOTCA_OK);
+    ck_assert_msg(iotca_store_migrate(s) == IOTCA_OK, "%s", iotca_error_detail());
+    ck_assert_int_eq(iotca_store_check_schema(s), IOTCA_OK);
+    iotca_serial_intent got;
+    bool has = true;
+    ck_assert_int_eq(iotca_store_serial_intent_get(s, "aa01", &got, &has), IOTCA_OK);
+    ck_assert(!has);
+    ck_assert_int_eq(got.issuer_id, a);
+    iotca_serial_intent in = {.serial = "aa03", .issuer_id = a, .profile = "p", .not_after = T0 + DAY};
+    ck_assert_int_eq(iotca_store_serial_reserve_intent(s, &in), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_serial_intent_get(s, "aa03", &got, &has), IOTCA_OK);
+    ck_assert(has);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM serials", 0), 3);
+    ck_assert_int_eq(cert_total(t.path), 1);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 /* ---- OCSP answers due (schema 0008, 0009) ---- */
 
 static bool in_list(char (*list)[41], size_t n, const char *serial) {
@@ -1681,6 +1753,8 @@ int main(void) {
     tcase_add_test(tc, transition_wrong_from_changes_nothing);
     tcase_add_test(tc, transition_outside_lifecycle_refused);
     tcase_add_test(tc, serial_reserve_duplicate_refused);
+    tcase_add_test(tc, serial_intent_roundtrip);
+    tcase_add_test(tc, migration_0012_serial_intent);
     tcase_add_test(tc, group_write_failure_is_isolated);
     tcase_add_test(tc, ocsp_due_new_then_by_index);
     tcase_add_test(tc, group_write_concurrent);

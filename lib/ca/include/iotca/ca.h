@@ -1,6 +1,6 @@
-/* The CA service: the issuance cycle (policy -> issuer -> serial -> TBS -> lint -> sign -> verify -> record),
- * issuer lifecycle, tokens and the periodic tick. The only module that uses policy, issuer and store together;
- * server/ talks to it and never to keys or SQL. */
+/* The CA service: the issuance cycle (policy -> issuer -> serial -> TBS -> lint -> intent -> sign -> verify ->
+ * record; lib/ca/issue.c says why in that order), issuer lifecycle, tokens and the periodic tick. The only
+ * module that uses policy, issuer and store together; server/ talks to it and never to keys or SQL. */
 #ifndef IOTCA_CA_H
 #define IOTCA_CA_H
 
@@ -55,10 +55,14 @@ typedef struct iotca_issued {
 void iotca_issued_free(iotca_issued *r);
 
 /* Issues a leaf for csr (PEM or DER) under the named profile; ttl 0 means
- * the profile default. The certificate is recorded durably before this
- * returns. Errors: IOTCA_E_USAGE unknown profile, IOTCA_E_PARSE malformed
- * CSR, IOTCA_E_CRYPTO CSR signature, IOTCA_E_POLICY a profile rule (named)
- * or no active issuer, IOTCA_E_STORAGE the database. */
+ * the profile default. The TBS is linted before the issuer key signs it, and
+ * its serial is reserved with what is about to be signed (the TBS's SHA-256,
+ * profile, notAfter: iotca_store_serial_intent_get) before it is signed; the
+ * certificate is recorded durably before this returns. Errors: IOTCA_E_USAGE
+ * unknown profile, IOTCA_E_PARSE malformed CSR, IOTCA_E_CRYPTO CSR signature,
+ * IOTCA_E_POLICY a profile rule (named) or no active issuer, IOTCA_E_INTERNAL
+ * a lint refusal ("lint: rule R: ..."; nothing signed or recorded),
+ * IOTCA_E_STORAGE the database. */
 iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, iotca_issued *out);
 
 /* Who asked for an issuance, for its audit record (all borrowed for the call). */

@@ -103,6 +103,11 @@ iotca_rc iotca_cert_tbs(const iotca_cert_spec *spec, iotca_slice sigalg, iotca_b
  * then re-parses the result and verifies its signature against the
  * signer's public key before returning it. */
 iotca_rc iotca_cert_sign(const iotca_cert_spec *spec, const iotca_key *signer, iotca_buf *out);
+/* Signs tbs (a DER TBSCertificate, as iotca_cert_tbs made it for this signer's algorithm) as it is, appends
+ * the Certificate DER to out, then re-parses the result, checks that its TBS is tbs byte for byte and
+ * verifies its signature against the signer's public key. IOTCA_E_PARSE for a TBS either parser refuses or
+ * whose signature field is not the signer's algorithm, IOTCA_E_CRYPTO for a signature that does not verify. */
+iotca_rc iotca_cert_sign_tbs(iotca_slice tbs, const iotca_key *signer, iotca_buf *out);
 
 /* ---- Parsed certificates -------------------------------------------- */
 
@@ -145,6 +150,12 @@ iotca_rc iotca_cert_verify_signed_by(const iotca_cert *child, const iotca_cert *
  * anchors and untrusted are arrays of DER certificates. */
 iotca_rc iotca_chain_verify_wolfssl(const iotca_slice *anchors, size_t n_anchors, const iotca_slice *untrusted,
                                     size_t n_untrusted, iotca_slice leaf);
+/* Lints a leaf's DER TBSCertificate before it is signed (lib/issuer/lint.c): reads it back with the strict
+ * reader and checks it against its issuer and against decided, the spec policy decided and the TBS was built
+ * from. Rules (RFC 5280 sections in lint.c): ca, outlives_issuer, validity, issuer_name, akid, serial,
+ * critical, eku, san (and parse, for a TBS that does not read back). A refusal is IOTCA_E_INTERNAL
+ * "lint: rule <rule>: <what>": the CA built what it must not sign. IOTCA_E_USAGE for NULL arguments. */
+iotca_rc iotca_lint_leaf(iotca_slice tbs, const iotca_cert *issuer, const iotca_cert_spec *decided);
 
 /* ---- CSRs ----------------------------------------------------------- */
 

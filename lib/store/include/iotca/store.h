@@ -122,6 +122,24 @@ iotca_rc iotca_store_issuer_active(iotca_store *s, const char *group, int64_t *i
 /* Reserves a serial (lowercase hex) for an issuer, durably. A serial already
  * reserved is IOTCA_E_POLICY "serial already used" and reserves nothing. */
 iotca_rc iotca_store_serial_reserve(iotca_store *s, const char *serial_hex, int64_t issuer_id, time_t now);
+/* What an issuance is about to sign: written with its serial's reservation once the TBS is linted and before
+ * the issuer key signs it (the issuance cycle's intent record, lib/ca/issue.c). */
+typedef struct iotca_serial_intent {
+    char serial[41]; /* lowercase hex */
+    int64_t issuer_id;
+    char profile[64];
+    time_t not_after;
+    uint8_t tbs_sha256[32]; /* SHA-256 of the DER TBSCertificate the certificate will carry */
+    time_t reserved_at;
+} iotca_serial_intent;
+/* iotca_store_serial_reserve that also records in's intent in the same row; the same errors, and
+ * IOTCA_E_USAGE for an empty or unterminated profile or serial. */
+iotca_rc iotca_store_serial_reserve_intent(iotca_store *s, const iotca_serial_intent *in);
+/* Loads a serial's reservation into out; *has_intent tells whether it carries an intent (reservations made
+ * before schema 0012 and those of OCSP responder certificates do not: then only serial, issuer_id and
+ * reserved_at are set). IOTCA_E_USAGE "no serial S" if it was never reserved. */
+iotca_rc iotca_store_serial_intent_get(iotca_store *s, const char *serial_hex, iotca_serial_intent *out,
+                                       bool *has_intent);
 
 
 /* Records an issued certificate (its serial must be reserved) durably,
