@@ -3,7 +3,8 @@
  * libraries Debian 12 ships were seen to do it (tests/integration/test_stack_agreement.sh holds every model
  * against the real library, chain by chain, at future dates):
  *   openssl    OpenSSL 3: trusted-first; only self-signed anchors; every certificate on the path dated, the
- *              anchor included; a critical extension outside OpenSSL's supported list fails the path
+ *              anchor included; a critical extension outside OpenSSL's supported list fails the path; of the
+ *              presented copies of the issuing CA (an expired one and its renewal), the first in date is taken
  *   openssl102 OpenSSL 1.0.2: the untrusted chain first; if it ends on no trusted root, the "alternative chains"
  *              retry (1.0.2b on) cuts it below the highest certificate a stored root issued; then every
  *              certificate, the root first, must be in date (an expired root or cross-sign it reached fails)
@@ -11,7 +12,8 @@
  *              the whole handshake); trusted-first from the leaf up, so a stored CA with the issuing CA's name
  *              and key (pinned or renewed) signs the leaf whatever the served one's dates; any stored
  *              certificate anchors; anchor expiry enforced, and an expired trusted issuer ends the search (as
- *              for openssl: no fallback to a presented one)
+ *              for openssl: no fallback to a presented one); among presented issuers, as among stored ones, the
+ *              first in date is taken, so a renewal sent after the expired issuing CA carries the chain
  *   wolfssl    wolfSSL 5.5.4 as Debian builds it (WOLFSSL_ALT_CERT_CHAINS): presented CAs top-down; one a loaded
  *              certificate signed must be in date and is trusted from then on, one nothing loaded signed is
  *              passed over (expired or not); the leaf must verify against a loaded certificate with its issuing
@@ -22,7 +24,10 @@
  *   gnutls     GnuTLS 3.7 (gnutls_x509_trust_list_verify_crt2, which a TLS client and `certtool --verify` both
  *              call): the served chain ordered by names up to its top; a stored certificate with the name and key
  *              of one on the path anchors there, else one naming the top's issuer; every certificate dated, the
- *              anchor too; a signer not found or an expiry retries once with the top's own name */
+ *              anchor too; a signer not found or an expiry retries once with the top's own name
+ * Why one file of over 500 lines: the six models share one path walker and differ in a few lines each (which
+ * candidate a stack takes, which dates it checks); each difference is read against the others, and a file per
+ * stack would scatter that comparison, which test_stack_agreement.sh's table makes row by row. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +194,11 @@ static bool dated(const iotca_cert *c, time_t t) {
     return ci->not_before <= t && t < ci->not_after;
 }
 
+/* Why an anchor out of date at t fails: it has expired, or (a renewal handed out early) it is not valid yet. */
+static const char *anchor_undated(const iotca_cert *a, time_t t) {
+    return t < iotca_cert_get(a)->not_before ? "the trust anchor is not yet valid" : "the trust anchor has expired";
+}
+
 static bool issued_by(const iotca_cert *child, const iotca_cert *parent) {
     return iotca_cert_verify_signed_by(child, parent) == IOTCA_OK;
 }
@@ -250,7 +260,7 @@ static bool trusted_first(model *m, const iotca_cert *cur, int depth) {
         return anchor_parseable(m, a);
     }
     if (expired) {
-        fail(m, "the trust anchor has expired", expired);
+        fail(m, anchor_undated(expired, m->at), expired);
         return false;
     }
     for (size_t i = 0; i < m->n_served; i++) {
@@ -522,8 +532,24 @@ static int leaf_anchor(model *m, const iotca_cert *first) {
         if (expired == NULL) expired = a;
     }
     if (expired == NULL) return -1;
-    fail(m, "the trust anchor has expired", expired);
+    fail(m, anchor_undated(expired, m->at), expired);
     return 0;
+}
+
+/* openssl and mbedtls: which presented certificate they take as the leaf's issuer. Both look through what the server
+ * sent for certificates naming the leaf's issuer and take the first in date, an out-of-date one only when there is no
+ * other (mbedTLS 2.28's x509_crt_find_parent_in keeps it as its fallback parent; OpenSSL 3's find_issuer returns the
+ * first in date, else the latest to expire). So a server that sends the issuing CA after it expired and its renewal
+ * (same name and key) as well, in either order, still gets through. The model has no leaf: the candidates are the
+ * served CA certificates with the name and key of served[0], which the leaf names and verifies against. (OpenSSL
+ * 1.0.2's find_issuer takes the first that names it, in date or not; BearSSL takes the chain in order.) */
+static const iotca_cert *presented_issuer(const model *m) {
+    const iotca_cert *first = m->served[0];
+    for (size_t i = 0; i < m->n_served && !dated(first, m->at); i++) {
+        const iotca_cert *c = m->served[i];
+        if (iotca_cert_get(c)->is_ca && same_name_and_key(c, m->served[0]) && dated(c, m->at)) first = c;
+    }
+    return first;
 }
 
 static bool validate(model *m) {
@@ -542,6 +568,7 @@ static bool validate(model *m) {
         int anchored = leaf_anchor(m, first);
         if (anchored >= 0) return anchored == 1;
     }
+    if (m->stack == IOTCA_STACK_OPENSSL || m->stack == IOTCA_STACK_MBEDTLS) first = presented_issuer(m);
     if (!parseable(m, first)) return false;
     if (!dated(first, m->at)) {
         fail(m, "the issuing CA certificate is not valid then", first);

@@ -85,6 +85,15 @@ expect_ok "renew int for 30 days only (expired by day 100)" "$ROOT" sign-interme
 cp int.key int-renewed.key
 new_leaf int-renewed intr-leaf "/CN=device1.example.com" --dns device1.example.com --eku server --days 36500
 cat intr-leaf.pem int.pem >int-stale-chain.pem
+# a server given the renewal as well, after the old int or before it (the leaf is the renewal's)
+cat intr-leaf.pem int.pem int-renewed.pem >int-then-renewal-chain.pem
+cat intr-leaf.pem int-renewed.pem int.pem >renewal-then-int-chain.pem
+# a renewal handed to devices before it is valid (signed 30 days ahead, under faketime), alone or with int itself
+faketime "@$((NOW0 + 30 * 86400))" "$ROOT" sign-intermediate --vault r1 --csr int.csr --out int-renewed-early.pem \
+    --days 2000 --yes --passphrase-file "$PASS" >/dev/null 2>&1 || fail "cannot sign a renewal of int 30 days ahead"
+assert_eq "the early renewal has int's key" "$(der_field int-renewed-early.pem 7)" "$(der_field int.pem 7)"
+cp int-renewed-early.pem renewal-early-only.pem
+cat int-renewed-early.pem int.pem >renewal-early-and-int.pem
 new_intermediate r1 nc "/O=Agree/CN=Agree Issuer NC" --days 1095 --permit-dns example.com --name-constraints critical
 leaf_under nc
 chain nc
@@ -198,6 +207,11 @@ cat intold.pem old.pem >intold-and-old.pem
 #   store-pins-renewal, renewal-stale-served, renewal-expired  the store holds a renewal of the issuing CA (same
 #                        name and key): mbedTLS, BearSSL, wolfSSL and GnuTLS anchor the leaf there whatever the served
 #                        copy's dates; an expired renewal fails where anchors are dated (mbedTLS, GnuTLS)
+#   renewal-early-*      a stored renewal not valid yet: mbedTLS takes a stored CA out of date only when none with the
+#                        name and key is in date (x509_crt_find_parent_in's fallback), so int beside it still anchors
+#   renewal-sent-*       the server sends int, expired, and its renewal: OpenSSL 3 and mbedTLS take the first presented
+#                        issuer in date (find_issuer; x509_crt_find_parent_in), whatever the order; OpenSSL 1.0.2 and
+#                        BearSSL take the first (in order), wolfSSL and GnuTLS judge the expired one all the same
 TABLE=$(
     cat <<'EOF'
 good-now             roots.pem                   int-chain.pem         int-leaf.key     1     ok   ok   ok   ok   ok   ok
@@ -235,6 +249,10 @@ pinned-int-exp-root  intold-and-old.pem          intold-chain.pem      intold-le
 store-pins-renewal   int-renewed.pem             int-chain.pem         int-leaf.key     1     fail fail ok   ok   ok   ok
 renewal-stale-served int-renewed.pem             int-stale-chain.pem   intr-leaf.key    1200  fail fail ok   ok   ok   ok
 renewal-expired      int-renewed-short.pem       int-chain.pem         int-leaf.key     100   fail fail fail ok   ok   fail
+renewal-early-only   renewal-early-only.pem      int-chain.pem         int-leaf.key     1     fail fail fail ok   ok   fail
+renewal-early-int    renewal-early-and-int.pem   int-chain.pem         int-leaf.key     1     fail fail ok   ok   ok   fail
+renewal-sent-after   roots.pem                   int-then-renewal-chain.pem intr-leaf.key 1200 ok  fail ok   fail fail fail
+renewal-sent-first   roots.pem                   renewal-then-int-chain.pem intr-leaf.key 1200 ok  ok   ok   fail ok   ok
 EOF
 )
 

@@ -381,6 +381,42 @@ START_TEST(expired_anchor_ends_the_search_for_openssl_and_mbedtls) {
 }
 END_TEST
 
+START_TEST(mbedtls_takes_a_renewal_in_date) {
+    /* the issuing CA (to +3y) and its renewal from R1 (same name and key, to +6y) */
+    made renewal, early;
+    make_with(&renewal, "Issuing CA 1", &inter, &r1, true, NOW + 6 * YEAR, IOTCA_NC_NONE);
+    /* Regression: sent after the issuing CA, the renewal carries the chain once the issuing CA has expired for
+     * OpenSSL 3 and mbedTLS, which take the first presented issuer in date (row renewal-sent-after); the model used
+     * to fail at the issuing CA's end. OpenSSL 1.0.2 and BearSSL take the first in order, wolfSSL and GnuTLS judge
+     * the expired copy too. Sent first (row renewal-sent-first), it fails only wolfSSL. */
+    iotca_slice roots[] = {S(r1), S(r2)}, after[] = {S(inter), S(renewal)}, first[] = {S(renewal), S(inter)};
+    iotca_served s_after[] = {{NOW - YEAR, after, 2}}, s_first[] = {{NOW - YEAR, first, 2}};
+    iotca_check_report rep;
+    for (int st = 0; st < N_STACKS; st++) {
+        const char *name = iotca_stack_name((iotca_stack)st), *why;
+        why = check(roots, 2, s_after, 1, (iotca_stack)st, NOW + 5 * YEAR, &rep);
+        bool ok = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_MBEDTLS;
+        ck_assert_msg(ok == (why == NULL), "sent after, %s: %s", name, why ? why : "ok");
+        if (!ok) ck_assert_msg(rep.first_failure == NOW + 3 * YEAR, "sent after, %s: breaks at the wrong date", name);
+        why = check(roots, 2, s_first, 1, (iotca_stack)st, NOW + 5 * YEAR, &rep);
+        ck_assert_msg((st != IOTCA_STACK_WOLFSSL) == (why == NULL), "sent first, %s: %s", name, why ? why : "ok");
+    }
+    /* stored before it is valid (from +1y): mbedTLS takes a stored CA out of date only when none with the name and
+     * key is in date (x509_crt_find_parent_in's fallback; rows renewal-early-only and renewal-early-int) */
+    make_dated(&early, "Issuing CA 1", &inter, &r1, true, NOW + YEAR, NOW + 6 * YEAR, IOTCA_NC_NONE);
+    iotca_slice early_only[] = {S(early)}, early_and_inter[] = {S(early), S(inter)}, chain[] = {S(inter)};
+    iotca_served sched[] = {{NOW - YEAR, chain, 1}};
+    const char *why = check(early_only, 1, sched, 1, IOTCA_STACK_MBEDTLS, NOW + 5 * YEAR, &rep);
+    ck_assert_int_eq(rep.first_failure, NOW);
+    ck_assert_str_eq(why, "the trust anchor is not yet valid: CN=Issuing CA 1");
+    for (size_t i = 0; i < rep.n; i++) /* from +1y the renewal anchors, whatever the served copy's dates */
+        ck_assert_msg(rep.points[i].ok == (rep.points[i].at >= NOW + YEAR), "point %zu: %s", i, rep.points[i].reason);
+    ck_assert_ptr_null(check(early_and_inter, 2, sched, 1, IOTCA_STACK_MBEDTLS, NOW + 5 * YEAR, &rep));
+    unmake(&renewal);
+    unmake(&early);
+}
+END_TEST
+
 START_TEST(bearssl_tries_every_anchor_with_the_name) {
     /* Regression: BearSSL 0.6 tries every anchor whose DN is the issuer's, not only the first (rows
      * same-dn-impostor-1st and dn-match-then-cross of the agreement test); the model used to stop at the first. */
@@ -942,6 +978,7 @@ int main(void) {
     tcase_add_test(tc, wolfssl_alternative_chains);
     tcase_add_test(tc, openssl102_alternative_chains);
     tcase_add_test(tc, expired_anchor_ends_the_search_for_openssl_and_mbedtls);
+    tcase_add_test(tc, mbedtls_takes_a_renewal_in_date);
     tcase_add_test(tc, bearssl_tries_every_anchor_with_the_name);
     tcase_add_test(tc, critical_extensions_per_stack);
     tcase_add_test(tc, mbedtls_parses_every_presented_certificate);
