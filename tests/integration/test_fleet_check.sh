@@ -74,6 +74,13 @@ set -e
 old_end=$(date -u -d "$(openssl x509 -in old.pem -noout -enddate | cut -d= -f2)" +%Y-%m-%d)
 [ "$rc2" = 5 ] && grep -q "first failure (openssl102): $old_end" d2.out && grep -q "expired root: CN=Old Root" d2.out || die "(d) openssl102: $rc2 $(cat d2.out)"
 ok "(d) through an expired cross-signing root: openssl passes, openssl102 fails on $old_end naming the expired root"
+# the offline --json report gives its dates as the daemon does (RFC 3339 UTC strings), not epoch seconds
+set +e; "$IOTCA_CLI" --json fleet check --trust-store store-d.pem --stack openssl102 --until "$UNTIL" --chain served-d.pem > d2.json; set -e
+rfc3339='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+jq -e --arg re "$rfc3339" '(.first_failure | type == "string" and test($re)) and all(.points[]; .at | type == "string" and test($re))' d2.json >/dev/null ||
+  die "(d) offline --json dates are not RFC 3339 strings: $(head -c 300 d2.json)"
+[ "$(jq -r .first_failure d2.json | cut -c1-10)" = "$old_end" ] || die "(d) offline --json first_failure: $(jq -r .first_failure d2.json)"
+ok "(d) offline --json gives RFC 3339 dates, as the daemon does ($(jq -r .first_failure d2.json))"
 
 # a live server: the chain it really sends (leaf + intermediate) against the store
 make_csr live live.updates.example.com "DNS:live.updates.example.com"

@@ -265,7 +265,7 @@ model() {
     run faketime "@$at" "$CLI" --json fleet check --trust-store "$store" --until "$until" --stack "$st" --chain "$chain"
     [[ $RC -eq 0 || $RC -eq 5 ]] || fail "iotca fleet check ($st) exited $RC"
     local first
-    first=$(jq -r '.points[0].at' "$OUT") || fail "iotca fleet check ($st) printed no JSON"
+    first=$(jq -r '.points[0].at | fromdateiso8601' "$OUT") || fail "iotca fleet check ($st) printed no JSON (or no RFC 3339 date)"
     # the first point is the faked "now": the row's date, give or take the seconds the run took
     ((first >= at && first < at + 600)) || fail "iotca fleet check ($st): first point at $first, expected $at"
     V=$(jq -r 'if .points[0].ok then "ok" else "fail" end' "$OUT")

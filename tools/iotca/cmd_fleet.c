@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "iotca/fleet.h"
 #include "iotca/file.h"
+#include "iotca/json_views.h"
 #include "iotca/pem.h"
 
 #include <curl/curl.h>
@@ -209,10 +210,11 @@ int cmd_fleet_check(cli *c) {
     } else if (c->json) {
         json_t *pts = json_array();
         for (size_t i = 0; i < rep->n; i++)
-            json_array_append_new(pts, json_pack("{s:I, s:b, s:s}", "at", (json_int_t)rep->points[i].at, "ok",
+            /* RFC 3339, as POST /v1/fleet/check answers (lib/json: one formatter for the daemon and the CLI) */
+            json_array_append_new(pts, json_pack("{s:o, s:b, s:s}", "at", iotca_json_time(rep->points[i].at), "ok",
                                                  rep->points[i].ok, "reason", rep->points[i].reason));
         json_t *doc = json_pack("{s:s, s:o, s:o}", "stack", iotca_stack_name(stack), "points", pts, "first_failure",
-                                rep->first_failure ? json_integer((json_int_t)rep->first_failure) : json_null());
+                                iotca_json_time(rep->first_failure));
         out_json(doc);
         json_decref(doc);
     } else {
