@@ -42,31 +42,91 @@ static iotca_rc store_certs(const char *pem, size_t len, iotca_buf *der, size_t 
     return IOTCA_OK;
 }
 
-iotca_rc iotca_ca_trust_profile_add(iotca_ca *ca, const char *name, const char *pem, const char *stack, time_t until,
-                                    int64_t *id) {
+/* The lint's error codes (lib/fleet/lint.c, fleet.h) a registrar may acknowledge. */
+static bool lint_code(const char *code) {
+    static const char *const codes[] = {"store.not_root", "store.single_root", "store.empty", "root.expires",
+                                        "root.weak", "chain.critical_ext", "chain.no_anchor"};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(code, codes[i]) == 0) return true;
+    return false;
+}
+
+static bool acknowledged(const iotca_trust_profile_req *req, const char *code) {
+    for (size_t i = 0; i < req->n_acknowledge; i++)
+        if (strcmp(req->acknowledge[i], code) == 0) return true;
+    return false;
+}
+
+/* The lint of a store at registration, against the CA certificates served now and next (every active and
+ * staged issuer), as POST /v1/lint runs it. */
+static iotca_rc lint_store(iotca_store *s, const iotca_buf *der, size_t n, iotca_stack st, time_t until,
+                           iotca_lint_report *out) {
+    iotca_issuer_rec *list = NULL;
+    size_t ni = 0, nv = 0;
+    IOTCA_GUARD(iotca_store_issuer_list(s, &list, &ni));
+    iotca_slice ss[MAX_STORE], vs[MAX_SCHEDULE];
+    for (size_t i = 0; i < n; i++) ss[i] = iotca_buf_slice(&der[i]);
+    for (size_t i = 0; i < ni && nv < MAX_SCHEDULE; i++)
+        if ((list[i].state == IOTCA_ISSUER_ACTIVE || list[i].state == IOTCA_ISSUER_STAGED) && list[i].cert.len)
+            vs[nv++] = iotca_buf_slice(&list[i].cert);
+    iotca_rc rc = iotca_lint_trust_store(ss, n, vs, nv, st, time(NULL), until, out);
+    iotca_issuer_recs_free(list, ni);
+    return rc;
+}
+
+/* The refusal of a store whose lint found errors nobody acknowledged: each named, with what to send. */
+static iotca_rc lint_refusal(const iotca_trust_profile_req *req, const iotca_lint_report *lint) {
+    char msg[900] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < lint->n && used < sizeof msg; i++) {
+        const iotca_finding *f = &lint->findings[i];
+        if (f->severity != IOTCA_LINT_ERROR || acknowledged(req, f->code)) continue;
+        int k = snprintf(msg + used, sizeof msg - used, "%s%s: %s", used ? "; " : "", f->code, f->message);
+        used += k > 0 ? (size_t)k : 0;
+    }
+    IOTCA_BAIL(IOTCA_E_POLICY, "trust store lint: %s (to register it all the same, acknowledge the codes)", msg);
+}
+
+iotca_rc iotca_ca_trust_profile_add(iotca_ca *ca, const iotca_trust_profile_req *req, iotca_lint_report *lint,
+                                    bool *lint_refused, int64_t *id) {
+    memset(lint, 0, sizeof *lint);
+    *lint_refused = false;
     iotca_stack st;
-    IOTCA_GUARD(iotca_stack_parse(stack, &st));
-    IOTCA_ENSURE(name && *name && strlen(name) < 64, IOTCA_E_USAGE, "a trust profile needs a name under 64 characters");
-    IOTCA_ENSURE(until > time(NULL), IOTCA_E_USAGE, "the end of life must be in the future");
+    IOTCA_GUARD(iotca_stack_parse(req->stack, &st));
+    IOTCA_ENSURE(req->name && *req->name && strlen(req->name) < 64, IOTCA_E_USAGE,
+                 "a trust profile needs a name under 64 characters");
+    IOTCA_ENSURE(req->pem != NULL, IOTCA_E_USAGE, "a trust profile needs a trust store");
+    IOTCA_ENSURE(req->until > time(NULL), IOTCA_E_USAGE, "the end of life must be in the future");
+    for (size_t i = 0; i < req->n_acknowledge; i++)
+        IOTCA_ENSURE(lint_code(req->acknowledge[i]), IOTCA_E_USAGE,
+                     "acknowledge: '%.64s' is not a trust-store lint error code", req->acknowledge[i]);
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
     iotca_buf der[MAX_STORE] = {{0}};
     size_t n = 0;
-    iotca_rc rc = store_certs(pem, strlen(pem), der, &n);
+    iotca_rc rc = store_certs(req->pem, strlen(req->pem), der, &n);
     for (size_t i = 0; i < n && rc == IOTCA_OK; i++) { /* every certificate must parse */
         iotca_cert *c = NULL;
         rc = iotca_cert_parse(iotca_buf_slice(&der[i]), &c);
         if (rc != IOTCA_OK) rc = iotca_error_set(rc, "trust store certificate %zu: %s", i + 1, iotca_error_detail());
         iotca_cert_free(c);
     }
+    if (rc == IOTCA_OK) rc = lint_store(s, der, n, st, req->until, lint);
     for (size_t i = 0; i < n; i++) iotca_buf_free(&der[i]);
     IOTCA_GUARD(rc);
-    iotca_store *s = NULL;
-    IOTCA_GUARD(ca_store(ca, &s));
+    bool open = false; /* an error finding nobody acknowledged */
+    for (size_t i = 0; i < lint->n; i++)
+        open = open || (lint->findings[i].severity == IOTCA_LINT_ERROR && !acknowledged(req, lint->findings[i].code));
+    if (open) {
+        *lint_refused = true;
+        return lint_refusal(req, lint);
+    }
     iotca_trust_profile_rec r = {0};
-    snprintf(r.name, sizeof r.name, "%s", name);
+    snprintf(r.name, sizeof r.name, "%s", req->name);
     snprintf(r.stack, sizeof r.stack, "%s", iotca_stack_name(st));
-    r.until = until;
+    r.until = req->until;
     r.created_at = time(NULL);
-    r.pem = iotca_buf_borrow((const uint8_t *)pem, strlen(pem));
+    r.pem = iotca_buf_borrow((const uint8_t *)req->pem, strlen(req->pem));
     IOTCA_GUARD(iotca_store_trust_profile_add(s, &r));
     *id = r.id;
     return IOTCA_OK;
@@ -120,7 +180,7 @@ iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t a
     }
     rep = calloc(1, sizeof *rep);
     IOTCA_CHECK(rep != NULL, IOTCA_E_INTERNAL, "out of memory");
-    for (size_t p = 0; p < np && out->ok; p++) {
+    for (size_t p = 0; p < np; p++) { /* every profile: an override must say all it breaks */
         iotca_buf der[MAX_STORE] = {{0}};
         iotca_slice ss[MAX_STORE];
         size_t ns = 0;
@@ -134,11 +194,16 @@ iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t a
         if (rc != IOTCA_OK) goto out;
         if (profiles[p].until > now && rep->first_failure) {
             out->ok = false;
-            snprintf(out->profile, sizeof out->profile, "%s", profiles[p].name);
-            out->at = rep->first_failure;
+            if (out->n_broken == IOTCA_PREFLIGHT_MAX_BROKEN) {
+                out->more++;
+                continue;
+            }
+            size_t b = out->n_broken++;
+            snprintf(out->broken[b].profile, sizeof out->broken[b].profile, "%s", profiles[p].name);
+            out->broken[b].at = rep->first_failure;
             for (size_t i = 0; i < rep->n; i++)
                 if (!rep->points[i].ok) {
-                    snprintf(out->reason, sizeof out->reason, "%s", rep->points[i].reason);
+                    snprintf(out->broken[b].reason, sizeof out->broken[b].reason, "%s", rep->points[i].reason);
                     break;
                 }
         }
@@ -153,13 +218,46 @@ out:
     return rc;
 }
 
+static void day_of(time_t t, char out[16]) {
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+/* The override in the hash-chained audit trail, before anything changes: the justification, then each broken
+ * profile with its date and reason (an audit record's detail holds 256 bytes: one record each), then the
+ * lines the override row keeps for GET /v1/issuers. */
+static iotca_rc audit_override(iotca_ca *ca, int64_t id, const char *justification, const char *actor,
+                               const char *request_id, const iotca_preflight *pf, iotca_buf *findings) {
+    char subject[64], detail[512], when[16];
+    const char *who = actor && *actor ? actor : "anonymous", *rid = request_id && *request_id ? request_id : "-";
+    snprintf(subject, sizeof subject, "issuer %lld", (long long)id);
+    snprintf(detail, sizeof detail, "%zu trust profile(s) break; justification: %s", pf->n_broken + pf->more,
+             justification);
+    IOTCA_GUARD(iotca_ca_audit(ca, who, "issuer.preflight_override", subject, rid, "justified", detail));
+    for (size_t b = 0; b < pf->n_broken; b++) {
+        day_of(pf->broken[b].at, when);
+        snprintf(detail, sizeof detail, "profile %s breaks on %s: %s", pf->broken[b].profile, when,
+                 pf->broken[b].reason);
+        IOTCA_GUARD(iotca_ca_audit(ca, who, "issuer.preflight_override", subject, rid, "broken_profile", detail));
+        IOTCA_GUARD(iotca_buf_printf(findings, "%s\t%s\t%s\n", pf->broken[b].profile, when, pf->broken[b].reason));
+    }
+    if (pf->more) {
+        snprintf(detail, sizeof detail, "and %zu more trust profiles", pf->more);
+        IOTCA_GUARD(iotca_ca_audit(ca, who, "issuer.preflight_override", subject, rid, "broken_profile", detail));
+        IOTCA_GUARD(iotca_buf_printf(findings, "(%zu more)\t\t\n", pf->more));
+    }
+    return iotca_buf_cstr(findings);
+}
+
 iotca_rc iotca_ca_issuer_import_checked(iotca_ca *ca, int64_t id, iotca_slice cert, time_t activate_at,
-                                        const char *justification, iotca_preflight *pf) {
+                                        const char *justification, const char *actor, const char *request_id,
+                                        iotca_preflight *pf) {
     memset(pf, 0, sizeof *pf);
     pf->ok = true;
     /* everything that can be refused is checked before anything changes */
-    IOTCA_ENSURE(justification == NULL || strlen(justification) >= 10, IOTCA_E_USAGE,
-                 "an override needs a justification of at least 10 characters");
+    IOTCA_ENSURE(justification == NULL || (strlen(justification) >= 10 && strlen(justification) <= 200),
+                 IOTCA_E_USAGE, "an override needs a justification of 10 to 200 characters");
     iotca_cert *c = NULL;
     iotca_rc rc = iotca_cert_parse(cert, &c);
     if (rc != IOTCA_OK) return iotca_error_set(rc, "certificate: %s", iotca_error_detail());
@@ -170,21 +268,26 @@ iotca_rc iotca_ca_issuer_import_checked(iotca_ca *ca, int64_t id, iotca_slice ce
     iotca_buf_free(&der);
     IOTCA_GUARD(rc);
     if (!pf->ok && (justification == NULL || !*justification)) {
-        char when[32];
-        struct tm tm;
-        gmtime_r(&pf->at, &tm);
-        strftime(when, sizeof when, "%Y-%m-%d", &tm);
+        char when[16];
+        day_of(pf->broken[0].at, when);
         pf->refused = true;
-        IOTCA_BAIL(IOTCA_E_POLICY, "preflight: trust profile '%s' breaks on %s: %s (override with a justification)",
-                   pf->profile, when, pf->reason);
+        IOTCA_BAIL(IOTCA_E_POLICY, "preflight: trust profile '%s' breaks on %s: %s%s (override with a justification)",
+                   pf->broken[0].profile, when, pf->broken[0].reason,
+                   pf->n_broken + pf->more > 1 ? "; and more profiles break" : "");
     }
-    IOTCA_GUARD(iotca_ca_issuer_import(ca, id, cert, activate_at));
-    if (!pf->ok) {
-        iotca_store *s = NULL;
-        char findings[512];
-        snprintf(findings, sizeof findings, "profile %s breaks at %lld: %s", pf->profile, (long long)pf->at, pf->reason);
-        IOTCA_GUARD(ca_store(ca, &s));
-        IOTCA_GUARD(iotca_store_preflight_override_add(s, id, justification, findings, time(NULL)));
-    }
-    return IOTCA_OK;
+    iotca_buf findings = {0};
+    if (!pf->ok) rc = audit_override(ca, id, justification, actor, request_id, pf, &findings);
+    if (rc == IOTCA_OK) rc = iotca_ca_issuer_import(ca, id, cert, activate_at);
+    iotca_store *s = NULL;
+    if (rc == IOTCA_OK && !pf->ok && (rc = ca_store(ca, &s)) == IOTCA_OK)
+        rc = iotca_store_preflight_override_add(s, id, justification, actor ? actor : "", (const char *)findings.data,
+                                                time(NULL));
+    iotca_buf_free(&findings);
+    return rc;
+}
+
+iotca_rc iotca_ca_issuer_override(iotca_ca *ca, int64_t id, iotca_override_rec *out, bool *found) {
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    return iotca_store_preflight_override_get(s, id, out, found);
 }

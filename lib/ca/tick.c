@@ -35,11 +35,12 @@ static iotca_rc activate_due(iotca_ca *ca, iotca_store *s, time_t now, int *chan
         if (due == NULL) break;
         bool overridden = false;
         iotca_preflight pf;
-        IOTCA_TRY(iotca_store_preflight_overridden(s, due->id, &overridden));
+        iotca_override_rec ov;
+        IOTCA_TRY(iotca_store_preflight_override_get(s, due->id, &ov, &overridden));
         if (!overridden) IOTCA_TRY(iotca_ca_preflight(ca, due->id, iotca_buf_slice(&due->cert), now, &pf));
         if (!overridden && !pf.ok) {
             if (!ca_is_held(ca, due->id))
-                IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "held", pf.reason));
+                IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "held", pf.broken[0].reason));
             ca_set_held(ca, due->id, true);
             due->state = IOTCA_ISSUER_PENDING; /* held: leave it staged in the store, skip it here */
             continue;

@@ -1,4 +1,5 @@
 /* Trust profiles: the device trust stores in the field, and recorded overrides of rotation preflight. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,31 +70,48 @@ iotca_rc iotca_store_trust_profile_list(iotca_store *s, iotca_trust_profile_rec 
 }
 
 iotca_rc iotca_store_preflight_override_add(iotca_store *s, int64_t issuer_id, const char *justification,
-                                            const char *findings, time_t at) {
+                                            const char *actor, const char *findings, time_t at) {
     IOTCA_ENSURE(justification && strlen(justification) >= 10, IOTCA_E_USAGE,
                  "an override needs a justification of at least 10 characters");
     sqlite3_stmt *st;
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_OVERRIDE_ADD,
-                              "INSERT INTO preflight_overrides (issuer_id, justification, findings, at) VALUES (?1, ?2, ?3, ?4)",
+                              "INSERT INTO preflight_overrides (issuer_id, justification, findings, at, actor) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5)",
                               "recording a preflight override", &st));
     sqlite3_bind_int64(st, 1, issuer_id);
     sqlite3_bind_text(st, 2, justification, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, findings ? findings : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+    sqlite3_bind_text(st, 5, actor ? actor : "", -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "recording the preflight override of issuer %lld", (long long)issuer_id);
     iotca_sq_done(st);
     return rc;
 }
 
-iotca_rc iotca_store_preflight_overridden(iotca_store *s, int64_t issuer_id, bool *yes) {
+iotca_rc iotca_store_preflight_override_get(iotca_store *s, int64_t issuer_id, iotca_override_rec *out, bool *found) {
+    memset(out, 0, sizeof *out);
+    *found = false;
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OVERRIDE_GET, "SELECT 1 FROM preflight_overrides WHERE issuer_id = ?1 LIMIT 1",
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_OVERRIDE_GET,
+                              "SELECT justification, actor, findings, at FROM preflight_overrides WHERE issuer_id = ?1 "
+                              "ORDER BY id DESC LIMIT 1",
                               "reading preflight overrides", &st));
     sqlite3_bind_int64(st, 1, issuer_id);
     int step = sqlite3_step(st);
-    *yes = step == SQLITE_ROW;
-    iotca_rc rc = step == SQLITE_ROW || step == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "reading preflight overrides");
+    iotca_rc rc = IOTCA_OK;
+    if (step == SQLITE_ROW) {
+        /* longer texts (a findings list of many profiles) are cut to the record's fields */
+        const char *j = (const char *)sqlite3_column_text(st, 0), *a = (const char *)sqlite3_column_text(st, 1),
+                   *f = (const char *)sqlite3_column_text(st, 2);
+        snprintf(out->justification, sizeof out->justification, "%s", j ? j : "");
+        snprintf(out->actor, sizeof out->actor, "%s", a ? a : "");
+        snprintf(out->findings, sizeof out->findings, "%s", f ? f : "");
+        out->at = (time_t)sqlite3_column_int64(st, 3);
+        *found = true;
+    } else if (step != SQLITE_DONE) {
+        rc = iotca_sq_fail(s, "reading preflight overrides");
+    }
     iotca_sq_done(st);
     return rc;
 }

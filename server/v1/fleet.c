@@ -189,28 +189,78 @@ done:
 }
 
 /* POST /v1/trust-profiles {name, pem, until, stack}: a device trust store in the field (admin). */
+#define MAX_ACK 8
+
+/* A lint report's findings as JSON, with severity, code, subject and message. */
+static json_t *findings_json(const iotca_lint_report *rep, bool errors) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < rep->n; i++) {
+        const iotca_finding *f = &rep->findings[i];
+        if ((f->severity == IOTCA_LINT_ERROR) != errors) continue;
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "severity", errors ? "error" : "warning", "code",
+                                             f->code, "subject", f->subject, "message", f->message));
+    }
+    return arr;
+}
+
+/* POST /v1/trust-profiles (admin): {name, pem, until, stack, acknowledge?}. The store is linted first (lib/ca):
+ * an error finding refuses it (422 trust_store_lint, naming each finding, with them in "findings") unless its
+ * code is in "acknowledge" (an array of lint codes, e.g. ["store.not_root"]); what was acknowledged is in the
+ * request's audit record. Warnings come back in the 201 answer. */
 void api_trust_profile_add(request *r, const char *const *p, response *out) {
     (void)p;
     if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
     json_t *j = body_json(r, out);
     if (j == NULL) return;
-    const char *name = NULL, *pem = NULL, *until_s = NULL, *stack = NULL;
+    iotca_lint_report *rep = NULL;
+    const char *until_s = NULL, *ack[MAX_ACK];
+    json_t *ack_j = NULL;
+    iotca_trust_profile_req req = {.acknowledge = ack};
     json_error_t e;
-    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s:s, s:s}", "name", &name, "pem", &pem, "until", &until_s,
-                       "stack", &stack) != 0) {
-        respond_error(out, 400, "bad_request", "body: %s (fields: name, pem, until, stack)", e.text);
-        json_decref(j);
-        return;
+    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s:s, s:s, s?o}", "name", &req.name, "pem", &req.pem, "until",
+                       &until_s, "stack", &req.stack, "acknowledge", &ack_j) != 0) {
+        respond_error(out, 400, "bad_request", "body: %s (fields: name, pem, until, stack, acknowledge)", e.text);
+        goto done;
     }
-    time_t until;
+    if (ack_j && (!json_is_array(ack_j) || json_array_size(ack_j) > MAX_ACK)) {
+        respond_error(out, 400, "bad_request", "acknowledge must be an array of at most %d lint codes", MAX_ACK);
+        goto done;
+    }
+    for (size_t i = 0; ack_j && i < json_array_size(ack_j); i++) {
+        if (!json_is_string(json_array_get(ack_j, i))) {
+            respond_error(out, 400, "bad_request", "acknowledge[%zu] is not a lint code (a string)", i);
+            goto done;
+        }
+        ack[req.n_acknowledge++] = json_string_value(json_array_get(ack_j, i));
+    }
+    rep = calloc(1, sizeof *rep);
+    bool refused = false;
     int64_t id = 0;
-    iotca_rc rc = parse_day(until_s, &until) ? iotca_ca_trust_profile_add(r->srv->ca, name, pem, stack, until, &id)
-                                             : iotca_error_set(IOTCA_E_USAGE, "until must be a date like 2040-01-01");
-    if (rc == IOTCA_OK)
-        respond_json(out, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "stack", stack,
-                                         "until", until_s));
-    else if (rc == IOTCA_E_POLICY) respond_error(out, 409, "exists", "%s", iotca_error_detail());
-    else respond_rc(r, out, rc);
+    iotca_rc rc = rep == NULL             ? iotca_error_set(IOTCA_E_INTERNAL, "out of memory")
+                  : !parse_day(until_s, &req.until) ? iotca_error_set(IOTCA_E_USAGE, "until must be a date like 2040-01-01")
+                                                    : iotca_ca_trust_profile_add(r->srv->ca, &req, rep, &refused, &id);
+    if (rc == IOTCA_OK) {
+        if (req.n_acknowledge) { /* the acknowledgement goes into this request's audit record */
+            char codes[64] = "";
+            for (size_t i = 0; i < req.n_acknowledge; i++) /* known codes only (lib/ca checked): short */
+                snprintf(codes + strlen(codes), sizeof codes - strlen(codes), "%s%.20s", i ? "," : "", ack[i]);
+            snprintf(r->audit_subject, sizeof r->audit_subject, "trust profile %.20s ack %.56s", req.name, codes);
+        }
+        respond_json(out, 201, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)id, "name", req.name, "stack",
+                                         req.stack, "until", until_s, "acknowledged", ack_j ? json_incref(ack_j) : json_array(),
+                                         "warnings", findings_json(rep, false)));
+    } else if (rc == IOTCA_E_POLICY && refused) {
+        /* SPEC §6's error, with the findings for a script to read */
+        out->error = "trust_store_lint";
+        respond_json(out, 422, json_pack("{s:s, s:s, s:o}", "error", "trust_store_lint", "detail", iotca_error_detail(),
+                                         "findings", findings_json(rep, true)));
+    } else if (rc == IOTCA_E_POLICY) {
+        respond_error(out, 409, "exists", "%s", iotca_error_detail());
+    } else {
+        respond_rc(r, out, rc);
+    }
+done:
+    free(rep);
     json_decref(j);
 }
 

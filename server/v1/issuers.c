@@ -9,6 +9,26 @@
 #include "v1.h"
 #include "iotca/json_views.h"
 
+/* The recorded preflight override of an issuer, or null: its justification, who and when, and every trust
+ * profile it broke (the override row's lines: profile, date, reason). */
+static json_t *override_json(iotca_ca *ca, int64_t id) {
+    iotca_override_rec ov;
+    bool found = false;
+    if (iotca_ca_issuer_override(ca, id, &ov, &found) != IOTCA_OK || !found) return json_null();
+    json_t *broken = json_array();
+    for (char *line = ov.findings, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        char *date = strchr(line, '\t'), *reason = date ? strchr(date + 1, '\t') : NULL;
+        if (reason == NULL) continue;
+        *date++ = 0;
+        *reason++ = 0;
+        json_array_append_new(broken, json_pack("{s:s, s:s, s:s}", "profile", line, "breaks_on", date, "reason", reason));
+    }
+    return json_pack("{s:s, s:s, s:o, s:o}", "justification", ov.justification, "by", ov.actor, "at",
+                     iotca_json_time(ov.at), "broken_profiles", broken);
+}
+
 static json_t *issuer_json(const iotca_issuer_rec *i) {
     return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)i->id, "name", i->name, "group",
                      i->group, "state", iotca_issuer_state_name(i->state), "not_before", iotca_json_time(i->not_before),
@@ -28,7 +48,9 @@ void api_issuers_list(request *r, const char *const *p, response *out) {
     }
     json_t *arr = json_array(), *next = json_null();
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(arr, issuer_json(&list[i]));
+        json_t *one = issuer_json(&list[i]);
+        json_object_set_new(one, "preflight_override", override_json(r->srv->ca, list[i].id));
+        json_array_append_new(arr, one);
         /* the *next* issuer: staged (scheduled) or, failing that, pending */
         if (list[i].state == IOTCA_ISSUER_STAGED || (list[i].state == IOTCA_ISSUER_PENDING && json_is_null(next))) {
             json_decref(next);
@@ -112,7 +134,8 @@ void api_issuer_import(request *r, const char *const *p, response *out) {
         return;
     }
     iotca_preflight pf;
-    iotca_rc rc = iotca_ca_issuer_import_checked(r->srv->ca, id, cert, at, justification, &pf);
+    iotca_rc rc = iotca_ca_issuer_import_checked(r->srv->ca, id, cert, at, justification,
+                                                 r->actor[0] ? r->actor : "anonymous", r->id, &pf);
     if (rc == IOTCA_E_POLICY && pf.refused) {
         respond_error(out, 409, "preflight_failed", "%s", iotca_error_detail());
         json_decref(j);

@@ -29,7 +29,7 @@ typedef enum cli_opt {
     O_URL = 256, O_TOKEN, O_CACERT, O_JSON, O_HELP, O_PROFILE, O_CSR, O_KEY_OUT, O_CN, O_DNS, O_IP, O_URI,
     O_KEY_TYPE, O_TTL, O_OUT, O_CHAIN_OUT, O_REASON, O_STATUS, O_EXPIRING, O_LIMIT, O_ALL, O_CURSOR, O_GROUP,
     O_CSR_OUT, O_ACTIVATE_AT, O_TRUST_STORE, O_STACK, O_UNTIL, O_CHAIN, O_ENDPOINT, O_NAME,
-    O_FORCE_JUSTIFICATION, O_FORMAT, O_ROOTS, O_MANIFEST_OUT, O_END_,
+    O_FORCE_JUSTIFICATION, O_FORMAT, O_ROOTS, O_MANIFEST_OUT, O_ACKNOWLEDGE, O_END_,
 } cli_opt;
 #define OPT_BIT(o) (1ull << ((o) - O_URL))
 
@@ -45,6 +45,8 @@ typedef struct cli {
     const char *format, *roots, *manifest_out; /* bundle */
     const char *chains[CLI_MAX_NAMES]; /* --chain FILE[@DATE], repeatable */
     size_t n_chains;
+    const char *acknowledge[CLI_MAX_NAMES]; /* --acknowledge CODE, repeatable (trust-profile add) */
+    size_t n_acknowledge;
     const char *dns[CLI_MAX_NAMES], *ip[CLI_MAX_NAMES], *uri[CLI_MAX_NAMES];
     size_t n_dns, n_ip, n_uri;
     bool all;

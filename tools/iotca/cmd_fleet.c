@@ -115,14 +115,31 @@ int cmd_trust_profile_add(cli *c) {
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
     json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "name", c->name, "pem", (const char *)pem.data, "stack",
                              iotca_stack_name(st), "until", day);
+    if (c->n_acknowledge) { /* lint errors the registrar accepts (the daemon refuses a store with others) */
+        json_t *ack = json_array();
+        for (size_t i = 0; i < c->n_acknowledge; i++) json_array_append_new(ack, json_string(c->acknowledge[i]));
+        json_object_set_new(body, "acknowledge", ack);
+    }
     iotca_buf_free(&pem);
     json_t *doc = NULL;
     int code = http_json(c, "POST", "/v1/trust-profiles", body, &doc);
     json_decref(body);
     if (code != EXIT_OK) return code;
-    if (c->json) out_json(doc);
-    else printf("registered trust profile %s (%s until %s); rotations that would break it are now refused\n",
-                jstr(doc, "name", "?"), jstr(doc, "stack", "?"), jstr(doc, "until", "?"));
+    if (c->json) {
+        out_json(doc);
+    } else {
+        printf("registered trust profile %s (%s until %s); rotations that would break it are now refused\n",
+               jstr(doc, "name", "?"), jstr(doc, "stack", "?"), jstr(doc, "until", "?"));
+        size_t i;
+        const json_t *w;
+        json_array_foreach(json_object_get(doc, "warnings"), i, w) { /* the lint's warnings, one a line */
+            fputs("warning: ", stdout);
+            out_safe(stdout, jstr(w, "code", "?"));
+            fputs(": ", stdout);
+            out_safe(stdout, jstr(w, "message", ""));
+            fputc('\n', stdout);
+        }
+    }
     json_decref(doc);
     return EXIT_OK;
 }

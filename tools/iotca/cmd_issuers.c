@@ -52,6 +52,25 @@ int cmd_issuers_list(cli *c) {
     } else if (t.nrows > 1) {
         puts("next: none scheduled");
     }
+    json_array_foreach(json_object_get(doc, "issuers"), i, e) { /* preflight overrides, with what they broke */
+        const json_t *ov = json_object_get(e, "preflight_override"), *b;
+        if (!json_is_object(ov)) continue;
+        printf("issuer %s: preflight overridden %s by ", jscalar(e, "id", id, sizeof id, "?"), jstr(ov, "at", "?"));
+        out_safe(stdout, jstr(ov, "by", "?"));
+        fputs(": ", stdout);
+        out_safe(stdout, jstr(ov, "justification", ""));
+        fputc('\n', stdout);
+        size_t k;
+        json_array_foreach(json_object_get(ov, "broken_profiles"), k, b) {
+            fputs("  breaks trust profile ", stdout);
+            out_safe(stdout, jstr(b, "profile", "?"));
+            fputs(" on ", stdout);
+            out_safe(stdout, jstr(b, "breaks_on", "?"));
+            fputs(": ", stdout);
+            out_safe(stdout, jstr(b, "reason", ""));
+            fputc('\n', stdout);
+        }
+    }
     table_free(&t);
     json_decref(doc);
     return code;

@@ -24,7 +24,8 @@ static const char usage_text[] =
     "       each --chain is a chain served from DATE on (default: now); without --chain, the daemon's\n"
     "       own schedule is checked (POST /v1/fleet/check); --endpoint host:port checks the chain a live\n"
     "       TLS server sends. Exit 5 on the first date it breaks.\n"
-    "  trust-profile add --name N --trust-store FILE --stack S --until DATE | trust-profile list\n"
+    "  trust-profile add --name N --trust-store FILE --stack S --until DATE [--acknowledge CODE ...]\n"
+    "  trust-profile list\n"
     "  crl show ISSUER [--out FILE]   (ISSUER: an issuer id, or root-N for an imported root CRL)\n"
     "  bundle --format F [--out FILE] [--manifest-out FILE] [--roots ROOTS.pem]\n"
     "\n"
@@ -104,6 +105,7 @@ static const struct option longopts[] = {
     {"format", required_argument, 0, O_FORMAT},
     {"roots", required_argument, 0, O_ROOTS},
     {"manifest-out", required_argument, 0, O_MANIFEST_OUT},
+    {"acknowledge", required_argument, 0, O_ACKNOWLEDGE},
     {0, 0, 0, 0},
 };
 
@@ -134,7 +136,7 @@ static const struct command {
     {"lint", NULL, OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN), 0, 0, "", cmd_lint},
     {"fleet", "check", OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN) | OPT_BIT(O_ENDPOINT),
      0, 0, "", cmd_fleet_check},
-    {"trust-profile", "add", OPT_BIT(O_NAME) | OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL), 0, 0, "",
+    {"trust-profile", "add", OPT_BIT(O_NAME) | OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_ACKNOWLEDGE), 0, 0, "",
      cmd_trust_profile_add},
     {"trust-profile", "list", 0, 0, 0, "", cmd_trust_profile_list},
     {"crl", "show", OPT_BIT(O_OUT), 1, 1, " ISSUER", cmd_crl_show},
@@ -208,6 +210,7 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_FORMAT: IOTCA_GUARD(set_once(o, &c->format, optarg)); break;
         case O_ROOTS: IOTCA_GUARD(set_once(o, &c->roots, optarg)); break;
         case O_MANIFEST_OUT: IOTCA_GUARD(set_once(o, &c->manifest_out, optarg)); break;
+        case O_ACKNOWLEDGE: IOTCA_GUARD(add_list(o, c->acknowledge, &c->n_acknowledge, optarg)); break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }

@@ -4,6 +4,7 @@
 #ifndef IOTCA_CA_H
 #define IOTCA_CA_H
 
+#include "iotca/fleet.h"
 #include "iotca/policy.h"
 #include "iotca/records.h"
 
@@ -186,19 +187,35 @@ iotca_rc iotca_ca_warnings(iotca_ca *ca, time_t now, iotca_warning *out, size_t 
 
 /* ---- trust profiles and rotation preflight (SPEC §7) ---- */
 
-/* Registers a device trust store in the field (PEM), validated by the stack
- * named, until the devices' end of life. IOTCA_E_USAGE for a bad stack or
- * date, IOTCA_E_PARSE for a store without certificates. */
-iotca_rc iotca_ca_trust_profile_add(iotca_ca *ca, const char *name, const char *pem, const char *stack, time_t until,
-                                    int64_t *id);
+/* A trust profile to register: a device trust store in the field (PEM), the stack that validates it, the
+ * devices' end of life, and the lint error codes (e.g. "store.not_root") its registrar acknowledges. */
+typedef struct iotca_trust_profile_req {
+    const char *name, *pem, *stack;
+    time_t until;
+    const char *const *acknowledge;
+    size_t n_acknowledge;
+} iotca_trust_profile_req;
+/* Registers a trust profile after linting its store (iotca_lint_trust_store) against the CA certificates
+ * served now and next, for its stack and end of life; *lint gets every finding. A lint error not
+ * acknowledged refuses it: IOTCA_E_POLICY with *lint_refused set, naming the findings, nothing stored.
+ * Other errors: IOTCA_E_USAGE a bad stack, date or acknowledged code that is no lint code; IOTCA_E_PARSE a
+ * store without certificates; IOTCA_E_POLICY (lint_refused false) a name already registered. */
+iotca_rc iotca_ca_trust_profile_add(iotca_ca *ca, const iotca_trust_profile_req *req, iotca_lint_report *lint,
+                                    bool *lint_refused, int64_t *id);
 iotca_rc iotca_ca_trust_profiles(iotca_ca *ca, iotca_trust_profile_rec **out, size_t *n);
 
+#define IOTCA_PREFLIGHT_MAX_BROKEN 16
 typedef struct iotca_preflight {
     bool ok;
     bool refused; /* set when an import was refused because of this preflight */
-    char profile[64];
-    time_t at;
-    char reason[384];
+    /* every registered profile the schedule breaks (the first IOTCA_PREFLIGHT_MAX_BROKEN; `more` counts the
+     * rest), each with the first date it breaks and why */
+    struct {
+        char profile[64];
+        time_t at;
+        char reason[384];
+    } broken[IOTCA_PREFLIGHT_MAX_BROKEN];
+    size_t n_broken, more;
 } iotca_preflight;
 
 /* Would activating issuer `id` (its certificate `cert`) at `activate_at`
@@ -209,9 +226,15 @@ iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t a
 
 /* iotca_ca_issuer_import with rotation preflight: a schedule that breaks a
  * registered profile is refused (IOTCA_E_POLICY "preflight: ...", details in
- * *pf) unless `justification` is given, which is then recorded. */
+ * *pf) unless `justification` (10 to 200 characters) is given. An override goes
+ * into the hash-chained audit trail before the import (actor and request_id
+ * name who asked): one record with the justification and one per broken
+ * profile with its date and reason; iotca_ca_issuer_override shows it. */
 iotca_rc iotca_ca_issuer_import_checked(iotca_ca *ca, int64_t id, iotca_slice cert, time_t activate_at,
-                                        const char *justification, iotca_preflight *pf);
+                                        const char *justification, const char *actor, const char *request_id,
+                                        iotca_preflight *pf);
+/* The recorded preflight override of issuer id, if any (*found). */
+iotca_rc iotca_ca_issuer_override(iotca_ca *ca, int64_t id, iotca_override_rec *out, bool *found);
 
 /* ---- audit trail (issue 7) ---- */
 

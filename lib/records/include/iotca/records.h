@@ -66,6 +66,15 @@ typedef struct iotca_trust_profile_rec {
 } iotca_trust_profile_rec;
 void iotca_trust_profile_rec_free(iotca_trust_profile_rec *r);
 
+/* An override of rotation preflight: why, when, by whom, and the broken profiles, one per line
+ * ("<profile>\t<YYYY-MM-DD>\t<reason>"). The hash-chained audit trail holds the same. */
+typedef struct iotca_override_rec {
+    char justification[256];
+    char actor[64];
+    char findings[4096];
+    time_t at;
+} iotca_override_rec;
+
 typedef struct iotca_crl_rec {
     uint64_t number;
     time_t this_update, next_update;

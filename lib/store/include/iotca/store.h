@@ -224,11 +224,11 @@ iotca_rc iotca_store_ocsp_mark(iotca_store *s, int64_t upto);
 iotca_rc iotca_store_trust_profile_add(iotca_store *s, iotca_trust_profile_rec *r);
 /* All profiles by id (malloc'd array; free each record, then the array). */
 iotca_rc iotca_store_trust_profile_list(iotca_store *s, iotca_trust_profile_rec **out, size_t *n);
-/* Records that a preflight refusal was overridden for an issuer, and why. */
+/* Records that a preflight refusal was overridden for an issuer, why, by whom, and what broke. */
 iotca_rc iotca_store_preflight_override_add(iotca_store *s, int64_t issuer_id, const char *justification,
-                                            const char *findings, time_t at);
-/* True (in *yes) if an override is recorded for the issuer. */
-iotca_rc iotca_store_preflight_overridden(iotca_store *s, int64_t issuer_id, bool *yes);
+                                            const char *actor, const char *findings, time_t at);
+/* The latest override recorded for the issuer, if any (*found). */
+iotca_rc iotca_store_preflight_override_get(iotca_store *s, int64_t issuer_id, iotca_override_rec *out, bool *found);
 
 /* ---- audit trail ---- */
 
