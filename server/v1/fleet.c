@@ -51,6 +51,20 @@ static bool fleet_inputs(response *out, const char *stack_s, const char *until_s
     return true;
 }
 
+/* The lint report's findings as JSON objects {severity, code, subject, message}: all of them, or only one
+ * severity (IOTCA_LINT_ERROR or IOTCA_LINT_WARNING) when only_one is true. */
+static json_t *findings_json(const iotca_lint_report *rep, bool only_one, iotca_severity severity) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < rep->n; i++) {
+        const iotca_finding *f = &rep->findings[i];
+        if (only_one && f->severity != severity) continue;
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "severity",
+                                             f->severity == IOTCA_LINT_ERROR ? "error" : "warning", "code", f->code,
+                                             "subject", f->subject, "message", f->message));
+    }
+    return arr;
+}
+
 void api_lint(request *r, const char *const *p, response *out) {
     (void)p;
     if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
@@ -94,13 +108,7 @@ void api_lint(request *r, const char *const *p, response *out) {
         respond_rc(r, out, rc);
         goto done;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < rep->n; i++) {
-        const iotca_finding *f = &rep->findings[i];
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "severity",
-                                             f->severity == IOTCA_LINT_ERROR ? "error" : "warning", "code", f->code,
-                                             "subject", f->subject, "message", f->message));
-    }
+    json_t *arr = findings_json(rep, false, IOTCA_LINT_ERROR);
     respond_json(out, 200, json_pack("{s:s, s:I, s:I, s:I, s:o}", "stack", iotca_stack_name(stack), "served_cas",
                                      (json_int_t)nv, "errors", (json_int_t)rep->errors, "warnings",
                                      (json_int_t)rep->warnings, "findings", arr));
@@ -192,17 +200,6 @@ done:
 #define MAX_ACK 8
 
 /* A lint report's findings as JSON, with severity, code, subject and message. */
-static json_t *findings_json(const iotca_lint_report *rep, bool errors) {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < rep->n; i++) {
-        const iotca_finding *f = &rep->findings[i];
-        if ((f->severity == IOTCA_LINT_ERROR) != errors) continue;
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "severity", errors ? "error" : "warning", "code",
-                                             f->code, "subject", f->subject, "message", f->message));
-    }
-    return arr;
-}
-
 /* POST /v1/trust-profiles (admin): {name, pem, until, stack, acknowledge?}. The store is linted first (lib/ca):
  * an error finding refuses it (422 trust_store_lint, naming each finding, with them in "findings") unless its
  * code is in "acknowledge" (an array of lint codes, e.g. ["store.not_root"]); what was acknowledged is in the
@@ -248,12 +245,12 @@ void api_trust_profile_add(request *r, const char *const *p, response *out) {
         }
         respond_json(out, 201, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)id, "name", req.name, "stack",
                                          req.stack, "until", until_s, "acknowledged", ack_j ? json_incref(ack_j) : json_array(),
-                                         "warnings", findings_json(rep, false)));
+                                         "warnings", findings_json(rep, true, IOTCA_LINT_WARNING)));
     } else if (rc == IOTCA_E_POLICY && refused) {
         /* SPEC §6's error, with the findings for a script to read */
         out->error = "trust_store_lint";
         respond_json(out, 422, json_pack("{s:s, s:s, s:o}", "error", "trust_store_lint", "detail", iotca_error_detail(),
-                                         "findings", findings_json(rep, true)));
+                                         "findings", findings_json(rep, true, IOTCA_LINT_ERROR)));
     } else if (rc == IOTCA_E_POLICY) {
         respond_error(out, 409, "exists", "%s", iotca_error_detail());
     } else {
