@@ -44,11 +44,12 @@ start_daemon() {
   nohup "$IOTCAD" --config iotcad.json >>iotcad.log 2>&1 &
   echo $! > iotcad.pid
   for _ in $(seq 1 100); do
-    curl -sf "$IOTCA_URL/readyz" >/dev/null 2>&1 && return
+    # alive, not ready: a CA is ready once it has an issuer that can sign (step 4 of a first run)
+    curl -sf "$IOTCA_URL/healthz" >/dev/null 2>&1 && return
     kill -0 "$(cat iotcad.pid)" 2>/dev/null || { tail -5 iotcad.log >&2; echo "demo: iotcad failed to start" >&2; exit 1; }
     sleep 0.1
   done
-  echo "demo: iotcad did not become ready" >&2
+  echo "demo: iotcad did not start answering" >&2
   exit 1
 }
 

@@ -29,9 +29,10 @@ typedef struct ca_issuer {
     uint8_t ocsp_name1[32], ocsp_key1[32], ocsp_name256[32], ocsp_key256[32];
     iotca_cert *ocsp_cert;
     iotca_key *ocsp_key;
-    /* CRL (crl.c): when this process last finished the issuer's CRL and how long making it took
-     * (CLOCK_MONOTONIC milliseconds; 0 before the first), for the revocation debounce; under lock */
-    int64_t crl_done_ms, crl_took_ms;
+    /* CRL (crl.c), for the revocation debounce; under lock: when this process last published the issuer's
+     * CRL (CLOCK_MONOTONIC milliseconds; 0 before the first) and how many entries it had */
+    int64_t crl_done_ms;
+    uint64_t crl_entries;
 } ca_issuer;
 
 typedef struct ca_crypto_pool ca_crypto_pool;
@@ -111,10 +112,14 @@ iotca_rc ca_issuer_by_id(iotca_ca *ca, iotca_store *s, int64_t id, ca_issuer **o
  * CRLs live in crl.c, OCSP in ocsp.c. Each returns IOTCA_OK or a failure that
  * the caller logs or reports; *changes counts work done (may be NULL). */
 iotca_rc ca_crl_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
-iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id);
+iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id, iotca_revoke_note *note);
 iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
 iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial);
 /* Drops the responder's cached answers for serial (lowercase hex) once its status changed in the store. */
 void ca_ocsp_forget(iotca_ca *ca, const char *serial);
+
+/* What an operator does when a group has no issuer that can sign: /readyz (tick.c) and the refusal of an
+ * issuance (issue.c) say the same words. */
+extern const char *const ca_no_issuer_remedy;
 
 #endif

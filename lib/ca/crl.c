@@ -35,11 +35,14 @@
  * entries; the day absorbs relying parties' clock skew). */
 #define EXPIRED_GRACE DAY
 /* Revocation debounce. The revoking request regenerates the CRL itself only when the issuer's last CRL
- * was finished at least CRL_DEBOUNCE_MS ago and took at most CRL_SYNC_MAX_MS to make; otherwise (a burst
- * of revocations, or a revocation list big enough that signing would stall the request) the revocation
- * stays counted in the store and the next tick (tick_interval_s) publishes it with all others since. */
+ * was finished at least CRL_DEBOUNCE_MS ago and had at most CRL_SYNC_MAX_ENTRIES entries; otherwise (a
+ * burst of revocations, or a revocation list long enough that making it would stall the request) the
+ * revocation stays counted in the store and the next tick (tick_interval_s) publishes it with all others
+ * since. The size, not the time the last one took: a time measured on a busy machine (or one that included
+ * decrypting the issuer's key) would send a small list to the tick at random. bench/README.md has what a
+ * CRL of each size costs. */
 #define CRL_DEBOUNCE_MS 1000
-#define CRL_SYNC_MAX_MS 200
+#define CRL_SYNC_MAX_ENTRIES 20000
 
 /* One generation at a time in this process: the tick and a revoking request may both want one. Other
  * processes sharing the database reserve distinct numbers and the store keeps the highest. */
@@ -138,7 +141,6 @@ static void prune(const char *dir, int64_t id, uint64_t keep, time_t now) {
 
 /* Makes and publishes a new CRL for the issuer. Caller holds crl_mu. */
 static iotca_rc generate_locked(iotca_ca *ca, iotca_store *s, int64_t issuer_id, time_t now) {
-    int64_t t0 = iotca_mono_ms();
     ca_issuer *is;
     IOTCA_GUARD(ca_issuer_by_id(ca, s, issuer_id, &is));
     char dir[PATH_MAX];
@@ -178,7 +180,7 @@ static iotca_rc generate_locked(iotca_ca *ca, iotca_store *s, int64_t issuer_id,
     prune(dir, issuer_id, prev.number, now);
     pthread_mutex_lock(&ca->lock);
     is->crl_done_ms = iotca_mono_ms();
-    is->crl_took_ms = is->crl_done_ms - t0;
+    is->crl_entries = next.entries;
     pthread_mutex_unlock(&ca->lock);
 out:
     iotca_crl_stream_free(f.st);
@@ -193,18 +195,34 @@ static iotca_rc generate(iotca_ca *ca, iotca_store *s, int64_t issuer_id, time_t
     return rc;
 }
 
-iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id) {
+iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id, iotca_revoke_note *note) {
     /* The store counted the revocation in the revoking transaction, so the CRL is due whatever happens
      * here: this only decides whether to publish it now or leave it to the tick (see CRL_DEBOUNCE_MS). */
+    memset(note, 0, sizeof *note);
     ca_issuer *is;
     IOTCA_GUARD(ca_issuer_by_id(ca, s, issuer_id, &is));
     pthread_mutex_lock(&ca->lock);
-    int64_t done = is->crl_done_ms, took = is->crl_took_ms;
+    int64_t done = is->crl_done_ms;
+    uint64_t entries = is->crl_entries;
     pthread_mutex_unlock(&ca->lock);
-    if (took > CRL_SYNC_MAX_MS || (done != 0 && iotca_mono_ms() - done < CRL_DEBOUNCE_MS)) return IOTCA_OK;
-    if (pthread_mutex_trylock(&crl_mu) != 0) return IOTCA_OK; /* one is being made; the tick follows it */
+    int64_t age = done ? iotca_mono_ms() - done : -1;
+    if (entries > CRL_SYNC_MAX_ENTRIES) {
+        snprintf(note->crl_why, sizeof note->crl_why, "the last CRL had %llu entries (over %d)",
+                 (unsigned long long)entries, CRL_SYNC_MAX_ENTRIES);
+        return IOTCA_OK;
+    }
+    if (age >= 0 && age < CRL_DEBOUNCE_MS) {
+        snprintf(note->crl_why, sizeof note->crl_why, "the last CRL was made %lld ms ago (under %d ms)",
+                 (long long)age, CRL_DEBOUNCE_MS);
+        return IOTCA_OK;
+    }
+    if (pthread_mutex_trylock(&crl_mu) != 0) { /* one is being made; the tick follows it */
+        snprintf(note->crl_why, sizeof note->crl_why, "a CRL was being made");
+        return IOTCA_OK;
+    }
     iotca_rc rc = generate_locked(ca, s, issuer_id, time(NULL));
     pthread_mutex_unlock(&crl_mu);
+    note->crl_now = rc == IOTCA_OK;
     return rc;
 }
 

@@ -232,8 +232,8 @@ static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, l
     IOTCA_GUARD(ca_store(ca, &s));
     /* no issuer that can sign is the CA's state, not the request's fault: 503, as /readyz says */
     iotca_rc rc = iotca_store_issuer_active(s, x->p->issuer_group, &iid);
-    IOTCA_ENSURE(rc != IOTCA_E_POLICY, IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: none is active",
-                 x->p->issuer_group);
+    IOTCA_ENSURE(rc != IOTCA_E_POLICY, IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: none is active; %s",
+                 x->p->issuer_group, ca_no_issuer_remedy);
     IOTCA_GUARD(rc);
     IOTCA_GUARD(iotca_store_issuer_get(s, iid, &x->rec));
     /* past its notAfter before the tick retired it: refused as the tick will see it, not as a TTL rule */
@@ -329,7 +329,7 @@ iotca_rc iotca_ca_cert_list(iotca_ca *ca, const iotca_cert_filter *f, iotca_cert
     return iotca_store_cert_list(s, f, out, n);
 }
 
-iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason) {
+iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason, iotca_revoke_note *note) {
     iotca_store *s = NULL;
     iotca_cert_rec c = {0};
     IOTCA_GUARD(ca_store(ca, &s));
@@ -342,5 +342,6 @@ iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason) {
     /* the revocation is recorded; publishing it follows at once (and the
      * tick retries whatever fails here) */
     IOTCA_GUARD(ca_ocsp_on_revoke(ca, s, serial));
-    return ca_crl_on_revoke(ca, s, issuer_id);
+    iotca_revoke_note ignored;
+    return ca_crl_on_revoke(ca, s, issuer_id, note ? note : &ignored);
 }

@@ -128,26 +128,44 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     return IOTCA_OK;
 }
 
-/* Groups that have had an active issuer (one is active, retiring or retired) and none now that can sign. */
-static iotca_rc signers(const iotca_issuer_rec *list, size_t n, time_t now) {
-    for (size_t i = 0; i < n; i++) {
-        const iotca_issuer_rec *g = &list[i];
-        if (g->state != IOTCA_ISSUER_ACTIVE && g->state != IOTCA_ISSUER_RETIRING && g->state != IOTCA_ISSUER_RETIRED)
-            continue;
-        bool signs = false;
-        const iotca_issuer_rec *expired = NULL;
-        for (size_t j = 0; j < n; j++) {
-            if (strcmp(list[j].group, g->group) != 0 || list[j].state != IOTCA_ISSUER_ACTIVE) continue;
-            if (list[j].not_after > now) signs = true;
-            else expired = &list[j];
-        }
-        if (signs) continue;
-        if (expired)
-            IOTCA_BAIL(IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: issuer %s expired %ld minutes ago; "
-                       "import and activate its successor", g->group, expired->name, (long)(now - expired->not_after) / 60);
-        IOTCA_BAIL(IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: none is active (its last expired or "
-                   "retired); import and activate a successor", g->group);
+/* What an operator does when a group has no issuer that can sign (the same words in /readyz and in the
+ * refusal of an issuance, lib/ca/issue.c). */
+const char *const ca_no_issuer_remedy = "make an issuer (iotca issuers new), sign its CSR offline (iotca-root "
+                                        "sign-intermediate) and import it (iotca issuers import)";
+
+/* Whether the group has an issuer that can sign now; if not, why (and what comes next, if anything). */
+static iotca_rc group_signs(const iotca_issuer_rec *list, size_t n, const char *group, time_t now) {
+    const iotca_issuer_rec *expired = NULL, *staged = NULL;
+    for (size_t j = 0; j < n; j++) {
+        const iotca_issuer_rec *i = &list[j];
+        if (strcmp(i->group, group) != 0) continue;
+        if (i->state == IOTCA_ISSUER_ACTIVE && i->not_after > now) return IOTCA_OK;
+        if (i->state == IOTCA_ISSUER_ACTIVE) expired = i;
+        if (i->state == IOTCA_ISSUER_STAGED && (!staged || i->activate_at < staged->activate_at)) staged = i;
     }
+    if (expired)
+        IOTCA_BAIL(IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: issuer %s expired %ld minutes ago; "
+                   "import and activate its successor", group, expired->name, (long)(now - expired->not_after) / 60);
+    if (staged)
+        IOTCA_BAIL(IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign yet: issuer %s is staged to activate in "
+                   "%ld s", group, staged->name, (long)(staged->activate_at > now ? staged->activate_at - now : 0));
+    IOTCA_BAIL(IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: none is active; %s", group,
+               ca_no_issuer_remedy);
+}
+
+/* Ready means able to issue: every group a profile issues from, and every group that has had an issuer,
+ * has an active one within its dates. */
+static iotca_rc signers(iotca_ca *ca, const iotca_issuer_rec *list, size_t n, time_t now) {
+    /* the table and its length as one pair (profiles.c); a table replaced by a reload stays alive */
+    pthread_mutex_lock(&ca->lock);
+    const iotca_profile *profiles = ca->profiles;
+    size_t np = ca->n_profiles;
+    pthread_mutex_unlock(&ca->lock);
+    for (size_t i = 0; i < np; i++) IOTCA_GUARD(group_signs(list, n, profiles[i].issuer_group, now));
+    for (size_t i = 0; i < n; i++)
+        if (list[i].state == IOTCA_ISSUER_ACTIVE || list[i].state == IOTCA_ISSUER_RETIRING ||
+            list[i].state == IOTCA_ISSUER_RETIRED)
+            IOTCA_GUARD(group_signs(list, n, list[i].group, now));
     return IOTCA_OK;
 }
 
@@ -166,7 +184,7 @@ iotca_rc iotca_ca_readiness(iotca_ca *ca, time_t now) {
     iotca_issuer_rec *list = NULL;
     size_t n = 0;
     if (iotca_store_issuer_list(s, &list, &n) != IOTCA_OK) IOTCA_BAIL(IOTCA_E_STORAGE, "the database does not answer");
-    iotca_rc rc = signers(list, n, now);
+    iotca_rc rc = signers(ca, list, n, now);
     iotca_issuer_recs_free(list, n);
     return rc;
 }

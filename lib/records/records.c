@@ -23,6 +23,23 @@ bool iotca_issuer_state_parse(const char *name, iotca_issuer_state *out) {
     return false;
 }
 
+/* A staged issuer always goes before a pending one: it is signed and dated, a pending one may never be. */
+static bool next_before(const iotca_issuer_rec *a, const iotca_issuer_rec *b) {
+    if (a->state != b->state) return a->state == IOTCA_ISSUER_STAGED;
+    time_t ta = a->state == IOTCA_ISSUER_STAGED ? a->activate_at : a->created_at;
+    time_t tb = b->state == IOTCA_ISSUER_STAGED ? b->activate_at : b->created_at;
+    return ta != tb ? ta < tb : a->id < b->id;
+}
+
+long iotca_issuer_next(const iotca_issuer_rec *list, size_t n) {
+    long best = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].state != IOTCA_ISSUER_STAGED && list[i].state != IOTCA_ISSUER_PENDING) continue;
+        if (best < 0 || next_before(&list[i], &list[best])) best = (long)i;
+    }
+    return best;
+}
+
 void iotca_issuer_rec_free(iotca_issuer_rec *r) {
     if (r == NULL) return;
     iotca_buf_free(&r->csr);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "log.h"
 #include "v1.h"
 #include "iotca/json_views.h"
 #include "iotca/pem.h"
@@ -240,9 +241,14 @@ void api_cert_revoke(request *r, const char *const *p, response *out) {
         }
     }
     iotca_reason reason;
+    iotca_revoke_note note;
     iotca_rc rc = iotca_reason_parse(reason_s, &reason);
-    if (rc == IOTCA_OK) rc = iotca_ca_cert_revoke(r->srv->ca, c.serial, (int)reason);
-    if (rc == IOTCA_OK) {
+    if (rc == IOTCA_OK) rc = iotca_ca_cert_revoke(r->srv->ca, c.serial, (int)reason, &note);
+    if (rc == IOTCA_OK) { /* which way its CRL goes, so an operator can tell a debounced CRL from a lost one */
+        json_t *f = json_pack("{s:s, s:s, s:s, s:s}", "request_id", r->id, "serial", c.serial, "reason", reason_s,
+                              "crl", note.crl_now ? "published now" : "left to the tick");
+        if (!note.crl_now) json_object_set_new(f, "crl_why", json_string(note.crl_why));
+        log_event("info", "certificate revoked", f);
         char serial[41];
         memcpy(serial, c.serial, sizeof serial);
         iotca_cert_rec_free(&c);

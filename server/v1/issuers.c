@@ -46,19 +46,14 @@ void api_issuers_list(request *r, const char *const *p, response *out) {
         respond_rc(r, out, rc);
         return;
     }
-    json_t *arr = json_array(), *next = json_null();
+    long ni = iotca_issuer_next(list, n);
+    json_t *arr = json_array(), *next = ni < 0 ? json_null() : issuer_json(&list[ni]);
     for (size_t i = 0; i < n; i++) {
         json_t *one = issuer_json(&list[i]);
         json_object_set_new(one, "preflight_override", override_json(r->srv->ca, list[i].id));
         json_array_append_new(arr, one);
-        /* the *next* issuer: staged (scheduled) or, failing that, pending */
-        if (list[i].state == IOTCA_ISSUER_STAGED || (list[i].state == IOTCA_ISSUER_PENDING && json_is_null(next))) {
-            json_decref(next);
-            next = issuer_json(&list[i]);
-        }
-        iotca_issuer_rec_free(&list[i]);
     }
-    free(list);
+    iotca_issuer_recs_free(list, n);
     json_t *warnings = json_array();
     iotca_warning w[IOTCA_MAX_WARNINGS];
     size_t nw = 0;

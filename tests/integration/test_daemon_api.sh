@@ -13,7 +13,11 @@ tokens
 start_daemon
 
 http GET /healthz; expect 200 "" "healthz"
-http GET /readyz; expect 200 "" "readyz"
+# ready means able to issue (issue 19): with no issuer yet /readyz says why not, and what to do
+http GET /readyz; expect 503 no_issuer "readyz before any issuer"
+echo "$OUT" | jq -r .detail | grep -q 'group default can sign: none is active; make an issuer (iotca issuers new)' ||
+  die "readyz must name the group and the remedy: $OUT"
+ok "readyz says which group cannot sign and what to do"
 http GET /v1/ca/roots; expect 200 "" "roots are public"
 [ "$(echo "$OUT" | jq '.roots | length')" = 2 ] || die "two roots expected"
 pin=$(openssl x509 -in r1/root.pem -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
@@ -23,6 +27,9 @@ ok "roots carry the SPKI SHA-256 pins openssl computes"
 # no active issuer yet: issuance is refused cleanly
 make_csr fw1 fw1.updates.example.com "DNS:fw1.updates.example.com"
 issue fw1 firmware-endpoint "$PROV"; expect 503 no_issuer "issuance before any issuer is active"
+echo "$OUT" | jq -r .detail | grep -q 'sign its CSR offline (iotca-root sign-intermediate) and import it' ||
+  die "the refusal must say what to do: $OUT"
+ok "the refusal says to make, sign and import an issuer"
 
 # issuer lifecycle through the API
 http GET /v1/issuers -H "Authorization: Bearer $PROV"; expect 403 forbidden "provisioner cannot list issuers"
@@ -34,6 +41,7 @@ ok "issuer key is encrypted PKCS#8 with mode 0600"
 http GET /v1/issuers -H "Authorization: Bearer $ADMIN"; expect 200 "" "list issuers"
 [ "$(echo "$OUT" | jq -r '.issuers[0].state')" = active ] || die "imported issuer should be active: $OUT"
 ok "imported issuer became active"
+http GET /readyz; expect 200 "" "readyz once an issuer is active"
 http PUT "/v1/issuers/$ISSUER_ID/certificate" -H "Authorization: Bearer $ADMIN" --data-binary @int1.pem
 expect 422 policy "re-import into an active issuer refused"
 

@@ -327,8 +327,8 @@ START_TEST(revocations_debounced) {
     current_crl(&f, &der, &info);
     uint64_t n = info.number;
     /* revocations within the debounce window are counted, not signed in the request */
-    OK(iotca_ca_cert_revoke(f.ca, s1, IOTCA_REASON_KEY_COMPROMISE));
-    OK(iotca_ca_cert_revoke(f.ca, s2, IOTCA_REASON_CESSATION_OF_OPERATION));
+    OK(iotca_ca_cert_revoke(f.ca, s1, IOTCA_REASON_KEY_COMPROMISE, NULL));
+    OK(iotca_ca_cert_revoke(f.ca, s2, IOTCA_REASON_CESSATION_OF_OPERATION, NULL));
     current_crl(&f, &der, &info);
     ck_assert_uint_eq(info.number, n);
     iotca_crl_entry e;
@@ -348,7 +348,7 @@ START_TEST(revocations_debounced) {
     OK(iotca_store_crl_due(f.s, time(NULL), time(NULL), due, 4, &nd));
     ck_assert_uint_eq(nd, 0);
     /* an already revoked certificate is refused and counts nothing */
-    ck_assert_int_eq(iotca_ca_cert_revoke(f.ca, s1, IOTCA_REASON_KEY_COMPROMISE), IOTCA_E_POLICY);
+    ck_assert_int_eq(iotca_ca_cert_revoke(f.ca, s1, IOTCA_REASON_KEY_COMPROMISE, NULL), IOTCA_E_POLICY);
     int64_t count = 0;
     OK(iotca_store_crl_revocations(f.s, f.issuer, &count));
     ck_assert_int_eq(count, 3);

@@ -94,7 +94,16 @@ const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name);
 
 iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out);
 iotca_rc iotca_ca_cert_list(iotca_ca *ca, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n);
-iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason);
+/* What a revocation did about its issuer's CRL: published a new one before returning (crl_now), or left it to
+ * the next tick, and why (the last CRL was made under a second ago, it took too long to make in the request,
+ * or one was being made). */
+typedef struct iotca_revoke_note {
+    bool crl_now;
+    char crl_why[96]; /* empty when crl_now */
+} iotca_revoke_note;
+/* Revokes the certificate serial (lowercase hex) for reason (iotca_reason): OCSP answers change at once, the
+ * CRL as note says (note may be NULL). IOTCA_E_POLICY if it is already revoked, IOTCA_E_USAGE if unknown. */
+iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason, iotca_revoke_note *note);
 
 /* ---- issuers ---- */
 

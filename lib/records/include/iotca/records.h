@@ -33,6 +33,9 @@ typedef struct iotca_issuer_rec {
     time_t created_at, updated_at;
 } iotca_issuer_rec;
 void iotca_issuer_rec_free(iotca_issuer_rec *r);
+/* Which of the n issuers is the *next* one, the change an operator waits for: the staged issuer activating
+ * soonest (ties: the lower id); with none staged, the oldest pending one. -1 when there is neither. */
+long iotca_issuer_next(const iotca_issuer_rec *list, size_t n);
 /* Frees each of the n records of a list and the list (as the store and the CA hand them out); NULL is ignored. */
 void iotca_issuer_recs_free(iotca_issuer_rec *list, size_t n);
 
