@@ -19,6 +19,7 @@ PKGS=(
   curl ca-certificates jq bc sqlite3 time
   libbearssl-dev          # BearSSL: the bearssl trust-bundle format is compiled and used in tests
   nginx-light             # OCSP stapling test against a real web server # jq: integration tests read JSON answers
+  libseccomp-dev systemd  # the systemd unit's syscall filter, applied to iotcad (tests/integration/test_systemd_unit.sh)
   wrk golang-cfssl        # bench/run: the load generator and the peer CA (tests/integration/test_bench_run.sh)
 )
 
