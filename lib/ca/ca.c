@@ -83,6 +83,12 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     iotca_store *s = NULL;
     IOTCA_TRY(ca_store(ca, &s));
     IOTCA_TRY(iotca_store_check_schema(s));
+    /* the cache starts empty: only revocations from now on can make an answer it takes stale */
+    IOTCA_TRY(iotca_store_revocations_head(s, &ca->revocations_seen));
+    /* a process that cannot bump the signal would leave the others serving "good" for a revoked certificate
+     * until their next tick: no signal, no CA (the file sits beside the database's own -wal and -shm) */
+    IOTCA_TRY(iotca_store_signal_open(ca->db_path, &ca->signal));
+    ca->signal_seen = (int64_t)iotca_store_signal_read(ca->signal);
     *out = ca;
     return IOTCA_OK;
 out:
@@ -116,6 +122,7 @@ void iotca_ca_close(iotca_ca *ca) {
     free(ca->issuers);
     iotca_store_group_free(ca->group);
     ocsp_cache_free(ca->ocsp_cache);
+    iotca_store_signal_close(ca->signal);
     iotca_buf_free(&ca->pass);
     free(ca->db_path);
     free(ca->key_dir);
@@ -232,4 +239,6 @@ void iotca_ca_stats_get(iotca_ca *ca, iotca_ca_stats *out) {
     out->refused = __atomic_load_n(&ca->stats.refused, __ATOMIC_RELAXED);
     out->revoked = __atomic_load_n(&ca->stats.revoked, __ATOMIC_RELAXED);
     iotca_store_group_stats(ca->group, &out->group_commits, &out->group_writes);
+    out->ocsp_cache_hits = __atomic_load_n(&ca->stats.ocsp_cache_hits, __ATOMIC_RELAXED);
+    out->feed_revocations = __atomic_load_n(&ca->stats.feed_revocations, __ATOMIC_RELAXED);
 }

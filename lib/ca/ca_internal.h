@@ -56,6 +56,9 @@ struct iotca_ca {
     pthread_key_t store_key;
     iotca_store_group *group; /* group commit of the issuance writes and the audit trail */
     ocsp_cache *ocsp_cache;   /* answers served without a store read (ocsp.c); revocation invalidates */
+    int64_t revocations_seen; /* the revocation feed position whose serials ocsp_cache has dropped (atomic) */
+    iotca_store_signal *signal; /* bumped by every process on the database after a revocation */
+    int64_t signal_seen;        /* the signal's value when the feed was last read through (atomic) */
     ca_crypto_pool *crypto;   /* NULL: the calling thread does its own crypto (crypto_pool.c) */
     bool key_created;
     iotca_ca_stats stats;
@@ -115,6 +118,11 @@ iotca_rc ca_crl_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
 iotca_rc ca_crl_on_revoke(iotca_ca *ca, iotca_store *s, int64_t issuer_id, iotca_revoke_note *note);
 iotca_rc ca_ocsp_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes);
 iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial);
+/* Drops the cached OCSP answers of certificates revoked through any process sharing the database since this
+ * one last looked (the store's revocation feed; read only when the revocation signal moved, unless always).
+ * False if the feed could not be read: the cache may then be
+ * stale, and answers must come from the store. */
+bool ca_ocsp_follow_revocations(iotca_ca *ca, iotca_store *s, bool always);
 /* Drops the responder's cached answers for serial (lowercase hex) once its status changed in the store. */
 void ca_ocsp_forget(iotca_ca *ca, const char *serial);
 

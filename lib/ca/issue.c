@@ -338,6 +338,7 @@ iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason, iotc
     iotca_cert_rec_free(&c);
     IOTCA_GUARD(iotca_store_cert_revoke(s, serial, reason, time(NULL)));
     ca_ocsp_forget(ca, serial); /* before anyone is told: no cached "good" answer outlives the revocation */
+    iotca_store_signal_bump(ca->signal); /* ... in any process sharing the database either */
     __atomic_add_fetch(&ca->stats.revoked, 1, __ATOMIC_RELAXED);
     /* the revocation is recorded; publishing it follows at once (and the
      * tick retries whatever fails here) */

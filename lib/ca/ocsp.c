@@ -190,6 +190,46 @@ void ca_ocsp_forget(iotca_ca *ca, const char *serial) {
     iotca_buf_free(&b);
 }
 
+static void forget_revoked(void *ctx, const char *serial) {
+    iotca_ca *ca = ctx;
+    ca_ocsp_forget(ca, serial);
+    __atomic_add_fetch(&ca->stats.feed_revocations, 1, __ATOMIC_RELAXED);
+}
+
+#define FEED_BATCH 256
+
+/* Moves *at up to v, never down (several threads follow at once). */
+static void advance(int64_t *at, int64_t v) {
+    int64_t cur = __atomic_load_n(at, __ATOMIC_ACQUIRE);
+    while (cur < v && !__atomic_compare_exchange_n(at, &cur, v, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    }
+}
+
+static bool follow_feed(iotca_ca *ca, iotca_store *s) {
+    int64_t seen = __atomic_load_n(&ca->revocations_seen, __ATOMIC_ACQUIRE);
+    for (;;) {
+        int64_t last = seen;
+        bool gap = false;
+        /* each serial's answer is dropped as it is read, before the position moves past it: a thread that
+         * reads the new position knows those answers are gone (another thread may drop them twice: harmless) */
+        if (iotca_store_revocations_since(s, seen, FEED_BATCH, forget_revoked, ca, &last, &gap) != IOTCA_OK) return false;
+        if (gap) ocsp_cache_clear(ca->ocsp_cache);
+        if (last == seen) return true;
+        advance(&ca->revocations_seen, last);
+        if (last - seen < FEED_BATCH) return true;
+        seen = last;
+    }
+}
+
+bool ca_ocsp_follow_revocations(iotca_ca *ca, iotca_store *s, bool always) {
+    /* the signal is read before the feed: a bump after this read makes the next request look again */
+    int64_t sig = (int64_t)iotca_store_signal_read(ca->signal); /* counts stay far below 2^63 */
+    if (!always && sig == __atomic_load_n(&ca->signal_seen, __ATOMIC_ACQUIRE)) return true;
+    if (!follow_feed(ca, s)) return false;
+    advance(&ca->signal_seen, sig);
+    return true;
+}
+
 /* The answers one tick signed, written in one group commit (one fsync, not one per answer). */
 typedef struct answers {
     char (*serial)[41];
@@ -305,8 +345,12 @@ iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out
     time_t now = time(NULL), next = 0;
     /* RFC 5019 clients ask with SHA-1 CertIDs, the ones stored and cached answers are for */
     bool sha1 = id.hash == IOTCA_OCSP_SHA1;
-    if (sha1 && ocsp_cache_get(ca->ocsp_cache, is->id, id.serial, id.serial_len, now + 60, out, &next)) {
-        *max_age = (long)(next - now); /* the hottest path: no store read */
+    /* another process sharing the database may have revoked since this one last looked: a cached answer is
+     * served only once the revocations made since have dropped theirs (one index seek when there are none) */
+    bool coherent = ca_ocsp_follow_revocations(ca, s, false);
+    if (sha1 && coherent && ocsp_cache_get(ca->ocsp_cache, is->id, id.serial, id.serial_len, now + 60, out, &next)) {
+        *max_age = (long)(next - now); /* the hottest path: no store read but the feed's */
+        __atomic_add_fetch(&ca->stats.ocsp_cache_hits, 1, __ATOMIC_RELAXED);
         return IOTCA_OK;
     }
     uint64_t gen = ocsp_cache_gen(ca->ocsp_cache); /* before the read: a revocation after it voids the put */

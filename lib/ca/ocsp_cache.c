@@ -128,3 +128,15 @@ void ocsp_cache_invalidate(ocsp_cache *c, const uint8_t *serial, size_t len) {
     pthread_mutex_unlock(mu);
     free(old);
 }
+
+void ocsp_cache_clear(ocsp_cache *c) {
+    __atomic_add_fetch(&c->gen, 1, __ATOMIC_SEQ_CST);
+    for (size_t i = 0; i < c->n; i++) {
+        pthread_mutex_t *mu = &c->mu[i % STRIPES];
+        pthread_mutex_lock(mu);
+        uint8_t *old = c->slots[i].der;
+        memset(&c->slots[i], 0, sizeof c->slots[i]);
+        pthread_mutex_unlock(mu);
+        free(old);
+    }
+}

@@ -27,5 +27,8 @@ void ocsp_cache_put(ocsp_cache *c, uint64_t gen, int64_t issuer_id, const uint8_
 /* Drops every cached answer for serial, and makes puts of answers read before this call do nothing. Call it
  * after the store recorded a change of the serial's status, before answering the caller that changed it. */
 void ocsp_cache_invalidate(ocsp_cache *c, const uint8_t *serial, size_t len);
+/* Drops every cached answer, and makes puts of answers read before this call do nothing: for when any serial
+ * may have changed status (revocations this process could not learn of one by one). */
+void ocsp_cache_clear(ocsp_cache *c);
 
 #endif

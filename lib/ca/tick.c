@@ -111,6 +111,18 @@ static void report_warnings(iotca_ca *ca, time_t now) {
     for (size_t i = 0; i < nf; i++) sink(ctx, &fresh[i]);
 }
 
+/* 7. The revocation feed (schema 0015): this process's cached OCSP answers of certificates revoked through
+ * another process are dropped (requests do the same before serving one when the revocation signal moved; a
+ * process that died between its commit and its bump moved none, and this catches its revocation), and
+ * rows older than a week are pruned: a process that has not looked for that long sees the gap and drops its
+ * whole cache. */
+#define FEED_KEEP_S (7 * 86400)
+static iotca_rc follow_feed(iotca_ca *ca, iotca_store *s, time_t now) {
+    (void)ca_ocsp_follow_revocations(ca, s, true); /* whatever the signal says: it may have missed a bump */
+    int pruned = 0;
+    return iotca_store_revocations_prune(s, now - FEED_KEEP_S, &pruned);
+}
+
 iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     *changes = 0;
     iotca_store *s = NULL;
@@ -125,6 +137,7 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     IOTCA_GUARD(ca_ocsp_tick(ca, s, now, &more));         /* 5. OCSP: responder certificates renewed, */
     *changes += more;                                     /*    pre-signed answers made and refreshed */
     report_warnings(ca, now);                             /* 6. advance warnings newly at a threshold */
+    IOTCA_GUARD(follow_feed(ca, s, now));                 /* 7. revocations through other processes */
     return IOTCA_OK;
 }
 

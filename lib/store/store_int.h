@@ -60,6 +60,10 @@ enum iotca_sq_id {
     SQ_OCSP_NEW,
     SQ_OCSP_DROP,
     SQ_OCSP_MARK,
+    /* the revocation feed (lib/store/feed.c) */
+    SQ_FEED_HEAD,
+    SQ_FEED_SINCE,
+    SQ_FEED_PRUNE,
     /* trust profiles and preflight overrides (lib/store/trust.c) */
     SQ_TRUST_ADD,
     SQ_TRUST_LIST,

@@ -36,8 +36,14 @@ void api_metrics(request *r, const char *const *p, response *out) {
                      "# HELP iotca_store_group_commits_total Transactions of the store's group commit (one fsync each).\n"
                      "# TYPE iotca_store_group_commits_total counter\niotca_store_group_commits_total %lu\n"
                      "# HELP iotca_store_group_writes_total Writes those transactions held.\n"
-                     "# TYPE iotca_store_group_writes_total counter\niotca_store_group_writes_total %lu\n",
-                     st.issued, st.refused, st.revoked, st.group_commits, st.group_writes);
+                     "# TYPE iotca_store_group_writes_total counter\niotca_store_group_writes_total %lu\n"
+                     "# HELP iotca_ocsp_cache_hits_total OCSP answers served from memory.\n"
+                     "# TYPE iotca_ocsp_cache_hits_total counter\niotca_ocsp_cache_hits_total %lu\n"
+                     "# HELP iotca_revocation_feed_total Revocations this process read from the database's feed, made "
+                     "through it or another process sharing the database (their cached OCSP answers dropped).\n"
+                     "# TYPE iotca_revocation_feed_total counter\niotca_revocation_feed_total %lu\n",
+                     st.issued, st.refused, st.revoked, st.group_commits, st.group_writes, st.ocsp_cache_hits,
+                     st.feed_revocations);
     metrics_render(&r->srv->m, &b);
     time_t now = time(NULL);
     iotca_buf_append_str(&b, "# HELP iotca_root_days_to_expiry Days until each root expires.\n"

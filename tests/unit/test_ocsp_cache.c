@@ -69,6 +69,27 @@ START_TEST(invalidate_drops_the_answer) {
 }
 END_TEST
 
+START_TEST(clear_drops_every_answer_and_voids_older_reads) {
+    ocsp_cache *c = make(64);
+    iotca_buf out = {0};
+    time_t next;
+    uint64_t before = ocsp_cache_gen(c);
+    ocsp_cache_put(c, before, 1, S1, sizeof S1, iotca_slice_of(GOOD, sizeof GOOD), NOW + 3600);
+    ocsp_cache_put(c, before, 2, S2, sizeof S2, iotca_slice_of(GOOD, sizeof GOOD), NOW + 3600);
+    ocsp_cache_clear(c);
+    ck_assert(!ocsp_cache_get(c, 1, S1, sizeof S1, NOW, &out, &next));
+    ck_assert(!ocsp_cache_get(c, 2, S2, sizeof S2, NOW, &out, &next));
+    /* an answer read before the clear is not put back; one read after it is */
+    ocsp_cache_put(c, before, 1, S1, sizeof S1, iotca_slice_of(GOOD, sizeof GOOD), NOW + 3600);
+    ck_assert(!ocsp_cache_get(c, 1, S1, sizeof S1, NOW, &out, &next));
+    ocsp_cache_put(c, ocsp_cache_gen(c), 1, S1, sizeof S1, iotca_slice_of(REVOKED, sizeof REVOKED), NOW + 3600);
+    ck_assert(ocsp_cache_get(c, 1, S1, sizeof S1, NOW, &out, &next));
+    ck_assert_mem_eq(out.data, REVOKED, sizeof REVOKED);
+    iotca_buf_free(&out);
+    ocsp_cache_free(c);
+}
+END_TEST
+
 START_TEST(a_read_from_before_an_invalidation_is_not_put) {
     ocsp_cache *c = make(64);
     iotca_buf out = {0};
@@ -180,6 +201,7 @@ int main(void) {
     tcase_add_test(tc, put_then_get);
     tcase_add_test(tc, stale_answers_are_not_served);
     tcase_add_test(tc, invalidate_drops_the_answer);
+    tcase_add_test(tc, clear_drops_every_answer_and_voids_older_reads);
     tcase_add_test(tc, a_read_from_before_an_invalidation_is_not_put);
     tcase_add_test(tc, one_slot_holds_the_latest);
     tcase_add_test(tc, bad_arguments);

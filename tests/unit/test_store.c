@@ -1476,6 +1476,125 @@ START_TEST(cert_revoke_once) {
 }
 END_TEST
 
+/* the revocation feed (schema 0015): what a reader collects */
+typedef struct feed_seen {
+    char serial[8][41];
+    size_t n;
+} feed_seen;
+static void feed_collect(void *ctx, const char *serial) {
+    feed_seen *f = ctx;
+    ck_assert_uint_lt(f->n, 8);
+    snprintf(f->serial[f->n++], 41, "%s", serial);
+}
+
+START_TEST(revocation_feed_in_order_with_gaps_seen) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    const char *serials[] = {"0a", "0b", "0c", "0d"};
+    for (size_t i = 0; i < 4; i++) issue(s, serials[i], a, "sensor", T0 + 100000);
+    int64_t head = -1, last = -1;
+    bool gap = true;
+    feed_seen f = {0};
+    ck_assert_int_eq(iotca_store_revocations_head(s, &head), IOTCA_OK);
+    ck_assert_int_eq(head, 0); /* nothing revoked yet */
+    ck_assert_int_eq(iotca_store_revocations_since(s, 0, 10, feed_collect, &f, &last, &gap), IOTCA_OK);
+    ck_assert_uint_eq(f.n, 0);
+    ck_assert_int_eq(last, 0);
+    ck_assert(!gap);
+
+    /* revocations, including a refused second one, appear once each, in order */
+    ck_assert_int_eq(iotca_store_cert_revoke(s, "0b", 1, T0), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_cert_revoke(s, "0a", 1, T0 + 10), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_cert_revoke(s, "0a", 1, T0 + 20), IOTCA_E_POLICY);
+    ck_assert_int_eq(iotca_store_revocations_since(s, 0, 10, feed_collect, &f, &last, &gap), IOTCA_OK);
+    ck_assert_uint_eq(f.n, 2);
+    ck_assert_str_eq(f.serial[0], "0b");
+    ck_assert_str_eq(f.serial[1], "0a");
+    ck_assert_int_eq(last, 2);
+    ck_assert(!gap);
+    /* from a position: only what came after it; max bounds one read */
+    f.n = 0;
+    ck_assert_int_eq(iotca_store_revocations_since(s, 1, 10, feed_collect, &f, &last, &gap), IOTCA_OK);
+    ck_assert_uint_eq(f.n, 1);
+    ck_assert_str_eq(f.serial[0], "0a");
+    f.n = 0;
+    ck_assert_int_eq(iotca_store_revocations_since(s, 0, 1, feed_collect, &f, &last, &gap), IOTCA_OK);
+    ck_assert_uint_eq(f.n, 1);
+    ck_assert_int_eq(last, 1);
+
+    /* pruning keeps the newest row; a reader behind the pruned rows is told of the gap */
+    ck_assert_int_eq(iotca_store_cert_revoke(s, "0c", 1, T0 + 30), IOTCA_OK);
+    int pruned = -1;
+    ck_assert_int_eq(iotca_store_revocations_prune(s, T0 + 1000, &pruned), IOTCA_OK);
+    ck_assert_int_eq(pruned, 2); /* 0b and 0a; 0c is the newest and stays although old */
+    f.n = 0;
+    ck_assert_int_eq(iotca_store_revocations_since(s, 0, 10, feed_collect, &f, &last, &gap), IOTCA_OK);
+    ck_assert(gap);
+    ck_assert_uint_eq(f.n, 1);
+    ck_assert_str_eq(f.serial[0], "0c");
+    ck_assert_int_eq(last, 3);
+    f.n = 0;
+    ck_assert_int_eq(iotca_store_revocations_since(s, 2, 10, feed_collect, &f, &last, &gap), IOTCA_OK);
+    ck_assert(!gap); /* a reader that had seen 0b and 0a missed nothing */
+    ck_assert_uint_eq(f.n, 1);
+    /* numbers are never reused after a prune */
+    ck_assert_int_eq(iotca_store_revocations_prune(s, T0 + 1000, &pruned), IOTCA_OK);
+    ck_assert_int_eq(pruned, 0);
+    ck_assert_int_eq(iotca_store_cert_revoke(s, "0d", 1, T0 + 40), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_revocations_head(s, &head), IOTCA_OK);
+    ck_assert_int_eq(head, 4);
+
+    /* bad arguments */
+    ck_assert_int_eq(iotca_store_revocations_since(s, -1, 10, feed_collect, &f, &last, &gap), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_revocations_since(s, 0, 0, feed_collect, &f, &last, &gap), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_revocations_since(s, 0, 10001, feed_collect, &f, &last, &gap), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_revocations_since(s, 0, 10, NULL, &f, &last, &gap), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_revocations_head(NULL, &head), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_revocations_prune(s, T0, NULL), IOTCA_E_USAGE);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+START_TEST(revocation_signal_shared_between_openers) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    iotca_store_close(s);
+    iotca_store_signal *a = NULL, *b = NULL;
+    ck_assert_int_eq(iotca_store_signal_open(t.path, &a), IOTCA_OK);
+    ck_assert_int_eq(iotca_store_signal_open(t.path, &b), IOTCA_OK); /* another process would map the same file */
+    ck_assert_uint_eq(iotca_store_signal_read(a), 0);
+    iotca_store_signal_bump(a);
+    iotca_store_signal_bump(a);
+    ck_assert_uint_eq(iotca_store_signal_read(b), 2);
+    iotca_store_signal_close(b);
+    char path[600];
+    snprintf(path, sizeof path, "%s-revocations", t.path);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(st.st_size, 4096);
+    /* reopened, the count lives on */
+    ck_assert_int_eq(iotca_store_signal_open(t.path, &b), IOTCA_OK);
+    ck_assert_uint_eq(iotca_store_signal_read(b), 2);
+    iotca_store_signal_close(b);
+    iotca_store_signal_close(a);
+    iotca_store_signal_close(NULL);
+    /* a symlink in its place is not followed, a directory is refused, NULL is a usage error */
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink("/tmp/iotca-signal-elsewhere", path), 0);
+    ck_assert_int_eq(iotca_store_signal_open(t.path, &a), IOTCA_E_STORAGE);
+    ck_assert_int_eq(access("/tmp/iotca-signal-elsewhere", F_OK), -1);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    ck_assert_int_eq(iotca_store_signal_open(t.path, &a), IOTCA_E_STORAGE);
+    ck_assert_int_eq(rmdir(path), 0);
+    ck_assert_int_eq(iotca_store_signal_open(NULL, &a), IOTCA_E_USAGE);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 static size_t list_count(iotca_store *s, const iotca_cert_filter *f, const char *first) {
     iotca_cert_rec *v = NULL;
     size_t n = 99;
@@ -1772,6 +1891,8 @@ int main(void) {
     tcase_add_test(tc, cert_add_validates_fields);
     tcase_add_test(tc, cert_roundtrip);
     tcase_add_test(tc, cert_revoke_once);
+    tcase_add_test(tc, revocation_feed_in_order_with_gaps_seen);
+    tcase_add_test(tc, revocation_signal_shared_between_openers);
     tcase_add_test(tc, cert_list_filters);
     tcase_add_test(tc, cert_list_paging);
     tcase_add_test(tc, token_roundtrip);

@@ -150,6 +150,8 @@ bool iotca_scope_allows(const char *scope, const char *profile);
 typedef struct iotca_ca_stats {
     unsigned long issued, refused, revoked;
     unsigned long group_commits, group_writes; /* transactions of the group commit, and the writes they held */
+    unsigned long ocsp_cache_hits;             /* OCSP answers served from memory */
+    unsigned long feed_revocations;            /* revocations read from the store's feed (any process's) */
 } iotca_ca_stats;
 void iotca_ca_stats_get(iotca_ca *ca, iotca_ca_stats *out);
 

@@ -217,6 +217,31 @@ iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before,
  * it in the transaction that stores their answers. */
 iotca_rc iotca_store_ocsp_mark(iotca_store *s, int64_t upto);
 
+/* ---- the revocation feed (schema 0015): every revocation in commit order, for processes sharing the
+ * database to keep their cached OCSP answers coherent ---- */
+
+/* The newest feed position (0 when nothing was ever revoked): where a process starts following. */
+iotca_rc iotca_store_revocations_head(iotca_store *s, int64_t *head);
+typedef void (*iotca_revocation_fn)(void *ctx, const char *serial);
+/* Calls fn with the serial (lowercase hex) of each revocation after position `after` (0 or more), oldest
+ * first, at most max (1..10000) of them; *last is the position of the last one (after, if none). *gap is set
+ * when revocations past `after` were pruned before they could be read: the caller must assume any serial
+ * may have been revoked. IOTCA_E_USAGE for bad arguments, IOTCA_E_STORAGE if the read fails. */
+iotca_rc iotca_store_revocations_since(iotca_store *s, int64_t after, size_t max, iotca_revocation_fn fn, void *ctx,
+                                       int64_t *last, bool *gap);
+/* Deletes feed rows of revocations before `before`, always keeping the newest; *pruned says how many. */
+iotca_rc iotca_store_revocations_prune(iotca_store *s, time_t before, int *pruned);
+
+/* The revocation signal (signal.c): a counter shared by every process on the database, bumped after each
+ * committed revocation, so a process reads the feed only when it moved. Opened per process; thread-safe. */
+typedef struct iotca_store_signal iotca_store_signal;
+/* Maps <db_path>-revocations (created 0600 if absent). IOTCA_E_STORAGE if it cannot. */
+iotca_rc iotca_store_signal_open(const char *db_path, iotca_store_signal **out);
+void iotca_store_signal_close(iotca_store_signal *sig); /* NULL is ignored */
+uint64_t iotca_store_signal_read(const iotca_store_signal *sig);
+/* Call after the revocation's transaction committed, before telling anyone it is revoked. */
+void iotca_store_signal_bump(iotca_store_signal *sig);
+
 /* ---- trust profiles (SPEC §7) ---- */
 
 
