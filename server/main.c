@@ -24,7 +24,9 @@ static const char usage[] =
     "usage: iotcad --config FILE                 run the CA\n"
     "       iotcad init --config FILE            create the database and key directory\n"
     "       iotcad token create --config FILE --role admin|provisioner [--profiles a,b]\n"
-    "       iotcad audit verify --config FILE [--head HASH]\n";
+    "       iotcad audit verify --config FILE [--head HASH]\n"
+    "The key passphrase file must not be readable by group or others (chmod 600); --allow-readable-secrets\n"
+    "reads it anyway, with a warning.\n";
 
 static int fail(iotca_rc rc) {
     fprintf(stderr, "iotcad: %s\n", iotca_error_detail());
@@ -60,9 +62,24 @@ static void free_roots(roots *r) {
     for (size_t i = 0; i < r->n; i++) iotca_buf_free(&r->der[i]);
 }
 
+/* --allow-readable-secrets: read a key passphrase file other users can read, with a warning, instead of
+ * refusing it */
+static bool allow_readable_secrets;
+
+/* Reads the key passphrase file into pass (a secret buffer), refusing one other users can reach. */
+static iotca_rc read_key_passphrase(const config *c, iotca_buf *pass) {
+    bool loose = false;
+    IOTCA_GUARD(iotca_file_read_secret(c->key_passphrase_file, 4096, allow_readable_secrets, pass, &loose));
+    if (loose)
+        log_event("warn", "secret file readable by other users",
+                  json_pack("{s:s, s:s}", "file", c->key_passphrase_file, "detail",
+                            "read because of " IOTCA_ALLOW_READABLE_SECRETS "; chmod 600 it"));
+    return IOTCA_OK;
+}
+
 static iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
     iotca_buf pass = {.secret = true};
-    iotca_rc rc = iotca_file_read(c->key_passphrase_file, 4096, &pass);
+    iotca_rc rc = read_key_passphrase(c, &pass);
     if (rc == IOTCA_OK) {
         while (pass.len && (pass.data[pass.len - 1] == '\n' || pass.data[pass.len - 1] == '\r')) pass.len--;
         rc = load_roots(c, r);
@@ -225,6 +242,10 @@ static int init(const config *c) {
     iotca_rc rrc = load_roots(c, &r);
     free_roots(&r);
     if (rrc != IOTCA_OK) return fail(rrc);
+    iotca_buf pass = {.secret = true}; /* nor a key passphrase file iotcad would refuse to start with */
+    rrc = read_key_passphrase(c, &pass);
+    iotca_buf_free(&pass);
+    if (rrc != IOTCA_OK) return fail(rrc);
     if (mkdir(c->key_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "iotcad: cannot create %s: %s\n", c->key_dir, strerror(errno));
         return 1;
@@ -297,6 +318,7 @@ int main(int argc, char **argv) {
                                          {"role", required_argument, 0, 'r'},
                                          {"profiles", required_argument, 0, 'p'},
                                          {"head", required_argument, 0, 'H'},
+                                         {"allow-readable-secrets", no_argument, 0, 'A'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *path = NULL, *role = NULL, *profiles = NULL, *head = NULL;
@@ -310,6 +332,7 @@ int main(int argc, char **argv) {
         case 'r': role = optarg; break;
         case 'p': profiles = optarg; break;
         case 'H': head = optarg; break;
+        case 'A': allow_readable_secrets = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fprintf(stderr, "iotcad: unknown or incomplete option '%s'\n%s", argv[optind - 1], usage); return 2;
         }

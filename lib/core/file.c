@@ -10,7 +10,9 @@
 
 #include "iotca/file.h"
 
-iotca_rc iotca_file_read(const char *path, size_t max, iotca_buf *out) {
+/* secret: refuse (or, with insist, flag in *loose) a mode that grants group or others anything */
+static iotca_rc read_file(const char *path, size_t max, iotca_buf *out, bool secret, bool insist, bool *loose) {
+    if (loose) *loose = false;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     IOTCA_ENSURE(fd >= 0, IOTCA_E_STORAGE, "cannot open %s: %s", path,
                  errno == ELOOP ? "it is a symbolic link" : strerror(errno));
@@ -18,6 +20,13 @@ iotca_rc iotca_file_read(const char *path, size_t max, iotca_buf *out) {
     struct stat st;
     IOTCA_CHECK(fstat(fd, &st) == 0, IOTCA_E_STORAGE, "cannot stat %s: %s", path, strerror(errno));
     IOTCA_CHECK(S_ISREG(st.st_mode), IOTCA_E_STORAGE, "%s is not a regular file", path);
+    if (secret && (st.st_mode & 077)) {
+        IOTCA_CHECK(insist, IOTCA_E_USAGE,
+                    "%s holds a secret but its mode %04o lets group or others %s it: chmod 600 it (or use "
+                    IOTCA_ALLOW_READABLE_SECRETS " to read it anyway)",
+                    path, (unsigned)(st.st_mode & 07777), (st.st_mode & 044) ? "read" : (st.st_mode & 022) ? "write" : "reach");
+        if (loose) *loose = true;
+    }
     IOTCA_CHECK((size_t)st.st_size <= max, IOTCA_E_USAGE, "%s is %lld bytes, over the %zu-byte limit", path,
                 (long long)st.st_size, max);
     IOTCA_TRY(iotca_buf_reserve(out, (size_t)st.st_size));
@@ -33,6 +42,14 @@ iotca_rc iotca_file_read(const char *path, size_t max, iotca_buf *out) {
 out:
     close(fd);
     return rc;
+}
+
+iotca_rc iotca_file_read(const char *path, size_t max, iotca_buf *out) {
+    return read_file(path, max, out, false, false, NULL);
+}
+
+iotca_rc iotca_file_read_secret(const char *path, size_t max, bool insist, iotca_buf *out, bool *loose) {
+    return read_file(path, max, out, true, insist, loose);
 }
 
 static iotca_rc write_all(int fd, const void *data, size_t n, const char *path) {

@@ -43,6 +43,7 @@ sql() { sqlite3 "$WORK/iotca.db" "$1"; }
 # ceremony: roots R1 and R2, passphrase files
 ceremony() {
   printf 'correct horse battery staple\n' > rootpass
+  chmod 600 rootpass # secret files other users can read are refused
   "$ROOT_TOOL" init --vault r1 --name "Test Root R1" --key ecdsa-p256 --passphrase-file rootpass >/dev/null
   "$ROOT_TOOL" init --vault r2 --name "Test Root R2" --key ecdsa-p256 --passphrase-file rootpass >/dev/null
   cat r1/root.pem r2/root.pem > roots.pem
@@ -53,6 +54,7 @@ write_config() {
   PORT=$(free_port)
   BASE="http://127.0.0.1:$PORT"
   printf 'issuer keys at rest passphrase\n' > keypass
+  chmod 600 keypass
   cat > iotcad.json <<JSON
 {
   "listen": {"address": "127.0.0.1", "port": $PORT},

@@ -214,6 +214,7 @@ PASS=$T/pass
 printf 'correct horse battery staple\n' >"$PASS"
 WRONG_PASS=$T/wrong-pass
 printf 'incorrect horse battery staple\n' >"$WRONG_PASS"
+chmod 600 "$PASS" "$WRONG_PASS" # secret files other users can read are refused
 
 # ec_key FILE [CURVE]: an EC private key (PKCS#8 PEM, as openssl genpkey writes it).
 ec_key() {

@@ -22,6 +22,7 @@ CFLAGS_T=(-std=c11 -Wall -Wextra -Werror -O2)
 
 # ---- a CA with a P-384 and an RSA-3072 root, two issuers, a leaf under each --------------------------------
 printf 'correct horse battery staple\n' > rootpass
+chmod 600 rootpass
 "$ROOT_TOOL" init --vault r1 --name "Test Root R1 primary" --key ecdsa-p384 --passphrase-file rootpass >/dev/null
 "$ROOT_TOOL" init --vault r2 --name "Test Root R2" --key rsa-3072 --passphrase-file rootpass >/dev/null
 cat r1/root.pem r2/root.pem > roots.pem

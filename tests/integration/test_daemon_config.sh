@@ -29,6 +29,7 @@ expect_run() {
 }
 
 printf 'issuer keys at rest passphrase\n' > keypass
+chmod 600 keypass
 PROFILES='{
     "firmware-endpoint": {"key_types": ["ecdsa-p256", "ecdsa-p384"], "max_ttl": "90d", "default_ttl": "30d",
       "eku": ["server"], "dns_suffixes": ["updates.example.com"], "require_san": true, "cn_in_san": true},

@@ -69,6 +69,7 @@ expect_stderr 'threshold'
 expect_fail 2 "$ROOT" init --vault new4 --name "Root" --key ecdsa-p256 --shares 3 --threshold 4
 expect_stderr 'threshold'
 printf 'too short\n' >short-pass
+chmod 600 short-pass
 expect_fail 2 "$ROOT" init --vault new5 --name "Root" --key ecdsa-p256 --passphrase-file short-pass
 expect_stderr '12'
 expect_fail 2 "$ROOT" sign-intermediate --vault v --out nocsr.pem --yes --passphrase-file "$PASS"

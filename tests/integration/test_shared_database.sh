@@ -5,6 +5,11 @@
 # through one and, right after, the other asked -- both ways round, and for a burst of revocations.
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
+die() { # both daemons' logs on a failure
+  echo "FAIL - $*" >&2
+  for l in daemon.log daemon-b.log; do [ -f "$l" ] && { echo "--- $l" >&2; tail -n 15 "$l" >&2; }; done
+  exit 1
+}
 
 ca_with_issuer int1
 A=$BASE

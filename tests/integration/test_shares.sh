@@ -3,6 +3,9 @@
 # nothing less, nothing altered and nothing foreign.
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# share files the test makes (copies, altered ones) are private, as custodians keep them: a readable one
+# would be refused for its mode before the check each section is about
+umask 077
 need jq
 
 S=v/shares

@@ -392,6 +392,43 @@ START_TEST(file_read_refuses_symlink_and_oversize) {
 }
 END_TEST
 
+START_TEST(file_read_secret_refuses_loose_modes) {
+    make_tmp();
+    char p[128];
+    snprintf(p, sizeof p, "%s/pass", tmpdir);
+    ck_assert_int_eq(iotca_file_create(p, "passphrase", 10, 0600), IOTCA_OK);
+    iotca_buf b = {0};
+    bool loose = true;
+    ck_assert_int_eq(iotca_file_read_secret(p, 100, false, &b, &loose), IOTCA_OK);
+    ck_assert(!loose);
+    ck_assert_uint_eq(b.len, 10);
+    b.len = 0;
+    const mode_t bad[] = {0644, 0640, 0604, 0660, 0620, 0602, 0610, 0601, 0700 | 0004};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(chmod(p, bad[i]), 0);
+        ck_assert_int_eq(iotca_file_read_secret(p, 100, false, &b, &loose), IOTCA_E_USAGE);
+        ck_assert_uint_eq(b.len, 0); /* nothing read */
+        ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "chmod 600"));
+        ck_assert_ptr_nonnull(strstr(iotca_error_detail(), IOTCA_ALLOW_READABLE_SECRETS));
+        ck_assert_int_eq(iotca_file_read_secret(p, 100, true, &b, &loose), IOTCA_OK); /* insisting */
+        ck_assert(loose);
+        ck_assert_uint_eq(b.len, 10);
+        b.len = 0;
+    }
+    ck_assert_int_eq(chmod(p, 0644), 0);
+    ck_assert_ptr_nonnull(strstr((iotca_file_read_secret(p, 100, false, &b, NULL), iotca_error_detail()), "0644"));
+    ck_assert_int_eq(iotca_file_read_secret(p, 100, true, &b, NULL), IOTCA_OK); /* loose may be NULL */
+    b.len = 0;
+    ck_assert_int_eq(chmod(p, 0400), 0);
+    ck_assert_int_eq(iotca_file_read_secret(p, 100, false, &b, &loose), IOTCA_OK);
+    ck_assert(!loose);
+    /* the plain reader does not care */
+    ck_assert_int_eq(chmod(p, 0644), 0);
+    ck_assert_int_eq(iotca_file_read(p, 100, &b), IOTCA_OK);
+    iotca_buf_free(&b);
+}
+END_TEST
+
 START_TEST(file_replace_and_append) {
     make_tmp();
     char p[128];
@@ -480,6 +517,7 @@ int main(void) {
     tcase_add_test(tc, pem_failure_leaves_output_untouched);
     tcase_add_test(tc, file_create_is_exclusive_0600);
     tcase_add_test(tc, file_read_refuses_symlink_and_oversize);
+    tcase_add_test(tc, file_read_secret_refuses_loose_modes);
     tcase_add_test(tc, file_replace_and_append);
     tcase_add_test(tc, mono_deadline_normalised);
     tcase_add_test(tc, mono_cond_waits_until_the_deadline);

@@ -21,7 +21,8 @@ static const char usage_text[] =
     "  show [--json]\n"
     "\n"
     "Unlocking the root key: --passphrase-file F, a no-echo prompt, or --share FILE (repeated) for vaults\n"
-    "split among custodians. Signing asks for confirmation on the terminal; --yes skips it for scripts.\n"
+    "split among custodians (passphrase and share files must not be readable by group or others: chmod 600,\n"
+    "or --allow-readable-secrets to use them anyway, with a warning). Signing asks for confirmation on the terminal; --yes skips it for scripts.\n"
     "--note TEXT adds an operator note to the ledger record.\n";
 
 int report(iotca_rc rc) {
@@ -50,7 +51,7 @@ static iotca_rc parse_long(const char *flag, const char *s, long lo, long hi, lo
 enum {
     O_VAULT = 256, O_NAME, O_ORG, O_COUNTRY, O_KEY, O_YEARS, O_SHARES, O_THRESHOLD, O_PASSFILE, O_SHARE, O_CSR,
     O_OUT, O_DAYS, O_PERMIT_DNS, O_PERMIT_IP, O_NC, O_EKU, O_CRL_URL, O_OCSP_URL, O_CAI_URL, O_CERT, O_SERIAL,
-    O_REASON, O_NOTE, O_YES, O_JSON, O_HEAD, O_HELP,
+    O_REASON, O_NOTE, O_YES, O_JSON, O_HEAD, O_HELP, O_ALLOW_READABLE,
 };
 
 static const struct option longopts[] = {
@@ -82,6 +83,7 @@ static const struct option longopts[] = {
     {"json", no_argument, 0, O_JSON},
     {"head", required_argument, 0, O_HEAD},
     {"help", no_argument, 0, O_HELP},
+    {"allow-readable-secrets", no_argument, 0, O_ALLOW_READABLE},
     {0, 0, 0, 0},
 };
 
@@ -130,6 +132,7 @@ static iotca_rc parse_opts(int argc, char **argv, root_opts *o) {
         case O_JSON: o->json = true; break;
         case O_HEAD: o->head = optarg; break;
         case O_HELP: fputs(usage_text, stdout); exit(0);
+        case O_ALLOW_READABLE: secret_allow_readable = true; break;
         default:
             IOTCA_BAIL(IOTCA_E_USAGE, "unknown or incomplete option '%s' (see iotca-root --help)",
                        argv[optind - 1] ? argv[optind - 1] : "?");

@@ -74,6 +74,12 @@ iotca_rc shares_combine(const char *const *files, size_t n_files, const char *va
 /* Reads a passphrase: from file (first line) if given, else prompts twice
  * (confirm) or once on the terminal with echo off. */
 iotca_rc secret_passphrase(const char *file, bool confirm, iotca_buf *out);
+/* Set by --allow-readable-secrets: a passphrase or share file that group or others can read is used, with a
+ * warning on stderr, instead of refused. */
+extern bool secret_allow_readable;
+/* Reads a file holding a secret (passphrase, share), refusing one group or others can reach unless
+ * secret_allow_readable (iotca_file_read_secret). */
+iotca_rc secret_file_read(const char *path, size_t max, iotca_buf *out);
 /* Asks the operator to type "yes"; IOTCA_E_USAGE when not a terminal. */
 iotca_rc secret_confirm(const char *question);
 

@@ -53,11 +53,22 @@ out:
     return rc;
 }
 
+bool secret_allow_readable;
+
+iotca_rc secret_file_read(const char *path, size_t max, iotca_buf *out) {
+    bool loose = false;
+    IOTCA_GUARD(iotca_file_read_secret(path, max, secret_allow_readable, out, &loose));
+    if (loose)
+        fprintf(stderr, "iotca-root: warning: %s holds a secret and group or others can read it; used because of "
+                IOTCA_ALLOW_READABLE_SECRETS ", chmod 600 it\n", path);
+    return IOTCA_OK;
+}
+
 iotca_rc secret_passphrase(const char *file, bool confirm, iotca_buf *out) {
     out->secret = true;
     if (file) {
         iotca_buf raw = {.secret = true};
-        iotca_rc rc = iotca_file_read(file, MAX_PASSPHRASE, &raw);
+        iotca_rc rc = secret_file_read(file, MAX_PASSPHRASE, &raw);
         if (rc == IOTCA_OK) {
             size_t n = 0;
             while (n < raw.len && raw.data[n] != '\n' && raw.data[n] != '\r') n++;

@@ -62,7 +62,7 @@ typedef struct share {
 
 static iotca_rc read_share(const char *path, const char *vault_fp_hex, share *s) {
     iotca_buf raw = {.secret = true};
-    iotca_rc rc = iotca_file_read(path, 4096, &raw);
+    iotca_rc rc = secret_file_read(path, 4096, &raw);
     json_t *j = NULL;
     if (rc != IOTCA_OK) goto out;
     json_error_t e;
