@@ -111,6 +111,16 @@ static void report_warnings(iotca_ca *ca, time_t now) {
     for (size_t i = 0; i < nf; i++) sink(ctx, &fresh[i]);
 }
 
+/* 7. When each API token was last used: requests remember it in memory (tokens.c) so that authentication
+ * never writes; the tick writes them all in one transaction. A failure keeps them for the next tick and is
+ * returned after every other duty ran. */
+static iotca_rc write_token_uses(iotca_ca *ca, iotca_store *s) {
+    pthread_mutex_lock(&ca->used_mu);
+    size_t n = ca->n_used;
+    pthread_mutex_unlock(&ca->used_mu);
+    return n ? ca_tokens_flush_used(ca, s) : IOTCA_OK;
+}
+
 iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     *changes = 0;
     iotca_store *s = NULL;
@@ -125,7 +135,7 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     IOTCA_GUARD(ca_ocsp_tick(ca, s, now, &more));         /* 5. OCSP: responder certificates renewed, */
     *changes += more;                                     /*    pre-signed answers made and refreshed */
     report_warnings(ca, now);                             /* 6. advance warnings newly at a threshold */
-    return IOTCA_OK;
+    return write_token_uses(ca, s);                       /* 7. tokens' last-used times from memory */
 }
 
 /* What an operator does when a group has no issuer that can sign (the same words in /readyz and in the
