@@ -107,7 +107,7 @@ static void show_one(void *p, const iotca_audit_rec *r, const char *broken) {
         json_decref(o);
     } else {
         /* a record past the point where the chain breaks cannot be trusted: marked, never silently shown */
-        printf("%s%-6lld %s  %-24s %-32s %-40s %-6s %-20s %s\n", broken ? "! " : "", (long long)r->seq, at, r->actor,
+        printf("%s%-6lld %s  %-24s %-32s %-40s %-7s %-20s %s\n", broken ? "! " : "", (long long)r->seq, at, r->actor,
                r->action, r->subject, r->outcome, r->request_id, r->detail);
     }
     sc->shown++;
@@ -121,7 +121,7 @@ static int show(const audit_args *a, const config *c) {
     show_ctx sc = {a, 0};
     if (rc == IOTCA_OK && a->json) fputs("{\"records\": [", stdout);
     else if (rc == IOTCA_OK)
-        printf("%-6s %-20s  %-24s %-32s %-40s %-6s %-20s %s\n", "SEQ", "TIME", "ACTOR", "ACTION", "SUBJECT",
+        printf("%-6s %-20s  %-24s %-32s %-40s %-7s %-20s %s\n", "SEQ", "TIME", "ACTOR", "ACTION", "SUBJECT",
                "OUTCOME", "REQUEST", "DETAIL");
     if (rc == IOTCA_OK) rc = iotca_ca_audit_show(ca, show_one, &sc, &chk);
     iotca_ca_close(ca);

@@ -75,9 +75,8 @@ iotca_rc iotca_ca_token_create(iotca_ca *ca, iotca_role role, const char *profil
     if (rc == IOTCA_OK) {
         char detail[1200], exp[32] = "never";
         if (expires_at) iotca_time_format(expires_at, exp);
-        snprintf(detail, sizeof detail, "%s; expires %s",
-                 role == IOTCA_ROLE_ADMIN ? "role admin" : t.profiles[0] ? t.profiles : "role provisioner, all profiles",
-                 exp);
+        snprintf(detail, sizeof detail, "role %s, %s%s; expires %s", t.role, t.profiles[0] ? "profiles " : "",
+                 t.profiles[0] ? t.profiles : "all profiles", exp);
         rc = iotca_ca_audit(ca, actor && *actor ? actor : "cli", "token.create", t.id, "-", "ok", detail);
     }
     if (rc == IOTCA_OK) {
