@@ -49,7 +49,7 @@ iotca_rc iotca_time_parse(const char *s, time_t *out) {
         }
         if (ok && (*p == 'Z' || *p == 'z')) p++;
         else if (ok && (*p == '+' || *p == '-')) {
-            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            int sign = *p++ == '-' ? -1 : 1, oh = 0, om = 0;
             ok = digits(&p, 2, &oh) && *p++ == ':' && digits(&p, 2, &om) && oh <= 23 && om <= 59;
             off = sign * (oh * 3600 + om * 60);
         } else ok = false;
