@@ -1,5 +1,5 @@
-/* iotcad: the online CA daemon. `init` creates the database, `token create` mints API tokens, and without a
- * command it serves the REST API and runs the periodic tick until SIGINT/SIGTERM, re-reading its config on
+/* iotcad: the online CA daemon. `init` creates the database, `token` and `audit` are the operator's commands
+ * (cmd_token.c, cmd_audit.c), and without a command it serves the REST API and runs the periodic tick until SIGINT/SIGTERM, re-reading its config on
  * SIGHUP. */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "http.h"
 #include "iotca/clock.h"
 #include "iotca/file.h"
@@ -23,88 +24,17 @@
 static const char usage[] =
     "usage: iotcad --config FILE                 run the CA\n"
     "       iotcad init --config FILE            create the database and key directory\n"
-    "       iotcad token create --config FILE --role admin|provisioner [--profiles a,b]\n"
+    "       iotcad token create --config FILE --role admin|provisioner [--profiles a,b] [--expires 90d|TIME]\n"
+    "       iotcad token list --config FILE [--json]\n"
+    "       iotcad token revoke --config FILE ID\n"
     "       iotcad audit verify --config FILE [--head HASH]\n"
+    "       iotcad audit show --config FILE [--since TIME] [--until TIME] [--actor A] [--action X] [--json]\n"
     "The key passphrase file must not be readable by group or others (chmod 600); --allow-readable-secrets\n"
-    "reads it anyway, with a warning.\n";
+    "(with any command) reads it anyway, with a warning.\n";
 
 static int fail(iotca_rc rc) {
     fprintf(stderr, "iotcad: %s\n", iotca_error_detail());
     return rc == IOTCA_E_USAGE ? 2 : 1;
-}
-
-/* Roots: each configured file may hold one or more PEM certificates. */
-typedef struct roots {
-    iotca_buf der[CONFIG_MAX_ROOTS];
-    iotca_slice s[CONFIG_MAX_ROOTS];
-    size_t n;
-} roots;
-
-static iotca_rc load_roots(const config *c, roots *r) {
-    memset(r, 0, sizeof *r);
-    for (size_t i = 0; i < c->n_roots; i++) {
-        iotca_buf text = {0};
-        iotca_rc rc = iotca_file_read(c->roots[i], 1 << 20, &text);
-        iotca_slice in = iotca_buf_slice(&text);
-        size_t before = r->n;
-        while (rc == IOTCA_OK && r->n < CONFIG_MAX_ROOTS && iotca_pem_next(&in, "CERTIFICATE", &r->der[r->n], NULL) == IOTCA_OK) {
-            r->s[r->n] = iotca_buf_slice(&r->der[r->n]);
-            r->n++;
-        }
-        iotca_buf_free(&text);
-        IOTCA_GUARD(rc);
-        IOTCA_ENSURE(r->n > before, IOTCA_E_PARSE, "%s holds no PEM certificate", c->roots[i]);
-    }
-    return IOTCA_OK;
-}
-
-static void free_roots(roots *r) {
-    for (size_t i = 0; i < r->n; i++) iotca_buf_free(&r->der[i]);
-}
-
-/* --allow-readable-secrets: read a key passphrase file other users can read, with a warning, instead of
- * refusing it */
-static bool allow_readable_secrets;
-
-/* Reads the key passphrase file into pass (a secret buffer), refusing one other users can reach. */
-static iotca_rc read_key_passphrase(const config *c, iotca_buf *pass) {
-    bool loose = false;
-    IOTCA_GUARD(iotca_file_read_secret(c->key_passphrase_file, 4096, allow_readable_secrets, pass, &loose));
-    if (loose)
-        log_event("warn", "secret file readable by other users",
-                  json_pack("{s:s, s:s}", "file", c->key_passphrase_file, "detail",
-                            "read because of " IOTCA_ALLOW_READABLE_SECRETS "; chmod 600 it"));
-    return IOTCA_OK;
-}
-
-static iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
-    iotca_buf pass = {.secret = true};
-    iotca_rc rc = read_key_passphrase(c, &pass);
-    if (rc == IOTCA_OK) {
-        while (pass.len && (pass.data[pass.len - 1] == '\n' || pass.data[pass.len - 1] == '\r')) pass.len--;
-        rc = load_roots(c, r);
-    }
-    if (rc == IOTCA_OK) {
-        iotca_ca_config cc = {.db_path = c->database,
-                              .key_dir = c->key_dir,
-                              .key_passphrase = iotca_buf_slice(&pass),
-                              .issuer_key_type = c->issuer_key_type,
-                              .default_group = c->default_group,
-                              .roots = r->s,
-                              .n_roots = r->n,
-                              .profiles = c->profiles,
-                              .n_profiles = c->n_profiles,
-                              .base_url = c->base_url};
-        rc = iotca_ca_open(&cc, ca);
-    }
-    /* one crypto thread a serving thread (one a core by default): the serving threads start issuances and
-     * these sign them, so wolfSSL's per-thread tables stay this many and no serving thread stalls on them */
-    if (rc == IOTCA_OK && (rc = iotca_ca_set_crypto_threads(*ca, c->threads)) != IOTCA_OK) {
-        iotca_ca_close(*ca);
-        *ca = NULL;
-    }
-    iotca_buf_free(&pass);
-    return rc;
 }
 
 static volatile sig_atomic_t stopping;
@@ -243,7 +173,7 @@ static int init(const config *c) {
     free_roots(&r);
     if (rrc != IOTCA_OK) return fail(rrc);
     iotca_buf pass = {.secret = true}; /* nor a key passphrase file iotcad would refuse to start with */
-    rrc = read_key_passphrase(c, &pass);
+    rrc = cli_read_key_passphrase(c, &pass);
     iotca_buf_free(&pass);
     if (rrc != IOTCA_OK) return fail(rrc);
     if (mkdir(c->key_dir, 0700) != 0 && errno != EEXIST) {
@@ -253,46 +183,6 @@ static int init(const config *c) {
     iotca_rc rc = iotca_ca_init_db(c->database);
     if (rc != IOTCA_OK) return fail(rc);
     printf("database %s is at schema version %d\n", c->database, iotca_ca_schema_version());
-    return 0;
-}
-
-static int token_create(const config *c, const char *role_s, const char *profiles) {
-    iotca_role role = IOTCA_ROLE_NONE;
-    if (role_s && strcmp(role_s, "admin") == 0) role = IOTCA_ROLE_ADMIN;
-    else if (role_s && strcmp(role_s, "provisioner") == 0) role = IOTCA_ROLE_PROVISIONER;
-    else return fail(iotca_error_set(IOTCA_E_USAGE, "--role must be admin or provisioner"));
-    roots r;
-    iotca_ca *ca = NULL;
-    iotca_rc rc = open_ca(c, &r, &ca);
-    iotca_buf tok = {.secret = true};
-    if (rc == IOTCA_OK) rc = iotca_ca_token_create(ca, role, profiles, &tok);
-    if (rc == IOTCA_OK) printf("%.*s\n", (int)tok.len, (const char *)tok.data);
-    iotca_buf_free(&tok);
-    iotca_ca_close(ca);
-    free_roots(&r);
-    return rc == IOTCA_OK ? 0 : fail(rc);
-}
-
-/* Recomputes the audit trail's hash chain; exit 1 when it was altered. */
-static int audit_verify(const config *c, const char *head) {
-    roots r;
-    iotca_ca *ca = NULL;
-    iotca_rc rc = open_ca(c, &r, &ca);
-    iotca_audit_check chk;
-    if (rc == IOTCA_OK) rc = iotca_ca_audit_verify(ca, &chk);
-    iotca_ca_close(ca);
-    free_roots(&r);
-    if (rc != IOTCA_OK) return fail(rc);
-    if (!chk.ok) {
-        fprintf(stderr, "iotcad: audit trail verification FAILED: %s\n", chk.reason);
-        return 1;
-    }
-    if (head && strcmp(head, chk.head) != 0) {
-        fprintf(stderr, "iotcad: audit trail verification FAILED: head %s differs from the recorded %s "
-                        "(records were removed from the end)\n", chk.head, head);
-        return 1;
-    }
-    printf("audit trail ok: %lld records, head %s\n", (long long)chk.records, chk.head);
     return 0;
 }
 
@@ -308,8 +198,8 @@ int main(int argc, char **argv) {
     const char *cmd = "run";
     int skip = 0;
     if (argc > 1 && strcmp(argv[1], "init") == 0) cmd = "init", skip = 1;
-    else if (argc > 2 && strcmp(argv[1], "token") == 0 && strcmp(argv[2], "create") == 0) cmd = "token", skip = 2;
-    else if (argc > 2 && strcmp(argv[1], "audit") == 0 && strcmp(argv[2], "verify") == 0) cmd = "audit", skip = 2;
+    else if (argc > 1 && strcmp(argv[1], "token") == 0) return cmd_token(argc - 1, argv + 1);
+    else if (argc > 1 && strcmp(argv[1], "audit") == 0) return cmd_audit(argc - 1, argv + 1);
     else if (argc > 1 && argv[1][0] != '-') {
         fprintf(stderr, "iotcad: unknown command '%s'\n%s", argv[1], usage);
         return 2;
@@ -332,7 +222,7 @@ int main(int argc, char **argv) {
         case 'r': role = optarg; break;
         case 'p': profiles = optarg; break;
         case 'H': head = optarg; break;
-        case 'A': allow_readable_secrets = true; break;
+        case 'A': cli_allow_readable_secrets = true; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fprintf(stderr, "iotcad: unknown or incomplete option '%s'\n%s", argv[optind - 1], usage); return 2;
         }
@@ -341,21 +231,18 @@ int main(int argc, char **argv) {
         fprintf(stderr, "iotcad: %s\n%s", path ? "unexpected argument" : "--config FILE is required", usage);
         return 2;
     }
-    if (head && strcmp(cmd, "audit") != 0) {
+    if (head) {
         fprintf(stderr, "iotcad: --head belongs to 'audit verify'\n");
         return 2;
     }
-    if ((role || profiles) && strcmp(cmd, "token") != 0) {
+    if (role || profiles) {
         fprintf(stderr, "iotcad: --role and --profiles belong to 'token create'\n");
         return 2;
     }
     config c;
     iotca_rc rc = config_load(path, &c);
     if (rc != IOTCA_OK) return fail(rc);
-    int code = strcmp(cmd, "init") == 0    ? init(&c)
-               : strcmp(cmd, "token") == 0 ? token_create(&c, role, profiles)
-               : strcmp(cmd, "audit") == 0 ? audit_verify(&c, head)
-                                           : run(path, &c);
+    int code = strcmp(cmd, "init") == 0 ? init(&c) : run(path, &c);
     config_free(&c);
     return code;
 }

@@ -42,6 +42,8 @@ typedef struct verify_ctx {
     iotca_audit_check *out;
     int64_t expect_seq;
     uint8_t prev[32];
+    iotca_audit_visit show; /* audit show: each record, and whether the chain held at it; NULL for verify */
+    void *show_ctx;
 } verify_ctx;
 
 static iotca_rc verify_one(void *p, const iotca_audit_rec *r) {
@@ -66,6 +68,7 @@ static iotca_rc verify_one(void *p, const iotca_audit_rec *r) {
     }
     v->expect_seq = r->seq + 1;
     memcpy(v->prev, r->hash, 32);
+    if (v->show) v->show(v->show_ctx, r, o->ok ? NULL : o->reason);
     return IOTCA_OK;
 }
 
@@ -74,7 +77,18 @@ iotca_rc iotca_ca_audit_verify(iotca_ca *ca, iotca_audit_check *out) {
     out->ok = true;
     iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
-    verify_ctx v = {out, 1, {0}};
+    verify_ctx v = {out, 1, {0}, NULL, NULL};
+    IOTCA_GUARD(iotca_store_audit_each(s, verify_one, &v));
+    for (int i = 0; i < 32; i++) snprintf(out->head + 2 * i, 3, "%02x", v.prev[i]);
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_ca_audit_show(iotca_ca *ca, iotca_audit_visit fn, void *ctx, iotca_audit_check *out) {
+    memset(out, 0, sizeof *out);
+    out->ok = true;
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    verify_ctx v = {out, 1, {0}, fn, ctx};
     IOTCA_GUARD(iotca_store_audit_each(s, verify_one, &v));
     for (int i = 0; i < 32; i++) snprintf(out->head + 2 * i, 3, "%02x", v.prev[i]);
     return IOTCA_OK;

@@ -56,6 +56,7 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     iotca_rc rc = IOTCA_OK;
     pthread_mutex_init(&ca->lock, NULL);
     pthread_mutex_init(&ca->ocsp_lock, NULL);
+    pthread_mutex_init(&ca->used_mu, NULL);
     IOTCA_CHECK(pthread_key_create(&ca->store_key, close_store) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
     ca->key_created = true;
     ca->db_path = strdup(cfg->db_path);
@@ -101,6 +102,8 @@ void iotca_ca_close(iotca_ca *ca) {
     ca_crypto_stop(ca); /* first: its jobs use the issuers freed below */
     if (ca->key_created) {
         iotca_store *s = pthread_getspecific(ca->store_key);
+        /* best effort: the last uses since the tick; a failure costs only a last-used time */
+        if (s && ca->n_used) (void)ca_tokens_flush_used(ca, s);
         if (s) iotca_store_close(s);
         pthread_setspecific(ca->store_key, NULL);
         pthread_key_delete(ca->store_key);
@@ -130,6 +133,7 @@ void iotca_ca_close(iotca_ca *ca) {
     free(ca->base_url);
     pthread_mutex_destroy(&ca->lock);
     pthread_mutex_destroy(&ca->ocsp_lock);
+    pthread_mutex_destroy(&ca->used_mu);
     free(ca);
 }
 

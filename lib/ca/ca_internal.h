@@ -13,6 +13,8 @@
 #define CA_SIGNERS 4 /* copies of each issuer key, so concurrent issuances sign in parallel */
 /* answers the OCSP responder keeps in memory: about 550 bytes each with the slot, so about 9 MiB when full */
 #define CA_OCSP_CACHE_SLOTS 16384
+/* distinct API tokens whose use one tick interval remembers (tokens.c); a use past that waits for the next */
+#define CA_TOKENS_USED 1024
 
 /* An issuer that has signed or will sign: its certificate and key in memory. */
 typedef struct ca_issuer {
@@ -61,6 +63,11 @@ struct iotca_ca {
     int64_t signal_seen;        /* the signal's value when the feed was last read through (atomic) */
     ca_crypto_pool *crypto;   /* NULL: the calling thread does its own crypto (crypto_pool.c) */
     bool key_created;
+    /* API tokens used since the tick last wrote their last-used times (tokens.c, tick.c): remembered here so
+     * that authenticating a request never writes to the database; guarded by used_mu */
+    pthread_mutex_t used_mu;
+    iotca_token_use used[CA_TOKENS_USED];
+    size_t n_used;
     iotca_ca_stats stats;
     /* staged issuers whose activation the tick held back (rotation preflight); guarded by lock */
     int64_t held[CA_MAX_ISSUERS];
@@ -125,6 +132,10 @@ iotca_rc ca_ocsp_on_revoke(iotca_ca *ca, iotca_store *s, const char *serial);
 bool ca_ocsp_follow_revocations(iotca_ca *ca, iotca_store *s, bool always);
 /* Drops the responder's cached answers for serial (lowercase hex) once its status changed in the store. */
 void ca_ocsp_forget(iotca_ca *ca, const char *serial);
+
+/* Writes the last-used times that requests remembered since the last call (the tick's duty, and at close);
+ * on failure they stay remembered for the next try. */
+iotca_rc ca_tokens_flush_used(iotca_ca *ca, iotca_store *s);
 
 /* What an operator does when a group has no issuer that can sign: /readyz (tick.c) and the refusal of an
  * issuance (issue.c) say the same words. */

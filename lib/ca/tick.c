@@ -123,6 +123,16 @@ static iotca_rc follow_feed(iotca_ca *ca, iotca_store *s, time_t now) {
     return iotca_store_revocations_prune(s, now - FEED_KEEP_S, &pruned);
 }
 
+/* 8. When each API token was last used: requests remember it in memory (tokens.c) so that authentication
+ * never writes; the tick writes them all in one transaction. A failure keeps them for the next tick and is
+ * returned after every other duty ran. */
+static iotca_rc write_token_uses(iotca_ca *ca, iotca_store *s) {
+    pthread_mutex_lock(&ca->used_mu);
+    size_t n = ca->n_used;
+    pthread_mutex_unlock(&ca->used_mu);
+    return n ? ca_tokens_flush_used(ca, s) : IOTCA_OK;
+}
+
 iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     *changes = 0;
     iotca_store *s = NULL;
@@ -138,7 +148,7 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     *changes += more;                                     /*    pre-signed answers made and refreshed */
     report_warnings(ca, now);                             /* 6. advance warnings newly at a threshold */
     IOTCA_GUARD(follow_feed(ca, s, now));                 /* 7. revocations through other processes */
-    return IOTCA_OK;
+    return write_token_uses(ca, s);                       /* 8. tokens' last-used times from memory */
 }
 
 /* What an operator does when a group has no issuer that can sign (the same words in /readyz and in the

@@ -39,6 +39,9 @@ enum iotca_sq_id {
     SQ_CERT_STATUS,
     SQ_TOKEN_INSERT,
     SQ_TOKEN_GET,
+    SQ_TOKEN_LIST,
+    SQ_TOKEN_REVOKE,
+    SQ_TOKEN_USED,
     SQ_HEARTBEAT,
     /* CRLs (lib/store/crl.c) */
     SQ_CRL_GET,

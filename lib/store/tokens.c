@@ -1,4 +1,6 @@
-/* The store's API tokens (the hash, role and profile scope of each token id), and the tick's heartbeat write. */
+/* The store's API tokens (the hash, role, profile scope, expiry, revocation and last use of each token id), and
+ * the tick's heartbeat write. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
@@ -15,14 +17,17 @@ iotca_rc iotca_store_token_add(iotca_store *s, const iotca_token_rec *t) {
                  "token %s: profile list is longer than %zu characters", t->id, sizeof t->profiles - 1);
     sqlite3_stmt *st;
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_TOKEN_INSERT,
-                              "INSERT INTO tokens (id, hash, role, profiles, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                              "INSERT INTO tokens (id, hash, role, profiles, created_at, expires_at) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                               "adding a token", &st));
     iotca_rc rc = IOTCA_OK;
     int e = sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) == SQLITE_OK &&
                     sqlite3_bind_blob(st, 2, t->hash, (int)sizeof t->hash, SQLITE_STATIC) == SQLITE_OK &&
                     sqlite3_bind_text(st, 3, t->role, -1, SQLITE_STATIC) == SQLITE_OK &&
                     sqlite3_bind_text(st, 4, t->profiles, -1, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_int64(st, 5, (sqlite3_int64)t->created_at) == SQLITE_OK
+                    sqlite3_bind_int64(st, 5, (sqlite3_int64)t->created_at) == SQLITE_OK &&
+                    (t->expires_at ? sqlite3_bind_int64(st, 6, (sqlite3_int64)t->expires_at)
+                                   : sqlite3_bind_null(st, 6)) == SQLITE_OK
                 ? sqlite3_step(st)
                 : SQLITE_ERROR;
     IOTCA_CHECK(e != SQLITE_CONSTRAINT_PRIMARYKEY && e != SQLITE_CONSTRAINT_UNIQUE, IOTCA_E_POLICY,
@@ -51,7 +56,7 @@ iotca_rc iotca_store_token_get(iotca_store *s, const char *id, iotca_token_rec *
     /* An id too long to be stored cannot name a token. */
     IOTCA_ENSURE(iotca_sq_fits(id, sizeof t->id), IOTCA_E_USAGE, "no such token");
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TOKEN_GET, "SELECT id, hash, role, profiles, created_at FROM tokens WHERE id = ?1",
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TOKEN_GET, "SELECT id, hash, role, profiles, created_at, expires_at, revoked_at FROM tokens WHERE id = ?1",
                               "loading a token", &st));
     iotca_rc rc = IOTCA_OK;
     int e = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
@@ -68,8 +73,96 @@ iotca_rc iotca_store_token_get(iotca_store *s, const char *id, iotca_token_rec *
     IOTCA_TRY(iotca_sq_col_text(st, 2, t->role, sizeof t->role, "token role"));
     IOTCA_TRY(iotca_sq_col_text(st, 3, t->profiles, sizeof t->profiles, "token profiles"));
     t->created_at = (time_t)sqlite3_column_int64(st, 4);
+    t->expires_at = (time_t)sqlite3_column_int64(st, 5); /* NULL reads as 0: never */
+    t->revoked_at = (time_t)sqlite3_column_int64(st, 6);
 out:
     iotca_sq_done(st);
     if (rc != IOTCA_OK) memset(t, 0, sizeof *t);
+    return rc;
+}
+
+iotca_rc iotca_store_token_list(iotca_store *s, iotca_token_info **out, size_t *n) {
+    IOTCA_ENSURE(s != NULL && out != NULL && n != NULL, IOTCA_E_USAGE, "iotca_store_token_list: NULL argument");
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TOKEN_LIST,
+                              "SELECT id, role, profiles, created_at, expires_at, revoked_at, last_used_at FROM tokens "
+                              "ORDER BY created_at, id",
+                              "listing tokens", &st));
+    iotca_rc rc = IOTCA_OK;
+    size_t cap = 0;
+    int e;
+    while ((e = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            iotca_token_info *grown = realloc(*out, ncap * sizeof **out);
+            IOTCA_CHECK(grown != NULL, IOTCA_E_INTERNAL, "out of memory listing tokens");
+            *out = grown;
+            cap = ncap;
+        }
+        iotca_token_info *t = &(*out)[*n];
+        memset(t, 0, sizeof *t);
+        IOTCA_TRY(iotca_sq_col_text(st, 0, t->id, sizeof t->id, "token id"));
+        IOTCA_TRY(iotca_sq_col_text(st, 1, t->role, sizeof t->role, "token role"));
+        IOTCA_TRY(iotca_sq_col_text(st, 2, t->profiles, sizeof t->profiles, "token profiles"));
+        t->created_at = (time_t)sqlite3_column_int64(st, 3);
+        t->expires_at = (time_t)sqlite3_column_int64(st, 4);
+        t->revoked_at = (time_t)sqlite3_column_int64(st, 5);
+        t->last_used_at = (time_t)sqlite3_column_int64(st, 6);
+        (*n)++;
+    }
+    if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "listing tokens");
+out:
+    iotca_sq_done(st);
+    if (rc != IOTCA_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+iotca_rc iotca_store_token_revoke(iotca_store *s, const char *id, time_t at, iotca_token_rec *t) {
+    IOTCA_ENSURE(s != NULL && id != NULL && t != NULL, IOTCA_E_USAGE, "iotca_store_token_revoke: NULL argument");
+    IOTCA_GUARD(iotca_store_token_get(s, id, t));
+    IOTCA_ENSURE(t->revoked_at == 0, IOTCA_E_POLICY, "token %s is already revoked", id);
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TOKEN_REVOKE,
+                              "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                              "revoking a token", &st));
+    iotca_rc rc = IOTCA_OK;
+    int e = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) == SQLITE_OK &&
+                    sqlite3_bind_int64(st, 2, (sqlite3_int64)at) == SQLITE_OK
+                ? sqlite3_step(st)
+                : SQLITE_ERROR;
+    if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "revoking token %s", id);
+    /* another process revoked it between the read and the write */
+    else if (sqlite3_changes(s->db) == 0) rc = iotca_error_set(IOTCA_E_POLICY, "token %s is already revoked", id);
+    else t->revoked_at = at;
+    iotca_sq_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_token_used(iotca_store *s, const iotca_token_use *u, size_t n) {
+    IOTCA_ENSURE(s != NULL && (u != NULL || n == 0), IOTCA_E_USAGE, "iotca_store_token_used: NULL argument");
+    if (n == 0) return IOTCA_OK;
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TOKEN_USED,
+                              "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND "
+                              "(last_used_at IS NULL OR last_used_at < ?2)",
+                              "recording when tokens were last used", &st));
+    iotca_rc rc = iotca_sq_begin(s, "recording when tokens were last used");
+    for (size_t i = 0; i < n && rc == IOTCA_OK; i++) {
+        sqlite3_reset(st);
+        int e = sqlite3_bind_text(st, 1, u[i].id, -1, SQLITE_STATIC) == SQLITE_OK &&
+                        sqlite3_bind_int64(st, 2, (sqlite3_int64)u[i].at) == SQLITE_OK
+                    ? sqlite3_step(st)
+                    : SQLITE_ERROR;
+        if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "recording when token %s was last used", u[i].id);
+    }
+    iotca_sq_done(st);
+    if (rc == IOTCA_OK) return iotca_sq_commit(s, "recording when tokens were last used");
+    iotca_sq_rollback(s);
     return rc;
 }

@@ -85,6 +85,12 @@ typedef struct request {
     char scope[1024];
     const char *error; /* the error code sent, for the log */
     char actor[40];          /* "token:<public id>" once authenticated, for the audit trail */
+    /* for the request's log line (respond.c): the public id of the token presented (also when refused),
+     * the serial an issuance gave, and the rule that refused one (a profile rule, or the token's scope) */
+    char token_id[17];
+    char log_serial[41];
+    char log_rule[48];
+    char auth_failure[160]; /* why the token was refused (auth.c): the log line is then a warning */
     char audit_subject[96];  /* what a handler acted on (e.g. the serial it issued), if not the path */
     bool audited;            /* the handler's own transaction already holds this request's audit record */
     /* a started route (POST /v1/certificates, api_cert_issue_begin): the issuance whose record is being
@@ -116,6 +122,9 @@ void respond_text(response *out, unsigned status, const char *content_type, cons
 /* Requires a token with at least `need`, and (with a rate_limit configured) a token left in that token's
  * bucket; on failure fills out (401, 429 with Retry-After, 403) and returns false. */
 bool require_role(request *r, response *out, iotca_role need);
+/* The client's address as text ("192.0.2.1", "2001:db8::1"; "-" when unknown): the peer of the
+ * connection, so a reverse proxy's own address when there is one. */
+void request_client(request *r, char out[64]);
 /* A query parameter, or NULL. */
 const char *query(request *r, const char *name);
 /* Parses the body as a JSON object; on failure fills out and returns NULL. */

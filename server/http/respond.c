@@ -77,13 +77,25 @@ bool respond_header(response *out, const char *name, const char *fmt, ...) {
     return false;
 }
 
+/* The rule a profile refusal names ("profile P: rule R: why", lib/policy), for the request's log line. */
+static void log_rule(request *r, const char *detail) {
+    const char *p = strstr(detail, ": rule ");
+    if (p == NULL) return;
+    p += 7;
+    size_t n = strcspn(p, ": ");
+    if (n > 0 && n < sizeof r->log_rule) snprintf(r->log_rule, sizeof r->log_rule, "%.*s", (int)n, p);
+}
+
 void respond_rc(request *r, response *out, iotca_rc rc) {
     const char *d = iotca_error_detail();
     switch (rc) {
     case IOTCA_E_USAGE: respond_error(out, 400, "bad_request", "%s", d); break;
     case IOTCA_E_PARSE: respond_error(out, 400, "malformed", "%s", d); break;
     case IOTCA_E_CRYPTO: respond_error(out, 400, "bad_signature", "%s", d); break;
-    case IOTCA_E_POLICY: respond_error(out, 422, "policy", "%s", d); break;
+    case IOTCA_E_POLICY:
+        log_rule(r, d);
+        respond_error(out, 422, "policy", "%s", d);
+        break;
     /* the CA is up but no issuer can sign: the client may retry later, the operator must act (the detail says
      * how); /readyz says the same */
     case IOTCA_E_UNAVAILABLE: respond_error(out, 503, "no_issuer", "%s", d); break;
@@ -98,9 +110,11 @@ void respond_rc(request *r, response *out, iotca_rc rc) {
 
 static void access_log(request *r, unsigned status, double secs) {
     static const char *const roles[] = {"none", "provisioner", "admin"};
-    if (!log_enabled("info")) return;
+    /* a failed authentication is a warning, so an operator who logs only warnings still sees who tried */
+    const char *level = r->auth_failure[0] ? "warn" : "info";
+    if (!log_enabled(level)) return;
     log_line l;
-    log_line_begin(&l, "info", "request");
+    log_line_begin(&l, level, "request");
     log_line_str(&l, "request_id", r->id);
     log_line_str(&l, "method", r->method);
     log_line_str(&l, "path", r->path);
@@ -109,6 +123,14 @@ static void access_log(request *r, unsigned status, double secs) {
     log_line_int(&l, "bytes_in", (long long)r->body.len);
     log_line_str(&l, "role", roles[r->role]);
     log_line_str(&l, "error", r->error);
+    char client[64];
+    request_client(r, client);
+    log_line_str(&l, "client", client);
+    log_line_str(&l, "token", r->token_id[0] ? r->token_id : NULL); /* the public id, never the secret */
+    log_line_str(&l, "profile", r->issue_profile[0] ? r->issue_profile : NULL);
+    log_line_str(&l, "serial", r->log_serial[0] ? r->log_serial : NULL);
+    log_line_str(&l, "rule", r->log_rule[0] ? r->log_rule : NULL);
+    log_line_str(&l, "auth_failure", r->auth_failure[0] ? r->auth_failure : NULL);
     log_line_emit(&l);
 }
 

@@ -26,6 +26,8 @@ static bool issue_fields(request *r, response *out, json_t **j, const char **csr
         respond_error(out, 400, "bad_request", "body: %s (fields: csr, profile, ttl)", e.text);
         return false;
     }
+    /* the profile asked for, for the answer and the request's log line (cut at 63 characters) */
+    snprintf(r->issue_profile, sizeof r->issue_profile, "%s", *profile);
     *ttl = 0;
     if (ttl_j && json_is_integer(ttl_j) && json_integer_value(ttl_j) > 0 && json_integer_value(ttl_j) < (1LL << 32)) {
         *ttl = (long)json_integer_value(ttl_j);
@@ -44,15 +46,15 @@ static bool issue_fields(request *r, response *out, json_t **j, const char **csr
         return false;
     }
     if (r->role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(r->scope, *profile)) {
+        snprintf(r->log_rule, sizeof r->log_rule, "token.profiles");
         respond_error(out, 403, "forbidden", "this token may not use profile '%s'", *profile);
         return false;
     }
     if (iotca_ca_profile(r->srv->ca, *profile) == NULL) {
+        snprintf(r->log_rule, sizeof r->log_rule, "profile.exists");
         respond_error(out, 400, "unknown_profile", "no profile named '%s'", *profile);
         return false;
     }
-    /* for the answer (< 64 characters, as every profile's name) */
-    snprintf(r->issue_profile, sizeof r->issue_profile, "%s", *profile);
     return true;
 }
 
@@ -68,6 +70,7 @@ static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued 
         return;
     }
     r->audited = true;
+    snprintf(r->log_serial, sizeof r->log_serial, "%s", is->serial);
     snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%.20s)", is->serial, r->issue_profile);
     respond_json(out, 201, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I}", "serial", is->serial, "certificate",
                                      (const char *)is->cert_pem.data, "chain", (const char *)is->chain_pem.data,

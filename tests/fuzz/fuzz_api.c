@@ -222,7 +222,7 @@ static void prepare_pending(iotca_buf *der_out) {
 
 static void make_token(iotca_role role, const char *scope, char out[TOKEN_MAX]) {
     iotca_buf t = {.secret = true};
-    MUST(iotca_ca_token_create(g.ca, role, scope, &t));
+    MUST(iotca_ca_token_create(g.ca, role, scope, 0, "fuzz", &t));
     if (t.len >= TOKEN_MAX) abort();
     snprintf(out, TOKEN_MAX, "%.*s", (int)t.len, (const char *)t.data);
     iotca_buf_free(&t);

@@ -138,11 +138,25 @@ iotca_rc iotca_ca_readiness(iotca_ca *ca, time_t now);
 
 typedef enum iotca_role { IOTCA_ROLE_NONE, IOTCA_ROLE_PROVISIONER, IOTCA_ROLE_ADMIN } iotca_role;
 /* Creates a token: returns the secret text once ("iotca_<id>_<secret>");
- * only its SHA-256 is stored. profiles: comma-separated or NULL for all. */
-iotca_rc iotca_ca_token_create(iotca_ca *ca, iotca_role role, const char *profiles, iotca_buf *token);
-/* Checks a presented token in constant time; on success fills role and the
- * profile scope (copied into scope, "" = all). IOTCA_E_USAGE when unknown or wrong. */
+ * only its SHA-256 is stored. profiles: comma-separated or NULL for all. expires_at: 0 for never, else a
+ * time in the future. actor names who made it in the audit record ("local:<user>" for the operator at the
+ * host; NULL reads as "cli"). */
+iotca_rc iotca_ca_token_create(iotca_ca *ca, iotca_role role, const char *profiles, time_t expires_at,
+                               const char *actor, iotca_buf *token);
+/* Checks a presented token in constant time; on success fills role and the profile scope (copied into
+ * scope, "" = all) and remembers the use in memory (the tick writes it: no write per request).
+ * IOTCA_E_USAGE when malformed, unknown, wrong, revoked or expired; the detail says which, naming the
+ * token's public id only (for the log; tell the client no more than "unknown or wrong token"). */
 iotca_rc iotca_ca_token_check(iotca_ca *ca, const char *token, iotca_role *role, char scope[1024]);
+/* An expiry as `iotcad token create --expires` takes it: a duration from now ("90d", "12h", "30m",
+ * "3600s") or an RFC 3339 time after now (iotca_time_parse). IOTCA_E_USAGE otherwise. */
+iotca_rc iotca_ca_token_expiry_parse(const char *s, time_t now, time_t *out);
+/* Every token, oldest first (never a secret or its hash). *out is malloc'd (*n entries); free() it. */
+iotca_rc iotca_ca_token_list(iotca_ca *ca, iotca_token_info **out, size_t *n);
+/* Revokes token id (16 lowercase hex digits) now, and appends the audit record "token.revoke" by actor in
+ * the same transaction; every process on the database refuses it from its next request. *revoked_at (may
+ * be NULL) gets the time. IOTCA_E_USAGE for a malformed or unknown id, IOTCA_E_POLICY if already revoked. */
+iotca_rc iotca_ca_token_revoke(iotca_ca *ca, const char *id, const char *actor, time_t *revoked_at);
 /* True if scope ("" or comma-separated) allows profile. */
 bool iotca_scope_allows(const char *scope, const char *profile);
 
@@ -263,6 +277,11 @@ typedef struct iotca_audit_check {
 } iotca_audit_check;
 /* Recomputes the hash chain over the whole trail. */
 iotca_rc iotca_ca_audit_verify(iotca_ca *ca, iotca_audit_check *out);
+/* Reads the whole trail in order, checking the hash chain as audit_verify does, and calls fn with every
+ * record and whether the chain still held at it (broken: NULL while it does, else why this record fails;
+ * once broken, every later record is reported with the first reason). *out is as audit_verify's. */
+typedef void (*iotca_audit_visit)(void *ctx, const iotca_audit_rec *r, const char *broken);
+iotca_rc iotca_ca_audit_show(iotca_ca *ca, iotca_audit_visit fn, void *ctx, iotca_audit_check *out);
 
 /* ---- CRLs (RFC 5280 §5) ---- */
 

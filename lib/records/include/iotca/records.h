@@ -87,4 +87,23 @@ typedef struct iotca_crl_rec {
     int64_t covers;   /* issuer CRLs: the issuer's revocation count (iotca_store_crl_revocations) its entries cover */
 } iotca_crl_rec;
 
+/* An API token as the store keeps it and `iotcad token list` shows it: never its secret, nor the secret's hash.
+ * expires_at, revoked_at and last_used_at are 0 for "never"; last_used_at lags by up to a tick (the tick
+ * writes what requests remembered in memory, lib/ca/tick.c). */
+typedef struct iotca_token_info {
+    char id[33];
+    char role[16];       /* "admin" or "provisioner" */
+    char profiles[1024]; /* comma-separated; "" means every profile */
+    time_t created_at, expires_at, revoked_at, last_used_at;
+} iotca_token_info;
+
+/* One record of the hash-chained audit trail (who did what, when, under which request id, and what came of
+ * it), as the store keeps it and `iotcad audit show` prints it. */
+typedef struct iotca_audit_rec {
+    int64_t seq;
+    time_t at;
+    char actor[64], action[64], subject[256], request_id[32], outcome[32], detail[256];
+    uint8_t prev[32], hash[32];
+} iotca_audit_rec;
+
 #endif

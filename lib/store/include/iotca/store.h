@@ -163,6 +163,8 @@ typedef struct iotca_token_rec {
     char role[16];       /* "admin" or "provisioner" */
     char profiles[1024]; /* comma-separated; "" means every profile */
     time_t created_at;
+    time_t expires_at; /* 0: never */
+    time_t revoked_at; /* 0: not revoked */
 } iotca_token_rec;
 
 /* Inserts a token; a duplicate id is IOTCA_E_POLICY. */
@@ -172,6 +174,20 @@ iotca_rc iotca_store_token_add(iotca_store *s, const iotca_token_rec *t);
 iotca_rc iotca_store_heartbeat(iotca_store *s, time_t now);
 /* Loads a token by id; IOTCA_E_USAGE "no such token" if absent. */
 iotca_rc iotca_store_token_get(iotca_store *s, const char *id, iotca_token_rec *t);
+/* Every token, oldest first, without secrets or hashes. *out is malloc'd (*n entries; free() it). */
+iotca_rc iotca_store_token_list(iotca_store *s, iotca_token_info **out, size_t *n);
+/* Marks token id revoked at `at`, joining an open transaction (a group write that also appends its audit
+ * record). IOTCA_E_USAGE "no such token" if absent; IOTCA_E_POLICY if already revoked (*t holds the token
+ * as it was in both success and that case). */
+iotca_rc iotca_store_token_revoke(iotca_store *s, const char *id, time_t at, iotca_token_rec *t);
+/* When a token was last used, as requests remembered it in memory: one write of n entries in one
+ * transaction (the tick's), each keeping the later of the stored and the given time. An id that no longer
+ * exists is skipped. */
+typedef struct iotca_token_use {
+    char id[33];
+    time_t at;
+} iotca_token_use;
+iotca_rc iotca_store_token_used(iotca_store *s, const iotca_token_use *u, size_t n);
 
 /* ---- OCSP ---- */
 
@@ -257,12 +273,7 @@ iotca_rc iotca_store_preflight_override_get(iotca_store *s, int64_t issuer_id, i
 
 /* ---- audit trail ---- */
 
-typedef struct iotca_audit_rec {
-    int64_t seq;
-    time_t at;
-    char actor[64], action[64], subject[256], request_id[32], outcome[32], detail[256];
-    uint8_t prev[32], hash[32];
-} iotca_audit_rec;
+/* iotca_audit_rec is in iotca/records.h: the CA hands it to `iotcad audit show`. */
 
 /* The bytes a record's hash covers: every field and the previous hash. */
 iotca_rc iotca_audit_canonical(const iotca_audit_rec *r, iotca_buf *out);

@@ -1,0 +1,113 @@
+/* What iotcad's commands share: the CA a config describes, opened with its roots and key passphrase; the
+ * local operator's name for the audit trail; failures as exit statuses. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "iotca/file.h"
+#include "iotca/pem.h"
+#include "log.h"
+
+iotca_rc load_roots(const config *c, roots *r) {
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < c->n_roots; i++) {
+        iotca_buf text = {0};
+        iotca_rc rc = iotca_file_read(c->roots[i], 1 << 20, &text);
+        iotca_slice in = iotca_buf_slice(&text);
+        size_t before = r->n;
+        while (rc == IOTCA_OK && r->n < CONFIG_MAX_ROOTS && iotca_pem_next(&in, "CERTIFICATE", &r->der[r->n], NULL) == IOTCA_OK) {
+            r->s[r->n] = iotca_buf_slice(&r->der[r->n]);
+            r->n++;
+        }
+        iotca_buf_free(&text);
+        IOTCA_GUARD(rc);
+        IOTCA_ENSURE(r->n > before, IOTCA_E_PARSE, "%s holds no PEM certificate", c->roots[i]);
+    }
+    return IOTCA_OK;
+}
+
+void free_roots(roots *r) {
+    for (size_t i = 0; i < r->n; i++) iotca_buf_free(&r->der[i]);
+}
+
+bool cli_allow_readable_secrets;
+
+iotca_rc cli_read_key_passphrase(const config *c, iotca_buf *pass) {
+    bool loose = false;
+    IOTCA_GUARD(iotca_file_read_secret(c->key_passphrase_file, 4096, cli_allow_readable_secrets, pass, &loose));
+    if (loose)
+        log_event("warn", "secret file readable by other users",
+                  json_pack("{s:s, s:s}", "file", c->key_passphrase_file, "detail",
+                            "read because of " IOTCA_ALLOW_READABLE_SECRETS "; chmod 600 it"));
+    return IOTCA_OK;
+}
+
+iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
+    iotca_buf pass = {.secret = true};
+    iotca_rc rc = cli_read_key_passphrase(c, &pass);
+    if (rc == IOTCA_OK) {
+        while (pass.len && (pass.data[pass.len - 1] == '\n' || pass.data[pass.len - 1] == '\r')) pass.len--;
+        rc = load_roots(c, r);
+    }
+    if (rc == IOTCA_OK) {
+        iotca_ca_config cc = {.db_path = c->database,
+                              .key_dir = c->key_dir,
+                              .key_passphrase = iotca_buf_slice(&pass),
+                              .issuer_key_type = c->issuer_key_type,
+                              .default_group = c->default_group,
+                              .roots = r->s,
+                              .n_roots = r->n,
+                              .profiles = c->profiles,
+                              .n_profiles = c->n_profiles,
+                              .base_url = c->base_url};
+        rc = iotca_ca_open(&cc, ca);
+    }
+    /* one crypto thread a serving thread (one a core by default): the serving threads start issuances and
+     * these sign them, so wolfSSL's per-thread tables stay this many and no serving thread stalls on them */
+    if (rc == IOTCA_OK && (rc = iotca_ca_set_crypto_threads(*ca, c->threads)) != IOTCA_OK) {
+        iotca_ca_close(*ca);
+        *ca = NULL;
+    }
+    iotca_buf_free(&pass);
+    return rc;
+}
+
+int cli_fail(iotca_rc rc) {
+    fprintf(stderr, "iotcad: %s\n", iotca_error_detail());
+    return rc == IOTCA_E_USAGE ? 2 : 1;
+}
+
+/* A login name as it may appear in an audit field: printable, no spaces, at most 32 characters. */
+static bool plain_name(const char *s) {
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 32) return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f) return false;
+    return true;
+}
+
+void cli_actor(char out[128]) {
+    uid_t uid = geteuid();
+    struct passwd pw, *res = NULL;
+    char buf[1024];
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res && plain_name(res->pw_name))
+        snprintf(out, 128, "local:%s", res->pw_name);
+    else
+        snprintf(out, 128, "local:uid%u", (unsigned)uid);
+    /* who ran sudo: set by sudo itself; the effective user above is what the system vouches for */
+    const char *sudo = getenv("SUDO_USER");
+    size_t n = strlen(out);
+    if (plain_name(sudo) && n < 64) snprintf(out + n, 128 - n, " via sudo from %s", sudo);
+}
+
+int cli_config(const char *path, const char *usage, config *c) {
+    if (path == NULL) {
+        fprintf(stderr, "iotcad: --config FILE is required\n%s", usage);
+        return 2;
+    }
+    iotca_rc rc = config_load(path, c);
+    return rc == IOTCA_OK ? 0 : cli_fail(rc);
+}

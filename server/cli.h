@@ -1,0 +1,43 @@
+/* What iotcad's commands share: opening the CA a config describes (its roots and key passphrase), the name
+ * of the local operator for the audit trail, and the exit status of a failure. */
+#ifndef IOTCAD_CLI_H
+#define IOTCAD_CLI_H
+
+#include "config.h"
+#include "iotca/ca.h"
+
+/* Roots: each configured file may hold one or more PEM certificates. */
+typedef struct roots {
+    iotca_buf der[CONFIG_MAX_ROOTS];
+    iotca_slice s[CONFIG_MAX_ROOTS];
+    size_t n;
+} roots;
+
+/* Reads every configured root file into *r (free with free_roots, also after a failure). */
+iotca_rc load_roots(const config *c, roots *r);
+void free_roots(roots *r);
+/* Set by --allow-readable-secrets (every command takes it): a key passphrase file group or others can reach is
+ * read with a warning in the log instead of refused. */
+extern bool cli_allow_readable_secrets;
+/* Reads the key passphrase file into pass (a secret buffer; trailing newline kept), refusing one other users
+ * can reach unless cli_allow_readable_secrets. */
+iotca_rc cli_read_key_passphrase(const config *c, iotca_buf *pass);
+/* Opens the CA of config c: its roots into *r (free_roots after iotca_ca_close), the key passphrase read and
+ * wiped, the crypto threads started. */
+iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca);
+
+/* Prints "iotcad: <detail>" to stderr; returns the exit status: 2 for a usage error, else 1. */
+int cli_fail(iotca_rc rc);
+/* The local operator as the audit trail names them: "local:<login name>" of the effective user
+ * ("local:uid<N>" when it has no name), with " via sudo from <name>" when run under sudo. */
+void cli_actor(char out[128]);
+/* Loads the config named by path (NULL: prints that --config is required) for a command; 0 on success, else
+ * the exit status. */
+int cli_config(const char *path, const char *usage, config *c);
+
+/* `iotcad token create|list|revoke` and `iotcad audit verify|show`: argv[0] is "token" or "audit". Return
+ * the process's exit status. */
+int cmd_token(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+#endif
