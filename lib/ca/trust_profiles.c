@@ -6,7 +6,6 @@
 
 #include "ca_internal.h"
 #include "iotca/fleet.h"
-#include "iotca/pem.h"
 
 #define MAX_SCHEDULE 16
 
