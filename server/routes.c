@@ -17,6 +17,8 @@ const route iotcad_routes[] = {
     GET("/v1/issuers", api_issuers_list),
     CHANGE("POST", "/v1/issuers", api_issuers_new),
     CHANGE("PUT", "/v1/issuers/*/certificate", api_issuer_import),
+    GET("/v1/issuers/*/csr", api_issuer_csr),
+    CHANGE("DELETE", "/v1/issuers/*", api_issuer_abandon),
     /* issuance: started on the serving thread, answered once its record is durable, no thread waiting */
     {"POST", "/v1/certificates", api_cert_issue, RUN_STARTED, true, true, api_cert_issue_begin, api_cert_issue_end},
     GET("/v1/certificates", api_cert_list),
@@ -29,6 +31,10 @@ const route iotcad_routes[] = {
     {"POST", "/v1/fleet/check", api_fleet_check, RUN_POOL, false, false, NULL, NULL},
     CHANGE("POST", "/v1/trust-profiles", api_trust_profile_add),
     GET("/v1/trust-profiles", api_trust_profile_list),
+    /* "**": the name is the rest of the path, so a name with '/' (%2F) is refused by the handler (400), not 404 */
+    GET("/v1/trust-profiles/**", api_trust_profile_get),
+    CHANGE("PUT", "/v1/trust-profiles/**", api_trust_profile_replace),
+    CHANGE("DELETE", "/v1/trust-profiles/**", api_trust_profile_delete),
     /* OCSP signs with the responder key on the serving thread: hot */
     {"POST", "/ocsp", api_ocsp_post, RUN_HERE, true, false, NULL, NULL},
     {"GET", "/ocsp/**", api_ocsp_get, RUN_HERE, true, false, NULL, NULL},

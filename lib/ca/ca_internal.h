@@ -86,6 +86,11 @@ struct iotca_ca {
     void *tbs_hook_arg;
 };
 
+/* The certificates of a registered trust store (PEM) into der[] (at most CA_TRUST_STORE_MAX; preflight.c);
+ * IOTCA_E_PARSE when it holds none. */
+#define CA_TRUST_STORE_MAX 64
+iotca_rc ca_trust_store_certs(const char *pem, size_t len, iotca_buf *der, size_t *n);
+
 /* Records or clears that the tick held issuer id back; and asks whether it is held. */
 void ca_set_held(iotca_ca *ca, int64_t id, bool held);
 bool ca_is_held(iotca_ca *ca, int64_t id);

@@ -34,7 +34,17 @@ iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, in
     for (size_t i = 0; i < n; i++) in_group += strcmp(list[i].group, group) == 0;
     snprintf(rec.name, sizeof rec.name, "%s-%zu", group, in_group + 1);
     snprintf(rec.group, sizeof rec.group, "%s", group);
-    snprintf(cnbuf, sizeof cnbuf, "%s issuing CA %zu", group, in_group + 1);
+    /* A default subject no other issuer shares, in this database or any other (a rebuilt CA counting from 1
+     * again, a second site): devices and the ceremony tell CA certificates apart by subject, and BearSSL and
+     * ESP-IDF pick an anchor or issuer by its name alone. */
+    uint8_t rnd[3];
+    char day[16];
+    struct tm tm;
+    time_t now = time(NULL);
+    IOTCA_TRY(iotca_random(rnd, sizeof rnd));
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    snprintf(cnbuf, sizeof cnbuf, "%s Issuer %s %02x%02x%02x", group, day, rnd[0], rnd[1], rnd[2]);
     IOTCA_TRY(iotca_name_build(NULL, NULL, NULL, cn && *cn ? cn : cnbuf, &name));
     IOTCA_TRY(iotca_key_generate(ca->issuer_key_type, &key));
     IOTCA_TRY(iotca_csr_build(key, iotca_buf_slice(&name), &csr));
@@ -44,7 +54,7 @@ iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, in
     IOTCA_TRY(iotca_file_create(path, keypem.data, keypem.len, 0600));
     memcpy(rec.key_ref, path, sizeof path);
     rec.csr = iotca_buf_borrow(csr.data, csr.len);
-    rc = iotca_store_issuer_add(s, &rec, time(NULL));
+    rc = iotca_store_issuer_add(s, &rec, now);
     if (rc != IOTCA_OK) {
         unlink(path); /* no orphan key without a record */
         goto out;

@@ -8,7 +8,6 @@
 #include "iotca/fleet.h"
 #include "iotca/pem.h"
 
-#define MAX_STORE 64
 #define MAX_SCHEDULE 16
 
 void ca_set_held(iotca_ca *ca, int64_t id, bool held) {
@@ -28,107 +27,14 @@ bool ca_is_held(iotca_ca *ca, int64_t id) {
     return found;
 }
 
-iotca_rc iotca_ca_trust_profiles(iotca_ca *ca, iotca_trust_profile_rec **out, size_t *n) {
-    iotca_store *s = NULL;
-    IOTCA_GUARD(ca_store(ca, &s));
-    return iotca_store_trust_profile_list(s, out, n);
-}
 
-static iotca_rc store_certs(const char *pem, size_t len, iotca_buf *der, size_t *n) {
+/* Every PEM certificate of a trust store into der[] (at most CA_TRUST_STORE_MAX); IOTCA_E_PARSE when it holds
+ * none. */
+iotca_rc ca_trust_store_certs(const char *pem, size_t len, iotca_buf *der, size_t *n) {
     iotca_slice in = iotca_slice_of(pem, len);
     *n = 0;
-    while (*n < MAX_STORE && iotca_pem_next(&in, "CERTIFICATE", &der[*n], NULL) == IOTCA_OK) (*n)++;
+    while (*n < CA_TRUST_STORE_MAX && iotca_pem_next(&in, "CERTIFICATE", &der[*n], NULL) == IOTCA_OK) (*n)++;
     IOTCA_ENSURE(*n > 0, IOTCA_E_PARSE, "the trust store holds no PEM certificate");
-    return IOTCA_OK;
-}
-
-/* The lint's error codes (lib/fleet/lint.c, fleet.h) a registrar may acknowledge. */
-static bool lint_code(const char *code) {
-    static const char *const codes[] = {"store.not_root", "store.single_root", "store.empty", "root.expires",
-                                        "root.weak", "chain.critical_ext", "chain.no_anchor"};
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
-        if (strcmp(code, codes[i]) == 0) return true;
-    return false;
-}
-
-static bool acknowledged(const iotca_trust_profile_req *req, const char *code) {
-    for (size_t i = 0; i < req->n_acknowledge; i++)
-        if (strcmp(req->acknowledge[i], code) == 0) return true;
-    return false;
-}
-
-/* The lint of a store at registration, against the CA certificates served now and next (every active and
- * staged issuer), as POST /v1/lint runs it. */
-static iotca_rc lint_store(iotca_store *s, const iotca_buf *der, size_t n, iotca_stack st, time_t until,
-                           iotca_lint_report *out) {
-    iotca_issuer_rec *list = NULL;
-    size_t ni = 0, nv = 0;
-    IOTCA_GUARD(iotca_store_issuer_list(s, &list, &ni));
-    iotca_slice ss[MAX_STORE], vs[MAX_SCHEDULE];
-    for (size_t i = 0; i < n; i++) ss[i] = iotca_buf_slice(&der[i]);
-    for (size_t i = 0; i < ni && nv < MAX_SCHEDULE; i++)
-        if ((list[i].state == IOTCA_ISSUER_ACTIVE || list[i].state == IOTCA_ISSUER_STAGED) && list[i].cert.len)
-            vs[nv++] = iotca_buf_slice(&list[i].cert);
-    iotca_rc rc = iotca_lint_trust_store(ss, n, vs, nv, st, time(NULL), until, out);
-    iotca_issuer_recs_free(list, ni);
-    return rc;
-}
-
-/* The refusal of a store whose lint found errors nobody acknowledged: each named, with what to send. */
-static iotca_rc lint_refusal(const iotca_trust_profile_req *req, const iotca_lint_report *lint) {
-    char msg[900] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < lint->n && used < sizeof msg; i++) {
-        const iotca_finding *f = &lint->findings[i];
-        if (f->severity != IOTCA_LINT_ERROR || acknowledged(req, f->code)) continue;
-        int k = snprintf(msg + used, sizeof msg - used, "%s%s: %s", used ? "; " : "", f->code, f->message);
-        used += k > 0 ? (size_t)k : 0;
-    }
-    IOTCA_BAIL(IOTCA_E_POLICY, "trust store lint: %s (to register it all the same, acknowledge the codes)", msg);
-}
-
-iotca_rc iotca_ca_trust_profile_add(iotca_ca *ca, const iotca_trust_profile_req *req, iotca_lint_report *lint,
-                                    bool *lint_refused, int64_t *id) {
-    memset(lint, 0, sizeof *lint);
-    *lint_refused = false;
-    iotca_stack st;
-    IOTCA_GUARD(iotca_stack_parse(req->stack, &st));
-    IOTCA_ENSURE(req->name && *req->name && strlen(req->name) < 64, IOTCA_E_USAGE,
-                 "a trust profile needs a name under 64 characters");
-    IOTCA_ENSURE(req->pem != NULL, IOTCA_E_USAGE, "a trust profile needs a trust store");
-    IOTCA_ENSURE(req->until > time(NULL), IOTCA_E_USAGE, "the end of life must be in the future");
-    for (size_t i = 0; i < req->n_acknowledge; i++)
-        IOTCA_ENSURE(lint_code(req->acknowledge[i]), IOTCA_E_USAGE,
-                     "acknowledge: '%.64s' is not a trust-store lint error code", req->acknowledge[i]);
-    iotca_store *s = NULL;
-    IOTCA_GUARD(ca_store(ca, &s));
-    iotca_buf der[MAX_STORE] = {{0}};
-    size_t n = 0;
-    iotca_rc rc = store_certs(req->pem, strlen(req->pem), der, &n);
-    for (size_t i = 0; i < n && rc == IOTCA_OK; i++) { /* every certificate must parse */
-        iotca_cert *c = NULL;
-        rc = iotca_cert_parse(iotca_buf_slice(&der[i]), &c);
-        if (rc != IOTCA_OK) rc = iotca_error_set(rc, "trust store certificate %zu: %s", i + 1, iotca_error_detail());
-        iotca_cert_free(c);
-    }
-    if (rc == IOTCA_OK) rc = lint_store(s, der, n, st, req->until, lint);
-    for (size_t i = 0; i < n; i++) iotca_buf_free(&der[i]);
-    IOTCA_GUARD(rc);
-    bool open = false; /* an error finding nobody acknowledged */
-    for (size_t i = 0; i < lint->n; i++)
-        open = open || (lint->findings[i].severity == IOTCA_LINT_ERROR && !acknowledged(req, lint->findings[i].code));
-    if (open) {
-        *lint_refused = true;
-        return lint_refusal(req, lint);
-    }
-    iotca_trust_profile_rec r = {0};
-    snprintf(r.name, sizeof r.name, "%s", req->name);
-    snprintf(r.stack, sizeof r.stack, "%s", iotca_stack_name(st));
-    r.until = req->until;
-    r.created_at = time(NULL);
-    r.pem = iotca_buf_borrow((const uint8_t *)req->pem, strlen(req->pem));
-    IOTCA_GUARD(iotca_store_trust_profile_add(s, &r));
-    *id = r.id;
     return IOTCA_OK;
 }
 
@@ -181,12 +87,12 @@ iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t a
     rep = calloc(1, sizeof *rep);
     IOTCA_CHECK(rep != NULL, IOTCA_E_INTERNAL, "out of memory");
     for (size_t p = 0; p < np; p++) { /* every profile: an override must say all it breaks */
-        iotca_buf der[MAX_STORE] = {{0}};
-        iotca_slice ss[MAX_STORE];
+        iotca_buf der[CA_TRUST_STORE_MAX] = {{0}};
+        iotca_slice ss[CA_TRUST_STORE_MAX];
         size_t ns = 0;
         iotca_stack st;
         rc = iotca_stack_parse(profiles[p].stack, &st);
-        if (rc == IOTCA_OK) rc = store_certs((const char *)profiles[p].pem.data, profiles[p].pem.len, der, &ns);
+        if (rc == IOTCA_OK) rc = ca_trust_store_certs((const char *)profiles[p].pem.data, profiles[p].pem.len, der, &ns);
         for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&der[i]);
         if (rc == IOTCA_OK && profiles[p].until > now)
             rc = iotca_fleet_check(ss, ns, sched, nsched, st, now, profiles[p].until, rep);

@@ -7,6 +7,7 @@
 static const char *const state_names[] = {
     [IOTCA_ISSUER_PENDING] = "pending", [IOTCA_ISSUER_STAGED] = "staged",   [IOTCA_ISSUER_ACTIVE] = "active",
     [IOTCA_ISSUER_RETIRING] = "retiring", [IOTCA_ISSUER_RETIRED] = "retired",
+    [IOTCA_ISSUER_ABANDONED] = "abandoned",
 };
 #define STATE_COUNT ((int)(sizeof state_names / sizeof state_names[0]))
 

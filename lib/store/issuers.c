@@ -298,3 +298,23 @@ iotca_rc iotca_store_issuer_active(iotca_store *s, const char *group, int64_t *i
     *id = found;
     return IOTCA_OK;
 }
+
+iotca_rc iotca_store_issuer_abandon(iotca_store *s, int64_t id, time_t now) {
+    IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_issuer_abandon: NULL store");
+    char doing[64];
+    snprintf(doing, sizeof doing, "abandoning issuer %lld", (long long)id);
+    /* inside a group write the transaction is already open (the audit record joins it): join it too */
+    bool own = sqlite3_get_autocommit(s->db) != 0;
+    if (own) IOTCA_GUARD(iotca_sq_begin(s, doing));
+    iotca_rc rc = IOTCA_OK;
+    iotca_issuer_state cur = IOTCA_ISSUER_PENDING;
+    IOTCA_TRY(issuer_state(s, id, &cur, NULL, 0));
+    IOTCA_CHECK(cur == IOTCA_ISSUER_PENDING, IOTCA_E_POLICY,
+                "issuer %lld is %s; only a pending issuer (one whose certificate was never imported) can be abandoned",
+                (long long)id, iotca_issuer_state_name(cur));
+    IOTCA_TRY(set_state(s, id, IOTCA_ISSUER_PENDING, IOTCA_ISSUER_ABANDONED, now));
+    if (own) IOTCA_TRY(iotca_sq_commit(s, doing));
+out:
+    if (rc != IOTCA_OK && own) iotca_sq_rollback(s);
+    return rc;
+}

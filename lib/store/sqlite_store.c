@@ -320,7 +320,11 @@ iotca_rc iotca_store_migrate(iotca_store *s) {
     int v = 0;
     IOTCA_GUARD(user_version(s, &v));
     if (v > iotca_schema_migration_count) return newer_error(v);
+    bool applied = v < iotca_schema_migration_count;
     while (v < iotca_schema_migration_count) IOTCA_GUARD(migrate_one(s, &v));
+    /* A migration that rebuilds a table writes every page of it to the WAL, and the WAL file keeps its largest
+     * size until truncated: give that space back once (best effort: a busy reader only defers it). */
+    if (applied) sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     return IOTCA_OK;
 }
 

@@ -70,6 +70,9 @@ enum iotca_sq_id {
     /* trust profiles and preflight overrides (lib/store/trust.c) */
     SQ_TRUST_ADD,
     SQ_TRUST_LIST,
+    SQ_TRUST_GET,
+    SQ_TRUST_REPLACE,
+    SQ_TRUST_DELETE,
     SQ_OVERRIDE_ADD,
     SQ_OVERRIDE_GET,
     /* audit trail (lib/store/audit.c) */

@@ -115,3 +115,68 @@ iotca_rc iotca_store_preflight_override_get(iotca_store *s, int64_t issuer_id, i
     iotca_sq_done(st);
     return rc;
 }
+
+iotca_rc iotca_store_trust_profile_get(iotca_store *s, const char *name, iotca_trust_profile_rec *out, bool *found) {
+    iotca_trust_profile_rec_free(out);
+    *found = false;
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TRUST_GET,
+                              "SELECT id, name, pem, stack, until, created_at FROM trust_profiles WHERE name = ?1",
+                              "reading a trust profile", &st));
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    iotca_rc rc = IOTCA_OK;
+    if (step == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        rc = iotca_sq_col_text(st, 1, out->name, sizeof out->name, "trust profile name");
+        if (rc == IOTCA_OK) rc = iotca_sq_col_blob(st, 2, &out->pem, "trust profile store");
+        if (rc == IOTCA_OK) rc = iotca_sq_col_text(st, 3, out->stack, sizeof out->stack, "trust profile stack");
+        out->until = (time_t)sqlite3_column_int64(st, 4);
+        out->created_at = (time_t)sqlite3_column_int64(st, 5);
+        *found = rc == IOTCA_OK;
+    } else if (step != SQLITE_DONE) {
+        rc = iotca_sq_fail(s, "reading trust profile %s", name);
+    }
+    iotca_sq_done(st);
+    if (rc != IOTCA_OK) iotca_trust_profile_rec_free(out);
+    return rc;
+}
+
+iotca_rc iotca_store_trust_profile_replace(iotca_store *s, iotca_trust_profile_rec *r, bool *found) {
+    *found = false;
+    IOTCA_ENSURE(r->name[0] && r->stack[0] && r->pem.len > 0 && r->until > 0, IOTCA_E_USAGE,
+                 "a trust profile needs a name, a stack, a trust store and an end date");
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TRUST_REPLACE,
+                              "UPDATE trust_profiles SET pem = ?2, stack = ?3, until = ?4 WHERE name = ?1 "
+                              "RETURNING id, created_at",
+                              "replacing a trust profile", &st));
+    sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, (const char *)r->pem.data, (int)r->pem.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->stack, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)r->until);
+    int step = sqlite3_step(st);
+    iotca_rc rc = IOTCA_OK;
+    if (step == SQLITE_ROW) {
+        r->id = sqlite3_column_int64(st, 0);
+        r->created_at = (time_t)sqlite3_column_int64(st, 1);
+        *found = true;
+        step = sqlite3_step(st); /* a RETURNING statement finishes its change at SQLITE_DONE */
+    }
+    if (step != SQLITE_DONE) rc = iotca_sq_fail(s, "replacing trust profile %s", r->name);
+    iotca_sq_done(st);
+    if (rc != IOTCA_OK) *found = false;
+    return rc;
+}
+
+iotca_rc iotca_store_trust_profile_delete(iotca_store *s, const char *name, bool *found) {
+    *found = false;
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_TRUST_DELETE, "DELETE FROM trust_profiles WHERE name = ?1",
+                              "deleting a trust profile", &st));
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    iotca_rc rc = sqlite3_step(st) == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "deleting trust profile %s", name);
+    if (rc == IOTCA_OK) *found = sqlite3_changes(s->db) == 1;
+    iotca_sq_done(st);
+    return rc;
+}

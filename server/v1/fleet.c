@@ -22,15 +22,6 @@ static bool pem_certs(const char *text, iotca_buf *der, size_t max, size_t *n) {
     return !more;
 }
 
-/* A date "2040-01-01" (optionally "T00:00:00Z") as a time; false if malformed. */
-static bool parse_day(const char *s, time_t *out) {
-    struct tm tm = {0};
-    const char *end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-    if (end == NULL || (*end && strcmp(end, "T00:00:00Z") != 0)) return false;
-    *out = timegm(&tm);
-    return true;
-}
-
 /* The parts every fleet endpoint takes: a stack name, an optional or required end date, a PEM trust store.
  * On a bad value fills out (400) and returns false. */
 static bool fleet_inputs(response *out, const char *stack_s, const char *until_s, bool until_required, const char *pem,
@@ -40,7 +31,7 @@ static bool fleet_inputs(response *out, const char *stack_s, const char *until_s
         return false;
     }
     *until = 0;
-    if ((until_s || until_required) && !parse_day(until_s, until)) {
+    if ((until_s || until_required) && !v1_parse_day(until_s, until)) {
         respond_error(out, 400, "bad_request", "until must be a date like 2040-01-01");
         return false;
     }
@@ -51,9 +42,7 @@ static bool fleet_inputs(response *out, const char *stack_s, const char *until_s
     return true;
 }
 
-/* The lint report's findings as JSON objects {severity, code, subject, message}: all of them, or only one
- * severity (IOTCA_LINT_ERROR or IOTCA_LINT_WARNING) when only_one is true. */
-static json_t *findings_json(const iotca_lint_report *rep, bool only_one, iotca_severity severity) {
+json_t *v1_findings_json(const iotca_lint_report *rep, bool only_one, iotca_severity severity) {
     json_t *arr = json_array();
     for (size_t i = 0; i < rep->n; i++) {
         const iotca_finding *f = &rep->findings[i];
@@ -108,7 +97,7 @@ void api_lint(request *r, const char *const *p, response *out) {
         respond_rc(r, out, rc);
         goto done;
     }
-    json_t *arr = findings_json(rep, false, IOTCA_LINT_ERROR);
+    json_t *arr = v1_findings_json(rep, false, IOTCA_LINT_ERROR);
     respond_json(out, 200, json_pack("{s:s, s:I, s:I, s:I, s:o}", "stack", iotca_stack_name(stack), "served_cas",
                                      (json_int_t)nv, "errors", (json_int_t)rep->errors, "warnings",
                                      (json_int_t)rep->warnings, "findings", arr));
@@ -194,90 +183,4 @@ done:
     for (size_t i = 0; i < nv; i++) iotca_buf_free(&served[i]);
     free(rep);
     json_decref(j);
-}
-
-/* POST /v1/trust-profiles {name, pem, until, stack}: a device trust store in the field (admin). */
-#define MAX_ACK 8
-
-/* A lint report's findings as JSON, with severity, code, subject and message. */
-/* POST /v1/trust-profiles (admin): {name, pem, until, stack, acknowledge?}. The store is linted first (lib/ca):
- * an error finding refuses it (422 trust_store_lint, naming each finding, with them in "findings") unless its
- * code is in "acknowledge" (an array of lint codes, e.g. ["store.not_root"]); what was acknowledged is in the
- * request's audit record. Warnings come back in the 201 answer. */
-void api_trust_profile_add(request *r, const char *const *p, response *out) {
-    (void)p;
-    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
-    json_t *j = body_json(r, out);
-    if (j == NULL) return;
-    iotca_lint_report *rep = NULL;
-    const char *until_s = NULL, *ack[MAX_ACK];
-    json_t *ack_j = NULL;
-    iotca_trust_profile_req req = {.acknowledge = ack};
-    json_error_t e;
-    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s:s, s:s, s?o}", "name", &req.name, "pem", &req.pem, "until",
-                       &until_s, "stack", &req.stack, "acknowledge", &ack_j) != 0) {
-        respond_error(out, 400, "bad_request", "body: %s (fields: name, pem, until, stack, acknowledge)", e.text);
-        goto done;
-    }
-    if (ack_j && (!json_is_array(ack_j) || json_array_size(ack_j) > MAX_ACK)) {
-        respond_error(out, 400, "bad_request", "acknowledge must be an array of at most %d lint codes", MAX_ACK);
-        goto done;
-    }
-    for (size_t i = 0; ack_j && i < json_array_size(ack_j); i++) {
-        if (!json_is_string(json_array_get(ack_j, i))) {
-            respond_error(out, 400, "bad_request", "acknowledge[%zu] is not a lint code (a string)", i);
-            goto done;
-        }
-        ack[req.n_acknowledge++] = json_string_value(json_array_get(ack_j, i));
-    }
-    rep = calloc(1, sizeof *rep);
-    bool refused = false;
-    int64_t id = 0;
-    iotca_rc rc = rep == NULL             ? iotca_error_set(IOTCA_E_INTERNAL, "out of memory")
-                  : !parse_day(until_s, &req.until) ? iotca_error_set(IOTCA_E_USAGE, "until must be a date like 2040-01-01")
-                                                    : iotca_ca_trust_profile_add(r->srv->ca, &req, rep, &refused, &id);
-    if (rc == IOTCA_OK) {
-        if (req.n_acknowledge) { /* the acknowledgement goes into this request's audit record */
-            char codes[64] = "";
-            for (size_t i = 0; i < req.n_acknowledge; i++) /* known codes only (lib/ca checked): short */
-                snprintf(codes + strlen(codes), sizeof codes - strlen(codes), "%s%.20s", i ? "," : "", ack[i]);
-            snprintf(r->audit_subject, sizeof r->audit_subject, "trust profile %.20s ack %.56s", req.name, codes);
-        }
-        respond_json(out, 201, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)id, "name", req.name, "stack",
-                                         req.stack, "until", until_s, "acknowledged", ack_j ? json_incref(ack_j) : json_array(),
-                                         "warnings", findings_json(rep, true, IOTCA_LINT_WARNING)));
-    } else if (rc == IOTCA_E_POLICY && refused) {
-        /* SPEC §6's error, with the findings for a script to read */
-        out->error = "trust_store_lint";
-        respond_json(out, 422, json_pack("{s:s, s:s, s:o}", "error", "trust_store_lint", "detail", iotca_error_detail(),
-                                         "findings", findings_json(rep, true, IOTCA_LINT_ERROR)));
-    } else if (rc == IOTCA_E_POLICY) {
-        respond_error(out, 409, "exists", "%s", iotca_error_detail());
-    } else {
-        respond_rc(r, out, rc);
-    }
-done:
-    free(rep);
-    json_decref(j);
-}
-
-/* GET /v1/trust-profiles (admin). */
-void api_trust_profile_list(request *r, const char *const *p, response *out) {
-    (void)p;
-    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
-    iotca_trust_profile_rec *list = NULL;
-    size_t n = 0;
-    iotca_rc rc = iotca_ca_trust_profiles(r->srv->ca, &list, &n);
-    if (rc != IOTCA_OK) {
-        respond_rc(r, out, rc);
-        return;
-    }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)list[i].id, "name",
-                                             list[i].name, "stack", list[i].stack, "until", iotca_json_time(list[i].until)));
-        iotca_trust_profile_rec_free(&list[i]);
-    }
-    free(list);
-    respond_json(out, 200, json_pack("{s:o}", "trust_profiles", arr));
 }

@@ -1,5 +1,6 @@
 /* Issuers (admin): the list with the next issuer and warnings, a new issuer's key and CSR, and the import of
  * its signed certificate under rotation preflight. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,60 @@ void api_issuer_import(request *r, const char *const *p, response *out) {
         respond_rc(r, out, rc);
     }
     json_decref(j);
+}
+
+/* The {id} of /v1/issuers/{id}/...: a positive number; else 404 (no issuer has that id) and false. */
+static bool issuer_id(const char *param, response *out, int64_t *id) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(param, &end, 10);
+    if (*param == 0 || *end || v <= 0 || errno) {
+        respond_error(out, 404, "not_found", "no issuer '%.40s'", param);
+        return false;
+    }
+    *id = v;
+    return true;
+}
+
+/* GET /v1/issuers/{id}/csr (admin): a pending issuer's CSR once more, for the ceremony (as POST /v1/issuers
+ * answered it); 409 not_pending once it was signed and imported, or abandoned. */
+void api_issuer_csr(request *r, const char *const *p, response *out) {
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    int64_t id;
+    if (!issuer_id(p[0], out, &id)) return;
+    iotca_issuer_rec rec;
+    iotca_buf csr = {0};
+    bool found = false;
+    iotca_rc rc = iotca_ca_issuer_csr(r->srv->ca, id, &rec, &csr, &found);
+    if (rc == IOTCA_OK && !found) respond_error(out, 404, "not_found", "no issuer %lld", (long long)id);
+    else if (rc == IOTCA_E_POLICY) respond_error(out, 409, "not_pending", "%s", iotca_error_detail());
+    else if (rc != IOTCA_OK) respond_rc(r, out, rc);
+    else
+        respond_json(out, 200, json_pack("{s:I, s:s, s:s, s:s, s:s%}", "id", (json_int_t)id, "name", rec.name, "group",
+                                         rec.group, "state", iotca_issuer_state_name(rec.state), "csr",
+                                         (const char *)csr.data, csr.len));
+    iotca_issuer_rec_free(&rec);
+    iotca_buf_free(&csr);
+}
+
+/* DELETE /v1/issuers/{id} (admin): abandons a pending issuer (its key wiped; its row kept as `abandoned`, audited
+ * by lib/ca with the change); 409 not_pending for any other state. */
+void api_issuer_abandon(request *r, const char *const *p, response *out) {
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    int64_t id;
+    if (!issuer_id(p[0], out, &id)) return;
+    bool found = false;
+    iotca_rc rc = iotca_ca_issuer_abandon(r->srv->ca, id, r->actor[0] ? r->actor : "anonymous", r->id, &found);
+    if (rc == IOTCA_OK && !found) {
+        respond_error(out, 404, "not_found", "no issuer %lld", (long long)id);
+    } else if (rc == IOTCA_E_POLICY) {
+        respond_error(out, 409, "not_pending", "%s", iotca_error_detail());
+    } else if (rc != IOTCA_OK) {
+        /* abandoned, but the key file could not be wiped (the detail names it): the record is written already */
+        if (strstr(iotca_error_detail(), "is abandoned, but")) r->audited = true;
+        respond_rc(r, out, rc);
+    } else {
+        r->audited = true; /* lib/ca wrote the record, with the change, in one transaction */
+        respond_json(out, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "abandoned"));
+    }
 }

@@ -19,6 +19,15 @@ iotca_rc v1_parse_time(const char *s, time_t *out) {
     return IOTCA_OK;
 }
 
+/* A date "2040-01-01" (optionally "T00:00:00Z") as a time; false if malformed. */
+bool v1_parse_day(const char *s, time_t *out) {
+    struct tm tm = {0};
+    const char *end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+    if (end == NULL || (*end && strcmp(end, "T00:00:00Z") != 0)) return false;
+    *out = timegm(&tm);
+    return true;
+}
+
 /* Serial path segments: 1-40 hex digits, normalised to lower case. */
 bool v1_serial_param(const char *in, char out[41]) {
     size_t n = strlen(in);

@@ -16,6 +16,8 @@ void api_chain(request *r, const char *const *p, response *out);
 void api_issuers_list(request *r, const char *const *p, response *out);
 void api_issuers_new(request *r, const char *const *p, response *out);
 void api_issuer_import(request *r, const char *const *p, response *out);
+void api_issuer_csr(request *r, const char *const *p, response *out);
+void api_issuer_abandon(request *r, const char *const *p, response *out);
 /* certs.c. POST /v1/certificates is a RUN_STARTED route: api_cert_issue_begin checks the request and starts
  * the issuance (true: pending, and done(r) is called once its record is committed or failed; false: out holds
  * the refusal); api_cert_issue_end fills out with the answer (true: 201, and the audit record was written
@@ -32,8 +34,15 @@ void api_root_crl_import(request *r, const char *const *p, response *out);
 /* fleet.c */
 void api_lint(request *r, const char *const *p, response *out);
 void api_fleet_check(request *r, const char *const *p, response *out);
+/* The lint report's findings as JSON objects {severity, code, subject, message}: all of them, or only one
+ * severity (IOTCA_LINT_ERROR or IOTCA_LINT_WARNING) when only_one is true. */
+json_t *v1_findings_json(const iotca_lint_report *rep, bool only_one, iotca_severity severity);
+/* trust_profiles.c: GET, POST /v1/trust-profiles; GET, PUT, DELETE /v1/trust-profiles/{name} (admin) */
 void api_trust_profile_add(request *r, const char *const *p, response *out);
 void api_trust_profile_list(request *r, const char *const *p, response *out);
+void api_trust_profile_get(request *r, const char *const *p, response *out);
+void api_trust_profile_replace(request *r, const char *const *p, response *out);
+void api_trust_profile_delete(request *r, const char *const *p, response *out);
 /* bundle.c */
 void api_bundle(request *r, const char *const *p, response *out);
 /* ocsp.c */
@@ -44,5 +53,7 @@ void api_ocsp_post(request *r, const char *const *p, response *out);
  * digits, lower-cased into out; false for anything else). */
 iotca_rc v1_parse_time(const char *s, time_t *out);
 bool v1_serial_param(const char *in, char out[41]);
+/* A date "2040-01-01" (optionally "T00:00:00Z") as a time; false if malformed. */
+bool v1_parse_day(const char *s, time_t *out);
 
 #endif

@@ -3,9 +3,10 @@
  *
  * Input: byte 0 picks the call, the rest is the body.
  *   bits 0-1  caller: 0 no token, 1 a wrong token, 2 a provisioner, 3 an admin
- *   bits 2-5  route, modulo the 9 routes of `routes` below
+ *   bits 2-5  route, modulo the 10 routes of `routes` below
  *   bits 6-7  variant: the path parameter (revoke: last issued serial / same in upper case / unknown / malformed;
- *             issuer import: pending issuer / active issuer / unknown / malformed), the Content-Type of POST /ocsp
+ *             issuer import: pending issuer / active issuer / unknown / malformed; trust profile replace: fleet-a / fleet-b /
+ *             unknown / a name with '/'), the Content-Type of POST /ocsp
  *             (absent / right / wrong / right with parameters), a provisioner scoped to profile "device" (bit 7),
  *             "Authorization: Basic" instead of no header (bit 6, caller 0)
  * Placeholders in the body are replaced by artifacts that only exist at run time (seeds use them):
@@ -88,7 +89,7 @@ enum MHD_Result MHD_lookup_connection_value_n(struct MHD_Connection *connection,
 
 /* ---- the routes under test ------------------------------------------------------------------------------ */
 
-enum { R_ISSUE, R_REVOKE, R_ISSUER_NEW, R_ISSUER_IMPORT, R_ROOT_CRL, R_LINT, R_FLEET, R_TRUST, R_OCSP, N_ROUTES };
+enum { R_ISSUE, R_REVOKE, R_ISSUER_NEW, R_ISSUER_IMPORT, R_ROOT_CRL, R_LINT, R_FLEET, R_TRUST, R_OCSP, R_TRUST_PUT, N_ROUTES };
 
 static const struct {
     const char *method, *path; /* "%s" is the path parameter */
@@ -104,6 +105,7 @@ static const struct {
     [R_FLEET] = {"POST", "/v1/fleet/check", IOTCA_ROLE_PROVISIONER, false},
     [R_TRUST] = {"POST", "/v1/trust-profiles", IOTCA_ROLE_ADMIN, true},
     [R_OCSP] = {"POST", "/ocsp", IOTCA_ROLE_NONE, false},
+    [R_TRUST_PUT] = {"PUT", "/v1/trust-profiles/%s", IOTCA_ROLE_ADMIN, true},
 };
 
 /* ---- state: one root for the whole run; a CA (database, keys, issuers, tokens) rebuilt now and then -------- */
@@ -558,6 +560,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else if (c.route == R_ISSUER_IMPORT) {
         static const char *const other[] = {NULL, NULL, "999999", "1x"};
         snprintf(param, sizeof param, "%s", variant == 0 ? g.pending_id : variant == 1 ? g.active_id : other[variant]);
+    } else if (c.route == R_TRUST_PUT) {
+        static const char *const names[] = {"fleet-a", "fleet-b", "nosuch", "a/b"};
+        snprintf(param, sizeof param, "%s", names[variant]);
     } else if (c.route == R_OCSP) {
         static const char *const types[] = {NULL, "application/ocsp-request", "application/json",
                                             "application/ocsp-request; charset=binary"};

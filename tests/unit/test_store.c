@@ -278,6 +278,35 @@ START_TEST(migration_0011_serials_rebuilt) {
 }
 END_TEST
 
+/* Schema 0017 rebuilds issuers to allow 'abandoned': rows, ids, the certificates pointing at them and the
+ * one-active-per-group index survive; foreign keys hold. */
+START_TEST(migration_0017_issuers_rebuilt) {
+    tmpdb t;
+    tmpdb_make(&t);
+    iotca_store *s = open_ok(t.path, true, 0);
+    migrate_until(&t, "'abandoned'");
+    int64_t a = add_issuer(s, "a", "g"), b = add_issuer(s, "b", "g");
+    stage(s, a);
+    ck_assert_int_eq(iotca_store_issuer_transition(s, a, IOTCA_ISSUER_STAGED, IOTCA_ISSUER_ACTIVE, T0), IOTCA_OK);
+    issue(s, "aa01", a, "p", T0 + 90 * DAY);
+    ck_assert_msg(iotca_store_migrate(s) == IOTCA_OK, "%s", iotca_error_detail());
+    ck_assert_int_eq(iotca_store_check_schema(s), IOTCA_OK);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM sqlite_master WHERE name = 'issuers_new'", 0), 0);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM issuers", 0), 2);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM pragma_foreign_key_check", 0), 0);
+    ck_assert_int_eq(state_of(s, a), IOTCA_ISSUER_ACTIVE);
+    ck_assert_int_eq(cert_total(t.path), 1);
+    ck_assert_int_eq(iotca_store_issuer_abandon(s, b, T0), IOTCA_OK);
+    ck_assert_int_eq(state_of(s, b), IOTCA_ISSUER_ABANDONED);
+    /* the index came back: a second active issuer in the group is refused by the database itself */
+    sqlite3 *db = raw_open(t.path);
+    ck_assert_int_ne(sqlite3_exec(db, "UPDATE issuers SET state = 'active' WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 /* A rebuild that would leave a row pointing nowhere (here a certificate whose serial was never reserved,
  * written behind the store's back) is refused: nothing of it is applied, the version stays, and foreign
  * keys are on again. */
@@ -632,6 +661,86 @@ START_TEST(transition_outside_lifecycle_refused) {
     ck_assert_int_eq(iotca_store_issuer_transition(s, a, IOTCA_ISSUER_ACTIVE, (iotca_issuer_state)42, T0),
                      IOTCA_E_POLICY);
     ck_assert_int_eq(state_of(s, a), IOTCA_ISSUER_ACTIVE);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+/* Issue 19, point 9: a pending issuer abandoned keeps its row (final state, event logged); any other refused. */
+START_TEST(issuer_abandon_only_pending) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet"), b = add_issuer(s, "b", "fleet");
+    int64_t before = event_count(t.path, a);
+    ck_assert_msg(iotca_store_issuer_abandon(s, a, T0 + 5) == IOTCA_OK, "%s", iotca_error_detail());
+    ck_assert_int_eq(state_of(s, a), IOTCA_ISSUER_ABANDONED);
+    ck_assert_int_eq(event_count(t.path, a), before + 1);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM issuers WHERE id = ?1 AND state = 'abandoned' AND "
+                                     "length(csr) = 5 AND updated_at = 1700000005", a), 1);
+    ck_assert_int_eq(iotca_store_issuer_abandon(s, a, T0 + 6), IOTCA_E_POLICY); /* final */
+    ck_assert_detail_has("abandoned");
+    ck_assert_int_eq(iotca_store_issuer_stage(s, a, iotca_slice_of(cert_der, sizeof cert_der), T0, T0 + 86400, T0, T0),
+                     IOTCA_E_POLICY);
+    stage(s, b);
+    ck_assert_int_eq(iotca_store_issuer_abandon(s, b, T0 + 7), IOTCA_E_POLICY);
+    ck_assert_detail_has("staged");
+    ck_assert_int_eq(state_of(s, b), IOTCA_ISSUER_STAGED);
+    ck_assert_int_eq(iotca_store_issuer_abandon(s, 999, T0), IOTCA_E_USAGE);
+    ck_assert_detail_has("no issuer 999");
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
+static void trust_rec(iotca_trust_profile_rec *r, const char *name, const char *pem, const char *stack) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->stack, sizeof r->stack, "%s", stack);
+    r->until = T0 + 86400;
+    r->created_at = T0;
+    r->pem = iotca_buf_borrow((const uint8_t *)pem, strlen(pem));
+}
+
+/* Issue 19, point 8: a trust profile read, replaced (id and created_at kept) and deleted by name. */
+START_TEST(trust_profile_get_replace_delete) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    iotca_trust_profile_rec r, got = {0};
+    bool found = true;
+    trust_rec(&r, "fleet-a", "PEM-A", "openssl");
+    ck_assert_int_eq(iotca_store_trust_profile_add(s, &r), IOTCA_OK);
+    int64_t id = r.id;
+    ck_assert_int_eq(iotca_store_trust_profile_get(s, "nosuch", &got, &found), IOTCA_OK);
+    ck_assert(!found);
+    ck_assert_int_eq(iotca_store_trust_profile_get(s, "fleet-a", &got, &found), IOTCA_OK);
+    ck_assert(found);
+    ck_assert_int_eq(got.id, id);
+    ck_assert_str_eq(got.stack, "openssl");
+    ck_assert_int_eq(got.pem.len, 5);
+    trust_rec(&r, "fleet-a", "PEM-BB", "mbedtls");
+    r.created_at = T0 + 99;
+    ck_assert_int_eq(iotca_store_trust_profile_replace(s, &r, &found), IOTCA_OK);
+    ck_assert(found);
+    ck_assert_int_eq(r.id, id);
+    ck_assert_int_eq(r.created_at, T0); /* from the row, not the request */
+    ck_assert_int_eq(iotca_store_trust_profile_get(s, "fleet-a", &got, &found), IOTCA_OK);
+    ck_assert_str_eq(got.stack, "mbedtls");
+    ck_assert_int_eq(got.pem.len, 6);
+    ck_assert_int_eq(got.created_at, T0);
+    trust_rec(&r, "nosuch", "PEM", "openssl");
+    ck_assert_int_eq(iotca_store_trust_profile_replace(s, &r, &found), IOTCA_OK);
+    ck_assert(!found);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM trust_profiles", 0), 1); /* PUT does not create */
+    r.pem = iotca_buf_borrow((const uint8_t *)"", 0);
+    ck_assert_int_eq(iotca_store_trust_profile_replace(s, &r, &found), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_store_trust_profile_delete(s, "nosuch", &found), IOTCA_OK);
+    ck_assert(!found);
+    ck_assert_int_eq(iotca_store_trust_profile_delete(s, "fleet-a", &found), IOTCA_OK);
+    ck_assert(found);
+    ck_assert_int_eq(raw_int(t.path, "SELECT count(*) FROM trust_profiles", 0), 0);
+    ck_assert_int_eq(iotca_store_trust_profile_delete(s, "fleet-a", &found), IOTCA_OK);
+    ck_assert(!found);
+    iotca_trust_profile_rec_free(&got);
     iotca_store_close(s);
     tmpdb_remove(&t);
 }
@@ -1863,6 +1972,7 @@ int main(void) {
     tcase_add_test(tc, migration_0010_revoked_index);
     tcase_add_test(tc, migration_0011_serials_rebuilt);
     tcase_add_test(tc, migration_rebuild_refused_on_dangling_rows);
+    tcase_add_test(tc, migration_0017_issuers_rebuilt);
     tcase_add_test(tc, concurrent_migrations);
     tcase_add_test(tc, open_missing_without_create);
     tcase_add_test(tc, open_not_a_database);
@@ -1871,6 +1981,8 @@ int main(void) {
     tcase_add_test(tc, activation_retires_previous_active);
     tcase_add_test(tc, transition_wrong_from_changes_nothing);
     tcase_add_test(tc, transition_outside_lifecycle_refused);
+    tcase_add_test(tc, issuer_abandon_only_pending);
+    tcase_add_test(tc, trust_profile_get_replace_delete);
     tcase_add_test(tc, serial_reserve_duplicate_refused);
     tcase_add_test(tc, serial_intent_roundtrip);
     tcase_add_test(tc, migration_0012_serial_intent);

@@ -85,7 +85,7 @@ static iotca_rc check_out_free(const char *out) {
 /* The common tail of every signing command: confirm, unlock, sign, check with
  * wolfSSL's own verifier, record in the ledger, then write the files. */
 static iotca_rc sign_and_record(vault *v, const root_opts *o, const iotca_cert_spec *s, const char *op,
-                                iotca_slice source_fp) {
+                                iotca_slice source_fp, const char *warning) {
     iotca_rc rc = IOTCA_OK;
     iotca_key *key = NULL;
     iotca_buf der = {0}, hex = {0}, fph = {0}, subj = {0};
@@ -116,6 +116,14 @@ static iotca_rc sign_and_record(vault *v, const root_opts *o, const iotca_cert_s
     if (s->nc_mode != IOTCA_NC_NONE)
         json_object_set_new(rec, "name_constraints",
                             json_string(s->nc_mode == IOTCA_NC_CRITICAL ? "critical" : "noncritical"));
+    /* the key signed for, so a later signature for the same subject and another key is noticed */
+    uint8_t spki_h[32];
+    iotca_buf spki_hex = {0};
+    iotca_sha256(s->spki, spki_h);
+    IOTCA_TRY(hex_of(iotca_slice_of(spki_h, sizeof spki_h), &spki_hex));
+    json_object_set_new(rec, "spki_sha256", json_string((const char *)spki_hex.data));
+    iotca_buf_free(&spki_hex);
+    if (warning) json_object_set_new(rec, "warning", json_string(warning));
     if (o->note) json_object_set_new(rec, "note", json_string(o->note));
     /* the ledger records the signature before the file exists: a crash after
      * this point leaves a record without a file, never a file without a record */
@@ -150,6 +158,71 @@ static time_t cap_not_after(const vault *v, time_t want) {
     return want > root_end ? root_end : want;
 }
 
+/* The SPKI SHA-256 (hex) of a CA certificate this vault signed, as its ledger record states it, or, for records
+ * written before the ledger kept it, as the vault's copy under issued/ holds it; "" when neither tells. */
+static void signed_key(const vault *v, const json_t *rec, char out[65]) {
+    const char *k = json_string_value(json_object_get(rec, "spki_sha256")), *serial = json_string_value(json_object_get(rec, "serial"));
+    out[0] = 0;
+    if (k && strlen(k) == 64) {
+        memcpy(out, k, 65);
+        return;
+    }
+    char name[128], path[PATH_MAX];
+    iotca_buf raw = {0};
+    iotca_cert *cert = NULL;
+    if (serial && snprintf(name, sizeof name, "%s/%s.pem", VAULT_ISSUED, serial) < (int)sizeof name &&
+        vault_path(v, name, path, sizeof path) == IOTCA_OK && iotca_file_read(path, INPUT_MAX, &raw) == IOTCA_OK &&
+        iotca_cert_parse(iotca_buf_slice(&raw), &cert) == IOTCA_OK) {
+        uint8_t h[32];
+        iotca_sha256(iotca_cert_get(cert)->spki, h);
+        for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+    }
+    iotca_cert_free(cert);
+    iotca_buf_free(&raw);
+}
+
+/* A CA certificate with a subject this vault already signed for another key is a second CA under one name:
+ * devices and stacks that find an issuer or anchor by its name (BearSSL, ESP-IDF, name-based path building)
+ * may take the wrong one, and the ledger could no longer tell them apart by subject. Not refused (a re-key
+ * under the same name can be meant), but said: into warning (empty when there is nothing to say). */
+static iotca_rc subject_reuse(const vault *v, const iotca_cert_spec *s, char *warning, size_t n) {
+    iotca_rc rc = IOTCA_OK;
+    json_t *records = NULL;
+    iotca_buf subj = {0};
+    char path[PATH_MAX], head[65], mine[65], theirs[65], serials[160] = "";
+    size_t count = 0, hits = 0, i;
+    uint8_t h[32];
+    iotca_sha256(s->spki, h);
+    for (int k = 0; k < 32; k++) snprintf(mine + 2 * k, 3, "%02x", h[k]);
+    IOTCA_TRY(iotca_name_format(s->subject, &subj));
+    IOTCA_TRY(iotca_buf_cstr(&subj));
+    IOTCA_TRY(vault_path(v, VAULT_LEDGER, path, sizeof path));
+    IOTCA_TRY(ledger_verify(path, &records, head, &count));
+    json_t *rec;
+    json_array_foreach(records, i, rec) {
+        const char *op = json_string_value(json_object_get(rec, "op")), *sub = json_string_value(json_object_get(rec, "subject"));
+        if (!op || !sub || (strcmp(op, "sign-intermediate") != 0 && strcmp(op, "cross-sign") != 0)) continue;
+        if (strcmp(sub, (const char *)subj.data) != 0) continue;
+        signed_key(v, rec, theirs);
+        if (theirs[0] == 0 || strcmp(theirs, mine) == 0) continue;
+        if (hits++ < 3) {
+            size_t used = strlen(serials);
+            snprintf(serials + used, sizeof serials - used, "%sserial %.40s (key SPKI SHA-256 %.16s...)", used ? ", " : "",
+                     json_string_value(json_object_get(rec, "serial")) ? json_string_value(json_object_get(rec, "serial")) : "?",
+                     theirs);
+        }
+    }
+    if (hits)
+        snprintf(warning, n,
+                 "this vault already signed a CA certificate with subject \"%.120s\" for another key: %s%s. Two CAs "
+                 "under one name: stacks that pick an issuer by name may take the wrong one; give each its own name",
+                 (const char *)subj.data, serials, hits > 3 ? " and more" : "");
+out:
+    json_decref(records);
+    iotca_buf_free(&subj);
+    return rc;
+}
+
 static iotca_rc do_sign_intermediate(const root_opts *o) {
     IOTCA_ENSURE(o->csr, IOTCA_E_USAGE, "sign-intermediate needs --csr FILE");
     IOTCA_GUARD(check_out_free(o->out));
@@ -159,6 +232,7 @@ static iotca_rc do_sign_intermediate(const root_opts *o) {
     iotca_csr *csr = NULL;
     iotca_cert_spec s = {0};
     uint8_t serial[IOTCA_SERIAL_LEN], csr_fp[32];
+    char warning[512] = "";
     IOTCA_GUARD(vault_open(o->vault, &v));
     IOTCA_TRY(iotca_file_read(o->csr, INPUT_MAX, &raw));
     rc = iotca_csr_parse(iotca_buf_slice(&raw), &csr);
@@ -205,7 +279,10 @@ static iotca_rc do_sign_intermediate(const root_opts *o) {
     preview("an intermediate CA", &v, &s);
     print_hex("CSR SHA-256", iotca_slice_of(csr_fp, sizeof csr_fp));
     if (s.not_after == root->not_after) printf("  note: validity capped at the root's notAfter\n");
-    IOTCA_TRY(sign_and_record(&v, o, &s, "sign-intermediate", iotca_slice_of(csr_fp, sizeof csr_fp)));
+    IOTCA_TRY(subject_reuse(&v, &s, warning, sizeof warning));
+    if (warning[0]) fprintf(stderr, "iotca-root: WARNING: %s\n", warning);
+    IOTCA_TRY(sign_and_record(&v, o, &s, "sign-intermediate", iotca_slice_of(csr_fp, sizeof csr_fp),
+                              warning[0] ? warning : NULL));
 out:
     iotca_csr_free(csr);
     iotca_buf_free(&raw);
@@ -250,7 +327,7 @@ static iotca_rc do_cross_sign(const root_opts *o) {
     s.key_usage = IOTCA_KU_KEY_CERT_SIGN | IOTCA_KU_CRL_SIGN;
     preview("a cross-certificate", &v, &s);
     print_hex("root SHA-256", iotca_slice_of(other_fp, sizeof other_fp));
-    IOTCA_TRY(sign_and_record(&v, o, &s, "cross-sign", iotca_slice_of(other_fp, sizeof other_fp)));
+    IOTCA_TRY(sign_and_record(&v, o, &s, "cross-sign", iotca_slice_of(other_fp, sizeof other_fp), NULL));
 out:
     iotca_cert_free(other);
     iotca_buf_free(&raw);

@@ -64,6 +64,8 @@ int cmd_cert_list(cli *c);
 int cmd_issuers_list(cli *c);
 int cmd_issuers_new(cli *c);
 int cmd_issuers_import(cli *c);
+int cmd_issuers_csr(cli *c);
+int cmd_issuers_abandon(cli *c);
 int cmd_roots(cli *c);
 int cmd_lint(cli *c);
 /* Shared by lint and fleet check (cmd_lint.c): every certificate of a PEM
@@ -74,6 +76,9 @@ iotca_rc parse_date(const char *s, time_t *out);
 int cmd_fleet_check(cli *c);
 int cmd_trust_profile_add(cli *c);
 int cmd_trust_profile_list(cli *c);
+int cmd_trust_profile_show(cli *c);
+int cmd_trust_profile_replace(cli *c);
+int cmd_trust_profile_delete(cli *c);
 int cmd_crl_show(cli *c);
 /* iotca bundle (cmd_bundle.c): from the daemon, or offline with --roots FILE. */
 int cmd_bundle(cli *c);

@@ -1,4 +1,4 @@
-/* iotca issuers list | new | import, and iotca roots: the issuer lifecycle around the offline ceremony, and the trust anchors. */
+/* iotca issuers list | new | import | csr | abandon, and iotca roots: the issuer lifecycle around the offline ceremony, and the trust anchors. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +257,59 @@ int cmd_roots(cli *c) {
     else if (code == EXIT_OK) fwrite(pem.data, 1, pem.len, stdout);
     if (code == EXIT_OK && jstr(doc, "warning", NULL)) cli_err("warning: %s", jstr(doc, "warning", ""));
     iotca_buf_free(&pem);
+    json_decref(doc);
+    return code;
+}
+
+/* The ID argument of issuers csr / abandon / import: a positive number. */
+static iotca_rc issuer_arg(const char *arg, long long *id) {
+    char *end;
+    *id = strtoll(arg, &end, 10);
+    IOTCA_ENSURE(*arg != 0 && *end == 0 && *id > 0, IOTCA_E_USAGE,
+                 "issuer ID must be a positive number (see iotca issuers list), got '%s'", arg);
+    return IOTCA_OK;
+}
+
+int cmd_issuers_csr(cli *c) {
+    long long id = 0;
+    iotca_rc rc = issuer_arg(c->args[0], &id);
+    if (rc == IOTCA_OK) rc = http_check_target(c);
+    if (rc == IOTCA_OK && c->csr_out) rc = out_path_free("--csr-out", c->csr_out);
+    if (rc != IOTCA_OK) return cli_report(rc);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/issuers/%lld/csr", id);
+    json_t *doc = NULL;
+    int code = http_json(c, "GET", path, NULL, &doc);
+    if (code != EXIT_OK) return code;
+    const char *csr = jstr(doc, "csr", NULL);
+    if (c->json) out_json(doc);
+    if (csr == NULL) {
+        cli_err("the server's answer carries no CSR");
+        code = EXIT_SERVER;
+    } else if (c->csr_out && iotca_file_create(c->csr_out, csr, strlen(csr), 0644) != IOTCA_OK) {
+        cli_err("--csr-out: %s", iotca_error_detail());
+        code = EXIT_LOCAL;
+    } else if (c->csr_out && !c->json) {
+        printf("wrote the CSR of pending issuer %lld to %s; sign it with iotca-root sign-intermediate\n", id, c->csr_out);
+    } else if (!c->json) {
+        fputs(csr, stdout);
+    }
+    json_decref(doc);
+    return code;
+}
+
+int cmd_issuers_abandon(cli *c) {
+    long long id = 0;
+    iotca_rc rc = issuer_arg(c->args[0], &id);
+    if (rc == IOTCA_OK) rc = http_check_target(c);
+    if (rc != IOTCA_OK) return cli_report(rc);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/issuers/%lld", id);
+    json_t *doc = NULL;
+    int code = http_json(c, "DELETE", path, NULL, &doc);
+    if (code != EXIT_OK) return code;
+    if (c->json) out_json(doc);
+    else printf("abandoned issuer %lld: its key is wiped; it stays in iotca issuers list as abandoned\n", id);
     json_decref(doc);
     return code;
 }

@@ -17,6 +17,8 @@ static const char usage_text[] =
     "  issuers list\n"
     "  issuers new [--group G] [--cn NAME] [--csr-out FILE]\n"
     "  issuers import ID FILE [--activate-at 2030-01-31T00:00:00Z] [--force-justification TEXT]\n"
+    "  issuers csr ID [--csr-out FILE]\n"
+    "  issuers abandon ID\n"
     "  roots [--out FILE]\n"
     "  lint --trust-store FILE [--stack openssl|openssl102|mbedtls|wolfssl|bearssl|gnutls] [--until 2040-01-01]\n"
     "       [--chain SERVED_CHAIN.pem]   (offline; exit 5 when the store would strand devices)\n"
@@ -26,6 +28,9 @@ static const char usage_text[] =
     "       TLS server sends. Exit 5 on the first date it breaks.\n"
     "  trust-profile add --name N --trust-store FILE --stack S --until DATE [--acknowledge CODE ...]\n"
     "  trust-profile list\n"
+    "  trust-profile show NAME [--out FILE]\n"
+    "  trust-profile replace NAME --trust-store FILE --stack S --until DATE [--acknowledge CODE ...]\n"
+    "  trust-profile delete NAME\n"
     "  crl show ISSUER [--out FILE]   (ISSUER: an issuer id, or root-N for an imported root CRL)\n"
     "  bundle --format F [--out FILE] [--manifest-out FILE] [--roots ROOTS.pem]\n"
     "\n"
@@ -49,6 +54,15 @@ static const char usage_text[] =
     "issuers import:\n"
     "  FILE is the certificate iotca-root sign-intermediate wrote for issuer ID's CSR; --activate-at\n"
     "  schedules its activation (RFC 3339 UTC or a date), otherwise it is due at once.\n"
+    "issuers csr, abandon:\n"
+    "  csr prints (or --csr-out FILE writes) the CSR of a pending issuer again, for the ceremony. abandon\n"
+    "  gives up a pending issuer that will never be signed: its key is wiped on the daemon and it stays\n"
+    "  listed as abandoned. Neither works once its certificate was imported.\n"
+    "trust-profile:\n"
+    "  Every rotation is checked against each registered profile (SPEC section 7). replace swaps a profile's\n"
+    "  trust store, stack and end date (linted as add does: --acknowledge CODE for findings you accept);\n"
+    "  delete removes one registered by mistake, so it no longer holds rotations back. Both are audited.\n"
+    "  show prints each certificate of the store; --out FILE saves the store as PEM.\n"
     "crl show:\n"
     "  Fetches the CRL the daemon publishes at /crl/ISSUER.crl, checks an issuer's CRL against that\n"
     "  issuer's certificate, and prints its number, dates, issuer and every revoked serial with date\n"
@@ -132,6 +146,8 @@ static const struct command {
     {"issuers", "list", 0, 0, 0, "", cmd_issuers_list},
     {"issuers", "new", OPT_BIT(O_GROUP) | OPT_BIT(O_CN) | OPT_BIT(O_CSR_OUT), 0, 0, "", cmd_issuers_new},
     {"issuers", "import", OPT_BIT(O_ACTIVATE_AT) | OPT_BIT(O_FORCE_JUSTIFICATION), 2, 2, " ID FILE", cmd_issuers_import},
+    {"issuers", "csr", OPT_BIT(O_CSR_OUT), 1, 1, " ID", cmd_issuers_csr},
+    {"issuers", "abandon", 0, 1, 1, " ID", cmd_issuers_abandon},
     {"roots", NULL, OPT_BIT(O_OUT), 0, 0, "", cmd_roots},
     {"lint", NULL, OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN), 0, 0, "", cmd_lint},
     {"fleet", "check", OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN) | OPT_BIT(O_ENDPOINT),
@@ -139,6 +155,10 @@ static const struct command {
     {"trust-profile", "add", OPT_BIT(O_NAME) | OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_ACKNOWLEDGE), 0, 0, "",
      cmd_trust_profile_add},
     {"trust-profile", "list", 0, 0, 0, "", cmd_trust_profile_list},
+    {"trust-profile", "show", OPT_BIT(O_OUT), 1, 1, " NAME", cmd_trust_profile_show},
+    {"trust-profile", "replace", OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_ACKNOWLEDGE), 1, 1,
+     " NAME", cmd_trust_profile_replace},
+    {"trust-profile", "delete", 0, 1, 1, " NAME", cmd_trust_profile_delete},
     {"crl", "show", OPT_BIT(O_OUT), 1, 1, " ISSUER", cmd_crl_show},
     {"bundle", NULL, OPT_BIT(O_FORMAT) | OPT_BIT(O_OUT) | OPT_BIT(O_ROOTS) | OPT_BIT(O_MANIFEST_OUT), 0, 0, "",
      cmd_bundle},

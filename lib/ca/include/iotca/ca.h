@@ -107,8 +107,8 @@ iotca_rc iotca_ca_cert_revoke(iotca_ca *ca, const char *serial, int reason, iotc
 
 /* ---- issuers ---- */
 
-/* Makes the next issuer's key (encrypted at rest) and CSR; the subject is
- * "<group> issuing CA <n>" unless cn is given. */
+/* Makes the next issuer's key (encrypted at rest) and CSR; the subject's CN is cn, or when none is given one
+ * no other issuer has: "<group> Issuer <YYYY-MM-DD> <6 random hex digits>". */
 iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, int64_t *id, iotca_buf *csr_pem);
 /* Imports what iotca-root signed: refuses a certificate that does not match
  * the issuer's key or subject, does not chain to a configured root, is not a
@@ -116,6 +116,16 @@ iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, in
  * tick activates it). */
 iotca_rc iotca_ca_issuer_import(iotca_ca *ca, int64_t id, iotca_slice cert, time_t activate_at);
 iotca_rc iotca_ca_issuers(iotca_ca *ca, iotca_issuer_rec **out, size_t *n);
+/* The CSR (PEM, into csr_pem) of pending issuer id, for the ceremony once more; *rec gets its record (freed
+ * by the caller). *found false: no such issuer. IOTCA_E_POLICY an issuer that is not pending (named with its
+ * state: its CSR was signed already, or its key is gone). */
+iotca_rc iotca_ca_issuer_csr(iotca_ca *ca, int64_t id, iotca_issuer_rec *rec, iotca_buf *csr_pem, bool *found);
+/* Abandons pending issuer id: its row becomes `abandoned` (final; kept, with its CSR, for the history) together
+ * with an audit record (action issuer.abandon; actor and request_id name who asked), then its key file is
+ * overwritten with zeros, synced and removed. *found false: no such issuer. IOTCA_E_POLICY an issuer that is
+ * not pending (its state named): nothing changes. IOTCA_E_STORAGE the database (nothing changed), or the key
+ * file could not be wiped (the issuer is abandoned all the same; the detail names the file). */
+iotca_rc iotca_ca_issuer_abandon(iotca_ca *ca, int64_t id, const char *actor, const char *request_id, bool *found);
 /* The PEM chain served for an issuer (0: the default group's active one). */
 iotca_rc iotca_ca_chain(iotca_ca *ca, int64_t issuer_id, iotca_buf *pem);
 /* The configured roots as PEM, with SPKI SHA-256 pins. */
@@ -221,13 +231,28 @@ typedef struct iotca_trust_profile_req {
     size_t n_acknowledge;
 } iotca_trust_profile_req;
 /* Registers a trust profile after linting its store (iotca_lint_trust_store) against the CA certificates
- * served now and next, for its stack and end of life; *lint gets every finding. A lint error not
+ * served now and next, for its stack and end of life; *lint gets every finding. Names use letters, digits,
+ * '-', '_' and '.', under 64 characters (they are a URL path segment). A lint error not
  * acknowledged refuses it: IOTCA_E_POLICY with *lint_refused set, naming the findings, nothing stored.
  * Other errors: IOTCA_E_USAGE a bad stack, date or acknowledged code that is no lint code; IOTCA_E_PARSE a
  * store without certificates; IOTCA_E_POLICY (lint_refused false) a name already registered. */
 iotca_rc iotca_ca_trust_profile_add(iotca_ca *ca, const iotca_trust_profile_req *req, iotca_lint_report *lint,
                                     bool *lint_refused, int64_t *id);
 iotca_rc iotca_ca_trust_profiles(iotca_ca *ca, iotca_trust_profile_rec **out, size_t *n);
+/* The profile named name (its store as PEM) into *out (the caller frees it); *found false when none is.
+ * IOTCA_E_USAGE a name that is empty or 64 characters or longer. */
+iotca_rc iotca_ca_trust_profile_get(iotca_ca *ca, const char *name, iotca_trust_profile_rec *out, bool *found);
+/* Replaces the store, stack and end of life of the profile req->name, after the lint registration runs (the
+ * same refusals: IOTCA_E_POLICY with *lint_refused, nothing changed). The change and an audit record
+ * (trust_profile.replace: what it is now and what it was, by store SHA-256, stack and date) commit together;
+ * the id and created_at stay. *found false (nothing linted or changed) when no profile has that name. */
+iotca_rc iotca_ca_trust_profile_replace(iotca_ca *ca, const iotca_trust_profile_req *req, const char *actor,
+                                        const char *request_id, iotca_lint_report *lint, bool *lint_refused,
+                                        bool *found);
+/* Deletes the profile named name; it no longer holds any rotation or activation back. The deletion and an
+ * audit record (trust_profile.delete: what it was) commit together. *found false when none had that name. */
+iotca_rc iotca_ca_trust_profile_delete(iotca_ca *ca, const char *name, const char *actor, const char *request_id,
+                                       bool *found);
 
 #define IOTCA_PREFLIGHT_MAX_BROKEN 16
 typedef struct iotca_preflight {

@@ -15,6 +15,7 @@ typedef enum iotca_issuer_state {
     IOTCA_ISSUER_ACTIVE,   /* issues new leaves; one per group */
     IOTCA_ISSUER_RETIRING, /* no new leaves, still published */
     IOTCA_ISSUER_RETIRED,
+    IOTCA_ISSUER_ABANDONED, /* was pending; its key wiped, never signed (DELETE /v1/issuers/{id}); final */
 } iotca_issuer_state;
 const char *iotca_issuer_state_name(iotca_issuer_state st);
 /* The state named (as iotca_issuer_state_name spells it); false for any other text. */

@@ -116,6 +116,10 @@ iotca_rc iotca_store_issuer_transition(iotca_store *s, int64_t id, iotca_issuer_
                                        time_t now);
 /* The id of the group's active issuer; IOTCA_E_POLICY "no active issuer in group G" if none. */
 iotca_rc iotca_store_issuer_active(iotca_store *s, const char *group, int64_t *id);
+/* Moves pending issuer id to abandoned (a final state; the row stays, with its CSR), recording the event.
+ * Joins an open transaction (a group write, with the audit record of the change), else runs its own.
+ * IOTCA_E_USAGE "no issuer N"; IOTCA_E_POLICY an issuer that is not pending (its state named). */
+iotca_rc iotca_store_issuer_abandon(iotca_store *s, int64_t id, time_t now);
 
 /* ---- serials and certificates ---- */
 
@@ -265,6 +269,13 @@ void iotca_store_signal_bump(iotca_store_signal *sig);
 iotca_rc iotca_store_trust_profile_add(iotca_store *s, iotca_trust_profile_rec *r);
 /* All profiles by id (malloc'd array; free each record, then the array). */
 iotca_rc iotca_store_trust_profile_list(iotca_store *s, iotca_trust_profile_rec **out, size_t *n);
+/* The profile named name into *out (freed first), *found set; *found false (out empty) when none is. */
+iotca_rc iotca_store_trust_profile_get(iotca_store *s, const char *name, iotca_trust_profile_rec *out, bool *found);
+/* Replaces the store, stack and end date of the profile named r->name (its id and created_at stay; r->id and
+ * r->created_at are set from the row); *found false when none is named so (nothing changes). */
+iotca_rc iotca_store_trust_profile_replace(iotca_store *s, iotca_trust_profile_rec *r, bool *found);
+/* Deletes the profile named name; *found false when none was. */
+iotca_rc iotca_store_trust_profile_delete(iotca_store *s, const char *name, bool *found);
 /* Records that a preflight refusal was overridden for an issuer, why, by whom, and what broke. */
 iotca_rc iotca_store_preflight_override_add(iotca_store *s, int64_t issuer_id, const char *justification,
                                             const char *actor, const char *findings, time_t at);

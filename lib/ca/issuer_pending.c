@@ -1,0 +1,107 @@
+/* Pending issuers (SPEC §3: key and CSR made, awaiting the ceremony): their CSR handed out again, and abandoning
+ * one that will never be signed (its key wiped, its row kept as `abandoned`, the audit trail told). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ca_internal.h"
+#include "iotca/pem.h"
+
+/* The issuer's record, *found false when there is none ("no issuer N" from the store). */
+static iotca_rc load(iotca_store *s, int64_t id, iotca_issuer_rec *rec, bool *found) {
+    *found = false;
+    iotca_rc rc = iotca_store_issuer_get(s, id, rec);
+    if (rc == IOTCA_E_USAGE && strncmp(iotca_error_detail(), "no issuer", 9) == 0) return IOTCA_OK;
+    IOTCA_GUARD(rc);
+    *found = true;
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_ca_issuer_csr(iotca_ca *ca, int64_t id, iotca_issuer_rec *rec, iotca_buf *csr_pem, bool *found) {
+    memset(rec, 0, sizeof *rec);
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    IOTCA_GUARD(load(s, id, rec, found));
+    if (!*found) return IOTCA_OK;
+    IOTCA_ENSURE(rec->state == IOTCA_ISSUER_PENDING, IOTCA_E_POLICY,
+                 "issuer %lld is %s: only a pending issuer's CSR is handed out for signing", (long long)id,
+                 iotca_issuer_state_name(rec->state));
+    return iotca_pem_encode("CERTIFICATE REQUEST", rec->csr.data, rec->csr.len, csr_pem);
+}
+
+/* Overwrites the key file at path with zeros, syncs it and removes it. A file already gone is no failure. The
+ * key is encrypted at rest; the zeros make sure its bytes do not outlive the file on a file system that keeps
+ * freed blocks readable (the best a file can do: copy-on-write and flash may keep older blocks). */
+static iotca_rc wipe(const char *path) {
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return IOTCA_OK;
+    IOTCA_ENSURE(fd >= 0, IOTCA_E_STORAGE, "opening key file %s to wipe it: %s", path, strerror(errno));
+    struct stat st;
+    iotca_rc rc = IOTCA_OK;
+    static const uint8_t zeros[4096];
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = iotca_error_set(IOTCA_E_STORAGE, "key file %s is not a regular file; not wiped", path);
+    } else {
+        for (off_t done = 0; done < st.st_size && rc == IOTCA_OK;) {
+            size_t n = (size_t)(st.st_size - done) < sizeof zeros ? (size_t)(st.st_size - done) : sizeof zeros;
+            ssize_t w = write(fd, zeros, n);
+            if (w <= 0) rc = iotca_error_set(IOTCA_E_STORAGE, "wiping key file %s: %s", path, strerror(errno));
+            else done += w;
+        }
+        if (rc == IOTCA_OK && fsync(fd) != 0)
+            rc = iotca_error_set(IOTCA_E_STORAGE, "syncing the wiped key file %s: %s", path, strerror(errno));
+    }
+    close(fd);
+    if (rc == IOTCA_OK && unlink(path) != 0)
+        rc = iotca_error_set(IOTCA_E_STORAGE, "removing the wiped key file %s: %s", path, strerror(errno));
+    return rc;
+}
+
+/* The abandonment and its audit record, in one group transaction. */
+typedef struct abandon {
+    int64_t id;
+    const char *actor, *request_id, *name, *group, *key_ref;
+} abandon;
+
+static iotca_rc abandon_write(iotca_store *s, void *arg) {
+    const abandon *a = arg;
+    IOTCA_GUARD(iotca_store_issuer_abandon(s, a->id, time(NULL)));
+    iotca_audit_rec r;
+    char subject[64], detail[256];
+    snprintf(subject, sizeof subject, "issuer %lld", (long long)a->id);
+    snprintf(detail, sizeof detail, "name %s, group %s; its key file is wiped and removed: %.160s", a->name, a->group,
+             a->key_ref);
+    ca_audit_fill(&r, a->actor && *a->actor ? a->actor : "anonymous", "issuer.abandon", subject,
+                  a->request_id && *a->request_id ? a->request_id : "-", "abandoned", detail);
+    return ca_audit_append(s, &r);
+}
+
+iotca_rc iotca_ca_issuer_abandon(iotca_ca *ca, int64_t id, const char *actor, const char *request_id, bool *found) {
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    iotca_issuer_rec rec = {0};
+    IOTCA_GUARD(load(s, id, &rec, found));
+    iotca_rc rc = IOTCA_OK;
+    if (!*found) goto out;
+    /* refused here with the state named; the write checks again inside its transaction */
+    IOTCA_CHECK(rec.state == IOTCA_ISSUER_PENDING, IOTCA_E_POLICY,
+                "issuer %lld is %s; only a pending issuer (its certificate never imported) can be abandoned",
+                (long long)id, iotca_issuer_state_name(rec.state));
+    abandon a = {id, actor, request_id, rec.name, rec.group, rec.key_ref};
+    IOTCA_TRY(iotca_store_group_write(ca->group, s, abandon_write, &a));
+    /* recorded first: a crash before the wipe leaves an encrypted key file no issuer uses, never an issuer
+     * that is still pending without its key */
+    rc = wipe(rec.key_ref);
+    if (rc != IOTCA_OK) {
+        char why[384];
+        snprintf(why, sizeof why, "%s", iotca_error_detail()); /* the detail buffer is about to be rewritten */
+        rc = iotca_error_set(rc, "issuer %lld is abandoned, but %s", (long long)id, why);
+    }
+out:
+    iotca_issuer_rec_free(&rec);
+    return rc;
+}
