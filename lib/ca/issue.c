@@ -10,7 +10,10 @@
  * signed under it; a crash never reuses a serial; nothing signed leaves the process before its intent and its
  * record are durable. The signing does not wait for the intent's own commit: that would cost every issuance a
  * second commit in a row and a hand-off back to a crypto thread, for a signature nobody has seen yet (a crash
- * in between loses it with the process). */
+ * in between loses it with the process).
+ *
+ * A renewal (renew.c) runs this same cycle: the renewed certificate stands in for the CSR when the key is kept,
+ * and the decision is checked against it (same subject and names) before anything is built. */
 #include <errno.h>
 #include <semaphore.h>
 #include <stddef.h>

@@ -35,6 +35,8 @@ static void print_cert(const json_t *doc) {
     out_field("Status:", jstr(doc, "status", "?"));
     if (jstr(doc, "revoked_at", NULL)) out_field("Revoked at:", jstr(doc, "revoked_at", ""));
     if (jstr(doc, "reason", NULL)) out_field("Reason:", jstr(doc, "reason", ""));
+    if (jstr(doc, "renews", NULL)) out_field("Renews:", jstr(doc, "renews", ""));
+    if (jstr(doc, "renewed_by", NULL)) out_field("Renewed by:", jstr(doc, "renewed_by", ""));
 }
 
 int cmd_cert_show(cli *c) {
