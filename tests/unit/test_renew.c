@@ -1,11 +1,13 @@
 /* Unit tests for renewal (lib/ca/renew.c through the issuance cycle of issue.c) and for what an issuance says
  * it did: a successor with the same key or a CSR's, the same subject, names and profile, recorded as renewing
  * its predecessor; refusals of a revoked or unknown certificate and of a CSR asking for other names, with
- * nothing recorded; the profile's rules applied again; asked and granted TTLs; known profiles named. */
+ * nothing recorded; the profile's rules and the TBS lint applied again; asked and granted TTLs; known
+ * profiles named. */
 #include "unit_run.h"
 #include "iotca/pem.h"
 
 #include "ca_fixture.h"
+#include "ca_internal.h" /* the test seam (iotca_ca.tbs_hook): a renewal's TBS goes through the lint */
 
 /* A fresh key's CSR for subject CN=cn and the DNS names given, PEM; its SubjectPublicKeyInfo in *spki. */
 static void make_csr(const char *cn, const char *const *dns, size_t n, iotca_buf *pem, iotca_buf *spki) {
@@ -159,6 +161,51 @@ START_TEST(refusals) {
 }
 END_TEST
 
+/* The TBS hook: rebuilds the TBS with another first DNS name, as a builder mistake would (the fixture's root
+ * key has the issuer key's type, so the same signature algorithm). */
+static int hook_calls;
+static iotca_rc other_name(void *arg, const iotca_cert_spec *spec, iotca_buf *tbs) {
+    fixture *f = arg;
+    hook_calls++;
+    iotca_cert_spec copy = *spec;
+    copy.dns[0] = "evil.example.com";
+    iotca_buf alg = {0}, rebuilt = {0};
+    iotca_rc rc = iotca_key_sigalg(f->root_key, &alg);
+    if (rc == IOTCA_OK) rc = iotca_cert_tbs(&copy, iotca_buf_slice(&alg), &rebuilt);
+    iotca_buf_free(&alg);
+    if (rc != IOTCA_OK) {
+        iotca_buf_free(&rebuilt);
+        return rc;
+    }
+    iotca_buf_free(tbs);
+    *tbs = rebuilt;
+    return IOTCA_OK;
+}
+
+START_TEST(renewal_is_linted) {
+    fixture f;
+    setup(&f);
+    iotca_issued one, two;
+    iotca_buf spki = {0};
+    first(&f, &one, &spki);
+    f.ca->tbs_hook = other_name;
+    f.ca->tbs_hook_arg = &f;
+    iotca_ca_stats before, after;
+    iotca_ca_stats_get(f.ca, &before);
+    renew_refused(&f, one.serial, iotca_slice_of("", 0), 0, IOTCA_E_INTERNAL, "lint: rule san:");
+    ck_assert_int_eq(hook_calls, 1); /* built and linted as any issuance, and refused before signing */
+    iotca_ca_stats_get(f.ca, &after);
+    ck_assert_uint_eq(after.refused, before.refused + 1);
+    ck_assert_uint_eq(after.issued, before.issued);
+    f.ca->tbs_hook = NULL;
+    OK(iotca_ca_renew(f.ca, one.serial, iotca_slice_of("", 0), 0, NULL, &two));
+    iotca_issued_free(&one);
+    iotca_issued_free(&two);
+    iotca_buf_free(&spki);
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(unknown_profile_names_the_known_ones) {
     fixture f;
     setup(&f);
@@ -185,6 +232,7 @@ int main(void) {
     tcase_add_test(tc, same_key);
     tcase_add_test(tc, new_key_from_a_csr);
     tcase_add_test(tc, refusals);
+    tcase_add_test(tc, renewal_is_linted);
     tcase_add_test(tc, unknown_profile_names_the_known_ones);
     suite_add_tcase(s, tc);
     return unit_run(s);

@@ -109,7 +109,8 @@ static iotca_rc new_key_and_csr(const cli *c, iotca_key_type kt, const iotca_nam
                                 iotca_buf *spki) {
     iotca_buf subject = {0};
     iotca_rc rc = about("--cn", iotca_name_build(NULL, NULL, NULL, c->cn, &subject));
-    if (rc == IOTCA_OK) rc = issue_new_key_csr("--key-out", c->key_out, kt, iotca_buf_slice(&subject), names, pem, spki);
+    if (rc == IOTCA_OK)
+        rc = issue_new_key_csr("--key-out", c->key_out, kt, iotca_buf_slice(&subject), names, pem, spki);
     iotca_buf_free(&subject);
     return rc;
 }

@@ -126,7 +126,8 @@ int cmd_cert_renew(cli *c) {
     bool key_written = false;
     int code = EXIT_OK;
     iotca_rc rc = check_flags(c, &ttl);
-    if (rc == IOTCA_OK) rc = c->cert ? load_cert_file(c->cert, &was, serial) : normalise_serial("SERIAL", c->args[0], serial);
+    if (rc == IOTCA_OK)
+        rc = c->cert ? load_cert_file(c->cert, &was, serial) : normalise_serial("SERIAL", c->args[0], serial);
     if (rc == IOTCA_OK) rc = http_check_target(c);
     if (rc == IOTCA_OK && c->csr) rc = issue_load_csr(c->csr, &csr_pem, &spki);
     if (rc != IOTCA_OK) {
@@ -156,7 +157,8 @@ int cmd_cert_renew(cli *c) {
     body = request_body(&csr_pem, ttl);
     code = body ? http_json(c, "POST", path, body, &doc) : EXIT_LOCAL;
     if (code == EXIT_OK && spki.len && !issue_answer_ok(doc, &spki)) code = EXIT_SERVER;
-    if (code == EXIT_OK && (!jstr(doc, "certificate", NULL) || !jstr(doc, "chain", NULL) || !jstr(doc, "serial", NULL))) {
+    if (code == EXIT_OK &&
+        (!jstr(doc, "certificate", NULL) || !jstr(doc, "chain", NULL) || !jstr(doc, "serial", NULL))) {
         cli_err("the server's answer lacks serial, certificate or chain");
         code = EXIT_SERVER;
     }
