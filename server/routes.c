@@ -24,6 +24,9 @@ const route iotcad_routes[] = {
     GET("/v1/certificates", api_cert_list),
     GET("/v1/certificates/*", api_cert_get),
     CHANGE("POST", "/v1/certificates/*/revoke", api_cert_revoke),
+    /* renewal: the issuance cycle again, started and answered as issuance is */
+    {"POST", "/v1/certificates/*/renew", api_cert_renew, RUN_STARTED, true, true, api_cert_renew_begin,
+     api_cert_issue_end},
     GET("/crl/*", api_crl_get),
     CHANGE("PUT", "/v1/ca/root-crl", api_root_crl_import),
     /* computations over what the client sends: they change nothing, but wait for no disk either way */

@@ -142,6 +142,18 @@ void ca_ocsp_forget(iotca_ca *ca, const char *serial);
  * on failure they stay remembered for the next try. */
 iotca_rc ca_tokens_flush_used(iotca_ca *ca, iotca_store *s);
 
+/* The issuance cycle of issue.c, for a fresh certificate (renews NULL) or a renewal (renew.c): renews is the
+ * renewed certificate, owned from the call on whatever happens (freed with the issuance), renews_serial its
+ * serial. ca_issue_start is iotca_ca_issue_start's, ca_issue_sync iotca_ca_issue_audited's. */
+iotca_rc ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *audit,
+                        iotca_cert *renews, const char *renews_serial, void (*done)(void *arg), void *arg,
+                        iotca_issuance **out);
+iotca_rc ca_issue_sync(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *audit,
+                       iotca_cert *renews, const char *renews_serial, iotca_issued *out);
+/* Whether a renewal's decision keeps what the renewed certificate (serial) says: the same subject DER and the
+ * same names, in any order (renew.c). IOTCA_E_USAGE naming the difference otherwise. */
+iotca_rc ca_renew_check(const iotca_cert *renews, const char *serial, const iotca_decision *d);
+
 /* What an operator does when a group has no issuer that can sign: /readyz (tick.c) and the refusal of an
  * issuance (issue.c) say the same words. */
 extern const char *const ca_no_issuer_remedy;

@@ -10,7 +10,10 @@
  * signed under it; a crash never reuses a serial; nothing signed leaves the process before its intent and its
  * record are durable. The signing does not wait for the intent's own commit: that would cost every issuance a
  * second commit in a row and a hand-off back to a crypto thread, for a signature nobody has seen yet (a crash
- * in between loses it with the process). */
+ * in between loses it with the process).
+ *
+ * A renewal (renew.c) runs this same cycle: the renewed certificate stands in for the CSR when the key is kept,
+ * and the decision is checked against it (same subject and names) before anything is built. */
 #include <errno.h>
 #include <semaphore.h>
 #include <stddef.h>
@@ -59,6 +62,10 @@ struct iotca_issuance {
     long ttl;
     iotca_issuer_rec rec;
     time_t now;
+    /* a renewal (renew.c): the certificate renewed, parsed (owned), and its serial; NULL and "" otherwise.
+     * Without a CSR (csr_in empty) its subject, names and key are what is asked for again. */
+    iotca_cert *renews;
+    char renews_serial[41];
     bool audited;
     iotca_audit_rec ar; /* filled at start; its subject once the serial is drawn */
     /* made by the signing */
@@ -91,7 +98,7 @@ static iotca_rc build(iotca_issuance *x) {
     spec->serial = iotca_slice_of(x->serial, sizeof x->serial);
     spec->issuer = ii->subject;
     spec->issuer_skid = ii->skid;
-    spec->spki = iotca_csr_get(x->csr)->spki;
+    spec->spki = x->csr ? iotca_csr_get(x->csr)->spki : iotca_cert_get(x->renews)->spki;
     iotca_decision_apply(&x->d, spec);
     if (ca->base_url) {
         snprintf(x->ocsp, sizeof x->ocsp, "%s/ocsp", ca->base_url);
@@ -136,8 +143,10 @@ static iotca_rc queue_record(iotca_issuance *x) {
     cr->not_before = x->spec.not_before;
     cr->not_after = x->spec.not_after;
     cr->created_at = x->now;
+    snprintf(cr->renews, sizeof cr->renews, "%s", x->renews_serial);
     if (x->audited)
-        snprintf(x->ar.subject, sizeof x->ar.subject, "certificate %s (%.20s)", cr->serial, x->p->name);
+        snprintf(x->ar.subject, sizeof x->ar.subject, "certificate %s (%.20s)%s%s", cr->serial, x->p->name,
+                 x->renews ? " renewing " : "", x->renews_serial);
     x->arg = (cert_arg){cr, x->audited ? &x->ar : NULL};
     iotca_store_group_submit(x->ca->group, &x->record, write_cert, &x->arg);
     x->recorded = true;
@@ -147,14 +156,17 @@ static iotca_rc queue_record(iotca_issuance *x) {
 /* The signing (on a crypto thread), up to the queued record. */
 static iotca_rc sign(iotca_issuance *x) {
     iotca_ca *ca = x->ca;
-    IOTCA_GUARD(iotca_csr_parse(iotca_buf_slice(&x->csr_in), &x->csr));
+    /* a renewal without a CSR keeps its predecessor's key: that key's possession was proved at its issuance */
+    if (x->csr_in.len || !x->renews) IOTCA_GUARD(iotca_csr_parse(iotca_buf_slice(&x->csr_in), &x->csr));
     pthread_mutex_lock(&ca->lock);
     iotca_rc rc = ca_issuer_locked(ca, &x->rec, &x->is);
     pthread_mutex_unlock(&ca->lock);
     IOTCA_GUARD(rc);
     const iotca_cert_info *ii = iotca_cert_get(x->is->cert);
-    iotca_request req = {x->csr, x->ttl};
+    iotca_request req = {x->csr, x->ttl, x->renews};
     IOTCA_GUARD(iotca_policy_decide(x->p, &req, x->now, ii->not_after, &x->d));
+    /* a successor says what its predecessor said: the same subject and names as the profile decides them now */
+    if (x->renews) IOTCA_GUARD(ca_renew_check(x->renews, x->renews_serial, &x->d));
     IOTCA_GUARD(build(x));
     /* nothing is queued or signed for a TBS the lint refuses */
     IOTCA_GUARD(iotca_lint_leaf(iotca_buf_slice(&x->tbs), x->is->cert, &x->spec));
@@ -197,6 +209,7 @@ static void issuance_free(iotca_issuance *x) {
     iotca_buf_free(&x->der);
     iotca_buf_free(&x->tbs);
     iotca_buf_free(&x->hex);
+    iotca_cert_free(x->renews);
     free(x);
 }
 
@@ -219,7 +232,11 @@ static iotca_rc count(iotca_ca *ca, iotca_rc rc, iotca_issued *out) {
 static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *au) {
     iotca_ca *ca = x->ca;
     x->p = iotca_ca_profile(ca, profile);
-    IOTCA_ENSURE(x->p != NULL, IOTCA_E_USAGE, "unknown profile '%s'", profile ? profile : "");
+    if (x->p == NULL) {
+        char known[512];
+        IOTCA_BAIL(IOTCA_E_USAGE, "unknown profile '%s' (known profiles: %s)", profile ? profile : "",
+                   iotca_ca_profile_names(ca, NULL, known, sizeof known));
+    }
     x->ttl = ttl;
     x->now = time(NULL);
     if (au) {
@@ -246,13 +263,27 @@ static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, l
 iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
                               const iotca_issue_audit *audit, void (*done)(void *arg), void *arg,
                               iotca_issuance **out) {
-    IOTCA_ENSURE(ca && done && out, IOTCA_E_USAGE, "iotca_ca_issue_start: NULL argument");
+    return ca_issue_start(ca, csr, profile, ttl, audit, NULL, NULL, done, arg, out);
+}
+
+iotca_rc ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *audit,
+                        iotca_cert *renews, const char *renews_serial, void (*done)(void *arg), void *arg,
+                        iotca_issuance **out) {
+    if (!(ca && done && out)) {
+        iotca_cert_free(renews);
+        IOTCA_BAIL(IOTCA_E_USAGE, "iotca_ca_issue_start: NULL argument");
+    }
     *out = NULL;
     iotca_issuance *x = calloc(1, sizeof *x);
-    IOTCA_ENSURE(x != NULL, IOTCA_E_INTERNAL, "out of memory");
+    if (x == NULL) {
+        iotca_cert_free(renews);
+        IOTCA_BAIL(IOTCA_E_INTERNAL, "out of memory");
+    }
     x->ca = ca;
     x->done = done;
     x->done_arg = arg;
+    x->renews = renews; /* owned from here: issuance_free frees it */
+    if (renews) snprintf(x->renews_serial, sizeof x->renews_serial, "%s", renews_serial);
     iotca_rc rc = start(x, csr, profile, ttl, audit);
     if (rc != IOTCA_OK) {
         issuance_free(x); /* frees only: the error's detail stays */
@@ -285,6 +316,12 @@ iotca_rc iotca_ca_issue_end(iotca_issuance *x, iotca_issued *out) {
         out->issuer_id = x->cr.issuer_id;
         out->not_before = x->cr.not_before;
         out->not_after = x->cr.not_after;
+        out->ttl_asked = x->d.ttl_asked;
+        out->ttl_granted = x->d.ttl_granted;
+        out->capped_by_issuer = x->d.capped_by_issuer;
+        snprintf(out->issuer_name, sizeof out->issuer_name, "%s", x->rec.name);
+        out->issuer_not_after = x->rec.not_after;
+        snprintf(out->renews, sizeof out->renews, "%s", x->renews_serial);
         rc = iotca_pem_encode("CERTIFICATE", x->der.data, x->der.len, &out->cert_pem);
         if (rc == IOTCA_OK) rc = iotca_pem_encode("CERTIFICATE", ii->der.p, ii->der.len, &out->chain_pem);
     }
@@ -302,11 +339,19 @@ iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long
 
 iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
                                 const iotca_issue_audit *audit, iotca_issued *out) {
+    return ca_issue_sync(ca, csr, profile, ttl, audit, NULL, NULL, out);
+}
+
+iotca_rc ca_issue_sync(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *audit,
+                       iotca_cert *renews, const char *renews_serial, iotca_issued *out) {
     memset(out, 0, sizeof *out);
     sem_t done;
-    IOTCA_ENSURE(sem_init(&done, 0, 0) == 0, IOTCA_E_INTERNAL, "cannot make a semaphore");
+    if (sem_init(&done, 0, 0) != 0) {
+        iotca_cert_free(renews);
+        IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot make a semaphore");
+    }
     iotca_issuance *x = NULL;
-    iotca_rc rc = iotca_ca_issue_start(ca, csr, profile, ttl, audit, post_sem, &done, &x);
+    iotca_rc rc = ca_issue_start(ca, csr, profile, ttl, audit, renews, renews_serial, post_sem, &done, &x);
     if (rc == IOTCA_OK) {
         int w;
         do w = sem_wait(&done);

@@ -1,4 +1,5 @@
 /* The CA's profile table: looked up by every issuance, replaced whole by a config reload. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ca_internal.h"
@@ -29,4 +30,27 @@ iotca_rc iotca_ca_set_profiles(iotca_ca *ca, const iotca_profile *profiles, size
     ca->n_profiles = n;
     pthread_mutex_unlock(&ca->lock);
     return IOTCA_OK;
+}
+
+const char *iotca_ca_profile_names(const iotca_ca *ca, const char *scope, char *out, size_t size) {
+    if (size == 0) return out;
+    iotca_ca *m = (iotca_ca *)ca;
+    size_t len = 0;
+    bool cut = false;
+    out[0] = 0;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->n_profiles && !cut; i++) {
+        const char *name = m->profiles[i].name;
+        if (scope && *scope && !iotca_scope_allows(scope, name)) continue;
+        /* room for the name, its separator and a final "..." */
+        if (len + strlen(name) + 2 + 4 >= size) {
+            cut = true;
+            break;
+        }
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", name);
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (cut && len + 4 < size) snprintf(out + len, size - len, "%s...", len ? ", " : "");
+    else if (len == 0 && !cut) snprintf(out, size, "none");
+    return out;
 }

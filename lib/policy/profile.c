@@ -20,11 +20,19 @@ static iotca_rc refuse(const iotca_profile *p, const char *rule, const char *fmt
     return iotca_error_set(IOTCA_E_POLICY, "profile %s: rule %s: %s", p->name, rule, why);
 }
 
-/* The requested SAN as the CSR carries it; a name the parser refuses is refused under the rule of its kind,
- * keeping the parser's category (a policy refusal for a name's bytes or the number of names, a parse error
- * for an IP address of the wrong size, RFC 5280 §4.2.1.6). */
-static iotca_rc requested_names(const iotca_profile *p, const iotca_csr *csr, iotca_names *out) {
-    iotca_rc rc = iotca_csr_names(csr, out);
+/* The requested SAN as the CSR carries it (or, renewing without a CSR, as the renewed certificate does); a
+ * name the parser refuses is refused under the rule of its kind, keeping the parser's category (a policy
+ * refusal for a name's bytes or the number of names, a parse error for an IP address of the wrong size, RFC
+ * 5280 §4.2.1.6). */
+static iotca_rc requested_names(const iotca_profile *p, const iotca_request *req, iotca_names *out) {
+    iotca_rc rc;
+    if (req->csr) {
+        rc = iotca_csr_names(req->csr, out);
+    } else {
+        memset(out, 0, sizeof *out);
+        iotca_slice san = iotca_cert_get(req->renews)->san;
+        rc = san.len ? iotca_names_parse(san, out) : IOTCA_OK;
+    }
     if (rc == IOTCA_OK) return IOTCA_OK;
     const char *rule = out->fault == IOTCA_NAMES_FAULT_COUNT ? "san.count"
                      : out->fault == IOTCA_NAMES_FAULT_DNS   ? "san.dns"
@@ -133,18 +141,27 @@ static iotca_rc check_names(const iotca_profile *p, const iotca_names *n, const 
 iotca_rc iotca_policy_decide(const iotca_profile *p, const iotca_request *req, time_t now, time_t issuer_not_after,
                              iotca_decision *out) {
     memset(out, 0, sizeof *out);
-    const iotca_csr_info *ci = iotca_csr_get(req->csr);
-    if (!(p->key_types & (1u << ci->key_type)))
-        REFUSE(p, "key_types", "%s keys are not allowed", iotca_key_type_name(ci->key_type));
+    IOTCA_ENSURE(req->csr || req->renews, IOTCA_E_USAGE, "profile %s: a request needs a CSR or a certificate to renew",
+                 p->name);
+    /* renewing with the same key: the renewed certificate's subject and key stand for the CSR's */
+    iotca_key_type kt = req->csr ? iotca_csr_get(req->csr)->key_type : iotca_cert_get(req->renews)->key_type;
+    iotca_slice subject = req->csr ? iotca_csr_get(req->csr)->subject : iotca_cert_get(req->renews)->subject;
+    if (!req->csr && !iotca_cert_get(req->renews)->key_type_supported)
+        REFUSE(p, "key_types", "the renewed certificate's key is of a type iotca does not issue for");
+    if (!(p->key_types & (1u << kt))) REFUSE(p, "key_types", "%s keys are not allowed", iotca_key_type_name(kt));
     long ttl = req->ttl ? req->ttl : p->default_ttl;
     if (ttl <= 0) REFUSE(p, "ttl", "TTL must be positive");
-    if (ttl > p->max_ttl) REFUSE(p, "ttl", "TTL of %lds exceeds the maximum of %lds", ttl, p->max_ttl);
-    IOTCA_GUARD(requested_names(p, req->csr, &out->names));
+    if (ttl > p->max_ttl) {
+        char asked[IOTCA_DURATION_TEXT], max[IOTCA_DURATION_TEXT];
+        REFUSE(p, "ttl", "TTL of %s exceeds the maximum of %s", iotca_duration_format(ttl, asked),
+               iotca_duration_format(p->max_ttl, max));
+    }
+    IOTCA_GUARD(requested_names(p, req, &out->names));
     iotca_buf cn = {0};
-    iotca_rc rc = iotca_name_cn(ci->subject, &cn);
+    iotca_rc rc = iotca_name_cn(subject, &cn);
     if (rc == IOTCA_OK) rc = check_names(p, &out->names, (const char *)cn.data);
     if (rc == IOTCA_OK) {
-        if (p->subject == IOTCA_SUBJECT_FROM_CSR) rc = iotca_buf_append(&out->subject, ci->subject.p, ci->subject.len);
+        if (p->subject == IOTCA_SUBJECT_FROM_CSR) rc = iotca_buf_append(&out->subject, subject.p, subject.len);
         else if (cn.len) rc = iotca_name_build(NULL, NULL, NULL, (const char *)cn.data, &out->subject);
         else rc = refuse(p, "subject.cn", "the CSR has no CN to build the subject from");
     }
@@ -155,11 +172,16 @@ iotca_rc iotca_policy_decide(const iotca_profile *p, const iotca_request *req, t
     }
     out->not_before = now - 60; /* small backdate for device clock skew */
     out->not_after = now + ttl;
-    if (out->not_after > issuer_not_after) out->not_after = issuer_not_after; /* SPEC §3 */
+    out->ttl_asked = ttl;
+    if (out->not_after > issuer_not_after) { /* SPEC §3 */
+        out->not_after = issuer_not_after;
+        out->capped_by_issuer = true;
+    }
     if (out->not_after <= now) {
         iotca_decision_free(out);
         REFUSE(p, "ttl", "the issuer expires before the certificate could be valid");
     }
+    out->ttl_granted = (long)(out->not_after - now);
     out->eku = p->eku;
     out->key_usage = p->key_usage ? p->key_usage : IOTCA_KU_DIGITAL_SIGNATURE;
     return IOTCA_OK;
@@ -195,4 +217,30 @@ iotca_rc iotca_duration_parse(const char *s, long *seconds) {
     IOTCA_ENSURE(v <= 36525L * 86400 / unit, IOTCA_E_USAGE, "duration '%s' exceeds 100 years", s);
     *seconds = v * unit;
     return IOTCA_OK;
+}
+
+/* "N unit" or "N units". */
+static const char *plural(long n, const char *unit, char *buf, size_t size) {
+    snprintf(buf, size, "%ld %s%s", n, unit, n == 1 ? "" : "s");
+    return buf;
+}
+
+const char *iotca_duration_format(long seconds, char out[IOTCA_DURATION_TEXT]) {
+    /* the largest unit and, if not zero, the next one: "90 days", "2 days 12 hours", "36 minutes" */
+    static const struct {
+        long size;
+        const char *name;
+    } units[] = {{86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}};
+    size_t i = 0;
+    while (i + 1 < sizeof units / sizeof units[0] && seconds < units[i].size) i++;
+    char a[40], b[40];
+    long big = seconds / units[i].size, small = i + 1 < sizeof units / sizeof units[0]
+                                                    ? seconds % units[i].size / units[i + 1].size
+                                                    : 0;
+    if (small > 0)
+        snprintf(out, IOTCA_DURATION_TEXT, "%s %s", plural(big, units[i].name, a, sizeof a),
+                 plural(small, units[i + 1].name, b, sizeof b));
+    else
+        snprintf(out, IOTCA_DURATION_TEXT, "%s", plural(big, units[i].name, a, sizeof a));
+    return out;
 }

@@ -5,9 +5,10 @@
 
 #include "store_int.h"
 
-/* Columns 0..9 of every certificate query; cert_get adds der as column 10. */
+/* Columns 0..10 of every certificate query; cert_get adds der as column 11 and the latest successor (a
+ * certificate renewing this one, schema 0018) as column 12. */
 #define CERT_COLUMNS                                                                                           \
-    "serial, issuer_id, profile, subject, not_before, not_after, created_at, status, revoked_at, reason"
+    "serial, issuer_id, profile, subject, not_before, not_after, created_at, status, revoked_at, reason, renews"
 
 /* Inserts a serial's reservation, with what it is reserved to sign when in is given (schema 0012). */
 static iotca_rc reserve(iotca_store *s, const char *serial_hex, int64_t issuer_id, time_t now,
@@ -124,15 +125,26 @@ iotca_rc iotca_store_cert_add(iotca_store *s, const iotca_cert_rec *r) {
                  r->serial);
     IOTCA_ENSURE(!r->revoked, IOTCA_E_USAGE, "certificate %s: a new certificate is recorded valid; revoke it after",
                  r->serial);
+    IOTCA_ENSURE(iotca_sq_fits(r->renews, sizeof r->renews), IOTCA_E_USAGE, "certificate %s: renews is not terminated",
+                 r->serial);
+    if (r->renews[0]) IOTCA_GUARD(iotca_sq_check_serial(r->renews));
 
     /* The reservation is checked in the same statement, issuer included;
      * the foreign key to serials stays as the schema's own guard. */
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_CERT_INSERT,
-                              "INSERT INTO certificates (serial, issuer_id, profile, subject, der, not_before, "
-                              "not_after, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
-                              "WHERE EXISTS (SELECT 1 FROM serials WHERE serial = ?1 AND issuer_id = ?2)",
-                              "recording a certificate", &st));
+    /* a fresh issuance: the statement of the schema before 0018 (renews stays NULL) */
+    if (r->renews[0])
+        IOTCA_GUARD(iotca_sq_stmt(s, SQ_CERT_INSERT_RENEWS,
+                                  "INSERT INTO certificates (serial, issuer_id, profile, subject, der, not_before, "
+                                  "not_after, created_at, renews) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 "
+                                  "WHERE EXISTS (SELECT 1 FROM serials WHERE serial = ?1 AND issuer_id = ?2)",
+                                  "recording a certificate", &st));
+    else
+        IOTCA_GUARD(iotca_sq_stmt(s, SQ_CERT_INSERT,
+                                  "INSERT INTO certificates (serial, issuer_id, profile, subject, der, not_before, "
+                                  "not_after, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
+                                  "WHERE EXISTS (SELECT 1 FROM serials WHERE serial = ?1 AND issuer_id = ?2)",
+                                  "recording a certificate", &st));
     iotca_rc rc = IOTCA_OK;
     int e = sqlite3_bind_text(st, 1, r->serial, -1, SQLITE_STATIC) == SQLITE_OK &&
                     sqlite3_bind_int64(st, 2, r->issuer_id) == SQLITE_OK &&
@@ -141,7 +153,8 @@ iotca_rc iotca_store_cert_add(iotca_store *s, const iotca_cert_rec *r) {
                     sqlite3_bind_blob64(st, 5, r->der.data, r->der.len, SQLITE_STATIC) == SQLITE_OK &&
                     sqlite3_bind_int64(st, 6, (sqlite3_int64)r->not_before) == SQLITE_OK &&
                     sqlite3_bind_int64(st, 7, (sqlite3_int64)r->not_after) == SQLITE_OK &&
-                    sqlite3_bind_int64(st, 8, (sqlite3_int64)r->created_at) == SQLITE_OK
+                    sqlite3_bind_int64(st, 8, (sqlite3_int64)r->created_at) == SQLITE_OK &&
+                    (!r->renews[0] || sqlite3_bind_text(st, 9, r->renews, -1, SQLITE_STATIC) == SQLITE_OK)
                 ? sqlite3_step(st)
                 : SQLITE_ERROR;
     IOTCA_CHECK(e != SQLITE_CONSTRAINT_PRIMARYKEY && e != SQLITE_CONSTRAINT_UNIQUE, IOTCA_E_POLICY,
@@ -171,6 +184,7 @@ static iotca_rc cert_row(sqlite3_stmt *st, iotca_cert_rec *r) {
     r->revoked = status != NULL && strcmp((const char *)status, "revoked") == 0;
     r->revoked_at = (time_t)sqlite3_column_int64(st, 8);
     r->reason = sqlite3_column_int(st, 9);
+    IOTCA_GUARD(iotca_sq_col_text(st, 10, r->renews, sizeof r->renews, "the serial a certificate renews"));
     return IOTCA_OK;
 }
 
@@ -179,7 +193,10 @@ iotca_rc iotca_store_cert_get(iotca_store *s, const char *serial_hex, iotca_cert
     iotca_cert_rec_free(r);
     IOTCA_GUARD(iotca_sq_check_serial(serial_hex));
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_CERT_GET, "SELECT " CERT_COLUMNS ", der FROM certificates WHERE serial = ?1",
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_CERT_GET,
+                              "SELECT " CERT_COLUMNS ", der, (SELECT n.serial FROM certificates n WHERE n.renews = "
+                              "certificates.serial ORDER BY n.created_at DESC, n.serial LIMIT 1) FROM certificates "
+                              "WHERE serial = ?1",
                               "loading a certificate", &st));
     iotca_rc rc = IOTCA_OK;
     int e = sqlite3_bind_text(st, 1, serial_hex, -1, SQLITE_STATIC) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
@@ -189,7 +206,8 @@ iotca_rc iotca_store_cert_get(iotca_store *s, const char *serial_hex, iotca_cert
         goto out;
     }
     IOTCA_TRY(cert_row(st, r));
-    IOTCA_TRY(iotca_sq_col_blob(st, 10, &r->der, "certificate DER"));
+    IOTCA_TRY(iotca_sq_col_blob(st, 11, &r->der, "certificate DER"));
+    IOTCA_TRY(iotca_sq_col_text(st, 12, r->renewed_by, sizeof r->renewed_by, "the serial renewing a certificate"));
 out:
     iotca_sq_done(st);
     if (rc != IOTCA_OK) iotca_cert_rec_free(r);

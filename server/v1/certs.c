@@ -1,5 +1,5 @@
-/* Certificates (provisioner): issuance (run whole, or started and finished by the engine: RUN_STARTED),
- * lookup, the inventory and revocation. */
+/* Certificates (provisioner): issuance and renewal (run whole, or started and finished by the engine:
+ * RUN_STARTED), lookup, the inventory and revocation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,32 @@
 #include "iotca/pem.h"
 
 #define CSR_MAX 16384
+
+/* A request's ttl member (seconds or a duration like "30d"; absent: 0, the profile's default). False: out
+ * holds the refusal. */
+static bool ttl_field(request *r, response *out, const json_t *ttl_j, long *ttl) {
+    *ttl = 0;
+    if (ttl_j && json_is_integer(ttl_j) && json_integer_value(ttl_j) > 0 && json_integer_value(ttl_j) < (1LL << 32)) {
+        *ttl = (long)json_integer_value(ttl_j);
+    } else if (ttl_j && json_is_string(ttl_j)) {
+        iotca_rc rc = iotca_duration_parse(json_string_value(ttl_j), ttl);
+        if (rc != IOTCA_OK) {
+            respond_rc(r, out, rc);
+            return false;
+        }
+    } else if (ttl_j) {
+        respond_error(out, 400, "bad_request", "ttl must be seconds or a duration like \"30d\"");
+        return false;
+    }
+    return true;
+}
+
+/* The refusal of a profile that does not exist, naming those the token may use. */
+static void unknown_profile(request *r, response *out, const char *profile) {
+    char known[400];
+    iotca_ca_profile_names(r->srv->ca, r->role == IOTCA_ROLE_PROVISIONER ? r->scope : NULL, known, sizeof known);
+    respond_error(out, 400, "unknown_profile", "no profile named '%.64s' (known profiles: %s)", profile, known);
+}
 
 /* The fields of an issuance request, checked: the token may use the profile, which exists. False: out holds
  * the refusal. The strings point into *j (the caller frees it). */
@@ -28,19 +54,7 @@ static bool issue_fields(request *r, response *out, json_t **j, const char **csr
     }
     /* the profile asked for, for the answer and the request's log line (cut at 63 characters) */
     snprintf(r->issue_profile, sizeof r->issue_profile, "%s", *profile);
-    *ttl = 0;
-    if (ttl_j && json_is_integer(ttl_j) && json_integer_value(ttl_j) > 0 && json_integer_value(ttl_j) < (1LL << 32)) {
-        *ttl = (long)json_integer_value(ttl_j);
-    } else if (ttl_j && json_is_string(ttl_j)) {
-        iotca_rc rc = iotca_duration_parse(json_string_value(ttl_j), ttl);
-        if (rc != IOTCA_OK) {
-            respond_rc(r, out, rc);
-            return false;
-        }
-    } else if (ttl_j) {
-        respond_error(out, 400, "bad_request", "ttl must be seconds or a duration like \"30d\"");
-        return false;
-    }
+    if (!ttl_field(r, out, ttl_j, ttl)) return false;
     if (strlen(*csr) > CSR_MAX) {
         respond_error(out, 413, "too_large", "csr over %d bytes", CSR_MAX);
         return false;
@@ -52,7 +66,7 @@ static bool issue_fields(request *r, response *out, json_t **j, const char **csr
     }
     if (iotca_ca_profile(r->srv->ca, *profile) == NULL) {
         snprintf(r->log_rule, sizeof r->log_rule, "profile.exists");
-        respond_error(out, 400, "unknown_profile", "no profile named '%s'", *profile);
+        unknown_profile(r, out, *profile);
         return false;
     }
     return true;
@@ -64,6 +78,19 @@ static iotca_issue_audit issue_audit(request *r) {
     return (iotca_issue_audit){r->actor[0] ? r->actor : "anonymous", "POST /v1/certificates", r->id, "201"};
 }
 
+/* What was asked and what was granted (seconds), and what capped it: null, or "issuer_not_after" with the
+ * issuer's end. */
+static json_t *ttl_json(const iotca_issued *is) {
+    json_t *t = json_pack("{s:I, s:I}", "asked", (json_int_t)is->ttl_asked, "granted", (json_int_t)is->ttl_granted);
+    if (is->capped_by_issuer) {
+        json_object_set_new(t, "capped_by", json_string("issuer_not_after"));
+        json_object_set_new(t, "issuer_not_after", iotca_json_time(is->issuer_not_after));
+    } else {
+        json_object_set_new(t, "capped_by", json_null());
+    }
+    return t;
+}
+
 static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued *is) {
     if (rc != IOTCA_OK) {
         respond_rc(r, out, rc);
@@ -72,11 +99,22 @@ static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued 
     r->audited = true;
     snprintf(r->log_serial, sizeof r->log_serial, "%s", is->serial);
     snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%.20s)", is->serial, r->issue_profile);
-    respond_json(out, 201, json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I}", "serial", is->serial, "certificate",
-                                     (const char *)is->cert_pem.data, "chain", (const char *)is->chain_pem.data,
-                                     "not_before", iotca_json_time(is->not_before), "not_after",
-                                     iotca_json_time(is->not_after), "profile", r->issue_profile, "issuer",
-                                     (json_int_t)is->issuer_id));
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:o}", "serial", is->serial, "certificate",
+                            (const char *)is->cert_pem.data, "chain", (const char *)is->chain_pem.data, "not_before",
+                            iotca_json_time(is->not_before), "not_after", iotca_json_time(is->not_after), "profile",
+                            r->issue_profile, "issuer", (json_int_t)is->issuer_id, "ttl", ttl_json(is));
+    if (is->renews[0]) json_object_set_new(doc, "renews", json_string(is->renews));
+    if (is->capped_by_issuer) { /* said in words too, for whoever reads the answer rather than parses it */
+        char asked[IOTCA_DURATION_TEXT], granted[IOTCA_DURATION_TEXT], end[32], w[400];
+        struct tm tm;
+        gmtime_r(&is->issuer_not_after, &tm);
+        strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(w, sizeof w, "cut short: asked %s, granted %s: its issuer %s ends %s, and a certificate never "
+                 "outlives its issuer", iotca_duration_format(is->ttl_asked, asked),
+                 iotca_duration_format(is->ttl_granted, granted), is->issuer_name, end);
+        json_object_set_new(doc, "warnings", json_pack("[s]", w));
+    }
+    respond_json(out, 201, doc);
     iotca_issued_free(is);
 }
 
@@ -118,6 +156,90 @@ bool api_cert_issue_end(request *r, response *out) {
     return rc == IOTCA_OK;
 }
 
+/* The fields of a renewal, checked: the certificate exists (404), the token may use its profile (403, as for
+ * issuance), it is not revoked (409); the body, if any, is {csr?, ttl?}. False: out holds the refusal. *csr
+ * points into *j (the caller frees it); NULL: the same key. */
+static bool renew_fields(request *r, response *out, const char *param, json_t **j, char serial[41],
+                         const char **csr, long *ttl) {
+    *j = NULL;
+    *csr = NULL;
+    *ttl = 0;
+    if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return false;
+    iotca_cert_rec c = {0};
+    iotca_rc rc = v1_serial_param(param, serial) ? iotca_ca_cert_get(r->srv->ca, serial, &c) : IOTCA_E_USAGE;
+    if (rc == IOTCA_E_USAGE) {
+        respond_error(out, 404, "not_found", "no certificate with serial '%.40s'", param);
+        return false;
+    }
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        return false;
+    }
+    snprintf(r->issue_profile, sizeof r->issue_profile, "%s", c.profile);
+    bool revoked = c.revoked;
+    iotca_cert_rec_free(&c);
+    if (r->role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(r->scope, r->issue_profile)) {
+        respond_error(out, 403, "forbidden", "this token may not use profile '%s'", r->issue_profile);
+        return false;
+    }
+    if (revoked) {
+        respond_error(out, 409, "revoked", "certificate %s is revoked; a revoked certificate is not renewed", serial);
+        return false;
+    }
+    if (r->body.len == 0) return true;
+    if ((*j = body_json(r, out)) == NULL) return false;
+    json_t *ttl_j = NULL;
+    json_error_t e;
+    if (json_unpack_ex(*j, &e, JSON_STRICT, "{s?s, s?o}", "csr", csr, "ttl", &ttl_j) != 0) {
+        respond_error(out, 400, "bad_request", "body: %s (fields: csr, ttl; the profile is the certificate's)",
+                      e.text);
+        return false;
+    }
+    if (!ttl_field(r, out, ttl_j, ttl)) return false;
+    if (*csr && strlen(*csr) > CSR_MAX) {
+        respond_error(out, 413, "too_large", "csr over %d bytes", CSR_MAX);
+        return false;
+    }
+    return true;
+}
+
+/* The renewal's audit record goes with its certificate, as the issuance's does; its subject names both. */
+static iotca_issue_audit renew_audit(request *r) {
+    return (iotca_issue_audit){r->actor[0] ? r->actor : "anonymous", "POST /v1/certificates/*/renew", r->id, "201"};
+}
+
+static iotca_slice csr_slice(const char *csr) { return csr ? iotca_slice_of(csr, strlen(csr)) : iotca_slice_of("", 0); }
+
+void api_cert_renew(request *r, const char *const *p, response *out) {
+    json_t *j;
+    const char *csr;
+    char serial[41];
+    long ttl;
+    if (renew_fields(r, out, p[0], &j, serial, &csr, &ttl)) {
+        iotca_issued is;
+        iotca_issue_audit au = renew_audit(r);
+        iotca_rc rc = iotca_ca_renew(r->srv->ca, serial, csr_slice(csr), ttl, &au, &is);
+        respond_issued(r, out, rc, &is);
+    }
+    json_decref(j);
+}
+
+bool api_cert_renew_begin(request *r, response *out, void (*done)(void *arg)) {
+    json_t *j;
+    const char *csr;
+    char serial[41];
+    long ttl;
+    bool pending = false;
+    if (renew_fields(r, out, r->params[0], &j, serial, &csr, &ttl)) {
+        iotca_issue_audit au = renew_audit(r);
+        iotca_rc rc = iotca_ca_renew_start(r->srv->ca, serial, csr_slice(csr), ttl, &au, done, r, &r->issuance);
+        pending = rc == IOTCA_OK;
+        if (!pending) respond_rc(r, out, rc);
+    }
+    json_decref(j);
+    return pending;
+}
+
 static json_t *cert_json(const iotca_cert_rec *c, bool with_der) {
     time_t now = time(NULL);
     const char *status = c->revoked ? "revoked" : c->not_after <= now ? "expired" : "valid";
@@ -128,6 +250,8 @@ static json_t *cert_json(const iotca_cert_rec *c, bool with_der) {
         json_object_set_new(o, "revoked_at", iotca_json_time(c->revoked_at));
         json_object_set_new(o, "reason", json_string(iotca_reason_name((iotca_reason)c->reason)));
     }
+    if (c->renews[0]) json_object_set_new(o, "renews", json_string(c->renews));
+    if (c->renewed_by[0]) json_object_set_new(o, "renewed_by", json_string(c->renewed_by));
     if (with_der && c->der.len) {
         iotca_buf pem = {0};
         if (iotca_pem_encode("CERTIFICATE", c->der.data, c->der.len, &pem) == IOTCA_OK)

@@ -25,6 +25,10 @@ void api_issuer_abandon(request *r, const char *const *p, response *out);
 void api_cert_issue(request *r, const char *const *p, response *out);
 bool api_cert_issue_begin(request *r, response *out, void (*done)(void *arg));
 bool api_cert_issue_end(request *r, response *out);
+/* POST /v1/certificates/{serial}/renew, a RUN_STARTED route like issuance: begin checks the certificate, the
+ * token's scope and the body and starts the renewal; the end is api_cert_issue_end's. */
+void api_cert_renew(request *r, const char *const *p, response *out);
+bool api_cert_renew_begin(request *r, response *out, void (*done)(void *arg));
 void api_cert_get(request *r, const char *const *p, response *out);
 void api_cert_list(request *r, const char *const *p, response *out);
 void api_cert_revoke(request *r, const char *const *p, response *out);

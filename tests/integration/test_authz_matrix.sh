@@ -60,6 +60,8 @@ cell POST /v1/lint                  "401 401 200 200 200" -d @lint.json
 cell POST /v1/fleet/check           "401 401 200 200 200" -d @check.json
 cell GET /v1/trust-profiles         "401 401 403 403 200"
 cell POST /v1/trust-profiles        "401 401 403 403 400" -d '{"name": "x"}'
+# renewal: as issuance, a token scoped to another profile is refused (403); each allowed role renews
+cell POST "/v1/certificates/${serials[2]}/renew" "401 401 403 201 201"
 # revocation: a scoped token cannot see another profile's certificate; each allowed role revokes its own
 cell POST "/v1/certificates/$S0/revoke" "401 401 404 200 409" -d '{"reason": "superseded"}'
 http POST "/v1/certificates/$S1/revoke" -H "Authorization: Bearer $ADMIN" -d '{}'; expect 200 "" "admin revokes"

@@ -56,7 +56,7 @@ static iotca_csr *csr_for(iotca_key_type t, const char *cn, const char **dns, si
 
 /* Decides and expects a refusal of the given category naming rule. */
 static void refused_as(iotca_rc category, const iotca_profile *p, iotca_csr *c, long ttl, const char *rule) {
-    iotca_request req = {c, ttl};
+    iotca_request req = {c, ttl, NULL};
     iotca_decision d;
     iotca_rc rc = iotca_policy_decide(p, &req, NOW, ISSUER_END, &d);
     ck_assert_msg(rc == category, "expected refusal by %s, got %d (%s)", rule, rc, iotca_error_detail());
@@ -78,7 +78,7 @@ START_TEST(accepts_a_conforming_request) {
     const char *dns[] = {"fw1.updates.example.com", "updates.example.com"}, *ips[] = {"10.1.2.3"},
                *uris[] = {"urn:dev:acme:fw1"};
     iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "fw1.updates.example.com", dns, 2, ips, 1, uris, 1);
-    iotca_request req = {c, 0};
+    iotca_request req = {c, 0, NULL};
     iotca_decision d;
     OK(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d));
     ck_assert_int_eq(d.not_after, NOW + 30 * 86400); /* default TTL */
@@ -112,14 +112,55 @@ START_TEST(rule_ttl) {
     refused(&p, csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, NULL, 0, NULL, 0), 91 * 86400, "ttl");
     /* exactly the maximum is fine; the issuer's end caps the leaf */
     iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, NULL, 0, NULL, 0);
-    iotca_request req = {c, 90 * 86400};
+    iotca_request req = {c, 90 * 86400, NULL};
     iotca_decision d;
     OK(iotca_policy_decide(&p, &req, NOW, NOW + 10 * 86400, &d));
     ck_assert_int_eq(d.not_after, NOW + 10 * 86400);
+    /* and the decision says so: asked 90 days, granted 10, cut by the issuer */
+    ck_assert(d.capped_by_issuer);
+    ck_assert_int_eq(d.ttl_asked, 90 * 86400);
+    ck_assert_int_eq(d.ttl_granted, 10 * 86400);
+    iotca_decision_free(&d);
+    OK(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d));
+    ck_assert(!d.capped_by_issuer);
+    ck_assert_int_eq(d.ttl_granted, 90 * 86400);
     iotca_decision_free(&d);
     /* an issuer already expired gives nothing */
     ck_assert_int_eq(iotca_policy_decide(&p, &req, NOW, NOW - 1, &d), IOTCA_E_POLICY);
     iotca_csr_free(c);
+}
+END_TEST
+
+START_TEST(ttl_refusals_in_days) {
+    iotca_profile p = fw();
+    const char *dns[] = {"a.updates.example.com"};
+    iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "a.updates.example.com", dns, 1, NULL, 0, NULL, 0);
+    iotca_request req = {c, 400 * 86400, NULL};
+    iotca_decision d;
+    ck_assert_int_eq(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d), IOTCA_E_POLICY);
+    ck_assert_msg(strstr(iotca_error_detail(), "TTL of 400 days exceeds the maximum of 90 days") != NULL, "%s",
+                  iotca_error_detail());
+    req.ttl = 90 * 86400 + 3600;
+    ck_assert_int_eq(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d), IOTCA_E_POLICY);
+    ck_assert_msg(strstr(iotca_error_detail(), "TTL of 90 days 1 hour exceeds") != NULL, "%s", iotca_error_detail());
+    iotca_csr_free(c);
+    /* neither a CSR nor a certificate to renew: nothing to decide */
+    iotca_request none = {NULL, 0, NULL};
+    ck_assert_int_eq(iotca_policy_decide(&p, &none, NOW, ISSUER_END, &d), IOTCA_E_USAGE);
+}
+END_TEST
+
+START_TEST(durations_as_people_read_them) {
+    char b[IOTCA_DURATION_TEXT];
+    ck_assert_str_eq(iotca_duration_format(90 * 86400, b), "90 days");
+    ck_assert_str_eq(iotca_duration_format(86400, b), "1 day");
+    ck_assert_str_eq(iotca_duration_format(2 * 86400 + 12 * 3600 + 59, b), "2 days 12 hours");
+    ck_assert_str_eq(iotca_duration_format(3600, b), "1 hour");
+    ck_assert_str_eq(iotca_duration_format(36 * 60, b), "36 minutes");
+    ck_assert_str_eq(iotca_duration_format(61, b), "1 minute 1 second");
+    ck_assert_str_eq(iotca_duration_format(1, b), "1 second");
+    ck_assert_str_eq(iotca_duration_format(0, b), "0 seconds");
+    ck_assert_str_eq(iotca_duration_format(36525L * 86400, b), "36525 days");
 }
 END_TEST
 
@@ -163,7 +204,7 @@ START_TEST(rule_san_wildcard) {
     p.allow_wildcards = true;
     p.cn_in_san = false;
     iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "", wild, 1, NULL, 0, NULL, 0);
-    iotca_request req = {c, 0};
+    iotca_request req = {c, 0, NULL};
     iotca_decision d;
     OK(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d));
     iotca_decision_free(&d);
@@ -198,7 +239,7 @@ START_TEST(rule_subject_cn) {
     p.subject = IOTCA_SUBJECT_CN_ONLY;
     p.cn_in_san = false;
     iotca_csr *c = csr_for(IOTCA_KEY_ECDSA_P256, "device-7", dns, 1, NULL, 0, NULL, 0);
-    iotca_request req = {c, 0};
+    iotca_request req = {c, 0, NULL};
     iotca_decision d;
     OK(iotca_policy_decide(&p, &req, NOW, ISSUER_END, &d));
     iotca_buf f = {0};
@@ -290,6 +331,8 @@ int main(void) {
     tcase_add_test(tc, accepts_a_conforming_request);
     tcase_add_test(tc, rule_key_types);
     tcase_add_test(tc, rule_ttl);
+    tcase_add_test(tc, ttl_refusals_in_days);
+    tcase_add_test(tc, durations_as_people_read_them);
     tcase_add_test(tc, rule_san_dns);
     tcase_add_test(tc, rule_san_bad_bytes_named_by_kind);
     tcase_add_test(tc, rule_san_wildcard);

@@ -1551,6 +1551,53 @@ START_TEST(cert_roundtrip) {
 }
 END_TEST
 
+/* Schema 0018: a renewal records the serial it renews; a lookup finds the latest successor from the
+ * predecessor; a list shows renews; a renews that is not a recorded serial is refused, nothing recorded. */
+START_TEST(cert_renews_roundtrip) {
+    tmpdb t;
+    iotca_store *s = open_migrated(&t);
+    int64_t a = add_issuer(s, "a", "fleet");
+    issue(s, "aa01", a, "thermostat", T0 + 90 * DAY);
+    iotca_cert_rec c;
+    for (int i = 2; i <= 3; i++) { /* two successors of aa01, the second one later */
+        char serial[8];
+        snprintf(serial, sizeof serial, "aa0%d", i);
+        make_cert(&c, serial, a, "thermostat", T0 + 90 * DAY);
+        c.created_at = T0 + 10 * i;
+        snprintf(c.renews, sizeof c.renews, "aa01");
+        ck_assert_int_eq(iotca_store_serial_reserve(s, serial, a, T0), IOTCA_OK);
+        ck_assert_msg(iotca_store_cert_add(s, &c) == IOTCA_OK, "%s", iotca_error_detail());
+    }
+    iotca_cert_rec g = {0};
+    ck_assert_int_eq(iotca_store_cert_get(s, "aa03", &g), IOTCA_OK);
+    ck_assert_str_eq(g.renews, "aa01");
+    ck_assert_str_eq(g.renewed_by, "");
+    ck_assert_int_eq(iotca_store_cert_get(s, "aa01", &g), IOTCA_OK);
+    ck_assert_str_eq(g.renews, "");
+    ck_assert_str_eq(g.renewed_by, "aa03");
+    iotca_cert_rec_free(&g);
+    iotca_cert_filter f = {.status = -1, .limit = 10};
+    iotca_cert_rec *list = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(iotca_store_cert_list(s, &f, &list, &n), IOTCA_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(list[0].renews, "");
+    ck_assert_str_eq(list[1].renews, "aa01");
+    for (size_t i = 0; i < n; i++) iotca_cert_rec_free(&list[i]);
+    free(list);
+    /* renewing what is not recorded, or is not a serial */
+    make_cert(&c, "aa04", a, "thermostat", T0 + 90 * DAY);
+    snprintf(c.renews, sizeof c.renews, "ffff");
+    ck_assert_int_eq(iotca_store_serial_reserve(s, "aa04", a, T0), IOTCA_OK);
+    ck_assert_int_ne(iotca_store_cert_add(s, &c), IOTCA_OK);
+    snprintf(c.renews, sizeof c.renews, "not hex");
+    ck_assert_int_eq(iotca_store_cert_add(s, &c), IOTCA_E_USAGE);
+    ck_assert_int_eq(cert_total(t.path), 3);
+    iotca_store_close(s);
+    tmpdb_remove(&t);
+}
+END_TEST
+
 START_TEST(cert_revoke_once) {
     tmpdb t;
     iotca_store *s = open_migrated(&t);
@@ -2002,6 +2049,7 @@ int main(void) {
     tcase_add_test(tc, cert_add_needs_reservation);
     tcase_add_test(tc, cert_add_validates_fields);
     tcase_add_test(tc, cert_roundtrip);
+    tcase_add_test(tc, cert_renews_roundtrip);
     tcase_add_test(tc, cert_revoke_once);
     tcase_add_test(tc, revocation_feed_in_order_with_gaps_seen);
     tcase_add_test(tc, revocation_signal_shared_between_openers);

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "iotca/buf.h"
+#include "iotca/key.h"
 #include "iotca/result.h"
+#include "iotca/x509.h"
 
 /* Exit codes (documented in --help). */
 enum {
@@ -29,7 +31,9 @@ typedef enum cli_opt {
     O_URL = 256, O_TOKEN, O_CACERT, O_JSON, O_HELP, O_PROFILE, O_CSR, O_KEY_OUT, O_CN, O_DNS, O_IP, O_URI,
     O_KEY_TYPE, O_TTL, O_OUT, O_CHAIN_OUT, O_REASON, O_STATUS, O_EXPIRING, O_LIMIT, O_ALL, O_CURSOR, O_GROUP,
     O_CSR_OUT, O_ACTIVATE_AT, O_TRUST_STORE, O_STACK, O_UNTIL, O_CHAIN, O_ENDPOINT, O_NAME,
-    O_FORCE_JUSTIFICATION, O_FORMAT, O_ROOTS, O_MANIFEST_OUT, O_ACKNOWLEDGE, O_END_,
+    O_FORCE_JUSTIFICATION, O_FORMAT, O_ROOTS, O_MANIFEST_OUT, O_ACKNOWLEDGE,
+    O_CERT, O_NEW_KEY, O_INCLUDE_REVOKED, /* cert renew; cert list */
+    O_END_,
 } cli_opt;
 #define OPT_BIT(o) (1ull << ((o) - O_URL))
 
@@ -50,6 +54,8 @@ typedef struct cli {
     const char *dns[CLI_MAX_NAMES], *ip[CLI_MAX_NAMES], *uri[CLI_MAX_NAMES];
     size_t n_dns, n_ip, n_uri;
     bool all;
+    const char *cert, *new_key; /* cert renew: the certificate renewed as a file; the new key's file */
+    bool include_revoked;       /* cert list --expiring: revoked ones too */
     /* positional arguments after the command words */
     const char *args[CLI_MAX_ARGS];
     size_t n_args;
@@ -61,6 +67,22 @@ int cmd_cert_issue(cli *c);
 int cmd_cert_show(cli *c);
 int cmd_cert_revoke(cli *c);
 int cmd_cert_list(cli *c);
+int cmd_cert_renew(cli *c);
+/* A serial as people paste it (any case, optional colons) in the server's form: 1-40 lower-case hex digits;
+ * what names the argument in the message (cmd_cert.c). */
+iotca_rc normalise_serial(const char *what, const char *in, char out[41]);
+/* Shared by cert issue and cert renew (cmd_issue.c). issue_load_csr: a CSR file (PEM or DER, its signature
+ * checked) as PEM, and its public key. issue_new_key_csr: makes a key of type kt, writes it to key_out (0600,
+ * never overwriting; flag names it in messages) and builds its CSR for subject (DER Name) and names.
+ * issue_answer_ok: the answer carries serial, certificate and chain, and the certificate is for spki (printed
+ * otherwise). issue_write_outputs: writes --out and --chain-out (or stdout); an exit code. issue_summary: what
+ * was issued or renewed, how long it is valid (and whether its issuer's end cut it short), where it went. */
+iotca_rc issue_load_csr(const char *path, iotca_buf *pem, iotca_buf *spki);
+iotca_rc issue_new_key_csr(const char *flag, const char *key_out, iotca_key_type kt, iotca_slice subject,
+                           const iotca_names *names, iotca_buf *pem, iotca_buf *spki);
+bool issue_answer_ok(const json_t *doc, const iotca_buf *spki);
+int issue_write_outputs(const cli *c, const json_t *doc);
+void issue_summary(const cli *c, const json_t *doc, const char *key_type);
 int cmd_issuers_list(cli *c);
 int cmd_issuers_new(cli *c);
 int cmd_issuers_import(cli *c);

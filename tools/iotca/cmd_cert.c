@@ -9,8 +9,7 @@
 #include "iotca/policy.h"
 #include "iotca/x509.h"
 
-/* A serial as people paste it (any case, optional colons) in the server's form: 1-40 lower-case hex digits. */
-static iotca_rc normalise_serial(const char *what, const char *in, char out[41]) {
+iotca_rc normalise_serial(const char *what, const char *in, char out[41]) {
     size_t n = 0;
     for (const char *p = in; *p; p++) {
         if (*p == ':') continue;
@@ -36,6 +35,8 @@ static void print_cert(const json_t *doc) {
     out_field("Status:", jstr(doc, "status", "?"));
     if (jstr(doc, "revoked_at", NULL)) out_field("Revoked at:", jstr(doc, "revoked_at", ""));
     if (jstr(doc, "reason", NULL)) out_field("Reason:", jstr(doc, "reason", ""));
+    if (jstr(doc, "renews", NULL)) out_field("Renews:", jstr(doc, "renews", ""));
+    if (jstr(doc, "renewed_by", NULL)) out_field("Renewed by:", jstr(doc, "renewed_by", ""));
 }
 
 int cmd_cert_show(cli *c) {
@@ -99,6 +100,12 @@ static iotca_rc list_query(const cli *c, iotca_buf *q) {
                      "--status must be valid or revoked (got '%s')", c->status);
         IOTCA_GUARD(http_query_add(q, "status", c->status));
     }
+    IOTCA_ENSURE(!c->include_revoked || c->expiring, IOTCA_E_USAGE,
+                 "--include-revoked applies to --expiring (without --expiring every status is listed)");
+    IOTCA_ENSURE(!c->include_revoked || !c->status, IOTCA_E_USAGE,
+                 "--include-revoked and --status do not go together: --status %s already says which", c->status);
+    /* what is about to expire is what needs renewing: a revoked certificate never does */
+    if (c->expiring && !c->status && !c->include_revoked) IOTCA_GUARD(http_query_add(q, "status", "valid"));
     if (c->expiring) {
         long secs;
         iotca_rc rc = iotca_duration_parse(c->expiring, &secs);

@@ -1,4 +1,5 @@
-/* iotca cert issue: send a CSR (given, or built here for a key made here) and write the certificate and chain. */
+/* iotca cert issue: send a CSR (given, or built here for a key made here) and write the certificate and chain;
+ * its CSR, answer and output steps serve cert renew too (cmd_renew.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static iotca_rc check_flags(const cli *c, long *ttl, iotca_key_type *kt, iotca_n
 }
 
 /* Reads --csr (PEM or DER), checks its self-signature, and returns it as PEM plus its public key. */
-static iotca_rc load_csr(const char *path, iotca_buf *pem, iotca_buf *spki) {
+iotca_rc issue_load_csr(const char *path, iotca_buf *pem, iotca_buf *spki) {
     iotca_rc rc = IOTCA_OK;
     iotca_buf raw = {0};
     iotca_csr *csr = NULL;
@@ -83,31 +84,38 @@ out:
     return rc;
 }
 
-/* Makes the key, writes it (0600, never overwriting) and builds the CSR for it. The key stays here. */
-static iotca_rc new_key_and_csr(const cli *c, iotca_key_type kt, const iotca_names *names, iotca_buf *pem,
-                                iotca_buf *spki) {
+iotca_rc issue_new_key_csr(const char *flag, const char *key_out, iotca_key_type kt, iotca_slice subject,
+                           const iotca_names *names, iotca_buf *pem, iotca_buf *spki) {
     iotca_rc rc = IOTCA_OK;
     iotca_key *key = NULL;
-    iotca_buf subject = {0}, csr = {0}, p8 = {.secret = true}, keypem = {.secret = true};
-    IOTCA_TRY(about("--cn", iotca_name_build(NULL, NULL, NULL, c->cn, &subject)));
+    iotca_buf csr = {0}, p8 = {.secret = true}, keypem = {.secret = true};
     IOTCA_TRY(iotca_key_generate(kt, &key));
-    IOTCA_TRY(iotca_csr_build_names(key, iotca_buf_slice(&subject), names, &csr));
+    IOTCA_TRY(iotca_csr_build_names(key, subject, names, &csr));
     IOTCA_TRY(iotca_pem_encode("CERTIFICATE REQUEST", csr.data, csr.len, pem));
     IOTCA_TRY(iotca_key_spki(key, spki));
     IOTCA_TRY(iotca_key_to_pkcs8(key, &p8));
     IOTCA_TRY(iotca_pem_encode("PRIVATE KEY", p8.data, p8.len, &keypem));
-    IOTCA_TRY(about("--key-out", iotca_file_create(c->key_out, keypem.data, keypem.len, 0600)));
+    IOTCA_TRY(about(flag, iotca_file_create(key_out, keypem.data, keypem.len, 0600)));
 out:
     iotca_key_free(key);
-    iotca_buf_free(&subject);
     iotca_buf_free(&csr);
     iotca_buf_free(&p8);
     iotca_buf_free(&keypem);
     return rc;
 }
 
-/* Checks the answer is a certificate for the key we asked about, so a confused server cannot hand us another. */
-static bool answer_ok(const json_t *doc, const iotca_buf *spki) {
+/* Makes the key, writes it to --key-out and builds the CSR for --cn and the names. The key stays here. */
+static iotca_rc new_key_and_csr(const cli *c, iotca_key_type kt, const iotca_names *names, iotca_buf *pem,
+                                iotca_buf *spki) {
+    iotca_buf subject = {0};
+    iotca_rc rc = about("--cn", iotca_name_build(NULL, NULL, NULL, c->cn, &subject));
+    if (rc == IOTCA_OK)
+        rc = issue_new_key_csr("--key-out", c->key_out, kt, iotca_buf_slice(&subject), names, pem, spki);
+    iotca_buf_free(&subject);
+    return rc;
+}
+
+bool issue_answer_ok(const json_t *doc, const iotca_buf *spki) {
     const char *pem = jstr(doc, "certificate", NULL);
     if (pem == NULL || jstr(doc, "chain", NULL) == NULL || jstr(doc, "serial", NULL) == NULL) {
         cli_err("the server's answer lacks serial, certificate or chain");
@@ -134,9 +142,7 @@ static iotca_rc add_pem(iotca_buf *b, const char *pem) {
     return IOTCA_OK;
 }
 
-/* Writes the certificate (and chain) where asked. Failing here, after issuance, is EXIT_LOCAL; the PEM
- * then goes to stdout so the certificate is not lost. */
-static int write_outputs(const cli *c, const json_t *doc) {
+int issue_write_outputs(const cli *c, const json_t *doc) {
     const char *leaf = jstr(doc, "certificate", ""), *chain = jstr(doc, "chain", "");
     iotca_buf main_out = {0}, chain_out = {0};
     int code = EXIT_OK;
@@ -162,13 +168,32 @@ static int write_outputs(const cli *c, const json_t *doc) {
     return code;
 }
 
-static void summary(const cli *c, const json_t *doc, iotca_key_type kt) {
+/* A leaf cut short by its issuer's end says so, with what was asked and what was granted (the answer's ttl). */
+static void cut_short(FILE *f, const json_t *doc) {
+    const json_t *t = json_object_get(doc, "ttl");
+    if (!json_is_string(json_object_get(t, "capped_by"))) return;
+    char asked[IOTCA_DURATION_TEXT], granted[IOTCA_DURATION_TEXT];
+    fprintf(f, "  cut short:   asked %s, granted %s: its issuer ends ",
+            iotca_duration_format((long)json_integer_value(json_object_get(t, "asked")), asked),
+            iotca_duration_format((long)json_integer_value(json_object_get(t, "granted")), granted));
+    out_safe(f, jstr(t, "issuer_not_after", "?"));
+    fputs(" and a certificate never outlives its issuer\n", f);
+}
+
+void issue_summary(const cli *c, const json_t *doc, const char *key_type) {
     FILE *f = c->out ? stdout : stderr; /* keep stdout pure PEM when the certificate goes there */
     char issuer[32];
-    fputs("issued ", f);
+    const char *renews = jstr(doc, "renews", NULL);
+    if (renews) {
+        fputs("renewed ", f);
+        out_safe(f, renews);
+        fputs(" as ", f);
+    } else {
+        fputs("issued ", f);
+    }
     out_safe(f, jstr(doc, "serial", "?"));
     fputs(" (profile ", f);
-    out_safe(f, jstr(doc, "profile", c->profile));
+    out_safe(f, jstr(doc, "profile", c->profile ? c->profile : "?"));
     fputs(", issuer ", f);
     out_safe(f, jscalar(doc, "issuer", issuer, sizeof issuer, "?"));
     fputs("), valid ", f);
@@ -176,8 +201,10 @@ static void summary(const cli *c, const json_t *doc, iotca_key_type kt) {
     fputs(" to ", f);
     out_safe(f, jstr(doc, "not_after", "?"));
     fputc('\n', f);
+    cut_short(f, doc);
     size_t n = count_certs(jstr(doc, "chain", ""));
-    if (c->key_out) fprintf(f, "  key:         %s (%s, never sent)\n", c->key_out, iotca_key_type_name(kt));
+    const char *key_out = c->key_out ? c->key_out : c->new_key;
+    if (key_out) fprintf(f, "  key:         %s (%s, never sent)\n", key_out, key_type);
     if (c->chain_out) {
         fprintf(f, "  certificate: %s (leaf)\n", c->out ? c->out : "standard output");
         fprintf(f, "  chain:       %s (%zu intermediate%s)\n", c->chain_out, n, n == 1 ? "" : "s");
@@ -200,7 +227,8 @@ int cmd_cert_issue(cli *c) {
     if (rc == IOTCA_OK && c->key_out) rc = out_path_free("--key-out", c->key_out);
     if (rc == IOTCA_OK && c->out) rc = out_path_free("--out", c->out);
     if (rc == IOTCA_OK && c->chain_out) rc = out_path_free("--chain-out", c->chain_out);
-    if (rc == IOTCA_OK) rc = c->csr ? load_csr(c->csr, &csr_pem, &spki) : new_key_and_csr(c, kt, names, &csr_pem, &spki);
+    if (rc == IOTCA_OK)
+        rc = c->csr ? issue_load_csr(c->csr, &csr_pem, &spki) : new_key_and_csr(c, kt, names, &csr_pem, &spki);
     key_written = rc == IOTCA_OK && c->key_out;
     if (rc == IOTCA_OK && iotca_buf_cstr(&csr_pem) != IOTCA_OK) rc = IOTCA_E_INTERNAL;
     if (rc != IOTCA_OK) {
@@ -210,14 +238,14 @@ int cmd_cert_issue(cli *c) {
     req = json_pack("{s:s, s:s}", "csr", (const char *)csr_pem.data, "profile", c->profile);
     if (req && ttl) json_object_set_new(req, "ttl", json_integer(ttl));
     code = req ? http_json(c, "POST", "/v1/certificates", req, &doc) : EXIT_LOCAL;
-    if (code == EXIT_OK && !answer_ok(doc, &spki)) code = EXIT_SERVER;
+    if (code == EXIT_OK && !issue_answer_ok(doc, &spki)) code = EXIT_SERVER;
     if (code != EXIT_OK) {
         if (key_written && unlink(c->key_out) == 0) cli_err("no certificate was received; removed the new key %s", c->key_out);
         goto out;
     }
     if (c->json) out_json(doc);
-    code = write_outputs(c, doc);
-    if (!c->json) summary(c, doc, kt);
+    code = issue_write_outputs(c, doc);
+    if (!c->json) issue_summary(c, doc, iotca_key_type_name(kt));
 out:
     json_decref(req);
     json_decref(doc);

@@ -13,6 +13,22 @@
 
 static const char *time_or_dash(const json_t *o, const char *key) { return jstr(o, key, "-"); }
 
+/* The advance warnings (SPEC §7: roots and issuers nearing their end, a rotation due with no successor, a held
+ * activation), one line each, as GET /v1/issuers gives them: what --json shows, in words. */
+static void print_warnings(const json_t *warnings) {
+    size_t i;
+    const json_t *w;
+    json_array_foreach(warnings, i, w) {
+        fputs("warning: ", stdout);
+        out_safe(stdout, jstr(w, "subject", "?"));
+        fputs(": ", stdout);
+        out_safe(stdout, jstr(w, "message", "?"));
+        fputs(" (", stdout);
+        out_safe(stdout, jstr(w, "kind", "?"));
+        fputs(")\n", stdout);
+    }
+}
+
 int cmd_issuers_list(cli *c) {
     iotca_rc rc = http_check_target(c);
     if (rc != IOTCA_OK) return cli_report(rc);
@@ -71,6 +87,7 @@ int cmd_issuers_list(cli *c) {
             fputc('\n', stdout);
         }
     }
+    print_warnings(json_object_get(doc, "warnings"));
     table_free(&t);
     json_decref(doc);
     return code;

@@ -11,9 +11,12 @@ static const char usage_text[] =
     "\n"
     "  cert issue --profile P (--csr FILE | --key-out FILE --cn NAME [--dns NAME]... [--ip ADDR]...\n"
     "             [--uri URI]... [--key-type ecdsa-p256]) [--ttl 30d] [--out FILE] [--chain-out FILE]\n"
+    "  cert renew (SERIAL | --cert FILE) [--csr FILE | --new-key FILE [--key-type T]] [--ttl 30d] [--out FILE]\n"
+    "             [--chain-out FILE]\n"
     "  cert show SERIAL [--out FILE]\n"
     "  cert revoke SERIAL [--reason keyCompromise|superseded|cessationOfOperation|...]\n"
-    "  cert list [--profile P] [--status valid|revoked] [--expiring 30d] [--limit N] [--cursor SERIAL] [--all]\n"
+    "  cert list [--profile P] [--status valid|revoked] [--expiring 30d [--include-revoked]] [--limit N]\n"
+    "            [--cursor SERIAL] [--all]\n"
     "  issuers list\n"
     "  issuers new [--group G] [--cn NAME] [--csr-out FILE]\n"
     "  issuers import ID FILE [--activate-at 2030-01-31T00:00:00Z] [--force-justification TEXT]\n"
@@ -48,8 +51,16 @@ static const char usage_text[] =
     "  intermediates a server must send (never the root). With --chain-out FILE it is the leaf alone and\n"
     "  the intermediates go to --chain-out. Output files are never overwritten: if one exists, nothing is\n"
     "  sent. --ttl takes seconds or 90d, 12h, 30m; without it the profile's default applies.\n"
+    "cert renew:\n"
+    "  Issues a successor of an issued certificate under its profile, with its subject and names, and\n"
+    "  records it as renewing it. Without --csr or --new-key the certificate's own key is kept; --csr FILE\n"
+    "  sends a request for a new key (it must ask for the same subject and names); --new-key FILE makes a\n"
+    "  key here (the certificate's key type unless --key-type), writes it with mode 0600 and sends only\n"
+    "  its CSR. --cert FILE names the certificate by its file instead of its serial. A revoked\n"
+    "  certificate is not renewed. Output as for cert issue.\n"
     "cert list:\n"
-    "  --expiring 30d lists certificates expiring within 30 days. One page of --limit (default 100,\n"
+    "  --expiring 30d lists certificates expiring within 30 days, revoked ones left out unless\n"
+    "  --include-revoked. One page of --limit (default 100,\n"
     "  at most 1000) is printed; --all follows the pages to the end (--limit is then the page size).\n"
     "issuers import:\n"
     "  FILE is the certificate iotca-root sign-intermediate wrote for issuer ID's CSR; --activate-at\n"
@@ -120,6 +131,9 @@ static const struct option longopts[] = {
     {"roots", required_argument, 0, O_ROOTS},
     {"manifest-out", required_argument, 0, O_MANIFEST_OUT},
     {"acknowledge", required_argument, 0, O_ACKNOWLEDGE},
+    {"cert", required_argument, 0, O_CERT},
+    {"new-key", required_argument, 0, O_NEW_KEY},
+    {"include-revoked", no_argument, 0, O_INCLUDE_REVOKED},
     {0, 0, 0, 0},
 };
 
@@ -137,11 +151,15 @@ static const struct command {
      OPT_BIT(O_PROFILE) | OPT_BIT(O_CSR) | OPT_BIT(O_KEY_OUT) | OPT_BIT(O_CN) | OPT_BIT(O_DNS) | OPT_BIT(O_IP) |
          OPT_BIT(O_URI) | OPT_BIT(O_KEY_TYPE) | OPT_BIT(O_TTL) | OPT_BIT(O_OUT) | OPT_BIT(O_CHAIN_OUT),
      0, 0, "", cmd_cert_issue},
+    {"cert", "renew",
+     OPT_BIT(O_CERT) | OPT_BIT(O_CSR) | OPT_BIT(O_NEW_KEY) | OPT_BIT(O_KEY_TYPE) | OPT_BIT(O_TTL) | OPT_BIT(O_OUT) |
+         OPT_BIT(O_CHAIN_OUT),
+     0, 1, " (SERIAL | --cert FILE)", cmd_cert_renew},
     {"cert", "show", OPT_BIT(O_OUT), 1, 1, " SERIAL", cmd_cert_show},
     {"cert", "revoke", OPT_BIT(O_REASON), 1, 1, " SERIAL", cmd_cert_revoke},
     {"cert", "list",
      OPT_BIT(O_PROFILE) | OPT_BIT(O_STATUS) | OPT_BIT(O_EXPIRING) | OPT_BIT(O_LIMIT) | OPT_BIT(O_ALL) |
-         OPT_BIT(O_CURSOR),
+         OPT_BIT(O_CURSOR) | OPT_BIT(O_INCLUDE_REVOKED),
      0, 0, "", cmd_cert_list},
     {"issuers", "list", 0, 0, 0, "", cmd_issuers_list},
     {"issuers", "new", OPT_BIT(O_GROUP) | OPT_BIT(O_CN) | OPT_BIT(O_CSR_OUT), 0, 0, "", cmd_issuers_new},
@@ -231,6 +249,9 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_ROOTS: IOTCA_GUARD(set_once(o, &c->roots, optarg)); break;
         case O_MANIFEST_OUT: IOTCA_GUARD(set_once(o, &c->manifest_out, optarg)); break;
         case O_ACKNOWLEDGE: IOTCA_GUARD(add_list(o, c->acknowledge, &c->n_acknowledge, optarg)); break;
+        case O_CERT: IOTCA_GUARD(set_once(o, &c->cert, optarg)); break;
+        case O_NEW_KEY: IOTCA_GUARD(set_once(o, &c->new_key, optarg)); break;
+        case O_INCLUDE_REVOKED: c->include_revoked = true; break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }

@@ -52,6 +52,14 @@ typedef struct iotca_issued {
     int64_t issuer_id;
     iotca_buf cert_pem, chain_pem; /* chain: the leaf's issuer up to, not including, the root */
     time_t not_before, not_after;
+    /* what was asked and what was granted (seconds): the request's TTL or the profile's default, and notAfter
+     * less the time of issuance; capped_by_issuer when the issuer's notAfter (issuer_not_after, of the issuer
+     * named issuer_name) cut it short, as no leaf outlives its issuer (SPEC §3) */
+    long ttl_asked, ttl_granted;
+    bool capped_by_issuer;
+    char issuer_name[64];
+    time_t issuer_not_after;
+    char renews[41]; /* a renewal: the serial renewed; "" otherwise */
 } iotca_issued;
 void iotca_issued_free(iotca_issued *r);
 
@@ -91,6 +99,26 @@ iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile
                               iotca_issuance **out);
 iotca_rc iotca_ca_issue_end(iotca_issuance *issuance, iotca_issued *out);
 const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name);
+/* The names of the profiles in force that scope allows ("" or NULL: all; as iotca_scope_allows), comma and
+ * space separated, in the config's order, into out (cut short with "..." if it does not fit; "none" when
+ * there are none). Returns out. For refusals that name an unknown profile. */
+const char *iotca_ca_profile_names(const iotca_ca *ca, const char *scope, char *out, size_t size);
+
+/* Renews the recorded certificate serial (lowercase hex): a successor under its profile, with its subject and
+ * names, made by the same cycle as iotca_ca_issue_start (policy as the profile stands now, issuer, serial,
+ * TBS, lint, intent, signature, record), recorded as renewing it (iotca_cert_rec.renews) and audited as the
+ * issuance is. csr empty: the same public key (its possession was proved at its first issuance); else the
+ * CSR's key, and what the profile decides for that CSR must be the same subject and names. ttl 0: the
+ * profile's default. Errors of start: IOTCA_E_USAGE an unknown serial ("no certificate with serial S") or a
+ * profile no longer configured (naming the known ones), IOTCA_E_POLICY a revoked certificate ("... is
+ * revoked"), the rest as iotca_ca_issue_start's. Errors of end: IOTCA_E_USAGE the CSR asks for another
+ * subject or other names (named), the rest as iotca_ca_issue_end's. */
+iotca_rc iotca_ca_renew_start(iotca_ca *ca, const char *serial, iotca_slice csr, long ttl,
+                              const iotca_issue_audit *audit, void (*done)(void *arg), void *arg,
+                              iotca_issuance **out);
+/* The same, whole, on the calling thread. */
+iotca_rc iotca_ca_renew(iotca_ca *ca, const char *serial, iotca_slice csr, long ttl, const iotca_issue_audit *audit,
+                        iotca_issued *out);
 
 iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out);
 iotca_rc iotca_ca_cert_list(iotca_ca *ca, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n);

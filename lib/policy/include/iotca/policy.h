@@ -38,10 +38,13 @@ typedef struct iotca_profile {
  * sane rule lists). IOTCA_E_USAGE naming the field. */
 iotca_rc iotca_profile_validate(const iotca_profile *p);
 
-/* What a request asks for, taken from the CSR and the API call. */
+/* What a request asks for, taken from the CSR and the API call. A renewal names the certificate it renews:
+ * with a CSR (a new key) the CSR is decided as any other; without one (csr NULL) the renewed certificate's
+ * own subject, names and key are what is asked for again, under the same rules. */
 typedef struct iotca_request {
-    const iotca_csr *csr;
-    long ttl; /* seconds; 0 means the profile default */
+    const iotca_csr *csr;       /* NULL only with renews */
+    long ttl;                   /* seconds; 0 means the profile default */
+    const iotca_cert *renews;   /* the certificate renewed, or NULL */
 } iotca_request;
 
 /* The policy's decision: what the certificate will say (the parts a profile
@@ -51,6 +54,11 @@ typedef struct iotca_decision {
     iotca_names names;
     time_t not_before, not_after;
     unsigned eku, key_usage;
+    /* what the request asked for and what it got, so a caller can say when a leaf was cut short: the TTL
+     * asked (the request's, or the profile's default), the TTL granted (notAfter - now), and whether the
+     * issuer's notAfter is what cut it (SPEC §3: a leaf never outlives its issuer) */
+    long ttl_asked, ttl_granted;
+    bool capped_by_issuer;
 } iotca_decision;
 void iotca_decision_free(iotca_decision *d);
 
@@ -68,5 +76,9 @@ void iotca_decision_apply(const iotca_decision *d, iotca_cert_spec *spec);
 /* Parses a duration "90d", "12h", "30m", "3600s" or plain seconds.
  * IOTCA_E_USAGE on anything else or <= 0 or over 100 years. */
 iotca_rc iotca_duration_parse(const char *s, long *seconds);
+/* Writes a duration as people read TTLs: "90 days", "1 day", "2 days 12 hours", "36 minutes", "1 second"
+ * (the largest units, at most two, the rest dropped when days are given). Returns out. */
+#define IOTCA_DURATION_TEXT 96
+const char *iotca_duration_format(long seconds, char out[IOTCA_DURATION_TEXT]);
 
 #endif

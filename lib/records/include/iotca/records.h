@@ -50,6 +50,8 @@ typedef struct iotca_cert_rec {
     bool revoked;
     time_t revoked_at;
     int reason; /* iotca_reason */
+    char renews[41];     /* the serial this certificate renews (schema 0018); "" for a fresh issuance */
+    char renewed_by[41]; /* the latest certificate renewing this one; "" if none (filled by lookups, not lists) */
 } iotca_cert_rec;
 void iotca_cert_rec_free(iotca_cert_rec *r);
 

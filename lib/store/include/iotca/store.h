@@ -147,9 +147,10 @@ iotca_rc iotca_store_serial_intent_get(iotca_store *s, const char *serial_hex, i
 
 
 /* Records an issued certificate (its serial must be reserved) durably,
- * before it is returned to anyone. */
+ * before it is returned to anyone; r->renews, if set, names the recorded certificate it renews. */
 iotca_rc iotca_store_cert_add(iotca_store *s, const iotca_cert_rec *r);
-/* Loads one certificate; IOTCA_E_USAGE "no certificate with serial S". */
+/* Loads one certificate, with the latest certificate renewing it (renewed_by); IOTCA_E_USAGE "no certificate
+ * with serial S". */
 iotca_rc iotca_store_cert_get(iotca_store *s, const char *serial_hex, iotca_cert_rec *r);
 
 /* Lists certificates matching f in serial order (without DER bodies).
