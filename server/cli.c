@@ -1,9 +1,13 @@
 /* What iotcad's commands share: the CA a config describes, opened with its roots and key passphrase; the
  * local operator's name for the audit trail; failures as exit statuses. */
+#include <jansson.h>
+#include <microhttpd.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -45,7 +49,20 @@ iotca_rc cli_read_key_passphrase(const config *c, iotca_buf *pass) {
     return IOTCA_OK;
 }
 
+iotca_rc cli_check_key_dir(const config *c) {
+    struct stat st;
+    IOTCA_ENSURE(stat(c->key_dir, &st) == 0, IOTCA_E_USAGE, "key_dir %s: %s (iotcad init creates it)", c->key_dir,
+                 strerror(errno));
+    IOTCA_ENSURE(S_ISDIR(st.st_mode), IOTCA_E_USAGE, "key_dir %s is not a directory", c->key_dir);
+    IOTCA_ENSURE((st.st_mode & 077) == 0 || cli_allow_readable_secrets, IOTCA_E_USAGE,
+                 "key_dir %s has mode %04o: group or others can reach the issuer keys; chmod 700 it (or use "
+                 IOTCA_ALLOW_READABLE_SECRETS " to start anyway)", c->key_dir, (unsigned)(st.st_mode & 07777));
+    return IOTCA_OK;
+}
+
 iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
+    memset(r, 0, sizeof *r);
+    IOTCA_GUARD(cli_check_key_dir(c));
     iotca_buf pass = {.secret = true};
     iotca_rc rc = cli_read_key_passphrase(c, &pass);
     if (rc == IOTCA_OK) {
@@ -73,6 +90,12 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
     }
     iotca_buf_free(&pass);
     return rc;
+}
+
+void cli_print_version(void) {
+    printf("iotcad %s\n  crypto: %s\n  store: %s (schema %d)\n  http: libmicrohttpd %s\n  json: Jansson %s\n",
+           IOTCA_VERSION, iotca_ca_crypto_version(), iotca_ca_store_engine(), iotca_ca_schema_version(),
+           MHD_get_version(), jansson_version_str());
 }
 
 int cli_fail(iotca_rc rc) {

@@ -22,7 +22,10 @@ extern bool cli_allow_readable_secrets;
 /* Reads the key passphrase file into pass (a secret buffer; trailing newline kept), refusing one other users
  * can reach unless cli_allow_readable_secrets. */
 iotca_rc cli_read_key_passphrase(const config *c, iotca_buf *pass);
-/* Opens the CA of config c: its roots into *r (free_roots after iotca_ca_close), the key passphrase read and
+/* The key directory exists, is a directory, and only its owner may enter it (unless
+ * cli_allow_readable_secrets). IOTCA_E_USAGE naming what is wrong. */
+iotca_rc cli_check_key_dir(const config *c);
+/* Opens the CA of config c (after cli_check_key_dir): its roots into *r (free_roots after iotca_ca_close), the key passphrase read and
  * wiped, the crypto threads started. */
 iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca);
 
@@ -39,5 +42,10 @@ int cli_config(const char *path, const char *usage, config *c);
  * the process's exit status. */
 int cmd_token(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+/* `iotcad check-config`: argv[0] is "check-config". 0 when iotcad would start with the config, 1 when not,
+ * 2 for a usage error of the command itself. */
+int cmd_check_config(int argc, char **argv);
+/* Prints "<tool> <version>" and the libraries it runs on (--version). */
+void cli_print_version(void);
 
 #endif

@@ -25,6 +25,7 @@ typedef struct config {
     int port;
     const char *tls_cert, *tls_key; /* both or neither */
     bool allow_plain_public;
+    bool allow_readable_secrets; /* from the command line (--allow-readable-secrets), never from the file */
     const char *database, *key_dir, *key_passphrase_file;
     const char *roots[CONFIG_MAX_ROOTS];
     size_t n_roots;

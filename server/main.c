@@ -24,6 +24,8 @@
 static const char usage[] =
     "usage: iotcad --config FILE                 run the CA\n"
     "       iotcad init --config FILE            create the database and key directory\n"
+    "       iotcad check-config --config FILE    check everything start-up checks, without serving\n"
+    "       iotcad --version\n"
     "       iotcad token create --config FILE --role admin|provisioner [--profiles a,b] [--expires 90d|TIME]\n"
     "       iotcad token list --config FILE [--json]\n"
     "       iotcad token revoke --config FILE ID\n"
@@ -197,7 +199,12 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     const char *cmd = "run";
     int skip = 0;
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        cli_print_version();
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "init") == 0) cmd = "init", skip = 1;
+    else if (argc > 1 && strcmp(argv[1], "check-config") == 0) return cmd_check_config(argc - 1, argv + 1);
     else if (argc > 1 && strcmp(argv[1], "token") == 0) return cmd_token(argc - 1, argv + 1);
     else if (argc > 1 && strcmp(argv[1], "audit") == 0) return cmd_audit(argc - 1, argv + 1);
     else if (argc > 1 && argv[1][0] != '-') {
@@ -242,6 +249,7 @@ int main(int argc, char **argv) {
     config c;
     iotca_rc rc = config_load(path, &c);
     if (rc != IOTCA_OK) return fail(rc);
+    c.allow_readable_secrets = cli_allow_readable_secrets;
     int code = strcmp(cmd, "init") == 0 ? init(&c) : run(path, &c);
     config_free(&c);
     return code;

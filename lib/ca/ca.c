@@ -44,6 +44,8 @@ iotca_rc iotca_ca_init_db(const char *db_path) {
 }
 
 int iotca_ca_schema_version(void) { return iotca_store_schema_latest(); }
+const char *iotca_ca_store_engine(void) { return iotca_store_engine(); }
+const char *iotca_ca_crypto_version(void) { return iotca_crypto_version(); }
 
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     IOTCA_ENSURE(cfg->db_path && cfg->key_dir, IOTCA_E_USAGE, "database path and key directory are required");

@@ -338,3 +338,12 @@ iotca_rc iotca_store_check_schema(iotca_store *s) {
                  iotca_schema_migration_count);
     return IOTCA_OK;
 }
+
+static char engine[48];
+static void fill_engine(void) { snprintf(engine, sizeof engine, "SQLite %s", sqlite3_libversion()); }
+
+const char *iotca_store_engine(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fill_engine);
+    return engine;
+}

@@ -221,7 +221,12 @@ iotca_rc http_start(server *s) {
     if (c->tls_cert) {
         IOTCA_GUARD(iotca_file_read(c->tls_cert, 1 << 20, &s->tls_cert));
         s->tls_key.secret = true;
-        IOTCA_GUARD(iotca_file_read(c->tls_key, 1 << 20, &s->tls_key));
+        bool loose = false;
+        IOTCA_GUARD(iotca_file_read_secret(c->tls_key, 1 << 20, c->allow_readable_secrets, &s->tls_key, &loose));
+        if (loose)
+            log_event("warn", "secret file readable by other users",
+                      json_pack("{s:s, s:s}", "file", c->tls_key, "detail",
+                                "read because of " IOTCA_ALLOW_READABLE_SECRETS "; chmod 600 it"));
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_cert));
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_key));
     }

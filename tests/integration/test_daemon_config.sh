@@ -272,6 +272,7 @@ unset IOTCA_URL
 
 # a TLS key that does not parse fails at start, with a message
 printf 'not a key\n' > broken.key
+chmod 600 broken.key # a secret file others can read is refused before its contents are
 cfg https-broken.json "$(free_port)" "\"tls\": {\"cert\": \"$WORK/server.pem\", \"key\": \"$WORK/broken.key\"}"
 expect_run 1 "cannot listen on 127.0.0.1 port [0-9]+.*TLS" "a broken listen.tls.key is refused at start" timeout 10 "$IOTCAD" --config https-broken.json
 

@@ -73,6 +73,19 @@ if [ "$(id -u)" = 0 ]; then
   chown -R nobody:nogroup "$WORK"
   as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
 fi
+# unit_reload [seccomp-run action...]: what `systemctl reload` does -- the unit's ExecReload= lines in order, as
+# the unit's user under its filter, stopping at the first that fails (its status is the reload's)
+unit_reload() {
+  local line cmd
+  while IFS= read -r line; do
+    cmd=${line//\/usr\/local\/bin\/iotcad/$IOTCAD}
+    cmd=${cmd//\/etc\/iotca\/iotcad.json/$WORK/iotcad.json}
+    cmd=${cmd//\$MAINPID/$DAEMON_PID}
+    # shellcheck disable=SC2086 # the unit's command line, split into words as systemd does (no quotes in it)
+    "${as_user[@]}" "$SECCOMP_RUN" --allow "$WORK/allow.list" "$@" -- $cmd >>reload.out 2>&1 || return 1
+  done < <(sed -n 's/^ExecReload=//p' "$UNIT")
+}
+grep -q '^ExecReload=/usr/local/bin/iotcad check-config ' "$UNIT" || die "the unit's ExecReload must run check-config first"
 serial_hex() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'; }
 first=1
 run_filtered() { # run_filtered LABEL [seccomp-run action...]
@@ -108,7 +121,8 @@ run_filtered() { # run_filtered LABEL [seccomp-run action...]
   ok "$label: the revoked certificate is in the CRL"
   local before
   before=$(grep -c '"msg":"config reload"' daemon.log || true)
-  kill -HUP "$DAEMON_PID"
+  unit_reload "$@" || die "$label: the unit's reload failed: $(cat reload.out)"
+  grep -q '^config ok' reload.out || die "$label: ExecReload did not run check-config: $(cat reload.out)"
   for _ in $(seq 1 100); do
     [ "$(grep -c '"msg":"config reload"' daemon.log || true)" -gt "$before" ] && break
     kill -0 "$DAEMON_PID" 2>/dev/null || die "$label: iotcad died on SIGHUP under the filter"
@@ -116,7 +130,20 @@ run_filtered() { # run_filtered LABEL [seccomp-run action...]
   done
   grep '"msg":"config reload"' daemon.log | tail -1 | grep -q '"outcome":"ok"' ||
     die "$label: the reload was not applied: $(grep '"msg":"config reload"' daemon.log | tail -1)"
-  ok "$label: a reload (SIGHUP) is applied"
+  ok "$label: a reload (the unit's ExecReload: check-config, then SIGHUP) is applied"
+  # a broken config: check-config fails, so no signal is sent and the daemon keeps the config it has
+  cp iotcad.json good.json
+  jq '.profiles.device.max_ttl = "ninety days"' good.json > iotcad.json
+  before=$(grep -c '"msg":"config reload"' daemon.log || true)
+  : > reload.out
+  if unit_reload "$@"; then die "$label: a reload of a broken config must fail"; fi
+  grep -q 'check-config' reload.out && grep -q 'max_ttl' reload.out ||
+    die "$label: the failed reload must say why: $(cat reload.out)"
+  sleep 0.3
+  [ "$(grep -c '"msg":"config reload"' daemon.log || true)" = "$before" ] || die "$label: SIGHUP was sent anyway"
+  curl -sf "$BASE/healthz" >/dev/null || die "$label: the daemon stopped answering"
+  ok "$label: a reload of a broken config fails with check-config's message and sends no signal"
+  cp good.json iotcad.json
   issue_and_verify "after-$label" "$label: issuance after the reload"
   stop_clean
   ok "$label: SIGTERM stops it cleanly"

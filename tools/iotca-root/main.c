@@ -1,9 +1,11 @@
 /* iotca-root: the offline root ceremony tool (SPEC §5). Parses the command line and dispatches. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "iotca/key.h"
 #include "root.h"
 
 static const char usage_text[] =
@@ -19,6 +21,7 @@ static const char usage_text[] =
     "  crl --out FILE [--days 365]\n"
     "  ledger verify [--head HASH]\n"
     "  show [--json]\n"
+    "  --version\n"
     "\n"
     "Unlocking the root key: --passphrase-file F, a no-echo prompt, or --share FILE (repeated) for vaults\n"
     "split among custodians (passphrase and share files must not be readable by group or others: chmod 600,\n"
@@ -143,6 +146,11 @@ static iotca_rc parse_opts(int argc, char **argv, root_opts *o) {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("iotca-root %s\n  crypto: %s\n  shares: libgfshare\n  json: Jansson %s\n", IOTCA_VERSION,
+               iotca_crypto_version(), jansson_version_str());
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage_text, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

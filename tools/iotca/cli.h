@@ -112,6 +112,8 @@ int cmd_bundle(cli *c);
 
 /* Prepares libcurl; once, from main. */
 bool http_global_init(void);
+/* libcurl's version at run time, e.g. "7.88.1" (for --version). */
+const char *http_client_version(void);
 void http_global_cleanup(void);
 
 /* Checks the URL (http or https, a host, no query or fragment) and the token

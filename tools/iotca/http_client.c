@@ -238,3 +238,5 @@ iotca_rc http_query_add(iotca_buf *q, const char *name, const char *value) {
     curl_free(esc);
     return rc;
 }
+
+const char *http_client_version(void) { return curl_version_info(CURLVERSION_NOW)->version; }

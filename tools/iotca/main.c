@@ -1,13 +1,16 @@
 /* iotca: the client CLI of SPEC §8. Parses the command line, applies the environment, and dispatches. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "iotca/key.h"
 
 static const char usage_text[] =
     "usage: iotca [--url URL] [--token TOKEN] [--cacert FILE] [--json] COMMAND ...\n"
+    "       iotca --version\n"
     "\n"
     "  cert issue --profile P (--csr FILE | --key-out FILE --cn NAME [--dns NAME]... [--ip ADDR]...\n"
     "             [--uri URI]... [--key-type ecdsa-p256]) [--ttl 30d] [--out FILE] [--chain-out FILE]\n"
@@ -310,6 +313,11 @@ static const char *env(const char *name) {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("iotca %s\n  crypto: %s\n  http client: libcurl %s\n  json: Jansson %s\n", IOTCA_VERSION,
+               iotca_crypto_version(), http_client_version(), jansson_version_str());
+        return EXIT_OK;
+    }
     cli c;
     memset(&c, 0, sizeof c);
     const char *words[CLI_MAX_ARGS + 2];

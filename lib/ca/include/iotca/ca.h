@@ -28,6 +28,10 @@ typedef struct iotca_ca_config {
 iotca_rc iotca_ca_init_db(const char *db_path);
 /* The schema version this binary's migrations bring a database to. */
 int iotca_ca_schema_version(void);
+/* The store's database engine and version, e.g. "SQLite 3.40.1" (for --version). */
+const char *iotca_ca_store_engine(void);
+/* The crypto library and its ECC build, e.g. "wolfSSL 5.5.4 (generic ECC, no SP)" (for --version). */
+const char *iotca_ca_crypto_version(void);
 /* Opens the CA: checks the schema version, parses the roots. */
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out);
 void iotca_ca_close(iotca_ca *ca);

@@ -81,4 +81,8 @@ iotca_rc iotca_key_encrypt_pem(const iotca_key *k, iotca_slice pass, unsigned it
  * refused (a denial-of-service guard). */
 iotca_rc iotca_key_decrypt_pem(iotca_slice in, iotca_slice pass, iotca_key **out);
 
+/* The crypto library at run time and how its ECC was built, e.g. "wolfSSL 5.5.4 (generic ECC, no SP)" or
+ * "... (SP ECC with assembly)"; a static string, for --version. */
+const char *iotca_crypto_version(void);
+
 #endif

@@ -19,6 +19,8 @@ typedef struct iotca_store iotca_store;
  * Does not migrate. IOTCA_E_STORAGE with SQLite's message on failure
  * (missing file, not a database, read-only, locked). */
 iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out);
+/* The database engine and its version at run time, e.g. "SQLite 3.40.1" (a static string, for --version). */
+const char *iotca_store_engine(void);
 void iotca_store_close(iotca_store *s);
 /* Gives back the page cache memory of s that no statement is using (sqlite3_db_release_memory); the cache
  * refills from the file as pages are read again. NULL is ignored. */

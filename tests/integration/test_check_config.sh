@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# --version on the three tools and `iotcad check-config` (issue 19, point 13): every tool says its version and
+# the libraries it runs on (the crypto build among them); check-config accepts what iotcad starts with, refuses
+# each thing start-up refuses with a message naming it, never binds the port nor changes the database, and
+# takes the usual negative flags.
+# shellcheck source=tests/integration/daemon_lib.sh
+source "$(dirname "$0")/daemon_lib.sh"
+SRC_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+want=$(sed -n 's/^project(iotca VERSION \([0-9.]*\).*/\1/p' "$SRC_DIR/CMakeLists.txt")
+[ -n "$want" ] || die "no project version in CMakeLists.txt"
+
+# ---- --version ----
+for tool in "$IOTCAD" "$IOTCA_CLI" "$ROOT_TOOL"; do
+  name=$(basename "$tool")
+  "$tool" --version > v.out 2>&1 || die "$name --version exited non-zero: $(cat v.out)"
+  [ "$(head -1 v.out)" = "$name $want" ] || die "$name --version first line: '$(head -1 v.out)', want '$name $want'"
+  grep -Eq '^  crypto: wolfSSL [0-9]+\.[0-9]+\.[0-9]+ \((SP ECC|SP ECC with assembly|generic ECC, no SP)\)$' v.out ||
+    die "$name --version must name the wolfSSL build: $(cat v.out)"
+  ok "$name --version: $(head -1 v.out), $(grep crypto v.out | sed 's/^ *//')"
+done
+grep -Eq '^  store: SQLite 3\.[0-9.]+ \(schema [0-9]+\)$' <("$IOTCAD" --version) || die "iotcad --version: no store line"
+grep -Eq '^  http: libmicrohttpd [0-9.]+$' <("$IOTCAD" --version) || die "iotcad --version: no http line"
+grep -Eq '^  http client: libcurl [0-9.]+$' <("$IOTCA_CLI" --version) || die "iotca --version: no libcurl line"
+ok "iotcad names SQLite (with its schema) and libmicrohttpd; iotca names libcurl"
+
+# ---- check-config on a good config, before and after init ----
+ceremony
+write_config
+rc=0; "$IOTCAD" check-config --config iotcad.json > out 2> err || rc=$?
+[ "$rc" = 1 ] && grep -q 'iotcad init creates it' err || die "before init: exit $rc, $(cat out err)"
+ok "before init, check-config says to run iotcad init ($(cat err))"
+"$IOTCAD" init --config iotcad.json >/dev/null
+"$IOTCAD" check-config --config iotcad.json > out 2> err || die "check-config of a good config: $(cat err)"
+grep -q "^config ok: iotcad.json: listen 127.0.0.1:$PORT (http), 2 profile(s), 2 root file(s)" out ||
+  die "check-config's summary: $(cat out)"
+ok "a good config: $(cat out)"
+
+# it neither binds nor writes: it passes while the daemon holds the port, and the database is unchanged
+tokens
+start_daemon
+sum_before=$(sha256sum iotca.db | cut -d' ' -f1)
+"$IOTCAD" check-config --config iotcad.json > out 2> err || die "check-config beside a running daemon: $(cat err)"
+[ "$(sha256sum iotca.db | cut -d' ' -f1)" = "$sum_before" ] || die "check-config changed the database"
+curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped answering"
+ok "beside a running daemon on the same port: ok, and the database is unchanged"
+stop_clean
+
+# ---- what start-up refuses, check-config refuses (exit 1), naming it ----
+cp iotcad.json good.json
+bad() { # bad DESC REGEX JQ_FILTER [setup command]
+  jq "$3" good.json > iotcad.json
+  rc=0; "$IOTCAD" check-config --config iotcad.json > out 2> err || rc=$?
+  [ "$rc" = 1 ] || die "$1: exit $rc, want 1: $(cat out err)"
+  grep -Eq "$2" err || die "$1: the message must match /$2/: $(cat err)"
+  [ ! -s out ] || die "$1: nothing on stdout when it fails: $(cat out)"
+  # iotcad itself refuses the same config
+  rc=0; timeout 10 "$IOTCAD" --config iotcad.json > start.out 2>&1 || rc=$?
+  [ "$rc" != 0 ] && [ "$rc" != 124 ] || die "$1: iotcad started with a config check-config refused (exit $rc)"
+  ok "$1: refused ($(head -c 150 err))"
+}
+bad "an unknown key" 'frobnicate' '.frobnicate = 1'
+bad "a bad duration" 'max_ttl' '.profiles.device.max_ttl = "ninety days"'
+bad "a missing root file" 'nosuch.pem' ".roots = [\"$WORK/nosuch.pem\"]"
+bad "a root file with no certificate" 'no PEM certificate' ".roots = [\"$WORK/keypass\"]"
+bad "a missing database" 'iotcad init creates it' ".database = \"$WORK/none.db\""
+bad "a missing key directory" 'key_dir .*iotcad init creates it' ".key_dir = \"$WORK/nokeys\""
+bad "a missing TLS certificate" 'nosuch.crt' ".listen.tls = {cert: \"$WORK/nosuch.crt\", key: \"$WORK/keypass\"}"
+cp "$WORK/r1/root.pem" tls.crt
+printf 'not a key\n' > tls.key; chmod 600 tls.key
+bad "a TLS key file with no key" 'no PEM private key' ".listen.tls = {cert: \"$WORK/tls.crt\", key: \"$WORK/tls.key\"}"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out tls.key 2>/dev/null
+chmod 644 tls.key
+bad "a TLS key others can read" 'tls.key .*mode 0644' ".listen.tls = {cert: \"$WORK/tls.crt\", key: \"$WORK/tls.key\"}"
+grep -q 'mode 0644' start.out || die "iotcad itself must refuse the readable TLS key: $(cat start.out)"
+chmod 644 keypass
+bad "a key passphrase file others can read" 'mode 0644.*chmod 600' '.'
+"$IOTCAD" check-config --config iotcad.json --allow-readable-secrets > out 2> err ||
+  die "check-config --allow-readable-secrets: $(cat err)"
+grep -q 'secret file readable by other users' err || die "no warning with --allow-readable-secrets: $(cat err)"
+ok "--allow-readable-secrets: ok, with the warning"
+chmod 600 keypass
+chmod 755 keys
+bad "a key directory others can reach" 'key_dir .*mode 0755.*chmod 700' '.'
+chmod 700 keys
+printf '{"listen": ' > iotcad.json
+rc=0; "$IOTCAD" check-config --config iotcad.json > out 2> err || rc=$?
+[ "$rc" = 1 ] && grep -q 'check-config' err || die "truncated JSON: exit $rc: $(cat err)"
+ok "truncated JSON: refused ($(head -c 120 err))"
+cp good.json iotcad.json
+
+# ---- its own usage errors (exit 2) ----
+usage() { rc=0; "$IOTCAD" check-config "$@" > out 2>&1 || rc=$?; [ "$rc" = 2 ] || die "check-config $*: exit $rc, want 2"; ok "check-config $*: usage error"; }
+usage
+usage --config
+usage --config iotcad.json --frobnicate
+usage --config iotcad.json extra
+rc=0; "$IOTCAD" check-config --config nosuch.json > out 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q 'nosuch.json' out || die "a missing config file: exit $rc: $(cat out)"
+ok "a missing config file: exit 1 naming it"
+echo "$CHECKS checks passed"
