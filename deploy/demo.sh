@@ -73,10 +73,11 @@ echo "== 2. Offline: backup root R2, its key split among 5 custodians (any 3 unl
 "$ROOT" init --vault r2 --name "Demo IoT Root R2" --org "Demo Devices" --shares 5 --threshold 3 | sed -n 1,9p
 cat r1/root.pem r2/root.pem > roots.pem
 echo
-echo "== 3. Online: configure and start iotcad on $IOTCA_URL (SQLite, loopback only)"
+echo "== 3. Online: configure and start iotcad on $IOTCA_URL (SQLite, loopback only; leaves point at its OCSP and CRLs)"
 cat > iotcad.json <<JSON
 {
   "listen": {"address": "127.0.0.1", "port": $PORT},
+  "base_url": "$IOTCA_URL",
   "database": "$PWD/iotca.db",
   "key_dir": "$PWD/keys",
   "key_passphrase_file": "$PWD/issuer-key-passphrase",
