@@ -19,6 +19,24 @@ static void probe_writes(iotca_ca *ca, iotca_store *s, time_t now) {
     pthread_mutex_unlock(&ca->lock);
 }
 
+/* Moves issuer id from one state to another. Two ticks may run at once (the tick thread, and a request's
+ * tick after an import due now), and each read the issuer list before the other moved the issuer: the
+ * store's transition is conditional, so the later one finds the issuer no longer in `from`. That is the
+ * other tick's work done, not a failure: *moved is false and the caller skips the issuer (no second audit
+ * record, no change counted). Any other refusal is returned. */
+static iotca_rc transition(iotca_store *s, int64_t id, iotca_issuer_state from, iotca_issuer_state to, time_t now,
+                           bool *moved) {
+    *moved = false;
+    iotca_rc rc = iotca_store_issuer_transition(s, id, from, to, now);
+    if (rc == IOTCA_OK) *moved = true;
+    if (rc != IOTCA_E_POLICY) return rc;
+    iotca_issuer_rec rec = {0};
+    iotca_rc got = iotca_store_issuer_get(s, id, &rec);
+    bool elsewhere = got == IOTCA_OK && rec.state != from;
+    iotca_issuer_rec_free(&rec);
+    return elsewhere ? IOTCA_OK : rc;
+}
+
 /* 2. Activation of staged issuers whose time has come, oldest schedule first; rotation preflight runs again
  * (a trust profile registered since the import may break) and holds an issuer that would break one. */
 static iotca_rc activate_due(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
@@ -46,7 +64,10 @@ static iotca_rc activate_due(iotca_ca *ca, iotca_store *s, time_t now, int *chan
             continue;
         }
         ca_set_held(ca, due->id, false);
-        IOTCA_TRY(iotca_store_issuer_transition(s, due->id, IOTCA_ISSUER_STAGED, IOTCA_ISSUER_ACTIVE, now));
+        bool moved = false;
+        IOTCA_TRY(transition(s, due->id, IOTCA_ISSUER_STAGED, IOTCA_ISSUER_ACTIVE, now, &moved));
+        due->state = IOTCA_ISSUER_ACTIVE;
+        if (!moved) continue; /* another tick activated it (and audited it) first */
         IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "ok",
                                  "staged -> active; the group's previous issuer is retiring"));
         due->state = IOTCA_ISSUER_ACTIVE;
@@ -69,8 +90,9 @@ static iotca_rc expire_and_retire(iotca_ca *ca, iotca_store *s, time_t now, int 
     for (size_t i = 0; i < n; i++) {
         iotca_issuer_rec *is = &list[i];
         if ((is->state != IOTCA_ISSUER_ACTIVE && is->state != IOTCA_ISSUER_RETIRING) || is->not_after > now) continue;
-        bool was_active = is->state == IOTCA_ISSUER_ACTIVE;
-        IOTCA_TRY(iotca_store_issuer_transition(s, is->id, is->state, IOTCA_ISSUER_RETIRED, now));
+        bool was_active = is->state == IOTCA_ISSUER_ACTIVE, moved = false;
+        IOTCA_TRY(transition(s, is->id, is->state, IOTCA_ISSUER_RETIRED, now, &moved));
+        if (!moved) continue; /* another tick retired it first */
         IOTCA_TRY(iotca_ca_audit(ca, "tick", was_active ? "issuer.expire" : "issuer.retire", is->name, "-", "ok",
                                  was_active ? "active -> retired: its certificate expired and no successor was "
                                               "activated; its group has no issuer until one is"

@@ -313,8 +313,65 @@ START_TEST(two_step_refusals) {
 }
 END_TEST
 
+/* Two ticks at once (the tick thread, and a request's tick after an import due now) both read the issuer
+ * as staged; the later transition finds it active. That is the other tick's work, not a failure: both ticks
+ * succeed and the activation is audited once (an import once answered 422 "issuer 1 is active, not staged"). */
+typedef struct tick_race {
+    iotca_ca *ca;
+    pthread_barrier_t *go;
+    iotca_rc rc;
+    char detail[256];
+} tick_race;
+
+static void *race_tick(void *arg) {
+    tick_race *t = arg;
+    int changes = 0;
+    pthread_barrier_wait(t->go);
+    t->rc = iotca_ca_tick(t->ca, time(NULL), &changes);
+    snprintf(t->detail, sizeof t->detail, "%s", t->rc == IOTCA_OK ? "" : iotca_error_detail());
+    return NULL;
+}
+
+static void count_activations(void *ctx, const iotca_audit_rec *r, const char *broken) {
+    (void)broken;
+    if (strcmp(r->action, "issuer.activate") == 0) (*(int *)ctx)++;
+}
+
+START_TEST(two_ticks_at_once_activate_once) {
+    fixture f;
+    setup(&f);
+    const iotca_cert_info *ri = iotca_cert_get(f.root);
+    enum { ROUNDS = 24 }; /* before the fix, 12 rounds met the race in two runs of three */
+    for (int i = 0; i < ROUNDS; i++) {
+        int64_t id;
+        iotca_buf csr_pem = {0}, inter = {0};
+        iotca_csr *csr = NULL;
+        OK(iotca_ca_issuer_new(f.ca, NULL, NULL, &id, &csr_pem));
+        OK(iotca_csr_parse(iotca_buf_slice(&csr_pem), &csr));
+        sign_ca_cert(&f, ri->subject, iotca_csr_get(csr)->subject, iotca_csr_get(csr)->spki, 0, &inter);
+        OK(iotca_ca_issuer_import(f.ca, id, iotca_buf_slice(&inter), 0)); /* due now: staged */
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 2);
+        tick_race t[2] = {{.ca = f.ca, .go = &go}, {.ca = f.ca, .go = &go}};
+        pthread_t th[2];
+        for (int k = 0; k < 2; k++) ck_assert_int_eq(pthread_create(&th[k], NULL, race_tick, &t[k]), 0);
+        for (int k = 0; k < 2; k++) pthread_join(th[k], NULL);
+        pthread_barrier_destroy(&go);
+        for (int k = 0; k < 2; k++) ck_assert_msg(t[k].rc == IOTCA_OK, "round %d, tick %d: %s", i, k, t[k].detail);
+        iotca_csr_free(csr);
+        iotca_buf_free(&csr_pem);
+        iotca_buf_free(&inter);
+    }
+    int activations = 0;
+    iotca_audit_check chk;
+    OK(iotca_ca_audit_show(f.ca, count_activations, &activations, &chk));
+    ck_assert_int_eq(activations, ROUNDS + 1); /* the fixture's issuer and one per round, never twice */
+    teardown(&f);
+}
+END_TEST
+
 int main(void) {
-    Suite *s = suite_create("issue");
+Suite *s = suite_create("issue");
     TCase *tc = tcase_create("crypto_threads");
     tcase_set_timeout(tc, 240); /* generous for valgrind */
     tcase_add_test(tc, many_callers_few_crypto_threads);
@@ -322,6 +379,7 @@ int main(void) {
     tcase_add_test(tc, setting_refusals);
     tcase_add_test(tc, start_returns_and_done_tells_once);
     tcase_add_test(tc, two_step_refusals);
+    tcase_add_test(tc, two_ticks_at_once_activate_once);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
