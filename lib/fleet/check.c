@@ -25,6 +25,9 @@
  *              call): the served chain ordered by names up to its top; a stored certificate with the name and key
  *              of one on the path anchors there, else one naming the top's issuer; every certificate dated, the
  *              anchor too; a signer not found or an expiry retries once with the top's own name
+ * "Dated" includes the notAfter second itself for every stack but OpenSSL's (RFC 5280 §4.1.2.5; mbedTLS, wolfSSL,
+ * BearSSL and GnuTLS accept then, OpenSSL does not), and the report's dates include the first second each
+ * stack refuses.
  * Why one file of over 500 lines: the six models share one path walker and differ in a few lines each (which
  * candidate a stack takes, which dates it checks); each difference is read against the others, and a file per
  * stack would scatter that comparison, which test_stack_agreement.sh's table makes row by row. */
@@ -189,10 +192,23 @@ static void subject(const iotca_cert *c, char *out, size_t n) {
     iotca_buf_free(&s);
 }
 
-static bool dated(const iotca_cert *c, time_t t) {
-    const iotca_cert_info *ci = iotca_cert_get(c);
-    return ci->not_before <= t && t < ci->not_after;
+/* Whether the stack still accepts a certificate at its notAfter second. RFC 5280 §4.1.2.5: the validity period
+ * includes notAfter, and mbedTLS (x509_time_is_past: now > notAfter), wolfSSL, BearSSL and GnuTLS accept it
+ * then; OpenSSL's X509_cmp_time counts notAfter itself as past. */
+static bool through_not_after(iotca_stack stack) {
+    return stack != IOTCA_STACK_OPENSSL && stack != IOTCA_STACK_OPENSSL102;
 }
+
+/* Has c expired at t, for this stack? */
+static bool past_not_after(const model *m, const iotca_cert *c, time_t t) {
+    time_t na = iotca_cert_get(c)->not_after;
+    return through_not_after(m->stack) ? t > na : t >= na;
+}
+
+static bool dated(const model *m, const iotca_cert *c, time_t t) {
+    return iotca_cert_get(c)->not_before <= t && !past_not_after(m, c, t);
+}
+
 
 /* Why an anchor out of date at t fails: it has expired, or (a renewal handed out early) it is not valid yet. */
 static const char *anchor_undated(const iotca_cert *a, time_t t) {
@@ -253,7 +269,7 @@ static bool trusted_first(model *m, const iotca_cert *cur, int depth) {
     for (size_t i = 0; i < m->n_store; i++) {
         const iotca_cert *a = m->store[i];
         if (!anchor_ok(m, a) || !issued_by(cur, a)) continue;
-        if (!dated(a, m->at)) {
+        if (!dated(m, a, m->at)) {
             if (!expired) expired = a;
             continue;
         }
@@ -267,7 +283,7 @@ static bool trusted_first(model *m, const iotca_cert *cur, int depth) {
         const iotca_cert *p = m->served[i];
         if (p == cur || !issued_by(cur, p)) continue;
         if (!parseable(m, p)) return false;
-        if (!dated(p, m->at)) {
+        if (!dated(m, p, m->at)) {
             fail(m, "an expired certificate on the path", p);
             continue;
         }
@@ -312,14 +328,14 @@ static bool untrusted_first(model *m) {
     }
     /* internal_verify: from the root down, every certificate in date, whatever path was built */
     if (!anchor_parseable(m, root)) return false;
-    if (!dated(root, m->at)) {
+    if (!dated(m, root, m->at)) {
         fail(m, "reaches an expired root", root);
         return false;
     }
     for (size_t k = n; k-- > 0;) {
         if (same(path[k], root)) continue;
         if (!parseable(m, path[k])) return false;
-        if (!dated(path[k], m->at)) {
+        if (!dated(m, path[k], m->at)) {
             fail(m, "builds through an expired certificate", path[k]);
             return false;
         }
@@ -337,7 +353,7 @@ static bool alt_chains(model *m) {
         bool signed_by_loaded = false;
         for (size_t i = 0; i < n && !signed_by_loaded; i++) signed_by_loaded = same(c, loaded[i]) || issued_by(c, loaded[i]);
         if (!signed_by_loaded) continue; /* ASN_NO_SIGNER_E: passed over, in date or not (alternative chains) */
-        if (!dated(c, m->at)) {
+        if (!dated(m, c, m->at)) {
             fail(m, "a presented certificate has expired", c);
             return false;
         }
@@ -360,7 +376,7 @@ static bool in_order(model *m) {
     for (size_t k = 0; k < m->n_served; k++) {
         const iotca_cert *c = m->served[k];
         if (!parseable(m, c)) return false;
-        if (!dated(c, m->at)) {
+        if (!dated(m, c, m->at)) {
             fail(m, "a presented certificate has expired", c);
             return false;
         }
@@ -418,7 +434,7 @@ static void gt_time(model *m, unsigned *st, const iotca_cert *c, bool anchor) {
     if (m->at < ci->not_before)
         gt_flag(m, st, GT_FINAL,
                 anchor ? "the trust anchor is not yet valid" : "a certificate on the path is not yet valid", c);
-    else if (m->at >= ci->not_after)
+    else if (past_not_after(m, c, m->at))
         gt_flag(m, st, GT_EXPIRED, anchor ? "the trust anchor has expired" : "an expired certificate on the path", c);
 }
 
@@ -452,7 +468,7 @@ static unsigned gt_attempt(model *m, const iotca_cert *const *path, size_t n, io
         const iotca_cert *s = m->store[i];
         if (!iotca_slice_eq(iotca_cert_get(s)->subject, entry)) continue;
         bool names = n ? names_as_issuer(top, s) : names_leaf_issuer(top, s);
-        if (names && (anchor == NULL || dated(s, m->at))) anchor = s;
+        if (names && (anchor == NULL || dated(m, s, m->at))) anchor = s;
     }
     if (anchor == NULL) {
         gt_flag(m, &st, GT_UNKNOWN, "no path to a trust anchor from", top);
@@ -528,7 +544,7 @@ static int leaf_anchor(model *m, const iotca_cert *first) {
     for (size_t i = 0; i < m->n_store; i++) {
         const iotca_cert *a = m->store[i];
         if (!iotca_cert_get(a)->is_ca || !same_name_and_key(a, first)) continue;
-        if (m->stack == IOTCA_STACK_BEARSSL || dated(a, m->at)) return anchor_parseable(m, a) ? 1 : 0;
+        if (m->stack == IOTCA_STACK_BEARSSL || dated(m, a, m->at)) return anchor_parseable(m, a) ? 1 : 0;
         if (expired == NULL) expired = a;
     }
     if (expired == NULL) return -1;
@@ -545,9 +561,9 @@ static int leaf_anchor(model *m, const iotca_cert *first) {
  * 1.0.2's find_issuer takes the first that names it, in date or not; BearSSL takes the chain in order.) */
 static const iotca_cert *presented_issuer(const model *m) {
     const iotca_cert *first = m->served[0];
-    for (size_t i = 0; i < m->n_served && !dated(first, m->at); i++) {
+    for (size_t i = 0; i < m->n_served && !dated(m, first, m->at); i++) {
         const iotca_cert *c = m->served[i];
-        if (iotca_cert_get(c)->is_ca && same_name_and_key(c, m->served[0]) && dated(c, m->at)) first = c;
+        if (iotca_cert_get(c)->is_ca && same_name_and_key(c, m->served[0]) && dated(m, c, m->at)) first = c;
     }
     return first;
 }
@@ -570,7 +586,7 @@ static bool validate(model *m) {
     }
     if (m->stack == IOTCA_STACK_OPENSSL || m->stack == IOTCA_STACK_MBEDTLS) first = presented_issuer(m);
     if (!parseable(m, first)) return false;
-    if (!dated(first, m->at)) {
+    if (!dated(m, first, m->at)) {
         fail(m, "the issuing CA certificate is not valid then", first);
         return false;
     }
@@ -594,8 +610,11 @@ iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca
     IOTCA_ENSURE(until > now, IOTCA_E_USAGE, "the end date must be in the future");
     IOTCA_ENSURE((unsigned)stack < sizeof SCOPES / sizeof SCOPES[0], IOTCA_E_USAGE, "unknown stack %d", (int)stack);
     iotca_cert *st[MAX_CERTS] = {0}, *sv[16][8] = {{0}};
-    time_t dates[512];
+    /* every instant a verdict can change: "now", each served chain's start, each certificate's notBefore and
+     * the first second it is past notAfter for this stack (notAfter itself, or the second after it) */
+    time_t dates[1024];
     size_t nd = 0;
+    const time_t after_end = through_not_after(stack) ? 1 : 0;
     iotca_rc rc = IOTCA_OK;
     for (size_t i = 0; i < n_store; i++) {
         rc = iotca_cert_parse(store[i], &st[i]);
@@ -609,11 +628,11 @@ iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca
             rc = iotca_cert_parse(schedule[s].certs[i], &sv[s][i]);
             IOTCA_CHECK(rc == IOTCA_OK, rc, "served chain %zu certificate %zu: %s", s + 1, i + 1, iotca_error_detail());
             const iotca_cert_info *ci = iotca_cert_get(sv[s][i]);
-            if (nd < 510) dates[nd++] = ci->not_before, dates[nd++] = ci->not_after;
+            if (nd < 1022) dates[nd++] = ci->not_before, dates[nd++] = ci->not_after + after_end;
         }
-        if (nd < 512) dates[nd++] = schedule[s].from;
+        if (nd < 1024) dates[nd++] = schedule[s].from;
     }
-    for (size_t i = 0; i < n_store && nd < 512; i++) dates[nd++] = iotca_cert_get(st[i])->not_after;
+    for (size_t i = 0; i < n_store && nd < 1024; i++) dates[nd++] = iotca_cert_get(st[i])->not_after + after_end;
     qsort(dates, nd, sizeof dates[0], cmp_time);
     model m = {.stack = stack, .store = st, .n_store = n_store};
     time_t last = -1;

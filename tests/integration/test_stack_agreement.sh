@@ -3,7 +3,8 @@
 # on a table of good and bad chains at future dates.
 #
 # Each row names a trust store, a served chain (leaf first, then the CA certificates the server sends) and a
-# date (days from now). For every stack the row writes down the expected verdict, and the test asserts both:
+# date (days from now, or na:FILE / na+1:FILE: exactly a certificate's notAfter, or the second after, with the
+# clock frozen there). For every stack the row writes down the expected verdict, and the test asserts both:
 #   (a) the model and the real library each give the verdict the row expects, and
 #   (b) the model and the real library give the same verdict.
 # and prints the table (row x stack: model/real). A disagreement fails the test.
@@ -253,6 +254,8 @@ renewal-early-only   renewal-early-only.pem      int-chain.pem         int-leaf.
 renewal-early-int    renewal-early-and-int.pem   int-chain.pem         int-leaf.key     1     fail fail ok   ok   ok   fail
 renewal-sent-after   roots.pem                   int-then-renewal-chain.pem intr-leaf.key 1200 ok  fail ok   fail fail fail
 renewal-sent-first   roots.pem                   renewal-then-int-chain.pem intr-leaf.key 1200 ok  ok   ok   fail ok   ok
+not-after-exact      roots.pem                   int-chain.pem         int-leaf.key     na:int.pem   fail fail ok   ok   ok   ok
+not-after-plus-1     roots.pem                   int-chain.pem         int-leaf.key     na+1:int.pem fail fail fail fail fail fail
 EOF
 )
 
@@ -262,7 +265,7 @@ EOF
 model() {
     local st=$1 store=$2 chain=$3 at=$4 until
     until=$(date -u -d "@$((at + 2 * 86400))" +%Y-%m-%d)
-    run faketime "@$at" "$CLI" --json fleet check --trust-store "$store" --until "$until" --stack "$st" --chain "$chain"
+    run "${FT[@]}" "$CLI" --json fleet check --trust-store "$store" --until "$until" --stack "$st" --chain "$chain"
     [[ $RC -eq 0 || $RC -eq 5 ]] || fail "iotca fleet check ($st) exited $RC"
     local first
     first=$(jq -r '.points[0].at | fromdateiso8601' "$OUT") || fail "iotca fleet check ($st) printed no JSON (or no RFC 3339 date)"
@@ -280,19 +283,19 @@ real() {
     openssl)
         awk '!f; /END CERTIFICATE/ {f=1}' "$chain" >"$T/.leaf.pem"     # the leaf
         awk 'f; /END CERTIFICATE/ && !f {f=1}' "$chain" >"$T/.cas.pem" # the certificates after it
-        run faketime "@$at" openssl verify -no-CApath -no-CAstore -CAfile "$store" -untrusted "$T/.cas.pem" "$T/.leaf.pem"
+        run "${FT[@]}" openssl verify -no-CApath -no-CAstore -CAfile "$store" -untrusted "$T/.cas.pem" "$T/.leaf.pem"
         [[ $RC -eq 0 ]] && grep -qE ': OK$' "$OUT" && V=ok
         WHY=$(grep -hE '^error|OK$' "$OUT" "$ERR" | head -n 1)
         WHY=${WHY//$T\//}
         ;;
     mbedtls)
-        run faketime "@$at" "$MBED" "$store" "$chain"
+        run "${FT[@]}" "$MBED" "$store" "$chain"
         [[ $RC -le 1 || $RC -eq 3 ]] || fail "mbedtls-verify: usage or I/O error ($RC)"
         [[ $RC -eq 0 ]] && V=ok
         WHY=$(head -n 1 "$OUT")
         ;;
     wolfssl)
-        run faketime "@$at" "$WSSL" "$store" "$chain" "$key"
+        run "${FT[@]}" "$WSSL" "$store" "$chain" "$key"
         [[ $RC -le 1 ]] || fail "stack-verify-wolfssl: set-up error ($RC)"
         [[ $RC -eq 0 ]] && V=ok
         WHY=$(head -n 1 "$OUT")
@@ -304,7 +307,7 @@ real() {
         WHY=$(head -n 1 "$OUT")
         ;;
     gnutls)
-        run faketime "@$at" certtool --verify --load-ca-certificate "$store" --infile "$chain"
+        run "${FT[@]}" certtool --verify --load-ca-certificate "$store" --infile "$chain"
         WHY=$(grep -h '^Chain verification output:' "$OUT" "$ERR" | head -n 1 || true)
         [[ -n $WHY ]] || fail "certtool printed no chain verdict"
         [[ $WHY == *": Verified."* ]] && V=ok
@@ -326,7 +329,19 @@ DETAILS=$T/.details
 while read -r name store chainf key day e_ossl e_102 e_mbed e_wolf e_bear e_gnu; do
     [[ -n $name ]] || continue
     ROWS+=("$name")
-    at=$((NOW0 + day * 86400 + 3600))
+    # DAY: days from now (the clock runs from there), or na:FILE / na+1:FILE, exactly FILE's notAfter or the
+    # second after it, with the clock frozen there so every side judges that very second
+    case $day in
+    na:* | na+1:*)
+        at=$(date -u -d "$(openssl x509 -in "${day#*:}" -noout -enddate | cut -d= -f2)" +%s)
+        [[ $day == na+1:* ]] && at=$((at + 1))
+        FT=(faketime -f "$(date -u -d "@$at" '+%Y-%m-%d %H:%M:%S')")
+        ;;
+    *)
+        at=$((NOW0 + day * 86400 + 3600))
+        FT=(faketime "@$at")
+        ;;
+    esac
     expected=("$e_ossl" "$e_102" "$e_mbed" "$e_wolf" "$e_bear" "$e_gnu")
     for want in "${expected[@]}"; do
         [[ $want == ok || $want == fail ]] || fail "row $name: expectations are ok or fail, not '$want'"

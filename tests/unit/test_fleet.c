@@ -201,6 +201,38 @@ static const char *check(const iotca_slice *store, size_t ns, const iotca_served
     return NULL;
 }
 
+/* The first second a certificate expiring at not_after is refused: OpenSSL counts notAfter itself as past, the
+ * other stacks accept through it (RFC 5280 §4.1.2.5: the validity period includes notAfter). */
+static time_t breaks_at(iotca_stack st, time_t not_after) {
+    return st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_OPENSSL102 ? not_after : not_after + 1;
+}
+
+/* An issuer expiring at E, judged at E and at E + 1 (issue 20, point 2): at E only the OpenSSL models refuse;
+ * every report names the first second each stack refuses. */
+START_TEST(not_after_is_inclusive_except_for_openssl) {
+    made i;
+    const time_t end = NOW + 2 * YEAR;
+    make(&i, "Issuing CA ending", &r1, true, end, IOTCA_NC_NONE);
+    iotca_slice store[] = {S(r1)}, chain[] = {S(i)};
+    iotca_check_report rep;
+    for (int st = 0; st < N_STACKS; st++) {
+        const char *name = iotca_stack_name((iotca_stack)st);
+        bool openssl = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_OPENSSL102;
+        iotca_served at_end[] = {{end, chain, 1}}; /* evaluated from exactly notAfter on */
+        OK(iotca_fleet_check(store, 1, at_end, 1, (iotca_stack)st, end, end + YEAR, &rep));
+        ck_assert_uint_gt(rep.n, 0);
+        ck_assert_int_eq(rep.points[0].at, end);
+        ck_assert_msg(rep.points[0].ok == !openssl, "%s at notAfter: %s", name, rep.points[0].reason);
+        ck_assert_msg(rep.first_failure == breaks_at((iotca_stack)st, end), "%s: first failure %ld, notAfter %ld", name,
+                      (long)rep.first_failure, (long)end);
+        iotca_served after[] = {{end + 1, chain, 1}};
+        OK(iotca_fleet_check(store, 1, after, 1, (iotca_stack)st, end + 1, end + YEAR, &rep));
+        ck_assert_msg(!rep.points[0].ok, "%s a second after notAfter: ok", name);
+        ck_assert_ptr_nonnull(strstr(rep.points[0].reason, "Issuing CA ending"));
+    }
+}
+END_TEST
+
 START_TEST(incident_a_pinned_intermediate) {
     made i2;
     make(&i2, "Issuing CA 2", &r1, true, NOW + 4 * YEAR, IOTCA_NC_NONE);
@@ -250,7 +282,8 @@ START_TEST(incident_c_rollover_with_cross_sign) {
         iotca_check_report rep;
         check(store, 1, sched, 1, stacks[k], NOW + 4 * YEAR, &rep);
         ck_assert_msg(rep.points[0].ok, "%s fails at once: %s", iotca_stack_name(stacks[k]), rep.points[0].reason);
-        ck_assert_msg(rep.first_failure == NOW + 2 * YEAR, "%s: first failure %ld", iotca_stack_name(stacks[k]),
+        ck_assert_msg(rep.first_failure == breaks_at(stacks[k], NOW + 2 * YEAR), "%s: first failure %ld",
+                      iotca_stack_name(stacks[k]),
                       (long)rep.first_failure); /* the report names the day the cross-sign ends */
     }
     unmake(&cross);
@@ -317,13 +350,13 @@ START_TEST(wolfssl_alternative_chains) {
     /* R1 is loaded: the cross-certificate is verified, so once expired it breaks the handshake, although the
      * issuer chains to R2 without it (rows cross-expired-new and cross-exp-new-only of the agreement test) */
     const char *why = check(both, 2, sched, 1, IOTCA_STACK_WOLFSSL, NOW + 3 * YEAR, &rep);
-    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR + 1); /* the second after notAfter */
     ck_assert_ptr_nonnull(strstr(why, "a presented certificate has expired: CN=Root R2"));
     ck_assert_ptr_null(check(both, 2, sched, 1, IOTCA_STACK_OPENSSL, NOW + 3 * YEAR, &rep));
     /* only R1: the issuing CA verifies through the cross-certificate, until it expires */
     check(only_r1, 1, sched, 1, IOTCA_STACK_WOLFSSL, NOW + 3 * YEAR, &rep);
     ck_assert(rep.points[0].ok);
-    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR + 1);
     unmake(&cross);
     unmake(&i2);
 }
@@ -365,7 +398,7 @@ START_TEST(expired_anchor_ends_the_search_for_openssl_and_mbedtls) {
         bool breaks = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_MBEDTLS;
         ck_assert_msg(breaks == (why != NULL), "%s: %s", iotca_stack_name((iotca_stack)st), why ? why : "ok");
         if (breaks) {
-            ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+            ck_assert_int_eq(rep.first_failure, breaks_at((iotca_stack)st, NOW + YEAR));
             ck_assert_ptr_nonnull(strstr(why, "the trust anchor has expired: CN=New Root"));
         }
     }
@@ -373,7 +406,7 @@ START_TEST(expired_anchor_ends_the_search_for_openssl_and_mbedtls) {
      * new root, which must be in date */
     const char *why = check(only_new, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep);
     ck_assert(rep.points[0].ok);
-    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR + 1);
     ck_assert_str_eq(why, "the trust anchor has expired: CN=New Root");
     unmake(&nr);
     unmake(&cross);
@@ -397,7 +430,9 @@ START_TEST(mbedtls_takes_a_renewal_in_date) {
         why = check(roots, 2, s_after, 1, (iotca_stack)st, NOW + 5 * YEAR, &rep);
         bool ok = st == IOTCA_STACK_OPENSSL || st == IOTCA_STACK_MBEDTLS;
         ck_assert_msg(ok == (why == NULL), "sent after, %s: %s", name, why ? why : "ok");
-        if (!ok) ck_assert_msg(rep.first_failure == NOW + 3 * YEAR, "sent after, %s: breaks at the wrong date", name);
+        if (!ok)
+            ck_assert_msg(rep.first_failure == breaks_at((iotca_stack)st, NOW + 3 * YEAR),
+                          "sent after, %s: breaks at the wrong date", name);
         why = check(roots, 2, s_first, 1, (iotca_stack)st, NOW + 5 * YEAR, &rep);
         ck_assert_msg((st != IOTCA_STACK_WOLFSSL) == (why == NULL), "sent first, %s: %s", name, why ? why : "ok");
     }
@@ -871,7 +906,7 @@ START_TEST(gnutls_anchors_at_a_stored_name_and_key) {
     iotca_check_report rep;
     const char *why = check(pinned, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 5 * YEAR, &rep);
     ck_assert(rep.points[0].ok);
-    ck_assert_int_eq(rep.first_failure, NOW + 3 * YEAR); /* the pinned certificate itself expires */
+    ck_assert_int_eq(rep.first_failure, NOW + 3 * YEAR + 1); /* the pinned certificate itself expires */
     ck_assert_str_eq(why, "the trust anchor has expired: CN=Issuing CA 1");
     ck_assert_ptr_nonnull(check(pinned, 1, sched, 1, IOTCA_STACK_OPENSSL, NOW + 2 * YEAR, &rep));
     ck_assert_ptr_null(check(renewed, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 5 * YEAR, &rep));
@@ -905,7 +940,7 @@ START_TEST(gnutls_retries_under_the_tops_own_name) {
     iotca_check_report rep;
     ck_assert_ptr_null(check(both, 2, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep));
     const char *why = check(only_r1, 1, sched, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep);
-    ck_assert_int_eq(rep.first_failure, NOW + YEAR);
+    ck_assert_int_eq(rep.first_failure, NOW + YEAR + 1);
     ck_assert_str_eq(why, "an expired certificate on the path: CN=Root R2");
     /* a store pinning an issuer and its root, which expires first (row pinned-int-exp-root): the expired root is
      * retried under the issuer's own name, where the pinned issuer anchors; OpenSSL 3 fails with the root */
@@ -919,7 +954,7 @@ START_TEST(gnutls_retries_under_the_tops_own_name) {
     /* the root alone: expired, nothing to retry with */
     iotca_slice root_only[] = {S(old_root)};
     why = check(root_only, 1, sched2, 1, IOTCA_STACK_GNUTLS, NOW + 3 * YEAR, &rep);
-    ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR);
+    ck_assert_int_eq(rep.first_failure, NOW + 2 * YEAR + 1);
     ck_assert_str_eq(why, "the trust anchor has expired: CN=Old Root");
     unmake(&cross);
     unmake(&i2);
@@ -971,6 +1006,7 @@ int main(void) {
     tcase_add_test(tc, served_chain_without_anchor);
     tcase_add_test(tc, refusals);
     tcase_add_test(tc, incident_a_pinned_intermediate);
+    tcase_add_test(tc, not_after_is_inclusive_except_for_openssl);
     tcase_add_test(tc, incident_b_two_roots_three_rotations);
     tcase_add_test(tc, incident_c_rollover_with_cross_sign);
     tcase_add_test(tc, incident_d_expired_cross_signing_root);
