@@ -25,7 +25,9 @@ issue short firmware-endpoint "$PROV" 30d; expect 201 "" "a 30-day leaf from a 2
 granted=$(echo "$OUT" | jq -r .ttl.granted)
 [ "$granted" -lt 2592000 ] && [ "$granted" -gt $((19 * 86400)) ] || die "ttl.granted: $OUT"
 [ "$(echo "$OUT" | jq -r .not_after)" = "$int_end" ] || die "not_after must be the issuer's end: $OUT"
-echo "$OUT" | jq -r '.warnings[0]' | grep -q "^cut short: asked 30 days, granted 19 days .*: its issuer .* ends $int_end" ||
+# granted: 19 days and some hours, or 20 days flat when the issuance fell in the second the issuer was signed
+# (seen under ASan), as the duration text drops a zero remainder
+echo "$OUT" | jq -r '.warnings[0]' | grep -Eq "^cut short: asked 30 days, granted (19 days .*|20 days): its issuer .* ends $int_end" ||
   die "the answer must say it in words: $(echo "$OUT" | jq -c .warnings)"
 ok "the API answer: ttl asked 30 days, granted less, capped_by issuer_not_after ($int_end), and a warning sentence"
 issue short firmware-endpoint "$PROV" 1d; expect 201 "" "a one-day leaf"
@@ -34,7 +36,7 @@ issue short firmware-endpoint "$PROV" 1d; expect 201 "" "a one-day leaf"
 ok "a leaf that got what it asked: granted = asked, capped_by null, no warning"
 cli cert issue --profile firmware-endpoint --key-out k1.pem --cn c1.updates.example.com --dns c1.updates.example.com \
   --out c1.pem > issue.out 2>&1 || die "cert issue: $(cat issue.out)"
-grep -q "^  cut short:   asked 30 days, granted 19 days .*: its issuer ends $int_end" issue.out ||
+grep -Eq "^  cut short:   asked 30 days, granted (19 days .*|20 days): its issuer ends $int_end" issue.out ||
   die "iotca cert issue must say the leaf was cut short: $(cat issue.out)"
 cli cert issue --profile firmware-endpoint --key-out k2.pem --cn c2.updates.example.com --dns c2.updates.example.com \
   --ttl 2d --out c2.pem > issue2.out 2>&1 || die "cert issue: $(cat issue2.out)"

@@ -230,6 +230,7 @@ START_TEST(not_after_is_inclusive_except_for_openssl) {
         ck_assert_msg(!rep.points[0].ok, "%s a second after notAfter: ok", name);
         ck_assert_ptr_nonnull(strstr(rep.points[0].reason, "Issuing CA ending"));
     }
+    unmake(&i);
 }
 END_TEST
 
