@@ -1,5 +1,5 @@
-/* Which critical extensions each modelled TLS stack processes: one table, used by the fleet check (check.c, which
- * defines it) and by the trust-store lint (lint.c), so the two cannot tell a user different things. Private to
+/* Which critical extensions each modelled TLS stack processes: one table (stack_ext.c), used by the fleet check
+ * (check.c) and by the trust-store lint (lint.c), so the two cannot tell a user different things. Private to
  * lib/fleet. */
 #ifndef IOTCA_FLEET_STACK_EXT_H
 #define IOTCA_FLEET_STACK_EXT_H
@@ -20,5 +20,7 @@ const iotca_stack_ext_scope *iotca_fleet_ext_scope(iotca_stack stack);
  * "certificatePolicies (other than anyPolicy)", "unrecognised" for an OID no table row names, "malformed" if
  * the extensions cannot be read), or NULL if the stack processes them all. A static string; c is borrowed. */
 const char *iotca_fleet_unprocessed_critical(iotca_stack stack, const iotca_cert *c);
+/* Whether stack is one of the modelled stacks. */
+bool iotca_fleet_stack_known(iotca_stack stack);
 
 #endif
