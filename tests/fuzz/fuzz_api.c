@@ -89,7 +89,8 @@ enum MHD_Result MHD_lookup_connection_value_n(struct MHD_Connection *connection,
 
 /* ---- the routes under test ------------------------------------------------------------------------------ */
 
-enum { R_ISSUE, R_REVOKE, R_ISSUER_NEW, R_ISSUER_IMPORT, R_ROOT_CRL, R_LINT, R_FLEET, R_TRUST, R_OCSP, R_TRUST_PUT, N_ROUTES };
+enum { R_ISSUE, R_REVOKE, R_ISSUER_NEW, R_ISSUER_IMPORT, R_ROOT_CRL, R_LINT, R_FLEET, R_TRUST, R_OCSP, R_TRUST_PUT, R_RENEW,
+       N_ROUTES };
 
 static const struct {
     const char *method, *path; /* "%s" is the path parameter */
@@ -106,6 +107,7 @@ static const struct {
     [R_TRUST] = {"POST", "/v1/trust-profiles", IOTCA_ROLE_ADMIN, true},
     [R_OCSP] = {"POST", "/ocsp", IOTCA_ROLE_NONE, false},
     [R_TRUST_PUT] = {"PUT", "/v1/trust-profiles/%s", IOTCA_ROLE_ADMIN, true},
+    [R_RENEW] = {"POST", "/v1/certificates/%s/renew", IOTCA_ROLE_PROVISIONER, true},
 };
 
 /* ---- state: one root for the whole run; a CA (database, keys, issuers, tokens) rebuilt now and then -------- */
@@ -520,7 +522,7 @@ static void check(const call *c, const response *out) {
     }
     if (!ok2xx || c->route == R_OCSP) return;
     json_t *j = body_doc(c, out);
-    if (c->route == R_ISSUE) {
+    if (c->route == R_ISSUE || c->route == R_RENEW) {
         if (st != 201) violated(c, out, "issuance succeeded without 201");
         check_issued(c, out, j);
     }
@@ -551,7 +553,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     default: c.role = IOTCA_ROLE_ADMIN; snprintf(auth, sizeof auth, "Bearer %s", g.admin);
     }
     if (who) fc.authorization = auth;
-    if (c.route == R_REVOKE) {
+    if (c.route == R_REVOKE || c.route == R_RENEW) {
         static const char *const other[] = {NULL, NULL, "00ffeeddccbbaa99887766554433221100", "not-a-serial"};
         if (variant < 2) snprintf(param, sizeof param, "%s", g.serial);
         else snprintf(param, sizeof param, "%s", other[variant]);
