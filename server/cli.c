@@ -42,10 +42,7 @@ bool cli_allow_readable_secrets;
 iotca_rc cli_read_key_passphrase(const config *c, iotca_buf *pass) {
     bool loose = false;
     IOTCA_GUARD(iotca_file_read_secret(c->key_passphrase_file, 4096, cli_allow_readable_secrets, pass, &loose));
-    if (loose)
-        log_event("warn", "secret file readable by other users",
-                  json_pack("{s:s, s:s}", "file", c->key_passphrase_file, "detail",
-                            "read because of " IOTCA_ALLOW_READABLE_SECRETS "; chmod 600 it"));
+    if (loose) log_readable_secret(c->key_passphrase_file);
     return IOTCA_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iotca/file.h"
 #include "log.h"
 
 static const char *const levels[] = {"info", "warn", "error"};
@@ -257,4 +258,10 @@ void log_line_emit(log_line *l) {
     l->buf[l->len++] = '}';
     l->buf[l->len++] = '\n';
     out(l->buf, l->len);
+}
+
+void log_readable_secret(const char *path) {
+    log_event("warn", "secret file readable by other users",
+              json_pack("{s:s, s:s}", "file", path, "detail",
+                        "read because of " IOTCA_ALLOW_READABLE_SECRETS "; chmod 600 it"));
 }

@@ -10,6 +10,9 @@
 void log_event(const char *level, const char *msg, json_t *extra);
 /* As log_event whatever the minimum level: for the few lines an operator must always see (config reloads). */
 void log_event_always(const char *level, const char *msg, json_t *extra);
+/* The warning for a secret file other users can reach, read anyway because of --allow-readable-secrets (its
+ * path only, never its contents). */
+void log_readable_secret(const char *path);
 /* The rank of a level name (info 0, warn 1, error 2) in *rank; false for any other name. */
 bool log_level_parse(const char *name, int *rank);
 /* Sets the minimum level (a rank from log_level_parse); thread-safe, takes effect for the next line. */

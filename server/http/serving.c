@@ -223,10 +223,7 @@ iotca_rc http_start(server *s) {
         s->tls_key.secret = true;
         bool loose = false;
         IOTCA_GUARD(iotca_file_read_secret(c->tls_key, 1 << 20, c->allow_readable_secrets, &s->tls_key, &loose));
-        if (loose)
-            log_event("warn", "secret file readable by other users",
-                      json_pack("{s:s, s:s}", "file", c->tls_key, "detail",
-                                "read because of " IOTCA_ALLOW_READABLE_SECRETS "; chmod 600 it"));
+        if (loose) log_readable_secret(c->tls_key);
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_cert));
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_key));
     }
