@@ -58,7 +58,7 @@ iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t a
     iotca_issuer_rec *list = NULL, me = {0};
     iotca_trust_profile_rec *profiles = NULL;
     size_t n = 0, np = 0, nsched = 0;
-    iotca_served sched[MAX_SCHEDULE];
+    iotca_served sched[MAX_SCHEDULE] = {{0}};
     entry entries[MAX_SCHEDULE];
     iotca_check_report *rep = NULL;
     time_t now = time(NULL);

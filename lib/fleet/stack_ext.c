@@ -44,8 +44,9 @@ typedef struct ext_rule {
  * alternative names, basicConstraints, nameConstraints, cRLDistributionPoints, extKeyUsage, authorityInfoAccess,
  * proxyCertInfo, TLS features, certificatePolicies and inhibitAnyPolicy, and refuses any other critical one;
  * certtool --verify refused policyConstraints, subjectInfoAccess, ocspNoCheck and nsCertType, and accepted the rest
- * of this table. An extension wolfSSL cannot process never gets here: iotca parses with wolfSSL, and
- * refuses the certificate (critical subjectKeyIdentifier, authorityKeyIdentifier, policyMappings, private OIDs). */
+ * of this table. wolfSSL 5.5.4's parser refuses a certificate with a critical extension it cannot process
+ * (policyMappings, a private OID; also a critical subjectKeyIdentifier or authorityKeyIdentifier): the fleet check
+ * reads certificates with iotca's own reader (iotca_cert_parse_lenient), which records wolfSSL's refusal. */
 static const ext_rule EXT_RULES[] = {
     RULE(OID_BC, "basicConstraints", EVERY_STACK),
     RULE(IOTCA_OID_EXT_KEY_USAGE, "keyUsage", EVERY_STACK),
@@ -56,7 +57,7 @@ static const ext_rule EXT_RULES[] = {
     RULE(OID_CRL_DP, "cRLDistributionPoints", OPENSSL3 | WOLFSSL | BEARSSL | GNUTLS),
     RULE(OID_POLICY_CONSTRAINTS, "policyConstraints", OPENSSL3 | OPENSSL102 | WOLFSSL),
     RULE(OID_INHIBIT_ANY, "inhibitAnyPolicy", OPENSSL3 | OPENSSL102 | WOLFSSL | GNUTLS),
-    RULE(OID_POLICY_MAPPINGS, "policyMappings", OPENSSL3 | OPENSSL102 | WOLFSSL),
+    RULE(OID_POLICY_MAPPINGS, "policyMappings", OPENSSL3 | OPENSSL102),
     RULE(IOTCA_OID_EXT_AIA, "authorityInfoAccess", WOLFSSL | BEARSSL | GNUTLS),
     RULE(OID_SIA, "subjectInfoAccess", WOLFSSL | BEARSSL),
     RULE(IOTCA_OID_EXT_OCSP_NOCHECK, "ocspNoCheck", OPENSSL3 | WOLFSSL),
@@ -129,7 +130,8 @@ const char *iotca_fleet_unprocessed_critical(iotca_stack stack, const iotca_cert
             if (oid.val.len == EXT_RULES[i].len && memcmp(oid.val.p, EXT_RULES[i].oid, EXT_RULES[i].len) == 0)
                 r = &EXT_RULES[i];
         if (r == NULL) {
-            if (stack == IOTCA_STACK_WOLFSSL) continue; /* wolfSSL parsed it for iotca, so wolfSSL processes it */
+            /* wolfSSL refuses a critical extension it cannot process when it parses the certificate */
+            if (stack == IOTCA_STACK_WOLFSSL && iotca_cert_get(c)->wolfssl_refusal == NULL) continue;
             return "unrecognised";
         }
         if (!(r->stacks & ST(stack))) return r->name;

@@ -26,15 +26,14 @@ void iotca_cert_free(iotca_cert *c) {
     free(c);
 }
 
-static iotca_rc wolf_accepts(iotca_slice der) {
+/* NULL if wolfSSL's parser accepts der, else its reason (a static string). */
+static const char *wolf_refusal(iotca_slice der) {
     DecodedCert dc;
     wc_InitDecodedCert(&dc, der.p, (word32)der.len, NULL);
     int r = wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL);
     wc_FreeDecodedCert(&dc);
     /* dates are judged by callers (an expired root is still a root to show) */
-    IOTCA_ENSURE(r == 0 || r == ASN_BEFORE_DATE_E || r == ASN_AFTER_DATE_E, IOTCA_E_PARSE,
-                 "certificate rejected by wolfSSL: %s", wc_GetErrorString(r));
-    return IOTCA_OK;
+    return r == 0 || r == ASN_BEFORE_DATE_E || r == ASN_AFTER_DATE_E ? NULL : wc_GetErrorString(r);
 }
 
 static iotca_rc parse_eku(iotca_slice v, unsigned *bits) {
@@ -180,19 +179,31 @@ static iotca_rc parse_cert(iotca_cert_info *ci) {
     return IOTCA_OK;
 }
 
-iotca_rc iotca_cert_parse(iotca_slice in, iotca_cert **out) {
+iotca_rc iotca_cert_parse_lenient(iotca_slice in, iotca_cert **out) {
     iotca_cert *c = calloc(1, sizeof *c);
     IOTCA_ENSURE(c != NULL, IOTCA_E_INTERNAL, "out of memory");
     iotca_rc rc = IOTCA_OK;
     IOTCA_TRY(iotca_pem_or_der(in, "CERTIFICATE", &c->der));
     c->info.der = iotca_buf_slice(&c->der);
     IOTCA_TRY(parse_cert(&c->info));
-    IOTCA_TRY(wolf_accepts(c->info.der));
+    c->info.wolfssl_refusal = wolf_refusal(c->info.der);
     *out = c;
     return IOTCA_OK;
 out:
     iotca_cert_free(c);
     return rc;
+}
+
+iotca_rc iotca_cert_parse(iotca_slice in, iotca_cert **out) {
+    iotca_cert *c = NULL;
+    IOTCA_GUARD(iotca_cert_parse_lenient(in, &c));
+    const char *refusal = c->info.wolfssl_refusal;
+    if (refusal == NULL) {
+        *out = c;
+        return IOTCA_OK;
+    }
+    iotca_cert_free(c);
+    return iotca_error_set(IOTCA_E_PARSE, "certificate rejected by wolfSSL: %s", refusal);
 }
 
 void iotca_cert_fingerprint(const iotca_cert *c, uint8_t out[32]) { iotca_sha256(c->info.der, out); }

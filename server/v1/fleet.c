@@ -119,7 +119,7 @@ void api_fleet_check(request *r, const char *const *p, response *out) {
     json_error_t e;
     iotca_buf store[MAX_STORE] = {{0}}, served[MAX_SERVED] = {{0}};
     iotca_slice ss[MAX_STORE], vs[MAX_SERVED];
-    iotca_served sched[MAX_SERVED];
+    iotca_served sched[MAX_SERVED] = {{0}};
     size_t ns = 0, nv = 0;
     iotca_check_report *rep = NULL;
     iotca_issuer_rec *list = NULL;

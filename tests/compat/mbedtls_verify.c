@@ -101,13 +101,23 @@ int main(int argc, char **argv) {
     mbedtls_x509_crt_init(&ca);
     mbedtls_x509_crt_init(&chain);
     int code = EXIT_PARSE;
-    if (load(&ca, argv[1]) != 0) goto out;
+    /* The trust store as firmware loads it: mbedTLS's own sample clients (programs/ssl/ssl_client2.c) fail only on
+     * a negative return and go on with the certificates that parsed, printing "ok (%d skipped)"; a certificate of
+     * the store mbedTLS cannot parse is left out, not fatal. The chain is strict: the TLS client parses the whole
+     * Certificate message and fails the handshake on any certificate it cannot parse. */
+    int skipped = mbedtls_x509_crt_parse_file(&ca, argv[1]);
+    if (skipped < 0 || ca.raw.len == 0) {
+        load(&ca, argv[1]); /* says why */
+        goto out;
+    }
     if (load(&chain, argv[2]) != 0) goto out;
 
     uint32_t flags = 0;
     int ret = mbedtls_x509_crt_verify(&chain, &ca, NULL, NULL, &flags, NULL, NULL);
+    char note[96] = "";
+    if (skipped > 0) snprintf(note, sizeof note, " (%d trust store certificate(s) mbedTLS cannot parse skipped)", skipped);
     if (ret == 0) {
-        printf("accepted\n");
+        printf("accepted%s\n", note);
         code = EXIT_ACCEPTED;
     } else {
         char info[1024] = "";
@@ -116,7 +126,7 @@ int main(int argc, char **argv) {
         /* verify_info ends every reason with a newline; keep one line */
         for (char *c = info; *c; c++)
             if (*c == '\n') *c = (c[1] ? ';' : '\0');
-        printf("rejected: %s\n", info);
+        printf("rejected: %s%s\n", info, note);
         code = EXIT_REJECTED;
     }
 out:

@@ -27,11 +27,17 @@
 # the real libraries validate the leaf chain. They see the same thing as long as the leaf is valid whenever its
 # issuing CA is: every leaf here is issued with --days 36500, which iotca-test-leaf caps at its issuer's
 # notAfter, and every date is after the leaf's notBefore. So the leaf never expires before its issuer does and
-# never decides a row by itself.
+# never decides a row by itself. Except on purpose: the leaf-* rows (issue 20) are about the leaf alone (expired,
+# at its notAfter second, not yet valid), and there the leaf, not the CA chain the model sees, decides. Leaves
+# that iotca-test-leaf cannot make (under an issuer without the CA bit, or one iotca cannot parse) are made by
+# openssl (ossl_leaf) with the issuer's own lifetime, so they do not expire before it either.
 #
 # Certificates iotca-root refuses to make (a root that expires before its intermediate, an intermediate with a
-# critical extension it does not emit) are made with openssl, as in test_fleet_check.sh. A critical extension no
-# stack knows at all (a private OID) cannot be tested: wolfSSL, and so iotca's own parser, refuses to parse it.
+# critical extension it does not emit, no or a false CA bit, a pathLen other than 0) are made with openssl, as in
+# test_fleet_check.sh. A critical extension no stack knows at all (a private OID): wolfSSL, and so iotca's own
+# parser, refuses to parse it, and `iotca fleet check` exits 2 on such a store or chain; the *-unknown-crit rows
+# write down what the real libraries do all the same, and fail on the model side until the model handles them.
+# So do the long-chain-N rows with more than 8 certificates in the chain file: iotca refuses such a file.
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CLI=$IOTCA_BIN/tools/iotca
@@ -110,18 +116,26 @@ expect_ok "cross-sign R2 by R1 for 200 days" "$ROOT" cross-sign --vault r1 --cer
     --days 200 --yes --passphrase-file "$PASS"
 cat int2-leaf.pem int2.pem cross.pem >int2-cross-chain.pem
 
-# ossl_ca BASE SUBJECT DAYS SIGNER_CERT SIGNER_KEY EXT_LINE...: BASE.key/BASE.pem, a CA certificate made by
-# openssl (for what iotca-root refuses to make), with the given extension lines.
-ossl_ca() {
+# ossl_cert BASE SUBJECT DAYS SIGNER_CERT SIGNER_KEY EXT_LINE...: BASE.key/BASE.pem made by openssl, signed by
+# SIGNER, with exactly the given extension lines (for a CA without the CA bit, a leaf under such a "CA").
+ossl_cert() {
     local base=$1 subj=$2 days=$3 cert=$4 key=$5
     shift 5
-    printf '%s\n' "basicConstraints=critical,CA:TRUE" "keyUsage=critical,keyCertSign,cRLSign" \
-        "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" "$@" >"$base.ext"
+    printf '%s\n' "$@" >"$base.ext"
     ec_key "$base.key"
     make_csr "$base.key" "$base.csr" "$subj"
     openssl x509 -req -in "$base.csr" -CA "$cert" -CAkey "$key" -CAcreateserial -days "$days" \
         -extfile "$base.ext" -out "$base.pem" 2>/dev/null || fail "openssl cannot make $base.pem"
     pass "openssl made $base.pem ($subj, $days days${*:+, $*})"
+}
+
+# ossl_ca BASE SUBJECT DAYS SIGNER_CERT SIGNER_KEY EXT_LINE...: BASE.key/BASE.pem, a CA certificate made by
+# openssl (for what iotca-root refuses to make), with the given extension lines.
+ossl_ca() {
+    local base=$1 subj=$2 days=$3 cert=$4 key=$5
+    shift 5
+    ossl_cert "$base" "$subj" "$days" "$cert" "$key" "basicConstraints=critical,CA:TRUE" \
+        "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" "$@"
 }
 
 section "a root that expires before its intermediate (made with openssl: iotca-root caps intermediates)"
@@ -190,6 +204,126 @@ cat pcroot.pem r2/root.pem >pcroot-and-r2.pem
 # a store pinning the issuer under the old root, and that root (which expires first)
 cat intold.pem old.pem >intold-and-old.pem
 
+# ---- issue 20: chains the models did not handle yet --------------------------------------------------------
+
+# ossl_root BASE SUBJECT DAYS EXT_LINE...: a self-signed BASE.pem (BASE.key) with exactly the given extension
+# lines (`openssl req -x509` would add its configuration's basicConstraints).
+ossl_root() {
+    local base=$1 subj=$2 days=$3
+    shift 3
+    printf '%s\n' "$@" >"$base.ext"
+    ec_key "$base.key"
+    make_csr "$base.key" "$base.csr" "$subj"
+    openssl x509 -req -in "$base.csr" -signkey "$base.key" -days "$days" -extfile "$base.ext" \
+        -out "$base.pem" 2>/dev/null || fail "openssl cannot make the root $base.pem"
+    pass "openssl made the root $base.pem ($subj, $days days, $*)"
+}
+# ossl_leaf ISSUER_BASE DAYS: ISSUER_BASE-leaf.pem/.key and ISSUER_BASE-chain.pem, what leaf_under and chain make,
+# made by openssl: iotca-test-leaf refuses an issuer without the CA bit or one iotca cannot parse.
+ossl_leaf() {
+    ossl_cert "$1-leaf" "/CN=device1.example.com" "$2" "$1.pem" "$1.key" "basicConstraints=critical,CA:FALSE" \
+        "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" "subjectAltName=DNS:device1.example.com" \
+        "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid"
+    chain "$1"
+}
+
+section "issue 20: intermediates without the CA bit, pathLen, self-issued CAs (made with openssl)"
+# an intermediate under R1 with no basicConstraints at all, and one with CA:FALSE (keyUsage keyCertSign kept)
+ossl_cert bcnone "/O=Agree/CN=Agree Issuer without basicConstraints" 1095 r1/root.pem r1.key \
+    "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid"
+ossl_leaf bcnone 1095
+ossl_cert cafalse "/O=Agree/CN=Agree Issuer CA:FALSE" 1095 r1/root.pem r1.key "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid"
+ossl_leaf cafalse 1095
+# R1 -> pl0 (iotca-root: pathlen:0) -> pl0b (CA, no pathLen) -> leaf: one CA too many under pl0
+new_intermediate r1 pl0 "/O=Agree/CN=Agree Issuer pathlen 0" --days 1095
+assert_grep "iotca-root writes pathlen:0 into an intermediate" 'CA:TRUE, pathlen:0' <(openssl x509 -in pl0.pem -noout -text)
+ossl_ca pl0b "/O=Agree/CN=Agree Sub-issuer under pathlen 0" 1000 pl0.pem pl0.key
+leaf_under pl0b
+cat pl0b-leaf.pem pl0b.pem pl0.pem >pl0-too-long-chain.pem
+# R1 -> pl1 (pathlen:1) -> pl1b (pathlen:0) -> leaf: within every pathLen
+ossl_cert pl1 "/O=Agree/CN=Agree Issuer pathlen 1" 1095 r1/root.pem r1.key "basicConstraints=critical,CA:TRUE,pathlen:1" \
+    "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid"
+ossl_cert pl1b "/O=Agree/CN=Agree Sub-issuer pathlen 0" 1000 pl1.pem pl1.key "basicConstraints=critical,CA:TRUE,pathlen:0" \
+    "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid"
+leaf_under pl1b
+cat pl1b-leaf.pem pl1b.pem pl1.pem >pl1-ok-chain.pem
+# a root with pathlen:0 -> rpa -> rpb -> leaf (and rpa -> leaf): the anchor's own pathLen is exceeded
+ossl_root rp0 "/CN=Agree Root pathlen 0" 3650 "basicConstraints=critical,CA:TRUE,pathlen:0" \
+    "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=hash"
+ossl_ca rpa "/O=Agree/CN=Agree Issuer under the pathlen 0 root" 1095 rp0.pem rp0.key
+ossl_ca rpb "/O=Agree/CN=Agree Sub-issuer under the pathlen 0 root" 1000 rpa.pem rpa.key
+leaf_under rpa
+chain rpa
+leaf_under rpb
+cat rpb-leaf.pem rpb.pem rpa.pem >rpb-chain.pem
+cat rp0.pem r2/root.pem >rp0-and-r2.pem
+# R1 -> pl0 -> si (self-issued: pl0's very name, another key, signed by pl0's key, CA:TRUE) -> leaf. RFC 5280
+# 6.1.4 (l): a self-issued certificate does not count against pathLen, so pl0's pathlen:0 allows it.
+ec_key si.key
+openssl x509 -x509toreq -in pl0.pem -signkey si.key -out si.csr 2>/dev/null || fail "cannot make si's request"
+openssl x509 -req -in si.csr -CA pl0.pem -CAkey pl0.key -CAcreateserial -days 1000 -extfile pl0b.ext \
+    -out si.pem 2>/dev/null || fail "openssl cannot make the self-issued si.pem"
+assert_eq "si has pl0's subject DER (self-issued)" "$(der_field si.pem 6)" "$(der_field pl0.pem 6)"
+assert_eq "si's issuer is its own subject" "$(der_field si.pem 4)" "$(der_field si.pem 6)"
+assert_ne "si has another key than pl0" "$(der_field si.pem 7)" "$(der_field pl0.pem 7)"
+leaf_under si
+cat si-leaf.pem si.pem pl0.pem >self-issued-chain.pem
+# roots without the CA bit: no basicConstraints at all (v3, keyUsage keyCertSign), and CA:FALSE
+ossl_root nobcroot "/CN=Agree Root without basicConstraints" 3650 "keyUsage=critical,keyCertSign,cRLSign" \
+    "subjectKeyIdentifier=hash"
+ossl_ca intnobcr "/O=Agree/CN=Agree Issuer under the root without basicConstraints" 1095 nobcroot.pem nobcroot.key
+leaf_under intnobcr
+chain intnobcr
+ossl_root cafroot "/CN=Agree Root CA:FALSE" 3650 "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=hash"
+ossl_ca intcafr "/O=Agree/CN=Agree Issuer under the CA:FALSE root" 1095 cafroot.pem cafroot.key
+leaf_under intcafr
+chain intcafr
+cat nobcroot.pem r2/root.pem >nobcroot-and-r2.pem
+cat cafroot.pem r2/root.pem >cafroot-and-r2.pem
+
+section "issue 20: the leaf decides (these leaves do not outlive their issuer on purpose)"
+new_leaf int leafexp "/CN=device1.example.com" --dns device1.example.com --eku server --days 10
+cat leafexp.pem int.pem >leafexp-chain.pem
+# a leaf signed 30 days ahead (under faketime): not valid yet today
+ec_key leafnyv.key
+make_csr leafnyv.key leafnyv.csr "/CN=device1.example.com"
+expect_ok "issue a leaf 30 days ahead (faketime)" faketime "@$((NOW0 + 30 * 86400))" "$LEAF" --issuer-cert int.pem \
+    --issuer-key int.key --csr leafnyv.csr --out leafnyv.pem --dns device1.example.com --eku server --days 36500
+cat leafnyv.pem int.pem >leafnyv-chain.pem
+
+section "issue 20: path building over the store and the served set"
+cat int.pem r1/root.pem >int-and-r1.pem
+cat int-leaf.pem r1/root.pem >leaf-and-root-chain.pem     # the intermediate only in the store
+cat int-leaf.pem r1/root.pem int.pem >root-int-swapped-chain.pem # root and intermediate swapped
+cat int2-leaf.pem cross.pem int2.pem >int2-cross-first-chain.pem   # the cross-certificate before int2
+cat int2-leaf.pem int2.pem cross.pem r2/root.pem >int2-cross-r2-chain.pem # and R2 itself sent after it
+cat r2/root.pem r1/root.pem >roots-r2-first.pem
+
+section "issue 20: an unknown critical extension (a private OID), made with openssl"
+ossl_ca unkcrit "/O=Agree/CN=Agree Issuer unknown critical extension" 1095 r1/root.pem r1.key \
+    "1.3.6.1.4.1.55555.99=critical,ASN1:NULL"
+ossl_leaf unkcrit 1095
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout unkroot.key \
+    -subj "/CN=Agree Root unknown critical extension" -days 3650 -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -addext "1.3.6.1.4.1.55555.99=critical,ASN1:NULL" \
+    -out unkroot.pem 2>/dev/null || fail "openssl cannot make the root with an unknown critical extension"
+cat r1/root.pem r2/root.pem unkroot.pem >roots-and-unknown-crit.pem
+cat int-chain.pem unkcrit.pem >int-and-stray-unknown-crit-chain.pem
+
+section "issue 20: long chains R1 -> L1 -> ... -> Lk -> leaf (openssl CAs without pathLen)"
+prev=r1/root.pem prevkey=r1.key
+for k in $(seq 1 16); do
+    ossl_ca "long$k" "/O=Agree/CN=Agree Long Issuer $k" $((1095 - k)) "$prev" "$prevkey"
+    prev=long$k.pem prevkey=long$k.key
+    if ((k >= 6)); then
+        leaf_under "long$k"
+        cp "long$k-leaf.pem" "long$k-chain.pem"
+        for ((j = k; j >= 1; j--)); do cat "long$j.pem" >>"long$k-chain.pem"; done
+    fi
+done
+
 # ---- the table -------------------------------------------------------------------
 # row: name store chain leaf-key day | expected verdict for openssl openssl102 mbedtls wolfssl bearssl gnutls
 # The expectations are what the real libraries did (and, for openssl102, what OpenSSL 1.0.2's X509_verify_cert
@@ -213,6 +347,40 @@ cat intold.pem old.pem >intold-and-old.pem
 #   renewal-sent-*       the server sends int, expired, and its renewal: OpenSSL 3 and mbedTLS take the first presented
 #                        issuer in date (find_issuer; x509_crt_find_parent_in), whatever the order; OpenSSL 1.0.2 and
 #                        BearSSL take the first (in order), wolfSSL and GnuTLS judge the expired one all the same
+# Issue 20 (the libraries' own messages are in the survey report on branch survey20):
+#   bc-none-int, ca-false-int  an intermediate with no basicConstraints / CA:FALSE (keyUsage keyCertSign): every real
+#                        library refuses both. OpenSSL 1.0.2 tolerates the missing extension: check_chain_extensions
+#                        takes X509_check_ca's 4 ("keyUsage keyCertSign, no basicConstraints") unless
+#                        X509_V_FLAG_X509_STRICT; OpenSSL 3 makes STRICT implicit for intermediates.
+#   pinned-*             the store pins such an intermediate: refused everywhere (a stored "CA" needs the CA bit too)
+#   pathlen*, root-pathlen0*  pathLen of an intermediate / of the anchor itself: wolfSSL and BearSSL (anchors carry no
+#                        pathLen) and OpenSSL 1.0.2 (check_chain_extensions loops over the untrusted certificates
+#                        only, i < last_untrusted) do not enforce the anchor's; OpenSSL 3, mbedTLS, GnuTLS do
+#   self-issued-pathlen0 R1 -> pl0 (pathlen:0) -> si (pl0's name, another key) -> leaf, RFC 5280 6.1.4 (l): si does not
+#                        count. OpenSSL (EXFLAG_SI, also 1.0.2) and wolfSSL agree; mbedTLS counts it (self_cnt grows
+#                        only after si's parent is found), BearSSL and GnuTLS count every CA
+#   anchor-no-bc, anchor-ca-false  a v3 root without basicConstraints / with CA:FALSE: OpenSSL 3 takes X509_check_ca's 4
+#                        for the anchor but not 0; mbedTLS needs the CA bit on a v3 anchor; BearSSL anchors only CAs;
+#                        wolfSSL takes both; OpenSSL 1.0.2 never checks the anchor (check_chain_extensions stops at
+#                        last_untrusted; read in 1.0.2s's x509_vfy.c, not run: Debian 12 has no 1.0.2)
+#   leaf-*               a leaf expired, at exactly its notAfter (OpenSSL, also 1.0.2's X509_cmp_time, call it expired;
+#                        the others accept that second), one second after, not valid yet
+#   int-in-store-root-sent, root-int-swapped  the intermediate only in the store; root and intermediate sent swapped
+#                        (BearSSL takes the chain in order: DN mismatch)
+#   cross-first-*        the cross-certificate sent before int2: mbedTLS, wolfSSL and BearSSL need each issuer after
+#                        its child; OpenSSL 1.0.2 (untrusted first) still builds through the expired cross when R1 is
+#                        stored, and falls back to R2 only when R1 is not (alternative chains)
+#   cross-exp-r2-*       R2 before R1 in the store; R2 itself sent after the expired cross. OpenSSL 1.0.2's find_issuer
+#                        returns the first presented issuer, in date or not (crypto/x509/x509_vfy.c of 1.0.2s, read; the
+#                        preference for one in date came with 1.1.0), so the expired cross is taken, R1 anchors it
+#                        from the store and internal_verify fails on the cross (as in renewal-sent-after)
+#   long-chain-N         R1 -> L1 -> ... -> LN -> leaf: mbedTLS stops at 8 intermediates (MBEDTLS_X509_MAX_INTERMEDIATE_CA),
+#                        wolfSSL keeps at most 9 presented certificates (MAX_CHAIN_DEPTH); OpenSSL's default depth is
+#                        100; BearSSL and certtool (gnutls_x509_trust_list_verify_crt2) have no limit up to 42
+#                        certificates, but a GnuTLS TLS client refuses more than 16 presented ones (verify_depth)
+#   *-unknown-crit       a private critical extension (1.3.6.1.4.1.55555.99) in an unrelated stored root, a served
+#                        intermediate on the path, a served certificate off the path: mbedTLS cannot parse such a
+#                        certificate anywhere; wolfSSL refuses one presented, even off the path, not one stored
 TABLE=$(
     cat <<'EOF'
 good-now             roots.pem                   int-chain.pem         int-leaf.key     1     ok   ok   ok   ok   ok   ok
@@ -256,6 +424,35 @@ renewal-sent-after   roots.pem                   int-then-renewal-chain.pem intr
 renewal-sent-first   roots.pem                   renewal-then-int-chain.pem intr-leaf.key 1200 ok  ok   ok   fail ok   ok
 not-after-exact      roots.pem                   int-chain.pem         int-leaf.key     na:int.pem   fail fail ok   ok   ok   ok
 not-after-plus-1     roots.pem                   int-chain.pem         int-leaf.key     na+1:int.pem fail fail fail fail fail fail
+bc-none-int          roots.pem                   bcnone-chain.pem      bcnone-leaf.key  1     fail ok   fail fail fail fail
+ca-false-int         roots.pem                   cafalse-chain.pem     cafalse-leaf.key 1     fail fail fail fail fail fail
+pinned-bc-none       bcnone.pem                  bcnone-chain.pem      bcnone-leaf.key  1     fail fail fail fail fail fail
+pinned-ca-false      cafalse.pem                 cafalse-chain.pem     cafalse-leaf.key 1     fail fail fail fail fail fail
+pathlen0-too-long    roots.pem                   pl0-too-long-chain.pem pl0b-leaf.key   1     fail fail fail fail fail fail
+pathlen1-ok          roots.pem                   pl1-ok-chain.pem      pl1b-leaf.key    1     ok   ok   ok   ok   ok   ok
+root-pathlen0        rp0-and-r2.pem              rpb-chain.pem         rpb-leaf.key     1     fail ok   fail ok   ok   fail
+root-pathlen0-1int   rp0-and-r2.pem              rpa-chain.pem         rpa-leaf.key     1     fail ok   fail ok   ok   fail
+self-issued-pathlen0 roots.pem                   self-issued-chain.pem si-leaf.key      1     ok   ok   fail ok   fail fail
+anchor-no-bc         nobcroot-and-r2.pem         intnobcr-chain.pem    intnobcr-leaf.key 1    ok   ok   fail ok   fail ok
+anchor-ca-false      cafroot-and-r2.pem          intcafr-chain.pem     intcafr-leaf.key 1     fail ok   fail ok   fail fail
+leaf-expired         roots.pem                   leafexp-chain.pem     leafexp.key      20    fail fail fail fail fail fail
+leaf-not-after-exact roots.pem                   leafexp-chain.pem     leafexp.key      na:leafexp.pem   fail fail ok ok ok ok
+leaf-not-after-plus-1 roots.pem                  leafexp-chain.pem     leafexp.key      na+1:leafexp.pem fail fail fail fail fail fail
+leaf-not-yet-valid   roots.pem                   leafnyv-chain.pem     leafnyv.key      1     fail fail fail fail fail fail
+int-in-store-root-sent int-and-r1.pem            leaf-and-root-chain.pem int-leaf.key   1     ok   ok   ok   ok   ok   ok
+root-int-swapped     roots.pem                   root-int-swapped-chain.pem int-leaf.key 1    ok   ok   ok   ok   fail ok
+cross-first-old-root r1-only.pem                 int2-cross-first-chain.pem int2-leaf.key 1   ok   ok   fail fail fail ok
+cross-first-expired  roots.pem                   int2-cross-first-chain.pem int2-leaf.key 400 ok   fail ok   fail fail ok
+cross-first-new-only r2-only.pem                 int2-cross-first-chain.pem int2-leaf.key 400 ok   ok   ok   ok   fail ok
+cross-exp-r2-1st-store roots-r2-first.pem        int2-cross-chain.pem  int2-leaf.key    400   ok   fail ok   fail ok   ok
+cross-exp-r2-sent    roots.pem                   int2-cross-r2-chain.pem int2-leaf.key  400   ok   fail ok   fail ok   ok
+long-chain-7         roots.pem                   long7-chain.pem       long7-leaf.key   1     ok   ok   ok   ok   ok   ok
+long-chain-8         roots.pem                   long8-chain.pem       long8-leaf.key   1     ok   ok   ok   ok   ok   ok
+long-chain-9         roots.pem                   long9-chain.pem       long9-leaf.key   1     ok   ok   fail fail ok   ok
+long-chain-10        roots.pem                   long10-chain.pem      long10-leaf.key  1     ok   ok   fail fail ok   ok
+store-unknown-crit   roots-and-unknown-crit.pem  int-chain.pem         int-leaf.key     1     ok   ok   ok   ok   ok   ok
+served-unknown-crit  roots.pem                   unkcrit-chain.pem     unkcrit-leaf.key 1     fail fail fail fail fail fail
+stray-unknown-crit   roots.pem                   int-and-stray-unknown-crit-chain.pem int-leaf.key 1 ok ok fail fail ok ok
 EOF
 )
 

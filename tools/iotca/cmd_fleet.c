@@ -15,7 +15,7 @@
 
 #define MAX_STORE 64
 #define MAX_CHAINS 16
-#define MAX_PER_CHAIN 8
+#define MAX_PER_CHAIN (IOTCA_SERVED_MAX + 1) /* the leaf and the CA certificates after it */
 
 static void print_time(time_t t) {
     char s[32];
@@ -109,7 +109,7 @@ int cmd_fleet_check(cli *c) {
 
     iotca_buf store[MAX_STORE] = {{0}}, chains[MAX_CHAINS][MAX_PER_CHAIN] = {{{0}}};
     iotca_slice ss[MAX_STORE], cs[MAX_CHAINS][MAX_PER_CHAIN];
-    iotca_served sched[MAX_CHAINS];
+    iotca_served sched[MAX_CHAINS] = {{0}};
     size_t ns = 0;
     iotca_check_report *rep = calloc(1, sizeof *rep);
     rc = rep ? load_certs(c->trust_store, store, MAX_STORE, &ns) : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
@@ -118,8 +118,9 @@ int cmd_fleet_check(cli *c) {
     if (rc == IOTCA_OK && c->endpoint) {
         size_t n = 0;
         rc = endpoint_chain(c->endpoint, chains[0], MAX_PER_CHAIN, &n);
-        /* the leaf is the server's own; the CAs after it are what the devices must chain through */
+        /* the leaf is the server's own: each stack builds its path from it over the CAs after it and the store */
         for (size_t i = 1; i < n; i++) cs[0][i - 1] = iotca_buf_slice(&chains[0][i]);
+        if (n > 0) sched[0].leaf = iotca_buf_slice(&chains[0][0]);
         sched[0].from = now;
         sched[0].certs = cs[0];
         sched[0].n = n > 1 ? n - 1 : 0;
@@ -138,12 +139,15 @@ int cmd_fleet_check(cli *c) {
         }
         size_t n = 0;
         if (rc == IOTCA_OK) rc = load_certs(path, chains[k], MAX_PER_CHAIN, &n);
-        /* a chain file may start with the server's leaf: the CA certificates follow it */
+        /* a chain file may start with the server's leaf (not a CA): it is judged too, and the CA certificates
+         * follow it in the server's order; without one, the first certificate is the issuing CA */
         size_t skip = 0;
         iotca_cert *first = NULL;
         if (rc == IOTCA_OK && iotca_cert_parse(iotca_buf_slice(&chains[k][0]), &first) == IOTCA_OK &&
-            !iotca_cert_get(first)->is_ca && n > 1)
+            !iotca_cert_get(first)->is_ca) {
             skip = 1;
+            sched[k].leaf = iotca_buf_slice(&chains[k][0]);
+        }
         iotca_cert_free(first);
         for (size_t i = skip; i < n; i++) cs[k][i - skip] = iotca_buf_slice(&chains[k][i]);
         sched[k].certs = cs[k];

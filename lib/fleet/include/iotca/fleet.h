@@ -8,7 +8,8 @@
 
 /* The TLS stacks whose validation behaviour iotca models (SPEC §7), as the versions Debian 12 ships were seen to
  * behave (tests/integration/test_stack_agreement.sh). Which critical extensions each one refuses is one table in
- * lib/fleet/check.c, used by both the lint and the fleet check. */
+ * lib/fleet/stack_ext.c, used by both the lint and the fleet check; how each applies basic constraints (the CA
+ * bit, pathLenConstraint, self-issued CAs, its longest path) is one table in lib/fleet/model.c. */
 typedef enum iotca_stack {
     IOTCA_STACK_OPENSSL,    /* OpenSSL 3: trusted-first, self-signed anchors only, an expired trusted issuer ends
                                the search (no fallback); refuses a critical authorityInfoAccess or subjectInfoAccess */
@@ -66,6 +67,10 @@ typedef struct iotca_lint_report {
  *                        openssl102, mbedtls, gnutls), carries a critical extension the stack cannot process; the
  *                        message names the extension (error; the fleet check's per-stack table)
  *   chain.no_anchor      a served chain leads to no root in the store (error)
+ *   chain.rejected       the fleet check's model of the stack refuses the served chain (served[0] the issuing
+ *                        CA) today for another reason: a CA without the CA bit, a pathLenConstraint exceeded, a
+ *                        chain longer than the stack takes, a certificate out of date (error; only when no
+ *                        other chain.* finding already says why)
  * Returns IOTCA_OK with the findings in *out (IOTCA_E_PARSE if a certificate
  * cannot be parsed at all, IOTCA_E_USAGE for a stack out of range). */
 iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const iotca_slice *served, size_t n_served,
@@ -73,12 +78,19 @@ iotca_rc iotca_lint_trust_store(const iotca_slice *store, size_t n_store, const 
 
 /* ---- fleet check (SPEC §7) ---- */
 
-/* A chain the CA serves from `from` on (until the next entry): the issuing
- * CA first, then any further CA certificates (cross-certificates) it sends. */
+/* The most CA certificates one served chain may hold (each stack's own limit on a path is in lib/fleet/model.c). */
+#define IOTCA_SERVED_MAX 20
+
+/* A chain the CA serves from `from` on (until the next entry). With a leaf (leaf.len > 0: the server's own
+ * certificate, DER or PEM), certs are the CA certificates the server sends after it, in its order, and each
+ * stack builds its path from the leaf as it does; n may be 0 (a server that sends no chain). Without a leaf,
+ * certs[0] is the issuing CA and the path starts at the next leaf it will sign (valid throughout, no
+ * extensions), then any further CA certificates (cross-certificates) it sends. n <= IOTCA_SERVED_MAX. */
 typedef struct iotca_served {
     time_t from;
     const iotca_slice *certs;
     size_t n;
+    iotca_slice leaf;
 } iotca_served;
 
 typedef struct iotca_check_point {
@@ -96,10 +108,13 @@ typedef struct iotca_check_report {
 } iotca_check_report;
 
 /* Validates, as `stack` would, the chain the CA serves at every date on
- * which something changes (a schedule entry starts; a served or trusted
- * certificate begins or ends its validity) from `now` to `until`, against
- * the device trust store. schedule is sorted by `from`. IOTCA_E_PARSE if a
- * certificate cannot be parsed, IOTCA_E_USAGE for a stack out of range. */
+ * which something changes (a schedule entry starts; a served leaf, served
+ * CA or trusted certificate begins or ends its validity) from `now` to
+ * `until`, against the device trust store. schedule is sorted by `from`
+ * (1 to 16 entries). A certificate wolfSSL's parser refuses but iotca's
+ * reader takes is judged per stack, not refused. IOTCA_E_PARSE if a
+ * certificate cannot be read at all, IOTCA_E_USAGE for a stack out of
+ * range or a schedule entry with more than IOTCA_SERVED_MAX CAs. */
 iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca_served *schedule, size_t n_schedule,
                            iotca_stack stack, time_t now, time_t until, iotca_check_report *out);
 

@@ -130,11 +130,17 @@ typedef struct iotca_cert_info {
     unsigned n_unknown_critical; /* critical extensions iotca does not know */
     iotca_key_type key_type;
     bool key_type_supported;
+    /* why wolfSSL's own parser refuses it (a static string), or NULL; set only by iotca_cert_parse_lenient */
+    const char *wolfssl_refusal;
 } iotca_cert_info;
 
 /* Parses one certificate from DER or PEM ("CERTIFICATE"). wolfSSL's parser
  * must accept it too. IOTCA_E_PARSE with the reason otherwise. */
 iotca_rc iotca_cert_parse(iotca_slice in, iotca_cert **out);
+/* The same without wolfSSL's verdict: a certificate iotca's reader takes but wolfSSL's parser refuses (an unknown
+ * critical extension, a critical key identifier) is returned with info->wolfssl_refusal saying why, for the
+ * fleet check, which judges such certificates per stack (lib/fleet). IOTCA_E_PARSE as iotca_cert_parse else. */
+iotca_rc iotca_cert_parse_lenient(iotca_slice in, iotca_cert **out);
 const iotca_cert_info *iotca_cert_get(const iotca_cert *c);
 void iotca_cert_free(iotca_cert *c);
 /* SHA-256 of the DER (the fingerprint users compare) and of the SPKI (pin). */
