@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Fleet check (SPEC §7, issue 5): every stack model of lib/fleet/check.c agrees with the real library Debian ships,
+# Fleet check (SPEC §7, issues 5 and 20): every stack model of lib/fleet agrees with the real library Debian ships,
 # on a table of good and bad chains at future dates.
 #
 # Each row names a trust store, a served chain (leaf first, then the CA certificates the server sends) and a
-# date (days from now, or na:FILE / na+1:FILE: exactly a certificate's notAfter, or the second after, with the
-# clock frozen there). For every stack the row writes down the expected verdict, and the test asserts both:
+# date (days from now, or na:FILE / na+.5:FILE / na+1:FILE: exactly a certificate's notAfter, half a second past
+# it, or the second after, with the clock frozen there). For every stack the row writes down the expected verdict, and the test asserts both:
 #   (a) the model and the real library each give the verdict the row expects, and
 #   (b) the model and the real library give the same verdict.
 # and prints the table (row x stack: model/real). A disagreement fails the test.
@@ -423,6 +423,7 @@ renewal-early-int    renewal-early-and-int.pem   int-chain.pem         int-leaf.
 renewal-sent-after   roots.pem                   int-then-renewal-chain.pem intr-leaf.key 1200 ok  fail ok   fail fail fail
 renewal-sent-first   roots.pem                   renewal-then-int-chain.pem intr-leaf.key 1200 ok  ok   ok   fail ok   ok
 not-after-exact      roots.pem                   int-chain.pem         int-leaf.key     na:int.pem   fail fail ok   ok   ok   ok
+not-after-half       roots.pem                   int-chain.pem         int-leaf.key     na+.5:int.pem fail fail ok  ok   ok   ok
 not-after-plus-1     roots.pem                   int-chain.pem         int-leaf.key     na+1:int.pem fail fail fail fail fail fail
 bc-none-int          roots.pem                   bcnone-chain.pem      bcnone-leaf.key  1     fail ok   fail fail fail fail
 ca-false-int         roots.pem                   cafalse-chain.pem     cafalse-leaf.key 1     fail fail fail fail fail fail
@@ -437,6 +438,7 @@ anchor-no-bc         nobcroot-and-r2.pem         intnobcr-chain.pem    intnobcr-
 anchor-ca-false      cafroot-and-r2.pem          intcafr-chain.pem     intcafr-leaf.key 1     fail ok   fail ok   fail fail
 leaf-expired         roots.pem                   leafexp-chain.pem     leafexp.key      20    fail fail fail fail fail fail
 leaf-not-after-exact roots.pem                   leafexp-chain.pem     leafexp.key      na:leafexp.pem   fail fail ok ok ok ok
+leaf-not-after-half  roots.pem                   leafexp-chain.pem     leafexp.key      na+.5:leafexp.pem fail fail ok ok ok ok
 leaf-not-after-plus-1 roots.pem                  leafexp-chain.pem     leafexp.key      na+1:leafexp.pem fail fail fail fail fail fail
 leaf-not-yet-valid   roots.pem                   leafnyv-chain.pem     leafnyv.key      1     fail fail fail fail fail fail
 int-in-store-root-sent int-and-r1.pem            leaf-and-root-chain.pem int-leaf.key   1     ok   ok   ok   ok   ok   ok
@@ -526,13 +528,16 @@ DETAILS=$T/.details
 while read -r name store chainf key day e_ossl e_102 e_mbed e_wolf e_bear e_gnu; do
     [[ -n $name ]] || continue
     ROWS+=("$name")
-    # DAY: days from now (the clock runs from there), or na:FILE / na+1:FILE, exactly FILE's notAfter or the
+    # DAY: days from now (the clock runs from there), or na:FILE / na+.5:FILE / na+1:FILE, exactly FILE's notAfter,
+    # half a second past it (a fraction of the notAfter second) or the
     # second after it, with the clock frozen there so every side judges that very second
     case $day in
-    na:* | na+1:*)
+    na:* | na+1:* | na+.5:*)
         at=$(date -u -d "$(openssl x509 -in "${day#*:}" -noout -enddate | cut -d= -f2)" +%s)
         [[ $day == na+1:* ]] && at=$((at + 1))
-        FT=(faketime -f "$(date -u -d "@$at" '+%Y-%m-%d %H:%M:%S')")
+        frac="" # na+.5: half a second past notAfter (the libraries read whole seconds: time())
+        [[ $day == na+.5:* ]] && frac=.5
+        FT=(faketime -f "$(date -u -d "@$at" '+%Y-%m-%d %H:%M:%S')$frac")
         ;;
     *)
         at=$((NOW0 + day * 86400 + 3600))
