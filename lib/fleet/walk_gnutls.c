@@ -3,6 +3,7 @@
  * name, in the one entry of its trust list filed under the name it needs, so a trusted certificate elsewhere in the
  * store is never seen; and a stored certificate with the name and key of one on the path replaces it, whatever its
  * issuer, so a pinned intermediate anchors and a trusted root ends a cross-signed path. */
+#include <stdio.h>
 #include <string.h>
 
 #include "model.h"
@@ -97,8 +98,20 @@ static unsigned gt_attempt(model *m, const iotca_cert **path, size_t n, iotca_sl
     return st;
 }
 
+/* A GnuTLS TLS client takes at most this many certificates from a server, the leaf included (its credentials'
+ * verify_depth, DEFAULT_MAX_VERIFY_DEPTH): gnutls-cli against a server sending 17 refused them, "Some constraint
+ * limits were reached" (test_stack_agreement.sh, its own section: certtool, which the rows use, has no limit). */
+#define GNUTLS_MAX_PRESENTED 16
+
 /* gnutls: order the served chain, shorten it as GnuTLS does, then one attempt and, if it allows, a second. */
 bool iotca_walk_by_name(model *m) {
+    if (m->n_served + 1 > GNUTLS_MAX_PRESENTED) {
+        char what[128];
+        snprintf(what, sizeof what, "a GnuTLS client takes at most %d certificates from a server, not %zu, from",
+                 GNUTLS_MAX_PRESENTED, m->n_served + 1);
+        iotca_model_fail(m, what, m->leaf);
+        return false;
+    }
     const iotca_cert *path[MAX_PATH + 1];
     size_t n = 0; /* CA certificates above the leaf */
     path[0] = m->leaf;

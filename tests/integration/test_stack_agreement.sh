@@ -34,10 +34,10 @@
 #
 # Certificates iotca-root refuses to make (a root that expires before its intermediate, an intermediate with a
 # critical extension it does not emit, no or a false CA bit, a pathLen other than 0) are made with openssl, as in
-# test_fleet_check.sh. A critical extension no stack knows at all (a private OID): wolfSSL, and so iotca's own
-# parser, refuses to parse it, and `iotca fleet check` exits 2 on such a store or chain; the *-unknown-crit rows
-# write down what the real libraries do all the same, and fail on the model side until the model handles them.
-# So do the long-chain-N rows with more than 8 certificates in the chain file: iotca refuses such a file.
+# test_fleet_check.sh. A critical extension no stack knows at all (a private OID): wolfSSL's parser refuses such
+# a certificate; the fleet check reads it with iotca's own reader and judges it per stack (the *-unknown-crit rows).
+# certtool has no limit on the chain's length, a GnuTLS TLS client has (16 certificates): a section after the table
+# holds the model to gnutls-cli against openssl s_server for that.
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CLI=$IOTCA_BIN/tools/iotca
@@ -317,7 +317,7 @@ prev=r1/root.pem prevkey=r1.key
 for k in $(seq 1 16); do
     ossl_ca "long$k" "/O=Agree/CN=Agree Long Issuer $k" $((1095 - k)) "$prev" "$prevkey"
     prev=long$k.pem prevkey=long$k.key
-    if ((k >= 6)); then
+    if ((k >= 7 && k <= 10 || k >= 15)); then
         leaf_under "long$k"
         cp "long$k-leaf.pem" "long$k-chain.pem"
         for ((j = k; j >= 1; j--)); do cat "long$j.pem" >>"long$k-chain.pem"; done
@@ -593,4 +593,38 @@ fi
 LAST_CMD="" # the table says it all
 [[ -z ${FAILED:-} ]] || fail "disagreement or unexpected verdict: $FAILED"
 pass "all ${#ROWS[@]} rows: every model and every real library give the expected verdict, and agree"
+
+section "the longest chain a GnuTLS TLS client takes: gnutls-cli against openssl s_server (certtool has no limit)"
+need gnutls-cli
+# gnutls_tls K: what gnutls-cli says of a server sending longK's leaf and its K CAs (K + 1 certificates), in $V
+gnutls_tls() {
+    local k=$1 port sp
+    awk 'f; /END CERTIFICATE/ && !f {f=1}' "long$k-chain.pem" >"long$k-cas.pem"
+    for _ in $(seq 1 50); do # a free port below the ephemeral range client sockets use
+        port=$((20000 + RANDOM % 12000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+    done
+    openssl s_server -quiet -accept "127.0.0.1:$port" -cert "long$k-leaf.pem" -key "long$k-leaf.key" \
+        -cert_chain "long$k-cas.pem" -www >/dev/null 2>&1 &
+    sp=$!
+    for _ in $(seq 1 50); do (: >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    run timeout 20 gnutls-cli --x509cafile roots.pem --verify-hostname device1.example.com -p "$port" 127.0.0.1 </dev/null
+    kill "$sp" 2>/dev/null || true
+    wait "$sp" 2>/dev/null || true
+    V=fail
+    if grep -q "Handshake was completed" "$OUT"; then V=ok; fi
+    WHY=$(grep -o "Some constraint limits were reached" "$OUT" | head -n 1 || true)
+}
+for k in 15 16; do
+    gnutls_tls "$k"
+    real_v=$V real_why=$WHY
+    [[ $real_v == ok || -n $real_why ]] || fail "gnutls-cli refused $((k + 1)) certificates for another reason than their number"
+    FT=(faketime "@$((NOW0 + 3600))")
+    model gnutls roots.pem "long$k-chain.pem" "$((NOW0 + 3600))"
+    want=ok
+    ((k + 1 > 16)) && want=fail
+    [[ $real_v == "$want" && $V == "$want" ]] ||
+        fail "$((k + 1)) certificates sent: gnutls-cli $real_v, model $V ($WHY), expected $want"
+    pass "$((k + 1)) certificates sent: gnutls-cli and the gnutls model both say $want${real_why:+ (gnutls-cli: $real_why; model: $WHY)}"
+done
 finish

@@ -178,28 +178,29 @@ END_TEST
 
 /* Point 6: a chain of 9 CAs under R1 (11 certificates with the leaf and the root) is checked; mbedTLS 2.28 takes 8
  * intermediates at most and wolfSSL keeps 9 of the certificates sent, so both refuse; the rest accept. 8 CAs pass
- * everywhere but mbedTLS... which takes exactly 8. */
+ * everywhere (mbedTLS's limit is exactly 8). 16 CAs and the leaf are one more than a GnuTLS TLS client takes. */
 START_TEST(long_chains) {
-    made r1, r2, ca[9], leaf;
+    enum { N = 16 };
+    made r1, r2, ca[N], leaf9, leaf8, leaf16;
     fixture_make(&r1, "Root R1", NULL, ROOT);
     fixture_make(&r2, "Root R2", NULL, ROOT);
     how any = ROOT;
-    for (int i = 0; i < 9; i++) {
+    for (int i = 0; i < N; i++) {
         char cn[16];
         snprintf(cn, sizeof cn, "CA %d", i + 1);
         fixture_make(&ca[i], cn, i ? &ca[i - 1] : &r1, any);
     }
-    fixture_make(&leaf, "device-1", &ca[8], LEAF);
-    iotca_slice store[] = {S(r1), S(r2)}, sent[9];
-    for (int i = 0; i < 9; i++) sent[i] = S(ca[8 - i]); /* the issuing CA first, then up */
-    expect_stacks(store, 2, sent, 9, S(leaf), ST(MBEDTLS) | ST(WOLFSSL), NULL, "9 intermediates");
-    made leaf8;
+    fixture_make(&leaf9, "device-9", &ca[8], LEAF);
     fixture_make(&leaf8, "device-8", &ca[7], LEAF);
-    expect_stacks(store, 2, sent + 1, 8, S(leaf8), 0, NULL, "8 intermediates");
-    unmake(&leaf8);
-    made *all[] = {&r1, &r2, &leaf};
-    for (size_t i = 0; i < 3; i++) unmake(all[i]);
-    for (int i = 0; i < 9; i++) unmake(&ca[i]);
+    fixture_make(&leaf16, "device-16", &ca[N - 1], LEAF);
+    iotca_slice store[] = {S(r1), S(r2)}, sent[N];
+    for (int i = 0; i < N; i++) sent[i] = S(ca[N - 1 - i]); /* the issuing CA first, then up */
+    expect_stacks(store, 2, sent + N - 9, 9, S(leaf9), ST(MBEDTLS) | ST(WOLFSSL), NULL, "9 intermediates");
+    expect_stacks(store, 2, sent + N - 8, 8, S(leaf8), 0, NULL, "8 intermediates");
+    expect_stacks(store, 2, sent, N, S(leaf16), ST(MBEDTLS) | ST(WOLFSSL) | ST(GNUTLS), NULL, "16 intermediates");
+    made *all[] = {&r1, &r2, &leaf9, &leaf8, &leaf16};
+    for (size_t i = 0; i < 5; i++) unmake(all[i]);
+    for (int i = 0; i < N; i++) unmake(&ca[i]);
 }
 END_TEST
 
