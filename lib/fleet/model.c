@@ -189,6 +189,12 @@ bool iotca_model_constraints(model *m, const iotca_cert *const *p, size_t n, siz
                              p[k]);
             return false;
         }
+        /* RFC 5280 §4.2.1.3: a CA whose keyUsage leaves out keyCertSign signs no certificate (OpenSSL's ku_reject,
+         * every library: row ca-no-certsign) */
+        if (!anchor && c->has_key_usage && !(c->key_usage & IOTCA_KU_KEY_CERT_SIGN)) {
+            iotca_model_fail(m, "a CA on the path may not sign certificates (keyUsage without keyCertSign)", p[k]);
+            return false;
+        }
         if (c->path_len < 0 || (anchor && !r->anchor_path_len)) continue;
         size_t below = 0; /* CA certificates between it and the leaf */
         for (size_t j = 1; j < k; j++) below += r->count_self_issued || !iotca_model_self_issued(m, p[j]);

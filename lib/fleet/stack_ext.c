@@ -22,7 +22,7 @@
  * The table lint.c reads too (stack_ext.h): a finding of `iotca lint` and a failure of `iotca fleet check` come
  * from the same rows. */
 
-static const uint8_t OID_SAN[] = {0x55, 0x1d, 0x11}, OID_BC[] = {0x55, 0x1d, 0x13}, OID_NC[] = {0x55, 0x1d, 0x1e},
+static const uint8_t OID_SKI[] = {0x55, 0x1d, 0x0e}, OID_AKI[] = {0x55, 0x1d, 0x23}, OID_SAN[] = {0x55, 0x1d, 0x11}, OID_BC[] = {0x55, 0x1d, 0x13}, OID_NC[] = {0x55, 0x1d, 0x1e},
                      OID_CRL_DP[] = {0x55, 0x1d, 0x1f}, OID_POLICIES[] = {0x55, 0x1d, 0x20},
                      OID_POLICY_MAPPINGS[] = {0x55, 0x1d, 0x21}, OID_POLICY_CONSTRAINTS[] = {0x55, 0x1d, 0x24},
                      OID_INHIBIT_ANY[] = {0x55, 0x1d, 0x36}, OID_ANY_POLICY[] = {0x55, 0x1d, 0x20, 0x00},
@@ -62,6 +62,9 @@ static const ext_rule EXT_RULES[] = {
     RULE(OID_SIA, "subjectInfoAccess", WOLFSSL | BEARSSL),
     RULE(IOTCA_OID_EXT_OCSP_NOCHECK, "ocspNoCheck", OPENSSL3 | WOLFSSL),
     RULE(OID_NS_CERT_TYPE, "nsCertType", OPENSSL3 | OPENSSL102 | MBEDTLS | WOLFSSL),
+    /* RFC 5280 §4.2.1.1, §4.2.1.2: MUST be non-critical; rows ski-critical, aki-critical */
+    RULE(OID_SKI, "subjectKeyIdentifier", BEARSSL | GNUTLS),
+    RULE(OID_AKI, "authorityKeyIdentifier", BEARSSL | GNUTLS),
 };
 
 /* Indexed by iotca_stack. anchor: OpenSSL checks the extensions of the anchor it builds to like any other

@@ -56,9 +56,9 @@ ok "iotca issuers list prints every warning --json has ($n)"
 
 # ---- TTLs in refusals as days ----
 issue short firmware-endpoint "$PROV" 91d; expect 422 policy "a TTL over the profile's maximum"
-echo "$OUT" | grep -q "TTL of 91 days exceeds the maximum of 90 days" || die "the refusal in days: $OUT"
+grep -q "TTL of 91 days exceeds the maximum of 90 days" <<<"$OUT" || die "the refusal in days: $OUT"
 issue short firmware-endpoint "$PROV" 7862400s; expect 422 policy "91 days given in seconds"
-echo "$OUT" | grep -q "TTL of 91 days exceeds" || die "seconds in, days out: $OUT"
+grep -q "TTL of 91 days exceeds" <<<"$OUT" || die "seconds in, days out: $OUT"
 set +e; cli cert issue --profile firmware-endpoint --csr short.csr --ttl 2200h 2>ttl.err; rc=$?; set -e
 [ "$rc" = 3 ] && grep -q "TTL of 91 days 16 hours exceeds the maximum of 90 days" ttl.err || die "CLI: rc $rc $(cat ttl.err)"
 ok "TTL refusals say days, in the API and the CLI"
@@ -93,7 +93,7 @@ ok "--include-revoked without --expiring, with --status, or with a value is refu
 
 # ---- an unknown profile: the refusal names the known ones ----
 issue short firmware "$PROV"; expect 400 unknown_profile "an unknown profile"
-echo "$OUT" | grep -q "no profile named 'firmware' (known profiles: firmware-endpoint, device)" || die "known profiles: $OUT"
+grep -q "no profile named 'firmware' (known profiles: firmware-endpoint, device)" <<<"$OUT" || die "known profiles: $OUT"
 set +e; cli cert issue --profile firmwre --csr short.csr 2>prof.err; rc=$?; set -e
 [ "$rc" = 3 ] && grep -q "known profiles: firmware-endpoint, device" prof.err || die "CLI: rc $rc $(cat prof.err)"
 # a scoped token hears only of the profiles it may use: one scoped to device and firmware-endpoint, after a
@@ -105,8 +105,8 @@ for _ in $(seq 1 200); do grep -q '"msg":"config reload"' daemon.log && break; s
 grep '"msg":"config reload"' daemon.log | grep -qv refused || die "the reload: $(grep 'config reload' daemon.log)"
 make_csr dev dev1 "URI:urn:dev:acme:dev1"
 issue dev device "$SCOPED"; expect 400 unknown_profile "a scoped token naming a profile that is gone"
-echo "$OUT" | grep -q "(known profiles: firmware-endpoint)" || die "scoped: $OUT"
+grep -q "(known profiles: firmware-endpoint)" <<<"$OUT" || die "scoped: $OUT"
 issue dev device "$PROV"; expect 400 unknown_profile "an unscoped token naming it"
-echo "$OUT" | grep -q "(known profiles: firmware-endpoint, device2)" || die "unscoped after the reload: $OUT"
+grep -q "(known profiles: firmware-endpoint, device2)" <<<"$OUT" || die "unscoped after the reload: $OUT"
 ok "an unknown profile is refused with the known ones (those the token may use)"
 echo "$CHECKS passed, 0 failed"

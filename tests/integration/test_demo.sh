@@ -64,14 +64,14 @@ ocsp_url=$(openssl x509 -in "$D/fw1.pem" -noout -ocsp_uri)
 [ "$ocsp_url" = "$BASE/ocsp" ] || die "the demo's first certificate has no OCSP URL of the demo CA (AIA: '$ocsp_url')"
 crl_url=$(openssl x509 -in "$D/fw1.pem" -noout -ext crlDistributionPoints | sed -n 's/^ *URI://p')
 [[ "$crl_url" == "$BASE/crl/"*.crl ]] || die "the demo's first certificate has no CRL distribution point of the demo CA: '$crl_url'"
-openssl x509 -in dev.pem -noout -ocsp_uri | grep -qx "$BASE/ocsp" || die "a certificate issued with the curl recipe has no OCSP URL"
+grep -qx "$BASE/ocsp" < <(openssl x509 -in dev.pem -noout -ocsp_uri) || die "a certificate issued with the curl recipe has no OCSP URL"
 head -n "$(grep -n 'END CERTIFICATE' "$D/fw1.chain" | head -1 | cut -d: -f1)" "$D/fw1.chain" > fw1-issuer.pem
 openssl ocsp -issuer fw1-issuer.pem -cert "$D/fw1.pem" -url "$ocsp_url" -CAfile "$D/roots.pem" -no_nonce \
   > ocsp.out 2>&1 || die "openssl ocsp against the leaf's own URL failed: $(cat ocsp.out)"
 grep -q "^$D/fw1.pem: good$" ocsp.out && grep -q '^Response verify OK$' ocsp.out ||
   die "openssl ocsp against $ocsp_url did not answer good with a verified response: $(cat ocsp.out)"
 curl -sf "$crl_url" -o fw1.crl || die "GET $crl_url (the leaf's CRL distribution point) failed"
-openssl crl -inform DER -in fw1.crl -noout -CAfile <(cat fw1-issuer.pem "$D/roots.pem") 2>&1 | grep -q 'verify OK' ||
+grep -q 'verify OK' < <(openssl crl -inform DER -in fw1.crl -noout -CAfile <(cat fw1-issuer.pem "$D/roots.pem") 2>&1) ||
   die "the CRL at $crl_url does not verify against its issuer"
 ok "the demo's leaves carry AIA OCSP $BASE/ocsp and a CRL distribution point; openssl ocsp there answers good (verified), the CRL verifies"
 

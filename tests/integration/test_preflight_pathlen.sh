@@ -13,7 +13,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout r3.
   -days 3650 -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign" \
   -out r3.pem 2>/dev/null || die "openssl cannot make R3"
 chmod 600 r3.key
-openssl x509 -in r3.pem -noout -text | grep -q "CA:TRUE, pathlen:0" || die "R3 has no pathlen:0"
+grep -q "CA:TRUE, pathlen:0" < <(openssl x509 -in r3.pem -noout -text) || die "R3 has no pathlen:0"
 cat r1/root.pem r3.pem > r1-r3.pem
 write_config
 jq --arg r3 "$WORK/r3.pem" '.roots += [$r3]' iotcad.json > c.json && mv c.json iotcad.json
@@ -35,9 +35,9 @@ openssl x509 -req -in i3.csr -CA r3.pem -CAkey r3.key -CAcreateserial -days 1095
 put() { http PUT "/v1/issuers/$ID/certificate" -H "Authorization: Bearer $ADMIN" -d "$1"; }
 put "$(jq -n --rawfile c i3.pem '{certificate: $c}')"
 expect 409 preflight_failed "an issuer under a root with pathLen 0, for an mbedTLS fleet"
-echo "$OUT" | grep -q "fleet-mbed" && echo "$OUT" | grep -q "pathLenConstraint 0 exceeded" &&
-  echo "$OUT" | grep -qE "breaks on [0-9]{4}-[0-9]{2}-[0-9]{2}" || die "the refusal must name the profile, the date and the rule: $OUT"
-echo "$OUT" | grep -q "fleet-wolf" && die "wolfSSL does not read the anchor's pathLen, its fleet must not be named: $OUT"
+grep -q "fleet-mbed" <<<"$OUT" && grep -q "pathLenConstraint 0 exceeded" <<<"$OUT" &&
+  grep -qE "breaks on [0-9]{4}-[0-9]{2}-[0-9]{2}" <<<"$OUT" || die "the refusal must name the profile, the date and the rule: $OUT"
+grep -q "fleet-wolf" <<<"$OUT" && die "wolfSSL does not read the anchor's pathLen, its fleet must not be named: $OUT"
 ok "the refusal names fleet-mbed, the date and pathLenConstraint; not the wolfSSL fleet"
 http GET /v1/issuers -H "Authorization: Bearer $ADMIN"
 [ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $ID) | .state")" = pending ] || die "the refused issuer must stay pending: $OUT"

@@ -90,17 +90,17 @@ openssl req -new -key k4.pem -subj "/CN=r1.updates.example.com" \
   -addext "subjectAltName=DNS:r1.updates.example.com,DNS:other.updates.example.com" -out other.csr
 http POST "/v1/certificates/$s1/renew" -H "Authorization: Bearer $PROV" -d "$(jq -n --rawfile c other.csr '{csr: $c}')"
 expect 400 bad_request "a CSR asking for another name"
-echo "$OUT" | grep -q "asks for DNS:other.updates.example.com" || die "the refusal must name the name: $OUT"
+grep -q "asks for DNS:other.updates.example.com" <<<"$OUT" || die "the refusal must name the name: $OUT"
 openssl req -new -key k4.pem -subj "/CN=r1.updates.example.com" -addext "subjectAltName=DNS:r1.updates.example.com" -out fewer.csr
 http POST "/v1/certificates/$s1/renew" -H "Authorization: Bearer $PROV" -d "$(jq -n --rawfile c fewer.csr '{csr: $c}')"
 expect 400 bad_request "a CSR asking for fewer names"
-echo "$OUT" | grep -q "lacks DNS:r1-alt.updates.example.com" || die "the refusal must name the missing name: $OUT"
+grep -q "lacks DNS:r1-alt.updates.example.com" <<<"$OUT" || die "the refusal must name the missing name: $OUT"
 set +e; cli cert renew "$s1" --csr other.csr --out nope.pem 2>other.err; rc=$?; set -e
 [ "$rc" = 3 ] && grep -q "keeps its names" other.err && [ ! -e nope.pem ] || die "CLI with a CSR for other names: rc $rc $(cat other.err)"
 ok "the CLI reports it (exit 3, nothing written)"
 http POST "/v1/certificates/$s1/renew" -H "Authorization: Bearer $PROV" -d '{"ttl": "91d"}'
 expect 422 policy "a TTL over the profile's maximum, as for issuance"
-echo "$OUT" | grep -q "TTL of 91 days exceeds the maximum of 90 days" || die "the TTL refusal in days: $OUT"
+grep -q "TTL of 91 days exceeds the maximum of 90 days" <<<"$OUT" || die "the TTL refusal in days: $OUT"
 http POST "/v1/certificates/$s1/renew" -H "Authorization: Bearer $PROV" -d '{"profile": "device"}'
 expect 400 bad_request "a body naming a profile (the profile is the certificate's)"
 http POST "/v1/certificates/$s1/renew" -H "Authorization: Bearer $PROV" -d '{"ttl": "soon"}'
@@ -113,7 +113,7 @@ http POST "/v1/certificates/0123456789abcdef/renew" -H "Authorization: Bearer $P
 http POST "/v1/certificates/zz/renew" -H "Authorization: Bearer $PROV"; expect 404 not_found "a serial that is not hex"
 http POST "/v1/certificates/$s1/renew"; expect 401 "" "no token"
 http POST "/v1/certificates/$s1/renew" -H "Authorization: Bearer $PROV_DEV"; expect 403 forbidden "a token scoped to other profiles"
-echo "$OUT" | grep -q "may not use profile 'firmware-endpoint'" || die "the 403 must name the profile: $OUT"
+grep -q "may not use profile 'firmware-endpoint'" <<<"$OUT" || die "the 403 must name the profile: $OUT"
 set +e; "$IOTCA_CLI" --url "$BASE" --token "$PROV_DEV" cert renew --cert r1.crt 2>scope.err; rc=$?; set -e
 [ "$rc" = 3 ] && grep -q forbidden scope.err || die "CLI with an out-of-scope token: rc $rc $(cat scope.err)"
 http POST "/v1/certificates/$s1/revoke" -H "Authorization: Bearer $PROV" -d '{"reason": "superseded"}'; expect 200 "" "revoke the first"

@@ -28,7 +28,7 @@ trap 'kill "$PID_B" 2>/dev/null || true; cleanup' EXIT
 status_at() { # status_at URL CERT: what openssl ocsp says of CERT asking URL, the response verified
   local oc
   oc=$(openssl ocsp -issuer int1.pem -cert "$2" -url "$1/ocsp" -CAfile roots.pem -verify_other int1.pem 2>&1) || true
-  echo "$oc" | grep -q "Response verify OK" || die "the answer of $1 for $2 does not verify: $oc"
+  grep -q "Response verify OK" <<<"$oc" || die "the answer of $1 for $2 does not verify: $oc"
   echo "$oc" | sed -n "s/^$2: \([a-z]*\).*/\1/p"
 }
 serial_hex() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f'; }

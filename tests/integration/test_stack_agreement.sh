@@ -312,6 +312,24 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout unk
 cat r1/root.pem r2/root.pem unkroot.pem >roots-and-unknown-crit.pem
 cat int-chain.pem unkcrit.pem >int-and-stray-unknown-crit-chain.pem
 
+section "issue 20: critical key identifiers and a CA without keyCertSign (wolfSSL refuses to parse the first two)"
+ossl_cert skicrit "/O=Agree/CN=Agree Issuer critical SKI" 1095 r1/root.pem r1.key "basicConstraints=critical,CA:TRUE" \
+    "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=critical,hash" "authorityKeyIdentifier=keyid"
+ossl_leaf skicrit 1095
+ossl_cert akicrit "/O=Agree/CN=Agree Issuer critical AKI" 1095 r1/root.pem r1.key "basicConstraints=critical,CA:TRUE" \
+    "keyUsage=critical,keyCertSign,cRLSign" "subjectKeyIdentifier=hash" "authorityKeyIdentifier=critical,keyid"
+ossl_leaf akicrit 1095
+ossl_cert kunosign "/O=Agree/CN=Agree Issuer without keyCertSign" 1095 r1/root.pem r1.key \
+    "basicConstraints=critical,CA:TRUE" "keyUsage=critical,digitalSignature,cRLSign" "subjectKeyIdentifier=hash" \
+    "authorityKeyIdentifier=keyid"
+ossl_leaf kunosign 1095
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout skiroot.key \
+    -subj "/CN=Agree Root critical SKI" -days 3650 -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -addext "subjectKeyIdentifier=critical,hash" \
+    -out skiroot.pem 2>/dev/null || fail "openssl cannot make the root with a critical SKI"
+assert_grep "the root's subjectKeyIdentifier is critical" 'Subject Key Identifier: critical' <(openssl x509 -in skiroot.pem -noout -text)
+cat r1/root.pem r2/root.pem skiroot.pem >roots-and-ski-crit.pem
+
 section "issue 20: long chains R1 -> L1 -> ... -> Lk -> leaf (openssl CAs without pathLen)"
 prev=r1/root.pem prevkey=r1.key
 for k in $(seq 1 16); do
@@ -378,6 +396,10 @@ done
 #                        wolfSSL keeps at most 9 presented certificates (MAX_CHAIN_DEPTH); OpenSSL's default depth is
 #                        100; BearSSL and certtool (gnutls_x509_trust_list_verify_crt2) have no limit up to 42
 #                        certificates, but a GnuTLS TLS client refuses more than 16 presented ones (verify_depth)
+#   ski-critical, aki-critical, store-ski-critical  a critical key identifier (RFC 5280 §4.2.1.1-2: MUST NOT be): OpenSSL,
+#                        mbedTLS 2.28 and wolfSSL refuse it on the path, BearSSL and GnuTLS process it; a stored root
+#                        with one is skipped by wolfSSL's loader and harms no one
+#   ca-no-certsign       a CA:TRUE intermediate whose keyUsage lacks keyCertSign: refused everywhere
 #   *-unknown-crit       a private critical extension (1.3.6.1.4.1.55555.99) in an unrelated stored root, a served
 #                        intermediate on the path, a served certificate off the path: mbedTLS cannot parse such a
 #                        certificate anywhere; wolfSSL refuses one presented, even off the path, not one stored
@@ -455,6 +477,10 @@ long-chain-10        roots.pem                   long10-chain.pem      long10-le
 store-unknown-crit   roots-and-unknown-crit.pem  int-chain.pem         int-leaf.key     1     ok   ok   ok   ok   ok   ok
 served-unknown-crit  roots.pem                   unkcrit-chain.pem     unkcrit-leaf.key 1     fail fail fail fail fail fail
 stray-unknown-crit   roots.pem                   int-and-stray-unknown-crit-chain.pem int-leaf.key 1 ok ok fail fail ok ok
+ski-critical         roots.pem                   skicrit-chain.pem     skicrit-leaf.key 1     fail fail fail fail ok   ok
+aki-critical         roots.pem                   akicrit-chain.pem     akicrit-leaf.key 1     fail fail fail fail ok   ok
+store-ski-critical   roots-and-ski-crit.pem      int-chain.pem         int-leaf.key     1     ok   ok   ok   ok   ok   ok
+ca-no-certsign       roots.pem                   kunosign-chain.pem    kunosign-leaf.key 1    fail fail fail fail fail fail
 EOF
 )
 
