@@ -174,6 +174,41 @@ START_TEST(verify_thread_releases_caches) {
 }
 END_TEST
 
+/* RFC 4231 §4.3 (test case 2) for each HMAC iotca offers, and §4.8 (a key longer than the block); and the
+ * empty key RFC 2104 allows. */
+START_TEST(hmac_rfc4231) {
+    iotca_slice key = iotca_slice_of("Jefe", 4), msg = iotca_slice_of("what do ya want for nothing?", 28);
+    uint8_t mac[64];
+    iotca_buf hex = {0}, big = {0};
+    OK(iotca_hmac_sha256(key, msg, mac));
+    OK(iotca_hex_encode(mac, 32, &hex));
+    ck_assert_str_eq((char *)hex.data, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    iotca_buf_clear(&hex);
+    OK(iotca_hmac_sha384(key, msg, mac));
+    OK(iotca_hex_encode(mac, 48, &hex));
+    ck_assert_str_eq((char *)hex.data, "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
+                                       "8e2240ca5e69e2c78b3239ecfab21649");
+    iotca_buf_clear(&hex);
+    OK(iotca_hmac_sha512(key, msg, mac));
+    OK(iotca_hex_encode(mac, 64, &hex));
+    ck_assert_str_eq((char *)hex.data, "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+                                       "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
+    iotca_buf_clear(&hex);
+    for (int i = 0; i < 131; i++) OK(iotca_buf_append_byte(&big, 0xaa));
+    const char *m = "This is a test using a larger than block-size key and a larger than block-size data. The key "
+                    "needs to be hashed before being used by the HMAC algorithm.";
+    OK(iotca_hmac_sha256(iotca_buf_slice(&big), iotca_slice_of(m, strlen(m)), mac));
+    OK(iotca_hex_encode(mac, 32, &hex));
+    ck_assert_str_eq((char *)hex.data, "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+    iotca_buf_clear(&hex);
+    OK(iotca_hmac_sha256(iotca_slice_of(NULL, 0), iotca_slice_of(NULL, 0), mac));
+    OK(iotca_hex_encode(mac, 32, &hex));
+    ck_assert_str_eq((char *)hex.data, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+    iotca_buf_free(&hex);
+    iotca_buf_free(&big);
+}
+END_TEST
+
 START_TEST(key_type_names) {
     iotca_key_type t;
     OK(iotca_key_type_parse("rsa-4096", &t));
@@ -889,6 +924,7 @@ int main(void) {
     tcase_add_loop_test(tc, key_generate_sign_verify, 0, sizeof all_types / sizeof all_types[0]);
     tcase_add_test(tc, key_wrong_key_does_not_verify);
     tcase_add_test(tc, key_type_names);
+    tcase_add_test(tc, hmac_rfc4231);
     tcase_add_test(tc, verify_thread_releases_caches);
     tcase_add_test(tc, key_unsupported_and_malformed_pkcs8);
     tcase_add_test(tc, keyfile_roundtrip_and_wrong_passphrase);

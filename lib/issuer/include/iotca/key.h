@@ -61,6 +61,12 @@ iotca_rc iotca_spki_key_type(iotca_slice spki, iotca_key_type *out_type);
 /* SHA-256 and SHA-1 of data. */
 void iotca_sha256(iotca_slice data, uint8_t out[32]);
 void iotca_sha1(iotca_slice data, uint8_t out[20]);
+/* HMAC (RFC 2104) of msg under key (any length, empty included) with SHA-256, SHA-384 or SHA-512 (RFC 4231
+ * vectors hold); for ACME External Account Binding (RFC 8555 §7.3.4). Compare MACs with iotca_ct_equal.
+ * IOTCA_E_CRYPTO if wolfCrypt fails. */
+iotca_rc iotca_hmac_sha256(iotca_slice key, iotca_slice msg, uint8_t out[32]);
+iotca_rc iotca_hmac_sha384(iotca_slice key, iotca_slice msg, uint8_t out[48]);
+iotca_rc iotca_hmac_sha512(iotca_slice key, iotca_slice msg, uint8_t out[64]);
 /* Fills out with n bytes of CSPRNG output. */
 iotca_rc iotca_random(uint8_t *out, size_t n);
 /* Releases this thread's crypto state (its DRBG and wolfSSL's per-thread
