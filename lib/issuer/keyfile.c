@@ -29,6 +29,15 @@ static iotca_rc aes_cbc(bool enc, const uint8_t *key, size_t keylen, const uint8
     return IOTCA_OK;
 }
 
+iotca_rc iotca_pbkdf2_sha256(iotca_slice pass, iotca_slice salt, unsigned iterations, uint8_t *out, size_t n) {
+    if (iterations == 0) iterations = IOTCA_KDF_ITERATIONS;
+    IOTCA_ENSURE(pass.len > 0 && n >= 1 && n <= 64 && iterations <= KDF_MAX_ITERATIONS && out, IOTCA_E_USAGE,
+                 "PBKDF2: empty passphrase, or a size or round count out of range");
+    IOTCA_ENSURE(wc_PBKDF2(out, pass.p, (int)pass.len, salt.p, (int)salt.len, (int)iterations, (int)n, WC_SHA256) == 0,
+                 IOTCA_E_CRYPTO, "PBKDF2 failed");
+    return IOTCA_OK;
+}
+
 iotca_rc iotca_key_encrypt_pem(const iotca_key *k, iotca_slice pass, unsigned iterations, iotca_buf *pem) {
     if (iterations == 0) iterations = IOTCA_KDF_ITERATIONS;
     IOTCA_ENSURE(pass.len > 0, IOTCA_E_USAGE, "empty passphrase");

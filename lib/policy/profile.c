@@ -138,6 +138,11 @@ static iotca_rc check_names(const iotca_profile *p, const iotca_names *n, const 
     return IOTCA_OK;
 }
 
+iotca_rc iotca_policy_check_names(const iotca_profile *p, const iotca_names *names) {
+    IOTCA_ENSURE(p && names, IOTCA_E_USAGE, "iotca_policy_check_names: NULL argument");
+    return check_names(p, names, NULL);
+}
+
 iotca_rc iotca_policy_decide(const iotca_profile *p, const iotca_request *req, time_t now, time_t issuer_not_after,
                              iotca_decision *out) {
     memset(out, 0, sizeof *out);

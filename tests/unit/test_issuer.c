@@ -209,6 +209,28 @@ START_TEST(hmac_rfc4231) {
 }
 END_TEST
 
+/* RFC 7914 §11's PBKDF2-HMAC-SHA256 vectors (P "passwd", S "salt", c 1; P "Password", S "NaCl", c 80000), and the
+ * refusals. */
+START_TEST(pbkdf2_rfc7914) {
+    uint8_t dk[64];
+    iotca_buf hex = {0};
+    OK(iotca_pbkdf2_sha256(iotca_slice_of("passwd", 6), iotca_slice_of("salt", 4), 1, dk, 64));
+    OK(iotca_hex_encode(dk, 64, &hex));
+    ck_assert_str_eq((char *)hex.data, "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+                                       "49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783");
+    iotca_buf_clear(&hex);
+    OK(iotca_pbkdf2_sha256(iotca_slice_of("Password", 8), iotca_slice_of("NaCl", 4), 80000, dk, 64));
+    OK(iotca_hex_encode(dk, 64, &hex));
+    ck_assert_str_eq((char *)hex.data, "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56"
+                                       "a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d");
+    iotca_buf_free(&hex);
+    ck_assert_int_eq(iotca_pbkdf2_sha256(iotca_slice_of(NULL, 0), iotca_slice_of("s", 1), 1, dk, 32), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_pbkdf2_sha256(iotca_slice_of("p", 1), iotca_slice_of("s", 1), 1, dk, 65), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_pbkdf2_sha256(iotca_slice_of("p", 1), iotca_slice_of("s", 1), 20000000, dk, 32),
+                     IOTCA_E_USAGE);
+}
+END_TEST
+
 START_TEST(key_type_names) {
     iotca_key_type t;
     OK(iotca_key_type_parse("rsa-4096", &t));
@@ -925,6 +947,7 @@ int main(void) {
     tcase_add_test(tc, key_wrong_key_does_not_verify);
     tcase_add_test(tc, key_type_names);
     tcase_add_test(tc, hmac_rfc4231);
+    tcase_add_test(tc, pbkdf2_rfc7914);
     tcase_add_test(tc, verify_thread_releases_caches);
     tcase_add_test(tc, key_unsupported_and_malformed_pkcs8);
     tcase_add_test(tc, keyfile_roundtrip_and_wrong_passphrase);

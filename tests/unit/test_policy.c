@@ -325,10 +325,33 @@ START_TEST(names_parse_limits) {
 }
 END_TEST
 
+/* An ACME order's identifiers, judged before any CSR (iotca_policy_check_names): the profile's DNS suffixes,
+ * wildcards and name count, each refusal naming its rule. */
+START_TEST(names_checked_without_a_csr) {
+    iotca_profile p = fw();
+    iotca_names n = {0};
+    snprintf(n.dns[n.n_dns++], sizeof n.dns[0], "fw1.updates.example.com");
+    ck_assert_int_eq(iotca_policy_check_names(&p, &n), IOTCA_OK);
+    snprintf(n.dns[n.n_dns++], sizeof n.dns[0], "evil.example.net");
+    ck_assert_int_eq(iotca_policy_check_names(&p, &n), IOTCA_E_POLICY);
+    ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "rule san.dns"));
+    ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "evil.example.net"));
+    n.n_dns = 1;
+    snprintf(n.dns[0], sizeof n.dns[0], "*.updates.example.com");
+    ck_assert_int_eq(iotca_policy_check_names(&p, &n), IOTCA_E_POLICY);
+    ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "rule san.wildcard"));
+    snprintf(n.dns[0], sizeof n.dns[0], "bad_name.updates.example.com");
+    ck_assert_int_eq(iotca_policy_check_names(&p, &n), IOTCA_E_POLICY);
+    ck_assert_ptr_nonnull(strstr(iotca_error_detail(), "not a valid DNS name"));
+    ck_assert_int_eq(iotca_policy_check_names(NULL, &n), IOTCA_E_USAGE);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("policy");
     TCase *tc = tcase_create("policy");
     tcase_add_test(tc, accepts_a_conforming_request);
+    tcase_add_test(tc, names_checked_without_a_csr);
     tcase_add_test(tc, rule_key_types);
     tcase_add_test(tc, rule_ttl);
     tcase_add_test(tc, ttl_refusals_in_days);

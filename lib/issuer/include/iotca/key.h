@@ -80,6 +80,10 @@ void iotca_crypto_thread_trim(void);
  * PBKDF2-HMAC-SHA256 and AES-256-CBC, RFC 8018), which `openssl pkey
  * -passin` opens. iterations 0 means the default (IOTCA_KDF_ITERATIONS). */
 #define IOTCA_KDF_ITERATIONS 310000
+/* PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) of pass and salt with `iterations` rounds (0: IOTCA_KDF_ITERATIONS), n (1 to
+ * 64) bytes into out: a key derived from the daemon's passphrase for secrets that are not private keys (the ACME
+ * EAB keys). IOTCA_E_USAGE for an empty passphrase or out-of-range sizes. */
+iotca_rc iotca_pbkdf2_sha256(iotca_slice pass, iotca_slice salt, unsigned iterations, uint8_t *out, size_t n);
 iotca_rc iotca_key_encrypt_pem(const iotca_key *k, iotca_slice pass, unsigned iterations, iotca_buf *pem);
 /* Opens a PEM or DER EncryptedPrivateKeyInfo with PBES2 (PBKDF2 with
  * HMAC-SHA1 or -SHA256; AES-128/256-CBC). A wrong passphrase is

@@ -70,6 +70,11 @@ void iotca_decision_free(iotca_decision *d);
 iotca_rc iotca_policy_decide(const iotca_profile *p, const iotca_request *req, time_t now, time_t issuer_not_after,
                              iotca_decision *out);
 
+/* Whether profile p allows these names (its SAN rules: count, DNS syntax and suffixes, wildcards, IP ranges, URI
+ * prefixes), before any CSR exists: an ACME order's identifiers (RFC 8555 §7.4). IOTCA_E_POLICY "profile P:
+ * rule R: why" as iotca_policy_decide says it. */
+iotca_rc iotca_policy_check_names(const iotca_profile *p, const iotca_names *names);
+
 /* Fills a certificate spec's policy-owned fields from a decision. */
 void iotca_decision_apply(const iotca_decision *d, iotca_cert_spec *spec);
 
