@@ -90,7 +90,7 @@ static void jws_sign(const iotca_key *k, iotca_slice input, iotca_buf *out) {
     iotca_buf_free(&der);
 }
 
-enum flip { FLIP_NONE, FLIP_PAYLOAD, FLIP_PROTECTED, FLIP_SIGNATURE, FLIP_TRUNCATE };
+enum flip { FLIP_NONE, FLIP_PAYLOAD, FLIP_PROTECTED, FLIP_SIGNATURE, FLIP_TRUNCATE, FLIP_PAD };
 
 /* A flattened JWS of payload signed by k under the protected header hdr (JSON text); then, where asked, one
  * bit flipped in the payload, in the header's url, or in the signature (each re-encoded, so it still parses). */
@@ -110,6 +110,17 @@ static void make_jws(const iotca_key *k, const char *hdr, const char *payload, e
     }
     if (f == FLIP_SIGNATURE) sig.data[sig.len / 3] ^= 0x10;
     if (f == FLIP_TRUNCATE) sig.len--;
+    if (f == FLIP_PAD) { /* a zero byte more: for ECDSA, 00 || R || 00 || S, the same integers at the wrong length */
+        iotca_buf padded = {0};
+        size_t half = sig.len / 2;
+        bool ec = iotca_key_get_type(k) == IOTCA_KEY_ECDSA_P256 || iotca_key_get_type(k) == IOTCA_KEY_ECDSA_P384;
+        OK(iotca_buf_append_byte(&padded, 0));
+        OK(iotca_buf_append(&padded, sig.data, ec ? half : sig.len));
+        if (ec) OK(iotca_buf_append_byte(&padded, 0));
+        if (ec) OK(iotca_buf_append(&padded, sig.data + half, half));
+        iotca_buf_free(&sig);
+        sig = padded;
+    }
     OK(iotca_buf_printf(body, "{\"protected\":\"%s\",\"payload\":\"%s\",\"signature\":\"%s\"}", b64s(h, strlen(h)),
                         b64s(p, strlen(p)), b64s(sig.data, sig.len)));
     iotca_buf_free(&input);
@@ -167,8 +178,9 @@ START_TEST(sign_verify_each_alg) {
     ck_assert(j.post_as_get && j.payload.len == 0 && j.jwk_spki.len == 0 && j.jwk_json.len == 0);
     OK(iotca_jws_verify(&j, iotca_buf_slice(&spki)));
     iotca_jws_free(&j);
-    /* one bit anywhere, or a signature one byte short: does not verify */
-    for (enum flip f = FLIP_PAYLOAD; f <= FLIP_TRUNCATE; f++) {
+    /* one bit anywhere, a signature one byte short, or zero-padded (RFC 7518 §3.4: R and S exactly the
+     * coordinate size): does not verify */
+    for (enum flip f = FLIP_PAYLOAD; f <= FLIP_PAD; f++) {
         iotca_buf_clear(&body);
         make_jws(k, (char *)hdr.data, "{\"a\":1}", f, &body);
         OK(parse_str((char *)body.data, &j));
