@@ -7,8 +7,8 @@
 # certificate that signs the server's HTTPS certificate) and EAB_KID/EAB_HMAC: a function that starts iotcad's
 # ACME server and sets those four is all it takes to point the same tests at iotcad.
 #
-# A test that also needs daemon_lib.sh sources it first: its ok/die and cleanup are kept (acme_cleanup calls
-# cleanup after stopping what this file started).
+# A test that also needs daemon_lib.sh sources it first: its ok/die are kept, and acme_cleanup (the EXIT trap
+# from then on) calls its cleanup after stopping what this file started.
 set -euo pipefail
 export LC_ALL=C
 
@@ -29,15 +29,14 @@ declare -F ok >/dev/null || {
 # die TEXT: reports a failed check and exits (daemon_lib.sh's, if it was sourced first).
 declare -F die >/dev/null || die() { echo "FAIL - $*" >&2; exit 1; }
 
-# acme_cleanup: stops every process started here, then runs daemon_lib.sh's cleanup if there is one, else
-# removes the temp dir (kept with IOTCA_KEEP=1 when the test failed).
+# acme_cleanup: stops every process started here, runs daemon_lib.sh's cleanup if there is one, and removes the
+# temp dir (kept with IOTCA_KEEP=1 when the test failed).
 acme_cleanup() {
   local rc=$? pid
   for pid in "${ACME_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${ACME_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if declare -F cleanup >/dev/null; then
-    cleanup
-  elif [[ $rc -ne 0 && -n ${IOTCA_KEEP:-} ]]; then
+  if declare -F cleanup >/dev/null; then cleanup; fi
+  if [[ $rc -ne 0 && -n ${IOTCA_KEEP:-} ]]; then
     echo "kept the work directory $ACME_TMP" >&2
   else
     rm -rf "$ACME_TMP"
@@ -61,7 +60,8 @@ acme_free_port() {
   die "no free port"
 }
 
-# acme_wait_port PORT PID WHAT [LOG]: until something accepts on 127.0.0.1:PORT; dies (with LOG) if PID exits or after 15 s.
+# acme_wait_port PORT PID WHAT [LOG]: until something accepts on 127.0.0.1:PORT; dies (with LOG) if PID exits
+# or after 15 s.
 acme_wait_port() {
   for _ in $(seq 1 150); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
