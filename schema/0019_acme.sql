@@ -7,9 +7,10 @@ CREATE TABLE acme_nonces (
 ) WITHOUT ROWID;
 CREATE INDEX acme_nonces_expiry ON acme_nonces (expires_at);
 
--- An EAB key (RFC 8555 §7.3.4) binds the accounts made with it to one profile. `secret` is the HMAC key as the
--- CA service stores it (encrypted at rest by lib/ca: an HMAC cannot be checked against a hash); `secret_hash`
--- (SHA-256 of the raw key) lets an operator match a key shown once with the row, without the secret.
+-- An EAB key (RFC 8555 §7.3.4) binds the account made with it to one profile. No key is stored: lib/ca makes
+-- each HMAC key again from its kid and a secret derived from the daemon's key passphrase (lib/ca/acme.c);
+-- `secret_hash` is the key's SHA-256, which that check compares first. `secret` holds what the CA service
+-- chooses to keep (today the same hash), so a sealed key can replace the derivation without a migration.
 CREATE TABLE acme_eab_keys (
   kid TEXT PRIMARY KEY,
   profile TEXT NOT NULL,

@@ -131,3 +131,10 @@ int cli_config(const char *path, const char *usage, config *c) {
     iotca_rc rc = config_load(path, c);
     return rc == IOTCA_OK ? 0 : cli_fail(rc);
 }
+
+int cli_usage_error(const char *usage, const char *fmt, const char *arg) {
+    fputs("iotcad: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage);
+    return 2;
+}

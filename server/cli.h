@@ -29,6 +29,8 @@ iotca_rc cli_check_key_dir(const config *c);
  * wiped, the crypto threads started. */
 iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca);
 
+/* Prints "iotcad: " and fmt (with its one %s argument) and then the command's usage to stderr; returns 2. */
+int cli_usage_error(const char *usage, const char *fmt, const char *arg);
 /* Prints "iotcad: <detail>" to stderr; returns the exit status: 2 for a usage error, else 1. */
 int cli_fail(iotca_rc rc);
 /* The local operator as the audit trail names them: "local:<login name>" of the effective user
@@ -41,6 +43,8 @@ int cli_config(const char *path, const char *usage, config *c);
 /* `iotcad token create|list|revoke` and `iotcad audit verify|show`: argv[0] is "token" or "audit". Return
  * the process's exit status. */
 int cmd_token(int argc, char **argv);
+/* `iotcad acme eab create|list|revoke` (cmd_acme.c): argv[0] is "acme". */
+int cmd_acme(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* `iotcad check-config`: argv[0] is "check-config". 0 when iotcad would start with the config, 1 when not,
  * 2 for a usage error of the command itself. */

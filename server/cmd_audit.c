@@ -15,12 +15,8 @@ static const char usage[] =
     "       iotcad audit show --config FILE [--since TIME] [--until TIME] [--actor A] [--action X] [--json]\n"
     "       (TIME: RFC 3339, e.g. 2030-01-31T12:00:00Z, or a date; --action X matches X and X.*, X/*, X *)\n";
 
-static int usage_error(const char *fmt, const char *arg) {
-    fputs("iotcad: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", usage);
-    return 2;
-}
+/* The command's usage error: its message (fmt with one %s) and the usage; exit status 2. */
+#define usage_error(fmt, arg) cli_usage_error(usage, fmt, arg)
 
 typedef struct audit_args {
     const char *config, *head, *since_s, *until_s, *actor, *action;

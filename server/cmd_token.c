@@ -15,12 +15,8 @@ static const char usage[] =
     "       iotcad token list --config FILE [--json]\n"
     "       iotcad token revoke --config FILE ID\n";
 
-static int usage_error(const char *fmt, const char *arg) {
-    fputs("iotcad: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", usage);
-    return 2;
-}
+/* The command's usage error: its message (fmt with one %s) and the usage; exit status 2. */
+#define usage_error(fmt, arg) cli_usage_error(usage, fmt, arg)
 
 typedef struct token_args {
     const char *config, *role, *profiles, *expires;

@@ -163,11 +163,45 @@ static bool loopback(const char *a) {
     return inet_pton(AF_INET6, a, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
+/* acme: {"profiles": {NAME: {"eab_required": bool}}}: each NAME a configured profile. */
+static iotca_rc load_acme(config *c, json_t *a) {
+    static const char *const acme_keys[] = {"profiles", NULL};
+    static const char *const acme_profile_keys[] = {"eab_required", NULL};
+    IOTCA_ENSURE(json_is_object(a), IOTCA_E_USAGE, "config: acme must be an object");
+    IOTCA_GUARD(only_keys(a, "acme", acme_keys));
+    json_t *ps = json_object_get(a, "profiles"), *p;
+    const char *name;
+    IOTCA_ENSURE(json_is_object(ps), IOTCA_E_USAGE, "config: acme.profiles must be an object of profile names");
+    json_object_foreach(ps, name, p) {
+        char where[96];
+        snprintf(where, sizeof where, "acme.profiles.%s", name);
+        bool known = false;
+        for (size_t i = 0; i < c->n_profiles && !known; i++) known = strcmp(c->profiles[i].name, name) == 0;
+        IOTCA_ENSURE(known, IOTCA_E_USAGE, "config: %s: no profile named '%s' in profiles", where, name);
+        IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
+        IOTCA_GUARD(only_keys(p, where, acme_profile_keys));
+        bool eab = true;
+        IOTCA_GUARD(get_bool(p, "eab_required", where, &eab));
+        c->acme[c->n_acme].name = name;
+        c->acme[c->n_acme++].eab_required = eab;
+    }
+    return IOTCA_OK;
+}
+
+const void *config_acme_profile(const config *c, const char *name, bool *eab_required) {
+    for (size_t i = 0; i < c->n_acme; i++)
+        if (strcmp(c->acme[i].name, name) == 0) {
+            if (eab_required) *eab_required = c->acme[i].eab_required;
+            return &c->acme[i];
+        }
+    return NULL;
+}
+
 static iotca_rc load(config *c) {
     static const char *const top[] = {"listen",  "database",         "key_dir", "key_passphrase_file",
                                       "roots",   "issuer_key_type",  "default_group", "base_url",
                                       "limits",  "tick_interval_s",  "profiles", "rate_limit",
-                                      "log",     NULL};
+                                      "log",     "acme",             NULL};
     static const char *const listen_keys[] = {"address", "port", "tls", "allow_plain_http_on_public_address", NULL};
     static const char *const tls_keys[] = {"cert", "key", NULL};
     static const char *const limit_keys[] = {"max_body_bytes", "request_timeout_s", "max_connections", "threads",
@@ -261,6 +295,11 @@ static iotca_rc load(config *c) {
     json_object_foreach(profiles, name, p) {
         IOTCA_GUARD(load_profile(name, p, &c->profiles[c->n_profiles++]));
     }
+    json_t *acme = json_object_get(j, "acme");
+    if (acme && !json_is_null(acme)) IOTCA_GUARD(load_acme(c, acme));
+    /* ACME's URLs are absolute (RFC 8555 §7.1.1), and each JWS signs the URL it was sent to (§6.4) */
+    IOTCA_ENSURE(c->n_acme == 0 || c->base_url, IOTCA_E_USAGE, "config: acme needs base_url (the URL clients reach "
+                 "iotcad at, e.g. https://ca.example.com:8443)");
     return IOTCA_OK;
 }
 

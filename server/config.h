@@ -37,7 +37,17 @@ typedef struct config {
     int log_level;                   /* minimum level logged (log_level_parse rank) */
     iotca_profile profiles[CONFIG_MAX_PROFILES];
     size_t n_profiles;
+    /* ACME (SPEC §9): the profiles served at /acme/{profile}/directory, and whether each makes accounts only
+     * with an external account binding (the default) */
+    struct {
+        const char *name;
+        bool eab_required;
+    } acme[CONFIG_MAX_PROFILES];
+    size_t n_acme;
 } config;
+
+/* The ACME settings of profile name, or NULL when it has no ACME directory. */
+const void *config_acme_profile(const config *c, const char *name, bool *eab_required);
 
 /* Loads and validates path. IOTCA_E_USAGE/IOTCA_E_PARSE naming the key and
  * the problem ("config: profiles.device.max_ttl: ..."). */

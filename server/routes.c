@@ -3,6 +3,7 @@
  * its rows here. */
 #include "http/route.h"
 #include "v1/v1.h"
+#include "acme/acme.h"
 
 #define GET(path, fn) {"GET", path, fn, RUN_HERE, false, false, NULL, NULL}
 #define CHANGE(method, path, fn) {method, path, fn, RUN_POOL, false, true, NULL, NULL}
@@ -41,5 +42,18 @@ const route iotcad_routes[] = {
     /* OCSP signs with the responder key on the serving thread: hot */
     {"POST", "/ocsp", api_ocsp_post, RUN_HERE, true, false, NULL, NULL},
     {"GET", "/ocsp/**", api_ocsp_get, RUN_HERE, true, false, NULL, NULL},
+    /* ACME (RFC 8555), one directory per profile: every POST is checked against the nonces in the database and
+     * most change state, so they run on the pool; the changes of state are audited */
+    GET("/acme/*/directory", acme_directory),
+    {"GET", "/acme/*/new-nonce", acme_new_nonce, RUN_POOL, false, false, NULL, NULL},
+    CHANGE("POST", "/acme/*/new-account", acme_new_account),
+    CHANGE("POST", "/acme/*/account/*", acme_account),
+    {"POST", "/acme/*/account/*/orders", acme_account_orders, RUN_POOL, false, false, NULL, NULL},
+    CHANGE("POST", "/acme/*/new-order", acme_new_order),
+    {"POST", "/acme/*/order/*", acme_order, RUN_POOL, false, false, NULL, NULL},
+    CHANGE("POST", "/acme/*/order/*/finalize", acme_finalize),
+    {"POST", "/acme/*/authz/*", acme_authz, RUN_POOL, false, false, NULL, NULL},
+    CHANGE("POST", "/acme/*/chall/*", acme_challenge),
+    {"POST", "/acme/*/cert/*", acme_cert, RUN_POOL, false, false, NULL, NULL},
 };
 const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

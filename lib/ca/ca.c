@@ -129,6 +129,7 @@ void iotca_ca_close(iotca_ca *ca) {
     ocsp_cache_free(ca->ocsp_cache);
     iotca_store_signal_close(ca->signal);
     iotca_buf_free(&ca->pass);
+    iotca_wipe(ca->acme_eab_master, sizeof ca->acme_eab_master);
     free(ca->db_path);
     free(ca->key_dir);
     free(ca->default_group);

@@ -79,6 +79,10 @@ struct iotca_ca {
     iotca_warning_sink warning_sink;
     void *warning_ctx;
     time_t write_failed_at; /* 0: the last probe's write committed */
+    /* ACME (acme.c): the secret the EAB keys are made from (PBKDF2 of the key passphrase), derived on first use
+     * under lock and wiped at close */
+    uint8_t acme_eab_master[32];
+    bool acme_eab_ready;
     /* Test seam (tests/unit/test_lint.c), NULL otherwise: called on a crypto thread with each issuance's spec
      * and the TBS built from it, before the lint; it may rewrite the TBS, as a builder mistake would, so the
      * tests can show that the lint refuses it before any key signs. Set before issuing. */

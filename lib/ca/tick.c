@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ca_internal.h"
+#include "iotca/store_acme.h"
 
 /* 1. The write probe: one small committed write, so /readyz tells a database that refuses writes (full disk,
  * read-only file) before an issuance meets it. Its failure is remembered, not returned: the other duties
@@ -155,6 +156,15 @@ static iotca_rc write_token_uses(iotca_ca *ca, iotca_store *s) {
     return n ? ca_tokens_flush_used(ca, s) : IOTCA_OK;
 }
 
+/* 9. ACME (RFC 8555 §7.1.6): nonces past their hour go, pending authorizations and unfinished orders past their
+ * expiry become expired and invalid, and orders that ended a day ago go with their authorizations (the
+ * certificates they made stay in the inventory). */
+#define ACME_KEEP_S 86400
+static iotca_rc prune_acme(iotca_store *s, time_t now) {
+    size_t changed = 0;
+    return iotca_store_acme_prune(s, now, ACME_KEEP_S, &changed);
+}
+
 iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     *changes = 0;
     iotca_store *s = NULL;
@@ -170,7 +180,9 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     *changes += more;                                     /*    pre-signed answers made and refreshed */
     report_warnings(ca, now);                             /* 6. advance warnings newly at a threshold */
     IOTCA_GUARD(follow_feed(ca, s, now));                 /* 7. revocations through other processes */
-    return write_token_uses(ca, s);                       /* 8. tokens' last-used times from memory */
+    iotca_rc rc = write_token_uses(ca, s);                /* 8. tokens' last-used times from memory */
+    iotca_rc acme = prune_acme(s, now);                   /* 9. ACME state that expired */
+    return rc != IOTCA_OK ? rc : acme;
 }
 
 /* What an operator does when a group has no issuer that can sign (the same words in /readyz and in the

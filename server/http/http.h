@@ -55,9 +55,10 @@ typedef struct response {
     bool use_fd;
     int fd;
     uint64_t fd_len;
-    /* extra headers (e.g. X-Iotca-Bundle-Sha256, Link); a slot is unused while its name is NULL */
-    const char *header_name[3];
-    char header_value[3][160];
+    /* extra headers (e.g. X-Iotca-Bundle-Sha256, Link; ACME's Replay-Nonce, Location, Link index and up); a slot is
+     * unused while its name is NULL */
+    const char *header_name[6];
+    char header_value[6][600];
 } response;
 
 /* One request, from its first byte to its response. */

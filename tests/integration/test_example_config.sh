@@ -21,6 +21,8 @@ while read -r list keys; do
     rate_keys) objs='.rate_limit' ;;
     log_keys) objs='.log' ;;
     keys) objs='.profiles[]' ;;
+    acme_keys) objs='.acme' ;;
+    acme_profile_keys) objs='.acme.profiles[]' ;;
     *) die "server/config.c has a key list '$list' this test does not know: map it to its JSON object" ;;
   esac
   for k in $keys; do

@@ -1,0 +1,64 @@
+/* The ACME handlers (RFC 8555; SPEC §9): one directory per profile at /acme/{profile}/..., routed by
+ * server/routes.c. Each turns HTTP into calls on the CA's ACME service (iotca/ca_acme.h) and its answers into
+ * RFC 8555 resources and problem documents (RFC 7807); JWS parsing is lib/acme's. */
+#ifndef IOTCAD_ACME_H
+#define IOTCAD_ACME_H
+
+#include "http.h"
+#include "iotca/ca_acme.h"
+
+/* directory.c: GET /acme/{profile}/directory; HEAD, GET /acme/{profile}/new-nonce */
+void acme_directory(request *r, const char *const *p, response *out);
+void acme_new_nonce(request *r, const char *const *p, response *out);
+/* account.c: POST new-account, account/{id}, account/{id}/orders */
+void acme_new_account(request *r, const char *const *p, response *out);
+void acme_account(request *r, const char *const *p, response *out);
+void acme_account_orders(request *r, const char *const *p, response *out);
+/* order.c: POST new-order, order/{id}, order/{id}/finalize, authz/{id}, chall/{id}, cert/{serial} */
+void acme_new_order(request *r, const char *const *p, response *out);
+void acme_order(request *r, const char *const *p, response *out);
+void acme_finalize(request *r, const char *const *p, response *out);
+void acme_authz(request *r, const char *const *p, response *out);
+void acme_challenge(request *r, const char *const *p, response *out);
+void acme_cert(request *r, const char *const *p, response *out);
+
+/* The challenge validator iotcad's main sets (lib/validate's, with the config's settings); NULL: none, and a
+ * challenge response is a serverInternal problem. */
+extern iotca_acme_validator acme_validator;
+extern void *acme_validator_ctx;
+
+/* ---- shared by the handlers (common.c) ---- */
+
+/* One POST's envelope, checked: the profile of the path, the JWS, and (a kid request) the account. */
+typedef struct acme_post {
+    const char *profile;
+    bool eab_required;
+    iotca_jws jws;
+    iotca_acme_account_rec account; /* id 0 for a jwk request */
+    char url[512];                  /* the URL this request was sent to */
+} acme_post;
+
+/* The profile of the path if it has an ACME directory (else out holds a 404 problem and NULL is returned). */
+const char *acme_profile(request *r, const char *const *p, response *out, bool *eab_required);
+/* An absolute URL of profile's directory tree: base_url "/acme/" profile then the printf-formatted path. */
+void acme_url(request *r, const char *profile, char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Reads and checks a POST (RFC 8555 §6.2-6.4): Content-Type application/jose+json, a JWS lib/acme parses, a
+ * jwk (want_jwk: newAccount) or a kid naming an account of this profile, the url, the nonce, the signature.
+ * path is the request's path under the profile ("new-order", "order/7"). False: out holds the problem. */
+bool acme_post_begin(request *r, const char *const *p, response *out, bool want_jwk, const char *path, acme_post *q);
+void acme_post_end(acme_post *q);
+/* A problem document (RFC 7807, RFC 8555 §6.7) from a library failure: the type from its detail's prefix
+ * ("badNonce: ...") or its category, the status from the type; storage and internal details go to the log. */
+void acme_problem_rc(request *r, response *out, const char *profile, iotca_rc rc);
+void acme_problem(request *r, response *out, const char *profile, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Answers with an ACME resource (consumed): status, JSON, the Replay-Nonce and index Link every answer carries,
+ * and a Location when location is not NULL. */
+void acme_respond(request *r, response *out, const char *profile, unsigned status, json_t *doc, const char *location);
+/* The Replay-Nonce and Link: <directory>;rel="index" headers (every ACME answer has them, §6.5, §7.1). */
+void acme_headers(request *r, response *out, const char *profile);
+/* An account's resource (§7.1.2). */
+json_t *acme_account_json(request *r, const char *profile, const iotca_acme_account_rec *a);
+
+#endif
