@@ -10,7 +10,8 @@ PKGS=(
   libjansson-dev          # JSON, also the config format
   check                   # unit tests
   libgfshare-dev          # Shamir secret sharing for root-key custodian shares
-  libcurl4-openssl-dev    # outbound HTTP for the iotca CLI
+  libcurl4-openssl-dev    # outbound HTTP for the iotca CLI and for ACME http-01 validation (lib/validate)
+  libc-ares-dev           # DNS for ACME validation against the configured resolvers (lib/validate): A/AAAA and TXT
   openssl gnutls-bin      # independent verification in tests (openssl, certtool)
   faketime                # runs the real TLS stacks at future dates (tests/integration/test_stack_agreement.sh)
   libmbedtls-dev          # embedded-stack compatibility test program
@@ -21,6 +22,8 @@ PKGS=(
   nginx-light             # OCSP stapling test against a real web server # jq: integration tests read JSON answers
   libseccomp-dev systemd  # the systemd unit's syscall filter, applied to iotcad (tests/integration/test_systemd_unit.sh)
   wrk golang-cfssl        # bench/run: the load generator and the peer CA (tests/integration/test_bench_run.sh)
+  certbot lego pebble knot knot-dnsutils python3-certbot-dns-rfc2136 python3-certbot-nginx  # ACME clients, DNS, peer
+  python3-josepy python3-acme  # tests/data/jws/make.py: JWS fixtures from the library certbot signs with
 )
 
 missing=()

@@ -163,12 +163,45 @@ static bool loopback(const char *a) {
     return inet_pton(AF_INET6, a, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-/* acme: {"profiles": {NAME: {"eab_required": bool}}}: each NAME a configured profile. */
+/* acme.validation: {"resolvers": ["ip:port"...], "http_port": N, "allowed_ranges": ["cidr"...], "timeout_s": N}. */
+static iotca_rc load_validation(config *c, json_t *v) {
+    static const char *const validation_keys[] = {"resolvers", "http_port", "allowed_ranges", "timeout_s", NULL};
+    iotca_validate_config *vc = &c->acme_validation;
+    vc->http_port = 80;
+    vc->timeout_ms = 10000;
+    if (v == NULL || json_is_null(v)) return IOTCA_OK;
+    IOTCA_ENSURE(json_is_object(v), IOTCA_E_USAGE, "config: acme.validation must be an object");
+    IOTCA_GUARD(only_keys(v, "acme.validation", validation_keys));
+    const char *list[IOTCA_VALIDATE_MAX_RANGES];
+    size_t n;
+    IOTCA_GUARD(get_strs(v, "resolvers", "acme.validation", list, 4, &n));
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(vc->resolvers);
+        IOTCA_ENSURE(strspn(list[i], "0123456789abcdefABCDEF.:[]") == strlen(list[i]) &&
+                         used + strlen(list[i]) + 2 < sizeof vc->resolvers,
+                     IOTCA_E_USAGE, "config: acme.validation.resolvers[%zu] must be an address, optionally with :port", i);
+        snprintf(vc->resolvers + used, sizeof vc->resolvers - used, "%s%s", used ? "," : "", list[i]);
+    }
+    IOTCA_GUARD(get_uint(v, "http_port", "acme.validation", 1, 65535, &vc->http_port));
+    unsigned t = 10;
+    IOTCA_GUARD(get_uint(v, "timeout_s", "acme.validation", 1, 60, &t));
+    vc->timeout_ms = t * 1000;
+    IOTCA_GUARD(get_strs(v, "allowed_ranges", "acme.validation", list, IOTCA_VALIDATE_MAX_RANGES, &n));
+    for (size_t i = 0; i < n; i++) {
+        iotca_rc rc = iotca_ip_parse(list[i], &vc->allowed[i]);
+        IOTCA_ENSURE(rc == IOTCA_OK, rc, "config: acme.validation.allowed_ranges: %s", iotca_error_detail());
+    }
+    vc->n_allowed = n;
+    return IOTCA_OK;
+}
+
+/* acme: {"profiles": {NAME: {"eab_required": bool}}, "validation": {...}}: each NAME a configured profile. */
 static iotca_rc load_acme(config *c, json_t *a) {
-    static const char *const acme_keys[] = {"profiles", NULL};
+    static const char *const acme_keys[] = {"profiles", "validation", NULL};
     static const char *const acme_profile_keys[] = {"eab_required", NULL};
     IOTCA_ENSURE(json_is_object(a), IOTCA_E_USAGE, "config: acme must be an object");
     IOTCA_GUARD(only_keys(a, "acme", acme_keys));
+    IOTCA_GUARD(load_validation(c, json_object_get(a, "validation")));
     json_t *ps = json_object_get(a, "profiles"), *p;
     const char *name;
     IOTCA_ENSURE(json_is_object(ps), IOTCA_E_USAGE, "config: acme.profiles must be an object of profile names");

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "iotca/ca.h"
+#include "iotca/validate.h"
 
 #define CONFIG_MAX_PROFILES 32
 #define CONFIG_MAX_ROOTS 8
@@ -44,6 +45,7 @@ typedef struct config {
         bool eab_required;
     } acme[CONFIG_MAX_PROFILES];
     size_t n_acme;
+    iotca_validate_config acme_validation; /* acme.validation: where and how challenges are checked */
 } config;
 
 /* The ACME settings of profile name, or NULL when it has no ACME directory. */

@@ -22,8 +22,8 @@ void acme_authz(request *r, const char *const *p, response *out);
 void acme_challenge(request *r, const char *const *p, response *out);
 void acme_cert(request *r, const char *const *p, response *out);
 
-/* The challenge validator iotcad's main sets (lib/validate's, with the config's settings); NULL: none, and a
- * challenge response is a serverInternal problem. */
+/* A challenge validator to use instead of lib/validate's with the config's acme.validation (fuzz_api sets one that
+ * makes no connection); NULL in iotcad. */
 extern iotca_acme_validator acme_validator;
 extern void *acme_validator_ctx;
 

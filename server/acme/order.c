@@ -194,9 +194,11 @@ void acme_challenge(request *r, const char *const *p, response *out) {
     acme_post q;
     if (!acme_post_begin(r, p, out, false, path, &q)) return;
     iotca_acme_challenge_rec c;
-    iotca_rc rc = acme_validator ? iotca_ca_acme_challenge_respond(r->srv->ca, &q.account, seg_id(p[1]), acme_validator,
-                                                                   acme_validator_ctx, &c)
-                                 : iotca_error_set(IOTCA_E_INTERNAL, "no validator");
+    /* the validation settings of the config this request runs under (a reload may change them) */
+    iotca_validate_config vc = r->cfg->acme_validation;
+    iotca_rc rc = iotca_ca_acme_challenge_respond(r->srv->ca, &q.account, seg_id(p[1]),
+                                                  acme_validator ? acme_validator : iotca_validate_challenge,
+                                                  acme_validator ? acme_validator_ctx : &vc, &c);
     if (rc == IOTCA_E_USAGE) rc = iotca_error_set(IOTCA_E_PARSE, "malformed: no such challenge");
     if (rc == IOTCA_OK) {
         char up[512];

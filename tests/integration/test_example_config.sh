@@ -23,6 +23,7 @@ while read -r list keys; do
     keys) objs='.profiles[]' ;;
     acme_keys) objs='.acme' ;;
     acme_profile_keys) objs='.acme.profiles[]' ;;
+    validation_keys) objs='.acme.validation' ;;
     *) die "server/config.c has a key list '$list' this test does not know: map it to its JSON object" ;;
   esac
   for k in $keys; do

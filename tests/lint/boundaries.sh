@@ -2,7 +2,7 @@
 # The module boundaries of STYLE.md, checked on what the compiler made: every call a module's objects make
 # (their undefined symbols, from nm) must be one that module may make. The third-party libraries each
 # belong to one module (SQLite to lib/store, wolfSSL to lib/issuer, Jansson to lib/json, lib/acme, server/ and
-# the tools, libmicrohttpd to server/, libcurl to tools/iotca, libgfshare to iotca-root), server/ never calls the
+# the tools, libmicrohttpd to server/, libcurl to tools/iotca and lib/validate (with c-ares), libgfshare to iotca-root), server/ never calls the
 # store or touches key material, and the tools never call the CA service or the store.
 #
 #   boundaries.sh BUILD_DIR        check the built objects (the `boundaries` build target runs this, so a
@@ -35,6 +35,7 @@ done
 FORBID[iotca_json]="$not_store|$not_issuer|$not_http|$not_curl|$not_shares|$store_api|$ca_api"
 # ACME's JWS and EAB: JSON from outside, verified through lib/issuer (iotca_verify, HMAC), never wolfSSL itself
 FORBID[iotca_acme]="$not_store|$not_issuer|$not_http|$not_curl|$not_shares|$store_api|$ca_api"
+FORBID[iotca_validate]="$not_store|$not_issuer|$not_json|$not_http|$not_shares|$store_api|$ca_api"
 FORBID[iotca_ca]="$not_store|$not_issuer|$not_json|$not_http|$not_curl|$not_shares"
 for t in iotcad_http iotcad; do FORBID[$t]="$not_store|$not_issuer|$not_curl|$not_shares|$store_api|$keys"; done
 FORBID[iotca]="$not_store|$not_issuer|$not_http|$not_shares|$store_api|$ca_api"
