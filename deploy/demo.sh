@@ -88,7 +88,8 @@ cat > iotcad.json <<JSON
       "eku": ["server"], "dns_suffixes": ["updates.example.com"], "require_san": true, "cn_in_san": true},
     "device": {"key_types": ["ecdsa-p256"], "max_ttl": "3650d", "default_ttl": "3650d", "eku": ["client"],
       "uri_prefixes": ["urn:dev:demo:"], "require_san": true, "cn_in_san": true, "subject": "cn"}
-  }
+  },
+  "acme": {"profiles": {"firmware-endpoint": {"eab_required": true}}}
 }
 JSON
 "$IOTCAD" init --config iotcad.json
@@ -131,6 +132,14 @@ Or with curl and an OpenSSL CSR:
   curl -s -H "Authorization: Bearer \$(cat $(pwd)/provisioner.token)" \\
       -d "\$(jq -n --rawfile csr dev.csr '{csr: \$csr, profile: "firmware-endpoint"}')" \\
       $IOTCA_URL/v1/certificates | jq -r .certificate
+
+Or with an ACME client (certbot, lego) on a server: the directory is
+  $IOTCA_URL/acme/firmware-endpoint/directory
+  and each server's account needs an EAB key, made (and shown once) by
+  $(printf '%q' "$IOTCAD") acme eab create --config $(printf '%q' "$PWD/iotcad.json") --profile firmware-endpoint
+  then, on a host a name under updates.example.com resolves to (http-01 on port 80):
+  certbot certonly --standalone --key-type ecdsa -d fw4.updates.example.com \\
+      --server $IOTCA_URL/acme/firmware-endpoint/directory --eab-kid KID --eab-hmac-key KEY
 
 Trust anchors for devices: $(pwd)/roots.pem (or curl $IOTCA_URL/v1/ca/roots)
 Logs: $(pwd)/iotcad.log    Stop: kill \$(cat $(pwd)/iotcad.pid)    Start again: $AGAIN

@@ -167,8 +167,8 @@ iotca_rc iotca_store_acme_prune(iotca_store *s, time_t now, time_t keep, size_t 
     static const char *const steps[] = {
         "DELETE FROM acme_nonces WHERE expires_at <= ?1 AND ?2 = ?2",
         "UPDATE acme_authzs SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?1 AND ?2 = ?2",
-        "UPDATE acme_orders SET status = 'invalid', error = '{\"type\":\"urn:ietf:params:acme:error:malformed\","
-        "\"detail\":\"the order expired\"}' WHERE status IN ('pending', 'ready') AND expires_at <= ?1 AND ?2 = ?2",
+        ("UPDATE acme_orders SET status = 'invalid', error = '{\"type\":\"urn:ietf:params:acme:error:malformed\","
+         "\"detail\":\"the order expired\"}' WHERE status IN ('pending', 'ready') AND expires_at <= ?1 AND ?2 = ?2"),
         /* authorizations and challenges go with their order (ON DELETE CASCADE) */
         "DELETE FROM acme_orders WHERE status IN ('valid', 'invalid') AND expires_at <= ?2 AND ?1 = ?1",
     };

@@ -75,6 +75,16 @@ grep -q 'verify OK' < <(openssl crl -inform DER -in fw1.crl -noout -CAfile <(cat
   die "the CRL at $crl_url does not verify against its issuer"
 ok "the demo's leaves carry AIA OCSP $BASE/ocsp and a CRL distribution point; openssl ocsp there answers good (verified), the CRL verifies"
 
+# ACME: the closing message names the directory, which answers; the EAB command it prints makes a key
+grep -q "^  $BASE/acme/firmware-endpoint/directory$" first.out || die "the closing message does not name the ACME directory"
+curl -sf "$BASE/acme/firmware-endpoint/directory" | jq -e --arg b "$BASE" '.newAccount == "\($b)/acme/firmware-endpoint/new-account"
+  and .meta.externalAccountRequired == true' >/dev/null || die "the demo's ACME directory does not answer"
+eab_cmd=$(grep -A1 "each server's account needs an EAB key" first.out | tail -1 | sed 's/^ *//')
+eval "$eab_cmd" > eab.out || die "the closing message's EAB command failed: $eab_cmd: $(cat eab.out)"
+grep -qE '^kid: eab-[0-9a-f]{16}$' eab.out && grep -qE '^hmac_key: [A-Za-z0-9_-]{43}$' eab.out ||
+  die "the EAB command printed: $(cat eab.out)"
+ok "the closing message names the ACME directory (it answers, EAB required) and its EAB command makes a key"
+
 # secrets 0600 and the CA keys encrypted at rest, in a directory only its owner enters
 [ "$(stat -c %a "$D")" = 700 ] || die "the state directory has mode $(stat -c %a "$D"), not 0700"
 for f in "$D"/root-passphrase "$D"/issuer-key-passphrase "$D"/admin.token "$D"/provisioner.token "$D"/iotca.db \
