@@ -55,5 +55,6 @@ const route iotcad_routes[] = {
     {"POST", "/acme/*/authz/*", acme_authz, RUN_POOL, false, false, NULL, NULL},
     CHANGE("POST", "/acme/*/chall/*", acme_challenge),
     {"POST", "/acme/*/cert/*", acme_cert, RUN_POOL, false, false, NULL, NULL},
+    CHANGE("POST", "/acme/*/revoke-cert", acme_revoke_cert),
 };
 const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

@@ -41,7 +41,7 @@ static bool contact_json(request *r, response *out, const char *profile, json_t 
 
 void acme_new_account(request *r, const char *const *p, response *out) {
     acme_post q;
-    if (!acme_post_begin(r, p, out, true, "new-account", &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_JWK, "new-account", &q)) return;
     snprintf(r->actor, sizeof r->actor, "acme:new-account");
     json_t *pl = payload(r, out, &q);
     char contact[1024], *eab = NULL;
@@ -84,7 +84,7 @@ void acme_account(request *r, const char *const *p, response *out) {
     char path[64];
     snprintf(path, sizeof path, "account/%.20s", p[1]);
     acme_post q;
-    if (!acme_post_begin(r, p, out, false, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
     if (path_id(p[1]) != q.account.id) {
         acme_problem(r, out, q.profile, "unauthorized", "the kid is not the account of this URL");
         acme_post_end(&q);
@@ -120,7 +120,7 @@ void acme_account_orders(request *r, const char *const *p, response *out) {
     char path[64];
     snprintf(path, sizeof path, "account/%.20s/orders", p[1]);
     acme_post q;
-    if (!acme_post_begin(r, p, out, false, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
     int64_t *ids = NULL;
     size_t n = 0;
     iotca_rc rc = path_id(p[1]) == q.account.id

@@ -15,6 +15,8 @@ void acme_new_account(request *r, const char *const *p, response *out);
 void acme_account(request *r, const char *const *p, response *out);
 void acme_account_orders(request *r, const char *const *p, response *out);
 /* order.c: POST new-order, order/{id}, order/{id}/finalize, authz/{id}, chall/{id}, cert/{serial} */
+/* revoke.c: POST revoke-cert (§7.6), signed by the account that ordered the certificate or by its own key */
+void acme_revoke_cert(request *r, const char *const *p, response *out);
 void acme_new_order(request *r, const char *const *p, response *out);
 void acme_order(request *r, const char *const *p, response *out);
 void acme_finalize(request *r, const char *const *p, response *out);
@@ -44,9 +46,11 @@ const char *acme_profile(request *r, const char *const *p, response *out, bool *
 void acme_url(request *r, const char *profile, char *out, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Reads and checks a POST (RFC 8555 §6.2-6.4): Content-Type application/jose+json, a JWS lib/acme parses, a
- * jwk (want_jwk: newAccount) or a kid naming an account of this profile, the url, the nonce, the signature.
+ * jwk (ACME_JWK: newAccount), a kid naming an account of this profile (ACME_KID), or either (revokeCert), the url, the nonce, the signature.
  * path is the request's path under the profile ("new-order", "order/7"). False: out holds the problem. */
-bool acme_post_begin(request *r, const char *const *p, response *out, bool want_jwk, const char *path, acme_post *q);
+typedef enum acme_signer { ACME_KID, ACME_JWK, ACME_KID_OR_JWK } acme_signer;
+bool acme_post_begin(request *r, const char *const *p, response *out, acme_signer signer, const char *path,
+                     acme_post *q);
 void acme_post_end(acme_post *q);
 /* A problem document (RFC 7807, RFC 8555 §6.7) from a library failure: the type from its detail's prefix
  * ("badNonce: ...") or its category, the status from the type; storage and internal details go to the log. */

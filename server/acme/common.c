@@ -119,7 +119,8 @@ static int64_t kid_account(request *r, const char *profile, const char *kid) {
     return *end == 0 ? (int64_t)id : 0;
 }
 
-bool acme_post_begin(request *r, const char *const *p, response *out, bool want_jwk, const char *path, acme_post *q) {
+bool acme_post_begin(request *r, const char *const *p, response *out, acme_signer signer, const char *path,
+                     acme_post *q) {
     memset(q, 0, sizeof *q);
     if ((q->profile = acme_profile(r, p, out, &q->eab_required)) == NULL) return false;
     acme_url(r, q->profile, q->url, sizeof q->url, "%s", path);
@@ -129,12 +130,12 @@ bool acme_post_begin(request *r, const char *const *p, response *out, bool want_
         return false;
     }
     iotca_rc rc = iotca_jws_parse(iotca_buf_slice(&r->body), &q->jws);
-    if (rc == IOTCA_OK && want_jwk && q->jws.kid[0]) rc = iotca_error_set(IOTCA_E_PARSE, "malformed: this resource "
-                                                                          "takes a jwk, not a kid (RFC 8555 §6.2)");
-    if (rc == IOTCA_OK && !want_jwk && !q->jws.kid[0]) rc = iotca_error_set(IOTCA_E_PARSE, "malformed: this resource "
-                                                                           "takes a kid, not a jwk (RFC 8555 §6.2)");
+    if (rc == IOTCA_OK && signer == ACME_JWK && q->jws.kid[0])
+        rc = iotca_error_set(IOTCA_E_PARSE, "malformed: this resource takes a jwk, not a kid (RFC 8555 §6.2)");
+    if (rc == IOTCA_OK && signer == ACME_KID && !q->jws.kid[0])
+        rc = iotca_error_set(IOTCA_E_PARSE, "malformed: this resource takes a kid, not a jwk (RFC 8555 §6.2)");
     int64_t id = 0;
-    if (rc == IOTCA_OK && !want_jwk && (id = kid_account(r, q->profile, q->jws.kid)) == 0)
+    if (rc == IOTCA_OK && q->jws.kid[0] && (id = kid_account(r, q->profile, q->jws.kid)) == 0)
         rc = iotca_error_set(IOTCA_E_POLICY, "accountDoesNotExist: the kid is not an account of this directory");
     if (rc == IOTCA_OK) rc = iotca_ca_acme_check(r->srv->ca, &q->jws, q->url, id, &q->account);
     if (rc == IOTCA_E_CRYPTO) rc = iotca_error_set(IOTCA_E_PARSE, "malformed: the JWS signature does not verify");

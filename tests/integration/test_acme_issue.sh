@@ -69,6 +69,39 @@ client_refused "an http-01 challenge nobody answers fails the order" "connection
   die "the failed order is not invalid with a connection problem: $(sql "SELECT status, error FROM acme_orders")"
 ok "the order is invalid with the connection problem, and nothing was issued"
 
+# ---- revocation (§7.6): by the ordering account, and by the certificate's own key; OCSP and the CRL say so ----
+ocsp_status() { # ocsp_status CERT CHAIN: good or revoked, as openssl ocsp reads iotcad's verified answer
+  openssl ocsp -issuer "$2" -cert "$1" -url "$BASE/ocsp" -CAfile "$WORK/roots.pem" -no_nonce 2>&1 |
+    awk -v c="$1" '$1 == c":" {print $2}'
+}
+[ "$(ocsp_status "$LIVE/web2.acme.test/cert.pem" "$LIVE/web2.acme.test/chain.pem")" = good ] || die "web2 is not good before"
+client_ok "certbot revoke (signed by its account) --reason keycompromise" \
+  certbot_run revoke --cert-name web2.acme.test --reason keycompromise --no-delete-after-revoke
+[ "$(ocsp_status "$LIVE/web2.acme.test/cert.pem" "$LIVE/web2.acme.test/chain.pem")" = revoked ] ||
+  die "OCSP does not say revoked after certbot revoke"
+s2=$(cert_serial "$LIVE/web2.acme.test/cert.pem")
+[ "$(sql "SELECT reason FROM certificates WHERE ltrim(serial, '0') = '$s2' AND revoked_at IS NOT NULL")" = 1 ] ||
+  die "the inventory does not hold the revocation with reason keyCompromise"
+ok "iotcad's OCSP answers revoked and the inventory holds reason 1 (keyCompromise)"
+client_ok "certbot revoke signed by the certificate's own key (--key-path: jwk)" \
+  certbot_run revoke --cert-path "$LIVE/web1.acme.test/cert.pem" --key-path "$LIVE/web1.acme.test/privkey.pem" \
+  --reason superseded --no-delete-after-revoke
+[ "$(ocsp_status "$LIVE/web1.acme.test/cert.pem" "$LIVE/web1.acme.test/chain.pem")" = revoked ] ||
+  die "OCSP does not say revoked after the key's own revocation"
+ok "iotcad's OCSP answers revoked for the certificate revoked with its own key"
+client_refused "a second revocation is refused" "." certbot_run revoke --cert-name web2.acme.test --no-delete-after-revoke
+grep -q "urn:ietf:params:acme:error:alreadyRevoked :: .*certificate [0-9a-f]* is already revoked" \
+  "$ACME_TMP/certbot/logs/letsencrypt.log" || die "no alreadyRevoked problem in certbot's log"
+ok "  ...with urn:ietf:params:acme:error:alreadyRevoked (certbot 2.1's handler trips on it, as on every problem)"
+issuer_id=$(sql "SELECT issuer_id FROM certificates WHERE ltrim(serial, '0') = '$s2'")
+for _ in $(seq 1 30); do
+  curl -sf "$BASE/crl/$issuer_id.crl" -o acme.crl && openssl crl -inform DER -in acme.crl -noout -text |
+    grep -qi "Serial Number: 0*$s2" && break
+  sleep 0.5
+done
+openssl crl -inform DER -in acme.crl -noout -text | grep -qi "Serial Number: 0*$s2" || die "the CRL does not list $s2"
+ok "the issuer's CRL lists the certificate certbot revoked"
+
 # ---- lego ----
 E2=$(eab)
 LEGO_EAB=(--eab --kid "$(jq -r .kid <<<"$E2")" --hmac "$(jq -r .hmac_key <<<"$E2")")
@@ -83,5 +116,25 @@ check_issued "$CERTS/lego2.acme.test.crt" "$CERTS/lego2.acme.test.issuer.crt" le
 [ "$(sql "SELECT count(DISTINCT account_id) FROM acme_orders WHERE status = 'valid'")" = 2 ] ||
   die "two accounts (certbot's, lego's) should hold the valid orders"
 ok "certbot's and lego's accounts each hold their valid orders"
+
+# 8 lego clients at once, each its own account (EAB key) and name, dns-01: every one must succeed (order state
+# changes are compare-and-set in one transaction, nonces single-use in the database)
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+  e=$(eab)
+  (LEGO_DIR=$ACME_TMP/lego-par$i lego_run --eab --kid "$(jq -r .kid <<<"$e")" --hmac "$(jq -r .hmac_key <<<"$e")" \
+    --key-type ec256 --domains "par$i.acme.test" "${LEGO_DNS_ARGS[@]}" run) &
+  pids+=("$!")
+done
+failed=""
+for i in 1 2 3 4 5 6 7 8; do wait "${pids[$((i - 1))]}" || failed="$failed par$i($(tail -n 3 "$ACME_TMP/lego-par$i.log" | tr '\n' ' '))"; done
+[ -z "$failed" ] || die "parallel lego clients failed:$failed"
+serials=$(for i in 1 2 3 4 5 6 7 8; do cert_serial "$ACME_TMP/lego-par$i/certificates/par$i.acme.test.crt"; done | sort -u | wc -l)
+[ "$serials" = 8 ] || die "8 clients got $serials distinct certificates"
+for i in 1 8; do
+  check_issued "$ACME_TMP/lego-par$i/certificates/par$i.acme.test.crt" \
+    "$ACME_TMP/lego-par$i/certificates/par$i.acme.test.issuer.crt" "par$i.acme.test"
+done
+ok "8 lego clients at once (8 accounts, dns-01) all got their certificates (8 distinct serials)"
 stop_clean
 echo "$CHECKS passed, 0 failed"
