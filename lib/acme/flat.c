@@ -63,8 +63,8 @@ static iotca_rc flat_members(acme_flat *f, const char *what) {
                      IOTCA_E_PARSE, "%s: member \"%.64s\" is not allowed (only protected, payload, signature)", what,
                      key);
     }
-    const char *prot, *sig;
-    size_t prot_len, sig_len;
+    const char *prot = NULL, *sig = NULL;
+    size_t prot_len = 0, sig_len = 0;
     IOTCA_GUARD(outer_string(f->root, "protected", what, &prot, &prot_len));
     IOTCA_GUARD(outer_string(f->root, "payload", what, &f->payload_b64, &f->payload_b64_len));
     IOTCA_GUARD(outer_string(f->root, "signature", what, &sig, &sig_len));

@@ -45,10 +45,11 @@ static iotca_rc check_identifiers(const iotca_profile *p, const iotca_acme_ident
     for (size_t i = 0; i < n; i++) {
         IOTCA_ENSURE(strcmp(ids[i].type, "dns") == 0, IOTCA_E_POLICY,
                      "unsupportedIdentifier: identifier type '%.8s' (iotca's ACME orders DNS names)", ids[i].type);
-        IOTCA_ENSURE(strlen(ids[i].value) <= IOTCA_NAME_MAX, IOTCA_E_POLICY, "rejectedIdentifier: a name over %d bytes",
-                     IOTCA_NAME_MAX);
+        size_t len = strnlen(ids[i].value, sizeof ids[i].value);
+        IOTCA_ENSURE(len <= IOTCA_NAME_MAX, IOTCA_E_POLICY, "rejectedIdentifier: a name over %d bytes", IOTCA_NAME_MAX);
         char *d = names->dns[names->n_dns];
-        snprintf(d, sizeof names->dns[0], "%s", ids[i].value);
+        memcpy(d, ids[i].value, len); /* fits: len <= IOTCA_NAME_MAX, the array's size less its NUL */
+        d[len] = 0;
         for (char *c = d; *c; c++)
             if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
         for (size_t k = 0; k < names->n_dns; k++)
