@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# ACME (issue 21) requests the real clients never send, signed by tests/tools/acme_probe.py (Debian's python3-acme
+# and python3-josepy, the libraries certbot signs with) against the real daemon: each refusal an RFC 8555 problem
+# document of the right type, no row left behind, the daemon serving on. A used nonce (badNonce), a JWS signed for
+# another url (unauthorized), by another key (malformed), no external account binding where one is required
+# (externalAccountRequired), too many identifiers (rejectedIdentifier), finalize before the order is ready
+# (orderNotReady), another account's order (unauthorized), a CSR that does not match its order (badCSR, the order
+# left ready), and then the right CSR (valid, the certificate downloadable by its account only).
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/integration/daemon_lib.sh
+source "$HERE/daemon_lib.sh"
+# shellcheck source=tests/integration/acme_lib.sh
+source "$HERE/acme_lib.sh"
+acme_deps
+PROBE=$HERE/../tools/acme_probe.py
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import acme, josepy' 2>/dev/null ||
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-acme python3-josepy >/dev/null
+probe() { /usr/bin/python3 "$PROBE" "$@"; }
+start_dns acme.test
+
+ceremony
+write_config
+jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" '.base_url = $b
+  | .profiles.web = {key_types: ["ecdsa-p256"], max_ttl: "90d", eku: ["server"], dns_suffixes: ["acme.test"],
+                     require_san: true}
+  | .acme = {profiles: {web: {}}, validation: {resolvers: [$dns], allowed_ranges: ["127.0.0.0/8"], timeout_s: 5}}' \
+  iotcad.json > c.json && mv c.json iotcad.json
+"$IOTCAD" init --config iotcad.json >/dev/null
+tokens
+start_daemon
+new_issuer int1
+D=$BASE/acme/web/directory
+A=$BASE/acme/web
+
+# expect DESC STATUS TYPE JSON: the probe's answer must be STATUS with a problem of TYPE (or no problem for "")
+expect_acme() {
+  local desc=$1 status=$2 type=$3 answer=$4
+  [ "$(jq -r .status <<<"$answer")" = "$status" ] || die "$desc: expected $status: $answer"
+  if [ -n "$type" ]; then
+    jq -e --arg t "urn:ietf:params:acme:error:$type" '.body.type == $t' <<<"$answer" >/dev/null || die "$desc: $answer"
+    ok "$desc: $status $type ($(jq -r .body.detail <<<"$answer" | head -c 90))"
+  else
+    ok "$desc: $status"
+  fi
+}
+
+probe key k1.pem
+probe key k2.pem
+expect_acme "newAccount without an external account binding" 400 externalAccountRequired "$(probe account "$D" k1.pem)"
+eab() { "$IOTCAD" acme eab create --config iotcad.json --profile web --json; }
+E1=$(eab)
+ans=$(probe account "$D" k1.pem "$(jq -r .kid <<<"$E1")" "$(jq -r .hmac_key <<<"$E1")")
+expect_acme "newAccount with python3-acme's external account binding" 201 "" "$ans"
+K1=$(jq -r .location <<<"$ans")
+[[ $K1 == "$A/account/"[0-9]* ]] || die "account URL: $K1"
+expect_acme "the account, POST-as-GET" 200 "" "$(probe post "$D" k1.pem "$K1" "$K1" '')"
+
+# ---- the envelope: nonces, url, signature (§6.2-6.5) ----
+N=$(probe nonce "$D")
+expect_acme "a fresh nonce" 200 "" "$(probe post "$D" k1.pem "$K1" "$K1" '' --nonce "$N")"
+expect_acme "the same nonce again" 400 badNonce "$(probe post "$D" k1.pem "$K1" "$K1" '' --nonce "$N")"
+expect_acme "a nonce the server never gave" 400 badNonce "$(probe post "$D" k1.pem "$K1" "$K1" '' --nonce AAAAAAAAAAAAAAAAAAAAAA)"
+expect_acme "a JWS signed for another url" 403 unauthorized "$(probe post "$D" k1.pem "$K1" "$K1" '' --url "$A/new-order")"
+expect_acme "a JWS signed by another key under the account's kid" 400 malformed \
+  "$(probe post "$D" k1.pem "$K1" "$K1" '' --sign-with k2.pem)"
+expect_acme "a kid that is no account" 400 accountDoesNotExist "$(probe post "$D" k1.pem "$A/account/999" "$A/account/999" '')"
+
+# ---- orders (§7.4) ----
+ids=$(jq -cn '[range(101) | {type: "dns", value: "n\(.).acme.test"}] | {identifiers: .}')
+expect_acme "an order of 101 names" 400 rejectedIdentifier "$(probe post "$D" k1.pem "$K1" "$A/new-order" "$ids")"
+expect_acme "an order for a name outside the profile" 400 rejectedIdentifier \
+  "$(probe post "$D" k1.pem "$K1" "$A/new-order" '{"identifiers":[{"type":"dns","value":"x.example.net"}]}')"
+expect_acme "an order for an IP address" 400 unsupportedIdentifier \
+  "$(probe post "$D" k1.pem "$K1" "$A/new-order" '{"identifiers":[{"type":"ip","value":"192.0.2.1"}]}')"
+[ "$(sql "SELECT count(*) FROM acme_orders")" = 0 ] || die "a refused order left a row"
+ok "no refused order left a row"
+ans=$(probe post "$D" k1.pem "$K1" "$A/new-order" '{"identifiers":[{"type":"dns","value":"p1.acme.test"}]}')
+expect_acme "an order for p1.acme.test" 201 "" "$ans"
+O1=$(jq -r .location <<<"$ans")
+FIN=$(jq -r .body.finalize <<<"$ans")
+AZ=$(jq -r '.body.authorizations[0]' <<<"$ans")
+probe csr good.csr p1.acme.test
+expect_acme "finalize before the order is ready" 403 orderNotReady \
+  "$(probe post "$D" k1.pem "$K1" "$FIN" "{\"csr\":\"$(cat good.csr)\"}")"
+E2=$(eab)
+K2=$(jq -r .location <<<"$(probe account "$D" k2.pem "$(jq -r .kid <<<"$E2")" "$(jq -r .hmac_key <<<"$E2")")")
+expect_acme "another account reading the order" 403 unauthorized "$(probe post "$D" k2.pem "$K2" "$O1" '')"
+expect_acme "another account reading its authorization" 403 unauthorized "$(probe post "$D" k2.pem "$K2" "$AZ" '')"
+
+# dns-01 with the TXT record the probe computes, published with a signed RFC 2136 update
+authz=$(probe post "$D" k1.pem "$K1" "$AZ" '')
+CH=$(jq -r '.body.challenges[] | select(.type == "dns-01") | .url' <<<"$authz")
+TOKEN=$(jq -r '.body.challenges[] | select(.type == "dns-01") | .token' <<<"$authz")
+dns_update "update add _acme-challenge.p1.acme.test. 1 TXT \"$(probe dns01 k1.pem "$TOKEN")\"" ||
+  die "could not publish the TXT record"
+ans=$(probe post "$D" k1.pem "$K1" "$CH" '{}')
+expect_acme "the dns-01 challenge answered" 200 "" "$ans"
+[ "$(jq -r .body.status <<<"$ans")" = valid ] || die "the challenge is not valid: $ans"
+[ "$(jq -r .body.status <<<"$(probe post "$D" k1.pem "$K1" "$O1" '')")" = ready ] || die "the order is not ready"
+ok "the challenge is valid and the order ready"
+probe csr bad.csr p2.acme.test
+expect_acme "finalize with a CSR for another name" 400 badCSR \
+  "$(probe post "$D" k1.pem "$K1" "$FIN" "{\"csr\":\"$(cat bad.csr)\"}")"
+[ "$(jq -r .body.status <<<"$(probe post "$D" k1.pem "$K1" "$O1" '')")" = ready ] || die "a refused CSR changed the order"
+ok "the order is still ready after the refused CSR"
+ans=$(probe post "$D" k1.pem "$K1" "$FIN" "{\"csr\":\"$(cat good.csr)\"}")
+expect_acme "finalize with the right CSR" 200 "" "$ans"
+CERT=$(jq -r .body.certificate <<<"$ans")
+[ "$(jq -r .body.status <<<"$ans")" = valid ] && [[ $CERT == "$A/cert/"* ]] || die "finalize: $ans"
+expect_acme "finalize again" 403 orderNotReady "$(probe post "$D" k1.pem "$K1" "$FIN" "{\"csr\":\"$(cat good.csr)\"}")"
+ans=$(probe post "$D" k1.pem "$K1" "$CERT" '')
+jq -r .body <<<"$ans" > chain.pem
+openssl verify -CAfile roots.pem -untrusted <(awk 'f; /END CERTIFICATE/ && !f {f=1}' chain.pem) chain.pem >/dev/null ||
+  die "the downloaded chain does not verify: $(head -c 300 chain.pem)"
+ok "the certificate and its chain, downloaded by the account, verify with openssl"
+expect_acme "another account downloading it" 403 unauthorized "$(probe post "$D" k2.pem "$K2" "$CERT" '')"
+curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
+stop_clean
+echo "$CHECKS passed, 0 failed"
