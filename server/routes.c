@@ -42,6 +42,9 @@ const route iotcad_routes[] = {
     /* OCSP signs with the responder key on the serving thread: hot */
     {"POST", "/ocsp", api_ocsp_post, RUN_HERE, true, false, NULL, NULL},
     {"GET", "/ocsp/**", api_ocsp_get, RUN_HERE, true, false, NULL, NULL},
+    CHANGE("POST", "/v1/acme/eab", api_acme_eab_create),
+    GET("/v1/acme/eab", api_acme_eab_list),
+    CHANGE("DELETE", "/v1/acme/eab/*", api_acme_eab_revoke),
     /* ACME (RFC 8555), one directory per profile: every POST is checked against the nonces in the database and
      * most change state, so they run on the pool; the changes of state are audited */
     GET("/acme/*/directory", acme_directory),

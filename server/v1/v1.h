@@ -47,6 +47,10 @@ void api_trust_profile_list(request *r, const char *const *p, response *out);
 void api_trust_profile_get(request *r, const char *const *p, response *out);
 void api_trust_profile_replace(request *r, const char *const *p, response *out);
 void api_trust_profile_delete(request *r, const char *const *p, response *out);
+/* acme_eab.c: POST, GET /v1/acme/eab; DELETE /v1/acme/eab/{kid} (admin) */
+void api_acme_eab_create(request *r, const char *const *p, response *out);
+void api_acme_eab_list(request *r, const char *const *p, response *out);
+void api_acme_eab_revoke(request *r, const char *const *p, response *out);
 /* bundle.c */
 void api_bundle(request *r, const char *const *p, response *out);
 /* ocsp.c */

@@ -95,6 +95,37 @@ CERTBOT_DIR=$ACME_TMP/cb1 client_ok "certbot deactivates its account (unregister
 [ "$(sql "SELECT status FROM acme_accounts WHERE eab_kid = '$KID'")" = deactivated ] || die "the account is not deactivated"
 ok "the account is deactivated in the store (certbot forgets its key: a request signed by it is tested with the store's own tests)"
 
+# ---- the admin API and `iotca acme eab` (the same keys, over HTTP with an admin token) ----
+export IOTCA_URL=$BASE
+IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" acme eab create --profile firmware-endpoint > eab4.txt || die "iotca acme eab create: $(cat eab4.txt)"
+KID4=$(awk '/^kid:/ {print $2}' eab4.txt)
+KEY4=$(awk '/^hmac_key:/ {print $2}' eab4.txt)
+grep -q "^directory: $ACME_DIRECTORY$" eab4.txt || die "iotca acme eab create printed: $(cat eab4.txt)"
+CERTBOT_DIR=$ACME_TMP/cb6 client_ok "certbot registers with a key made through the admin API" \
+  certbot_run register --eab-kid "$KID4" --eab-hmac-key "$KEY4"
+IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" acme eab list > list4.txt
+grep -E "^$KID4  firmware-endpoint  created .*  active  account bound$" list4.txt >/dev/null || die "iotca acme eab list: $(cat list4.txt)"
+IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" --json acme eab list | jq -e --arg k "$KID2" '.eab_keys[] | select(.kid == $k) | .revoked | type == "string"' \
+  >/dev/null || die "the JSON list does not show $KID2 revoked"
+ok "iotca acme eab create and list (text and JSON) over the admin API"
+[ "$(sql "SELECT count(*) FROM audit WHERE action = 'acme.eab.create' AND actor LIKE 'token:%'")" = 1 ] ||
+  die "the API's key creation is not audited with its token"
+set +e
+IOTCA_TOKEN=$PROV "$IOTCA_CLI" acme eab create --profile firmware-endpoint > prov.txt 2>&1; rc_prov=$?
+IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" acme eab create --profile infra > noacme.txt 2>&1; rc_noacme=$?
+IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" acme eab revoke eab-0000000000000000 > unknown.txt 2>&1; rc_unknown=$?
+IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" acme eab revoke "../x" > bad.txt 2>&1; rc_bad=$?
+IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" acme eab create > noprof.txt 2>&1; rc_noprof=$?
+set -e
+[ "$rc_prov" = 3 ] && grep -q forbidden prov.txt || die "a provisioner made an EAB key: $rc_prov $(cat prov.txt)"
+[ "$rc_noacme" = 3 ] && grep -q "no ACME directory" noacme.txt || die "a profile without ACME: $rc_noacme $(cat noacme.txt)"
+[ "$rc_unknown" = 3 ] && grep -q "no EAB key" unknown.txt || die "an unknown kid: $rc_unknown $(cat unknown.txt)"
+[ "$rc_bad" = 2 ] && [ "$rc_noprof" = 2 ] || die "usage errors: $rc_bad $(cat bad.txt) / $rc_noprof $(cat noprof.txt)"
+ok "refused: a provisioner (403), a profile without ACME (400), an unknown kid (404), a malformed kid or no --profile (usage)"
+IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" acme eab revoke "$KID4" | grep -q "revoked EAB key $KID4" || die "iotca acme eab revoke"
+[ "$(sql "SELECT revoked_at IS NOT NULL FROM acme_eab_keys WHERE kid = '$KID4'")" = 1 ] || die "the key is not revoked"
+ok "iotca acme eab revoke revokes it"
+
 # ---- malformed requests: problem documents (§6.7), the daemon serving on ----
 problem() { # problem DESC EXPECTED-TYPE CURL-ARGS...: POST to new-account; the answer must be that problem
   local desc=$1 type=$2

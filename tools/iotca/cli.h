@@ -101,6 +101,7 @@ int cmd_trust_profile_list(cli *c);
 int cmd_trust_profile_show(cli *c);
 int cmd_trust_profile_replace(cli *c);
 int cmd_trust_profile_delete(cli *c);
+int cmd_acme_eab(cli *c); /* acme eab create|list|revoke (cmd_acme.c) */
 int cmd_crl_show(cli *c);
 /* iotca bundle (cmd_bundle.c): from the daemon, or offline with --roots FILE. */
 int cmd_bundle(cli *c);

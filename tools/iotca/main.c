@@ -37,6 +37,7 @@ static const char usage_text[] =
     "  trust-profile show NAME [--out FILE]\n"
     "  trust-profile replace NAME --trust-store FILE --stack S --until DATE [--acknowledge CODE ...]\n"
     "  trust-profile delete NAME\n"
+    "  acme eab create --profile P | acme eab list | acme eab revoke KID   (EAB keys for ACME clients; admin)\n"
     "  crl show ISSUER [--out FILE]   (ISSUER: an issuer id, or root-N for an imported root CRL)\n"
     "  bundle --format F [--out FILE] [--manifest-out FILE] [--roots ROOTS.pem]\n"
     "\n"
@@ -181,6 +182,7 @@ static const struct command {
      " NAME", cmd_trust_profile_replace},
     {"trust-profile", "delete", 0, 1, 1, " NAME", cmd_trust_profile_delete},
     {"crl", "show", OPT_BIT(O_OUT), 1, 1, " ISSUER", cmd_crl_show},
+    {"acme", "eab", OPT_BIT(O_PROFILE), 1, 2, " create --profile P | list | revoke KID", cmd_acme_eab},
     {"bundle", NULL, OPT_BIT(O_FORMAT) | OPT_BIT(O_OUT) | OPT_BIT(O_ROOTS) | OPT_BIT(O_MANIFEST_OUT), 0, 0, "",
      cmd_bundle},
 };
