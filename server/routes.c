@@ -49,6 +49,7 @@ const route iotcad_routes[] = {
      * most change state, so they run on the pool; the changes of state are audited */
     GET("/acme/*/directory", acme_directory),
     {"GET", "/acme/*/new-nonce", acme_new_nonce, RUN_POOL, false, false, NULL, NULL},
+    {"GET", "/acme/*/renewal-info/*", acme_renewal_info, RUN_POOL, false, false, NULL, NULL},
     CHANGE("POST", "/acme/*/new-account", acme_new_account),
     CHANGE("POST", "/acme/*/account/*", acme_account),
     {"POST", "/acme/*/account/*/orders", acme_account_orders, RUN_POOL, false, false, NULL, NULL},

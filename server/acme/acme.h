@@ -10,6 +10,8 @@
 /* directory.c: GET /acme/{profile}/directory; HEAD, GET /acme/{profile}/new-nonce */
 void acme_directory(request *r, const char *const *p, response *out);
 void acme_new_nonce(request *r, const char *const *p, response *out);
+/* GET /acme/{profile}/renewal-info/{certID} (RFC 9773) */
+void acme_renewal_info(request *r, const char *const *p, response *out);
 /* account.c: POST new-account, account/{id}, account/{id}/orders */
 void acme_new_account(request *r, const char *const *p, response *out);
 void acme_account(request *r, const char *const *p, response *out);
@@ -57,6 +59,9 @@ void acme_post_end(acme_post *q);
 void acme_problem_rc(request *r, response *out, const char *profile, iotca_rc rc);
 void acme_problem(request *r, response *out, const char *profile, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The same with a status of the caller's (404 for a renewalInfo certID this CA never issued). */
+void acme_problem_status(request *r, response *out, const char *profile, unsigned status, const char *type,
+                         const char *detail);
 /* Answers with an ACME resource (consumed): status, JSON, the Replay-Nonce and index Link every answer carries,
  * and a Location when location is not NULL. */
 void acme_respond(request *r, response *out, const char *profile, unsigned status, json_t *doc, const char *location);

@@ -71,6 +71,11 @@ void acme_problem(request *r, response *out, const char *profile, const char *ty
     problem(r, out, profile, type_status(type), type, detail);
 }
 
+void acme_problem_status(request *r, response *out, const char *profile, unsigned status, const char *type,
+                         const char *detail) {
+    problem(r, out, profile, status, type, detail);
+}
+
 /* The known ACME error types a library detail may start with ("badNonce: ..."). */
 static const char *const TYPES[] = {"badNonce", "malformed", "unauthorized", "accountDoesNotExist",
                                     "externalAccountRequired", "rejectedIdentifier", "unsupportedIdentifier",

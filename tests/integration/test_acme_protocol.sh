@@ -114,6 +114,42 @@ openssl verify -CAfile roots.pem -untrusted <(awk 'f; /END CERTIFICATE/ && !f {f
   die "the downloaded chain does not verify: $(head -c 300 chain.pem)"
 ok "the certificate and its chain, downloaded by the account, verify with openssl"
 expect_acme "another account downloading it" 403 unauthorized "$(probe post "$D" k2.pem "$K2" "$CERT" '')"
+# ---- ARI (RFC 9773): the renewal window follows the CA's schedule ----
+[ "$(curl -s "$D" | jq -r .renewalInfo)" = "$A/renewal-info" ] || die "the directory has no renewalInfo"
+CID=$(probe certid chain.pem)
+window() { probe get "$A/renewal-info/$1"; }
+w=$(window "$CID")
+now=$(date +%s)
+start=$(jq -r '.body.suggestedWindow.start | fromdateiso8601' <<<"$w")
+end=$(jq -r '.body.suggestedWindow.end | fromdateiso8601' <<<"$w")
+na=$(date -d "$(openssl x509 -in chain.pem -noout -enddate | cut -d= -f2)" +%s)
+[ "$(jq -r .status <<<"$w")" = 200 ] && [ "$(jq -r .retry_after <<<"$w")" = 21600 ] || die "renewalInfo: $w"
+((start > now + 50 * 86400 && end > start && end < na)) || die "the window of a fresh 90-day certificate: $w"
+ok "renewalInfo of a fresh 90-day certificate: its last third ($(jq -r .body.suggestedWindow.start <<<"$w") to $(jq -r .body.suggestedWindow.end <<<"$w")), Retry-After 21600"
+# a successor issuer staged to activate in 10 days: the window moves to that activation, onto the new chain
+http POST /v1/issuers -H "Authorization: Bearer $ADMIN" -d '{}'; [ "$STATUS" = 201 ] || die "a second issuer: $OUT"
+next_id=$(jq -r .id <<<"$OUT"); jq -r .csr <<<"$OUT" > next.csr
+"$ROOT_TOOL" sign-intermediate --vault r1 --csr next.csr --out next.pem --yes --passphrase-file rootpass >/dev/null
+act=$(date -u -d '+10 days' +%Y-%m-%dT%H:%M:%SZ)
+http PUT "/v1/issuers/$next_id/certificate" -H "Authorization: Bearer $ADMIN" \
+  -d "$(jq -n --rawfile c next.pem --arg at "$act" '{certificate: $c, activate_at: $at}')"
+[ "$STATUS" = 200 ] || die "staging the successor: $OUT"
+w=$(window "$CID")
+[ "$(jq -r .body.suggestedWindow.start <<<"$w")" = "$act" ] || die "the window does not start at the activation $act: $w"
+ok "a successor staged for $act moves the window to start there (renew onto the new chain before the old ends)"
+# revoked: renew now
+http POST "/v1/certificates/$(openssl x509 -in chain.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')/revoke" \
+  -H "Authorization: Bearer $ADMIN" -d '{"reason": "superseded"}'
+[ "$STATUS" = 200 ] || die "revoking: $OUT"
+w=$(window "$CID")
+start=$(jq -r '.body.suggestedWindow.start | fromdateiso8601' <<<"$w")
+((start <= $(date +%s))) || die "a revoked certificate's window has not begun: $w"
+ok "revoked: the window has begun (renew now)"
+[ "$(jq -r .status <<<"$(window "AAAA.AAAA")")" = 404 ] || die "an unknown certID is not 404"
+[ "$(jq -r .status <<<"$(window "nodot")")" = 400 ] || die "a malformed certID is not 400"
+[ "$(jq -r .status <<<"$(window "${CID%%.*}x.${CID#*.}")")" = 404 ] || die "a wrong key identifier is not 404"
+ok "renewalInfo refuses an unknown certID (404), a wrong key identifier (404), a malformed one (400)"
+
 curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
 stop_clean
 echo "$CHECKS passed, 0 failed"

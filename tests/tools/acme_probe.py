@@ -13,6 +13,8 @@ match its order. Every request is one JWS POST (RFC 8555 §6.2); the answer is p
   acme_probe.py nonce DIR                           a fresh nonce
   acme_probe.py csr FILE NAME...                    a CSR (DER, base64url) for the names, with a new P-256 key
   acme_probe.py dns01 KEY TOKEN                     the TXT value dns-01 wants: base64url(SHA-256(token "." thumbprint))
+  acme_probe.py certid PEM                          the RFC 9773 certID of the first certificate of PEM
+  acme_probe.py get URL                             a plain GET (renewalInfo), printed as the POSTs are
 """
 import json
 import sys
@@ -101,6 +103,20 @@ def main(argv):
                .sign(k, hashes.SHA256()))
         with open(argv[2], "w") as f:
             f.write(jose.b64encode(csr.public_bytes(serialization.Encoding.DER)).decode())
+    elif cmd == "certid":
+        with open(argv[2], "rb") as f:
+            cert = x509.load_pem_x509_certificate(f.read())
+        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+        n = cert.serial_number
+        serial = n.to_bytes(n.bit_length() // 8 + 1, "big")  # the INTEGER's content octets (a leading 0 if needed)
+        print(jose.b64encode(aki).decode() + "." + jose.b64encode(serial).decode())
+    elif cmd == "get":
+        try:
+            with urllib.request.urlopen(argv[2]) as r:
+                status, headers, data = r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            status, headers, data = e.code, e.headers, e.read()
+        print(json.dumps({"status": status, "retry_after": headers.get("Retry-After"), "body": json.loads(data or b"null")}))
     elif cmd == "dns01":
         ka = argv[3] + "." + jose.b64encode(load_key(argv[2]).thumbprint()).decode()
         digest = hashes.Hash(hashes.SHA256())

@@ -84,6 +84,16 @@ iotca_rc iotca_ca_acme_order_list(iotca_ca *ca, int64_t account_id, int64_t **id
  * IOTCA_OK, "unauthorized" for another account's, IOTCA_E_USAGE for one no ACME order made. */
 iotca_rc iotca_ca_acme_cert_owner(iotca_ca *ca, int64_t account_id, const char *serial);
 
+/* ---- ARI (RFC 9773): when a client should renew ---- */
+/* The suggested renewal window of the certificate a renewalInfo certID names (§4.1: the issuer's key identifier,
+ * AKI, and the serial's DER integer bytes, each as decoded from base64url), at `now`. From its validity (the
+ * middle of its last third: 2/3 to 5/6 of its life), moved by the CA's own schedule: revoked, renew now (a window
+ * that has begun); its issuer no longer the active one of its group, renew within the coming week; a staged
+ * successor activating before the window, renew right after that activation, onto the new chain, and before the
+ * certificate ends. IOTCA_E_USAGE for a certID that names no certificate of this CA (the AKI must match too). */
+iotca_rc iotca_ca_acme_renewal_window(iotca_ca *ca, iotca_slice aki, iotca_slice serial, time_t now, time_t *start,
+                                      time_t *end);
+
 /* ---- challenges (§7.5.1, §8) ---- */
 /* Checks one challenge: `identifier` (a DNS name) must answer `key_authorization` for `token` the way `type` says
  * (http-01: the body of http://identifier/.well-known/acme-challenge/token; dns-01: a TXT record at
