@@ -6,6 +6,7 @@
 
 #include "ca_internal.h"
 #include "iotca/ca_acme.h"
+#include "iotca/store_acme.h"
 
 #define WEEK (7 * 86400)
 
@@ -83,4 +84,27 @@ iotca_rc iotca_ca_acme_renewal_window(iotca_ca *ca, iotca_slice aki, iotca_slice
     iotca_cert_free(cert);
     iotca_cert_rec_free(&rec);
     return rc;
+}
+
+iotca_rc iotca_ca_acme_replaces_check(iotca_ca *ca, int64_t account_id, const char *cert_id) {
+    IOTCA_ENSURE(ca && cert_id, IOTCA_E_USAGE, "iotca_ca_acme_replaces_check: NULL argument");
+    const char *dot = strchr(cert_id, '.');
+    iotca_buf serial = {0};
+    char hex[41];
+    iotca_rc rc = dot ? iotca_b64url_decode(dot + 1, strlen(dot + 1), &serial)
+                      : iotca_error_set(IOTCA_E_PARSE, "x");
+    if (rc == IOTCA_OK) rc = serial_hex(iotca_buf_slice(&serial), hex);
+    iotca_buf_free(&serial);
+    if (rc != IOTCA_OK) return iotca_error_set(IOTCA_E_PARSE, "malformed: replaces is not a certID (RFC 9773 §4.1)");
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    int64_t owner = 0;
+    rc = iotca_store_acme_serial_account(s, hex, &owner);
+    if (rc == IOTCA_E_USAGE || (rc == IOTCA_OK && owner != account_id))
+        return iotca_error_set(IOTCA_E_PARSE, "malformed: replaces names no certificate this account ordered");
+    IOTCA_GUARD(rc);
+    size_t n = 0;
+    IOTCA_GUARD(iotca_store_acme_replaced(s, cert_id, &n));
+    IOTCA_ENSURE(n == 0, IOTCA_E_POLICY, "alreadyReplaced: another order replaces that certificate already");
+    return IOTCA_OK;
 }

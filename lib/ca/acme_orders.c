@@ -71,6 +71,7 @@ iotca_rc iotca_ca_acme_order_new(iotca_ca *ca, const iotca_acme_account_rec *acc
                  profile);
     const iotca_profile *p = iotca_ca_profile(ca, profile);
     IOTCA_ENSURE(p != NULL, IOTCA_E_POLICY, "unauthorized: profile %s is no longer configured", profile);
+    if (replaces) IOTCA_GUARD(iotca_ca_acme_replaces_check(ca, account->id, replaces));
     iotca_names *names = malloc(sizeof *names);
     IOTCA_ENSURE(names != NULL, IOTCA_E_INTERNAL, "out of memory");
     iotca_rc rc = check_identifiers(p, ids, n, names);

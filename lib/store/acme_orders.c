@@ -278,3 +278,15 @@ iotca_rc iotca_store_acme_serial_account(iotca_store *s, const char *serial, int
     iotca_sq_done(st);
     return rc;
 }
+
+iotca_rc iotca_store_acme_replaced(iotca_store *s, const char *replaces, size_t *n) {
+    IOTCA_ENSURE(s && replaces && n, IOTCA_E_USAGE, "iotca_store_acme_replaced: NULL argument");
+    sqlite3_stmt *st;
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_REPLACED, "SELECT count(*) FROM acme_orders WHERE replaces = ?1",
+                              "counting the orders that replace a certificate", &st));
+    int e = sqlite3_bind_text(st, 1, replaces, -1, SQLITE_STATIC) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
+    iotca_rc rc = e == SQLITE_ROW ? IOTCA_OK : iotca_sq_fail(s, "counting the orders that replace a certificate");
+    if (rc == IOTCA_OK) *n = (size_t)sqlite3_column_int64(st, 0);
+    iotca_sq_done(st);
+    return rc;
+}

@@ -107,6 +107,7 @@ enum iotca_sq_id {
     SQ_ACME_CHALLENGE_SET,
     SQ_ACME_ORDER_SETTLE,
     SQ_ACME_SERIAL_ACCOUNT,
+    SQ_ACME_REPLACED,
     SQ_COUNT
 };
 

@@ -44,7 +44,7 @@ static unsigned type_status(const char *type) {
         const char *type;
         unsigned status;
     } map[] = {{"unauthorized", 403}, {"orderNotReady", 403}, {"accountDoesNotExist", 400}, {"serverInternal", 500},
-               {"rateLimited", 429}};
+               {"rateLimited", 429}, {"alreadyReplaced", 409}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].type, type) == 0) return map[i].status;
     return 400;
@@ -82,7 +82,7 @@ static const char *const TYPES[] = {"badNonce", "malformed", "unauthorized", "ac
                                     "badCSR", "orderNotReady", "badSignatureAlgorithm", "badPublicKey",
                                     "serverInternal", "rateLimited", "connection", "dns", "incorrectResponse",
                                     "tls", "caa", "userActionRequired", "badRevocationReason", "alreadyRevoked",
-                                    "invalidContact"};
+                                    "invalidContact", "alreadyReplaced"};
 
 void acme_problem_rc(request *r, response *out, const char *profile, iotca_rc rc) {
     const char *d = iotca_error_detail();

@@ -150,6 +150,14 @@ ok "revoked: the window has begun (renew now)"
 [ "$(jq -r .status <<<"$(window "${CID%%.*}x.${CID#*.}")")" = 404 ] || die "a wrong key identifier is not 404"
 ok "renewalInfo refuses an unknown certID (404), a wrong key identifier (404), a malformed one (400)"
 
+# replaces (RFC 9773 §5): recorded; a certificate is replaced once, by the account that ordered it
+order_p1() { probe post "$D" "$1" "$2" "$A/new-order" "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"p1.acme.test\"}],\"replaces\":\"$3\"}"; }
+expect_acme "an order replacing the certificate" 201 "" "$(order_p1 k1.pem "$K1" "$CID")"
+[ "$(sql "SELECT count(*) FROM acme_orders WHERE replaces = '$CID'")" = 1 ] || die "replaces is not recorded"
+expect_acme "a second order replacing it" 409 alreadyReplaced "$(order_p1 k1.pem "$K1" "$CID")"
+expect_acme "another account replacing it" 400 malformed "$(order_p1 k2.pem "$K2" "$CID")"
+expect_acme "replaces that is no certID" 400 malformed "$(order_p1 k1.pem "$K1" "not-a-cert-id")"
+
 curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
 stop_clean
 echo "$CHECKS passed, 0 failed"

@@ -94,6 +94,10 @@ iotca_rc iotca_ca_acme_cert_owner(iotca_ca *ca, int64_t account_id, const char *
 iotca_rc iotca_ca_acme_renewal_window(iotca_ca *ca, iotca_slice aki, iotca_slice serial, time_t now, time_t *start,
                                       time_t *end);
 
+/* An order's `replaces` (RFC 9773 §5): a certID of a certificate this account ordered ("malformed" otherwise)
+ * that no other order replaces yet ("alreadyReplaced"). iotca_ca_acme_order_new checks it and records it. */
+iotca_rc iotca_ca_acme_replaces_check(iotca_ca *ca, int64_t account_id, const char *cert_id);
+
 /* ---- challenges (§7.5.1, §8) ---- */
 /* Checks one challenge: `identifier` (a DNS name) must answer `key_authorization` for `token` the way `type` says
  * (http-01: the body of http://identifier/.well-known/acme-challenge/token; dns-01: a TXT record at

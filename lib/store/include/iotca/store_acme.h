@@ -57,6 +57,8 @@ iotca_rc iotca_store_acme_order_transition(iotca_store *s, int64_t id, iotca_acm
                                            const char *error, const char *serial);
 /* The account whose order made certificate serial: IOTCA_E_USAGE "no ACME order made it" if none did. */
 iotca_rc iotca_store_acme_serial_account(iotca_store *s, const char *serial, int64_t *account_id);
+/* How many orders name `replaces` (RFC 9773 §5: a certificate is replaced once). */
+iotca_rc iotca_store_acme_replaced(iotca_store *s, const char *replaces, size_t *n);
 /* Loads an authorization with its challenges: IOTCA_E_USAGE "no such authorization". */
 iotca_rc iotca_store_acme_authz_get(iotca_store *s, int64_t id, iotca_acme_authz_rec *a);
 /* Deactivates a pending or valid authorization (§7.5.2), and its order if that was pending or ready becomes
