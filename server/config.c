@@ -165,9 +165,11 @@ static bool loopback(const char *a) {
 
 /* acme.validation: {"resolvers": ["ip:port"...], "http_port": N, "allowed_ranges": ["cidr"...], "timeout_s": N}. */
 static iotca_rc load_validation(config *c, json_t *v) {
-    static const char *const validation_keys[] = {"resolvers", "http_port", "allowed_ranges", "timeout_s", NULL};
+    static const char *const validation_keys[] = {"resolvers", "http_port", "tls_port", "allowed_ranges", "timeout_s",
+                                                  NULL};
     iotca_validate_config *vc = &c->acme_validation;
     vc->http_port = 80;
+    vc->tls_port = 443;
     vc->timeout_ms = 10000;
     if (v == NULL || json_is_null(v)) return IOTCA_OK;
     IOTCA_ENSURE(json_is_object(v), IOTCA_E_USAGE, "config: acme.validation must be an object");
@@ -183,6 +185,7 @@ static iotca_rc load_validation(config *c, json_t *v) {
         snprintf(vc->resolvers + used, sizeof vc->resolvers - used, "%s%s", used ? "," : "", list[i]);
     }
     IOTCA_GUARD(get_uint(v, "http_port", "acme.validation", 1, 65535, &vc->http_port));
+    IOTCA_GUARD(get_uint(v, "tls_port", "acme.validation", 1, 65535, &vc->tls_port));
     unsigned t = 10;
     IOTCA_GUARD(get_uint(v, "timeout_s", "acme.validation", 1, 60, &t));
     vc->timeout_ms = t * 1000;

@@ -82,11 +82,11 @@ iotca_rc iotca_ca_acme_order_new(iotca_ca *ca, const iotca_acme_account_rec *acc
         snprintf(az[i].type, sizeof az[i].type, "dns");
         snprintf(az[i].value, sizeof az[i].value, "%s", names->dns[i]);
         az[i].expires_at = now + IOTCA_ACME_AUTHZ_TTL;
-        az[i].n_challenges = 2;
+        az[i].n_challenges = 3;
         az[i].challenges[0].type = IOTCA_ACME_HTTP_01;
         az[i].challenges[1].type = IOTCA_ACME_DNS_01;
-        rc = new_token(az[i].challenges[0].token);
-        if (rc == IOTCA_OK) rc = new_token(az[i].challenges[1].token);
+        az[i].challenges[2].type = IOTCA_ACME_TLS_ALPN_01;
+        for (size_t k = 0; k < 3 && rc == IOTCA_OK; k++) rc = new_token(az[i].challenges[k].token);
     }
     iotca_acme_order_rec o = {.account_id = account->id, .created_at = now, .expires_at = now + IOTCA_ACME_ORDER_TTL};
     snprintf(o.profile, sizeof o.profile, "%s", profile);

@@ -11,6 +11,7 @@
 #include "iotca/jws.h"
 #include "iotca/key.h"
 #include "iotca/validate.h"
+#include "validate_int.h"
 
 #define BODY_MAX 8192
 #define MAX_ADDRS 8
@@ -136,20 +137,32 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg) {
     return k;
 }
 
-static iotca_rc http01(const iotca_validate_config *cfg, const char *name, const char *token, const char *ka) {
+/* The first address of name (A, then AAAA) validation may reach: into addr (*len 4 or 16) and ip (text). */
+static iotca_rc pick_address(const iotca_validate_config *cfg, const char *name, uint8_t addr[16], size_t *len,
+                             char ip[64]) {
     lookup l;
     IOTCA_GUARD(resolve(cfg, name, false, &l));
+    IOTCA_ENSURE(l.n > 0, IOTCA_E_POLICY, "dns: %s has no address", name);
     size_t pick = l.n;
     for (size_t i = 0; i < l.n && pick == l.n; i++)
         if (iotca_validate_address_allowed(cfg, l.addr[i], l.len[i])) pick = i;
-    IOTCA_ENSURE(l.n > 0, IOTCA_E_POLICY, "dns: %s has no address", name);
-    char ip[64], url[600], pin[700];
-    inet_ntop(l.len[pick == l.n ? 0 : pick] == 4 ? AF_INET : AF_INET6, l.addr[pick == l.n ? 0 : pick], ip, sizeof ip);
+    size_t shown = pick == l.n ? 0 : pick;
+    inet_ntop(l.len[shown] == 4 ? AF_INET : AF_INET6, l.addr[shown], ip, 64);
     IOTCA_ENSURE(pick < l.n, IOTCA_E_POLICY, "rejectedIdentifier: %s resolves to %s, which validation may not reach",
                  name, ip);
+    memcpy(addr, l.addr[pick], l.len[pick]);
+    *len = l.len[pick];
+    return IOTCA_OK;
+}
+
+static iotca_rc http01(const iotca_validate_config *cfg, const char *name, const char *token, const char *ka) {
+    uint8_t addr[16];
+    size_t alen;
+    char ip[64], url[600], pin[700];
+    IOTCA_GUARD(pick_address(cfg, name, addr, &alen, ip));
     unsigned port = cfg->http_port ? cfg->http_port : 80;
     snprintf(url, sizeof url, "http://%s:%u/.well-known/acme-challenge/%s", name, port, token);
-    snprintf(pin, sizeof pin, l.len[pick] == 4 ? "%s:%u:%s" : "%s:%u:[%s]", name, port, ip);
+    snprintf(pin, sizeof pin, alen == 4 ? "%s:%u:%s" : "%s:%u:[%s]", name, port, ip);
     CURL *h = curl_easy_init();
     IOTCA_ENSURE(h != NULL, IOTCA_E_POLICY, "connection: cannot start an HTTP client");
     struct curl_slist *resolve_to = curl_slist_append(NULL, pin);
@@ -211,6 +224,13 @@ iotca_rc iotca_validate_challenge(void *ctx, iotca_acme_challenge_type type, con
     switch (type) {
     case IOTCA_ACME_HTTP_01: return http01(cfg, identifier, token, key_authorization);
     case IOTCA_ACME_DNS_01: return dns01(cfg, identifier, key_authorization);
+    case IOTCA_ACME_TLS_ALPN_01: {
+        uint8_t addr[16];
+        size_t alen;
+        char ip[64];
+        IOTCA_GUARD(pick_address(cfg, identifier, addr, &alen, ip));
+        return validate_tls_alpn01(cfg, addr, alen, ip, identifier, key_authorization);
+    }
     default: IOTCA_BAIL(IOTCA_E_POLICY, "malformed: %s is not offered", iotca_acme_challenge_type_name(type));
     }
 }

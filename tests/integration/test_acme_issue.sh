@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ACME issuance from iotcad (issue 21) with the clients infra teams run: Debian's certbot and lego, with EAB,
-# http-01 (their standalone servers) and dns-01 (certbot-dns-rfc2136 and lego's rfc2136 provider) against a real
+# http-01 (their standalone servers), tls-alpn-01 (lego's) and dns-01 (certbot-dns-rfc2136 and lego's rfc2136 provider) against a real
 # authoritative DNS server (Knot, TSIG updates) that iotcad's validation asks (acme.validation.resolvers); certbot
 # renew; refusals (a name outside the profile, a challenge nobody answers). Every certificate verifies with openssl
 # to the CA's roots, is in the inventory, and names the ACME order that made it.
@@ -17,11 +17,12 @@ ceremony
 write_config
 # a profile for the infra team's servers under acme.test, served over ACME; validation asks the test DNS server
 # and connects to loopback on the clients' port
-jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" --argjson port "$HTTP01_PORT" '.base_url = $b
+jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" --argjson port "$HTTP01_PORT" --argjson tls "$TLSALPN01_PORT" '.base_url = $b
   | .profiles.web = {key_types: ["ecdsa-p256", "ecdsa-p384"], max_ttl: "90d", eku: ["server"],
                      dns_suffixes: ["acme.test"], require_san: true}
   | .acme = {profiles: {web: {}},
-             validation: {resolvers: [$dns], http_port: $port, allowed_ranges: ["127.0.0.0/8"], timeout_s: 5}}' \
+             validation: {resolvers: [$dns], http_port: $port, tls_port: $tls, allowed_ranges: ["127.0.0.0/8"],
+                          timeout_s: 5}}' \
   iotcad.json > c.json && mv c.json iotcad.json
 "$IOTCAD" init --config iotcad.json >/dev/null
 tokens
@@ -110,6 +111,12 @@ lego_rfc2136_env
 client_ok "lego http-01 with EAB for lego1.acme.test" \
   lego_run "${LEGO_EAB[@]}" --key-type ec256 --domains lego1.acme.test --http --http.port "127.0.0.1:$HTTP01_PORT" run
 check_issued "$CERTS/lego1.acme.test.crt" "$CERTS/lego1.acme.test.issuer.crt" lego1.acme.test
+client_ok "lego tls-alpn-01 (RFC 8737, --tls.port 127.0.0.1:$TLSALPN01_PORT) for lego3.acme.test" \
+  lego_run "${LEGO_EAB[@]}" --key-type ec256 --domains lego3.acme.test --tls --tls.port "127.0.0.1:$TLSALPN01_PORT" run
+check_issued "$CERTS/lego3.acme.test.crt" "$CERTS/lego3.acme.test.issuer.crt" lego3.acme.test
+[ "$(sql "SELECT count(*) FROM acme_challenges WHERE type = 'tls-alpn-01' AND status = 'valid'")" = 1 ] ||
+  die "no valid tls-alpn-01 challenge in the store"
+ok "  ...validated through tls-alpn-01 (iotcad's GnuTLS handshake with ALPN acme-tls/1)"
 client_ok "lego dns-01 (rfc2136) for lego2.acme.test" \
   lego_run "${LEGO_EAB[@]}" --key-type ec256 --domains lego2.acme.test "${LEGO_DNS_ARGS[@]}" run
 check_issued "$CERTS/lego2.acme.test.crt" "$CERTS/lego2.acme.test.issuer.crt" lego2.acme.test

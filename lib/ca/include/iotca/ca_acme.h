@@ -69,8 +69,8 @@ typedef struct iotca_acme_identifier {
 } iotca_acme_identifier;
 /* newOrder for the (checked, valid) account: each identifier under the profile's rules ("rejectedIdentifier",
  * naming the rule), at most IOTCA_ACME_MAX_IDENTIFIERS ("rejectedIdentifier"), notBefore/notAfter refused
- * ("malformed": iotca sets the validity from the profile); one authorization per name with an http-01 and a
- * dns-01 challenge (random 128-bit tokens). *out (free with iotca_acme_order_rec_free). */
+ * ("malformed": iotca sets the validity from the profile); one authorization per name with an http-01, a dns-01
+ * and a tls-alpn-01 challenge (random 128-bit tokens). *out (free with iotca_acme_order_rec_free). */
 iotca_rc iotca_ca_acme_order_new(iotca_ca *ca, const iotca_acme_account_rec *account, const char *profile,
                                  const iotca_acme_identifier *ids, size_t n, const char *replaces,
                                  iotca_acme_order_rec *out);

@@ -12,6 +12,7 @@
 typedef struct iotca_validate_config {
     char resolvers[256];   /* c-ares servers "ip:port,ip:port" ("" = the system's, /etc/resolv.conf) */
     unsigned http_port;    /* where http-01 connects (RFC 8555: 80; test networks: any) */
+    unsigned tls_port;     /* where tls-alpn-01 connects (RFC 8737: 443) */
     iotca_ip allowed[IOTCA_VALIDATE_MAX_RANGES]; /* the address ranges validation may reach; none: any address but */
     size_t n_allowed;                            /* loopback, link-local and unspecified ones */
     unsigned timeout_ms;   /* for each lookup and each connection (default 10000) */
@@ -23,8 +24,10 @@ typedef struct iotca_validate_config {
  * authorization. dns-01: a TXT record at _acme-challenge.identifier that is base64url(SHA-256(key authorization)).
  * IOTCA_OK, or IOTCA_E_POLICY with a detail starting with the ACME error type: "dns: ..." (no such name, no TXT,
  * the resolver failed), "rejectedIdentifier: ..." (only addresses the config does not allow), "connection: ..."
- * (refused, timed out, not HTTP 200), "incorrectResponse: ..." (another body or TXT value); tls-alpn-01:
- * "unsupportedChallenge"-like "malformed: ..." until it is built. */
+ * (refused, timed out, not HTTP 200), "incorrectResponse: ..." (another body or TXT value). tls-alpn-01 (RFC 8737):
+ * a TLS handshake (GnuTLS) to tls_port with SNI the name and ALPN acme-tls/1, whose certificate names the name alone
+ * and carries a critical acmeIdentifier with SHA-256 of the key authorization ("tls: ..." when the handshake
+ * fails). */
 iotca_rc iotca_validate_challenge(void *ctx, iotca_acme_challenge_type type, const char *identifier, const char *token,
                                   const char *key_authorization);
 
