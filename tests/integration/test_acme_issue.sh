@@ -103,6 +103,23 @@ done
 openssl crl -inform DER -in acme.crl -noout -text | grep -qi "Serial Number: 0*$s2" || die "the CRL does not list $s2"
 ok "the issuer's CRL lists the certificate certbot revoked"
 
+# ---- certbot --nginx: the certificate installed into a real nginx, which curl then trusts through the CA's roots ----
+start_nginx site.acme.test
+NGINX_TLS_PORT=$(acme_free_port)
+client_ok "certbot --nginx for site.acme.test (http-01 through nginx on $NGINX_PORT, TLS on $NGINX_TLS_PORT)" \
+  certbot_run --nginx --nginx-server-root "$NGINX_ROOT" --nginx-ctl "$(command -v nginx)" --key-type ecdsa \
+  --http-01-port "$HTTP01_PORT" --https-port "$NGINX_TLS_PORT" -d site.acme.test
+check_issued "$LIVE/site.acme.test/cert.pem" "$LIVE/site.acme.test/chain.pem" site.acme.test
+body=""
+for _ in $(seq 1 50); do # the reload is asynchronous: the old workers may answer a moment longer
+  body=$(curl -sS --cacert "$WORK/roots.pem" --resolve "site.acme.test:$NGINX_TLS_PORT:127.0.0.1" \
+    "https://site.acme.test:$NGINX_TLS_PORT/" 2>curl.err) && break
+  sleep 0.1
+done
+[[ $body == "nginx for site.acme.test" ]] || die "HTTPS to nginx: '$body' $(cat curl.err)"
+ok "curl --cacert roots.pem connects over HTTPS to nginx, serving the certificate certbot got from iotcad"
+stop_nginx # frees HTTP01_PORT for lego
+
 # ---- lego ----
 E2=$(eab)
 LEGO_EAB=(--eab --kid "$(jq -r .kid <<<"$E2")" --hmac "$(jq -r .hmac_key <<<"$E2")")
