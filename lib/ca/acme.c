@@ -232,3 +232,40 @@ iotca_rc iotca_ca_acme_account_update(iotca_ca *ca, int64_t id, const char *cont
         rc = iotca_error_set(IOTCA_E_POLICY, "malformed: %s", iotca_error_detail());
     return rc;
 }
+
+iotca_rc iotca_ca_acme_key_change(iotca_ca *ca, const iotca_acme_account_rec *account, const char *account_url,
+                                  const char *url, iotca_slice inner, int64_t *other) {
+    IOTCA_ENSURE(ca && account && account_url && url && other, IOTCA_E_USAGE, "iotca_ca_acme_key_change: NULL");
+    *other = 0;
+    iotca_jws in;
+    iotca_rc rc = iotca_jws_parse(inner, &in);
+    if (rc == IOTCA_E_PARSE) return iotca_error_set(IOTCA_E_PARSE, "malformed: the inner JWS: %s", iotca_error_detail());
+    IOTCA_GUARD(rc);
+    iotca_buf old = {0};
+    uint8_t tp[32];
+    /* §7.3.5: the inner JWS has a jwk (the new key), no nonce, the same url, and verifies with its key */
+    if (in.kid[0] || in.nonce[0]) rc = iotca_error_set(IOTCA_E_PARSE, "malformed: the inner JWS takes a jwk and no nonce");
+    else if (strcmp(in.url, url) != 0) rc = iotca_error_set(IOTCA_E_POLICY, "unauthorized: the inner JWS url is not %s", url);
+    else if (iotca_jws_verify(&in, iotca_buf_slice(&in.jwk_spki)) != IOTCA_OK)
+        rc = iotca_error_set(IOTCA_E_PARSE, "malformed: the inner JWS signature does not verify");
+    /* its payload: {"account": the kid, "oldKey": the account's current key} */
+    if (rc == IOTCA_OK) rc = iotca_jwk_from_spki(iotca_buf_slice(&account->spki), &old, tp);
+    if (rc == IOTCA_OK)
+        rc = iotca_acme_key_change_payload_check(iotca_buf_slice(&in.payload), account_url, (const char *)old.data);
+    iotca_store *s = NULL;
+    if (rc == IOTCA_OK) rc = ca_store(ca, &s);
+    if (rc == IOTCA_OK) {
+        rc = iotca_store_acme_account_rekey(s, account->id, iotca_buf_slice(&in.jwk_spki), in.thumbprint);
+        if (rc == IOTCA_E_POLICY && strstr(iotca_error_detail(), "conflict")) {
+            iotca_acme_account_rec o;
+            if (iotca_store_acme_account_find(s, in.thumbprint, &o) == IOTCA_OK) {
+                *other = o.id;
+                iotca_acme_account_rec_free(&o);
+            }
+            rc = iotca_error_set(IOTCA_E_POLICY, "conflict: another account has the new key");
+        }
+    }
+    iotca_buf_free(&old);
+    iotca_jws_free(&in);
+    return rc;
+}

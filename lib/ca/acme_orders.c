@@ -259,3 +259,13 @@ iotca_rc iotca_ca_acme_cert_owner(iotca_ca *ca, int64_t account_id, const char *
                  serial);
     return IOTCA_OK;
 }
+
+iotca_rc iotca_ca_acme_authz_deactivate(iotca_ca *ca, int64_t account_id, int64_t id) {
+    iotca_acme_authz_rec a;
+    IOTCA_GUARD(iotca_ca_acme_authz_get(ca, account_id, id, &a)); /* this account's */
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    iotca_rc rc = iotca_store_acme_authz_deactivate(s, id);
+    if (rc == IOTCA_E_POLICY) rc = iotca_error_set(IOTCA_E_POLICY, "malformed: %s", iotca_error_detail());
+    return rc;
+}

@@ -140,3 +140,24 @@ void acme_account_orders(request *r, const char *const *p, response *out) {
     free(ids);
     acme_post_end(&q);
 }
+
+void acme_key_change(request *r, const char *const *p, response *out) {
+    acme_post q;
+    if (!acme_post_begin(r, p, out, ACME_KID, "key-change", &q)) return;
+    char kid[512];
+    acme_url(r, q.profile, kid, sizeof kid, "account/%lld", (long long)q.account.id);
+    int64_t other = 0;
+    iotca_rc rc = iotca_ca_acme_key_change(r->srv->ca, &q.account, kid, q.url, iotca_buf_slice(&q.jws.payload), &other);
+    if (rc == IOTCA_OK) {
+        iotca_acme_account_rec now = q.account;
+        acme_respond(r, out, q.profile, 200, acme_account_json(r, q.profile, &now), NULL);
+    } else if (other) { /* §7.3.5: 409 with the Location of the account that has the key */
+        char url[512];
+        acme_url(r, q.profile, url, sizeof url, "account/%lld", (long long)other);
+        acme_problem_status(r, out, q.profile, 409, "malformed", "another account has the new key (its URL in Location)");
+        respond_header(out, "Location", "%s", url);
+    } else {
+        acme_problem_rc(r, out, q.profile, rc);
+    }
+    acme_post_end(&q);
+}

@@ -16,6 +16,7 @@ void acme_renewal_info(request *r, const char *const *p, response *out);
 void acme_new_account(request *r, const char *const *p, response *out);
 void acme_account(request *r, const char *const *p, response *out);
 void acme_account_orders(request *r, const char *const *p, response *out);
+void acme_key_change(request *r, const char *const *p, response *out); /* §7.3.5 */
 /* order.c: POST new-order, order/{id}, order/{id}/finalize, authz/{id}, chall/{id}, cert/{serial} */
 /* revoke.c: POST revoke-cert (§7.6), signed by the account that ordered the certificate or by its own key */
 void acme_revoke_cert(request *r, const char *const *p, response *out);

@@ -181,8 +181,15 @@ void acme_authz(request *r, const char *const *p, response *out) {
     iotca_acme_authz_rec a;
     iotca_rc rc = iotca_ca_acme_authz_get(r->srv->ca, q.account.id, seg_id(p[1]), &a);
     if (rc == IOTCA_E_USAGE) rc = iotca_error_set(IOTCA_E_PARSE, "malformed: no such authorization");
-    if (rc == IOTCA_OK && !q.jws.post_as_get)
-        rc = iotca_error_set(IOTCA_E_PARSE, "malformed: deactivating authorizations is not offered yet");
+    if (rc == IOTCA_OK && !q.jws.post_as_get) { /* §7.5.2: {"status": "deactivated"} */
+        json_t *pl = json_loadb((const char *)q.jws.payload.data, q.jws.payload.len, JSON_REJECT_DUPLICATES, NULL);
+        const char *st = json_string_value(json_object_get(pl, "status"));
+        rc = st && strcmp(st, "deactivated") == 0 && json_object_size(pl) == 1
+                 ? iotca_ca_acme_authz_deactivate(r->srv->ca, q.account.id, a.id)
+                 : iotca_error_set(IOTCA_E_PARSE, "malformed: an authorization takes only {\"status\": \"deactivated\"}");
+        if (rc == IOTCA_OK) rc = iotca_ca_acme_authz_get(r->srv->ca, q.account.id, a.id, &a);
+        json_decref(pl);
+    }
     if (rc == IOTCA_OK) acme_respond(r, out, q.profile, 200, authz_json(r, q.profile, &a), NULL);
     else acme_problem_rc(r, out, q.profile, rc);
     acme_post_end(&q);

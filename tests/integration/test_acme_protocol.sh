@@ -158,6 +158,26 @@ expect_acme "a second order replacing it" 409 alreadyReplaced "$(order_p1 k1.pem
 expect_acme "another account replacing it" 400 malformed "$(order_p1 k2.pem "$K2" "$CID")"
 expect_acme "replaces that is no certID" 400 malformed "$(order_p1 k1.pem "$K1" "not-a-cert-id")"
 
+# ---- account key rollover (§7.3.5) and authorization deactivation (§7.5.2) ----
+probe key k3.pem
+ans=$(probe keychange "$D" k1.pem "$K1" k2.pem)
+expect_acme "keyChange to another account's key" 409 malformed "$ans"
+[ "$(jq -r .location <<<"$ans")" = "$K2" ] || die "the 409 does not name the account that has the key: $ans"
+ans=$(probe keychange "$D" k1.pem "$K1" k3.pem)
+expect_acme "keyChange from k1 to a new key k3" 200 "" "$ans"
+expect_acme "the old key under the account's kid" 400 malformed "$(probe post "$D" k1.pem "$K1" "$K1" '')"
+expect_acme "the new key under the account's kid" 200 "" "$(probe post "$D" k3.pem "$K1" "$K1" '')"
+ans=$(probe post "$D" k3.pem "$K1" "$A/new-order" '{"identifiers":[{"type":"dns","value":"d1.acme.test"}]}')
+O3=$(jq -r .location <<<"$ans")
+AZ3=$(jq -r '.body.authorizations[0]' <<<"$ans")
+expect_acme "deactivating an authorization with another status than deactivated" 400 malformed \
+  "$(probe post "$D" k3.pem "$K1" "$AZ3" '{"status":"valid"}')"
+ans=$(probe post "$D" k3.pem "$K1" "$AZ3" '{"status":"deactivated"}')
+expect_acme "deactivating an authorization" 200 "" "$ans"
+[ "$(jq -r .body.status <<<"$ans")" = deactivated ] || die "the authorization is not deactivated: $ans"
+[ "$(jq -r .body.status <<<"$(probe post "$D" k3.pem "$K1" "$O3" '')")" = invalid ] || die "its order is not invalid"
+ok "the deactivated authorization's order is invalid"
+
 curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
 stop_clean
 echo "$CHECKS passed, 0 failed"

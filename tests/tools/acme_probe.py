@@ -15,6 +15,7 @@ match its order. Every request is one JWS POST (RFC 8555 §6.2); the answer is p
   acme_probe.py dns01 KEY TOKEN                     the TXT value dns-01 wants: base64url(SHA-256(token "." thumbprint))
   acme_probe.py certid PEM                          the RFC 9773 certID of the first certificate of PEM
   acme_probe.py get URL                             a plain GET (renewalInfo), printed as the POSTs are
+  acme_probe.py keychange DIR OLDKEY KID NEWKEY     key rollover (RFC 8555 §7.3.5) of account KID to NEWKEY
 """
 import json
 import sys
@@ -117,6 +118,12 @@ def main(argv):
         except urllib.error.HTTPError as e:
             status, headers, data = e.code, e.headers, e.read()
         print(json.dumps({"status": status, "retry_after": headers.get("Retry-After"), "body": json.loads(data or b"null")}))
+    elif cmd == "keychange":
+        d, old, kid, new = directory(argv[2]), load_key(argv[3]), argv[4], load_key(argv[5])
+        url = d["keyChange"]
+        inner_payload = json.dumps({"account": kid, "oldKey": old.public_key().to_partial_json()}).encode()
+        inner = acme_jws.JWS.sign(inner_payload, key=new, alg=jose.ES256, nonce=None, url=url)
+        send(url, sign(inner.to_partial_json(), old, url, fresh_nonce(argv[2]), kid))
     elif cmd == "dns01":
         ka = argv[3] + "." + jose.b64encode(load_key(argv[2]).thumbprint()).decode()
         digest = hashes.Hash(hashes.SHA256())

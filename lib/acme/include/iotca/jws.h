@@ -80,4 +80,8 @@ iotca_rc iotca_eab_parse(iotca_slice eab_json, const char *url, iotca_slice acco
 iotca_rc iotca_eab_verify(const iotca_eab *e, iotca_slice hmac_key);
 void iotca_eab_free(iotca_eab *e);
 
+/* The payload of keyChange's inner JWS (RFC 8555 §7.3.5): {"account": account_url, "oldKey": the JWK whose canonical
+ * form (as jwk_json) is old_jwk_json}. IOTCA_E_PARSE "malformed: ...", IOTCA_E_POLICY "unauthorized: ...". */
+iotca_rc iotca_acme_key_change_payload_check(iotca_slice payload, const char *account_url, const char *old_jwk_json);
+
 #endif

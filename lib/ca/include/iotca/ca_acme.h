@@ -56,6 +56,11 @@ typedef struct iotca_acme_account_req {
  * ("unauthorized"), onlyReturnExisting without an account ("accountDoesNotExist"). */
 iotca_rc iotca_ca_acme_account_new(iotca_ca *ca, const iotca_jws *j, const iotca_acme_account_req *req,
                                    iotca_acme_account_rec *out, bool *created);
+/* Key rollover (§7.3.5) for the (checked) account: inner is the payload's JWS, signed by the new key (jwk, no nonce,
+ * url == url), whose payload names the account (account_url) and its current key (oldKey, compared as a JWK). A new
+ * key another account has: "conflict" (*other its id). Failures: "malformed", "unauthorized". */
+iotca_rc iotca_ca_acme_key_change(iotca_ca *ca, const iotca_acme_account_rec *account, const char *account_url,
+                                  const char *url, iotca_slice inner, int64_t *other);
 /* Updates contact (NULL: kept) and/or deactivates (§7.3.6). */
 iotca_rc iotca_ca_acme_account_update(iotca_ca *ca, int64_t id, const char *contact_json, bool deactivate);
 
@@ -78,6 +83,8 @@ iotca_rc iotca_ca_acme_order_new(iotca_ca *ca, const iotca_acme_account_rec *acc
 iotca_rc iotca_ca_acme_order_get(iotca_ca *ca, int64_t account_id, int64_t id, iotca_acme_order_rec *out);
 iotca_rc iotca_ca_acme_order_authzs(iotca_ca *ca, int64_t order_id, iotca_acme_authz_rec **out, size_t *n);
 iotca_rc iotca_ca_acme_authz_get(iotca_ca *ca, int64_t account_id, int64_t id, iotca_acme_authz_rec *out);
+/* Deactivates an authorization of this account (§7.5.2; its order then invalid). */
+iotca_rc iotca_ca_acme_authz_deactivate(iotca_ca *ca, int64_t account_id, int64_t id);
 iotca_rc iotca_ca_acme_order_list(iotca_ca *ca, int64_t account_id, int64_t **ids, size_t *n);
 
 /* Whether certificate serial came from an order of this account (§7.4.2: the account fetches its certificate):
