@@ -201,7 +201,7 @@ static iotca_rc load_validation(config *c, json_t *v) {
 /* acme: {"profiles": {NAME: {"eab_required": bool}}, "validation": {...}}: each NAME a configured profile. */
 static iotca_rc load_acme(config *c, json_t *a) {
     static const char *const acme_keys[] = {"profiles", "validation", NULL};
-    static const char *const acme_profile_keys[] = {"eab_required", NULL};
+    static const char *const acme_profile_keys[] = {"eab_required", "variants", NULL};
     IOTCA_ENSURE(json_is_object(a), IOTCA_E_USAGE, "config: acme must be an object");
     IOTCA_GUARD(only_keys(a, "acme", acme_keys));
     IOTCA_GUARD(load_validation(c, json_object_get(a, "validation")));
@@ -219,7 +219,23 @@ static iotca_rc load_acme(config *c, json_t *a) {
         bool eab = true;
         IOTCA_GUARD(get_bool(p, "eab_required", where, &eab));
         c->acme[c->n_acme].name = name;
-        c->acme[c->n_acme++].eab_required = eab;
+        c->acme[c->n_acme].eab_required = eab;
+        json_t *vs = json_object_get(p, "variants"), *v;
+        const char *vname;
+        IOTCA_ENSURE(vs == NULL || (json_is_object(vs) && json_object_size(vs) <= CONFIG_MAX_PROFILES), IOTCA_E_USAGE,
+                     "config: %s.variants must be an object of ACME profile names and the profiles they issue under",
+                     where);
+        json_object_foreach(vs, vname, v) {
+            bool known = false;
+            for (size_t i = 0; json_is_string(v) && i < c->n_profiles && !known; i++)
+                known = strcmp(c->profiles[i].name, json_string_value(v)) == 0;
+            IOTCA_ENSURE(json_is_string(v) && known && strlen(vname) > 0 && strlen(vname) < 64, IOTCA_E_USAGE,
+                         "config: %s.variants.%.64s must name a profile in profiles", where, vname);
+            size_t k = c->acme[c->n_acme].n_variants++;
+            c->acme[c->n_acme].variant[k] = vname;
+            c->acme[c->n_acme].variant_profile[k] = json_string_value(v);
+        }
+        c->n_acme++;
     }
     return IOTCA_OK;
 }
@@ -230,6 +246,16 @@ const void *config_acme_profile(const config *c, const char *name, bool *eab_req
             if (eab_required) *eab_required = c->acme[i].eab_required;
             return &c->acme[i];
         }
+    return NULL;
+}
+
+const char *config_acme_variant(const config *c, const char *name, const char *variant) {
+    for (size_t i = 0; i < c->n_acme; i++) {
+        if (strcmp(c->acme[i].name, name) != 0) continue;
+        if (variant == NULL || strcmp(variant, name) == 0) return name;
+        for (size_t k = 0; k < c->acme[i].n_variants; k++)
+            if (strcmp(c->acme[i].variant[k], variant) == 0) return c->acme[i].variant_profile[k];
+    }
     return NULL;
 }
 

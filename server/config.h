@@ -43,6 +43,10 @@ typedef struct config {
     struct {
         const char *name;
         bool eab_required;
+        /* ACME profiles (the directory's meta.profiles; draft-aaron-acme-profiles): the name a client orders and
+         * the configured profile it issues under; none: only the directory's own */
+        const char *variant[CONFIG_MAX_PROFILES], *variant_profile[CONFIG_MAX_PROFILES];
+        size_t n_variants;
     } acme[CONFIG_MAX_PROFILES];
     size_t n_acme;
     iotca_validate_config acme_validation; /* acme.validation: where and how challenges are checked */
@@ -50,6 +54,9 @@ typedef struct config {
 
 /* The ACME settings of profile name, or NULL when it has no ACME directory. */
 const void *config_acme_profile(const config *c, const char *name, bool *eab_required);
+/* The profile a newOrder's ACME profile `variant` of directory `name` issues under (NULL variant: the directory's
+ * own), or NULL when the directory offers no such variant. */
+const char *config_acme_variant(const config *c, const char *name, const char *variant);
 
 /* Loads and validates path. IOTCA_E_USAGE/IOTCA_E_PARSE naming the key and
  * the problem ("config: profiles.device.max_ttl: ..."). */

@@ -61,14 +61,15 @@ static iotca_rc check_identifiers(const iotca_profile *p, const iotca_acme_ident
     return rc;
 }
 
-iotca_rc iotca_ca_acme_order_new(iotca_ca *ca, const iotca_acme_account_rec *account, const char *profile,
-                                 const iotca_acme_identifier *ids, size_t n, const char *replaces,
+iotca_rc iotca_ca_acme_order_new(iotca_ca *ca, const iotca_acme_account_rec *account, const char *directory,
+                                 const char *variant, const iotca_acme_identifier *ids, size_t n, const char *replaces,
                                  iotca_acme_order_rec *out) {
-    IOTCA_ENSURE(ca && account && profile && (ids || n == 0) && out, IOTCA_E_USAGE, "iotca_ca_acme_order_new: NULL");
+    IOTCA_ENSURE(ca && account && directory && (ids || n == 0) && out, IOTCA_E_USAGE, "iotca_ca_acme_order_new: NULL");
     memset(out, 0, sizeof *out);
-    IOTCA_ENSURE(strcmp(account->profile, profile) == 0, IOTCA_E_POLICY,
+    IOTCA_ENSURE(strcmp(account->profile, directory) == 0, IOTCA_E_POLICY,
                  "unauthorized: account %lld belongs to profile %s, not %s", (long long)account->id, account->profile,
-                 profile);
+                 directory);
+    const char *profile = variant ? variant : directory;
     const iotca_profile *p = iotca_ca_profile(ca, profile);
     IOTCA_ENSURE(p != NULL, IOTCA_E_POLICY, "unauthorized: profile %s is no longer configured", profile);
     if (replaces) IOTCA_GUARD(iotca_ca_acme_replaces_check(ca, account->id, replaces));

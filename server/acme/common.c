@@ -82,7 +82,7 @@ static const char *const TYPES[] = {"badNonce", "malformed", "unauthorized", "ac
                                     "badCSR", "orderNotReady", "badSignatureAlgorithm", "badPublicKey",
                                     "serverInternal", "rateLimited", "connection", "dns", "incorrectResponse",
                                     "tls", "caa", "userActionRequired", "badRevocationReason", "alreadyRevoked",
-                                    "invalidContact", "alreadyReplaced"};
+                                    "invalidContact", "alreadyReplaced", "invalidProfile"};
 
 void acme_problem_rc(request *r, response *out, const char *profile, iotca_rc rc) {
     const char *d = iotca_error_detail();

@@ -22,6 +22,24 @@ void acme_directory(request *r, const char *const *p, response *out) {
     json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:b, s:s}}", "newNonce", nonce, "newAccount", account,
                             "newOrder", order, "revokeCert", revoke, "keyChange", key, "renewalInfo", ari, "meta",
                             "externalAccountRequired", eab, "website", website);
+    /* ACME profiles (draft-aaron-acme-profiles): the variants this directory offers, besides its own */
+    json_t *variants = json_object();
+    for (size_t i = 0; i < r->cfg->n_acme; i++) {
+        if (strcmp(r->cfg->acme[i].name, profile) != 0) continue;
+        for (size_t k = 0; k < r->cfg->acme[i].n_variants; k++) {
+            char what[160];
+            snprintf(what, sizeof what, "issued under iotca profile %s", r->cfg->acme[i].variant_profile[k]);
+            json_object_set_new(variants, r->cfg->acme[i].variant[k], json_string(what));
+        }
+    }
+    if (json_object_size(variants)) {
+        char own[160];
+        snprintf(own, sizeof own, "issued under iotca profile %s (the default)", profile);
+        json_object_set_new(variants, profile, json_string(own));
+        json_object_set_new(json_object_get(doc, "meta"), "profiles", variants);
+    } else {
+        json_decref(variants);
+    }
     respond_json(out, 200, doc);
     acme_headers(r, out, profile);
 }

@@ -35,6 +35,12 @@ static json_t *order_json(request *r, const char *profile, const iotca_acme_orde
     json_t *doc = json_pack("{s:s, s:o, s:o, s:o, s:s}", "status", iotca_acme_status_name(o->status), "expires",
                             iotca_json_time(o->expires_at), "identifiers", ids ? ids : json_array(), "authorizations",
                             authz, "finalize", url);
+    /* the ACME profile asked for, as the directory names it (draft-aaron-acme-profiles) */
+    const char *asked = o->profile;
+    for (size_t i = 0; i < r->cfg->n_acme; i++)
+        for (size_t k = 0; strcmp(r->cfg->acme[i].name, profile) == 0 && k < r->cfg->acme[i].n_variants; k++)
+            if (strcmp(r->cfg->acme[i].variant_profile[k], o->profile) == 0) asked = r->cfg->acme[i].variant[k];
+    if (strcmp(asked, profile) != 0) json_object_set_new(doc, "profile", json_string(asked));
     if (o->serial[0]) {
         acme_url(r, profile, url, sizeof url, "cert/%s", o->serial);
         json_object_set_new(doc, "certificate", json_string(url));
@@ -84,9 +90,14 @@ void acme_new_order(request *r, const char *const *p, response *out) {
     } else if (read_identifiers(r, out, q.profile, pl, ids, IOTCA_ACME_MAX_IDENTIFIERS, &n)) {
         iotca_acme_order_rec o;
         const char *replaces = json_string_value(json_object_get(pl, "replaces"));
+        json_t *pv = json_object_get(pl, "profile"); /* draft-aaron-acme-profiles */
+        const char *variant = pv ? config_acme_variant(r->cfg, q.profile, json_string_value(pv)) : NULL;
         iotca_rc rc = replaces && strlen(replaces) >= 256
                           ? iotca_error_set(IOTCA_E_PARSE, "malformed: replaces is over 255 characters")
-                          : iotca_ca_acme_order_new(r->srv->ca, &q.account, q.profile, ids, n, replaces, &o);
+                      : pv && variant == NULL
+                          ? iotca_error_set(IOTCA_E_PARSE, "invalidProfile: this directory offers no profile '%.64s'",
+                                            json_string_value(pv) ? json_string_value(pv) : "(not a string)")
+                          : iotca_ca_acme_order_new(r->srv->ca, &q.account, q.profile, variant, ids, n, replaces, &o);
         if (rc == IOTCA_OK) {
             char url[512];
             acme_url(r, q.profile, url, sizeof url, "order/%lld", (long long)o.id);

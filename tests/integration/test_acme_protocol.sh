@@ -23,7 +23,9 @@ write_config
 jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" '.base_url = $b
   | .profiles.web = {key_types: ["ecdsa-p256"], max_ttl: "90d", eku: ["server"], dns_suffixes: ["acme.test"],
                      require_san: true}
-  | .acme = {profiles: {web: {}}, validation: {resolvers: [$dns], allowed_ranges: ["127.0.0.0/8"], timeout_s: 5}}' \
+  | .profiles["web-short"] = (.profiles.web + {max_ttl: "7d"})
+  | .acme = {profiles: {web: {variants: {shortlived: "web-short"}}},
+             validation: {resolvers: [$dns], allowed_ranges: ["127.0.0.0/8"], timeout_s: 5}}' \
   iotcad.json > c.json && mv c.json iotcad.json
 "$IOTCAD" init --config iotcad.json >/dev/null
 tokens
@@ -177,6 +179,28 @@ expect_acme "deactivating an authorization" 200 "" "$ans"
 [ "$(jq -r .body.status <<<"$ans")" = deactivated ] || die "the authorization is not deactivated: $ans"
 [ "$(jq -r .body.status <<<"$(probe post "$D" k3.pem "$K1" "$O3" '')")" = invalid ] || die "its order is not invalid"
 ok "the deactivated authorization's order is invalid"
+
+# ---- ACME profiles (draft-aaron-acme-profiles): the directory offers variants; an order names one ----
+curl -s "$D" | jq -e '.meta.profiles | has("shortlived") and has("web")' >/dev/null || die "meta.profiles: $(curl -s "$D")"
+expect_acme "an order for a profile the directory does not offer" 400 invalidProfile \
+  "$(probe post "$D" k3.pem "$K1" "$A/new-order" '{"identifiers":[{"type":"dns","value":"s1.acme.test"}],"profile":"nosuch"}')"
+ans=$(probe post "$D" k3.pem "$K1" "$A/new-order" '{"identifiers":[{"type":"dns","value":"s1.acme.test"}],"profile":"shortlived"}')
+expect_acme "an order for the shortlived profile" 201 "" "$ans"
+[ "$(jq -r .body.profile <<<"$ans")" = shortlived ] || die "the order does not say its profile: $ans"
+FIN=$(jq -r .body.finalize <<<"$ans")
+authz=$(probe post "$D" k3.pem "$K1" "$(jq -r '.body.authorizations[0]' <<<"$ans")" '')
+TOKEN=$(jq -r '.body.challenges[] | select(.type == "dns-01") | .token' <<<"$authz")
+dns_update "update add _acme-challenge.s1.acme.test. 1 TXT \"$(probe dns01 k3.pem "$TOKEN")\"" || die "TXT"
+probe post "$D" k3.pem "$K1" "$(jq -r '.body.challenges[] | select(.type == "dns-01") | .url' <<<"$authz")" '{}' >/dev/null
+probe csr short.csr s1.acme.test
+ans=$(probe post "$D" k3.pem "$K1" "$FIN" "{\"csr\":\"$(cat short.csr)\"}")
+[ "$(jq -r .body.status <<<"$ans")" = valid ] || die "the shortlived order did not finalize: $ans"
+jq -r .body <<<"$(probe post "$D" k3.pem "$K1" "$(jq -r .body.certificate <<<"$ans")" '')" > short.pem
+nb=$(date -d "$(openssl x509 -in short.pem -noout -startdate | cut -d= -f2)" +%s)
+na=$(date -d "$(openssl x509 -in short.pem -noout -enddate | cut -d= -f2)" +%s)
+((na - nb <= 7 * 86400 + 3600)) || die "the shortlived certificate lives $(((na - nb) / 86400)) days"
+[ "$(sql "SELECT count(*) FROM certificates WHERE profile = 'web-short'")" = 1 ] || die "not issued under web-short"
+ok "an order for profile shortlived is issued under iotca profile web-short (7 days), as the directory says"
 
 curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
 stop_clean

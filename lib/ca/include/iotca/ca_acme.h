@@ -72,12 +72,13 @@ typedef struct iotca_acme_identifier {
     char type[8];    /* "dns" (others refused: "unsupportedIdentifier") */
     char value[256];
 } iotca_acme_identifier;
-/* newOrder for the (checked, valid) account: each identifier under the profile's rules ("rejectedIdentifier",
- * naming the rule), at most IOTCA_ACME_MAX_IDENTIFIERS ("rejectedIdentifier"), notBefore/notAfter refused
- * ("malformed": iotca sets the validity from the profile); one authorization per name with an http-01, a dns-01
- * and a tls-alpn-01 challenge (random 128-bit tokens). *out (free with iotca_acme_order_rec_free). */
+/* newOrder for the (checked, valid) account of directory `profile`, issued under `variant` (an ACME profile the
+ * directory offers: another configured iotca profile; NULL or profile itself: the directory's): each identifier
+ * under that profile's rules ("rejectedIdentifier", naming the rule), at most IOTCA_ACME_MAX_IDENTIFIERS
+ * ("rejectedIdentifier"); one authorization per name with an http-01, a dns-01 and a tls-alpn-01 challenge (random
+ * 128-bit tokens). *out (free with iotca_acme_order_rec_free); its profile is the one it will be issued under. */
 iotca_rc iotca_ca_acme_order_new(iotca_ca *ca, const iotca_acme_account_rec *account, const char *profile,
-                                 const iotca_acme_identifier *ids, size_t n, const char *replaces,
+                                 const char *variant, const iotca_acme_identifier *ids, size_t n, const char *replaces,
                                  iotca_acme_order_rec *out);
 /* An order, authorization or challenge of this account ("unauthorized" if another's; IOTCA_E_USAGE unknown). */
 iotca_rc iotca_ca_acme_order_get(iotca_ca *ca, int64_t account_id, int64_t id, iotca_acme_order_rec *out);
