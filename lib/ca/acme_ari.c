@@ -99,7 +99,7 @@ iotca_rc iotca_ca_acme_replaces_check(iotca_ca *ca, int64_t account_id, const ch
     iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     int64_t owner = 0;
-    rc = iotca_store_acme_serial_account(s, hex, &owner);
+    rc = iotca_store_acme_serial_account(s, hex, &owner, NULL);
     if (rc == IOTCA_E_USAGE || (rc == IOTCA_OK && owner != account_id))
         return iotca_error_set(IOTCA_E_PARSE, "malformed: replaces names no certificate this account ordered");
     IOTCA_GUARD(rc);

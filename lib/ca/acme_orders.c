@@ -255,7 +255,7 @@ iotca_rc iotca_ca_acme_cert_owner(iotca_ca *ca, int64_t account_id, const char *
     iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     int64_t owner = 0;
-    IOTCA_GUARD(iotca_store_acme_serial_account(s, serial, &owner));
+    IOTCA_GUARD(iotca_store_acme_serial_account(s, serial, &owner, NULL));
     IOTCA_ENSURE(owner == account_id, IOTCA_E_POLICY, "unauthorized: certificate %s was ordered by another account",
                  serial);
     return IOTCA_OK;
@@ -269,4 +269,10 @@ iotca_rc iotca_ca_acme_authz_deactivate(iotca_ca *ca, int64_t account_id, int64_
     iotca_rc rc = iotca_store_acme_authz_deactivate(s, id);
     if (rc == IOTCA_E_POLICY) rc = iotca_error_set(IOTCA_E_POLICY, "malformed: %s", iotca_error_detail());
     return rc;
+}
+
+iotca_rc iotca_ca_acme_cert_origin(iotca_ca *ca, const char *serial, int64_t *account_id, int64_t *order_id) {
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    return iotca_store_acme_serial_account(s, serial, account_id, order_id);
 }

@@ -264,17 +264,18 @@ iotca_rc iotca_store_acme_order_list(iotca_store *s, int64_t account_id, size_t 
     return rc;
 }
 
-iotca_rc iotca_store_acme_serial_account(iotca_store *s, const char *serial, int64_t *account_id) {
+iotca_rc iotca_store_acme_serial_account(iotca_store *s, const char *serial, int64_t *account_id, int64_t *order_id) {
     IOTCA_ENSURE(s && account_id, IOTCA_E_USAGE, "iotca_store_acme_serial_account: NULL argument");
     IOTCA_GUARD(iotca_sq_check_serial(serial));
     sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_SERIAL_ACCOUNT, "SELECT account_id FROM acme_orders WHERE serial = ?1",
+    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_SERIAL_ACCOUNT, "SELECT account_id, id FROM acme_orders WHERE serial = ?1",
                               "finding the ACME order of a certificate", &st));
     int e = sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
     iotca_rc rc = e == SQLITE_ROW    ? IOTCA_OK
                   : e == SQLITE_DONE ? iotca_error_set(IOTCA_E_USAGE, "no ACME order made certificate %s", serial)
                                      : iotca_sq_fail(s, "finding the ACME order of certificate %s", serial);
     if (rc == IOTCA_OK) *account_id = sqlite3_column_int64(st, 0);
+    if (rc == IOTCA_OK && order_id) *order_id = sqlite3_column_int64(st, 1);
     iotca_sq_done(st);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "http.h"
 #include "log.h"
 #include "v1.h"
+#include "iotca/ca_acme.h"
 #include "iotca/json_views.h"
 #include "iotca/pem.h"
 
@@ -286,7 +287,11 @@ void api_cert_get(request *r, const char *const *p, response *out) {
     if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
     iotca_cert_rec c = {0};
     if (!visible_cert(r, out, p[0], &c)) return;
-    respond_json(out, 200, cert_json(&c, true));
+    json_t *doc = cert_json(&c, true);
+    int64_t account = 0, order = 0; /* a certificate an ACME order made says which account asked */
+    if (iotca_ca_acme_cert_origin(r->srv->ca, c.serial, &account, &order) == IOTCA_OK)
+        json_object_set_new(doc, "acme", json_pack("{s:I, s:I}", "account", (json_int_t)account, "order", (json_int_t)order));
+    respond_json(out, 200, doc);
     iotca_cert_rec_free(&c);
 }
 

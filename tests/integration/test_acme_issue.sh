@@ -45,6 +45,11 @@ s1=$(cert_serial "$LIVE/web1.acme.test/cert.pem")
 [ "$(sql "SELECT count(*) FROM acme_orders o JOIN certificates c ON c.serial = o.serial WHERE o.status = 'valid'
   AND c.profile = 'web' AND ltrim(o.serial, '0') = '$s1'")" = 1 ] || die "no valid order made $s1"
 ok "the certificate is in the inventory (profile web) and its ACME order is valid with its serial"
+full=$(sql "SELECT serial FROM acme_orders WHERE status = 'valid' ORDER BY id LIMIT 1")
+http GET "/v1/certificates/$full" -H "Authorization: Bearer $PROV"
+jq -e '.acme.account == 1 and (.acme.order | type == "number") and .profile == "web"' <<<"$OUT" >/dev/null ||
+  die "GET /v1/certificates/$full does not say which ACME account asked: $OUT"
+ok "GET /v1/certificates/{serial} says which ACME account and order asked for it"
 certbot_rfc2136_ini "$ACME_TMP/rfc2136.ini"
 client_ok "certbot dns-01 (--dns-rfc2136, TSIG) for web2.acme.test and www.web2.acme.test" \
   certbot_run certonly --dns-rfc2136 --dns-rfc2136-credentials "$ACME_TMP/rfc2136.ini" --key-type ecdsa \

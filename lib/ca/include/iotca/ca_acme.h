@@ -106,6 +106,9 @@ iotca_rc iotca_ca_acme_renewal_window(iotca_ca *ca, iotca_slice aki, iotca_slice
  * that no other order replaces yet ("alreadyReplaced"). iotca_ca_acme_order_new checks it and records it. */
 iotca_rc iotca_ca_acme_replaces_check(iotca_ca *ca, int64_t account_id, const char *cert_id);
 
+/* Which ACME account and order made certificate serial, for the inventory: IOTCA_E_USAGE if none did. */
+iotca_rc iotca_ca_acme_cert_origin(iotca_ca *ca, const char *serial, int64_t *account_id, int64_t *order_id);
+
 /* ---- challenges (§7.5.1, §8) ---- */
 /* Checks one challenge: `identifier` (a DNS name) must answer `key_authorization` for `token` the way `type` says
  * (http-01: the body of http://identifier/.well-known/acme-challenge/token; dns-01: a TXT record at

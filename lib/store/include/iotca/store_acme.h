@@ -55,8 +55,9 @@ iotca_rc iotca_store_acme_order_list(iotca_store *s, int64_t account_id, size_t 
  * IOTCA_E_POLICY "order N is S" if it was not in `from` — the loser of a race, or a client out of step. */
 iotca_rc iotca_store_acme_order_transition(iotca_store *s, int64_t id, iotca_acme_status from, iotca_acme_status to,
                                            const char *error, const char *serial);
-/* The account whose order made certificate serial: IOTCA_E_USAGE "no ACME order made it" if none did. */
-iotca_rc iotca_store_acme_serial_account(iotca_store *s, const char *serial, int64_t *account_id);
+/* The account whose order made certificate serial, and that order (order_id may be NULL): IOTCA_E_USAGE "no ACME
+ * order made it" if none did. */
+iotca_rc iotca_store_acme_serial_account(iotca_store *s, const char *serial, int64_t *account_id, int64_t *order_id);
 /* How many orders name `replaces` (RFC 9773 §5: a certificate is replaced once). */
 iotca_rc iotca_store_acme_replaced(iotca_store *s, const char *replaces, size_t *n);
 /* Loads an authorization with its challenges: IOTCA_E_USAGE "no such authorization". */
