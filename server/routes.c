@@ -5,8 +5,11 @@
 #include "v1/v1.h"
 #include "acme/acme.h"
 
-#define GET(path, fn) {"GET", path, fn, RUN_HERE, false, false, NULL, NULL}
-#define CHANGE(method, path, fn) {method, path, fn, RUN_POOL, false, true, NULL, NULL}
+#define GET(path, fn) {"GET", path, fn, RUN_HERE, false, false, NULL, NULL, NULL}
+#define CHANGE(method, path, fn) {method, path, fn, RUN_POOL, false, true, NULL, NULL, NULL}
+/* ACME's resources: every POST is checked against the nonces in the database, so on the pool; changes of state
+ * audited; the engine's refusals as problem documents */
+#define ACME(method, path, fn, run, audited) {method, path, fn, run, false, audited, NULL, NULL, acme_refuse}
 
 const route iotcad_routes[] = {
     GET("/healthz", api_healthz),
@@ -21,18 +24,18 @@ const route iotcad_routes[] = {
     GET("/v1/issuers/*/csr", api_issuer_csr),
     CHANGE("DELETE", "/v1/issuers/*", api_issuer_abandon),
     /* issuance: started on the serving thread, answered once its record is durable, no thread waiting */
-    {"POST", "/v1/certificates", api_cert_issue, RUN_STARTED, true, true, api_cert_issue_begin, api_cert_issue_end},
+    {"POST", "/v1/certificates", api_cert_issue, RUN_STARTED, true, true, api_cert_issue_begin, api_cert_issue_end, NULL},
     GET("/v1/certificates", api_cert_list),
     GET("/v1/certificates/*", api_cert_get),
     CHANGE("POST", "/v1/certificates/*/revoke", api_cert_revoke),
     /* renewal: the issuance cycle again, started and answered as issuance is */
     {"POST", "/v1/certificates/*/renew", api_cert_renew, RUN_STARTED, true, true, api_cert_renew_begin,
-     api_cert_issue_end},
+     api_cert_issue_end, NULL},
     GET("/crl/*", api_crl_get),
     CHANGE("PUT", "/v1/ca/root-crl", api_root_crl_import),
     /* computations over what the client sends: they change nothing, but wait for no disk either way */
-    {"POST", "/v1/lint", api_lint, RUN_POOL, false, false, NULL, NULL},
-    {"POST", "/v1/fleet/check", api_fleet_check, RUN_POOL, false, false, NULL, NULL},
+    {"POST", "/v1/lint", api_lint, RUN_POOL, false, false, NULL, NULL, NULL},
+    {"POST", "/v1/fleet/check", api_fleet_check, RUN_POOL, false, false, NULL, NULL, NULL},
     CHANGE("POST", "/v1/trust-profiles", api_trust_profile_add),
     GET("/v1/trust-profiles", api_trust_profile_list),
     /* "**": the name is the rest of the path, so a name with '/' (%2F) is refused by the handler (400), not 404 */
@@ -40,26 +43,25 @@ const route iotcad_routes[] = {
     CHANGE("PUT", "/v1/trust-profiles/**", api_trust_profile_replace),
     CHANGE("DELETE", "/v1/trust-profiles/**", api_trust_profile_delete),
     /* OCSP signs with the responder key on the serving thread: hot */
-    {"POST", "/ocsp", api_ocsp_post, RUN_HERE, true, false, NULL, NULL},
-    {"GET", "/ocsp/**", api_ocsp_get, RUN_HERE, true, false, NULL, NULL},
+    {"POST", "/ocsp", api_ocsp_post, RUN_HERE, true, false, NULL, NULL, NULL},
+    {"GET", "/ocsp/**", api_ocsp_get, RUN_HERE, true, false, NULL, NULL, NULL},
     CHANGE("POST", "/v1/acme/eab", api_acme_eab_create),
     GET("/v1/acme/eab", api_acme_eab_list),
     CHANGE("DELETE", "/v1/acme/eab/*", api_acme_eab_revoke),
-    /* ACME (RFC 8555), one directory per profile: every POST is checked against the nonces in the database and
-     * most change state, so they run on the pool; the changes of state are audited */
-    GET("/acme/*/directory", acme_directory),
-    {"GET", "/acme/*/new-nonce", acme_new_nonce, RUN_POOL, false, false, NULL, NULL},
-    {"GET", "/acme/*/renewal-info/*", acme_renewal_info, RUN_POOL, false, false, NULL, NULL},
-    CHANGE("POST", "/acme/*/new-account", acme_new_account),
-    CHANGE("POST", "/acme/*/account/*", acme_account),
-    {"POST", "/acme/*/account/*/orders", acme_account_orders, RUN_POOL, false, false, NULL, NULL},
-    CHANGE("POST", "/acme/*/new-order", acme_new_order),
-    {"POST", "/acme/*/order/*", acme_order, RUN_POOL, false, false, NULL, NULL},
-    CHANGE("POST", "/acme/*/order/*/finalize", acme_finalize),
-    CHANGE("POST", "/acme/*/authz/*", acme_authz),
-    CHANGE("POST", "/acme/*/key-change", acme_key_change),
-    CHANGE("POST", "/acme/*/chall/*", acme_challenge),
-    {"POST", "/acme/*/cert/*", acme_cert, RUN_POOL, false, false, NULL, NULL},
-    CHANGE("POST", "/acme/*/revoke-cert", acme_revoke_cert),
+    /* ACME (RFC 8555), one directory per profile */
+    ACME("GET", "/acme/*/directory", acme_directory, RUN_HERE, false),
+    ACME("GET", "/acme/*/new-nonce", acme_new_nonce, RUN_POOL, false),
+    ACME("GET", "/acme/*/renewal-info/*", acme_renewal_info, RUN_POOL, false),
+    ACME("POST", "/acme/*/new-account", acme_new_account, RUN_POOL, true),
+    ACME("POST", "/acme/*/account/*", acme_account, RUN_POOL, true),
+    ACME("POST", "/acme/*/account/*/orders", acme_account_orders, RUN_POOL, false),
+    ACME("POST", "/acme/*/new-order", acme_new_order, RUN_POOL, true),
+    ACME("POST", "/acme/*/order/*", acme_order, RUN_POOL, false),
+    ACME("POST", "/acme/*/order/*/finalize", acme_finalize, RUN_POOL, true),
+    ACME("POST", "/acme/*/authz/*", acme_authz, RUN_POOL, true),
+    ACME("POST", "/acme/*/key-change", acme_key_change, RUN_POOL, true),
+    ACME("POST", "/acme/*/chall/*", acme_challenge, RUN_POOL, true),
+    ACME("POST", "/acme/*/cert/*", acme_cert, RUN_POOL, false),
+    ACME("POST", "/acme/*/revoke-cert", acme_revoke_cert, RUN_POOL, true),
 };
 const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

@@ -63,6 +63,10 @@ void acme_problem(request *r, response *out, const char *profile, const char *ty
 /* The same with a status of the caller's (404 for a renewalInfo certID this CA never issued). */
 void acme_problem_status(request *r, response *out, const char *profile, unsigned status, const char *type,
                          const char *detail);
+/* The route table's refuse for ACME routes: the engine's own refusals (a body over limits.max_body_bytes, a
+ * method the resource does not take, a bad header) as problem documents of type malformed (serverInternal for a
+ * 5xx), with the status and detail the engine chose, and a fresh nonce when the path names a served profile. */
+void acme_refuse(request *r, response *out, unsigned status, const char *code, const char *detail);
 /* Answers with an ACME resource (consumed): status, JSON, the Replay-Nonce and index Link every answer carries,
  * and a Location when location is not NULL. */
 void acme_respond(request *r, response *out, const char *profile, unsigned status, json_t *doc, const char *location);

@@ -76,6 +76,14 @@ void acme_problem_status(request *r, response *out, const char *profile, unsigne
     problem(r, out, profile, status, type, detail);
 }
 
+void acme_refuse(request *r, response *out, unsigned status, const char *code, const char *detail) {
+    (void)code; /* the type says it to ACME clients; the detail keeps the engine's words */
+    const char *profile = r->n_params && r->cfg->base_url && config_acme_profile(r->cfg, r->params[0], NULL)
+                              ? r->params[0]
+                              : NULL;
+    problem(r, out, profile, status, status >= 500 ? "serverInternal" : "malformed", detail);
+}
+
 /* The known ACME error types a library detail may start with ("badNonce: ..."). */
 static const char *const TYPES[] = {"badNonce", "malformed", "unauthorized", "accountDoesNotExist",
                                     "externalAccountRequired", "rejectedIdentifier", "unsupportedIdentifier",

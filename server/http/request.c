@@ -104,15 +104,15 @@ bool request_acceptable(request *r, response *out) {
     if (!h.bad[0] && h.line_end && !(h.line_end[0] == 0 && h.line_end[1] == 0 && h.line_end[2] == 0 && h.line_end[3] == 0))
         snprintf(h.bad, sizeof h.bad, "the last header holds a NUL byte or a line not ended by CRLF");
     if (h.bad[0]) {
-        respond_error(out, 400, "bad_header", "%s", h.bad);
+        route_refuse(r, out, 400, "bad_header", "%s", h.bad);
     } else if (h.lengths_differ) {
         /* RFC 9112 §6.3: differing Content-Length values leave the message's end unknown (request smuggling);
          * the connection is closed after the answer */
-        respond_error(out, 400, "bad_request", "two Content-Length headers with different values");
+        route_refuse(r, out, 400, "bad_request", "two Content-Length headers with different values");
         respond_header(out, "Connection", "close");
     } else if (h.hosts > 1 || (h.hosts == 0 && r->version && strcmp(r->version, MHD_HTTP_VERSION_1_1) == 0)) {
         /* RFC 9112 §3.2: an HTTP/1.1 request without Host, or with more than one, gets 400 */
-        respond_error(out, 400, "bad_request", "an HTTP/1.1 request needs exactly one Host header");
+        route_refuse(r, out, 400, "bad_request", "an HTTP/1.1 request needs exactly one Host header");
     } else {
         return true;
     }

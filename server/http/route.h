@@ -27,6 +27,9 @@ typedef struct route {
      * serving thread after done, fills out: true for success, whose audit record the work wrote itself. */
     bool (*begin)(request *r, response *out, void (*done)(void *arg));
     bool (*end)(request *r, response *out);
+    /* how the route's protocol words the engine's own refusals of a request to it (too large a body, a bad
+     * header, a method it does not take): ACME's problem documents (RFC 8555 §6.7); NULL: iotca's JSON error */
+    void (*refuse)(request *r, response *out, unsigned status, const char *code, const char *detail);
 } route;
 
 extern const route iotcad_routes[];
@@ -35,5 +38,10 @@ extern const size_t iotcad_n_routes;
 /* Matches r->path and r->method against the table: r->route is the route serving both, or (method_ok false)
  * the first whose path matches, for a 405 with r->allow; NULL when no path matches (404). Fills r->params. */
 void route_find(request *r);
+
+/* The engine's own refusal of r (before or instead of its handler): respond_error's {"error", "detail"}, or
+ * what r->route's refuse makes of the same status, code and detail. */
+void route_refuse(request *r, response *out, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -3,7 +3,8 @@
 # and python3-josepy, the libraries certbot signs with) against the real daemon: each refusal an RFC 8555 problem
 # document of the right type, no row left behind, the daemon serving on. A used nonce (badNonce), a JWS signed for
 # another url (unauthorized), by another key (malformed), no external account binding where one is required
-# (externalAccountRequired), too many identifiers (rejectedIdentifier), finalize before the order is ready
+# (externalAccountRequired), too many identifiers (rejectedIdentifier; 10,000 of them a body over the limit: 413
+# malformed), a GET of a POST resource (405 malformed), finalize before the order is ready
 # (orderNotReady), another account's order (unauthorized), a CSR that does not match its order (badCSR, the order
 # left ready), and then the right CSR (valid, the certificate downloadable by its account only).
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -70,6 +71,17 @@ expect_acme "a kid that is no account" 400 accountDoesNotExist "$(probe post "$D
 # ---- orders (§7.4) ----
 ids=$(jq -cn '[range(101) | {type: "dns", value: "n\(.).acme.test"}] | {identifiers: .}')
 expect_acme "an order of 101 names" 400 rejectedIdentifier "$(probe post "$D" k1.pem "$K1" "$A/new-order" "$ids")"
+# 10,000 names: a body over limits.max_body_bytes, refused by the engine before any handler, as a problem document
+jq -cn '[range(10000) | {type: "dns", value: "n\(.).acme.test"}] | {identifiers: .}' > ids10k.json
+ans=$(probe post "$D" k1.pem "$K1" "$A/new-order" @ids10k.json)
+expect_acme "an order of 10,000 names" 413 malformed "$ans"
+[ "$(jq -r .content_type <<<"$ans")" = application/problem+json ] || die "10,000 names: not a problem document: $ans"
+[ -n "$(jq -r '.nonce // empty' <<<"$ans")" ] || die "10,000 names: no Replay-Nonce: $ans"
+code=$(curl -s -D get.hdr -o get.body -w '%{http_code}' "$A/new-order")
+[ "$code" = 405 ] && grep -qi '^content-type: application/problem+json' get.hdr && grep -qi '^allow: POST' get.hdr &&
+  jq -e '.type == "urn:ietf:params:acme:error:malformed" and .status == 405' get.body >/dev/null ||
+  die "GET new-order: $code $(cat get.hdr get.body)"
+ok "GET new-order: 405 malformed problem document with Allow: POST (RFC 8555 §6.3)"
 expect_acme "an order for a name outside the profile" 400 rejectedIdentifier \
   "$(probe post "$D" k1.pem "$K1" "$A/new-order" '{"identifiers":[{"type":"dns","value":"x.example.net"}]}')"
 expect_acme "an order for an IP address" 400 unsupportedIdentifier \

@@ -59,7 +59,7 @@ def send(url, body):
     except ValueError:
         parsed = data.decode(errors="replace")
     print(json.dumps({"status": status, "location": headers.get("Location"), "nonce": headers.get("Replay-Nonce"),
-                      "body": parsed}))
+                      "content_type": headers.get("Content-Type"), "body": parsed}))
 
 
 def sign(payload, key, url, nonce, kid=None):
@@ -93,6 +93,9 @@ def main(argv):
         opts = dict(zip(argv[7::2], argv[8::2]))
         nonce = opts.get("--nonce") or fresh_nonce(d_url)
         signer = load_key(opts["--sign-with"]) if "--sign-with" in opts else key
+        if payload.startswith("@"):  # a payload too long for a command line
+            with open(payload[1:]) as f:
+                payload = f.read()
         body = sign("" if payload == "" else json.loads(payload), signer, opts.get("--url", url), nonce, kid)
         send(url, body)
     elif cmd == "csr":
