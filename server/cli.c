@@ -15,26 +15,34 @@
 #include "iotca/pem.h"
 #include "log.h"
 
-iotca_rc load_roots(const config *c, roots *r) {
-    memset(r, 0, sizeof *r);
-    for (size_t i = 0; i < c->n_roots; i++) {
+/* Every PEM certificate of files[0..n) into der/s from *count on (at most CONFIG_MAX_ROOTS in all). */
+static iotca_rc load_pems(const char *const *files, size_t n, iotca_buf *der, iotca_slice *s, size_t *count) {
+    for (size_t i = 0; i < n; i++) {
         iotca_buf text = {0};
-        iotca_rc rc = iotca_file_read(c->roots[i], 1 << 20, &text);
+        iotca_rc rc = iotca_file_read(files[i], 1 << 20, &text);
         iotca_slice in = iotca_buf_slice(&text);
-        size_t before = r->n;
-        while (rc == IOTCA_OK && r->n < CONFIG_MAX_ROOTS && iotca_pem_next(&in, "CERTIFICATE", &r->der[r->n], NULL) == IOTCA_OK) {
-            r->s[r->n] = iotca_buf_slice(&r->der[r->n]);
-            r->n++;
+        size_t before = *count;
+        while (rc == IOTCA_OK && *count < CONFIG_MAX_ROOTS &&
+               iotca_pem_next(&in, "CERTIFICATE", &der[*count], NULL) == IOTCA_OK) {
+            s[*count] = iotca_buf_slice(&der[*count]);
+            (*count)++;
         }
         iotca_buf_free(&text);
         IOTCA_GUARD(rc);
-        IOTCA_ENSURE(r->n > before, IOTCA_E_PARSE, "%s holds no PEM certificate", c->roots[i]);
+        IOTCA_ENSURE(*count > before, IOTCA_E_PARSE, "%s holds no PEM certificate", files[i]);
     }
     return IOTCA_OK;
 }
 
+iotca_rc load_roots(const config *c, roots *r) {
+    memset(r, 0, sizeof *r);
+    IOTCA_GUARD(load_pems(c->roots, c->n_roots, r->der, r->s, &r->n));
+    return load_pems(c->cross, c->n_cross, r->xder, r->xs, &r->nx);
+}
+
 void free_roots(roots *r) {
     for (size_t i = 0; i < r->n; i++) iotca_buf_free(&r->der[i]);
+    for (size_t i = 0; i < r->nx; i++) iotca_buf_free(&r->xder[i]);
 }
 
 bool cli_allow_readable_secrets;
@@ -74,6 +82,8 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
                               .default_group = c->default_group,
                               .roots = r->s,
                               .n_roots = r->n,
+                              .cross = r->xs,
+                              .n_cross = r->nx,
                               .profiles = c->profiles,
                               .n_profiles = c->n_profiles,
                               .base_url = c->base_url};

@@ -6,14 +6,18 @@
 #include "config.h"
 #include "iotca/ca.h"
 
-/* Roots: each configured file may hold one or more PEM certificates. */
+/* Roots and cross-certificates: each configured file may hold one or more PEM certificates. */
 typedef struct roots {
     iotca_buf der[CONFIG_MAX_ROOTS];
     iotca_slice s[CONFIG_MAX_ROOTS];
     size_t n;
+    iotca_buf xder[CONFIG_MAX_ROOTS];
+    iotca_slice xs[CONFIG_MAX_ROOTS];
+    size_t nx;
 } roots;
 
-/* Reads every configured root file into *r (free with free_roots, also after a failure). */
+/* Reads every configured root and cross-certificate file into *r (free with free_roots, also after a
+ * failure). */
 iotca_rc load_roots(const config *c, roots *r);
 void free_roots(roots *r);
 /* Set by --allow-readable-secrets (every command takes it): a key passphrase file group or others can reach is

@@ -263,7 +263,7 @@ static iotca_rc load(config *c) {
     static const char *const top[] = {"listen",  "database",         "key_dir", "key_passphrase_file",
                                       "roots",   "issuer_key_type",  "default_group", "base_url",
                                       "limits",  "tick_interval_s",  "profiles", "rate_limit",
-                                      "log",     "acme",             NULL};
+                                      "log",     "acme",             "cross_certificates", NULL};
     static const char *const listen_keys[] = {"address", "port", "tls", "allow_plain_http_on_public_address", NULL};
     static const char *const tls_keys[] = {"cert", "key", NULL};
     static const char *const limit_keys[] = {"max_body_bytes", "request_timeout_s", "max_connections", "threads",
@@ -302,6 +302,8 @@ static iotca_rc load(config *c) {
     IOTCA_GUARD(get_str(j, "key_passphrase_file", "(top level)", true, &c->key_passphrase_file));
     IOTCA_GUARD(get_strs(j, "roots", "(top level)", c->roots, CONFIG_MAX_ROOTS, &c->n_roots));
     IOTCA_ENSURE(c->n_roots >= 1, IOTCA_E_USAGE, "config: roots must list at least one root certificate file");
+    if (json_object_get(j, "cross_certificates"))
+        IOTCA_GUARD(get_strs(j, "cross_certificates", "(top level)", c->cross, CONFIG_MAX_ROOTS, &c->n_cross));
     const char *kt = "ecdsa-p256";
     IOTCA_GUARD(get_str(j, "issuer_key_type", "(top level)", false, &kt));
     iotca_rc rc = iotca_key_type_parse(kt, &c->issuer_key_type);
@@ -399,6 +401,9 @@ const char *config_restart_key(const config *a, const config *b) {
     if (a->n_roots != b->n_roots) return "roots";
     for (size_t i = 0; i < a->n_roots; i++)
         if (!same_str(a->roots[i], b->roots[i])) return "roots";
+    if (a->n_cross != b->n_cross) return "cross_certificates";
+    for (size_t i = 0; i < a->n_cross; i++)
+        if (!same_str(a->cross[i], b->cross[i])) return "cross_certificates";
     if (a->issuer_key_type != b->issuer_key_type) return "issuer_key_type";
     if (!same_str(a->default_group, b->default_group)) return "default_group";
     if (!same_str(a->base_url, b->base_url)) return "base_url";

@@ -30,6 +30,9 @@ typedef struct config {
     const char *database, *key_dir, *key_passphrase_file;
     const char *roots[CONFIG_MAX_ROOTS];
     size_t n_roots;
+    /* cross-certificates (a configured root's subject and key, signed by another root): alternate chains */
+    const char *cross[CONFIG_MAX_ROOTS];
+    size_t n_cross;
     iotca_key_type issuer_key_type;
     const char *default_group, *base_url;
     size_t max_body;

@@ -62,6 +62,7 @@ const route iotcad_routes[] = {
     ACME("POST", "/acme/*/key-change", acme_key_change, RUN_POOL, true),
     ACME("POST", "/acme/*/chall/*", acme_challenge, RUN_POOL, true),
     ACME("POST", "/acme/*/cert/*", acme_cert, RUN_POOL, false),
+    ACME("POST", "/acme/*/cert/*/alt/*", acme_cert, RUN_POOL, false),
     ACME("POST", "/acme/*/revoke-cert", acme_revoke_cert, RUN_POOL, true),
 };
 const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

@@ -47,6 +47,31 @@ int iotca_ca_schema_version(void) { return iotca_store_schema_latest(); }
 const char *iotca_ca_store_engine(void) { return iotca_store_engine(); }
 const char *iotca_ca_crypto_version(void) { return iotca_crypto_version(); }
 
+static bool same(iotca_slice a, iotca_slice b) { return a.len == b.len && memcmp(a.p, b.p, a.len) == 0; }
+
+/* Cross-certificate i of the config (SPEC §3: a new root signed by an old one, the same subject and key bytes
+ * as the new root): parsed, and tied to the configured root it certifies. */
+static iotca_rc add_cross(iotca_ca *ca, iotca_slice der, size_t i) {
+    iotca_rc rc = iotca_cert_parse(der, &ca->cross[i]);
+    IOTCA_ENSURE(rc == IOTCA_OK, rc, "cross-certificate %zu: %s", i + 1, iotca_error_detail());
+    ca->n_cross++;
+    const iotca_cert_info *x = iotca_cert_get(ca->cross[i]);
+    IOTCA_ENSURE(x->is_ca && !iotca_cert_is_self_signed(ca->cross[i]), IOTCA_E_USAGE,
+                 "cross-certificate %zu is %s", i + 1,
+                 x->is_ca ? "self-signed: a root, which belongs in roots" : "not a CA certificate");
+    for (size_t k = 0; k < ca->n_roots; k++) {
+        const iotca_cert_info *r = iotca_cert_get(ca->roots[k]);
+        if (same(r->subject, x->subject) && same(r->spki, x->spki)) {
+            ca->cross_root[i] = k;
+            return IOTCA_OK;
+        }
+    }
+    return iotca_error_set(IOTCA_E_USAGE,
+                           "cross-certificate %zu: no configured root has its subject and key (it must certify one "
+                           "of roots)",
+                           i + 1);
+}
+
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     IOTCA_ENSURE(cfg->db_path && cfg->key_dir, IOTCA_E_USAGE, "database path and key directory are required");
     IOTCA_ENSURE(cfg->n_roots >= 1 && cfg->n_roots <= CA_MAX_ROOTS, IOTCA_E_USAGE,
@@ -83,6 +108,8 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
         IOTCA_CHECK(ri->is_ca && iotca_cert_is_self_signed(ca->roots[i]), IOTCA_E_USAGE,
                     "root %zu is not a self-signed CA certificate", i + 1);
     }
+    IOTCA_CHECK(cfg->n_cross <= CA_MAX_ROOTS, IOTCA_E_USAGE, "at most %d cross-certificates", CA_MAX_ROOTS);
+    for (size_t i = 0; i < cfg->n_cross; i++) IOTCA_TRY(add_cross(ca, cfg->cross[i], i));
     iotca_store *s = NULL;
     IOTCA_TRY(ca_store(ca, &s));
     IOTCA_TRY(iotca_store_check_schema(s));
@@ -111,6 +138,7 @@ void iotca_ca_close(iotca_ca *ca) {
         pthread_key_delete(ca->store_key);
     }
     for (size_t i = 0; i < ca->n_roots; i++) iotca_cert_free(ca->roots[i]);
+    for (size_t i = 0; i < ca->n_cross; i++) iotca_cert_free(ca->cross[i]);
     iotca_crypto_thread_end();
     for (size_t i = 0; i < ca->n_issuers; i++) {
         ca_issuer *is = ca->issuers[i];

@@ -48,6 +48,9 @@ struct iotca_ca {
     size_t n_profiles;
     iotca_cert *roots[CA_MAX_ROOTS];
     size_t n_roots;
+    iotca_cert *cross[CA_MAX_ROOTS]; /* cross-certificates; cross_root[i] the index of the root it certifies */
+    size_t cross_root[CA_MAX_ROOTS];
+    size_t n_cross;
     /* lock guards issuers (the array and its growth) and serialises signing with an issuer's main key */
     pthread_mutex_t lock;
     pthread_mutex_t ocsp_lock; /* the delegated OCSP responders' keys (ocsp.c); taken before lock, never after */

@@ -106,6 +106,37 @@ out:
     return rc;
 }
 
+iotca_rc iotca_ca_chain_alternates(iotca_ca *ca, int64_t issuer_id, time_t now, iotca_buf *pems, size_t max,
+                                   size_t *n) {
+    *n = 0;
+    if (ca->n_cross == 0) return IOTCA_OK;
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    iotca_issuer_rec rec = {0};
+    IOTCA_GUARD(iotca_store_issuer_get(s, issuer_id, &rec));
+    iotca_cert *cert = NULL;
+    iotca_rc rc = rec.cert.len ? iotca_cert_parse(iotca_buf_slice(&rec.cert), &cert)
+                               : iotca_error_set(IOTCA_E_POLICY, "issuer %lld has no certificate yet", (long long)issuer_id);
+    const iotca_cert *root = rc == IOTCA_OK ? ca_root_of(ca, cert) : NULL;
+    for (size_t i = 0; root && i < ca->n_cross && *n < max && rc == IOTCA_OK; i++) {
+        const iotca_cert_info *x = iotca_cert_get(ca->cross[i]);
+        if (ca->roots[ca->cross_root[i]] != root || now < x->not_before || now > x->not_after) continue;
+        iotca_buf *out = &pems[*n];
+        memset(out, 0, sizeof *out);
+        rc = iotca_pem_encode("CERTIFICATE", rec.cert.data, rec.cert.len, out);
+        if (rc == IOTCA_OK) rc = iotca_pem_encode("CERTIFICATE", x->der.p, x->der.len, out);
+        if (rc == IOTCA_OK) (*n)++;
+        else iotca_buf_free(out);
+    }
+    iotca_cert_free(cert);
+    iotca_issuer_rec_free(&rec);
+    if (rc != IOTCA_OK) {
+        for (size_t i = 0; i < *n; i++) iotca_buf_free(&pems[i]);
+        *n = 0;
+    }
+    return rc;
+}
+
 iotca_rc iotca_ca_chain(iotca_ca *ca, int64_t issuer_id, iotca_buf *pem) {
     iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));

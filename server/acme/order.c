@@ -229,24 +229,56 @@ void acme_challenge(request *r, const char *const *p, response *out) {
     acme_post_end(&q);
 }
 
+/* Alternate chains a certificate's answer links to (RFC 8555 §7.4.2): response header slots are six, two for the
+ * Replay-Nonce and the index Link, and one for each other chain. */
+#define ACME_MAX_ALTERNATES 3
+
+/* The chain under which the certificate is served: the issuer's (alt 0), or alternate alt (from 1). */
+static iotca_rc cert_chain(request *r, const iotca_cert_rec *c, unsigned alt, iotca_buf *chain, size_t *n_alt) {
+    iotca_buf alts[ACME_MAX_ALTERNATES];
+    IOTCA_GUARD(iotca_ca_chain_alternates(r->srv->ca, c->issuer_id, time(NULL), alts, ACME_MAX_ALTERNATES, n_alt));
+    iotca_rc rc = alt == 0 ? iotca_ca_chain(r->srv->ca, c->issuer_id, chain)
+                  : alt <= *n_alt
+                      ? iotca_buf_append(chain, alts[alt - 1].data, alts[alt - 1].len)
+                      : iotca_error_set(IOTCA_E_PARSE, "malformed: certificate %s has %zu alternate chains (%s)",
+                                        c->serial, *n_alt, *n_alt ? "cert/SERIAL/alt/1 and on" : "none");
+    for (size_t i = 0; i < *n_alt; i++) iotca_buf_free(&alts[i]);
+    return rc;
+}
+
 void acme_cert(request *r, const char *const *p, response *out) {
-    char path[96];
-    snprintf(path, sizeof path, "cert/%.41s", p[1]);
+    /* cert/SERIAL, or cert/SERIAL/alt/K for the K-th alternate chain */
+    unsigned alt = 0;
+    char path[96], url[512];
+    if (r->n_params > 2) { /* a number from 1; anything else names no chain (ACME_MAX_ALTERNATES + 1) */
+        alt = p[2][0] >= '1' && p[2][0] <= '0' + ACME_MAX_ALTERNATES && !p[2][1] ? (unsigned)(p[2][0] - '0')
+                                                                                 : ACME_MAX_ALTERNATES + 1;
+        snprintf(path, sizeof path, "cert/%.41s/alt/%.16s", p[1], p[2]);
+    } else {
+        snprintf(path, sizeof path, "cert/%.41s", p[1]);
+    }
     acme_post q;
     if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
     iotca_cert_rec c = {0};
     iotca_buf pem = {0}, chain = {0};
+    size_t n_alt = 0;
     iotca_rc rc = strlen(p[1]) <= 40 ? iotca_ca_cert_get(r->srv->ca, p[1], &c)
                                      : iotca_error_set(IOTCA_E_USAGE, "no such certificate");
     /* only the account whose order made it may fetch it */
     if (rc == IOTCA_OK) rc = iotca_ca_acme_cert_owner(r->srv->ca, q.account.id, p[1]);
     if (rc == IOTCA_OK) rc = iotca_pem_encode("CERTIFICATE", c.der.data, c.der.len, &pem);
-    if (rc == IOTCA_OK) rc = iotca_ca_chain(r->srv->ca, c.issuer_id, &chain);
+    if (rc == IOTCA_OK) rc = cert_chain(r, &c, alt, &chain, &n_alt);
     if (rc == IOTCA_OK) rc = iotca_buf_append(&pem, chain.data, chain.len);
     if (rc == IOTCA_E_USAGE) rc = iotca_error_set(IOTCA_E_PARSE, "malformed: no such certificate");
     if (rc == IOTCA_OK) {
         respond_text(out, 200, "application/pem-certificate-chain", (const char *)pem.data, pem.len);
         acme_headers(r, out, q.profile);
+        /* the other chains of the same leaf, the issuer's among them when this is an alternate */
+        for (unsigned k = 0; k <= n_alt; k++) {
+            if (k == alt) continue;
+            acme_url(r, q.profile, url, sizeof url, k ? "cert/%s/alt/%u" : "cert/%s", p[1], k);
+            respond_header(out, "Link", "<%s>;rel=\"alternate\"", url);
+        }
     } else {
         acme_problem_rc(r, out, q.profile, rc);
     }

@@ -16,22 +16,30 @@ acme_deps
 PROBE=$HERE/../tools/acme_probe.py
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import acme, josepy' 2>/dev/null ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-acme python3-josepy >/dev/null
+command -v faketime >/dev/null && command -v certtool >/dev/null ||
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q faketime gnutls-bin >/dev/null
 probe() { /usr/bin/python3 "$PROBE" "$@"; }
 start_dns acme.test
 
 ceremony
+# R1 cross-signs R2 (root rollover, SPEC §3): once now, valid, and once three days ago for a day, expired; iotcad
+# serves leaves under R2 with R2's chain, and the chain through the valid cross-certificate as an alternate
+"$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross.pem --yes --passphrase-file rootpass >/dev/null
+faketime -f -3d "$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross-old.pem --days 1 --yes \
+  --passphrase-file rootpass >/dev/null
 write_config
-jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" '.base_url = $b
+jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" --arg w "$WORK" '.base_url = $b
   | .profiles.web = {key_types: ["ecdsa-p256"], max_ttl: "90d", eku: ["server"], dns_suffixes: ["acme.test"],
                      require_san: true}
   | .profiles["web-short"] = (.profiles.web + {max_ttl: "7d"})
+  | .cross_certificates = [$w + "/cross-old.pem", $w + "/cross.pem"]
   | .acme = {profiles: {web: {variants: {shortlived: "web-short"}}},
              validation: {resolvers: [$dns], allowed_ranges: ["127.0.0.0/8"], timeout_s: 5}}' \
   iotcad.json > c.json && mv c.json iotcad.json
 "$IOTCAD" init --config iotcad.json >/dev/null
 tokens
 start_daemon
-new_issuer int1
+new_issuer int1 r2
 D=$BASE/acme/web/directory
 A=$BASE/acme/web
 
@@ -128,6 +136,32 @@ openssl verify -CAfile roots.pem -untrusted <(awk 'f; /END CERTIFICATE/ && !f {f
   die "the downloaded chain does not verify: $(head -c 300 chain.pem)"
 ok "the certificate and its chain, downloaded by the account, verify with openssl"
 expect_acme "another account downloading it" 403 unauthorized "$(probe post "$D" k2.pem "$K2" "$CERT" '')"
+
+# ---- the alternate chain through R1's cross-certificate (§7.4.2, Link rel="alternate") ----
+jq -e --arg l "<$CERT/alt/1>;rel=\"alternate\"" '.links | index($l) != null and length == 2' <<<"$ans" >/dev/null ||
+  die "the certificate's answer does not link one alternate chain: $(jq -c .links <<<"$ans")"
+ok "the certificate's answer links one alternate chain, $CERT/alt/1 (the expired cross-certificate makes none)"
+leaf_only() { awk '/BEGIN CERTIFICATE/ {n++} n == 1' "$1"; }
+rest() { awk '/BEGIN CERTIFICATE/ {n++} n > 1' "$1"; }
+leaf_only chain.pem > leaf.pem
+! openssl verify -CAfile r1/root.pem -untrusted <(rest chain.pem) leaf.pem >/dev/null 2>&1 ||
+  die "the issuer's chain verifies for a client trusting R1 alone: the test shows nothing"
+ans=$(probe post "$D" k1.pem "$K1" "$CERT/alt/1" '')
+expect_acme "the alternate chain, POST-as-GET" 200 "" "$ans"
+jq -r .body <<<"$ans" > alt.pem
+[ "$(grep -c 'BEGIN CERTIFICATE' alt.pem)" = 3 ] && cmp -s leaf.pem <(leaf_only alt.pem) ||
+  die "the alternate chain is not the same leaf, its issuer and the cross-certificate: $(head -c 300 alt.pem)"
+openssl verify -CAfile r1/root.pem -untrusted <(rest alt.pem) leaf.pem >/dev/null ||
+  die "the alternate chain does not verify for a client trusting R1 alone"
+certtool --verify --load-ca-certificate r1/root.pem --infile alt.pem >/dev/null ||
+  die "GnuTLS does not verify the alternate chain against R1"
+ok "the alternate chain verifies with openssl and certtool for a client that trusts only R1"
+jq -e --arg l "<$CERT>;rel=\"alternate\"" '.links | index($l) != null' <<<"$ans" >/dev/null ||
+  die "the alternate chain does not link back to the issuer's: $(jq -c .links <<<"$ans")"
+ok "the alternate chain links back to the issuer's chain"
+expect_acme "an alternate chain there is not (alt/2)" 400 malformed "$(probe post "$D" k1.pem "$K1" "$CERT/alt/2" '')"
+expect_acme "an alternate chain named by no number (alt/x)" 400 malformed "$(probe post "$D" k1.pem "$K1" "$CERT/alt/x" '')"
+expect_acme "another account downloading the alternate" 403 unauthorized "$(probe post "$D" k2.pem "$K2" "$CERT/alt/1" '')"
 # ---- ARI (RFC 9773): the renewal window follows the CA's schedule ----
 [ "$(curl -s "$D" | jq -r .renewalInfo)" = "$A/renewal-info" ] || die "the directory has no renewalInfo"
 CID=$(probe certid chain.pem)

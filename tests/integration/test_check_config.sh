@@ -62,6 +62,18 @@ bad "an unknown key" 'frobnicate' '.frobnicate = 1'
 bad "a bad duration" 'max_ttl' '.profiles.device.max_ttl = "ninety days"'
 bad "a missing root file" 'nosuch.pem' ".roots = [\"$WORK/nosuch.pem\"]"
 bad "a root file with no certificate" 'no PEM certificate' ".roots = [\"$WORK/keypass\"]"
+# cross-certificates (alternate chains through an older root): each must certify a configured root
+"$ROOT_TOOL" init --vault r3 --name "Test Root R3" --key ecdsa-p256 --passphrase-file rootpass >/dev/null
+"$ROOT_TOOL" cross-sign --vault r1 --cert r3/root.pem --out cross-r3.pem --yes --passphrase-file rootpass >/dev/null
+"$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross-r2.pem --yes --passphrase-file rootpass >/dev/null
+jq ".cross_certificates = [\"$WORK/cross-r2.pem\"]" good.json > iotcad.json
+"$IOTCAD" check-config --config iotcad.json > out 2> err || die "a cross-certificate of R2 by R1: $(cat err)"
+ok "a cross-certificate of a configured root is accepted"
+bad "a root as a cross-certificate" 'cross-certificate 1 is self-signed' ".cross_certificates = [\"$WORK/r1/root.pem\"]"
+bad "a cross-certificate of no configured root" 'cross-certificate 2: no configured root has its subject and key' \
+  ".cross_certificates = [\"$WORK/cross-r2.pem\", \"$WORK/cross-r3.pem\"]"
+bad "a cross-certificate file with no certificate" 'no PEM certificate' ".cross_certificates = [\"$WORK/keypass\"]"
+bad "cross_certificates not a list" 'cross_certificates' '.cross_certificates = "x.pem"'
 bad "a missing database" 'iotcad init creates it' ".database = \"$WORK/none.db\""
 bad "a missing key directory" 'key_dir .*iotcad init creates it' ".key_dir = \"$WORK/nokeys\""
 bad "a missing TLS certificate" 'nosuch.crt' ".listen.tls = {cert: \"$WORK/nosuch.crt\", key: \"$WORK/keypass\"}"

@@ -59,7 +59,8 @@ def send(url, body):
     except ValueError:
         parsed = data.decode(errors="replace")
     print(json.dumps({"status": status, "location": headers.get("Location"), "nonce": headers.get("Replay-Nonce"),
-                      "content_type": headers.get("Content-Type"), "body": parsed}))
+                      "content_type": headers.get("Content-Type"), "links": headers.get_all("Link") or [],
+                      "body": parsed}))
 
 
 def sign(payload, key, url, nonce, kid=None):

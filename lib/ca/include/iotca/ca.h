@@ -18,6 +18,10 @@ typedef struct iotca_ca_config {
     const char *default_group;       /* group of new issuers when none is given */
     const iotca_slice *roots;        /* DER trust anchors (>= 1) */
     size_t n_roots;
+    /* DER cross-certificates: a configured root's subject and key, signed by another CA (an older root); each
+     * makes an alternate chain for leaves under that root (iotca_ca_chain_alternates). May be none. */
+    const iotca_slice *cross;
+    size_t n_cross;
     const iotca_profile *profiles;   /* borrowed; must outlive the CA */
     size_t n_profiles;
     const char *base_url;            /* public URL for AIA/CRL DP in leaves; NULL: none */
@@ -160,6 +164,13 @@ iotca_rc iotca_ca_issuer_csr(iotca_ca *ca, int64_t id, iotca_issuer_rec *rec, io
 iotca_rc iotca_ca_issuer_abandon(iotca_ca *ca, int64_t id, const char *actor, const char *request_id, bool *found);
 /* The PEM chain served for an issuer (0: the default group's active one). */
 iotca_rc iotca_ca_chain(iotca_ca *ca, int64_t issuer_id, iotca_buf *pem);
+/* The alternate chains of issuer_id at now (RFC 8555 §7.4.2's rel="alternate"): for each configured
+ * cross-certificate of the root the issuer chains to, valid at now, the issuer's certificate and that
+ * cross-certificate as PEM, into pems[0..*n) (at most max; the caller frees each). A cross-certificate past
+ * its notAfter makes no chain: a chain through it is the one devices break on. IOTCA_E_POLICY an issuer with
+ * no certificate; IOTCA_E_STORAGE the database. */
+iotca_rc iotca_ca_chain_alternates(iotca_ca *ca, int64_t issuer_id, time_t now, iotca_buf *pems, size_t max,
+                                   size_t *n);
 /* The configured roots as PEM, with SPKI SHA-256 pins. */
 size_t iotca_ca_root_count(const iotca_ca *ca);
 iotca_rc iotca_ca_root(const iotca_ca *ca, size_t i, iotca_buf *pem, uint8_t spki_sha256[32], time_t *not_after,
