@@ -58,7 +58,7 @@ static iotca_rc create(const eab_args *a, const config *c, iotca_ca *ca, const c
         /* the key is shown this once: only its hash stays (the CA makes it again from the kid when needed) */
         printf("kid: %s\nhmac_key: %s\nprofile: %s\n", k.kid, k.hmac_key, k.profile);
         printf("directory: %s/acme/%s/directory\n", c->base_url ? c->base_url : "<base_url>", k.profile);
-        printf("certbot: --server %s/acme/%s/directory --eab-kid %s --eab-hmac-key %s\n",
+        printf("certbot: --server %s/acme/%s/directory --eab-kid %s --eab-hmac-key=%s\n",
                c->base_url ? c->base_url : "<base_url>", k.profile, k.kid, k.hmac_key);
     }
     memset(&k, 0, sizeof k);

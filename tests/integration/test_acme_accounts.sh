@@ -50,7 +50,7 @@ client_refused "certbot without an EAB key is refused (certbot reads the directo
 KID=$(awk '/^kid:/ {print $2}' eab1.txt)
 KEY=$(awk '/^hmac_key:/ {print $2}' eab1.txt)
 [[ $KID =~ ^eab-[0-9a-f]{16}$ && $KEY =~ ^[A-Za-z0-9_-]{43}$ ]] || die "eab create printed: $(cat eab1.txt)"
-grep -q "certbot: --server $ACME_DIRECTORY --eab-kid $KID --eab-hmac-key $KEY" eab1.txt || die "no certbot line: $(cat eab1.txt)"
+grep -q "certbot: --server $ACME_DIRECTORY --eab-kid $KID --eab-hmac-key=$KEY" eab1.txt || die "no certbot line: $(cat eab1.txt)"
 [ "$(sql "SELECT count(*) FROM acme_eab_keys WHERE kid = '$KID' AND length(secret_hash) = 32")" = 1 ] ||
   die "the key's row is missing"
 [ "$(sql "SELECT count(*) FROM acme_eab_keys WHERE instr(secret, '$KEY') > 0")" = 0 ] || die "the HMAC key is stored"
@@ -58,28 +58,28 @@ ok "iotcad acme eab create prints a kid, a 256-bit key (shown once; not in the d
 # a wrong MAC: the right kid with another key (base64url of 32 other bytes)
 WRONG=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
 CERTBOT_DIR=$ACME_TMP/cb-wrong client_refused "certbot with a wrong EAB MAC is refused" "unauthorized|MAC" \
-  certbot_run register --eab-kid "$KID" --eab-hmac-key "$WRONG"
-CERTBOT_DIR=$ACME_TMP/cb1 client_ok "certbot registers with its EAB key" certbot_run register --eab-kid "$KID" --eab-hmac-key "$KEY"
+  certbot_run register --eab-kid "$KID" --eab-hmac-key="$WRONG"
+CERTBOT_DIR=$ACME_TMP/cb1 client_ok "certbot registers with its EAB key" certbot_run register --eab-kid "$KID" --eab-hmac-key="$KEY"
 [ "$(sql "SELECT count(*) FROM acme_accounts WHERE eab_kid = '$KID' AND profile = 'firmware-endpoint' AND status = 'valid'")" = 1 ] ||
   die "no account bound to $KID"
 "$IOTCAD" acme eab list --config iotcad.json > list.txt
 grep -E "^$KID +firmware-endpoint .* - +1$" list.txt >/dev/null || die "eab list: $(cat list.txt)"
 ok "the account is bound to the key (iotcad acme eab list shows its account)"
 CERTBOT_DIR=$ACME_TMP/cb2 client_refused "a used EAB key makes no second account" "bound to another account" \
-  certbot_run register --eab-kid "$KID" --eab-hmac-key "$KEY"
+  certbot_run register --eab-kid "$KID" --eab-hmac-key="$KEY"
 "$IOTCAD" acme eab create --config iotcad.json --profile firmware-endpoint > eab2.txt
 KID2=$(awk '/^kid:/ {print $2}' eab2.txt)
 KEY2=$(awk '/^hmac_key:/ {print $2}' eab2.txt)
 "$IOTCAD" acme eab revoke --config iotcad.json "$KID2" | grep -q "revoked EAB key $KID2" || die "eab revoke"
 CERTBOT_DIR=$ACME_TMP/cb3 client_refused "a revoked EAB key is refused" "revoked" \
-  certbot_run register --eab-kid "$KID2" --eab-hmac-key "$KEY2"
+  certbot_run register --eab-kid "$KID2" --eab-hmac-key="$KEY2"
 set +e; "$IOTCAD" acme eab revoke --config iotcad.json "$KID2" 2> again.txt; rc=$?; set -e
 [ "$rc" = 1 ] && grep -q "revoked already" again.txt || die "a second revocation: $rc $(cat again.txt)"
 "$IOTCAD" acme eab create --config iotcad.json --profile device > eab3.txt
 KID3=$(awk '/^kid:/ {print $2}' eab3.txt)
 KEY3=$(awk '/^hmac_key:/ {print $2}' eab3.txt)
 CERTBOT_DIR=$ACME_TMP/cb4 client_refused "another profile's EAB key is refused" "for profile device" \
-  certbot_run register --eab-kid "$KID3" --eab-hmac-key "$KEY3"
+  certbot_run register --eab-kid "$KID3" --eab-hmac-key="$KEY3"
 [ "$(sql "SELECT count(*) FROM acme_accounts")" = 1 ] || die "a refused registration left an account"
 ok "no refused registration left a row"
 # device: a binding is optional there
@@ -102,7 +102,7 @@ KID4=$(awk '/^kid:/ {print $2}' eab4.txt)
 KEY4=$(awk '/^hmac_key:/ {print $2}' eab4.txt)
 grep -q "^directory: $ACME_DIRECTORY$" eab4.txt || die "iotca acme eab create printed: $(cat eab4.txt)"
 CERTBOT_DIR=$ACME_TMP/cb6 client_ok "certbot registers with a key made through the admin API" \
-  certbot_run register --eab-kid "$KID4" --eab-hmac-key "$KEY4"
+  certbot_run register --eab-kid "$KID4" --eab-hmac-key="$KEY4"
 IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" acme eab list > list4.txt
 grep -E "^$KID4  firmware-endpoint  created .*  active  account bound$" list4.txt >/dev/null || die "iotca acme eab list: $(cat list4.txt)"
 IOTCA_TOKEN=$ADMIN "$IOTCA_CLI" --json acme eab list | jq -e --arg k "$KID2" '.eab_keys[] | select(.kid == $k) | .revoked | type == "string"' \

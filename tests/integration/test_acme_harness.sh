@@ -91,14 +91,14 @@ ok "pebble's issuing root fetched from its management API (/roots/0)"
 
 # ---- certbot ----------------------------------------------------------------------------------------------
 STANDALONE=(--standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1)
-CB_EAB=(--eab-kid "$EAB_KID" --eab-hmac-key "$EAB_HMAC")
+CB_EAB=(--eab-kid "$EAB_KID" --eab-hmac-key="$EAB_HMAC")
 LIVE=$ACME_TMP/certbot/config/live
 
 client_refused "certbot without EAB cannot register" "external account binding" \
   certbot_run certonly "${STANDALONE[@]}" -d refused.acme.test
 client_refused "certbot with a wrong EAB key cannot register" "unauthorized|binding|mac" \
   certbot_run certonly "${STANDALONE[@]}" -d refused.acme.test --eab-kid "$EAB_KID" \
-  --eab-hmac-key "$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')"
+  --eab-hmac-key="$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')"
 client_ok "certbot with EAB: http-01 (--standalone on $HTTP01_PORT) for web.acme.test" \
   certbot_run certonly "${STANDALONE[@]}" -d web.acme.test "${CB_EAB[@]}"
 check_issued "$LIVE/web.acme.test/cert.pem" "$LIVE/web.acme.test/chain.pem" web.acme.test

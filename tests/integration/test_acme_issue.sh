@@ -14,12 +14,15 @@ acme_init
 start_dns acme.test
 
 ceremony
+# R1 cross-signs R2, under which the issuer is: ACME offers the chain through it as an alternate
+"$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross.pem --yes --passphrase-file rootpass >/dev/null
 write_config
 # a profile for the infra team's servers under acme.test, served over ACME; validation asks the test DNS server
 # and connects to loopback on the clients' port
-jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" --argjson port "$HTTP01_PORT" --argjson tls "$TLSALPN01_PORT" '.base_url = $b
+jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" --arg cross "$WORK/cross.pem" --argjson port "$HTTP01_PORT" --argjson tls "$TLSALPN01_PORT" '.base_url = $b
   | .profiles.web = {key_types: ["ecdsa-p256", "ecdsa-p384"], max_ttl: "90d", eku: ["server"],
                      dns_suffixes: ["acme.test"], require_san: true}
+  | .cross_certificates = [$cross]
   | .acme = {profiles: {web: {}},
              validation: {resolvers: [$dns], http_port: $port, tls_port: $tls, allowed_ranges: ["127.0.0.0/8"],
                           timeout_s: 5}}' \
@@ -27,13 +30,13 @@ jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" --argjson port "$HTTP01_PORT"
 "$IOTCAD" init --config iotcad.json >/dev/null
 tokens
 start_daemon
-new_issuer int1
+new_issuer int1 r2
 ACME_DIRECTORY=$BASE/acme/web/directory
 ACME_CA_BUNDLE=$WORK/roots.pem
 ACME_ROOTS=$WORK/roots.pem
 eab() { "$IOTCAD" acme eab create --config iotcad.json --profile web --json; }
 E1=$(eab)
-CB_EAB=(--eab-kid "$(jq -r .kid <<<"$E1")" --eab-hmac-key "$(jq -r .hmac_key <<<"$E1")")
+CB_EAB=(--eab-kid "$(jq -r .kid <<<"$E1")" --eab-hmac-key="$(jq -r .hmac_key <<<"$E1")")
 LIVE=$ACME_TMP/certbot/config/live
 STANDALONE=(--standalone --http-01-port "$HTTP01_PORT" --http-01-address 127.0.0.1 --key-type ecdsa)
 
@@ -50,6 +53,15 @@ http GET "/v1/certificates/$full" -H "Authorization: Bearer $PROV"
 jq -e '.acme.account == 1 and (.acme.order | type == "number") and .profile == "web"' <<<"$OUT" >/dev/null ||
   die "GET /v1/certificates/$full does not say which ACME account asked: $OUT"
 ok "GET /v1/certificates/{serial} says which ACME account and order asked for it"
+client_ok "certbot --preferred-chain 'Test Root R1' for web3.acme.test (the alternate chain, Link rel=alternate)" \
+  certbot_run certonly "${STANDALONE[@]}" -d web3.acme.test --preferred-chain "Test Root R1"
+[ "$(grep -c 'BEGIN CERTIFICATE' "$LIVE/web3.acme.test/chain.pem")" = 2 ] &&
+  openssl verify -CAfile r1/root.pem -untrusted "$LIVE/web3.acme.test/chain.pem" "$LIVE/web3.acme.test/cert.pem" \
+    >/dev/null || die "certbot's preferred chain is not the issuer and the cross-certificate to R1: $(
+    openssl crl2pkcs7 -nocrl -certfile "$LIVE/web3.acme.test/chain.pem" | openssl pkcs7 -print_certs -noout)"
+! openssl verify -CAfile r1/root.pem -untrusted "$LIVE/web1.acme.test/chain.pem" "$LIVE/web1.acme.test/cert.pem" \
+  >/dev/null 2>&1 || die "web1's default chain verifies against R1 alone: the preferred-chain check shows nothing"
+ok "certbot took the chain through the cross-certificate: it verifies with openssl against R1 alone; the default does not"
 certbot_rfc2136_ini "$ACME_TMP/rfc2136.ini"
 client_ok "certbot dns-01 (--dns-rfc2136, TSIG) for web2.acme.test and www.web2.acme.test" \
   certbot_run certonly --dns-rfc2136 --dns-rfc2136-credentials "$ACME_TMP/rfc2136.ini" --key-type ecdsa \

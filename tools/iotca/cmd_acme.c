@@ -18,7 +18,7 @@ static int create(cli *c) {
     } else {
         printf("kid: %s\nhmac_key: %s\nprofile: %s\ndirectory: %s\n", jstr(doc, "kid", "?"), jstr(doc, "hmac_key", "?"),
                jstr(doc, "profile", "?"), jstr(doc, "directory", "?"));
-        printf("certbot: --server %s --eab-kid %s --eab-hmac-key %s\n", jstr(doc, "directory", "?"), jstr(doc, "kid", "?"),
+        printf("certbot: --server %s --eab-kid %s --eab-hmac-key=%s\n", jstr(doc, "directory", "?"), jstr(doc, "kid", "?"),
                jstr(doc, "hmac_key", "?"));
     }
     json_decref(doc);
