@@ -6,7 +6,9 @@
 # (externalAccountRequired), too many identifiers (rejectedIdentifier; 10,000 of them a body over the limit: 413
 # malformed), a GET of a POST resource (405 malformed), finalize before the order is ready
 # (orderNotReady), another account's order (unauthorized), a CSR that does not match its order (badCSR, the order
-# left ready), and then the right CSR (valid, the certificate downloadable by its account only).
+# left ready), and then the right CSR (valid, the certificate downloadable by its account only, with an alternate
+# chain through a cross-certificate); challenges that must fail (outside allowed_ranges, nobody listening, a
+# tls-alpn-01 certificate without acmeIdentifier, a TLS server without acme-tls/1).
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$HERE/daemon_lib.sh"
@@ -28,13 +30,16 @@ ceremony
 faketime -f -3d "$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross-old.pem --days 1 --yes \
   --passphrase-file rootpass >/dev/null
 write_config
-jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" --arg w "$WORK" '.base_url = $b
+HP=$(acme_free_port)
+TP=$(acme_free_port)
+jq --arg b "$BASE" --arg dns "127.0.0.1:$DNS_PORT" --arg w "$WORK" --argjson hp "$HP" --argjson tp "$TP" '.base_url = $b
   | .profiles.web = {key_types: ["ecdsa-p256"], max_ttl: "90d", eku: ["server"], dns_suffixes: ["acme.test"],
                      require_san: true}
   | .profiles["web-short"] = (.profiles.web + {max_ttl: "7d"})
   | .cross_certificates = [$w + "/cross-old.pem", $w + "/cross.pem"]
   | .acme = {profiles: {web: {variants: {shortlived: "web-short"}}},
-             validation: {resolvers: [$dns], allowed_ranges: ["127.0.0.0/8"], timeout_s: 5}}' \
+             validation: {resolvers: [$dns], allowed_ranges: ["127.0.0.0/8"], timeout_s: 5, http_port: $hp,
+                          tls_port: $tp}}' \
   iotcad.json > c.json && mv c.json iotcad.json
 "$IOTCAD" init --config iotcad.json >/dev/null
 tokens
@@ -247,6 +252,49 @@ na=$(date -d "$(openssl x509 -in short.pem -noout -enddate | cut -d= -f2)" +%s)
 ((na - nb <= 7 * 86400 + 3600)) || die "the shortlived certificate lives $(((na - nb) / 86400)) days"
 [ "$(sql "SELECT count(*) FROM certificates WHERE profile = 'web-short'")" = 1 ] || die "not issued under web-short"
 ok "an order for profile shortlived is issued under iotca profile web-short (7 days), as the directory says"
+
+# ---- validation that must fail (§8.3, §8.4, RFC 8737): each challenge invalid with the problem that says why ----
+# challenge NAME TYPE: orders NAME with k3's account and answers its TYPE challenge; prints the challenge's answer
+challenge() {
+  local o az
+  o=$(probe post "$D" k3.pem "$K1" "$A/new-order" "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"$1\"}]}")
+  az=$(probe post "$D" k3.pem "$K1" "$(jq -r '.body.authorizations[0]' <<<"$o")" '')
+  probe post "$D" k3.pem "$K1" "$(jq -r --arg t "$2" '.body.challenges[] | select(.type == $t) | .url' <<<"$az")" '{}'
+}
+# expect_invalid DESC TYPE REGEX ANSWER: the challenge is invalid, its error of TYPE with a detail matching REGEX
+expect_invalid() {
+  jq -e --arg t "urn:ietf:params:acme:error:$2" --arg re "$3" \
+    '.status == 200 and .body.status == "invalid" and .body.error.type == $t and (.body.error.detail | test($re))' \
+    <<<"$4" >/dev/null || die "$1: $4"
+  ok "$1: invalid, $2 ($(jq -r .body.error.detail <<<"$4" | head -c 100))"
+}
+dns_update "update add far.acme.test. 1 A 192.0.2.10" || die "A far"
+for n in tls1 tls2 tls3 h1; do dns_update "update add $n.acme.test. 1 A 127.0.0.1" || die "A $n"; done
+expect_invalid "http-01 to an address outside allowed_ranges (192.0.2.10)" rejectedIdentifier \
+  'far.acme.test resolves to 192.0.2.10, which validation may not reach' "$(challenge far.acme.test http-01)"
+expect_invalid "tls-alpn-01 with nothing listening on tls_port" connection 'cannot connect' "$(challenge tls1.acme.test tls-alpn-01)"
+expect_invalid "http-01 with nothing listening on http_port" connection '' "$(challenge h1.acme.test http-01)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout plain.key -out plain.crt -days 1 \
+  -subj /CN=tls2.acme.test -addext subjectAltName=DNS:tls2.acme.test 2>/dev/null
+# openssl s_server answering ALPN acme-tls/1 with a certificate that has no acmeIdentifier
+openssl s_server -accept "127.0.0.1:$TP" -cert plain.crt -key plain.key -alpn acme-tls/1 -quiet \
+  >s_server.log 2>&1 &
+SERVER=$!
+ACME_PIDS+=("$SERVER")
+acme_wait_port "$TP" "$SERVER" "openssl s_server" s_server.log
+expect_invalid "tls-alpn-01 answered by a certificate without acmeIdentifier" incorrectResponse \
+  'acmeIdentifier' "$(challenge tls2.acme.test tls-alpn-01)"
+kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true
+openssl s_server -accept "127.0.0.1:$TP" -cert plain.crt -key plain.key -quiet >s_server.log 2>&1 &
+SERVER=$!
+ACME_PIDS+=("$SERVER")
+acme_wait_port "$TP" "$SERVER" "openssl s_server" s_server.log
+expect_invalid "tls-alpn-01 to a TLS server that does not speak acme-tls/1" tls 'ALPN|handshake' \
+  "$(challenge tls3.acme.test tls-alpn-01)"
+kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true
+[ "$(sql "SELECT count(*) FROM acme_orders o WHERE o.status != 'invalid' AND o.identifiers LIKE '%tls%'")" = 0 ] ||
+  die "an order with a failed challenge is not invalid: $(sql "SELECT status, identifiers FROM acme_orders")"
+ok "every order with a failed challenge is invalid"
 
 curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
 stop_clean
