@@ -41,7 +41,7 @@ static bool contact_json(request *r, response *out, const char *profile, json_t 
 
 void acme_new_account(request *r, const char *const *p, response *out) {
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_JWK, "new-account", &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_JWK, &q)) return;
     snprintf(r->actor, sizeof r->actor, "acme:new-account");
     json_t *pl = payload(r, out, &q);
     char contact[1024], *eab = NULL;
@@ -81,10 +81,8 @@ static int64_t path_id(const char *s) {
 }
 
 void acme_account(request *r, const char *const *p, response *out) {
-    char path[64];
-    snprintf(path, sizeof path, "account/%.20s", p[1]);
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     if (path_id(p[1]) != q.account.id) {
         acme_problem(r, out, q.profile, "unauthorized", "the kid is not the account of this URL");
         acme_post_end(&q);
@@ -117,10 +115,8 @@ void acme_account(request *r, const char *const *p, response *out) {
 }
 
 void acme_account_orders(request *r, const char *const *p, response *out) {
-    char path[64];
-    snprintf(path, sizeof path, "account/%.20s/orders", p[1]);
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     int64_t *ids = NULL;
     size_t n = 0;
     iotca_rc rc = path_id(p[1]) == q.account.id
@@ -143,7 +139,7 @@ void acme_account_orders(request *r, const char *const *p, response *out) {
 
 void acme_key_change(request *r, const char *const *p, response *out) {
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, "key-change", &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     char kid[512];
     acme_url(r, q.profile, kid, sizeof kid, "account/%lld", (long long)q.account.id);
     int64_t other = 0;

@@ -49,11 +49,10 @@ const char *acme_profile(request *r, const char *const *p, response *out, bool *
 void acme_url(request *r, const char *profile, char *out, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Reads and checks a POST (RFC 8555 §6.2-6.4): Content-Type application/jose+json, a JWS lib/acme parses, a
- * jwk (ACME_JWK: newAccount), a kid naming an account of this profile (ACME_KID), or either (revokeCert), the url, the nonce, the signature.
- * path is the request's path under the profile ("new-order", "order/7"). False: out holds the problem. */
+ * jwk (ACME_JWK: newAccount), a kid naming an account of this profile (ACME_KID), or either (revokeCert), the url
+ * (base_url and the request's path), the nonce, the signature. False: out holds the problem. */
 typedef enum acme_signer { ACME_KID, ACME_JWK, ACME_KID_OR_JWK } acme_signer;
-bool acme_post_begin(request *r, const char *const *p, response *out, acme_signer signer, const char *path,
-                     acme_post *q);
+bool acme_post_begin(request *r, const char *const *p, response *out, acme_signer signer, acme_post *q);
 void acme_post_end(acme_post *q);
 /* A problem document (RFC 7807, RFC 8555 §6.7) from a library failure: the type from its detail's prefix
  * ("badNonce: ...") or its category, the status from the type; storage and internal details go to the log. */

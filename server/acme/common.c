@@ -132,11 +132,11 @@ static int64_t kid_account(request *r, const char *profile, const char *kid) {
     return *end == 0 ? (int64_t)id : 0;
 }
 
-bool acme_post_begin(request *r, const char *const *p, response *out, acme_signer signer, const char *path,
-                     acme_post *q) {
+bool acme_post_begin(request *r, const char *const *p, response *out, acme_signer signer, acme_post *q) {
     memset(q, 0, sizeof *q);
     if ((q->profile = acme_profile(r, p, out, &q->eab_required)) == NULL) return false;
-    acme_url(r, q->profile, q->url, sizeof q->url, "%s", path);
+    /* the URL the request was sent to, as the JWS must name it (§6.4): base_url and the path the route matched */
+    snprintf(q->url, sizeof q->url, "%s%s", r->cfg->base_url, r->path);
     const char *ct = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (ct == NULL || strncmp(ct, "application/jose+json", 21) != 0) { /* §6.2 */
         acme_problem(r, out, q->profile, "malformed", "the Content-Type must be application/jose+json");

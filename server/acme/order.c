@@ -79,7 +79,7 @@ static bool read_identifiers(request *r, response *out, const char *profile, jso
 
 void acme_new_order(request *r, const char *const *p, response *out) {
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, "new-order", &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     json_t *pl = json_loadb((const char *)q.jws.payload.data, q.jws.payload.len, JSON_REJECT_DUPLICATES, NULL);
     iotca_acme_identifier *ids = calloc(IOTCA_ACME_MAX_IDENTIFIERS, sizeof *ids);
     size_t n = 0;
@@ -114,10 +114,8 @@ void acme_new_order(request *r, const char *const *p, response *out) {
 }
 
 void acme_order(request *r, const char *const *p, response *out) {
-    char path[64];
-    snprintf(path, sizeof path, "order/%.20s", p[1]);
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     iotca_acme_order_rec o;
     iotca_rc rc = q.jws.post_as_get ? iotca_ca_acme_order_get(r->srv->ca, q.account.id, seg_id(p[1]), &o)
                                     : iotca_error_set(IOTCA_E_PARSE, "malformed: an order is read with POST-as-GET");
@@ -132,10 +130,8 @@ void acme_order(request *r, const char *const *p, response *out) {
 }
 
 void acme_finalize(request *r, const char *const *p, response *out) {
-    char path[64];
-    snprintf(path, sizeof path, "order/%.20s/finalize", p[1]);
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     json_t *pl = json_loadb((const char *)q.jws.payload.data, q.jws.payload.len, JSON_REJECT_DUPLICATES, NULL);
     const char *csr64 = json_string_value(json_object_get(pl, "csr"));
     iotca_buf csr = {0};
@@ -185,10 +181,8 @@ static json_t *authz_json(request *r, const char *profile, const iotca_acme_auth
 }
 
 void acme_authz(request *r, const char *const *p, response *out) {
-    char path[64];
-    snprintf(path, sizeof path, "authz/%.20s", p[1]);
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     iotca_acme_authz_rec a;
     iotca_rc rc = iotca_ca_acme_authz_get(r->srv->ca, q.account.id, seg_id(p[1]), &a);
     if (rc == IOTCA_E_USAGE) rc = iotca_error_set(IOTCA_E_PARSE, "malformed: no such authorization");
@@ -207,10 +201,8 @@ void acme_authz(request *r, const char *const *p, response *out) {
 }
 
 void acme_challenge(request *r, const char *const *p, response *out) {
-    char path[64];
-    snprintf(path, sizeof path, "chall/%.20s", p[1]);
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     iotca_acme_challenge_rec c;
     /* the validation settings of the config this request runs under (a reload may change them) */
     iotca_validate_config vc = r->cfg->acme_validation;
@@ -249,16 +241,12 @@ static iotca_rc cert_chain(request *r, const iotca_cert_rec *c, unsigned alt, io
 void acme_cert(request *r, const char *const *p, response *out) {
     /* cert/SERIAL, or cert/SERIAL/alt/K for the K-th alternate chain */
     unsigned alt = 0;
-    char path[96], url[512];
-    if (r->n_params > 2) { /* a number from 1; anything else names no chain (ACME_MAX_ALTERNATES + 1) */
+    char url[512];
+    if (r->n_params > 2) /* a number from 1; anything else names no chain (ACME_MAX_ALTERNATES + 1) */
         alt = p[2][0] >= '1' && p[2][0] <= '0' + ACME_MAX_ALTERNATES && !p[2][1] ? (unsigned)(p[2][0] - '0')
                                                                                  : ACME_MAX_ALTERNATES + 1;
-        snprintf(path, sizeof path, "cert/%.41s/alt/%.16s", p[1], p[2]);
-    } else {
-        snprintf(path, sizeof path, "cert/%.41s", p[1]);
-    }
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID, path, &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID, &q)) return;
     iotca_cert_rec c = {0};
     iotca_buf pem = {0}, chain = {0};
     size_t n_alt = 0;

@@ -48,7 +48,7 @@ static iotca_rc our_certificate(request *r, json_t *pl, iotca_cert **cert, char 
 
 void acme_revoke_cert(request *r, const char *const *p, response *out) {
     acme_post q;
-    if (!acme_post_begin(r, p, out, ACME_KID_OR_JWK, "revoke-cert", &q)) return;
+    if (!acme_post_begin(r, p, out, ACME_KID_OR_JWK, &q)) return;
     if (!q.account.id) snprintf(r->actor, sizeof r->actor, "acme:certificate-key");
     json_t *pl = json_loadb((const char *)q.jws.payload.data, q.jws.payload.len, JSON_REJECT_DUPLICATES, NULL);
     iotca_cert *cert = NULL;
