@@ -35,15 +35,19 @@ static time_t next_activation(const iotca_issuer_rec *list, size_t n, const char
 }
 
 /* Moves the validity's window [*start, *end) by the issuer's schedule (see ca_acme.h). */
-static void by_schedule(const iotca_issuer_rec *mine, const iotca_issuer_rec *list, size_t n, time_t now,
-                        time_t not_after, time_t *start, time_t *end) {
+static void by_schedule(const iotca_ca *ca, const iotca_issuer_rec *mine, const iotca_issuer_rec *list, size_t n,
+                        time_t now, time_t not_after, time_t *start, time_t *end) {
     time_t width = *end - *start;
     if (mine->state != IOTCA_ISSUER_ACTIVE) { /* retiring or retired: new leaves come from another issuer */
         *start = now;
         *end = now + (not_after - now > 2 * WEEK ? WEEK : (not_after - now) / 2 + 1);
         return;
     }
+    /* the served chain changes at a successor's activation, and where a cross-certificate of the issuer's root
+     * ends (the chain through it is no longer offered: renew onto the issuer's own) */
     time_t act = next_activation(list, n, mine->group, now);
+    time_t cross = ca_cross_end(ca, iotca_buf_slice(&mine->cert), now);
+    if (cross && (act == 0 || cross < act)) act = cross;
     if (act == 0 || act >= *start || act >= not_after) return;
     *start = act; /* onto the new chain, as soon as it is served */
     *end = act + width < not_after ? act + width : not_after - (not_after - act) / 4;
@@ -75,7 +79,7 @@ iotca_rc iotca_ca_acme_renewal_window(iotca_ca *ca, iotca_slice aki, iotca_slice
             *start = now - 3600;
             *end = now;
         } else {
-            by_schedule(&mine, list, n, now, rec.not_after, start, end);
+            by_schedule(ca, &mine, list, n, now, rec.not_after, start, end);
         }
     }
     if (rc == IOTCA_E_USAGE) rc = iotca_error_set(IOTCA_E_USAGE, "no certificate of this CA has that certID");

@@ -257,6 +257,19 @@ const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c) {
     return NULL;
 }
 
+time_t ca_cross_end(const iotca_ca *ca, iotca_slice issuer_der, time_t now) {
+    iotca_cert *c = NULL;
+    if (ca->n_cross == 0 || iotca_cert_parse(issuer_der, &c) != IOTCA_OK) return 0;
+    const iotca_cert *root = ca_root_of(ca, c);
+    iotca_cert_free(c);
+    time_t end = 0;
+    for (size_t i = 0; root && i < ca->n_cross; i++) {
+        time_t t = iotca_cert_get(ca->cross[i])->not_after;
+        if (ca->roots[ca->cross_root[i]] == root && t > now && (end == 0 || t < end)) end = t;
+    }
+    return end;
+}
+
 size_t iotca_ca_root_count(const iotca_ca *ca) { return ca->n_roots; }
 
 iotca_rc iotca_ca_root(const iotca_ca *ca, size_t i, iotca_buf *pem, uint8_t pin[32], time_t *not_after,

@@ -125,6 +125,9 @@ typedef struct ca_crypto_job {
 void ca_crypto_post(iotca_ca *ca, ca_crypto_job *j);
 /* Stops the crypto threads once they have run every queued job (iotca_ca_close). */
 void ca_crypto_stop(iotca_ca *ca);
+/* The soonest notAfter after now of a configured cross-certificate of the root that signed issuer_der (the
+ * day the chain through it stops being served), or 0: none, or the issuer unreadable. */
+time_t ca_cross_end(const iotca_ca *ca, iotca_slice issuer_der, time_t now);
 /* The configured root that signed c, or NULL. */
 const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c);
 /* Loads the issuer with this id (certificate and key) under ca->lock. */

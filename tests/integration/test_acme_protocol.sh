@@ -179,6 +179,17 @@ na=$(date -d "$(openssl x509 -in chain.pem -noout -enddate | cut -d= -f2)" +%s)
 [ "$(jq -r .status <<<"$w")" = 200 ] && [ "$(jq -r .retry_after <<<"$w")" = 21600 ] || die "renewalInfo: $w"
 ((start > now + 50 * 86400 && end > start && end < na)) || die "the window of a fresh 90-day certificate: $w"
 ok "renewalInfo of a fresh 90-day certificate: its last third ($(jq -r .body.suggestedWindow.start <<<"$w") to $(jq -r .body.suggestedWindow.end <<<"$w")), Retry-After 21600"
+# a cross-certificate of R2 ending in 20 days (iotcad restarted with it instead): the chain through it is offered
+# until then, so the window moves to its end, onto the issuer's own chain
+"$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross-20d.pem --days 20 --yes --passphrase-file rootpass \
+  >/dev/null
+stop_clean
+jq --arg x "$WORK/cross-20d.pem" '.cross_certificates = [$x]' iotcad.json > c.json && mv c.json iotcad.json
+start_daemon
+xend=$(date -u -d "$(openssl x509 -in cross-20d.pem -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)
+w=$(window "$CID")
+[ "$(jq -r .body.suggestedWindow.start <<<"$w")" = "$xend" ] || die "the window does not start at the cross-sign end $xend: $w"
+ok "a cross-certificate of the issuer's root ending $xend moves the window to start there"
 # a successor issuer staged to activate in 10 days: the window moves to that activation, onto the new chain
 http POST /v1/issuers -H "Authorization: Bearer $ADMIN" -d '{}'; [ "$STATUS" = 201 ] || die "a second issuer: $OUT"
 next_id=$(jq -r .id <<<"$OUT"); jq -r .csr <<<"$OUT" > next.csr

@@ -98,7 +98,7 @@ iotca_rc iotca_ca_acme_cert_owner(iotca_ca *ca, int64_t account_id, const char *
  * middle of its last third: 2/3 to 5/6 of its life), moved by the CA's own schedule: revoked, renew now (a window
  * that has begun); its issuer no longer the active one of its group, renew within the coming week; a staged
  * successor activating before the window, renew right after that activation, onto the new chain, and before the
- * certificate ends. IOTCA_E_USAGE for a certID that names no certificate of this CA (the AKI must match too). */
+ * certificate ends; a configured cross-certificate of its root ending before the window, the same at its end. IOTCA_E_USAGE for a certID that names no certificate of this CA (the AKI must match too). */
 iotca_rc iotca_ca_acme_renewal_window(iotca_ca *ca, iotca_slice aki, iotca_slice serial, time_t now, time_t *start,
                                       time_t *end);
 
