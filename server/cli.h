@@ -49,6 +49,7 @@ int cli_config(const char *path, const char *usage, config *c);
 int cmd_token(int argc, char **argv);
 /* `iotcad acme eab create|list|revoke` (cmd_acme.c): argv[0] is "acme". */
 int cmd_acme(int argc, char **argv);
+int cmd_est(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* `iotcad check-config`: argv[0] is "check-config". 0 when iotcad would start with the config, 1 when not,
  * 2 for a usage error of the command itself. */

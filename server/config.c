@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "iotca/ca_est.h"
 #include "iotca/file.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -240,6 +241,51 @@ static iotca_rc load_acme(config *c, json_t *a) {
     return IOTCA_OK;
 }
 
+static bool known_profile(const config *c, const char *name) {
+    for (size_t i = 0; i < c->n_profiles; i++)
+        if (strcmp(c->profiles[i].name, name) == 0) return true;
+    return false;
+}
+
+/* est: {default_profile, profiles: {P: {secret_hash}}} (SPEC §10) */
+static iotca_rc load_est(config *c, json_t *e) {
+    static const char *const est_keys[] = {"profiles", "default_profile", NULL};
+    static const char *const est_profile_keys[] = {"secret_hash", NULL};
+    IOTCA_ENSURE(json_is_object(e), IOTCA_E_USAGE, "config: est must be an object");
+    IOTCA_GUARD(only_keys(e, "est", est_keys));
+    json_t *ps = json_object_get(e, "profiles"), *p;
+    const char *name;
+    IOTCA_ENSURE(json_is_object(ps), IOTCA_E_USAGE, "config: est.profiles must be an object of profile names");
+    json_object_foreach(ps, name, p) {
+        char where[96];
+        snprintf(where, sizeof where, "est.profiles.%s", name);
+        IOTCA_ENSURE(known_profile(c, name), IOTCA_E_USAGE, "config: %s: no profile named '%s' in profiles", where,
+                     name);
+        IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
+        IOTCA_GUARD(only_keys(p, where, est_profile_keys));
+        const char *hash = NULL;
+        IOTCA_GUARD(get_str(p, "secret_hash", where, true, &hash));
+        iotca_rc rc = iotca_est_hash_check_form(hash);
+        IOTCA_ENSURE(rc == IOTCA_OK, IOTCA_E_USAGE, "config: %s.secret_hash: %s", where, iotca_error_detail());
+        c->est[c->n_est].name = name;
+        c->est[c->n_est++].secret_hash = hash;
+    }
+    IOTCA_GUARD(get_str(e, "default_profile", "est", false, &c->est_default));
+    IOTCA_ENSURE(c->est_default == NULL || config_est_secret_hash(c, c->est_default, NULL), IOTCA_E_USAGE,
+                 "config: est.default_profile must name one of est.profiles");
+    return IOTCA_OK;
+}
+
+const char *config_est_secret_hash(const config *c, const char *name, const char **profile) {
+    if (name == NULL) name = c->est_default;
+    for (size_t i = 0; name && i < c->n_est; i++)
+        if (strcmp(c->est[i].name, name) == 0) {
+            if (profile) *profile = c->est[i].name;
+            return c->est[i].secret_hash;
+        }
+    return NULL;
+}
+
 const void *config_acme_profile(const config *c, const char *name, bool *eab_required) {
     for (size_t i = 0; i < c->n_acme; i++)
         if (strcmp(c->acme[i].name, name) == 0) {
@@ -263,7 +309,7 @@ static iotca_rc load(config *c) {
     static const char *const top[] = {"listen",  "database",         "key_dir", "key_passphrase_file",
                                       "roots",   "issuer_key_type",  "default_group", "base_url",
                                       "limits",  "tick_interval_s",  "profiles", "rate_limit",
-                                      "log",     "acme",             "cross_certificates", NULL};
+                                      "log",     "acme",             "cross_certificates", "est", NULL};
     static const char *const listen_keys[] = {"address", "port", "tls", "allow_plain_http_on_public_address", NULL};
     static const char *const tls_keys[] = {"cert", "key", NULL};
     static const char *const limit_keys[] = {"max_body_bytes", "request_timeout_s", "max_connections", "threads",
@@ -359,6 +405,8 @@ static iotca_rc load(config *c) {
     json_object_foreach(profiles, name, p) {
         IOTCA_GUARD(load_profile(name, p, &c->profiles[c->n_profiles++]));
     }
+    json_t *est = json_object_get(j, "est");
+    if (est && !json_is_null(est)) IOTCA_GUARD(load_est(c, est));
     json_t *acme = json_object_get(j, "acme");
     if (acme && !json_is_null(acme)) IOTCA_GUARD(load_acme(c, acme));
     /* ACME's URLs are absolute (RFC 8555 §7.1.1), and each JWS signs the URL it was sent to (§6.4) */

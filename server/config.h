@@ -53,6 +53,13 @@ typedef struct config {
     } acme[CONFIG_MAX_PROFILES];
     size_t n_acme;
     iotca_validate_config acme_validation; /* acme.validation: where and how challenges are checked */
+    /* EST (SPEC §10): the profiles served under /.well-known/est/{profile}/, each with the PBKDF2 hash of its
+     * enrollment secret (HTTP Basic's password); default_profile the one /.well-known/est/ serves, or NULL */
+    struct {
+        const char *name, *secret_hash;
+    } est[CONFIG_MAX_PROFILES];
+    size_t n_est;
+    const char *est_default;
 } config;
 
 /* The ACME settings of profile name, or NULL when it has no ACME directory. */
@@ -60,6 +67,10 @@ const void *config_acme_profile(const config *c, const char *name, bool *eab_req
 /* The profile a newOrder's ACME profile `variant` of directory `name` issues under (NULL variant: the directory's
  * own), or NULL when the directory offers no such variant. */
 const char *config_acme_variant(const config *c, const char *name, const char *variant);
+
+/* The EST settings of profile name (NULL: the default profile, if there is one), or NULL when it has no EST
+ * label; *profile gets the profile's name. */
+const char *config_est_secret_hash(const config *c, const char *name, const char **profile);
 
 /* Loads and validates path. IOTCA_E_USAGE/IOTCA_E_PARSE naming the key and
  * the problem ("config: profiles.device.max_ttl: ..."). */

@@ -30,6 +30,7 @@ static const char usage[] =
     "       iotcad token list --config FILE [--json]\n"
     "       iotcad token revoke --config FILE ID\n"
     "       iotcad acme eab create --config FILE --profile P [--json] | list [--json] | revoke KID\n"
+    "       iotcad est hash-secret [--secret-file FILE | --generate]\n"
     "       iotcad audit verify --config FILE [--head HASH]\n"
     "       iotcad audit show --config FILE [--since TIME] [--until TIME] [--actor A] [--action X] [--json]\n"
     "The key passphrase file must not be readable by group or others (chmod 600); --allow-readable-secrets\n"
@@ -209,6 +210,7 @@ int main(int argc, char **argv) {
     else if (argc > 1 && strcmp(argv[1], "token") == 0) return cmd_token(argc - 1, argv + 1);
     else if (argc > 1 && strcmp(argv[1], "audit") == 0) return cmd_audit(argc - 1, argv + 1);
     else if (argc > 1 && strcmp(argv[1], "acme") == 0) return cmd_acme(argc - 1, argv + 1);
+    else if (argc > 1 && strcmp(argv[1], "est") == 0) return cmd_est(argc - 1, argv + 1);
     else if (argc > 1 && argv[1][0] != '-') {
         fprintf(stderr, "iotcad: unknown command '%s'\n%s", argv[1], usage);
         return 2;

@@ -4,12 +4,15 @@
 #include "http/route.h"
 #include "v1/v1.h"
 #include "acme/acme.h"
+#include "est/est.h"
 
 #define GET(path, fn) {"GET", path, fn, RUN_HERE, false, false, NULL, NULL, NULL}
 #define CHANGE(method, path, fn) {method, path, fn, RUN_POOL, false, true, NULL, NULL, NULL}
 /* ACME's resources: every POST is checked against the nonces in the database, so on the pool; changes of state
  * audited; the engine's refusals as problem documents */
 #define ACME(method, path, fn, run, audited) {method, path, fn, run, false, audited, NULL, NULL, acme_refuse}
+/* EST's resources: enrollments on the pool and audited, the engine's refusals as text (RFC 7030 §4.2.3) */
+#define EST(method, path, fn, run, audited) {method, path, fn, run, false, audited, NULL, NULL, est_refuse}
 
 const route iotcad_routes[] = {
     GET("/healthz", api_healthz),
@@ -64,5 +67,10 @@ const route iotcad_routes[] = {
     ACME("POST", "/acme/*/cert/*", acme_cert, RUN_POOL, false),
     ACME("POST", "/acme/*/cert/*/alt/*", acme_cert, RUN_POOL, false),
     ACME("POST", "/acme/*/revoke-cert", acme_revoke_cert, RUN_POOL, true),
+    /* EST (RFC 7030), one label per profile; the bare /.well-known/est/ serves est.default_profile */
+    EST("GET", "/.well-known/est/cacerts", est_cacerts, RUN_HERE, false),
+    EST("GET", "/.well-known/est/*/cacerts", est_cacerts, RUN_HERE, false),
+    EST("POST", "/.well-known/est/simpleenroll", est_simpleenroll, RUN_POOL, true),
+    EST("POST", "/.well-known/est/*/simpleenroll", est_simpleenroll, RUN_POOL, true),
 };
 const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

@@ -8,21 +8,7 @@ static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 iotca_rc iotca_pem_encode(const char *label, const uint8_t *der, size_t n, iotca_buf *out) {
     IOTCA_GUARD(iotca_buf_printf(out, "-----BEGIN %s-----\n", label));
-    size_t col = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)der[i] << 16;
-        if (i + 1 < n) v |= (uint32_t)der[i + 1] << 8;
-        if (i + 2 < n) v |= der[i + 2];
-        char q[4] = {b64[v >> 18 & 63], b64[v >> 12 & 63], i + 1 < n ? b64[v >> 6 & 63] : '=',
-                     i + 2 < n ? b64[v & 63] : '='};
-        IOTCA_GUARD(iotca_buf_append(out, q, 4));
-        col += 4;
-        if (col == 64) {
-            IOTCA_GUARD(iotca_buf_append_byte(out, '\n'));
-            col = 0;
-        }
-    }
-    if (col) IOTCA_GUARD(iotca_buf_append_byte(out, '\n'));
+    IOTCA_GUARD(iotca_base64_encode(iotca_slice_of(der, n), 64, out));
     IOTCA_GUARD(iotca_buf_printf(out, "-----END %s-----\n", label));
     return iotca_buf_cstr(out);
 }
@@ -38,7 +24,28 @@ int iotca_base64_value(uint8_t c) {
     return -1;
 }
 
-static iotca_rc b64_decode(const uint8_t *p, size_t n, iotca_buf *out) {
+iotca_rc iotca_base64_encode(iotca_slice data, size_t line, iotca_buf *out) {
+    size_t col = 0;
+    for (size_t i = 0; i < data.len; i += 3) {
+        uint32_t v = (uint32_t)data.p[i] << 16;
+        if (i + 1 < data.len) v |= (uint32_t)data.p[i + 1] << 8;
+        if (i + 2 < data.len) v |= data.p[i + 2];
+        char q[4] = {b64[v >> 18 & 63], b64[v >> 12 & 63], i + 1 < data.len ? b64[v >> 6 & 63] : '=',
+                     i + 2 < data.len ? b64[v & 63] : '='};
+        IOTCA_GUARD(iotca_buf_append(out, q, 4));
+        col += 4;
+        if (line && col == line) {
+            IOTCA_GUARD(iotca_buf_append_byte(out, '\n'));
+            col = 0;
+        }
+    }
+    if (line && col) IOTCA_GUARD(iotca_buf_append_byte(out, '\n'));
+    return iotca_buf_cstr(out);
+}
+
+iotca_rc iotca_base64_decode(iotca_slice text, iotca_buf *out) {
+    const uint8_t *p = text.p;
+    size_t n = text.len;
     uint32_t acc = 0;
     int bits = 0, pad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -49,7 +56,7 @@ static iotca_rc b64_decode(const uint8_t *p, size_t n, iotca_buf *out) {
             continue;
         }
         int v = iotca_base64_value(c);
-        IOTCA_ENSURE(v >= 0 && pad == 0, IOTCA_E_PARSE, "PEM: invalid base64 character");
+        IOTCA_ENSURE(v >= 0 && pad == 0, IOTCA_E_PARSE, "invalid base64 character (byte %zu)", i + 1);
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
@@ -57,7 +64,7 @@ static iotca_rc b64_decode(const uint8_t *p, size_t n, iotca_buf *out) {
             IOTCA_GUARD(iotca_buf_append_byte(out, (uint8_t)(acc >> bits)));
         }
     }
-    IOTCA_ENSURE(pad <= 2 && bits < 6 && (acc & ((1u << bits) - 1)) == 0, IOTCA_E_PARSE, "PEM: bad base64 padding");
+    IOTCA_ENSURE(pad <= 2 && bits < 6 && (acc & ((1u << bits) - 1)) == 0, IOTCA_E_PARSE, "bad base64 padding");
     return IOTCA_OK;
 }
 
@@ -96,7 +103,8 @@ iotca_rc iotca_pem_next(iotca_slice *text, const char *label, iotca_buf *der, ch
         IOTCA_ENSURE(find(body, (size_t)(e - body), ":") == NULL, IOTCA_E_PARSE,
                      "PEM: headers in a %s block are not supported", lab);
         size_t before = der->len;
-        iotca_rc rc = b64_decode(body, (size_t)(e - body), der);
+        iotca_rc rc = iotca_base64_decode(iotca_slice_of(body, (size_t)(e - body)), der);
+        if (rc != IOTCA_OK) rc = iotca_error_set(rc, "PEM: %s", iotca_error_detail());
         if (rc != IOTCA_OK) { /* leave der as it was: callers free only what a successful call added */
             if (before == 0) {
                 iotca_buf_free(der);

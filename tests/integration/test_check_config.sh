@@ -47,8 +47,11 @@ stop_clean
 
 # ---- what start-up refuses, check-config refuses (exit 1), naming it ----
 cp iotcad.json good.json
-bad() { # bad DESC REGEX JQ_FILTER [setup command]
-  jq "$3" good.json > iotcad.json
+bad() { # bad DESC REGEX [--arg NAME VALUE] JQ_FILTER
+  local d=$1 re=$2
+  shift 2
+  jq "$@" good.json > iotcad.json
+  set -- "$d" "$re"
   rc=0; "$IOTCAD" check-config --config iotcad.json > out 2> err || rc=$?
   [ "$rc" = 1 ] || die "$1: exit $rc, want 1: $(cat out err)"
   grep -Eq "$2" err || die "$1: the message must match /$2/: $(cat err)"
@@ -74,6 +77,18 @@ bad "a cross-certificate of no configured root" 'cross-certificate 2: no configu
   ".cross_certificates = [\"$WORK/cross-r2.pem\", \"$WORK/cross-r3.pem\"]"
 bad "a cross-certificate file with no certificate" 'no PEM certificate' ".cross_certificates = [\"$WORK/keypass\"]"
 bad "cross_certificates not a list" 'cross_certificates' '.cross_certificates = "x.pem"'
+# EST: profiles that exist, secret hashes as `iotcad est hash-secret` prints them, a default among them
+H=$(printf 'an enrollment secret\n' | "$IOTCAD" est hash-secret | sed -n 's/^secret_hash: //p')
+jq --arg h "$H" '.est = {profiles: {device: {secret_hash: $h}}, default_profile: "device"}' good.json > iotcad.json
+"$IOTCAD" check-config --config iotcad.json > out 2> err || die "an EST profile with its hash: $(cat err)"
+ok "an EST profile with its secret hash is accepted"
+bad "EST for no such profile" "est.profiles.nosuch: no profile named" --arg h "$H" '.est = {profiles: {nosuch: {secret_hash: $h}}}'
+bad "an EST secret given in clear" "est.profiles.device.secret_hash: not an enrollment secret hash" \
+  '.est = {profiles: {device: {secret_hash: "hunter2hunter2"}}}'
+bad "an EST profile without its secret hash" "secret_hash" '.est = {profiles: {device: {}}}'
+bad "an EST default profile it does not serve" "est.default_profile" --arg h "$H" \
+  '.est = {profiles: {device: {secret_hash: $h}}, default_profile: "firmware-endpoint"}'
+bad "an unknown EST key" "frob" '.est = {profiles: {}, frob: 1}'
 bad "a missing database" 'iotcad init creates it' ".database = \"$WORK/none.db\""
 bad "a missing key directory" 'key_dir .*iotcad init creates it' ".key_dir = \"$WORK/nokeys\""
 bad "a missing TLS certificate" 'nosuch.crt' ".listen.tls = {cert: \"$WORK/nosuch.crt\", key: \"$WORK/keypass\"}"

@@ -24,6 +24,8 @@ while read -r list keys; do
     acme_keys) objs='.acme' ;;
     acme_profile_keys) objs='.acme.profiles[]' ;;
     validation_keys) objs='.acme.validation' ;;
+    est_keys) objs='.est' ;;
+    est_profile_keys) objs='.est.profiles[]' ;;
     *) die "server/config.c has a key list '$list' this test does not know: map it to its JSON object" ;;
   esac
   for k in $keys; do

@@ -1,0 +1,82 @@
+/* EST's part of the CA (ca_est.h): the /cacerts bundle and the enrollment secrets' PBKDF2 hashes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca_internal.h"
+#include "iotca/ca_est.h"
+#include "iotca/cms.h"
+
+iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der) {
+    IOTCA_ENSURE(ca && der, IOTCA_E_USAGE, "iotca_ca_est_cacerts: NULL argument");
+    iotca_slice certs[2 * CA_MAX_ROOTS];
+    size_t n = 0;
+    for (size_t i = 0; i < ca->n_roots; i++) certs[n++] = iotca_cert_get(ca->roots[i])->der;
+    for (size_t i = 0; i < ca->n_cross; i++) {
+        const iotca_cert_info *x = iotca_cert_get(ca->cross[i]);
+        if (now >= x->not_before && now <= x->not_after) certs[n++] = x->der;
+    }
+    return iotca_cms_certs_only(certs, n, der);
+}
+
+/* The parts of "pbkdf2-sha256$ITER$SALTHEX$HASHHEX": false when it is not in that form. */
+static bool split(const char *hash, unsigned *iter, iotca_buf *salt, iotca_buf *sum) {
+    static const char pre[] = "pbkdf2-sha256$";
+    if (hash == NULL || strncmp(hash, pre, sizeof pre - 1) != 0 || strlen(hash) >= IOTCA_EST_HASH_MAX) return false;
+    const char *p = hash + sizeof pre - 1;
+    char *end;
+    unsigned long it = strtoul(p, &end, 10);
+    if (end == p || *end != '$' || it < 10000 || it > 10000000) return false;
+    const char *s = end + 1, *d = strchr(s, '$');
+    if (d == NULL || d - s != 32 || strlen(d + 1) != 64) return false;
+    char salt_hex[33];
+    memcpy(salt_hex, s, 32);
+    salt_hex[32] = 0;
+    *iter = (unsigned)it;
+    return iotca_hex_decode(salt_hex, salt) == IOTCA_OK && iotca_hex_decode(d + 1, sum) == IOTCA_OK &&
+           salt->len == 16 && sum->len == 32;
+}
+
+iotca_rc iotca_est_secret_hash(iotca_slice secret, unsigned iterations, char out[IOTCA_EST_HASH_MAX]) {
+    IOTCA_ENSURE(secret.len >= 12 && secret.len <= 1024, IOTCA_E_USAGE,
+                 "an enrollment secret has 12 to 1024 bytes, not %zu", secret.len);
+    IOTCA_ENSURE(iterations >= 10000 && iterations <= 10000000, IOTCA_E_USAGE, "PBKDF2 iterations: %u", iterations);
+    uint8_t salt[16], sum[32];
+    IOTCA_GUARD(iotca_random(salt, sizeof salt));
+    IOTCA_GUARD(iotca_pbkdf2_sha256(secret, iotca_slice_of(salt, sizeof salt), iterations, sum, sizeof sum));
+    iotca_buf hex = {0};
+    iotca_rc rc = iotca_buf_printf(&hex, "pbkdf2-sha256$%u$", iterations);
+    if (rc == IOTCA_OK) rc = iotca_hex_encode(salt, sizeof salt, &hex);
+    if (rc == IOTCA_OK) rc = iotca_buf_append_byte(&hex, '$');
+    if (rc == IOTCA_OK) rc = iotca_hex_encode(sum, sizeof sum, &hex);
+    if (rc == IOTCA_OK) rc = iotca_buf_cstr(&hex);
+    if (rc == IOTCA_OK) snprintf(out, IOTCA_EST_HASH_MAX, "%s", (const char *)hex.data);
+    iotca_buf_free(&hex);
+    iotca_wipe(sum, sizeof sum);
+    return rc;
+}
+
+iotca_rc iotca_est_hash_check_form(const char *hash) {
+    iotca_buf salt = {0}, sum = {0};
+    unsigned iter;
+    bool ok = split(hash, &iter, &salt, &sum);
+    iotca_buf_free(&salt);
+    iotca_buf_free(&sum);
+    IOTCA_ENSURE(ok, IOTCA_E_PARSE,
+                 "not an enrollment secret hash (pbkdf2-sha256$ITERATIONS$SALT$HASH, as iotcad est hash-secret "
+                 "prints it)");
+    return IOTCA_OK;
+}
+
+bool iotca_est_secret_matches(iotca_slice secret, const char *hash) {
+    iotca_buf salt = {0}, sum = {0};
+    unsigned iter = 0;
+    uint8_t got[32];
+    bool ok = split(hash, &iter, &salt, &sum) && secret.len <= 1024 &&
+              iotca_pbkdf2_sha256(secret, iotca_buf_slice(&salt), iter, got, sizeof got) == IOTCA_OK &&
+              iotca_ct_equal(got, sum.data, sizeof got);
+    iotca_wipe(got, sizeof got);
+    iotca_buf_free(&salt);
+    iotca_buf_free(&sum);
+    return ok;
+}

@@ -1,0 +1,26 @@
+/* The EST service (RFC 7030; SPEC §10; issue 22): what server/est/ asks of the CA beyond the issuance cycle:
+ * the certs-only CMS /cacerts serves, and the per-profile enrollment secrets, kept in the config only as a
+ * salted PBKDF2 hash and checked in constant time. */
+#ifndef IOTCA_CA_EST_H
+#define IOTCA_CA_EST_H
+
+#include "iotca/ca.h"
+
+/* The trust anchors a device should hold (RFC 7030 §4.1.3): every configured root and, while it is valid at
+ * now, every configured cross-certificate (a root rollover's NewWithOld, RFC 4210 §4.4), as a certs-only CMS
+ * SignedData (DER, appended to der). */
+iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der);
+
+#define IOTCA_EST_SECRET_ITERATIONS 100000
+#define IOTCA_EST_HASH_MAX 160
+/* An enrollment secret's stored form, "pbkdf2-sha256$ITERATIONS$SALT$HASH" (salt 16 random bytes and the
+ * 32-byte PBKDF2-HMAC-SHA256 in hex), into out (IOTCA_EST_HASH_MAX bytes). IOTCA_E_USAGE a secret under 12 or
+ * over 1024 bytes, or iterations under 10,000. */
+iotca_rc iotca_est_secret_hash(iotca_slice secret, unsigned iterations, char out[IOTCA_EST_HASH_MAX]);
+/* Whether hash is in that form (for the config): IOTCA_E_PARSE naming what is wrong. */
+iotca_rc iotca_est_hash_check_form(const char *hash);
+/* Whether secret is the one hash was made from (the comparison in constant time); false for a hash not in
+ * that form. */
+bool iotca_est_secret_matches(iotca_slice secret, const char *hash);
+
+#endif

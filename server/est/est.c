@@ -1,0 +1,149 @@
+/* EST (RFC 7030, with RFC 8951's clarifications) over the CA's issuance cycle: cacerts and simpleenroll (est.h).
+ * EST speaks base64 DER both ways (§4.1.3, §4.2.1) and text/plain in its errors. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "est.h"
+#include "log.h"
+#include "iotca/ca_est.h"
+#include "iotca/cms.h"
+#include "iotca/pem.h"
+
+#define CERTS_ONLY "application/pkcs7-mime; smime-type=certs-only"
+
+/* An EST error: the status and a line of text (§4.2.3), logged under code. */
+static void est_error(request *r, response *out, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void est_error(request *r, response *out, unsigned status, const char *code, const char *fmt, ...) {
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(detail, sizeof detail - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) n = 0;
+    if ((size_t)n > sizeof detail - 2) n = (int)sizeof detail - 2;
+    detail[n++] = '\n';
+    respond_text(out, status, "text/plain; charset=utf-8", detail, (size_t)n);
+    out->error = code;
+    r->error = code;
+}
+
+void est_refuse(request *r, response *out, unsigned status, const char *code, const char *detail) {
+    est_error(r, out, status, code, "%s", detail);
+}
+
+/* The profile the path names (p[0] when the route has one, else est.default_profile), and its secret's hash;
+ * NULL (out holds the 404) when EST does not serve it. */
+static const char *est_profile(request *r, const char *const *p, response *out, const char **hash) {
+    const char *profile = NULL;
+    *hash = config_est_secret_hash(r->cfg, r->n_params ? p[0] : NULL, &profile);
+    if (*hash) return profile;
+    if (r->n_params) est_error(r, out, 404, "not_found", "no EST service for profile '%.64s' (the config's est.profiles)", p[0]);
+    else est_error(r, out, 404, "not_found", "no EST default profile (the config's est.default_profile); use "
+                                             "/.well-known/est/PROFILE/");
+    return NULL;
+}
+
+/* DER as EST's body: base64 in 76-column lines (RFC 2045, as §4.1.3 shows), Content-Transfer-Encoding base64. */
+static void respond_base64(request *r, response *out, const char *content_type, iotca_slice der) {
+    iotca_buf b64 = {0};
+    if (iotca_base64_encode(der, 76, &b64) == IOTCA_OK) {
+        respond_text(out, 200, content_type, (const char *)b64.data, b64.len);
+        respond_header(out, "Content-Transfer-Encoding", "base64");
+    } else {
+        respond_rc(r, out, IOTCA_E_INTERNAL);
+    }
+    iotca_buf_free(&b64);
+}
+
+void est_cacerts(request *r, const char *const *p, response *out) {
+    const char *hash;
+    if (est_profile(r, p, out, &hash) == NULL) return;
+    iotca_buf der = {0};
+    iotca_rc rc = iotca_ca_est_cacerts(r->srv->ca, time(NULL), &der);
+    if (rc == IOTCA_OK) respond_base64(r, out, "application/pkcs7-mime", iotca_buf_slice(&der));
+    else respond_rc(r, out, rc);
+    iotca_buf_free(&der);
+}
+
+/* HTTP Basic (RFC 7617) with the profile's enrollment secret as the password (any user name: it is logged).
+ * False: out holds the 401 and its challenge. */
+static bool basic_auth(request *r, response *out, const char *profile, const char *hash) {
+    const char *h = header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    iotca_buf cred = {.secret = true};
+    const char *why = "an Authorization: Basic header with the profile's enrollment secret is required";
+    bool ok = false;
+    if (h && strncasecmp(h, "Basic ", 6) == 0 && strlen(h + 6) <= 2048) {
+        const char *colon = NULL;
+        if (iotca_base64_decode(iotca_slice_of(h + 6, strlen(h + 6)), &cred) == IOTCA_OK &&
+            (colon = memchr(cred.data, ':', cred.len)) != NULL) {
+            size_t user = (size_t)((const uint8_t *)colon - cred.data);
+            iotca_slice pass = iotca_slice_of(colon + 1, cred.len - user - 1);
+            ok = iotca_est_secret_matches(pass, hash);
+            why = "wrong enrollment secret";
+            if (ok) {
+                snprintf(r->actor, sizeof r->actor, "est:%.16s:%.*s", profile, (int)(user < 16 ? user : 16),
+                         (const char *)cred.data);
+                for (char *c = r->actor; *c; c++) /* a user name is the client's bytes: keep the log printable */
+                    if (*c < 0x21 || *c > 0x7e) *c = '?';
+            }
+        } else {
+            why = "the Basic credentials are not base64 of user:secret";
+        }
+    }
+    iotca_buf_free(&cred);
+    if (!ok) {
+        snprintf(r->auth_failure, sizeof r->auth_failure, "EST %.64s: %s", profile, why);
+        est_error(r, out, 401, "unauthorized", "%s", why);
+        respond_header(out, "WWW-Authenticate", "Basic realm=\"iotca EST %.64s\", charset=\"UTF-8\"", profile);
+    }
+    return ok;
+}
+
+void est_simpleenroll(request *r, const char *const *p, response *out) {
+    const char *hash, *profile = est_profile(r, p, out, &hash);
+    if (profile == NULL || !basic_auth(r, out, profile, hash)) return;
+    const char *ct = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (ct == NULL || strncasecmp(ct, "application/pkcs10", 18) != 0) { /* §4.2.1 */
+        est_error(r, out, 415, "unsupported_media_type", "the body must be a base64 PKCS#10 request, Content-Type "
+                                                         "application/pkcs10");
+        return;
+    }
+    iotca_buf csr = {0};
+    iotca_issued issued = {0};
+    iotca_rc rc = iotca_base64_decode(iotca_buf_slice(&r->body), &csr);
+    if (rc == IOTCA_OK && (csr.len == 0 || csr.data[0] != 0x30))
+        rc = iotca_error_set(IOTCA_E_PARSE, "the body is base64, but not of a DER PKCS#10 request");
+    if (rc != IOTCA_OK) {
+        est_error(r, out, 400, "malformed", "%s", iotca_error_detail());
+        iotca_buf_free(&csr);
+        return;
+    }
+    iotca_issue_audit audit = {.actor = r->actor, .action = "est.simpleenroll", .request_id = r->id, .outcome = "200"};
+    rc = iotca_ca_issue_audited(r->srv->ca, iotca_buf_slice(&csr), profile, 0, &audit, &issued);
+    iotca_buf der = {0}, cms = {0};
+    if (rc == IOTCA_OK) {
+        snprintf(r->log_serial, sizeof r->log_serial, "%s", issued.serial);
+        snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%s)", issued.serial, profile);
+        r->audited = true; /* the issuance's record is in the audit trail with the certificate */
+        iotca_slice pem = iotca_buf_slice(&issued.cert_pem);
+        rc = iotca_pem_next(&pem, "CERTIFICATE", &der, NULL);
+        if (rc == IOTCA_OK) {
+            iotca_slice one = iotca_buf_slice(&der);
+            rc = iotca_cms_certs_only(&one, 1, &cms);
+        }
+        if (rc == IOTCA_OK) respond_base64(r, out, CERTS_ONLY, iotca_buf_slice(&cms));
+        else respond_rc(r, out, IOTCA_E_INTERNAL);
+    } else if (rc == IOTCA_E_USAGE || rc == IOTCA_E_PARSE || rc == IOTCA_E_CRYPTO || rc == IOTCA_E_POLICY) {
+        /* what the device sent: a CSR that does not parse or verify, or one the profile refuses (the rule named) */
+        est_error(r, out, rc == IOTCA_E_POLICY ? 403 : 400, rc == IOTCA_E_POLICY ? "policy" : "malformed", "%s",
+                  iotca_error_detail());
+    } else {
+        respond_rc(r, out, rc);
+    }
+    iotca_issued_free(&issued);
+    iotca_buf_free(&csr);
+    iotca_buf_free(&der);
+    iotca_buf_free(&cms);
+}

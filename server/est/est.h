@@ -1,0 +1,17 @@
+/* EST (RFC 7030; SPEC §10) handlers under /.well-known/est/ and /.well-known/est/{profile}/: cacerts and
+ * simpleenroll with HTTP Basic and the profile's enrollment secret. */
+#ifndef IOTCAD_EST_H
+#define IOTCAD_EST_H
+
+#include "http.h"
+
+/* GET cacerts (§4.1): the roots and valid cross-certificates as base64 certs-only CMS. Public. */
+void est_cacerts(request *r, const char *const *p, response *out);
+/* POST simpleenroll (§4.2.1): a base64 PKCS#10 CSR, HTTP Basic with the profile's enrollment secret; the
+ * certificate as base64 certs-only CMS (§4.2.3). */
+void est_simpleenroll(request *r, const char *const *p, response *out);
+/* The route table's refuse for EST routes: the engine's refusals as text/plain (§4.2.3: an error's body is
+ * human-readable text), with the status the engine chose. */
+void est_refuse(request *r, response *out, unsigned status, const char *code, const char *detail);
+
+#endif

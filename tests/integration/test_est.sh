@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# EST (RFC 7030; issue 22) over HTTPS with curl and openssl as the device, as a firmware engineer would try it:
+# /cacerts decodes with openssl pkcs7 and GnuTLS certtool and holds the roots (and a valid cross-certificate,
+# not an expired one); simpleenroll with HTTP Basic and the profile's enrollment secret returns a certificate
+# that verifies; the default profile serves /.well-known/est/ itself. Refused, each with a 4xx, no row left and
+# the daemon serving: no or wrong credentials, garbage or oversize base64, base64 that is no CSR, the wrong
+# Content-Type, a CSR outside the profile, a profile EST does not serve, a GET of simpleenroll.
+# shellcheck source=tests/integration/daemon_lib.sh
+source "$(dirname "$0")/daemon_lib.sh"
+command -v certtool >/dev/null && command -v faketime >/dev/null ||
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnutls-bin faketime >/dev/null
+
+ceremony
+# R1 cross-signs R2: once now (valid), once three days ago for a day (expired)
+"$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross.pem --yes --passphrase-file rootpass >/dev/null
+faketime -f -3d "$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross-old.pem --days 1 --yes \
+  --passphrase-file rootpass >/dev/null
+write_config
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -days 30 -out tls.pem 2>/dev/null
+export CURL_CA_BUNDLE=$WORK/tls.pem
+
+# ---- iotcad est hash-secret ----
+SECRET=$("$IOTCAD" est hash-secret --generate)
+PASS=$(sed -n 's/^secret: //p' <<<"$SECRET")
+HASH=$(sed -n 's/^secret_hash: //p' <<<"$SECRET")
+[[ $PASS =~ ^[0-9a-f]{32}$ && $HASH =~ ^pbkdf2-sha256\$100000\$[0-9a-f]{32}\$[0-9a-f]{64}$ ]] ||
+  die "est hash-secret --generate: $SECRET"
+ok "est hash-secret --generate: a secret shown once and its PBKDF2 hash"
+[ "$(printf 'short\n' | "$IOTCAD" est hash-secret 2>&1 >/dev/null)" != "" ] || die "a 5-byte secret was hashed"
+H2=$(printf 'a longer enrollment secret\n' | "$IOTCAD" est hash-secret | sed -n 's/^secret_hash: //p')
+H3=$(printf 'a longer enrollment secret\n' | "$IOTCAD" est hash-secret | sed -n 's/^secret_hash: //p')
+[[ -n $H2 && $H2 != "$H3" ]] || die "the same secret hashed twice must differ by its salt: $H2 / $H3"
+printf 'a longer enrollment secret\n' > secret.txt
+chmod 644 secret.txt
+rc=0; "$IOTCAD" est hash-secret --secret-file secret.txt >/dev/null 2>err || rc=$?
+[ "$rc" != 0 ] && grep -q '0644' err || die "a secret file others can read: exit $rc $(cat err)"
+chmod 600 secret.txt
+"$IOTCAD" est hash-secret --secret-file secret.txt | grep -q '^secret_hash: pbkdf2-sha256\$' || die "--secret-file"
+rc=0; "$IOTCAD" est hash-secret --bogus >/dev/null 2>&1 || rc=$?; [ "$rc" = 2 ] || die "an unknown flag: exit $rc"
+rc=0; "$IOTCAD" est frobnicate >/dev/null 2>&1 || rc=$?; [ "$rc" = 2 ] || die "an unknown est command: exit $rc"
+ok "hash-secret: salted (two hashes of one secret differ), refuses a short secret, a readable file, bad flags"
+
+jq --arg c "$WORK/tls.pem" --arg k "$WORK/tls.key" --arg h "$HASH" --arg w "$WORK" '.listen.tls = {cert: $c, key: $k}
+  | .cross_certificates = [$w + "/cross-old.pem", $w + "/cross.pem"]
+  | .est = {profiles: {device: {secret_hash: $h}}, default_profile: "device"}' iotcad.json > t.json && mv t.json iotcad.json
+"$IOTCAD" init --config iotcad.json >/dev/null
+tokens
+BASE="https://127.0.0.1:$PORT"
+start_daemon
+new_issuer int1 r2
+EST=$BASE/.well-known/est
+
+# ---- cacerts (§4.1) ----
+code=$(curl -s -D h.txt -o cacerts.b64 -w '%{http_code}' "$EST/device/cacerts")
+[ "$code" = 200 ] && grep -qi '^content-type: application/pkcs7-mime' h.txt || die "cacerts: $code $(cat h.txt)"
+base64 -d cacerts.b64 > cacerts.p7 || die "cacerts is not base64"
+openssl pkcs7 -inform DER -in cacerts.p7 -print_certs -out cacerts.pem >/dev/null || die "openssl pkcs7 cannot read cacerts"
+subjects=$(openssl crl2pkcs7 -nocrl -certfile cacerts.pem | openssl pkcs7 -print_certs -noout | grep -c '^subject=')
+[ "$subjects" = 3 ] || die "cacerts holds $subjects certificates, want R1, R2 and the valid cross-certificate"
+for f in r1/root.pem r2/root.pem cross.pem; do
+  grep -qF "$(sed -n 2p "$f")" cacerts.pem || die "cacerts lacks $f"
+done
+! grep -qF "$(sed -n 2p cross-old.pem)" cacerts.pem || die "cacerts holds the expired cross-certificate"
+certtool --p7-info --inder --infile cacerts.p7 > p7info.txt 2>&1 || die "certtool --p7-info: $(cat p7info.txt)"
+[ "$(grep -c 'BEGIN CERTIFICATE' p7info.txt)" = 3 ] || die "certtool sees $(grep -c 'BEGIN CERTIFICATE' p7info.txt) certificates"
+ok "cacerts: base64 certs-only CMS; openssl and certtool read R1, R2 and the valid cross-certificate (not the expired one)"
+cmp -s cacerts.b64 <(curl -s "$EST/cacerts") || die "the default profile's cacerts differs"
+ok "/.well-known/est/cacerts serves the default profile's"
+
+# ---- simpleenroll (§4.2.1) ----
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev1.key -subj /CN=dev-0001 \
+  -addext subjectAltName=URI:urn:dev:acme:0001 -outform DER -out dev1.der 2>/dev/null
+enroll() { # enroll PATH CSR-FILE [curl args...]: base64 of CSR-FILE posted; body in enroll.out, status printed
+  local path=$1 file=$2
+  shift 2
+  base64 "$file" | curl -s -o enroll.out -D enroll.hdr -w '%{http_code}' -H 'Content-Type: application/pkcs10' \
+    --data-binary @- "$@" "$EST/$path"
+}
+count() { sql "SELECT count(*) FROM certificates"; }
+before=$(count)
+code=$(enroll device/simpleenroll dev1.der -u "dev-0001:$PASS")
+[ "$code" = 200 ] && grep -qi '^content-type: application/pkcs7-mime; smime-type=certs-only' enroll.hdr ||
+  die "simpleenroll: $code $(cat enroll.hdr enroll.out)"
+base64 -d enroll.out | openssl pkcs7 -inform DER -print_certs -out dev1.pem >/dev/null || die "the answer is no certs-only CMS"
+[ "$(grep -c 'BEGIN CERTIFICATE' dev1.pem)" = 1 ] || die "the answer holds $(grep -c 'BEGIN CERTIFICATE' dev1.pem) certificates"
+openssl verify -CAfile r2/root.pem -untrusted int1.pem dev1.pem >/dev/null || die "the enrolled certificate does not verify"
+[ "$(openssl x509 -in dev1.pem -noout -pubkey)" = "$(openssl pkey -in dev1.key -pubout)" ] || die "not the CSR's key"
+[ "$(count)" = $((before + 1)) ] || die "the enrollment is not in the store"
+serial=$(openssl x509 -in dev1.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+[ "$(sql "SELECT actor FROM audit WHERE action = 'est.simpleenroll' AND subject LIKE '%$serial%'")" = "est:device:dev-0001" ] ||
+  die "no est.simpleenroll audit record for $serial: $(sql "SELECT action, actor, subject FROM audit ORDER BY seq DESC LIMIT 3")"
+ok "simpleenroll with HTTP Basic: a certs-only CMS holding the certificate, which verifies with openssl; stored and audited"
+code=$(enroll simpleenroll dev1.der -u "x:$PASS")
+[ "$code" = 200 ] || die "simpleenroll on the default profile: $code $(cat enroll.out)"
+ok "/.well-known/est/simpleenroll enrolls under the default profile"
+
+# ---- refusals: each a 4xx, nothing stored, the daemon serving ----
+before=$(count)
+refused() { # refused DESC STATUS REGEX CODE: the last answer
+  [ "$4" = "$2" ] || die "$1: expected $2, got $4: $(cat enroll.out)"
+  grep -Eq "$3" enroll.out || die "$1: the text must match /$3/: $(cat enroll.out)"
+  ok "$1: $2 ($(head -c 100 enroll.out | tr -d '\n'))"
+}
+refused "no credentials" 401 "Basic" "$(enroll device/simpleenroll dev1.der)"
+grep -qi '^www-authenticate: Basic realm="iotca EST device"' enroll.hdr || die "no WWW-Authenticate: $(cat enroll.hdr)"
+refused "a wrong secret" 401 "wrong enrollment secret" "$(enroll device/simpleenroll dev1.der -u "dev:wrong-secret-123")"
+refused "Basic credentials that are not base64" 401 "not base64" \
+  "$(enroll device/simpleenroll dev1.der -H 'Authorization: Basic %%%%')"
+printf 'not base64 at all!' > junk.txt
+code=$(curl -s -o enroll.out -w '%{http_code}' -u "d:$PASS" -H 'Content-Type: application/pkcs10' --data-binary @junk.txt \
+  "$EST/device/simpleenroll")
+refused "a body that is not base64" 400 "base64" "$code"
+printf 'hello' > hello.bin
+refused "base64 of something that is no CSR" 400 "PKCS#10|CSR|csr" "$(enroll device/simpleenroll hello.bin -u "d:$PASS")"
+head -c 100000 /dev/urandom > big.bin
+refused "an oversize body" 413 "over" "$(enroll device/simpleenroll big.bin -u "d:$PASS")"
+code=$(base64 dev1.der | curl -s -o enroll.out -w '%{http_code}' -u "d:$PASS" -H 'Content-Type: application/json' \
+  --data-binary @- "$EST/device/simpleenroll")
+refused "the wrong Content-Type" 415 "application/pkcs10" "$code"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout out.key -subj /CN=dev-0002 \
+  -addext subjectAltName=URI:urn:other:0002 -outform DER -out out.der 2>/dev/null
+refused "a CSR outside the profile" 403 "uri" "$(enroll device/simpleenroll out.der -u "d:$PASS")"
+refused "a profile EST does not serve" 404 "no EST service" \
+  "$(enroll firmware-endpoint/simpleenroll dev1.der -u "d:$PASS")"
+code=$(curl -s -o enroll.out -w '%{http_code}' "$EST/device/simpleenroll")
+refused "GET simpleenroll" 405 "POST" "$code"
+[ "$(count)" = "$before" ] || die "a refused enrollment left a certificate"
+curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
+ok "no refused enrollment left a certificate; the daemon serves on"
+grep -q "$PASS" daemon.log && die "the enrollment secret is in the log"
+ok "the enrollment secret is not in the log"
+stop_clean
+echo "$CHECKS passed, 0 failed"
