@@ -48,28 +48,28 @@ int cmd_est(int argc, char **argv) {
     }
     if (optind != argc - 1) return usage_error("unexpected argument '%s'", argv[optind + 1]);
     if (file && generate) return usage_error("%s", "--secret-file and --generate do not go together");
-    iotca_buf secret = {.secret = true};
+    iotca_buf given = {.secret = true};
     iotca_rc rc = IOTCA_OK;
     if (generate) {
         uint8_t raw[16];
         rc = iotca_random(raw, sizeof raw);
-        if (rc == IOTCA_OK) rc = iotca_hex_encode(raw, sizeof raw, &secret);
+        if (rc == IOTCA_OK) rc = iotca_hex_encode(raw, sizeof raw, &given);
         iotca_wipe(raw, sizeof raw);
     } else if (file) {
         bool loose = false;
-        rc = iotca_file_read_secret(file, 1100, cli_allow_readable_secrets, &secret, &loose);
-        while (rc == IOTCA_OK && secret.len && (secret.data[secret.len - 1] == '\n' || secret.data[secret.len - 1] == '\r'))
-            secret.len--;
+        rc = iotca_file_read_secret(file, 1100, cli_allow_readable_secrets, &given, &loose);
+        while (rc == IOTCA_OK && given.len && (given.data[given.len - 1] == '\n' || given.data[given.len - 1] == '\r'))
+            given.len--;
     } else {
-        rc = read_stdin(&secret);
+        rc = read_stdin(&given);
     }
     char hash[IOTCA_EST_HASH_MAX];
-    if (rc == IOTCA_OK) rc = iotca_est_secret_hash(iotca_buf_slice(&secret), IOTCA_EST_SECRET_ITERATIONS, hash);
+    if (rc == IOTCA_OK) rc = iotca_est_secret_hash(iotca_buf_slice(&given), IOTCA_EST_SECRET_ITERATIONS, hash);
     if (rc == IOTCA_OK) {
         /* a made secret is shown this once: only its hash goes into the config */
-        if (generate) printf("secret: %.*s\n", (int)secret.len, (const char *)secret.data);
+        if (generate) printf("secret: %.*s\n", (int)given.len, (const char *)given.data);
         printf("secret_hash: %s\n", hash);
     }
-    iotca_buf_free(&secret);
+    iotca_buf_free(&given);
     return rc == IOTCA_OK ? 0 : cli_fail(rc);
 }
