@@ -2,10 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ca_internal.h"
 #include "iotca/ca_est.h"
 #include "iotca/cms.h"
+#include "iotca/pem.h"
 
 iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der) {
     IOTCA_ENSURE(ca && der, IOTCA_E_USAGE, "iotca_ca_est_cacerts: NULL argument");
@@ -17,6 +19,26 @@ iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der) {
         if (now >= x->not_before && now <= x->not_after) certs[n++] = x->der;
     }
     return iotca_cms_certs_only(certs, n, der);
+}
+
+iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der) {
+    iotca_rc rc = iotca_base64_decode(body, der);
+    IOTCA_ENSURE(rc == IOTCA_OK, IOTCA_E_PARSE, "the body is not base64: %s", iotca_error_detail());
+    IOTCA_ENSURE(der->len > 0 && der->data[0] == 0x30, IOTCA_E_PARSE,
+                 "the body is base64, but not of a DER PKCS#10 request");
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_est_basic_parse(const char *value, iotca_buf *cred, iotca_slice *user, iotca_slice *pass) {
+    IOTCA_ENSURE(value && strncasecmp(value, "Basic ", 6) == 0 && strlen(value + 6) <= 2048, IOTCA_E_PARSE,
+                 "an Authorization: Basic header with the profile's enrollment secret is required");
+    const uint8_t *colon = NULL;
+    if (iotca_base64_decode(iotca_slice_of(value + 6, strlen(value + 6)), cred) == IOTCA_OK)
+        colon = memchr(cred->data, ':', cred->len);
+    IOTCA_ENSURE(colon != NULL, IOTCA_E_PARSE, "the Basic credentials are not base64 of user:secret");
+    *user = iotca_slice_of(cred->data, (size_t)(colon - cred->data));
+    *pass = iotca_slice_of(colon + 1, cred->len - user->len - 1);
+    return IOTCA_OK;
 }
 
 /* The parts of "pbkdf2-sha256$ITER$SALTHEX$HASHHEX": false when it is not in that form. */

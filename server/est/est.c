@@ -70,34 +70,22 @@ void est_cacerts(request *r, const char *const *p, response *out) {
 /* HTTP Basic (RFC 7617) with the profile's enrollment secret as the password (any user name: it is logged).
  * False: out holds the 401 and its challenge. */
 static bool basic_auth(request *r, response *out, const char *profile, const char *hash) {
-    const char *h = header(r, MHD_HTTP_HEADER_AUTHORIZATION);
     iotca_buf cred = {.secret = true};
-    const char *why = "an Authorization: Basic header with the profile's enrollment secret is required";
-    bool ok = false;
-    if (h && strncasecmp(h, "Basic ", 6) == 0 && strlen(h + 6) <= 2048) {
-        const char *colon = NULL;
-        if (iotca_base64_decode(iotca_slice_of(h + 6, strlen(h + 6)), &cred) == IOTCA_OK &&
-            (colon = memchr(cred.data, ':', cred.len)) != NULL) {
-            size_t user = (size_t)((const uint8_t *)colon - cred.data);
-            iotca_slice pass = iotca_slice_of(colon + 1, cred.len - user - 1);
-            ok = iotca_est_secret_matches(pass, hash);
-            why = "wrong enrollment secret";
-            if (ok) {
-                snprintf(r->actor, sizeof r->actor, "est:%.16s:%.*s", profile, (int)(user < 16 ? user : 16),
-                         (const char *)cred.data);
-                for (char *c = r->actor; *c; c++) /* a user name is the client's bytes: keep the log printable */
-                    if (*c < 0x21 || *c > 0x7e) *c = '?';
-            }
-        } else {
-            why = "the Basic credentials are not base64 of user:secret";
-        }
-    }
-    iotca_buf_free(&cred);
-    if (!ok) {
+    iotca_slice user, pass;
+    bool ok = iotca_est_basic_parse(header(r, MHD_HTTP_HEADER_AUTHORIZATION), &cred, &user, &pass) == IOTCA_OK;
+    const char *why = ok ? "wrong enrollment secret" : iotca_error_detail();
+    ok = ok && iotca_est_secret_matches(pass, hash);
+    if (ok) {
+        snprintf(r->actor, sizeof r->actor, "est:%.16s:%.*s", profile, (int)(user.len < 16 ? user.len : 16),
+                 (const char *)user.p);
+        for (char *c = r->actor; *c; c++) /* a user name is the client's bytes: keep the log printable */
+            if (*c < 0x21 || *c > 0x7e) *c = '?';
+    } else {
         snprintf(r->auth_failure, sizeof r->auth_failure, "EST %.64s: %s", profile, why);
         est_error(r, out, 401, "unauthorized", "%s", why);
         respond_header(out, "WWW-Authenticate", "Basic realm=\"iotca EST %.64s\", charset=\"UTF-8\"", profile);
     }
+    iotca_buf_free(&cred);
     return ok;
 }
 
@@ -112,9 +100,7 @@ void est_simpleenroll(request *r, const char *const *p, response *out) {
     }
     iotca_buf csr = {0};
     iotca_issued issued = {0};
-    iotca_rc rc = iotca_base64_decode(iotca_buf_slice(&r->body), &csr);
-    if (rc == IOTCA_OK && (csr.len == 0 || csr.data[0] != 0x30))
-        rc = iotca_error_set(IOTCA_E_PARSE, "the body is base64, but not of a DER PKCS#10 request");
+    iotca_rc rc = iotca_est_body_decode(iotca_buf_slice(&r->body), &csr);
     if (rc != IOTCA_OK) {
         est_error(r, out, 400, "malformed", "%s", iotca_error_detail());
         iotca_buf_free(&csr);

@@ -11,6 +11,14 @@
  * SignedData (DER, appended to der). */
 iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der);
 
+/* An application/pkcs10 body (§4.2.1): base64 (whitespace anywhere, RFC 8951 §3.1) of a DER SEQUENCE,
+ * decoded into der. IOTCA_E_PARSE naming what is wrong; the CSR itself is judged by the issuance. */
+iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der);
+/* The credentials of an Authorization header's value "Basic B64" (RFC 7617): decoded into cred (a secret
+ * buffer the caller frees), *user and *pass pointing into it. IOTCA_E_PARSE another scheme, bad base64, no
+ * ':' or over 2048 characters. */
+iotca_rc iotca_est_basic_parse(const char *value, iotca_buf *cred, iotca_slice *user, iotca_slice *pass);
+
 #define IOTCA_EST_SECRET_ITERATIONS 100000
 #define IOTCA_EST_HASH_MAX 160
 /* An enrollment secret's stored form, "pbkdf2-sha256$ITERATIONS$SALT$HASH" (salt 16 random bytes and the
