@@ -250,7 +250,7 @@ static bool known_profile(const config *c, const char *name) {
 /* est: {default_profile, profiles: {P: {secret_hash}}} (SPEC §10) */
 static iotca_rc load_est(config *c, json_t *e) {
     static const char *const est_keys[] = {"profiles", "default_profile", NULL};
-    static const char *const est_profile_keys[] = {"secret_hash", NULL};
+    static const char *const est_profile_keys[] = {"secret_hash", "reenroll_grace", NULL};
     IOTCA_ENSURE(json_is_object(e), IOTCA_E_USAGE, "config: est must be an object");
     IOTCA_GUARD(only_keys(e, "est", est_keys));
     json_t *ps = json_object_get(e, "profiles"), *p;
@@ -267,7 +267,12 @@ static iotca_rc load_est(config *c, json_t *e) {
         IOTCA_GUARD(get_str(p, "secret_hash", where, true, &hash));
         iotca_rc rc = iotca_est_hash_check_form(hash);
         IOTCA_ENSURE(rc == IOTCA_OK, IOTCA_E_USAGE, "config: %s.secret_hash: %s", where, iotca_error_detail());
+        long grace = 0;
+        IOTCA_GUARD(get_duration(p, "reenroll_grace", where, &grace));
+        IOTCA_ENSURE(grace >= 0 && grace <= 3650L * 86400, IOTCA_E_USAGE, "config: %s.reenroll_grace: at most 3650d",
+                     where);
         c->est[c->n_est].name = name;
+        c->est[c->n_est].reenroll_grace = grace;
         c->est[c->n_est++].secret_hash = hash;
     }
     IOTCA_GUARD(get_str(e, "default_profile", "est", false, &c->est_default));
@@ -284,6 +289,12 @@ const char *config_est_secret_hash(const config *c, const char *name, const char
             return c->est[i].secret_hash;
         }
     return NULL;
+}
+
+long config_est_grace(const config *c, const char *name) {
+    for (size_t i = 0; name && i < c->n_est; i++)
+        if (strcmp(c->est[i].name, name) == 0) return c->est[i].reenroll_grace;
+    return 0;
 }
 
 const void *config_acme_profile(const config *c, const char *name, bool *eab_required) {
@@ -450,6 +461,8 @@ const char *config_restart_key(const config *a, const config *b) {
     for (size_t i = 0; i < a->n_roots; i++)
         if (!same_str(a->roots[i], b->roots[i])) return "roots";
     if (a->n_cross != b->n_cross) return "cross_certificates";
+    /* with TLS, whether client certificates are asked for (EST) is set when the listener starts */
+    if (a->tls_cert && (a->n_est > 0) != (b->n_est > 0)) return "est";
     for (size_t i = 0; i < a->n_cross; i++)
         if (!same_str(a->cross[i], b->cross[i])) return "cross_certificates";
     if (a->issuer_key_type != b->issuer_key_type) return "issuer_key_type";

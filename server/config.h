@@ -57,6 +57,7 @@ typedef struct config {
      * enrollment secret (HTTP Basic's password); default_profile the one /.well-known/est/ serves, or NULL */
     struct {
         const char *name, *secret_hash;
+        long reenroll_grace; /* seconds a certificate may re-enroll after it expired (SPEC §10); 0: none */
     } est[CONFIG_MAX_PROFILES];
     size_t n_est;
     const char *est_default;
@@ -71,6 +72,8 @@ const char *config_acme_variant(const config *c, const char *name, const char *v
 /* The EST settings of profile name (NULL: the default profile, if there is one), or NULL when it has no EST
  * label; *profile gets the profile's name. */
 const char *config_est_secret_hash(const config *c, const char *name, const char **profile);
+/* The reenroll_grace of EST profile name (seconds; 0 for none or no such profile). */
+long config_est_grace(const config *c, const char *name);
 
 /* Loads and validates path. IOTCA_E_USAGE/IOTCA_E_PARSE naming the key and
  * the problem ("config: profiles.device.max_ttl: ..."). */

@@ -72,5 +72,7 @@ const route iotcad_routes[] = {
     EST("GET", "/.well-known/est/*/cacerts", est_cacerts, RUN_HERE, false),
     EST("POST", "/.well-known/est/simpleenroll", est_simpleenroll, RUN_POOL, true),
     EST("POST", "/.well-known/est/*/simpleenroll", est_simpleenroll, RUN_POOL, true),
+    EST("POST", "/.well-known/est/simplereenroll", est_simplereenroll, RUN_POOL, true),
+    EST("POST", "/.well-known/est/*/simplereenroll", est_simplereenroll, RUN_POOL, true),
 };
 const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

@@ -10,20 +10,6 @@
 
 #define WEEK (7 * 86400)
 
-/* The serial, as the inventory spells it: lowercase hex of the integer's magnitude. */
-static iotca_rc serial_hex(iotca_slice serial, char out[41]) {
-    while (serial.len > 1 && serial.p[0] == 0) serial = iotca_slice_of(serial.p + 1, serial.len - 1);
-    IOTCA_ENSURE(serial.len >= 1 && serial.len <= 20, IOTCA_E_USAGE, "no such certificate (a serial of %zu bytes)",
-                 serial.len);
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < serial.len; i++) {
-        out[2 * i] = hex[serial.p[i] >> 4];
-        out[2 * i + 1] = hex[serial.p[i] & 15];
-    }
-    out[2 * serial.len] = 0;
-    return IOTCA_OK;
-}
-
 /* The earliest activation of a staged issuer of group after now, or 0. */
 static time_t next_activation(const iotca_issuer_rec *list, size_t n, const char *group, time_t now) {
     time_t t = 0;
@@ -58,7 +44,7 @@ iotca_rc iotca_ca_acme_renewal_window(iotca_ca *ca, iotca_slice aki, iotca_slice
                                       time_t *end) {
     IOTCA_ENSURE(ca && start && end, IOTCA_E_USAGE, "iotca_ca_acme_renewal_window: NULL argument");
     char hex[41];
-    IOTCA_GUARD(serial_hex(serial, hex));
+    IOTCA_GUARD(ca_serial_hex(serial, hex));
     iotca_store *s = NULL;
     IOTCA_GUARD(ca_store(ca, &s));
     iotca_cert_rec rec = {0};
@@ -97,7 +83,7 @@ iotca_rc iotca_ca_acme_replaces_check(iotca_ca *ca, int64_t account_id, const ch
     char hex[41];
     iotca_rc rc = dot ? iotca_b64url_decode(dot + 1, strlen(dot + 1), &serial)
                       : iotca_error_set(IOTCA_E_PARSE, "x");
-    if (rc == IOTCA_OK) rc = serial_hex(iotca_buf_slice(&serial), hex);
+    if (rc == IOTCA_OK) rc = ca_serial_hex(iotca_buf_slice(&serial), hex);
     iotca_buf_free(&serial);
     if (rc != IOTCA_OK) return iotca_error_set(IOTCA_E_PARSE, "malformed: replaces is not a certID (RFC 9773 §4.1)");
     iotca_store *s = NULL;

@@ -257,6 +257,19 @@ const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c) {
     return NULL;
 }
 
+iotca_rc ca_serial_hex(iotca_slice serial, char out[41]) {
+    while (serial.len > 1 && serial.p[0] == 0) serial = iotca_slice_of(serial.p + 1, serial.len - 1);
+    IOTCA_ENSURE(serial.len >= 1 && serial.len <= 20, IOTCA_E_USAGE, "no such certificate (a serial of %zu bytes)",
+                 serial.len);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < serial.len; i++) {
+        out[2 * i] = hex[serial.p[i] >> 4];
+        out[2 * i + 1] = hex[serial.p[i] & 15];
+    }
+    out[2 * serial.len] = 0;
+    return IOTCA_OK;
+}
+
 time_t ca_cross_end(const iotca_ca *ca, iotca_slice issuer_der, time_t now) {
     iotca_cert *c = NULL;
     if (ca->n_cross == 0 || iotca_cert_parse(issuer_der, &c) != IOTCA_OK) return 0;

@@ -128,6 +128,9 @@ void ca_crypto_stop(iotca_ca *ca);
 /* The soonest notAfter after now of a configured cross-certificate of the root that signed issuer_der (the
  * day the chain through it stops being served), or 0: none, or the issuer unreadable. */
 time_t ca_cross_end(const iotca_ca *ca, iotca_slice issuer_der, time_t now);
+/* A certificate's serial (its INTEGER's content octets) as the inventory spells it: lowercase hex of the
+ * magnitude. IOTCA_E_USAGE an empty or over-20-byte serial ("no such certificate"). */
+iotca_rc ca_serial_hex(iotca_slice serial, char out[41]);
 /* The configured root that signed c, or NULL. */
 const iotca_cert *ca_root_of(const iotca_ca *ca, const iotca_cert *c);
 /* Loads the issuer with this id (certificate and key) under ca->lock. */

@@ -21,6 +21,42 @@ iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der) {
     return iotca_cms_certs_only(certs, n, der);
 }
 
+iotca_rc iotca_ca_est_reenroll(iotca_ca *ca, iotca_slice client_der, const char *profile, long grace, time_t now,
+                               iotca_slice csr, const iotca_issue_audit *audit, iotca_issued *out, bool *in_grace) {
+    IOTCA_ENSURE(ca && profile && audit && out && in_grace, IOTCA_E_USAGE, "iotca_ca_est_reenroll: NULL argument");
+    *in_grace = false;
+    iotca_cert *c = NULL;
+    iotca_cert_rec rec = {0};
+    char hex[41];
+    iotca_rc rc = iotca_cert_parse(client_der, &c);
+    if (rc == IOTCA_OK) rc = ca_serial_hex(iotca_cert_get(c)->serial, hex);
+    if (rc == IOTCA_OK) rc = iotca_ca_cert_get(ca, hex, &rec);
+    /* the very certificate this CA recorded: another CA's with the same serial is not it */
+    if (rc == IOTCA_OK && !iotca_slice_eq(iotca_buf_slice(&rec.der), client_der)) rc = IOTCA_E_USAGE;
+    if (rc == IOTCA_E_USAGE || rc == IOTCA_E_PARSE)
+        rc = iotca_error_set(IOTCA_E_POLICY, "the client certificate was not issued by this CA");
+    else if (rc == IOTCA_OK && rec.revoked)
+        rc = iotca_error_set(IOTCA_E_POLICY, "the client certificate %s is revoked", hex);
+    else if (rc == IOTCA_OK && strcmp(rec.profile, profile) != 0)
+        rc = iotca_error_set(IOTCA_E_POLICY, "the client certificate was issued under profile %s, not %s",
+                             rec.profile, profile);
+    else if (rc == IOTCA_OK && now > rec.not_after && now - rec.not_after > grace)
+        rc = iotca_error_set(IOTCA_E_POLICY, "the client certificate expired %lld days ago, past the profile's "
+                                             "reenroll_grace of %ld days",
+                             (long long)((now - rec.not_after) / 86400), grace / 86400);
+    iotca_issue_audit a = *audit;
+    char action[96];
+    if (rc == IOTCA_OK && now > rec.not_after) { /* a device back from a shelf: renewed, and said so */
+        *in_grace = true;
+        snprintf(action, sizeof action, "%s.grace", audit->action);
+        a.action = action;
+    }
+    if (rc == IOTCA_OK) rc = iotca_ca_renew(ca, hex, csr, 0, &a, out);
+    iotca_cert_rec_free(&rec);
+    iotca_cert_free(c);
+    return rc;
+}
+
 iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der) {
     iotca_rc rc = iotca_base64_decode(body, der);
     IOTCA_ENSURE(rc == IOTCA_OK, IOTCA_E_PARSE, "the body is not base64: %s", iotca_error_detail());
@@ -35,7 +71,7 @@ iotca_rc iotca_est_basic_parse(const char *value, iotca_buf *cred, iotca_slice *
     const uint8_t *colon = NULL;
     if (iotca_base64_decode(iotca_slice_of(value + 6, strlen(value + 6)), cred) == IOTCA_OK)
         colon = memchr(cred->data, ':', cred->len);
-    IOTCA_ENSURE(colon != NULL, IOTCA_E_PARSE, "the Basic credentials are not base64 of user:secret");
+    if (colon == NULL) return iotca_error_set(IOTCA_E_PARSE, "the Basic credentials are not base64 of user:secret");
     *user = iotca_slice_of(cred->data, (size_t)(colon - cred->data));
     *pass = iotca_slice_of(colon + 1, cred->len - user->len - 1);
     return IOTCA_OK;

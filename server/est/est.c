@@ -89,31 +89,30 @@ static bool basic_auth(request *r, response *out, const char *profile, const cha
     return ok;
 }
 
-void est_simpleenroll(request *r, const char *const *p, response *out) {
-    const char *hash, *profile = est_profile(r, p, out, &hash);
-    if (profile == NULL || !basic_auth(r, out, profile, hash)) return;
+/* The request's CSR (DER, into csr), after its Content-Type; false when out holds the refusal (415, 400). */
+static bool read_csr(request *r, response *out, iotca_buf *csr) {
     const char *ct = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (ct == NULL || strncasecmp(ct, "application/pkcs10", 18) != 0) { /* §4.2.1 */
         est_error(r, out, 415, "unsupported_media_type", "the body must be a base64 PKCS#10 request, Content-Type "
                                                          "application/pkcs10");
-        return;
+        return false;
     }
-    iotca_buf csr = {0};
-    iotca_issued issued = {0};
-    iotca_rc rc = iotca_est_body_decode(iotca_buf_slice(&r->body), &csr);
-    if (rc != IOTCA_OK) {
+    if (iotca_est_body_decode(iotca_buf_slice(&r->body), csr) != IOTCA_OK) {
         est_error(r, out, 400, "malformed", "%s", iotca_error_detail());
-        iotca_buf_free(&csr);
-        return;
+        return false;
     }
-    iotca_issue_audit audit = {.actor = r->actor, .action = "est.simpleenroll", .request_id = r->id, .outcome = "200"};
-    rc = iotca_ca_issue_audited(r->srv->ca, iotca_buf_slice(&csr), profile, 0, &audit, &issued);
+    return true;
+}
+
+/* The answer to an enrollment (rc from the issuance): the certificate as certs-only CMS (§4.2.3), or the
+ * refusal: 400 what the device sent does not parse or verify, 403 a rule it breaks (named). */
+static void answer(request *r, response *out, const char *profile, iotca_rc rc, const iotca_issued *issued) {
     iotca_buf der = {0}, cms = {0};
     if (rc == IOTCA_OK) {
-        snprintf(r->log_serial, sizeof r->log_serial, "%s", issued.serial);
-        snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%s)", issued.serial, profile);
+        snprintf(r->log_serial, sizeof r->log_serial, "%s", issued->serial);
+        snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%s)", issued->serial, profile);
         r->audited = true; /* the issuance's record is in the audit trail with the certificate */
-        iotca_slice pem = iotca_buf_slice(&issued.cert_pem);
+        iotca_slice pem = iotca_buf_slice(&issued->cert_pem);
         rc = iotca_pem_next(&pem, "CERTIFICATE", &der, NULL);
         if (rc == IOTCA_OK) {
             iotca_slice one = iotca_buf_slice(&der);
@@ -122,14 +121,55 @@ void est_simpleenroll(request *r, const char *const *p, response *out) {
         if (rc == IOTCA_OK) respond_base64(r, out, CERTS_ONLY, iotca_buf_slice(&cms));
         else respond_rc(r, out, IOTCA_E_INTERNAL);
     } else if (rc == IOTCA_E_USAGE || rc == IOTCA_E_PARSE || rc == IOTCA_E_CRYPTO || rc == IOTCA_E_POLICY) {
-        /* what the device sent: a CSR that does not parse or verify, or one the profile refuses (the rule named) */
         est_error(r, out, rc == IOTCA_E_POLICY ? 403 : 400, rc == IOTCA_E_POLICY ? "policy" : "malformed", "%s",
                   iotca_error_detail());
     } else {
         respond_rc(r, out, rc);
     }
-    iotca_issued_free(&issued);
-    iotca_buf_free(&csr);
     iotca_buf_free(&der);
     iotca_buf_free(&cms);
+}
+
+void est_simpleenroll(request *r, const char *const *p, response *out) {
+    const char *hash, *profile = est_profile(r, p, out, &hash);
+    if (profile == NULL || !basic_auth(r, out, profile, hash)) return;
+    iotca_buf csr = {0};
+    iotca_issued issued = {0};
+    if (read_csr(r, out, &csr)) {
+        iotca_issue_audit audit = {.actor = r->actor, .action = "est.simpleenroll", .request_id = r->id, .outcome = "200"};
+        answer(r, out, profile, iotca_ca_issue_audited(r->srv->ca, iotca_buf_slice(&csr), profile, 0, &audit, &issued),
+               &issued);
+    }
+    iotca_issued_free(&issued);
+    iotca_buf_free(&csr);
+}
+
+void est_simplereenroll(request *r, const char *const *p, response *out) {
+    const char *hash, *profile = est_profile(r, p, out, &hash);
+    if (profile == NULL) return;
+    iotca_slice client;
+    if (!request_client_cert(r, &client)) {
+        snprintf(r->auth_failure, sizeof r->auth_failure, "EST %.64s: re-enrollment without a client certificate",
+                 profile);
+        est_error(r, out, 401, "unauthorized", "simplereenroll needs the TLS client certificate being renewed");
+        return;
+    }
+    snprintf(r->actor, sizeof r->actor, "est:%.16s:client-certificate", profile);
+    iotca_buf csr = {0};
+    iotca_issued issued = {0};
+    if (read_csr(r, out, &csr)) {
+        iotca_issue_audit audit = {.actor = r->actor, .action = "est.simplereenroll", .request_id = r->id,
+                                   .outcome = "200"};
+        bool grace = false;
+        iotca_rc rc = iotca_ca_est_reenroll(r->srv->ca, client, profile, config_est_grace(r->cfg, profile), time(NULL),
+                                            iotca_buf_slice(&csr), &audit, &issued, &grace);
+        if (rc == IOTCA_OK && grace) {
+            __atomic_add_fetch(&r->srv->m.est_grace, 1, __ATOMIC_RELAXED);
+            log_event("info", "EST re-enrollment within the grace after expiry",
+                      json_pack("{s:s, s:s, s:s}", "request_id", r->id, "profile", profile, "serial", issued.serial));
+        }
+        answer(r, out, profile, rc, &issued);
+    }
+    iotca_issued_free(&issued);
+    iotca_buf_free(&csr);
 }

@@ -39,6 +39,7 @@ typedef struct server {
         unsigned issuing;         /* issuances started and not yet told done (atomic; http_stop waits) */
     } pool;
     iotca_buf tls_cert, tls_key;
+    iotca_buf tls_trust; /* with EST: the roots (PEM) named in the request for client certificates */
 } server;
 
 typedef struct response {
@@ -126,6 +127,10 @@ bool require_role(request *r, response *out, iotca_role need);
 /* The client's address as text ("192.0.2.1", "2001:db8::1"; "-" when unknown): the peer of the
  * connection, so a reverse proxy's own address when there is one. */
 void request_client(request *r, char out[64]);
+/* The certificate the TLS client presented (DER, pointing into the connection's session; valid during the
+ * request), or false when the connection is plain HTTP or the client sent none. Not verified: the caller
+ * decides what the certificate proves. */
+bool request_client_cert(request *r, iotca_slice *der);
 /* A query parameter, or NULL. */
 const char *query(request *r, const char *name);
 /* Parses the body as a JSON object; on failure fills out and returns NULL. */

@@ -53,5 +53,11 @@ iotca_rc metrics_render(const metrics *m, iotca_buf *out) {
                                  "iotca_config_reloads_total{outcome=\"refused\"} %lu\n",
                                  __atomic_load_n(&m->reloads_ok, __ATOMIC_RELAXED),
                                  __atomic_load_n(&m->reloads_refused, __ATOMIC_RELAXED)));
+    IOTCA_GUARD(iotca_buf_printf(out,
+                                 "# HELP iotca_est_grace_reenrollments_total EST re-enrollments of certificates "
+                                 "already expired, within their profile's reenroll_grace.\n"
+                                 "# TYPE iotca_est_grace_reenrollments_total counter\n"
+                                 "iotca_est_grace_reenrollments_total %lu\n",
+                                 __atomic_load_n(&m->est_grace, __ATOMIC_RELAXED)));
     return IOTCA_OK;
 }

@@ -16,6 +16,7 @@ typedef struct metrics {
     unsigned long conn_timeouts;  /* connections shut down for not delivering a request in time */
     long connections;             /* open connections (gauge) */
     unsigned long reloads_ok, reloads_refused; /* SIGHUP config reloads */
+    unsigned long est_grace;                   /* EST re-enrollments of expired certificates within their grace */
 } metrics;
 
 /* Records one request (thread-safe). */

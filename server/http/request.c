@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <gnutls/gnutls.h>
+
 #include "engine.h"
 
 void request_client(request *r, char out[64]) {
@@ -117,4 +119,14 @@ bool request_acceptable(request *r, response *out) {
         return true;
     }
     return false;
+}
+
+bool request_client_cert(request *r, iotca_slice *der) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
+    unsigned n = 0;
+    const gnutls_datum_t *peers = session ? gnutls_certificate_get_peers(session, &n) : NULL;
+    if (peers == NULL || n == 0 || peers[0].size == 0) return false;
+    *der = iotca_slice_of(peers[0].data, peers[0].size); /* the client's own, first (RFC 8446 §4.4.2) */
+    return true;
 }

@@ -206,6 +206,9 @@ static struct MHD_Daemon *start_daemon(struct serving *w, const config *c, unsig
     if (c->tls_cert) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert.data};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key.data};
+        /* libmicrohttpd then asks every client for a certificate (GnuTLS's GNUTLS_CERT_REQUEST: optional, and
+         * not verified in the handshake, so an expired one still arrives for EST's grace) */
+        if (s->tls_trust.len) opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_trust.data};
     }
     opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
@@ -226,6 +229,16 @@ iotca_rc http_start(server *s) {
         if (loose) log_readable_secret(c->tls_key);
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_cert));
         IOTCA_GUARD(iotca_buf_cstr(&s->tls_key));
+        /* EST re-enrolls with the client certificate being renewed (RFC 7030 §3.3.2): ask for one */
+        for (size_t i = 0; c->n_est && i < iotca_ca_root_count(s->ca); i++) {
+            uint8_t pin[32];
+            time_t not_after;
+            iotca_buf subject = {0};
+            iotca_rc rc = iotca_ca_root(s->ca, i, &s->tls_trust, pin, &not_after, &subject);
+            iotca_buf_free(&subject);
+            IOTCA_GUARD(rc);
+        }
+        if (s->tls_trust.len) IOTCA_GUARD(iotca_buf_cstr(&s->tls_trust));
     }
     IOTCA_GUARD(ratelimit_init(&s->rl, RATELIMIT_DEFAULT_CAP));
     IOTCA_GUARD(deadlines_start(&s->dl, c->timeout_s, &s->m));
@@ -299,4 +312,5 @@ void http_stop(server *s) {
     ratelimit_free(&s->rl);
     iotca_buf_free(&s->tls_cert);
     iotca_buf_free(&s->tls_key);
+    iotca_buf_free(&s->tls_trust);
 }

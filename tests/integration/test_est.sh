@@ -4,7 +4,10 @@
 # not an expired one); simpleenroll with HTTP Basic and the profile's enrollment secret returns a certificate
 # that verifies; the default profile serves /.well-known/est/ itself. Refused, each with a 4xx, no row left and
 # the daemon serving: no or wrong credentials, garbage or oversize base64, base64 that is no CSR, the wrong
-# Content-Type, a CSR outside the profile, a profile EST does not serve, a GET of simpleenroll.
+# Content-Type, a CSR outside the profile, a profile EST does not serve, a GET of simpleenroll. simplereenroll
+# with the TLS client certificate (curl --cert): a rekeyed successor; refused without one, with another CA's, another
+# profile's, a revoked one, or a CSR changing the subject; under libfaketime a certificate expired 200 days ago
+# re-enrolls within a 365-day grace (audited, counted), one 400 days expired does not.
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 command -v certtool >/dev/null && command -v faketime >/dev/null ||
@@ -43,7 +46,7 @@ ok "hash-secret: salted (two hashes of one secret differ), refuses a short secre
 
 jq --arg c "$WORK/tls.pem" --arg k "$WORK/tls.key" --arg h "$HASH" --arg w "$WORK" '.listen.tls = {cert: $c, key: $k}
   | .cross_certificates = [$w + "/cross-old.pem", $w + "/cross.pem"]
-  | .est = {profiles: {device: {secret_hash: $h}}, default_profile: "device"}' iotcad.json > t.json && mv t.json iotcad.json
+  | .est = {profiles: {device: {secret_hash: $h, reenroll_grace: "365d"}}, default_profile: "device"}' iotcad.json > t.json && mv t.json iotcad.json
 "$IOTCAD" init --config iotcad.json >/dev/null
 tokens
 BASE="https://127.0.0.1:$PORT"
@@ -130,5 +133,76 @@ curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
 ok "no refused enrollment left a certificate; the daemon serves on"
 grep -q "$PASS" daemon.log && die "the enrollment secret is in the log"
 ok "the enrollment secret is not in the log"
+
+# ---- simplereenroll (§4.2.2) with the TLS client certificate being renewed ----
+reenroll() { # reenroll CSR-FILE [curl args...]: status printed, body in enroll.out
+  local file=$1
+  shift
+  base64 "$file" | curl -s -o enroll.out -D enroll.hdr -w '%{http_code}' -H 'Content-Type: application/pkcs10' \
+    --data-binary @- "$@" "$EST/device/simplereenroll"
+}
+serial_of() { openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//'; }
+# rekey: a new key, the same subject and names
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev1b.key -subj /CN=dev-0001 \
+  -addext subjectAltName=URI:urn:dev:acme:0001 -outform DER -out dev1b.der 2>/dev/null
+code=$(reenroll dev1b.der --cert dev1.pem --key dev1.key)
+[ "$code" = 200 ] || die "simplereenroll with dev1's certificate: $code $(cat enroll.out)"
+base64 -d enroll.out | openssl pkcs7 -inform DER -print_certs -out dev1b.pem >/dev/null || die "no certs-only CMS"
+openssl verify -CAfile r2/root.pem -untrusted int1.pem dev1b.pem >/dev/null || die "the successor does not verify"
+[ "$(openssl x509 -in dev1b.pem -noout -subject)" = "$(openssl x509 -in dev1.pem -noout -subject)" ] &&
+  [ "$(openssl x509 -in dev1b.pem -noout -pubkey)" = "$(openssl pkey -in dev1b.key -pubout)" ] || die "not a rekeyed successor"
+[ "$(sql "SELECT renews FROM certificates WHERE ltrim(serial, '0') = '$(serial_of dev1b.pem)'")" = "$(sql "SELECT serial FROM certificates WHERE ltrim(serial, '0') = '$(serial_of dev1.pem)'")" ] ||
+  die "the successor is not recorded as renewing dev1"
+ok "simplereenroll with the client certificate: a rekeyed successor, same subject, recorded as renewing it"
+before=$(count)
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout x.key -subj /CN=dev-9999 \
+  -addext subjectAltName=URI:urn:dev:acme:9999 -outform DER -out other-subject.der 2>/dev/null
+refused "re-enrollment with a CSR changing the subject" 400 "subject|names" "$(reenroll other-subject.der --cert dev1b.pem --key dev1b.key)"
+refused "re-enrollment without a client certificate" 401 "client certificate" "$(reenroll dev1b.der)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger.key -subj /CN=dev-0001 \
+  -addext subjectAltName=URI:urn:dev:acme:0001 -days 30 -out stranger.pem 2>/dev/null
+refused "re-enrollment with a certificate from another CA" 403 "not issued by this CA" \
+  "$(reenroll dev1b.der --cert stranger.pem --key stranger.key)"
+make_csr fw fw.updates.example.com DNS:fw.updates.example.com
+issue fw firmware-endpoint "$PROV"
+[ "$STATUS" = 201 ] || die "a firmware-endpoint certificate: $STATUS $OUT"
+refused "re-enrollment with a certificate of another profile" 403 "issued under profile firmware-endpoint" \
+  "$(reenroll dev1b.der --cert fw.crt --key fw.key)"
+http POST "/v1/certificates/$(serial_of dev1.pem)/revoke" -H "Authorization: Bearer $ADMIN" -d '{"reason":"superseded"}'
+[ "$STATUS" = 200 ] || die "revoking dev1: $STATUS $OUT"
+refused "re-enrollment with a revoked certificate" 403 "revoked" "$(reenroll dev1b.der --cert dev1.pem --key dev1.key)"
+[ "$(count)" = $((before + 1)) ] || die "a refused re-enrollment left a certificate" # +1: the firmware one
+ok "no refused re-enrollment left a certificate"
+
+# ---- devices back from a shelf: the grace after expiry, under faketime ----
+for n in 200 400; do
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "s$n.key" -subj "/CN=dev-$n" \
+    -addext "subjectAltName=URI:urn:dev:acme:$n" -out "s$n.csr" 2>/dev/null
+  issue "s$n" device "$PROV" 1d
+  [ "$STATUS" = 201 ] || die "a one-day certificate: $STATUS $OUT"
+  openssl req -new -key "s$n.key" -subj "/CN=dev-$n" -addext "subjectAltName=URI:urn:dev:acme:$n" -outform DER \
+    -out "s$n.der" 2>/dev/null
+done
+start_at() { # start_at OFFSET: iotcad restarted with its clock OFFSET ahead (libfaketime)
+  stop_clean
+  LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 FAKETIME="$1" FAKETIME_DONT_RESET=1 \
+    "$IOTCAD" --config iotcad.json >>daemon.log 2>&1 &
+  DAEMON_PID=$!
+  for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "iotcad did not start with its clock at $1"
+}
+start_at +201d
+code=$(reenroll s200.der --cert s200.crt --key s200.key)
+[ "$code" = 200 ] || die "a certificate 200 days expired, grace 365 days: $code $(cat enroll.out)"
+[ "$(sql "SELECT count(*) FROM audit WHERE action = 'est.simplereenroll.grace'")" = 1 ] ||
+  die "the grace re-enrollment is not audited as such: $(sql "SELECT action, subject FROM audit ORDER BY seq DESC LIMIT 3")"
+[ "$(metric iotca_est_grace_reenrollments_total)" = 1 ] || die "not counted in /metrics: $(curl -s "$BASE/metrics" | grep est)"
+ok "a certificate expired 200 days ago re-enrolls within the 365-day grace: audited (est.simplereenroll.grace), counted in /metrics"
+start_at +401d
+refused "a certificate expired 400 days ago" 403 "expired 400 days ago, past the profile's reenroll_grace of 365 days" \
+  "$(reenroll s400.der --cert s400.crt --key s400.key)"
+refused "a revoked certificate, even within the grace" 403 "revoked" "$(reenroll dev1b.der --cert dev1.pem --key dev1.key)"
+[ "$(metric iotca_est_grace_reenrollments_total)" = 0 ] || die "a refusal was counted"
+curl -sf "$BASE/healthz" >/dev/null || die "the daemon stopped serving"
 stop_clean
 echo "$CHECKS passed, 0 failed"

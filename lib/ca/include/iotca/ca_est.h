@@ -11,6 +11,16 @@
  * SignedData (DER, appended to der). */
 iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der);
 
+/* simplereenroll (§4.2.2): a successor of the certificate the device authenticated with (client_der, the TLS
+ * client certificate), for csr (its subject and names must stay; the key may change), through iotca_ca_renew.
+ * The certificate must be one this CA recorded (the same bytes), not revoked, issued under profile, and
+ * unexpired at now, or expired for at most grace seconds (SPEC §10's offline devices: *in_grace is then set and
+ * the audit action gets ".grace"). Refusals, IOTCA_E_POLICY, name the rule: "not issued by this CA", "revoked",
+ * "issued under profile X", "expired D days ago, past the profile's grace of G days"; the rest as
+ * iotca_ca_renew's. */
+iotca_rc iotca_ca_est_reenroll(iotca_ca *ca, iotca_slice client_der, const char *profile, long grace, time_t now,
+                               iotca_slice csr, const iotca_issue_audit *audit, iotca_issued *out, bool *in_grace);
+
 /* An application/pkcs10 body (§4.2.1): base64 (whitespace anywhere, RFC 8951 §3.1) of a DER SEQUENCE,
  * decoded into der. IOTCA_E_PARSE naming what is wrong; the CSR itself is judged by the issuance. */
 iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der);
