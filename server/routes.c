@@ -70,6 +70,8 @@ const route iotcad_routes[] = {
     /* EST (RFC 7030), one label per profile; the bare /.well-known/est/ serves est.default_profile */
     EST("GET", "/.well-known/est/cacerts", est_cacerts, RUN_HERE, false),
     EST("GET", "/.well-known/est/*/cacerts", est_cacerts, RUN_HERE, false),
+    EST("GET", "/.well-known/est/csrattrs", est_csrattrs, RUN_HERE, false),
+    EST("GET", "/.well-known/est/*/csrattrs", est_csrattrs, RUN_HERE, false),
     EST("POST", "/.well-known/est/simpleenroll", est_simpleenroll, RUN_POOL, true),
     EST("POST", "/.well-known/est/*/simpleenroll", est_simpleenroll, RUN_POOL, true),
     EST("POST", "/.well-known/est/simplereenroll", est_simplereenroll, RUN_POOL, true),

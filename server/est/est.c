@@ -67,6 +67,18 @@ void est_cacerts(request *r, const char *const *p, response *out) {
     iotca_buf_free(&der);
 }
 
+void est_csrattrs(request *r, const char *const *p, response *out) {
+    const char *hash, *name = est_profile(r, p, out, &hash);
+    if (name == NULL) return;
+    const iotca_profile *profile = iotca_ca_profile(r->srv->ca, name);
+    iotca_buf der = {0};
+    iotca_rc rc = profile ? iotca_profile_csrattrs(profile, &der)
+                          : iotca_error_set(IOTCA_E_INTERNAL, "EST profile %s is not among the profiles", name);
+    if (rc == IOTCA_OK) respond_base64(r, out, "application/csrattrs", iotca_buf_slice(&der));
+    else respond_rc(r, out, rc);
+    iotca_buf_free(&der);
+}
+
 /* HTTP Basic (RFC 7617) with the profile's enrollment secret as the password (any user name: it is logged).
  * False: out holds the 401 and its challenge. */
 static bool basic_auth(request *r, response *out, const char *profile, const char *hash) {

@@ -7,6 +7,8 @@
 
 /* GET cacerts (§4.1): the roots and valid cross-certificates as base64 certs-only CMS. Public. */
 void est_cacerts(request *r, const char *const *p, response *out);
+/* GET csrattrs (§4.5): what the profile wants in a CSR (key type, signature, extension request), base64 DER. */
+void est_csrattrs(request *r, const char *const *p, response *out);
 /* POST simpleenroll (§4.2.1): a base64 PKCS#10 CSR, HTTP Basic with the profile's enrollment secret; the
  * certificate as base64 certs-only CMS (§4.2.3). */
 void est_simpleenroll(request *r, const char *const *p, response *out);

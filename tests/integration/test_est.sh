@@ -71,6 +71,18 @@ ok "cacerts: base64 certs-only CMS; openssl and certtool read R1, R2 and the val
 cmp -s cacerts.b64 <(curl -s "$EST/cacerts") || die "the default profile's cacerts differs"
 ok "/.well-known/est/cacerts serves the default profile's"
 
+# ---- csrattrs (§4.5): what the device profile wants in a CSR ----
+code=$(curl -s -D h.txt -o attrs.b64 -w '%{http_code}' "$EST/device/csrattrs")
+[ "$code" = 200 ] && grep -qi '^content-type: application/csrattrs' h.txt || die "csrattrs: $code $(cat h.txt attrs.b64)"
+base64 -d attrs.b64 | openssl asn1parse -inform DER > attrs.txt || die "csrattrs is not base64 DER"
+for want in 'id-ecPublicKey' 'prime256v1' 'ecdsa-with-SHA256' 'Extension Request'; do
+  grep -q ":$want" attrs.txt || die "csrattrs lacks $want: $(cat attrs.txt)"
+done
+! grep -q 'secp384r1\|rsaEncryption' attrs.txt || die "csrattrs names a key type the profile refuses: $(cat attrs.txt)"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$EST/firmware-endpoint/csrattrs")
+[ "$code" = 404 ] || die "csrattrs of a profile EST does not serve: $code"
+ok "csrattrs: P-256 (id-ecPublicKey, prime256v1), ecdsa-with-SHA256 and extensionRequest, as openssl asn1parse reads them"
+
 # ---- simpleenroll (§4.2.1) ----
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev1.key -subj /CN=dev-0001 \
   -addext subjectAltName=URI:urn:dev:acme:0001 -outform DER -out dev1.der 2>/dev/null

@@ -347,6 +347,37 @@ START_TEST(names_checked_without_a_csr) {
 }
 END_TEST
 
+/* EST's csrattrs (RFC 7030 §4.5.2) from a profile: the exact DER for P-256 + Ed25519 with SANs required, and
+ * for P-384 + RSA-3072 without; every item is an OID or an Attribute SEQUENCE. */
+START_TEST(csrattrs_from_profile) {
+    iotca_profile p = fw();
+    iotca_buf der = {0};
+    OK(iotca_profile_csrattrs(&p, &der));
+    static const uint8_t want[] = {
+        0x30, 0x31,                                                       /* CsrAttrs */
+        0x30, 0x15, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, /* id-ecPublicKey */
+        0x31, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, /* { prime256v1 } */
+        0x06, 0x03, 0x2b, 0x65, 0x70,                                                 /* id-Ed25519 */
+        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,                   /* ecdsa-with-SHA256 */
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e};            /* extensionRequest */
+    ck_assert_uint_eq(der.len, sizeof want);
+    ck_assert_mem_eq(der.data, want, sizeof want);
+    iotca_buf_free(&der);
+    p.key_types = 1u << IOTCA_KEY_ECDSA_P384 | 1u << IOTCA_KEY_RSA_3072;
+    p.require_san = false;
+    OK(iotca_profile_csrattrs(&p, &der));
+    static const uint8_t rsa[] = {0x30, 0x11, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+                                  0x31, 0x04, 0x02, 0x02, 0x0c, 0x00}; /* rsaEncryption { 3072 } */
+    static const uint8_t p384[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+    ck_assert_ptr_nonnull(memmem(der.data, der.len, rsa, sizeof rsa));
+    ck_assert_ptr_nonnull(memmem(der.data, der.len, p384, sizeof p384));
+    static const uint8_t ext_req[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e};
+    ck_assert_ptr_null(memmem(der.data, der.len, ext_req, sizeof ext_req));
+    iotca_buf_free(&der);
+    ck_assert_int_eq(iotca_profile_csrattrs(NULL, &der), IOTCA_E_USAGE);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("policy");
     TCase *tc = tcase_create("policy");
@@ -365,6 +396,7 @@ int main(void) {
     tcase_add_test(tc, profile_validation);
     tcase_add_test(tc, durations);
     tcase_add_test(tc, names_parse_limits);
+    tcase_add_test(tc, csrattrs_from_profile);
     suite_add_tcase(s, tc);
     int status = unit_run(s);
     return status;

@@ -37,6 +37,10 @@ typedef struct iotca_profile {
 /* Checks the profile itself (TTL order, non-empty name and group, key types,
  * sane rule lists). IOTCA_E_USAGE naming the field. */
 iotca_rc iotca_profile_validate(const iotca_profile *p);
+/* EST's CSR attributes for p (RFC 7030 §4.5.2, DER CsrAttrs appended to der): each key type it takes (id-ecPublicKey
+ * with its curve, rsaEncryption with its size, id-Ed25519), the signature algorithm to sign the CSR with, and
+ * extensionRequest when the profile requires subjectAltNames. */
+iotca_rc iotca_profile_csrattrs(const iotca_profile *p, iotca_buf *der);
 
 /* What a request asks for, taken from the CSR and the API call. A renewal names the certificate it renews:
  * with a CSR (a new key) the CSR is decided as any other; without one (csr NULL) the renewed certificate's
