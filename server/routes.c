@@ -75,6 +75,8 @@ const route iotcad_routes[] = {
     EST("POST", "/.well-known/est/simpleenroll", est_simpleenroll, RUN_POOL, true),
     EST("POST", "/.well-known/est/*/simpleenroll", est_simpleenroll, RUN_POOL, true),
     EST("POST", "/.well-known/est/simplereenroll", est_simplereenroll, RUN_POOL, true),
+    EST("POST", "/.well-known/est/serverkeygen", est_serverkeygen, RUN_POOL, true),
+    EST("POST", "/.well-known/est/*/serverkeygen", est_serverkeygen, RUN_POOL, true),
     EST("POST", "/.well-known/est/*/simplereenroll", est_simplereenroll, RUN_POOL, true),
 };
 const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

@@ -57,6 +57,33 @@ iotca_rc iotca_ca_est_reenroll(iotca_ca *ca, iotca_slice client_der, const char 
     return rc;
 }
 
+iotca_rc iotca_ca_est_serverkeygen(iotca_ca *ca, iotca_slice csr, const char *profile, const iotca_issue_audit *audit,
+                                   iotca_issued *out, iotca_buf *pkcs8) {
+    IOTCA_ENSURE(ca && profile && audit && out && pkcs8, IOTCA_E_USAGE, "iotca_ca_est_serverkeygen: NULL argument");
+    const iotca_profile *p = iotca_ca_profile(ca, profile);
+    IOTCA_ENSURE(p != NULL, IOTCA_E_USAGE, "no profile %s", profile);
+    iotca_key_type t = IOTCA_KEY_ECDSA_P256;
+    while (t <= IOTCA_KEY_ED25519 && !(p->key_types & (1u << t))) t++;
+    IOTCA_ENSURE(t <= IOTCA_KEY_ED25519, IOTCA_E_POLICY, "profile %s allows no key type", profile);
+    iotca_csr *asked = NULL;
+    iotca_key *key = NULL;
+    iotca_names names;
+    iotca_buf made = {0};
+    iotca_rc rc = iotca_csr_parse(csr, &asked);
+    if (rc == IOTCA_OK) rc = iotca_csr_names(asked, &names);
+    if (rc == IOTCA_OK) rc = iotca_key_generate(t, &key);
+    pkcs8->secret = true;
+    /* the key's encoding before the issuance: no certificate is recorded for a key that cannot be handed over */
+    if (rc == IOTCA_OK) rc = iotca_key_to_pkcs8(key, pkcs8);
+    if (rc == IOTCA_OK) rc = iotca_csr_build_names(key, iotca_csr_get(asked)->subject, &names, &made);
+    if (rc == IOTCA_OK) rc = iotca_ca_issue_audited(ca, iotca_buf_slice(&made), profile, 0, audit, out);
+    if (rc != IOTCA_OK) iotca_buf_free(pkcs8);
+    iotca_key_free(key);
+    iotca_csr_free(asked);
+    iotca_buf_free(&made);
+    return rc;
+}
+
 iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der) {
     iotca_rc rc = iotca_base64_decode(body, der);
     IOTCA_ENSURE(rc == IOTCA_OK, IOTCA_E_PARSE, "the body is not base64: %s", iotca_error_detail());

@@ -156,6 +156,54 @@ void est_simpleenroll(request *r, const char *const *p, response *out) {
     iotca_buf_free(&csr);
 }
 
+/* The key and its certificate as multipart/mixed (§4.4.2), each part base64 DER. */
+static void answer_keygen(request *r, response *out, const char *profile, const iotca_issued *issued, iotca_slice key) {
+    static const char boundary[] = "iotca-est-serverkeygen";
+    iotca_buf der = {0}, cms = {0}, body = {.secret = true};
+    snprintf(r->log_serial, sizeof r->log_serial, "%s", issued->serial);
+    snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%s), key made by the CA", issued->serial,
+             profile);
+    r->audited = true;
+    iotca_slice pem = iotca_buf_slice(&issued->cert_pem);
+    iotca_rc rc = iotca_pem_next(&pem, "CERTIFICATE", &der, NULL);
+    iotca_slice one = iotca_buf_slice(&der);
+    if (rc == IOTCA_OK) rc = iotca_cms_certs_only(&one, 1, &cms);
+    if (rc == IOTCA_OK)
+        rc = iotca_buf_printf(&body, "--%s\r\nContent-Type: application/pkcs8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+                              boundary);
+    if (rc == IOTCA_OK) rc = iotca_base64_encode(key, 76, &body);
+    if (rc == IOTCA_OK)
+        rc = iotca_buf_printf(&body, "\r\n--%s\r\nContent-Type: " CERTS_ONLY "\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+                              boundary);
+    if (rc == IOTCA_OK) rc = iotca_base64_encode(iotca_buf_slice(&cms), 76, &body);
+    if (rc == IOTCA_OK) rc = iotca_buf_printf(&body, "\r\n--%s--\r\n", boundary);
+    if (rc == IOTCA_OK) {
+        out->body.secret = true; /* the response holds the private key: wiped as it grows and when freed */
+        respond_text(out, 200, "multipart/mixed; boundary=iotca-est-serverkeygen", (const char *)body.data, body.len);
+    } else {
+        respond_rc(r, out, IOTCA_E_INTERNAL);
+    }
+    iotca_buf_free(&der);
+    iotca_buf_free(&cms);
+    iotca_buf_free(&body);
+}
+
+void est_serverkeygen(request *r, const char *const *p, response *out) {
+    const char *hash, *profile = est_profile(r, p, out, &hash);
+    if (profile == NULL || !basic_auth(r, out, profile, hash)) return;
+    iotca_buf csr = {0}, key = {.secret = true};
+    iotca_issued issued = {0};
+    if (read_csr(r, out, &csr)) {
+        iotca_issue_audit audit = {.actor = r->actor, .action = "est.serverkeygen", .request_id = r->id, .outcome = "200"};
+        iotca_rc rc = iotca_ca_est_serverkeygen(r->srv->ca, iotca_buf_slice(&csr), profile, &audit, &issued, &key);
+        if (rc == IOTCA_OK) answer_keygen(r, out, profile, &issued, iotca_buf_slice(&key));
+        else answer(r, out, profile, rc, &issued);
+    }
+    iotca_issued_free(&issued);
+    iotca_buf_free(&csr);
+    iotca_buf_free(&key);
+}
+
 void est_simplereenroll(request *r, const char *const *p, response *out) {
     const char *hash, *profile = est_profile(r, p, out, &hash);
     if (profile == NULL) return;

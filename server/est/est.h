@@ -16,6 +16,9 @@ void est_simpleenroll(request *r, const char *const *p, response *out);
  * this CA issued under the profile, unrevoked, unexpired or within the profile's reenroll_grace); its subject
  * and names must stay. The successor as base64 certs-only CMS. */
 void est_simplereenroll(request *r, const char *const *p, response *out);
+/* POST serverkeygen (§4.4): as simpleenroll, but the key is made by the CA; the answer is multipart/mixed with
+ * the key (application/pkcs8) and the certificate (certs-only CMS), each base64. */
+void est_serverkeygen(request *r, const char *const *p, response *out);
 /* The route table's refuse for EST routes: the engine's refusals as text/plain (§4.2.3: an error's body is
  * human-readable text), with the status the engine chose. */
 void est_refuse(request *r, response *out, unsigned status, const char *code, const char *detail);

@@ -110,6 +110,28 @@ code=$(enroll simpleenroll dev1.der -u "x:$PASS")
 [ "$code" = 200 ] || die "simpleenroll on the default profile: $code $(cat enroll.out)"
 ok "/.well-known/est/simpleenroll enrolls under the default profile"
 
+# ---- serverkeygen (§4.4): the CA makes the key; multipart/mixed with the PKCS#8 key and the certificate ----
+code=$(enroll device/serverkeygen dev1.der -u "kg:$PASS")
+[ "$code" = 200 ] && grep -qi '^content-type: multipart/mixed; boundary=iotca-est-serverkeygen' enroll.hdr ||
+  die "serverkeygen: $code $(cat enroll.hdr)"
+{ printf 'Content-Type: %s\r\n\r\n' "$(sed -n 's/^[Cc]ontent-[Tt]ype: //p' enroll.hdr | tr -d '\r')"; cat enroll.out; } |
+  /usr/bin/python3 -c '
+import email, sys
+m = email.message_from_bytes(sys.stdin.buffer.read())
+parts = [p for p in m.walk() if not p.is_multipart()]
+assert [p.get_content_type() for p in parts] == ["application/pkcs8", "application/pkcs7-mime"], parts
+open("kg.key.der", "wb").write(parts[0].get_payload(decode=True))
+open("kg.p7", "wb").write(parts[1].get_payload(decode=True))' || die "serverkeygen's multipart: $(head -c 300 enroll.out)"
+openssl pkey -inform DER -in kg.key.der -out kg.key 2>/dev/null || die "the key part is no PKCS#8 key"
+openssl pkcs7 -inform DER -in kg.p7 -print_certs -out kg.pem >/dev/null || die "the certificate part is no certs-only CMS"
+[ "$(openssl x509 -in kg.pem -noout -pubkey)" = "$(openssl pkey -in kg.key -pubout)" ] || die "the key does not match the certificate"
+[ "$(openssl x509 -in kg.pem -noout -pubkey)" != "$(openssl pkey -in dev1.key -pubout)" ] || die "the CSR's key was used"
+openssl x509 -in kg.pem -noout -subject -ext subjectAltName | grep -q 'urn:dev:acme:0001' &&
+  openssl x509 -in kg.pem -noout -subject | grep -q 'CN *= *dev-0001' || die "not the CSR's subject and names"
+openssl verify -CAfile r2/root.pem -untrusted int1.pem kg.pem >/dev/null || die "serverkeygen's certificate does not verify"
+! grep -qF "$(base64 -w0 kg.key.der | head -c 40)" daemon.log || die "the private key is in the log"
+ok "serverkeygen: a new key (PKCS#8) and its certificate with the CSR's subject and names, which verifies; not logged"
+
 # ---- refusals: each a 4xx, nothing stored, the daemon serving ----
 before=$(count)
 refused() { # refused DESC STATUS REGEX CODE: the last answer
@@ -118,6 +140,7 @@ refused() { # refused DESC STATUS REGEX CODE: the last answer
   ok "$1: $2 ($(head -c 100 enroll.out | tr -d '\n'))"
 }
 refused "no credentials" 401 "Basic" "$(enroll device/simpleenroll dev1.der)"
+refused "serverkeygen without credentials" 401 "Basic" "$(enroll device/serverkeygen dev1.der)"
 grep -qi '^www-authenticate: Basic realm="iotca EST device"' enroll.hdr || die "no WWW-Authenticate: $(cat enroll.hdr)"
 refused "a wrong secret" 401 "wrong enrollment secret" "$(enroll device/simpleenroll dev1.der -u "dev:wrong-secret-123")"
 refused "Basic credentials that are not base64" 401 "not base64" \

@@ -21,6 +21,14 @@ iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der);
 iotca_rc iotca_ca_est_reenroll(iotca_ca *ca, iotca_slice client_der, const char *profile, long grace, time_t now,
                                iotca_slice csr, const iotca_issue_audit *audit, iotca_issued *out, bool *in_grace);
 
+/* serverkeygen (§4.4), for devices that cannot make keys: a new key of the profile's first allowed type is made
+ * here, a CSR for it built with the subject and names of csr (whose own signature must verify: it proves the
+ * request was made for this device), and issued through the audited cycle as any enrollment. The key as
+ * unencrypted PKCS#8 DER into pkcs8 (a secret buffer the caller frees; the TLS channel protects it, §4.4.2).
+ * Errors as iotca_ca_issue_audited's; IOTCA_E_PARSE a CSR that does not parse or verify. */
+iotca_rc iotca_ca_est_serverkeygen(iotca_ca *ca, iotca_slice csr, const char *profile, const iotca_issue_audit *audit,
+                                   iotca_issued *out, iotca_buf *pkcs8);
+
 /* An application/pkcs10 body (§4.2.1): base64 (whitespace anywhere, RFC 8951 §3.1) of a DER SEQUENCE,
  * decoded into der. IOTCA_E_PARSE naming what is wrong; the CSR itself is judged by the issuance. */
 iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der);
