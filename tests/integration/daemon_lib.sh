@@ -38,7 +38,9 @@ free_port() {
   done
   die "no free port"
 }
-sql() { sqlite3 "$WORK/iotca.db" "$1"; }
+# sql QUERY: read the daemon's database beside it; wait up to 10 s for its write lock (the CLI's default is not to
+# wait: "database is locked" was seen under the sanitizer stage's load)
+sql() { sqlite3 -cmd '.timeout 10000' "$WORK/iotca.db" "$1"; }
 
 # ceremony: roots R1 and R2, passphrase files
 ceremony() {

@@ -16,7 +16,7 @@ command -v certtool >/dev/null && command -v faketime >/dev/null ||
 ceremony
 # R1 cross-signs R2: once now (valid), once three days ago for a day (expired)
 "$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross.pem --yes --passphrase-file rootpass >/dev/null
-faketime -f -3d "$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross-old.pem --days 1 --yes \
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 faketime -f -3d "$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross-old.pem --days 1 --yes \
   --passphrase-file rootpass >/dev/null
 write_config
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -subj /CN=127.0.0.1 \
@@ -234,7 +234,9 @@ for n in 200 400; do
 done
 start_at() { # start_at OFFSET: iotcad restarted with its clock OFFSET ahead (libfaketime)
   stop_clean
-  LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 FAKETIME="$1" FAKETIME_DONT_RESET=1 \
+  # libfaketime comes before a sanitizer build's runtime in the preload list: ASan is told that is meant
+  ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 FAKETIME="$1" FAKETIME_DONT_RESET=1 \
     "$IOTCAD" --config iotcad.json >>daemon.log 2>&1 &
   DAEMON_PID=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
