@@ -250,7 +250,7 @@ static bool known_profile(const config *c, const char *name) {
 /* est: {default_profile, profiles: {P: {secret_hash}}} (SPEC §10) */
 static iotca_rc load_est(config *c, json_t *e) {
     static const char *const est_keys[] = {"profiles", "default_profile", NULL};
-    static const char *const est_profile_keys[] = {"secret_hash", "reenroll_grace", NULL};
+    static const char *const est_profile_keys[] = {"secret_hash", "reenroll_grace", "bootstrap_ca", NULL};
     IOTCA_ENSURE(json_is_object(e), IOTCA_E_USAGE, "config: est must be an object");
     IOTCA_GUARD(only_keys(e, "est", est_keys));
     json_t *ps = json_object_get(e, "profiles"), *p;
@@ -273,6 +273,7 @@ static iotca_rc load_est(config *c, json_t *e) {
                      where);
         c->est[c->n_est].name = name;
         c->est[c->n_est].reenroll_grace = grace;
+        IOTCA_GUARD(get_str(p, "bootstrap_ca", where, false, &c->est[c->n_est].bootstrap_ca));
         c->est[c->n_est++].secret_hash = hash;
     }
     IOTCA_GUARD(get_str(e, "default_profile", "est", false, &c->est_default));
@@ -288,6 +289,12 @@ const char *config_est_secret_hash(const config *c, const char *name, const char
             if (profile) *profile = c->est[i].name;
             return c->est[i].secret_hash;
         }
+    return NULL;
+}
+
+const char *config_est_bootstrap(const config *c, const char *name) {
+    for (size_t i = 0; name && i < c->n_est; i++)
+        if (strcmp(c->est[i].name, name) == 0) return c->est[i].bootstrap_ca;
     return NULL;
 }
 

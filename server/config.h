@@ -58,6 +58,7 @@ typedef struct config {
     struct {
         const char *name, *secret_hash;
         long reenroll_grace; /* seconds a certificate may re-enroll after it expired (SPEC §10); 0: none */
+        const char *bootstrap_ca; /* a PEM file of CA certificates whose certificates may simpleenroll; NULL: none */
     } est[CONFIG_MAX_PROFILES];
     size_t n_est;
     const char *est_default;
@@ -72,6 +73,8 @@ const char *config_acme_variant(const config *c, const char *name, const char *v
 /* The EST settings of profile name (NULL: the default profile, if there is one), or NULL when it has no EST
  * label; *profile gets the profile's name. */
 const char *config_est_secret_hash(const config *c, const char *name, const char **profile);
+/* The bootstrap_ca file of EST profile name, or NULL. */
+const char *config_est_bootstrap(const config *c, const char *name);
 /* The reenroll_grace of EST profile name (seconds; 0 for none or no such profile). */
 long config_est_grace(const config *c, const char *name);
 

@@ -84,6 +84,33 @@ iotca_rc iotca_ca_est_serverkeygen(iotca_ca *ca, iotca_slice csr, const char *pr
     return rc;
 }
 
+iotca_rc iotca_est_bootstrap_check(iotca_slice client_der, const iotca_slice *cas, size_t n, time_t now,
+                                   char subject[128]) {
+    iotca_cert *c = NULL;
+    IOTCA_GUARD(iotca_cert_parse(client_der, &c));
+    const iotca_cert_info *ci = iotca_cert_get(c);
+    bool signed_by_one = false;
+    for (size_t i = 0; i < n && !signed_by_one; i++) {
+        iotca_cert *ca = NULL;
+        signed_by_one = iotca_cert_parse(cas[i], &ca) == IOTCA_OK && iotca_cert_verify_signed_by(c, ca) == IOTCA_OK;
+        iotca_cert_free(ca);
+    }
+    iotca_rc rc = signed_by_one ? IOTCA_OK
+                                : iotca_error_set(IOTCA_E_POLICY, "the client certificate was not issued by a bootstrap "
+                                                                  "CA of this profile");
+    if (rc == IOTCA_OK && now > ci->not_after) rc = iotca_error_set(IOTCA_E_POLICY, "the bootstrap certificate expired");
+    if (rc == IOTCA_OK && now < ci->not_before)
+        rc = iotca_error_set(IOTCA_E_POLICY, "the bootstrap certificate is not yet valid");
+    iotca_buf s = {0};
+    if (rc == IOTCA_OK && iotca_name_format(ci->subject, &s) == IOTCA_OK)
+        snprintf(subject, 128, "%.*s", (int)s.len, (const char *)s.data);
+    else if (rc == IOTCA_OK)
+        snprintf(subject, 128, "?");
+    iotca_buf_free(&s);
+    iotca_cert_free(c);
+    return rc;
+}
+
 iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der) {
     iotca_rc rc = iotca_base64_decode(body, der);
     IOTCA_ENSURE(rc == IOTCA_OK, IOTCA_E_PARSE, "the body is not base64: %s", iotca_error_detail());

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "iotca/ca_est.h"
 #include "iotca/cms.h"
+#include "iotca/file.h"
 #include "iotca/pem.h"
 
 #define CERTS_ONLY "application/pkcs7-mime; smime-type=certs-only"
@@ -142,9 +143,48 @@ static void answer(request *r, response *out, const char *profile, iotca_rc rc, 
     iotca_buf_free(&cms);
 }
 
+/* A bootstrap client certificate from the profile's bootstrap_ca file (SPEC §10), presented instead of Basic
+ * credentials. False: out holds the 403 naming why (or a 500 for a bootstrap file that cannot be read). */
+static bool bootstrap_auth(request *r, response *out, const char *profile, const char *file, iotca_slice client) {
+    iotca_buf text = {0}, der[8] = {{0}};
+    iotca_slice cas[8];
+    size_t n = 0;
+    iotca_rc rc = iotca_file_read(file, 1 << 20, &text);
+    iotca_slice in = iotca_buf_slice(&text);
+    while (rc == IOTCA_OK && n < 8 && iotca_pem_next(&in, "CERTIFICATE", &der[n], NULL) == IOTCA_OK) {
+        cas[n] = iotca_buf_slice(&der[n]);
+        n++;
+    }
+    char subject[128];
+    bool ok = false;
+    if (rc != IOTCA_OK || n == 0) {
+        log_event("error", "EST bootstrap_ca unreadable",
+                  json_pack("{s:s, s:s, s:s}", "request_id", r->id, "file", file, "detail", iotca_error_detail()));
+        respond_rc(r, out, IOTCA_E_INTERNAL);
+    } else if ((rc = iotca_est_bootstrap_check(client, cas, n, time(NULL), subject)) != IOTCA_OK) {
+        snprintf(r->auth_failure, sizeof r->auth_failure, "EST %.64s: %s", profile, iotca_error_detail());
+        est_error(r, out, 403, "forbidden", "%s", iotca_error_detail());
+    } else {
+        ok = true;
+        snprintf(r->actor, sizeof r->actor, "est:%.16s:bootstrap", profile);
+        log_event("info", "EST enrollment with a bootstrap certificate",
+                  json_pack("{s:s, s:s, s:s}", "request_id", r->id, "profile", profile, "subject", subject));
+    }
+    for (size_t i = 0; i < n; i++) iotca_buf_free(&der[i]);
+    iotca_buf_free(&text);
+    return ok;
+}
+
 void est_simpleenroll(request *r, const char *const *p, response *out) {
     const char *hash, *profile = est_profile(r, p, out, &hash);
-    if (profile == NULL || !basic_auth(r, out, profile, hash)) return;
+    if (profile == NULL) return;
+    /* Basic credentials if the device sends them; else a bootstrap certificate where the profile takes one */
+    const char *bootstrap = config_est_bootstrap(r->cfg, profile);
+    iotca_slice client;
+    bool authed = header(r, MHD_HTTP_HEADER_AUTHORIZATION) == NULL && bootstrap && request_client_cert(r, &client)
+                      ? bootstrap_auth(r, out, profile, bootstrap, client)
+                      : basic_auth(r, out, profile, hash);
+    if (!authed) return;
     iotca_buf csr = {0};
     iotca_issued issued = {0};
     if (read_csr(r, out, &csr)) {

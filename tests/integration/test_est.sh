@@ -22,6 +22,19 @@ write_config
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1,DNS:localhost -days 30 -out tls.pem 2>/dev/null
 export CURL_CA_BUNDLE=$WORK/tls.pem
+# a factory CA (openssl, not iotca) and the identity it gave a device: EST's bootstrap for a first enrollment
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout factory.key -subj "/CN=Factory CA" \
+  -addext basicConstraints=critical,CA:TRUE -days 30 -out factory.pem 2>/dev/null
+factory_cert() { # factory_cert NAME [faketime offset]: NAME.key and NAME.pem, a one-day identity from the factory CA
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -subj "/CN=$1" -out "$1.csr" 2>/dev/null
+  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' > "$1.ext" # a v3 certificate
+  ${2:+faketime -f "$2"} openssl x509 -req -in "$1.csr" -CA factory.pem -CAkey factory.key -days 1 -extfile "$1.ext" \
+    -out "$1.pem" 2>/dev/null
+}
+factory_cert factory-0100
+factory_cert factory-old -3d
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger-early.key -subj /CN=dev-0100 \
+  -days 30 -out stranger-early.pem 2>/dev/null
 
 # ---- iotcad est hash-secret ----
 SECRET=$("$IOTCAD" est hash-secret --generate)
@@ -46,7 +59,8 @@ ok "hash-secret: salted (two hashes of one secret differ), refuses a short secre
 
 jq --arg c "$WORK/tls.pem" --arg k "$WORK/tls.key" --arg h "$HASH" --arg w "$WORK" '.listen.tls = {cert: $c, key: $k}
   | .cross_certificates = [$w + "/cross-old.pem", $w + "/cross.pem"]
-  | .est = {profiles: {device: {secret_hash: $h, reenroll_grace: "365d"}}, default_profile: "device"}' iotcad.json > t.json && mv t.json iotcad.json
+  | .est = {profiles: {device: {secret_hash: $h, reenroll_grace: "365d", bootstrap_ca: ($w + "/factory.pem")}},
+            default_profile: "device"}' iotcad.json > t.json && mv t.json iotcad.json
 "$IOTCAD" init --config iotcad.json >/dev/null
 tokens
 BASE="https://127.0.0.1:$PORT"
@@ -110,6 +124,17 @@ code=$(enroll simpleenroll dev1.der -u "x:$PASS")
 [ "$code" = 200 ] || die "simpleenroll on the default profile: $code $(cat enroll.out)"
 ok "/.well-known/est/simpleenroll enrolls under the default profile"
 
+# ---- simpleenroll with a bootstrap certificate (the factory's identity) instead of Basic credentials ----
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout dev100.key -subj /CN=dev-0100 \
+  -addext subjectAltName=URI:urn:dev:acme:0100 -outform DER -out dev100.der 2>/dev/null
+code=$(enroll device/simpleenroll dev100.der --cert factory-0100.pem --key factory-0100.key)
+[ "$code" = 200 ] || die "simpleenroll with the factory identity: $code $(cat enroll.out)"
+base64 -d enroll.out | openssl pkcs7 -inform DER -print_certs -out dev100.pem >/dev/null || die "no CMS"
+openssl verify -CAfile r2/root.pem -untrusted int1.pem dev100.pem >/dev/null || die "the bootstrapped certificate"
+[ "$(sql "SELECT count(*) FROM audit WHERE action = 'est.simpleenroll' AND actor = 'est:device:bootstrap'")" = 1 ] ||
+  die "the bootstrap enrollment's audit record: $(sql "SELECT actor, action FROM audit ORDER BY seq DESC LIMIT 2")"
+ok "simpleenroll with a bootstrap certificate from the factory CA (no Basic credentials): issued, audited"
+
 # ---- serverkeygen (§4.4): the CA makes the key; multipart/mixed with the PKCS#8 key and the certificate ----
 code=$(enroll device/serverkeygen dev1.der -u "kg:$PASS")
 [ "$code" = 200 ] && grep -qi '^content-type: multipart/mixed; boundary=iotca-est-serverkeygen' enroll.hdr ||
@@ -142,6 +167,10 @@ refused() { # refused DESC STATUS REGEX CODE: the last answer
 refused "no credentials" 401 "Basic" "$(enroll device/simpleenroll dev1.der)"
 refused "serverkeygen without credentials" 401 "Basic" "$(enroll device/serverkeygen dev1.der)"
 grep -qi '^www-authenticate: Basic realm="iotca EST device"' enroll.hdr || die "no WWW-Authenticate: $(cat enroll.hdr)"
+refused "a bootstrap certificate from another CA" 403 "not issued by a bootstrap CA" \
+  "$(enroll device/simpleenroll dev100.der --cert stranger-early.pem --key stranger-early.key)"
+refused "an expired bootstrap certificate" 403 "expired" \
+  "$(enroll device/simpleenroll dev100.der --cert factory-old.pem --key factory-old.key)"
 refused "a wrong secret" 401 "wrong enrollment secret" "$(enroll device/simpleenroll dev1.der -u "dev:wrong-secret-123")"
 refused "Basic credentials that are not base64" 401 "not base64" \
   "$(enroll device/simpleenroll dev1.der -H 'Authorization: Basic %%%%')"

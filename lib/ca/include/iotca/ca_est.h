@@ -29,6 +29,13 @@ iotca_rc iotca_ca_est_reenroll(iotca_ca *ca, iotca_slice client_der, const char 
 iotca_rc iotca_ca_est_serverkeygen(iotca_ca *ca, iotca_slice csr, const char *profile, const iotca_issue_audit *audit,
                                    iotca_issued *out, iotca_buf *pkcs8);
 
+/* A bootstrap client certificate (SPEC §10: e.g. the factory's device identity) for simpleenroll: client_der must
+ * be signed by one of the n CA certificates cas (DER; as configured, not this CA's roots) and valid at now. Its
+ * subject (RFC 4514-ish text) into subject. IOTCA_E_POLICY naming why not ("not issued by a bootstrap CA",
+ * "expired", "not yet valid"); IOTCA_E_PARSE a certificate that does not parse. */
+iotca_rc iotca_est_bootstrap_check(iotca_slice client_der, const iotca_slice *cas, size_t n, time_t now,
+                                   char subject[128]);
+
 /* An application/pkcs10 body (§4.2.1): base64 (whitespace anywhere, RFC 8951 §3.1) of a DER SEQUENCE,
  * decoded into der. IOTCA_E_PARSE naming what is wrong; the CSR itself is judged by the issuance. */
 iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der);
