@@ -96,9 +96,10 @@ iotca_rc iotca_est_bootstrap_check(iotca_slice client_der, const iotca_slice *ca
         iotca_cert_free(ca);
     }
     iotca_rc rc = signed_by_one ? IOTCA_OK
-                                : iotca_error_set(IOTCA_E_POLICY, "the client certificate was not issued by a bootstrap "
-                                                                  "CA of this profile");
-    if (rc == IOTCA_OK && now > ci->not_after) rc = iotca_error_set(IOTCA_E_POLICY, "the bootstrap certificate expired");
+                                : iotca_error_set(IOTCA_E_POLICY, "the client certificate was not issued by a "
+                                                                  "bootstrap CA of this profile");
+    if (rc == IOTCA_OK && now > ci->not_after)
+        rc = iotca_error_set(IOTCA_E_POLICY, "the bootstrap certificate expired");
     if (rc == IOTCA_OK && now < ci->not_before)
         rc = iotca_error_set(IOTCA_E_POLICY, "the bootstrap certificate is not yet valid");
     iotca_buf s = {0};

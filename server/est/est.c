@@ -12,6 +12,7 @@
 #include "iotca/pem.h"
 
 #define CERTS_ONLY "application/pkcs7-mime; smime-type=certs-only"
+#define PART_B64 "Content-Transfer-Encoding: base64\r\n\r\n" /* the end of a multipart part's headers */
 
 /* An EST error: the status and a line of text (§4.2.3), logged under code. */
 static void est_error(request *r, response *out, unsigned status, const char *code, const char *fmt, ...)
@@ -40,7 +41,8 @@ static const char *est_profile(request *r, const char *const *p, response *out, 
     const char *profile = NULL;
     *hash = config_est_secret_hash(r->cfg, r->n_params ? p[0] : NULL, &profile);
     if (*hash) return profile;
-    if (r->n_params) est_error(r, out, 404, "not_found", "no EST service for profile '%.64s' (the config's est.profiles)", p[0]);
+    if (r->n_params)
+        est_error(r, out, 404, "not_found", "no EST service for profile '%.64s' (the config's est.profiles)", p[0]);
     else est_error(r, out, 404, "not_found", "no EST default profile (the config's est.default_profile); use "
                                              "/.well-known/est/PROFILE/");
     return NULL;
@@ -188,7 +190,8 @@ void est_simpleenroll(request *r, const char *const *p, response *out) {
     iotca_buf csr = {0};
     iotca_issued issued = {0};
     if (read_csr(r, out, &csr)) {
-        iotca_issue_audit audit = {.actor = r->actor, .action = "est.simpleenroll", .request_id = r->id, .outcome = "200"};
+        iotca_issue_audit audit = {
+            .actor = r->actor, .action = "est.simpleenroll", .request_id = r->id, .outcome = "200"};
         answer(r, out, profile, iotca_ca_issue_audited(r->srv->ca, iotca_buf_slice(&csr), profile, 0, &audit, &issued),
                &issued);
     }
@@ -209,12 +212,10 @@ static void answer_keygen(request *r, response *out, const char *profile, const 
     iotca_slice one = iotca_buf_slice(&der);
     if (rc == IOTCA_OK) rc = iotca_cms_certs_only(&one, 1, &cms);
     if (rc == IOTCA_OK)
-        rc = iotca_buf_printf(&body, "--%s\r\nContent-Type: application/pkcs8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-                              boundary);
+        rc = iotca_buf_printf(&body, "--%s\r\nContent-Type: application/pkcs8\r\n%s", boundary, PART_B64);
     if (rc == IOTCA_OK) rc = iotca_base64_encode(key, 76, &body);
     if (rc == IOTCA_OK)
-        rc = iotca_buf_printf(&body, "\r\n--%s\r\nContent-Type: " CERTS_ONLY "\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-                              boundary);
+        rc = iotca_buf_printf(&body, "\r\n--%s\r\nContent-Type: " CERTS_ONLY "\r\n%s", boundary, PART_B64);
     if (rc == IOTCA_OK) rc = iotca_base64_encode(iotca_buf_slice(&cms), 76, &body);
     if (rc == IOTCA_OK) rc = iotca_buf_printf(&body, "\r\n--%s--\r\n", boundary);
     if (rc == IOTCA_OK) {
@@ -234,7 +235,8 @@ void est_serverkeygen(request *r, const char *const *p, response *out) {
     iotca_buf csr = {0}, key = {.secret = true};
     iotca_issued issued = {0};
     if (read_csr(r, out, &csr)) {
-        iotca_issue_audit audit = {.actor = r->actor, .action = "est.serverkeygen", .request_id = r->id, .outcome = "200"};
+        iotca_issue_audit audit = {
+            .actor = r->actor, .action = "est.serverkeygen", .request_id = r->id, .outcome = "200"};
         iotca_rc rc = iotca_ca_est_serverkeygen(r->srv->ca, iotca_buf_slice(&csr), profile, &audit, &issued, &key);
         if (rc == IOTCA_OK) answer_keygen(r, out, profile, &issued, iotca_buf_slice(&key));
         else answer(r, out, profile, rc, &issued);
