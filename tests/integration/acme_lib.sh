@@ -284,13 +284,26 @@ certbot_run() {
 }
 
 # lego_run ARGS...: lego against ACME_DIRECTORY, trusting ACME_CA_BUNDLE (LEGO_CA_CERTIFICATES), its state in
-# LEGO_DIR (default the temp dir's lego/; without --path lego writes ./.lego). Output in ACME_LAST_LOG
-# (LEGO_DIR.log); the exit status is lego's.
+# LEGO_DIR (default the temp dir's lego/; without --path lego writes ./.lego). Output in ACME_LAST_LOG (LEGO_LOG
+# if set, else LEGO_DIR.log); with LEGO_STAMP=1 each line of it starts with the time it arrived (acme_stamp: lego's
+# own log times are whole seconds). The exit status is lego's.
 lego_run() {
   local d=${LEGO_DIR:-$ACME_TMP/lego}
-  ACME_LAST_LOG=$d.log
-  LEGO_CA_CERTIFICATES=$ACME_CA_BUNDLE lego --server "$ACME_DIRECTORY" --accept-tos --email "$ACME_EMAIL" \
-    --path "$d" "$@" >"$d.log" 2>&1
+  local cmd=(lego --server "$ACME_DIRECTORY" --accept-tos --email "$ACME_EMAIL" --path "$d" "$@")
+  ACME_LAST_LOG=${LEGO_LOG:-$d.log}
+  if [[ -n ${LEGO_STAMP:-} ]]; then
+    # pipefail (set above): the pipeline fails when lego does
+    LEGO_CA_CERTIFICATES=$ACME_CA_BUNDLE "${cmd[@]}" 2>&1 | acme_stamp >"$ACME_LAST_LOG"
+  else
+    LEGO_CA_CERTIFICATES=$ACME_CA_BUNDLE "${cmd[@]}" >"$ACME_LAST_LOG" 2>&1
+  fi
+}
+
+# acme_stamp: copies its input to its output, each line prefixed with the time it was read (EPOCHREALTIME:
+# seconds since the epoch, to the microsecond) and a space.
+acme_stamp() {
+  local line
+  while IFS= read -r line || [[ -n $line ]]; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done
 }
 
 # lego_rfc2136_env: exports what lego's rfc2136 DNS provider reads to update the test DNS server, and sets

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run, the benchmark of issue 6, end to end with tiny sizes: every section runs against the real
-# peers (cfssl serve, cfssl ocspserve, openssl ca -gencrl) with the build under test, and the report it
+# peers (cfssl serve, cfssl ocspserve, openssl ca -gencrl, pebble with lego) with the build under test, and the report it
 # writes must hold every figure the issue asks for, each with a value, and no errors. It checks the
 # harness, not the speed: the figures of a one-second run on a busy test machine mean nothing.
 # shellcheck source=lib.sh
@@ -9,7 +9,7 @@ need wrk cfssl cfssljson jq sqlite3 curl /usr/bin/time
 RUN=$IOTCA_SRC/bench/run
 REPORT=$IOTCA_SRC/bench/report
 tiny=(BENCH_SECONDS=1 BENCH_OCSP_SECONDS=1 BENCH_ROUNDS=1 BENCH_FLEET_CSRS=12 BENCH_CRL_SIZES=1000
-  BENCH_INVENTORY_ROWS=2000 BENCH_LIMIT_SECONDS=0.3)
+  BENCH_INVENTORY_ROWS=2000 BENCH_LIMIT_SECONDS=0.3 BENCH_ACME_CLIENTS=2 BENCH_ACME_ORDERS=1)
 
 # expect_fail CODE CMD... is lib.sh's; here the environment is part of the command
 section "usage errors"
@@ -18,6 +18,12 @@ run env IOTCA_BIN="$IOTCA_BIN" BENCH_ONLY="issue bogus" BENCH_RESULTS_DIR="$T/r0
 grep -q "unknown section 'bogus'" "$ERR" || fail "the unknown section is not named"
 [ ! -e "$T/r0" ] || fail "an unknown section still ran something: $(ls "$T/r0")"
 pass "an unknown section is refused before anything runs (exit 2, named)"
+run env IOTCA_BIN="$IOTCA_BIN" BENCH_ONLY=acme BENCH_ACME_CLIENTS=0 BENCH_RESULTS_DIR="$T/r0" bash "$RUN"
+[ "$RC" = 2 ] && grep -q "BENCH_ACME_CLIENTS and BENCH_ACME_ORDERS must be positive" "$ERR" || fail "0 ACME clients: exit $RC"
+[ ! -e "$T/r0" ] || fail "0 ACME clients still ran something: $(ls "$T/r0")"
+run env IOTCA_BIN="$IOTCA_BIN" bash "$IOTCA_SRC/bench/acme_bench.sh" "$T" 2 x
+[ "$RC" = 2 ] && grep -q "must be positive integers" "$ERR" || fail "bench/acme_bench.sh with ORDERS x: exit $RC"
+pass "ACME clients or orders that are not positive integers are refused before anything runs (exit 2)"
 run env IOTCA_BIN="$T/nowhere" BENCH_ONLY=crl BENCH_RESULTS_DIR="$T/r0" bash "$RUN"
 [ "$RC" = 2 ] && grep -q "is not a directory" "$ERR" || fail "a missing IOTCA_BIN: exit $RC"
 mkdir "$T/empty"
@@ -28,6 +34,10 @@ run env BENCH_RESULTS_DIR="$T/r0" bash "$REPORT" "$T/empty" "issue ocsp"
 [ "$RC" != 0 ] || fail "the report of an empty collection succeeded"
 [ ! -e "$T/r0" ] || fail "the report of an empty collection wrote $(ls "$T/r0")"
 pass "the report of a run that collected nothing fails and writes no JSON (exit $RC)"
+run env BENCH_RESULTS_DIR="$T/r0" bash "$REPORT" "$T/empty" acme
+[ "$RC" != 0 ] && grep -q "no ACME figures" "$ERR" || fail "the ACME report of an empty collection: exit $RC"
+[ ! -e "$T/r0" ] || fail "the ACME report of an empty collection wrote $(ls "$T/r0")"
+pass "so does the ACME section's report (exit $RC, 'no ACME figures')"
 
 section "every section, tiny sizes"
 run env IOTCA_BIN="$IOTCA_BIN" BENCH_RESULTS_DIR="$T/results" "${tiny[@]}" bash "$RUN"
@@ -97,6 +107,23 @@ for f in "^inventory \\(2000 rows\\): GET by serial p99 ms" "^inventory \\(2000 
   num "$(value "$f" iotca)" || fail "$f: '$(value "$f" iotca)'"
 done
 pass "inventory: p99 by serial and of a filtered page under issuance load, start-up time, RSS"
+# ACME: 2 lego clients x 1 order against iotcad and against pebble, every certificate checked by the bench
+for f in "acme dns-01, 2 lego x 1 orders: issuances/s \\(peer: pebble\\)" "acme dns-01: order latency p50 s" \
+  "acme dns-01: p50 s challenge answered -> valid"; do
+  v=$(value "^$f" iotca) p=$(value "^$f" peer) r=$(value "^$f" ratio)
+  # the ratio may round to 0.00 (a challenge iotcad validates at once against one lego polled for)
+  num "$v" && num "$p" && [[ $r =~ ^[0-9]+\.[0-9]+$ ]] || fail "$f: iotcad '$v', pebble '$p', ratio '$r'"
+done
+# CPU in clock ticks (10 ms): two orders may take none
+for w in iotca peer; do
+  [[ $(value "^acme dns-01: server CPU ms an issuance" $w) =~ ^[0-9]+(\.[0-9]+)?$ ]] || fail "acme server CPU ($w)"
+done
+for f in "certificates verified \\(openssl\\) / orders" "certificates the server knows / orders"; do
+  [ "$(value "^acme dns-01: $f" iotca)" = "2 / 2" ] && [ "$(value "^acme dns-01: $f" peer)" = "2 / 2" ] ||
+    fail "acme $f: iotcad '$(value "^acme dns-01: $f" iotca)', pebble '$(value "^acme dns-01: $f" peer)'"
+done
+jq -e '(.lego | length > 0) and (.pebble | length > 0)' "$J" >/dev/null || fail "the report does not name lego's and pebble's versions"
+pass "ACME: lego against iotcad and pebble: issuances/s, ratio, latency, challenge phase, CPU; every certificate verified and known"
 # 'met' is yes or NO exactly where a target is, and - elsewhere
 bad=$(jq -r '.rows[] | select((.target == "-") != (.met == "-") and (.target | test("reachable") | not)) | .figure' "$J")
 [ -z "$bad" ] || fail "rows whose target and met columns disagree: $bad"
