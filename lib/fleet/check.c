@@ -80,13 +80,37 @@ static void add_dates(const iotca_cert_info *ci, time_t after_end, time_t *dates
 
 iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca_served *schedule, size_t n_schedule,
                            iotca_stack stack, time_t now, time_t until, iotca_check_report *out) {
+    return iotca_fleet_check_refreshing(store, n_store, NULL, schedule, n_schedule, stack, now, until, out);
+}
+
+/* The store a refreshing device holds at t (fleet.h, iotca_refresh): its own, then what cacerts held at its last refresh. */
+static size_t store_at(iotca_cert **st, size_t n_store, iotca_cert **cac, size_t n_cac, long every, time_t now, time_t t,
+                       iotca_cert **eff) {
+    size_t n = 0;
+    for (size_t i = 0; i < n_store; i++) eff[n++] = st[i];
+    if (every <= 0 || t < now + every) return n; /* no refresh yet, at the latest */
+    for (size_t i = 0; i < n_cac; i++) {
+        const iotca_cert_info *ci = iotca_cert_get(cac[i]);
+        if (t - every >= ci->not_before && t - every <= ci->not_after) eff[n++] = cac[i];
+    }
+    return n;
+}
+
+iotca_rc iotca_fleet_check_refreshing(const iotca_slice *store, size_t n_store, const iotca_refresh *refresh,
+                                      const iotca_served *schedule, size_t n_schedule, iotca_stack stack, time_t now,
+                                      time_t until, iotca_check_report *out) {
     memset(out, 0, sizeof *out);
+    size_t n_cac = refresh && refresh->every > 0 ? refresh->n : 0;
+    long every = n_cac ? refresh->every : 0;
+    IOTCA_ENSURE(!n_cac || every >= 86400, IOTCA_E_USAGE, "a re-enrollment interval of at least a day");
+    IOTCA_ENSURE(n_store + n_cac <= MAX_CERTS, IOTCA_E_USAGE, "too many certificates in the trust store and cacerts");
     IOTCA_ENSURE(n_schedule >= 1 && n_schedule <= MAX_SCHEDULE, IOTCA_E_USAGE,
                  "a schedule of 1 to %d served chains is needed", MAX_SCHEDULE);
     IOTCA_ENSURE(n_store <= MAX_CERTS, IOTCA_E_USAGE, "too many certificates in the trust store");
     IOTCA_ENSURE(until > now, IOTCA_E_USAGE, "the end date must be in the future");
     IOTCA_ENSURE(iotca_fleet_stack_known(stack), IOTCA_E_USAGE, "unknown stack %d", (int)stack);
     iotca_cert *st[MAX_CERTS] = {0}, *sv[MAX_SCHEDULE][IOTCA_SERVED_MAX] = {{0}}, *lf[MAX_SCHEDULE] = {0};
+    iotca_cert *cac[MAX_CERTS] = {0}, *eff[MAX_CERTS];
     time_t dates[2048];
     size_t nd = 0;
     const time_t after_end = iotca_model_through_not_after(stack) ? 1 : 0;
@@ -114,12 +138,20 @@ iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca
         if (nd < 2048) dates[nd++] = e->from;
     }
     for (size_t i = 0; i < n_store; i++) add_dates(iotca_cert_get(st[i]), after_end, dates, &nd, 2048);
+    /* a refreshing device's store changes at its first refresh, and `every` after a cacerts certificate begins
+     * or ends: the refresh that no longer (or first) finds it */
+    for (size_t i = 0; i < n_cac; i++) {
+        rc = iotca_cert_parse_lenient(refresh->cacerts[i], &cac[i]);
+        IOTCA_CHECK(rc == IOTCA_OK, rc, "cacerts certificate %zu: %s", i + 1, iotca_error_detail());
+        const iotca_cert_info *ci = iotca_cert_get(cac[i]);
+        if (nd + 2 <= 2048) dates[nd++] = ci->not_before + every, dates[nd++] = ci->not_after + 1 + every;
+    }
+    if (n_cac && nd < 2048) dates[nd++] = now + every;
     qsort(dates, nd, sizeof dates[0], cmp_time);
     model *m = calloc(1, sizeof *m);
     IOTCA_CHECK(m != NULL, IOTCA_E_INTERNAL, "out of memory");
     m->stack = stack;
-    m->store = st;
-    m->n_store = n_store;
+    m->store = eff;
     time_t last = -1;
     for (size_t d = 0; d < nd && out->n < IOTCA_CHECK_MAX_POINTS; d++) {
         time_t t = dates[d];
@@ -129,6 +161,7 @@ iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca
         while (s + 1 < n_schedule && schedule[s + 1].from <= t) s++;
         if (schedule[s].from > t) continue; /* nothing served yet */
         m->at = t;
+        m->n_store = store_at(st, n_store, cac, n_cac, every, now, t, eff);
         m->served = sv[s];
         m->n_served = schedule[s].n;
         iotca_model_set_leaf(m, lf[s]);
@@ -141,6 +174,7 @@ iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca
     free(m);
 out:
     for (size_t i = 0; i < n_store; i++) iotca_cert_free(st[i]);
+    for (size_t i = 0; i < n_cac; i++) iotca_cert_free(cac[i]);
     for (size_t s = 0; s < MAX_SCHEDULE; s++) {
         iotca_cert_free(lf[s]);
         for (size_t i = 0; i < IOTCA_SERVED_MAX; i++) iotca_cert_free(sv[s][i]);

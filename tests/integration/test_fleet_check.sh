@@ -55,6 +55,40 @@ for st in openssl openssl102 mbedtls wolfssl bearssl gnutls; do
 done
 ok "(c) old-root devices stay ok until the cross-sign ends ($cross_end), and every stack's report names that date"
 
+# (c') the same rollover for devices that refresh their store from EST's cacerts (R1, R2 and the cross-certificate)
+# when they re-enroll: every 300 days is within the cross-sign's 400, so R2 arrives in time; every 500 is not
+cat r1/root.pem r2/root.pem cross.pem > cacerts.pem
+for st in openssl mbedtls bearssl gnutls; do
+  "$IOTCA_CLI" fleet check --trust-store r1/root.pem --stack "$st" --until "$UNTIL" --chain served-c.pem \
+    --refresh-from cacerts.pem --reenroll-every 300d > c.out || die "(c') $st, re-enrolling every 300 days: $(cat c.out)"
+  grep -q "^ok through $UNTIL for $st" c.out || die "(c') $st: $(cat c.out)"
+  set +e; "$IOTCA_CLI" fleet check --trust-store r1/root.pem --stack "$st" --until "$UNTIL" --chain served-c.pem \
+    --refresh-from cacerts.pem --reenroll-every 500d > c.out; rc=$?; set -e
+  [ "$rc" = 5 ] && grep -q "first failure ($st): $cross_end" c.out || die "(c') $st, every 500 days: $rc $(cat c.out)"
+done
+# OpenSSL 1.0.2 builds through the served cross-certificate to R1 before it looks for R2, and wolfSSL takes a
+# presented CA that a loaded root signed: both then fail on its date (the DST Root X3 incident). Holding R2 does
+# not save them while the server still sends the expired cross-certificate.
+for st in openssl102 wolfssl; do
+  set +e; "$IOTCA_CLI" fleet check --trust-store r1/root.pem --stack "$st" --until "$UNTIL" --chain served-c.pem \
+    --refresh-from cacerts.pem --reenroll-every 300d > c.out; rc=$?; set -e
+  [ "$rc" = 5 ] && grep -q "first failure ($st): $cross_end" c.out && grep -q 'CN=Test Root R2' c.out ||
+    die "(c') $st must still break at the cross-sign's end: $rc $(cat c.out)"
+done
+ok "(c') devices refreshing from cacerts every 300 days outlive the 400-day cross-sign, except OpenSSL 1.0.2 and wolfSSL ones while the expired cross-sign is served; every 500 days all break at its end ($cross_end)"
+for bad in "--refresh-from cacerts.pem" "--reenroll-every 30d" "--refresh-from cacerts.pem --reenroll-every soon" \
+  "--refresh-from cacerts.pem --reenroll-every 3h"; do
+  set +e
+  # shellcheck disable=SC2086 # the flags split on purpose
+  "$IOTCA_CLI" fleet check --trust-store r1/root.pem --until "$UNTIL" --chain served-c.pem $bad > c.out 2>&1; rc=$?
+  set -e
+  [ "$rc" = 2 ] || die "(c') '$bad' must be a usage error: $rc $(cat c.out)"
+done
+set +e; "$IOTCA_CLI" fleet check --trust-store r1/root.pem --until "$UNTIL" --refresh-from cacerts.pem --reenroll-every 30d \
+  > c.out 2>&1; rc=$?; set -e
+[ "$rc" = 2 ] || die "(c') --refresh-from without a chain: $rc $(cat c.out)"
+ok "(c') refused: either flag alone, a bad or sub-day interval, no chain to check offline"
+
 # (d) an old root valid for one year cross-signs R2 for five (made with openssl: iotca-root caps a
 # cross-sign at its own root's end, so it cannot make this mistake); devices hold R2 and the old root
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout old.key -subj "/CN=Old Root" -days 365 \

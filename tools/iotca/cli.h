@@ -33,6 +33,7 @@ typedef enum cli_opt {
     O_CSR_OUT, O_ACTIVATE_AT, O_TRUST_STORE, O_STACK, O_UNTIL, O_CHAIN, O_ENDPOINT, O_NAME,
     O_FORCE_JUSTIFICATION, O_FORMAT, O_ROOTS, O_MANIFEST_OUT, O_ACKNOWLEDGE,
     O_CERT, O_NEW_KEY, O_INCLUDE_REVOKED, /* cert renew; cert list */
+    O_REFRESH_FROM, O_REENROLL_EVERY,     /* fleet check: devices refreshing their store from EST's cacerts */
     O_END_,
 } cli_opt;
 #define OPT_BIT(o) (1ull << ((o) - O_URL))
@@ -56,6 +57,7 @@ typedef struct cli {
     bool all;
     const char *cert, *new_key; /* cert renew: the certificate renewed as a file; the new key's file */
     bool include_revoked;       /* cert list --expiring: revoked ones too */
+    const char *refresh_from, *reenroll_every; /* fleet check: a cacerts bundle (PEM) and the re-enrollment interval */
     /* positional arguments after the command words */
     const char *args[CLI_MAX_ARGS];
     size_t n_args;

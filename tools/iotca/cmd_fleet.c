@@ -10,6 +10,7 @@
 #include "iotca/file.h"
 #include "iotca/json_views.h"
 #include "iotca/pem.h"
+#include "iotca/policy.h"
 
 #include <curl/curl.h>
 
@@ -104,16 +105,27 @@ int cmd_fleet_check(cli *c) {
     if (rc == IOTCA_OK && until <= now) rc = iotca_error_set(IOTCA_E_USAGE, "--until must be in the future");
     if (rc != IOTCA_OK) return cli_report(rc);
     if (c->endpoint && c->n_chains) return cli_report(iotca_error_set(IOTCA_E_USAGE, "--endpoint and --chain exclude each other"));
+    if (!c->refresh_from != !c->reenroll_every)
+        return cli_report(iotca_error_set(IOTCA_E_USAGE, "--refresh-from and --reenroll-every go together"));
+    long every = 0;
+    if (c->reenroll_every && iotca_duration_parse(c->reenroll_every, &every) != IOTCA_OK)
+        return cli_report(iotca_error_set(IOTCA_E_USAGE, "--reenroll-every: %s", iotca_error_detail()));
+    if (c->refresh_from && c->n_chains == 0 && !c->endpoint)
+        return cli_report(iotca_error_set(IOTCA_E_USAGE, "--refresh-from checks --chain or --endpoint offline"));
     if (c->n_chains == 0 && !c->endpoint) return online(c, iotca_stack_name(stack), c->until);
     if (c->n_chains > MAX_CHAINS) return cli_report(iotca_error_set(IOTCA_E_USAGE, "at most %d --chain", MAX_CHAINS));
 
-    iotca_buf store[MAX_STORE] = {{0}}, chains[MAX_CHAINS][MAX_PER_CHAIN] = {{{0}}};
-    iotca_slice ss[MAX_STORE], cs[MAX_CHAINS][MAX_PER_CHAIN];
+    iotca_buf store[MAX_STORE] = {{0}}, chains[MAX_CHAINS][MAX_PER_CHAIN] = {{{0}}}, cac[MAX_STORE] = {{0}};
+    iotca_slice ss[MAX_STORE], cs[MAX_CHAINS][MAX_PER_CHAIN], cas[MAX_STORE];
     iotca_served sched[MAX_CHAINS] = {{0}};
     size_t ns = 0;
     iotca_check_report *rep = calloc(1, sizeof *rep);
     rc = rep ? load_certs(c->trust_store, store, MAX_STORE, &ns) : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&store[i]);
+    size_t n_cac = 0;
+    if (rc == IOTCA_OK && c->refresh_from) rc = load_certs(c->refresh_from, cac, MAX_STORE, &n_cac);
+    for (size_t i = 0; i < n_cac; i++) cas[i] = iotca_buf_slice(&cac[i]);
+    iotca_refresh refresh = {.cacerts = cas, .n = n_cac, .every = every};
     size_t n_sched = c->n_chains;
     if (rc == IOTCA_OK && c->endpoint) {
         size_t n = 0;
@@ -155,7 +167,7 @@ int cmd_fleet_check(cli *c) {
         if (rc == IOTCA_OK && k > 0 && sched[k].from < sched[k - 1].from)
             rc = iotca_error_set(IOTCA_E_USAGE, "give --chain entries in date order");
     }
-    if (rc == IOTCA_OK) rc = iotca_fleet_check(ss, ns, sched, n_sched, stack, now, until, rep);
+    if (rc == IOTCA_OK) rc = iotca_fleet_check_refreshing(ss, ns, &refresh, sched, n_sched, stack, now, until, rep);
     int code = EXIT_OK;
     if (rc != IOTCA_OK) {
         code = cli_report(rc);
@@ -186,6 +198,7 @@ int cmd_fleet_check(cli *c) {
     }
     if (rc == IOTCA_OK && rep->first_failure) code = EXIT_FINDINGS;
     for (size_t i = 0; i < ns; i++) iotca_buf_free(&store[i]);
+    for (size_t i = 0; i < n_cac; i++) iotca_buf_free(&cac[i]);
     for (size_t k = 0; k < MAX_CHAINS; k++)
         for (size_t i = 0; i < MAX_PER_CHAIN; i++) iotca_buf_free(&chains[k][i]);
     free(rep);

@@ -31,7 +31,8 @@ static const char usage_text[] =
     "  fleet check --trust-store FILE --until 2040-01-01 [--stack S] [--chain FILE[@DATE]]...\n"
     "       each --chain is a chain served from DATE on (default: now); without --chain, the daemon's\n"
     "       own schedule is checked (POST /v1/fleet/check); --endpoint host:port checks the chain a live\n"
-    "       TLS server sends. Exit 5 on the first date it breaks.\n"
+    "       TLS server sends. Exit 5 on the first date it breaks. --refresh-from CACERTS.pem --reenroll-every 90d:\n"
+    "       devices that refresh their store from EST's cacerts when they re-enroll (offline checks only).\n"
     "  trust-profile add --name N --trust-store FILE --stack S --until DATE [--acknowledge CODE ...]\n"
     "  trust-profile list\n"
     "  trust-profile show NAME [--out FILE]\n"
@@ -138,6 +139,8 @@ static const struct option longopts[] = {
     {"cert", required_argument, 0, O_CERT},
     {"new-key", required_argument, 0, O_NEW_KEY},
     {"include-revoked", no_argument, 0, O_INCLUDE_REVOKED},
+    {"refresh-from", required_argument, 0, O_REFRESH_FROM},
+    {"reenroll-every", required_argument, 0, O_REENROLL_EVERY},
     {0, 0, 0, 0},
 };
 
@@ -172,7 +175,8 @@ static const struct command {
     {"issuers", "abandon", 0, 1, 1, " ID", cmd_issuers_abandon},
     {"roots", NULL, OPT_BIT(O_OUT), 0, 0, "", cmd_roots},
     {"lint", NULL, OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN), 0, 0, "", cmd_lint},
-    {"fleet", "check", OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN) | OPT_BIT(O_ENDPOINT),
+    {"fleet", "check", OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_CHAIN) | OPT_BIT(O_ENDPOINT) |
+                           OPT_BIT(O_REFRESH_FROM) | OPT_BIT(O_REENROLL_EVERY),
      0, 0, "", cmd_fleet_check},
     {"trust-profile", "add", OPT_BIT(O_NAME) | OPT_BIT(O_TRUST_STORE) | OPT_BIT(O_STACK) | OPT_BIT(O_UNTIL) | OPT_BIT(O_ACKNOWLEDGE), 0, 0, "",
      cmd_trust_profile_add},
@@ -257,6 +261,8 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_CERT: IOTCA_GUARD(set_once(o, &c->cert, optarg)); break;
         case O_NEW_KEY: IOTCA_GUARD(set_once(o, &c->new_key, optarg)); break;
         case O_INCLUDE_REVOKED: c->include_revoked = true; break;
+        case O_REFRESH_FROM: IOTCA_GUARD(set_once(o, &c->refresh_from, optarg)); break;
+        case O_REENROLL_EVERY: IOTCA_GUARD(set_once(o, &c->reenroll_every, optarg)); break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }

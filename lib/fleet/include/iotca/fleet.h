@@ -118,4 +118,20 @@ typedef struct iotca_check_report {
 iotca_rc iotca_fleet_check(const iotca_slice *store, size_t n_store, const iotca_served *schedule, size_t n_schedule,
                            iotca_stack stack, time_t now, time_t until, iotca_check_report *out);
 
+/* Devices that refresh their trust store from EST's /cacerts each time they re-enroll (SPEC §10), at most
+ * `every` seconds apart: from now + every on, a device holds, besides its store, the certificates of cacerts
+ * (DER, the CA's roots and cross-certificates) that were valid `every` seconds earlier (its last refresh, at the
+ * latest). So a root rollover whose cross-sign outlasts the re-enrollment interval reaches the devices in time,
+ * and one that ends sooner does not. */
+typedef struct iotca_refresh {
+    const iotca_slice *cacerts;
+    size_t n;
+    long every;
+} iotca_refresh;
+/* iotca_fleet_check for such devices (refresh NULL or every 0: the store never changes). IOTCA_E_USAGE an
+ * interval under a day, or more certificates than a store takes. */
+iotca_rc iotca_fleet_check_refreshing(const iotca_slice *store, size_t n_store, const iotca_refresh *refresh,
+                                      const iotca_served *schedule, size_t n_schedule, iotca_stack stack, time_t now,
+                                      time_t until, iotca_check_report *out);
+
 #endif
