@@ -199,6 +199,13 @@ static iotca_rc load_validation(config *c, json_t *v) {
     return IOTCA_OK;
 }
 
+/* Whether name is one of the configured profiles. */
+static bool known_profile(const config *c, const char *name) {
+    for (size_t i = 0; i < c->n_profiles; i++)
+        if (strcmp(c->profiles[i].name, name) == 0) return true;
+    return false;
+}
+
 /* acme: {"profiles": {NAME: {"eab_required": bool}}, "validation": {...}}: each NAME a configured profile. */
 static iotca_rc load_acme(config *c, json_t *a) {
     static const char *const acme_keys[] = {"profiles", "validation", NULL};
@@ -212,9 +219,8 @@ static iotca_rc load_acme(config *c, json_t *a) {
     json_object_foreach(ps, name, p) {
         char where[96];
         snprintf(where, sizeof where, "acme.profiles.%s", name);
-        bool known = false;
-        for (size_t i = 0; i < c->n_profiles && !known; i++) known = strcmp(c->profiles[i].name, name) == 0;
-        IOTCA_ENSURE(known, IOTCA_E_USAGE, "config: %s: no profile named '%s' in profiles", where, name);
+        IOTCA_ENSURE(known_profile(c, name), IOTCA_E_USAGE, "config: %s: no profile named '%s' in profiles", where,
+                     name);
         IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
         IOTCA_GUARD(only_keys(p, where, acme_profile_keys));
         bool eab = true;
@@ -227,10 +233,8 @@ static iotca_rc load_acme(config *c, json_t *a) {
                      "config: %s.variants must be an object of ACME profile names and the profiles they issue under",
                      where);
         json_object_foreach(vs, vname, v) {
-            bool known = false;
-            for (size_t i = 0; json_is_string(v) && i < c->n_profiles && !known; i++)
-                known = strcmp(c->profiles[i].name, json_string_value(v)) == 0;
-            IOTCA_ENSURE(json_is_string(v) && known && strlen(vname) > 0 && strlen(vname) < 64, IOTCA_E_USAGE,
+            bool known = json_is_string(v) && known_profile(c, json_string_value(v));
+            IOTCA_ENSURE(known && strlen(vname) > 0 && strlen(vname) < 64, IOTCA_E_USAGE,
                          "config: %s.variants.%.64s must name a profile in profiles", where, vname);
             size_t k = c->acme[c->n_acme].n_variants++;
             c->acme[c->n_acme].variant[k] = vname;
@@ -239,12 +243,6 @@ static iotca_rc load_acme(config *c, json_t *a) {
         c->n_acme++;
     }
     return IOTCA_OK;
-}
-
-static bool known_profile(const config *c, const char *name) {
-    for (size_t i = 0; i < c->n_profiles; i++)
-        if (strcmp(c->profiles[i].name, name) == 0) return true;
-    return false;
 }
 
 /* est: {default_profile, profiles: {P: {secret_hash}}} (SPEC §10) */

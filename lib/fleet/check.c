@@ -100,8 +100,11 @@ iotca_rc iotca_fleet_check_refreshing(const iotca_slice *store, size_t n_store, 
                                       const iotca_served *schedule, size_t n_schedule, iotca_stack stack, time_t now,
                                       time_t until, iotca_check_report *out) {
     memset(out, 0, sizeof *out);
-    size_t n_cac = refresh && refresh->every > 0 ? refresh->n : 0;
-    long every = n_cac ? refresh->every : 0;
+    const iotca_refresh none = {0};
+    const iotca_refresh *rf = refresh != NULL ? refresh : &none;
+    const iotca_slice *cacerts = rf->cacerts;
+    size_t n_cac = rf->every > 0 && cacerts != NULL ? rf->n : 0;
+    long every = n_cac ? rf->every : 0;
     IOTCA_ENSURE(!n_cac || every >= 86400, IOTCA_E_USAGE, "a re-enrollment interval of at least a day");
     IOTCA_ENSURE(n_store + n_cac <= MAX_CERTS, IOTCA_E_USAGE, "too many certificates in the trust store and cacerts");
     IOTCA_ENSURE(n_schedule >= 1 && n_schedule <= MAX_SCHEDULE, IOTCA_E_USAGE,
@@ -141,7 +144,7 @@ iotca_rc iotca_fleet_check_refreshing(const iotca_slice *store, size_t n_store, 
     /* a refreshing device's store changes at its first refresh, and `every` after a cacerts certificate begins
      * or ends: the refresh that no longer (or first) finds it */
     for (size_t i = 0; i < n_cac; i++) {
-        rc = iotca_cert_parse_lenient(refresh->cacerts[i], &cac[i]);
+        rc = iotca_cert_parse_lenient(cacerts[i], &cac[i]);
         IOTCA_CHECK(rc == IOTCA_OK, rc, "cacerts certificate %zu: %s", i + 1, iotca_error_detail());
         const iotca_cert_info *ci = iotca_cert_get(cac[i]);
         if (nd + 2 <= 2048) dates[nd++] = ci->not_before + every, dates[nd++] = ci->not_after + 1 + every;
