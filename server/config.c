@@ -245,10 +245,11 @@ static iotca_rc load_acme(config *c, json_t *a) {
     return IOTCA_OK;
 }
 
-/* est: {default_profile, profiles: {P: {secret_hash}}} (SPEC §10) */
+/* est: {default_profile, profiles: {P: {secret_hash, reenroll_grace, bootstrap_ca, channel_binding}}} (SPEC §10) */
 static iotca_rc load_est(config *c, json_t *e) {
     static const char *const est_keys[] = {"profiles", "default_profile", NULL};
-    static const char *const est_profile_keys[] = {"secret_hash", "reenroll_grace", "bootstrap_ca", NULL};
+    static const char *const est_profile_keys[] = {"secret_hash", "reenroll_grace", "bootstrap_ca",
+                                                   "channel_binding", NULL};
     IOTCA_ENSURE(json_is_object(e), IOTCA_E_USAGE, "config: est must be an object");
     IOTCA_GUARD(only_keys(e, "est", est_keys));
     json_t *ps = json_object_get(e, "profiles"), *p;
@@ -272,34 +273,24 @@ static iotca_rc load_est(config *c, json_t *e) {
         c->est[c->n_est].name = name;
         c->est[c->n_est].reenroll_grace = grace;
         IOTCA_GUARD(get_str(p, "bootstrap_ca", where, false, &c->est[c->n_est].bootstrap_ca));
+        const char *cb = NULL;
+        IOTCA_GUARD(get_str(p, "channel_binding", where, false, &cb));
+        IOTCA_ENSURE(cb == NULL || strcmp(cb, "required") == 0 || strcmp(cb, "when_sent") == 0, IOTCA_E_USAGE,
+                     "config: %s.channel_binding is \"required\" or \"when_sent\" (the default)", where);
+        c->est[c->n_est].channel_binding_required = cb != NULL && strcmp(cb, "required") == 0;
         c->est[c->n_est++].secret_hash = hash;
     }
     IOTCA_GUARD(get_str(e, "default_profile", "est", false, &c->est_default));
-    IOTCA_ENSURE(c->est_default == NULL || config_est_secret_hash(c, c->est_default, NULL), IOTCA_E_USAGE,
+    IOTCA_ENSURE(c->est_default == NULL || config_est_profile(c, c->est_default), IOTCA_E_USAGE,
                  "config: est.default_profile must name one of est.profiles");
     return IOTCA_OK;
 }
 
-const char *config_est_secret_hash(const config *c, const char *name, const char **profile) {
+const struct config_est *config_est_profile(const config *c, const char *name) {
     if (name == NULL) name = c->est_default;
     for (size_t i = 0; name && i < c->n_est; i++)
-        if (strcmp(c->est[i].name, name) == 0) {
-            if (profile) *profile = c->est[i].name;
-            return c->est[i].secret_hash;
-        }
+        if (strcmp(c->est[i].name, name) == 0) return &c->est[i];
     return NULL;
-}
-
-const char *config_est_bootstrap(const config *c, const char *name) {
-    for (size_t i = 0; name && i < c->n_est; i++)
-        if (strcmp(c->est[i].name, name) == 0) return c->est[i].bootstrap_ca;
-    return NULL;
-}
-
-long config_est_grace(const config *c, const char *name) {
-    for (size_t i = 0; name && i < c->n_est; i++)
-        if (strcmp(c->est[i].name, name) == 0) return c->est[i].reenroll_grace;
-    return 0;
 }
 
 const void *config_acme_profile(const config *c, const char *name, bool *eab_required) {

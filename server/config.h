@@ -55,10 +55,11 @@ typedef struct config {
     iotca_validate_config acme_validation; /* acme.validation: where and how challenges are checked */
     /* EST (SPEC §10): the profiles served under /.well-known/est/{profile}/, each with the PBKDF2 hash of its
      * enrollment secret (HTTP Basic's password); default_profile the one /.well-known/est/ serves, or NULL */
-    struct {
+    struct config_est {
         const char *name, *secret_hash;
         long reenroll_grace; /* seconds a certificate may re-enroll after it expired (SPEC §10); 0: none */
         const char *bootstrap_ca; /* a PEM file of CA certificates whose certificates may simpleenroll; NULL: none */
+        bool channel_binding_required; /* a CSR without the TLS channel binding is refused (RFC 7030 §3.5) */
     } est[CONFIG_MAX_PROFILES];
     size_t n_est;
     const char *est_default;
@@ -71,12 +72,8 @@ const void *config_acme_profile(const config *c, const char *name, bool *eab_req
 const char *config_acme_variant(const config *c, const char *name, const char *variant);
 
 /* The EST settings of profile name (NULL: the default profile, if there is one), or NULL when it has no EST
- * label; *profile gets the profile's name. */
-const char *config_est_secret_hash(const config *c, const char *name, const char **profile);
-/* The bootstrap_ca file of EST profile name, or NULL. */
-const char *config_est_bootstrap(const config *c, const char *name);
-/* The reenroll_grace of EST profile name (seconds; 0 for none or no such profile). */
-long config_est_grace(const config *c, const char *name);
+ * label. */
+const struct config_est *config_est_profile(const config *c, const char *name);
 
 /* Loads and validates path. IOTCA_E_USAGE/IOTCA_E_PARSE naming the key and
  * the problem ("config: profiles.device.max_ttl: ..."). */

@@ -112,6 +112,33 @@ iotca_rc iotca_est_bootstrap_check(iotca_slice client_der, const iotca_slice *ca
     return rc;
 }
 
+iotca_rc iotca_est_channel_binding_check(iotca_slice csr, iotca_slice binding, const char *kind, bool required) {
+    IOTCA_ENSURE(kind != NULL, IOTCA_E_USAGE, "iotca_est_channel_binding_check: NULL argument");
+    iotca_csr *c = NULL;
+    IOTCA_GUARD(iotca_csr_parse(csr, &c));
+    const iotca_csr_info *ci = iotca_csr_get(c);
+    iotca_buf sent = {0};
+    iotca_rc rc = IOTCA_OK;
+    if (!ci->has_challenge_password) {
+        if (required)
+            rc = iotca_error_set(IOTCA_E_POLICY, "the profile requires the TLS channel binding: the CSR's "
+                                                 "challengePassword must be the base64 of this connection's %s "
+                                                 "(RFC 7030 §3.5)",
+                                 binding.len ? kind : "tls-unique or tls-exporter");
+    } else if (binding.len == 0) {
+        rc = iotca_error_set(IOTCA_E_POLICY, "the CSR carries a channel binding (challengePassword), but this "
+                                             "connection has none to match it");
+    } else if (iotca_base64_decode(ci->challenge_password, &sent) != IOTCA_OK || sent.len != binding.len ||
+               !iotca_ct_equal(sent.data, binding.p, binding.len)) {
+        rc = iotca_error_set(IOTCA_E_POLICY, "the CSR's challengePassword is not the base64 of this connection's "
+                                             "%s (RFC 7030 §3.5): a request made on another TLS connection",
+                             kind);
+    }
+    iotca_buf_free(&sent);
+    iotca_csr_free(c);
+    return rc;
+}
+
 iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der) {
     iotca_rc rc = iotca_base64_decode(body, der);
     IOTCA_ENSURE(rc == IOTCA_OK, IOTCA_E_PARSE, "the body is not base64: %s", iotca_error_detail());

@@ -20,18 +20,32 @@ void iotca_csr_free(iotca_csr *c) {
     free(c);
 }
 
-/* attributes [0] IMPLICIT SET OF Attribute: find extensionRequest (PKCS#9). */
-static iotca_rc find_extensions(iotca_slice attrs, iotca_slice *exts) {
+/* attributes [0] IMPLICIT SET OF Attribute: extensionRequest and challengePassword (PKCS#9, RFC 2985 §5.4), each
+ * at most once and with one value; other attributes are passed over. */
+static iotca_rc find_attributes(iotca_slice attrs, iotca_csr_info *info) {
+    bool has_exts = false;
     while (attrs.len) {
-        iotca_tlv attr, oid, values;
+        iotca_tlv attr, oid, values, v;
         IOTCA_GUARD(iotca_der_expect(&attrs, IOTCA_DER_SEQUENCE, &attr));
         iotca_slice a = attr.val;
         IOTCA_GUARD(iotca_der_expect(&a, IOTCA_DER_OID, &oid));
         IOTCA_GUARD(iotca_der_expect(&a, IOTCA_DER_SET, &values));
         if (IOTCA_OID_IS(oid.val, IOTCA_OID_EXTENSION_REQUEST)) {
-            iotca_tlv seq;
-            IOTCA_GUARD(iotca_der_single(values.val, IOTCA_DER_SEQUENCE, &seq));
-            *exts = seq.val;
+            IOTCA_ENSURE(!has_exts, IOTCA_E_PARSE, "two extensionRequest attributes in the CSR");
+            IOTCA_GUARD(iotca_der_single(values.val, IOTCA_DER_SEQUENCE, &v));
+            info->extensions = v.val;
+            has_exts = true;
+        } else if (IOTCA_OID_IS(oid.val, IOTCA_OID_CHALLENGE_PASSWORD)) {
+            IOTCA_ENSURE(!info->has_challenge_password, IOTCA_E_PARSE, "two challengePassword attributes in the CSR");
+            iotca_slice in = values.val;
+            IOTCA_GUARD(iotca_der_next(&in, &v));
+            IOTCA_ENSURE(in.len == 0, IOTCA_E_PARSE, "a challengePassword attribute has one value");
+            IOTCA_ENSURE(v.tag == IOTCA_DER_PRINTABLESTRING || v.tag == IOTCA_DER_UTF8STRING, IOTCA_E_PARSE,
+                         "challengePassword must be a PrintableString or UTF8String");
+            IOTCA_ENSURE(v.val.len >= 1 && v.val.len <= 255, IOTCA_E_PARSE,
+                         "challengePassword has 1 to 255 characters, not %zu", v.val.len);
+            info->challenge_password = v.val;
+            info->has_challenge_password = true;
         }
     }
     return IOTCA_OK;
@@ -59,7 +73,7 @@ static iotca_rc parse(iotca_csr *c) {
     c->info.der = iotca_buf_slice(&c->der);
     c->info.subject = subject.tlv;
     c->info.spki = spki.tlv;
-    if (has_attrs) IOTCA_GUARD(find_extensions(attrs.val, &c->info.extensions));
+    if (has_attrs) IOTCA_GUARD(find_attributes(attrs.val, &c->info));
     IOTCA_GUARD(iotca_spki_key_type(spki.tlv, &c->info.key_type));
     iotca_rc rc = iotca_verify(spki.tlv, alg.tlv, info.tlv, iotca_slice_of(sig.val.p + 1, sig.val.len - 1));
     if (rc == IOTCA_E_CRYPTO) IOTCA_BAIL(IOTCA_E_CRYPTO, "CSR signature does not verify with its own public key");

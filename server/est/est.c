@@ -35,12 +35,11 @@ void est_refuse(request *r, response *out, unsigned status, const char *code, co
     est_error(r, out, status, code, "%s", detail);
 }
 
-/* The profile the path names (p[0] when the route has one, else est.default_profile), and its secret's hash;
- * NULL (out holds the 404) when EST does not serve it. */
-static const char *est_profile(request *r, const char *const *p, response *out, const char **hash) {
-    const char *profile = NULL;
-    *hash = config_est_secret_hash(r->cfg, r->n_params ? p[0] : NULL, &profile);
-    if (*hash) return profile;
+/* The EST settings of the profile the path names (p[0] when the route has one, else est.default_profile); NULL
+ * (out holds the 404) when EST does not serve it. */
+static const struct config_est *est_profile(request *r, const char *const *p, response *out) {
+    const struct config_est *e = config_est_profile(r->cfg, r->n_params ? p[0] : NULL);
+    if (e) return e;
     if (r->n_params)
         est_error(r, out, 404, "not_found", "no EST service for profile '%.64s' (the config's est.profiles)", p[0]);
     else est_error(r, out, 404, "not_found", "no EST default profile (the config's est.default_profile); use "
@@ -61,8 +60,7 @@ static void respond_base64(request *r, response *out, const char *content_type, 
 }
 
 void est_cacerts(request *r, const char *const *p, response *out) {
-    const char *hash;
-    if (est_profile(r, p, out, &hash) == NULL) return;
+    if (est_profile(r, p, out) == NULL) return;
     iotca_buf der = {0};
     iotca_rc rc = iotca_ca_est_cacerts(r->srv->ca, time(NULL), &der);
     if (rc == IOTCA_OK) respond_base64(r, out, "application/pkcs7-mime", iotca_buf_slice(&der));
@@ -71,8 +69,9 @@ void est_cacerts(request *r, const char *const *p, response *out) {
 }
 
 void est_csrattrs(request *r, const char *const *p, response *out) {
-    const char *hash, *name = est_profile(r, p, out, &hash);
-    if (name == NULL) return;
+    const struct config_est *e = est_profile(r, p, out);
+    if (e == NULL) return;
+    const char *name = e->name;
     const iotca_profile *profile = iotca_ca_profile(r->srv->ca, name);
     iotca_buf der = {0};
     iotca_rc rc = profile ? iotca_profile_csrattrs(profile, &der)
@@ -104,8 +103,9 @@ static bool basic_auth(request *r, response *out, const char *profile, const cha
     return ok;
 }
 
-/* The request's CSR (DER, into csr), after its Content-Type; false when out holds the refusal (415, 400). */
-static bool read_csr(request *r, response *out, iotca_buf *csr) {
+/* The request's CSR (DER, into csr), after its Content-Type and the TLS channel binding (§3.5) the profile e asks
+ * for; false when out holds the refusal (415, 400, 403). */
+static bool read_csr(request *r, response *out, const struct config_est *e, iotca_buf *csr) {
     const char *ct = header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (ct == NULL || strncasecmp(ct, "application/pkcs10", 18) != 0) { /* §4.2.1 */
         est_error(r, out, 415, "unsupported_media_type", "the body must be a base64 PKCS#10 request, Content-Type "
@@ -116,7 +116,15 @@ static bool read_csr(request *r, response *out, iotca_buf *csr) {
         est_error(r, out, 400, "malformed", "%s", iotca_error_detail());
         return false;
     }
-    return true;
+    uint8_t cb[REQUEST_CB_MAX];
+    size_t n = 0;
+    const char *kind = "tls-unique";
+    if (!request_channel_binding(r, cb, &n, &kind)) n = 0;
+    iotca_rc rc = iotca_est_channel_binding_check(iotca_buf_slice(csr), iotca_slice_of(cb, n), kind,
+                                                  e->channel_binding_required);
+    if (rc == IOTCA_E_POLICY) est_error(r, out, 403, "channel_binding", "%s", iotca_error_detail());
+    else if (rc != IOTCA_OK) est_error(r, out, 400, "malformed", "%s", iotca_error_detail());
+    return rc == IOTCA_OK;
 }
 
 /* The answer to an enrollment (rc from the issuance): the certificate as certs-only CMS (§4.2.3), or the
@@ -178,18 +186,19 @@ static bool bootstrap_auth(request *r, response *out, const char *profile, const
 }
 
 void est_simpleenroll(request *r, const char *const *p, response *out) {
-    const char *hash, *profile = est_profile(r, p, out, &hash);
-    if (profile == NULL) return;
+    const struct config_est *e = est_profile(r, p, out);
+    if (e == NULL) return;
+    const char *profile = e->name;
     /* Basic credentials if the device sends them; else a bootstrap certificate where the profile takes one */
-    const char *bootstrap = config_est_bootstrap(r->cfg, profile);
+    const char *bootstrap = e->bootstrap_ca;
     iotca_slice client;
     bool authed = header(r, MHD_HTTP_HEADER_AUTHORIZATION) == NULL && bootstrap && request_client_cert(r, &client)
                       ? bootstrap_auth(r, out, profile, bootstrap, client)
-                      : basic_auth(r, out, profile, hash);
+                      : basic_auth(r, out, profile, e->secret_hash);
     if (!authed) return;
     iotca_buf csr = {0};
     iotca_issued issued = {0};
-    if (read_csr(r, out, &csr)) {
+    if (read_csr(r, out, e, &csr)) {
         iotca_issue_audit audit = {
             .actor = r->actor, .action = "est.simpleenroll", .request_id = r->id, .outcome = "200"};
         answer(r, out, profile, iotca_ca_issue_audited(r->srv->ca, iotca_buf_slice(&csr), profile, 0, &audit, &issued),
@@ -230,11 +239,12 @@ static void answer_keygen(request *r, response *out, const char *profile, const 
 }
 
 void est_serverkeygen(request *r, const char *const *p, response *out) {
-    const char *hash, *profile = est_profile(r, p, out, &hash);
-    if (profile == NULL || !basic_auth(r, out, profile, hash)) return;
+    const struct config_est *e = est_profile(r, p, out);
+    if (e == NULL || !basic_auth(r, out, e->name, e->secret_hash)) return;
+    const char *profile = e->name;
     iotca_buf csr = {0}, key = {.secret = true};
     iotca_issued issued = {0};
-    if (read_csr(r, out, &csr)) {
+    if (read_csr(r, out, e, &csr)) {
         iotca_issue_audit audit = {
             .actor = r->actor, .action = "est.serverkeygen", .request_id = r->id, .outcome = "200"};
         iotca_rc rc = iotca_ca_est_serverkeygen(r->srv->ca, iotca_buf_slice(&csr), profile, &audit, &issued, &key);
@@ -247,8 +257,9 @@ void est_serverkeygen(request *r, const char *const *p, response *out) {
 }
 
 void est_simplereenroll(request *r, const char *const *p, response *out) {
-    const char *hash, *profile = est_profile(r, p, out, &hash);
-    if (profile == NULL) return;
+    const struct config_est *e = est_profile(r, p, out);
+    if (e == NULL) return;
+    const char *profile = e->name;
     iotca_slice client;
     if (!request_client_cert(r, &client)) {
         snprintf(r->auth_failure, sizeof r->auth_failure, "EST %.64s: re-enrollment without a client certificate",
@@ -259,11 +270,11 @@ void est_simplereenroll(request *r, const char *const *p, response *out) {
     snprintf(r->actor, sizeof r->actor, "est:%.16s:client-certificate", profile);
     iotca_buf csr = {0};
     iotca_issued issued = {0};
-    if (read_csr(r, out, &csr)) {
+    if (read_csr(r, out, e, &csr)) {
         iotca_issue_audit audit = {.actor = r->actor, .action = "est.simplereenroll", .request_id = r->id,
                                    .outcome = "200"};
         bool grace = false;
-        iotca_rc rc = iotca_ca_est_reenroll(r->srv->ca, client, profile, config_est_grace(r->cfg, profile), time(NULL),
+        iotca_rc rc = iotca_ca_est_reenroll(r->srv->ca, client, profile, e->reenroll_grace, time(NULL),
                                             iotca_buf_slice(&csr), &audit, &issued, &grace);
         if (rc == IOTCA_OK && grace) {
             __atomic_add_fetch(&r->srv->m.est_grace, 1, __ATOMIC_RELAXED);

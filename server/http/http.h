@@ -131,6 +131,10 @@ void request_client(request *r, char out[64]);
  * request), or false when the connection is plain HTTP or the client sent none. Not verified: the caller
  * decides what the certificate proves. */
 bool request_client_cert(request *r, iotca_slice *der);
+#define REQUEST_CB_MAX 64
+/* The TLS connection's channel binding (RFC 7030 §3.5): tls-unique (RFC 5929) over TLS 1.2, tls-exporter
+ * (RFC 9266) over TLS 1.3, into out (*len bytes), *kind naming it; false over plain HTTP. */
+bool request_channel_binding(request *r, uint8_t out[REQUEST_CB_MAX], size_t *len, const char **kind);
 /* A query parameter, or NULL. */
 const char *query(request *r, const char *name);
 /* Parses the body as a JSON object; on failure fills out and returns NULL. */

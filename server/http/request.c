@@ -121,12 +121,34 @@ bool request_acceptable(request *r, response *out) {
     return false;
 }
 
-bool request_client_cert(request *r, iotca_slice *der) {
+static gnutls_session_t tls_session(request *r) {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    gnutls_session_t session = ci ? (gnutls_session_t)ci->tls_session : NULL;
+    return ci ? (gnutls_session_t)ci->tls_session : NULL;
+}
+
+bool request_client_cert(request *r, iotca_slice *der) {
+    gnutls_session_t session = tls_session(r);
     unsigned n = 0;
     const gnutls_datum_t *peers = session ? gnutls_certificate_get_peers(session, &n) : NULL;
     if (peers == NULL || n == 0 || peers[0].size == 0) return false;
     *der = iotca_slice_of(peers[0].data, peers[0].size); /* the client's own, first (RFC 8446 §4.4.2) */
     return true;
+}
+
+bool request_channel_binding(request *r, uint8_t out[REQUEST_CB_MAX], size_t *len, const char **kind) {
+    gnutls_session_t session = tls_session(r);
+    if (session == NULL) return false;
+    /* tls-unique is not defined for TLS 1.3; RFC 9266 makes tls-exporter its channel binding */
+    bool v13 = gnutls_protocol_get_version(session) == GNUTLS_TLS1_3;
+    gnutls_datum_t cb = {0};
+    if (gnutls_session_channel_binding(session, v13 ? GNUTLS_CB_TLS_EXPORTER : GNUTLS_CB_TLS_UNIQUE, &cb) < 0)
+        return false;
+    bool ok = cb.size > 0 && cb.size <= REQUEST_CB_MAX;
+    if (ok) {
+        memcpy(out, cb.data, cb.size);
+        *len = cb.size;
+        *kind = v13 ? "tls-exporter" : "tls-unique";
+    }
+    gnutls_free(cb.data);
+    return ok;
 }

@@ -1,11 +1,16 @@
 /* EST's pure parts (ca_est.h): enrollment secret hashes (salted, checked in constant time, their form), the
- * application/pkcs10 body's base64 and HTTP Basic credentials, each with what it refuses. The endpoints
+ * application/pkcs10 body's base64, HTTP Basic credentials and the TLS channel binding in a CSR's
+ * challengePassword (openssl-made CSRs in tests/data), each with what it refuses. The endpoints
  * themselves: tests/integration/test_est.sh. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "unit_run.h"
 #include "iotca/ca_est.h"
+#include "iotca/file.h"
+#include "iotca/pem.h"
+#include "iotca/x509.h"
 
 #define OK(x) ck_assert_msg((x) == IOTCA_OK, "%s: %s", #x, iotca_error_detail())
 #define S(str) iotca_slice_of(str, strlen(str))
@@ -94,6 +99,68 @@ START_TEST(basic) {
 }
 END_TEST
 
+/* A CSR from tests/data (PEM, as openssl req made it) into buf. */
+static iotca_slice data_csr(const char *name, iotca_buf *buf) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", IOTCA_TEST_DATA, name);
+    OK(iotca_file_read(path, 1 << 16, buf));
+    return iotca_buf_slice(buf);
+}
+
+/* The three CSRs carry challengePassword "AAECAwQFBgcICQoL", the base64 of the bytes 00..0b, as a UTF8String, a
+ * PrintableString and an IA5String; csr-p256.pem carries none. */
+START_TEST(channel_binding) {
+    uint8_t cb[12];
+    for (size_t i = 0; i < sizeof cb; i++) cb[i] = (uint8_t)i;
+    iotca_slice binding = iotca_slice_of(cb, sizeof cb), none = iotca_slice_of(cb, 0);
+    iotca_buf utf8 = {0}, printable = {0}, ia5 = {0}, plain = {0};
+    iotca_slice u = data_csr("csr-cb-utf8.pem", &utf8), p = data_csr("csr-cb-printable.pem", &printable);
+    iotca_slice i5 = data_csr("csr-cb-ia5.pem", &ia5), n = data_csr("csr-p256.pem", &plain);
+    iotca_csr *c = NULL;
+    OK(iotca_csr_parse(u, &c));
+    const iotca_csr_info *ci = iotca_csr_get(c);
+    ck_assert(ci->has_challenge_password && ci->challenge_password.len == 16);
+    ck_assert_int_eq(memcmp(ci->challenge_password.p, "AAECAwQFBgcICQoL", 16), 0);
+    iotca_csr_free(c);
+    /* the binding matches, whichever of the two string types carries it; required or not */
+    OK(iotca_est_channel_binding_check(u, binding, "tls-unique", false));
+    OK(iotca_est_channel_binding_check(u, binding, "tls-unique", true));
+    OK(iotca_est_channel_binding_check(p, binding, "tls-unique", true));
+    /* another connection's binding: one bit, a byte short, a byte more */
+    cb[5] ^= 0x40;
+    ck_assert_int_eq(iotca_est_channel_binding_check(u, binding, "tls-exporter", false), IOTCA_E_POLICY);
+    ck_assert_msg(strstr(iotca_error_detail(), "tls-exporter") != NULL, "%s", iotca_error_detail());
+    cb[5] ^= 0x40;
+    ck_assert_int_eq(iotca_est_channel_binding_check(u, iotca_slice_of(cb, 11), "tls-unique", false), IOTCA_E_POLICY);
+    uint8_t longer[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    ck_assert_int_eq(iotca_est_channel_binding_check(u, iotca_slice_of(longer, 13), "tls-unique", false),
+                     IOTCA_E_POLICY);
+    /* a binding sent where the connection has none (plain HTTP) */
+    ck_assert_int_eq(iotca_est_channel_binding_check(u, none, "tls-unique", false), IOTCA_E_POLICY);
+    /* no challengePassword: accepted unless the profile requires the binding */
+    OK(iotca_est_channel_binding_check(n, binding, "tls-unique", false));
+    ck_assert_int_eq(iotca_est_channel_binding_check(n, binding, "tls-unique", true), IOTCA_E_POLICY);
+    ck_assert_msg(strstr(iotca_error_detail(), "requires") != NULL, "%s", iotca_error_detail());
+    /* a challengePassword as IA5String is no DirectoryString: the CSR is refused as malformed */
+    ck_assert_int_eq(iotca_csr_parse(i5, &c), IOTCA_E_PARSE);
+    ck_assert_int_eq(iotca_est_channel_binding_check(i5, binding, "tls-unique", false), IOTCA_E_PARSE);
+    /* the password changed after signing: the signature no longer verifies */
+    iotca_buf der = {0};
+    OK(iotca_pem_or_der(u, "CERTIFICATE REQUEST", &der));
+    size_t at = 0;
+    while (at + 16 <= der.len && memcmp(der.data + at, "AAECAwQFBgcICQoL", 16) != 0) at++;
+    ck_assert_uint_lt(at + 16, der.len + 1);
+    der.data[at] = 'B';
+    ck_assert_int_eq(iotca_est_channel_binding_check(iotca_buf_slice(&der), binding, "tls-unique", false),
+                     IOTCA_E_CRYPTO);
+    iotca_buf_free(&der);
+    iotca_buf_free(&utf8);
+    iotca_buf_free(&printable);
+    iotca_buf_free(&ia5);
+    iotca_buf_free(&plain);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("est");
     TCase *tc = tcase_create("est");
@@ -102,6 +169,7 @@ int main(void) {
     tcase_add_test(tc, secret_hash_refusals);
     tcase_add_test(tc, body);
     tcase_add_test(tc, basic);
+    tcase_add_test(tc, channel_binding);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -44,6 +44,13 @@ iotca_rc iotca_est_body_decode(iotca_slice body, iotca_buf *der);
  * ':' or over 2048 characters. */
 iotca_rc iotca_est_basic_parse(const char *value, iotca_buf *cred, iotca_slice *user, iotca_slice *pass);
 
+/* The TLS channel binding of RFC 7030 §3.5: a CSR whose challengePassword is present must carry the base64 of
+ * binding, the connection's own (tls-unique over TLS 1.2, tls-exporter over TLS 1.3 as RFC 9266 defines it; kind
+ * names it in refusals; binding.len 0: the connection has none). Without one: refused when required, else
+ * IOTCA_OK. IOTCA_E_POLICY naming the rule ("does not match this connection's tls-exporter", "the profile
+ * requires ..."); IOTCA_E_PARSE a CSR that does not parse or verify. The comparison is constant-time. */
+iotca_rc iotca_est_channel_binding_check(iotca_slice csr, iotca_slice binding, const char *kind, bool required);
+
 #define IOTCA_EST_SECRET_ITERATIONS 100000
 #define IOTCA_EST_HASH_MAX 160
 /* An enrollment secret's stored form, "pbkdf2-sha256$ITERATIONS$SALT$HASH" (salt 16 random bytes and the

@@ -170,6 +170,9 @@ typedef struct iotca_csr_info {
     iotca_slice der, subject, spki;
     iotca_key_type key_type;
     iotca_slice extensions; /* content of the extensionRequest SEQUENCE; empty if none */
+    /* PKCS#9 challengePassword's string (PrintableString or UTF8String); EST's channel binding (RFC 7030 §3.5) */
+    iotca_slice challenge_password;
+    bool has_challenge_password;
 } iotca_csr_info;
 
 /* Parses a PKCS#10 request (DER or PEM "CERTIFICATE REQUEST") and verifies
