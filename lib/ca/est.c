@@ -21,6 +21,13 @@ iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der) {
     return iotca_cms_certs_only(certs, n, der);
 }
 
+size_t iotca_ca_est_anchors(const iotca_ca *ca, iotca_slice *out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < ca->n_roots && n < max; i++) out[n++] = iotca_cert_get(ca->roots[i])->der;
+    for (size_t i = 0; i < ca->n_cross && n < max; i++) out[n++] = iotca_cert_get(ca->cross[i])->der;
+    return n;
+}
+
 iotca_rc iotca_ca_est_reenroll(iotca_ca *ca, iotca_slice client_der, const char *profile, long grace, time_t now,
                                iotca_slice csr, const iotca_issue_audit *audit, iotca_issued *out, bool *in_grace) {
     IOTCA_ENSURE(ca && profile && audit && out && in_grace, IOTCA_E_USAGE, "iotca_ca_est_reenroll: NULL argument");

@@ -5,6 +5,7 @@
 
 #include "http.h"
 #include "v1.h"
+#include "iotca/ca_est.h"
 #include "iotca/fleet.h"
 #include "iotca/pem.h"
 #include "iotca/json_views.h"
@@ -108,25 +109,33 @@ done:
     json_decref(j);
 }
 
-/* POST /v1/fleet/check {trust_store, until, stack}: the daemon's own schedule (the active issuer of each
- * group, then every staged one from its activation time) verified against the store at each change. */
+/* POST /v1/fleet/check {trust_store, until, stack, reenroll_every}: the daemon's own schedule (the active issuer
+ * of each group, then every staged one from its activation time) verified against the store at each change; with
+ * reenroll_every (a duration, 1d to 3650d), for devices that also refresh their store from EST's cacerts (the
+ * roots and cross-certificates) each time they re-enroll, at that interval (SPEC §10). */
 void api_fleet_check(request *r, const char *const *p, response *out) {
     (void)p;
     if (!require_role(r, out, IOTCA_ROLE_PROVISIONER)) return;
     json_t *j = body_json(r, out);
     if (j == NULL) return;
-    const char *pem = NULL, *stack_s = "openssl", *until_s = NULL;
+    const char *pem = NULL, *stack_s = "openssl", *until_s = NULL, *every_s = NULL;
     json_error_t e;
     iotca_buf store[MAX_STORE] = {{0}}, served[MAX_SERVED] = {{0}};
-    iotca_slice ss[MAX_STORE], vs[MAX_SERVED];
+    iotca_slice ss[MAX_STORE], vs[MAX_SERVED], anchors[MAX_STORE];
     iotca_served sched[MAX_SERVED] = {{0}};
     size_t ns = 0, nv = 0;
     iotca_check_report *rep = NULL;
     iotca_issuer_rec *list = NULL;
     size_t n = 0;
-    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s?s}", "trust_store", &pem, "until", &until_s, "stack",
-                       &stack_s) != 0) {
-        respond_error(out, 400, "bad_request", "body: %s (fields: trust_store, until, stack)", e.text);
+    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s?s, s?s}", "trust_store", &pem, "until", &until_s, "stack",
+                       &stack_s, "reenroll_every", &every_s) != 0) {
+        respond_error(out, 400, "bad_request", "body: %s (fields: trust_store, until, stack, reenroll_every)", e.text);
+        goto done;
+    }
+    iotca_refresh refresh = {0};
+    if (every_s && (iotca_duration_parse(every_s, &refresh.every) != IOTCA_OK || refresh.every < 86400 ||
+                    refresh.every > 3650L * 86400)) {
+        respond_error(out, 400, "bad_request", "reenroll_every must be a duration from 1d to 3650d, like \"300d\"");
         goto done;
     }
     iotca_stack stack;
@@ -165,15 +174,18 @@ void api_fleet_check(request *r, const char *const *p, response *out) {
     }
     for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&store[i]);
     rep = calloc(1, sizeof *rep);
-    rc = rep ? iotca_fleet_check(ss, ns, sched, nv, stack, now, until, rep) : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
+    refresh.n = every_s ? iotca_ca_est_anchors(r->srv->ca, anchors, MAX_STORE - ns) : 0;
+    refresh.cacerts = anchors;
+    rc = rep ? iotca_fleet_check_refreshing(ss, ns, &refresh, sched, nv, stack, now, until, rep)
+             : iotca_error_set(IOTCA_E_INTERNAL, "out of memory");
     if (rc != IOTCA_OK) { /* a store or chain that does not parse: 400 malformed, as everywhere */
         respond_rc(r, out, rc);
         goto done;
     }
     json_t *pts = json_array();
     for (size_t i = 0; i < rep->n; i++)
-        json_array_append_new(pts, json_pack("{s:o, s:b, s:s}", "at", iotca_json_time(rep->points[i].at), "ok", rep->points[i].ok,
-                                             "reason", rep->points[i].reason));
+        json_array_append_new(pts, json_pack("{s:o, s:b, s:s}", "at", iotca_json_time(rep->points[i].at), "ok",
+                                             rep->points[i].ok, "reason", rep->points[i].reason));
     respond_json(out, 200, json_pack("{s:s, s:o, s:o}", "stack", iotca_stack_name(stack), "points", pts,
                                      "first_failure", iotca_json_time(rep->first_failure)));
 done:

@@ -88,6 +88,20 @@ set +e; "$IOTCA_CLI" fleet check --trust-store r1/root.pem --until "$UNTIL" --re
   > c.out 2>&1; rc=$?; set -e
 [ "$rc" = 2 ] || die "(c') --refresh-from without a chain: $rc $(cat c.out)"
 ok "(c') refused: either flag alone, a bad or sub-day interval, no chain to check offline"
+# (c'') the daemon's own schedule for such devices: its cacerts hold R1 and R2, and int3 (under R2) serves from
+# day 60. A device holding R1 that re-enrolls every 30 days has R2 by then; every 90 days it has not
+fcr() { http POST /v1/fleet/check -H "Authorization: Bearer $PROV" -d "$(jq -n --rawfile s r1/root.pem --arg u "$UNTIL" \
+  --arg e "$1" '{trust_store: $s, stack: "mbedtls", until: $u, reenroll_every: $e}')"; }
+fcr 30d; expect 200 "" "fleet check for devices re-enrolling every 30 days"
+[ "$(echo "$OUT" | jq -r .first_failure)" = null ] || die "(c'') every 30 days should hold: $OUT"
+fcr 90d; expect 200 "" "fleet check for devices re-enrolling every 90 days"
+[ "$(echo "$OUT" | jq -r .first_failure | cut -c1-13)" = "$(day 60 | cut -c1-13)" ] || die "(c'') every 90 days: $OUT"
+fc r1/root.pem mbedtls
+[ "$(echo "$OUT" | jq -r .first_failure | cut -c1-13)" = "$(day 60 | cut -c1-13)" ] || die "(c'') no refresh: $OUT"
+"$IOTCA_CLI" --url "$BASE" --token "$PROV" fleet check --trust-store r1/root.pem --stack mbedtls --until "$UNTIL" \
+  --reenroll-every 30d > cli.out || die "(c'') the CLI against the daemon, every 30 days: $(cat cli.out)"
+for bad in 3h soon 4000d; do fcr "$bad"; expect 400 bad_request "reenroll_every $bad"; done
+ok "(c'') POST /v1/fleet/check with reenroll_every: the daemon's cacerts reach devices re-enrolling every 30 days before int3 serves (day 60), not every 90; the CLI passes --reenroll-every; bad intervals get 400"
 
 # (d) an old root valid for one year cross-signs R2 for five (made with openssl: iotca-root caps a
 # cross-sign at its own root's end, so it cannot make this mistake); devices hold R2 and the old root

@@ -26,8 +26,9 @@ static void print_time(time_t t) {
     fputs(s, stdout);
 }
 
-/* The daemon checks its own schedule (active and staged issuers). */
-static int online(cli *c, const char *stack, const char *until) {
+/* The daemon checks its own schedule (active and staged issuers); with every, for devices refreshing their
+ * store from its cacerts when they re-enroll. */
+static int online(cli *c, const char *stack, const char *until, const char *every) {
     iotca_rc rc = http_check_target(c);
     if (rc != IOTCA_OK) return cli_report(rc);
     iotca_buf pem = {0};
@@ -38,6 +39,7 @@ static int online(cli *c, const char *stack, const char *until) {
         return cli_report(rc);
     }
     json_t *body = json_pack("{s:s, s:s, s:s}", "trust_store", (const char *)pem.data, "stack", stack, "until", until);
+    if (every) json_object_set_new(body, "reenroll_every", json_string(every));
     iotca_buf_free(&pem);
     json_t *res = NULL;
     int code = http_json(c, "POST", "/v1/fleet/check", body, &res);
@@ -105,14 +107,20 @@ int cmd_fleet_check(cli *c) {
     if (rc == IOTCA_OK && until <= now) rc = iotca_error_set(IOTCA_E_USAGE, "--until must be in the future");
     if (rc != IOTCA_OK) return cli_report(rc);
     if (c->endpoint && c->n_chains) return cli_report(iotca_error_set(IOTCA_E_USAGE, "--endpoint and --chain exclude each other"));
-    if (!c->refresh_from != !c->reenroll_every)
-        return cli_report(iotca_error_set(IOTCA_E_USAGE, "--refresh-from and --reenroll-every go together"));
+    bool offline = c->n_chains > 0 || c->endpoint;
+    if (c->refresh_from && !c->reenroll_every)
+        return cli_report(iotca_error_set(IOTCA_E_USAGE, "--refresh-from needs --reenroll-every"));
+    if (offline && !c->refresh_from != !c->reenroll_every)
+        return cli_report(iotca_error_set(IOTCA_E_USAGE, "an offline check takes --refresh-from and --reenroll-every "
+                                                         "together (the daemon's own check uses its cacerts)"));
     long every = 0;
     if (c->reenroll_every && iotca_duration_parse(c->reenroll_every, &every) != IOTCA_OK)
         return cli_report(iotca_error_set(IOTCA_E_USAGE, "--reenroll-every: %s", iotca_error_detail()));
-    if (c->refresh_from && c->n_chains == 0 && !c->endpoint)
-        return cli_report(iotca_error_set(IOTCA_E_USAGE, "--refresh-from checks --chain or --endpoint offline"));
-    if (c->n_chains == 0 && !c->endpoint) return online(c, iotca_stack_name(stack), c->until);
+    if (c->refresh_from && !offline)
+        return cli_report(iotca_error_set(IOTCA_E_USAGE, "--refresh-from checks --chain or --endpoint offline; "
+                                                         "against the daemon, --reenroll-every alone uses its "
+                                                         "cacerts"));
+    if (!offline) return online(c, iotca_stack_name(stack), c->until, c->reenroll_every);
     if (c->n_chains > MAX_CHAINS) return cli_report(iotca_error_set(IOTCA_E_USAGE, "at most %d --chain", MAX_CHAINS));
 
     iotca_buf store[MAX_STORE] = {{0}}, chains[MAX_CHAINS][MAX_PER_CHAIN] = {{{0}}}, cac[MAX_STORE] = {{0}};

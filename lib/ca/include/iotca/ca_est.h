@@ -11,6 +11,11 @@
  * SignedData (DER, appended to der). */
 iotca_rc iotca_ca_est_cacerts(iotca_ca *ca, time_t now, iotca_buf *der);
 
+/* Every certificate cacerts holds at some time: the roots, then every configured cross-certificate whatever
+ * its dates (DER pointing into ca, valid while it is open), at most max into out; the count. For fleet check's
+ * devices that refresh their trust store from cacerts (iotca_fleet_check_refreshing). */
+size_t iotca_ca_est_anchors(const iotca_ca *ca, iotca_slice *out, size_t max);
+
 /* simplereenroll (§4.2.2): a successor of the certificate the device authenticated with (client_der, the TLS
  * client certificate), for csr (its subject and names must stay; the key may change), through iotca_ca_renew.
  * The certificate must be one this CA recorded (the same bytes), not revoked, issued under profile, and
