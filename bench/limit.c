@@ -176,6 +176,7 @@ int main(int argc, char **argv) {
     printf("limit_with_post_verify_per_s %.0f\n", verified);
     printf("threads %u\n", threads);
     printf("csrs %zu\n", n_csrs);
+    printf("crypto %s\n", iotca_crypto_version());
     status = 0;
 out:
     iotca_key_free(key);

@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config valgrind
   libwolfssl-dev          # all crypto, keys, X.509 parsing and verification
+  dpkg-dev autoconf automake libtool  # deploy/wolfssl-sp.sh: wolfSSL with SP, built from Debian's source package
   libsqlite3-dev sqlite3  # embedded store
   libmicrohttpd-dev       # HTTP(S) server
   libjansson-dev          # JSON, also the config format

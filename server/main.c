@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "http.h"
 #include "iotca/clock.h"
+#include "iotca/debversion.h"
 #include "iotca/file.h"
 #include "iotca/pem.h"
 #include "log.h"
@@ -108,6 +109,38 @@ static void raise_fd_limit(void) {
     log_event(detail ? "warn" : "info", "file descriptor limit", f);
 }
 
+/* Which wolfSSL runs, into the start-up log and /metrics; a warning when the SP build is older than Debian's
+ * installed wolfSSL package (a security update it lacks). dpkg's status file: IOTCA_DPKG_STATUS, or Debian's. */
+static void crypto_check(metrics *m) {
+    iotca_crypto_info ci;
+    iotca_ca_crypto_info(&ci);
+    m->crypto_version = ci.version;
+    m->crypto_sp = ci.sp;
+    m->crypto_built_from = ci.built_from;
+    m->crypto_package_newer = -1;
+    char *installed = m->crypto_installed;
+    _Static_assert(sizeof m->crypto_installed >= IOTCA_DEBVERSION_MAX, "room for a Debian version");
+    if (ci.built_from) {
+        const char *path = getenv("IOTCA_DPKG_STATUS") ? getenv("IOTCA_DPKG_STATUS") : "/var/lib/dpkg/status";
+        iotca_buf status = {0};
+        if (iotca_file_read(path, 64u << 20, &status) == IOTCA_OK &&
+            iotca_dpkg_installed(iotca_buf_slice(&status), "libwolfssl", installed))
+            m->crypto_package_newer = iotca_debversion_valid(ci.built_from) &&
+                                      iotca_debversion_cmp(installed, ci.built_from) > 0;
+        iotca_buf_free(&status);
+    }
+    json_t *f = json_pack("{s:s, s:s, s:b, s:s}", "library", ci.library, "version", ci.version, "sp", ci.sp,
+                          "build", iotca_ca_crypto_version());
+    if (ci.built_from) json_object_set_new(f, "built_from", json_string(ci.built_from));
+    if (installed[0]) json_object_set_new(f, "debian_installed", json_string(installed));
+    log_event("info", "crypto library", f);
+    if (m->crypto_package_newer == 1)
+        log_event("warn", "Debian's wolfSSL package is newer than the source of this SP build",
+                  json_pack("{s:s, s:s, s:s}", "built_from", ci.built_from, "debian_installed", installed, "detail",
+                            "its security fixes may be missing here; rebuild: bash deploy/wolfssl-sp.sh --rebuild, "
+                            "then rebuild iotca (cmake --build BUILD_DIR) and restart iotcad"));
+}
+
 static int run(const char *path, config *loaded) {
     live lv;
     iotca_rc rc = live_init(&lv, path, loaded);
@@ -128,6 +161,7 @@ static int run(const char *path, config *loaded) {
     rc = iotca_ca_tick(ca, time(NULL), &changes);
     release_idle_memory(ca); /* what loading and the first tick built, the main thread never uses again */
     server s = {.cfg = &lv, .ca = ca};
+    crypto_check(&s.m);
     if (rc == IOTCA_OK) rc = http_start(&s);
     if (rc != IOTCA_OK) {
         http_stop(&s); /* frees the TLS files read before a failed listen */

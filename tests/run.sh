@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: install dependencies, build, run every unit and integration test; check that
-# the Release and MinSizeRel builds compile; then the same tests built with AddressSanitizer +
+# the Release and MinSizeRel builds compile; the unit tests and three integration tests on Debian's own wolfSSL
+# (the default links deploy/wolfssl-sp.sh's SP build); then the same tests built with AddressSanitizer +
 # UndefinedBehaviorSanitizer (daemon reports collected and failing the run), the unit tests under Valgrind,
 # and a short smoke run of every fuzz target.
 set -euo pipefail
@@ -22,6 +23,12 @@ tree_unchanged() {
 }
 BUILD_DIR=$BUILD_DIR BUILD_TYPE=Debug bash deploy/build.sh
 log=$(mktemp)
+# Debian's own wolfSSL stays supported (the default links deploy/wolfssl-sp.sh's SP build): built here, its unit
+# tests run below, and bench/run's smoke test (test_bench_run) measures its limit beside the SP build's
+SYS_DIR=${BUILD_DIR}-system
+BUILD_DIR=$SYS_DIR BUILD_TYPE=Debug CMAKE_ARGS=-DIOTCA_SYSTEM_WOLFSSL=ON bash deploy/build.sh > "$log" 2>&1 ||
+  { grep -m20 -E 'error|warning' "$log" >&2; echo "the system-wolfSSL build does not compile" >&2; exit 1; }
+export IOTCA_SYSTEM_BIN=$SRC/$SYS_DIR
 (cd "$BUILD_DIR" && ctest --output-on-failure -j"$(nproc)") | tee "$log"
 passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
 [ -n "$passed" ] || { echo "could not read the ctest result" >&2; exit 1; }
@@ -37,6 +44,15 @@ for bt in Release MinSizeRel; do
   echo "compiles: $bt"
   bt_ok=$((${bt_ok:-0} + 1))
 done
+
+echo "== Debian's own wolfSSL (-DIOTCA_SYSTEM_WOLFSSL=ON) stays supported: the unit tests, the ceremony, the daemon"
+(cd "$SYS_DIR" && ctest --output-on-failure -j"$(nproc)" -L unit) | tee "$log"
+sys_passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+[ -n "$sys_passed" ] || { echo "the unit tests fail on the system wolfSSL" >&2; exit 1; }
+(cd "$SYS_DIR" && ctest --output-on-failure -j"$(nproc)" -R 'integration_test_(crypto_build|daemon_api|root_ceremony)$') |
+  tee "$log"
+sys_int=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
+[ "$sys_int" = 3 ] || { echo "the daemon fails on the system wolfSSL" >&2; exit 1; }
 
 # (test_acme_harness runs no iotca program: only certbot, lego, Knot, nginx and pebble; once is enough)
 echo "== sanitizers (ASan + UBSan): unit and integration tests"
@@ -65,4 +81,4 @@ echo "== fuzz smoke: every libFuzzer target for ${IOTCA_FUZZ_SECONDS:-8}s"
 bash tests/fuzz/run "${IOTCA_FUZZ_SECONDS:-8}" | tee "$log"
 fz=$(sed -n 's/^fuzz: \([0-9]*\) passed, 0 failed$/\1/p' "$log")
 tree_unchanged "sanitizers, valgrind, fuzz"
-echo "summary: $((passed + bt_ok + asan_passed + vg + fz)) passed, 0 failed"
+echo "summary: $((passed + bt_ok + sys_passed + sys_int + asan_passed + vg + fz)) passed, 0 failed"

@@ -46,6 +46,7 @@ iotca_rc iotca_ca_init_db(const char *db_path) {
 int iotca_ca_schema_version(void) { return iotca_store_schema_latest(); }
 const char *iotca_ca_store_engine(void) { return iotca_store_engine(); }
 const char *iotca_ca_crypto_version(void) { return iotca_crypto_version(); }
+void iotca_ca_crypto_info(iotca_crypto_info *out) { iotca_crypto_info_get(out); }
 
 static bool same(iotca_slice a, iotca_slice b) { return a.len == b.len && memcmp(a.p, b.p, a.len) == 0; }
 

@@ -17,11 +17,37 @@ static const char sp_ecc[] = "SP ECC";
 static const char sp_ecc[] = "generic ECC, no SP";
 #endif
 
-static char version[96];
-static void fill(void) { snprintf(version, sizeof version, "wolfSSL %s (%s)", wolfSSL_lib_version(), sp_ecc); }
+#if defined(IOTCA_WOLFSSL_SP_BUILD) && !defined(WOLFSSL_HAVE_SP_ECC)
+#error "the SP build's headers were not the ones found: wolfssl/options.h has no WOLFSSL_HAVE_SP_ECC"
+#endif
+#ifdef IOTCA_WOLFSSL_DEBIAN_VERSION
+static const char *const built_from = IOTCA_WOLFSSL_DEBIAN_VERSION; /* deploy/wolfssl-sp.sh's Debian source */
+#else
+static const char *const built_from = NULL; /* Debian's own library, updated by apt */
+#endif
+
+static char version[160];
+static void fill(void) {
+    if (built_from)
+        snprintf(version, sizeof version, "wolfSSL %s (%s, built from Debian's %s)", wolfSSL_lib_version(), sp_ecc,
+                 built_from);
+    else
+        snprintf(version, sizeof version, "wolfSSL %s (%s, Debian's library)", wolfSSL_lib_version(), sp_ecc);
+}
 
 const char *iotca_crypto_version(void) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, fill);
     return version;
+}
+
+void iotca_crypto_info_get(iotca_crypto_info *out) {
+    out->library = "wolfSSL";
+    out->version = wolfSSL_lib_version();
+#ifdef WOLFSSL_HAVE_SP_ECC
+    out->sp = true;
+#else
+    out->sp = false;
+#endif
+    out->built_from = built_from;
 }

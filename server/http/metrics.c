@@ -59,5 +59,20 @@ iotca_rc metrics_render(const metrics *m, iotca_buf *out) {
                                  "# TYPE iotca_est_grace_reenrollments_total counter\n"
                                  "iotca_est_grace_reenrollments_total %lu\n",
                                  __atomic_load_n(&m->est_grace, __ATOMIC_RELAXED)));
+    if (m->crypto_version == NULL) return IOTCA_OK;
+    IOTCA_GUARD(iotca_buf_printf(out,
+                                 "# HELP iotca_crypto_info The crypto library that runs: its version, whether its "
+                                 "SP P-256/P-384 code is in, and the Debian source its SP build came from.\n"
+                                 "# TYPE iotca_crypto_info gauge\n"
+                                 "iotca_crypto_info{library=\"wolfSSL\",version=\"%s\",sp=\"%s\",built_from=\"%s\"} 1\n",
+                                 m->crypto_version, m->crypto_sp ? "on" : "off",
+                                 m->crypto_built_from ? m->crypto_built_from : "debian-library"));
+    if (m->crypto_package_newer >= 0)
+        IOTCA_GUARD(iotca_buf_printf(out,
+                                     "# HELP iotca_crypto_package_newer 1 when Debian's installed wolfSSL package is "
+                                     "newer than the source of this SP build (rebuild: deploy/wolfssl-sp.sh "
+                                     "--rebuild).\n# TYPE iotca_crypto_package_newer gauge\n"
+                                     "iotca_crypto_package_newer %d\n",
+                                     m->crypto_package_newer));
     return IOTCA_OK;
 }

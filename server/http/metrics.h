@@ -2,6 +2,8 @@
 #ifndef IOTCAD_METRICS_H
 #define IOTCAD_METRICS_H
 
+#include <stdbool.h>
+
 #include "iotca/buf.h"
 
 #define METRICS_BUCKETS 10
@@ -17,6 +19,11 @@ typedef struct metrics {
     long connections;             /* open connections (gauge) */
     unsigned long reloads_ok, reloads_refused; /* SIGHUP config reloads */
     unsigned long est_grace;                   /* EST re-enrollments of expired certificates within their grace */
+    /* the crypto library that runs, set once at start (SPEC §14) */
+    const char *crypto_version, *crypto_built_from; /* "5.5.4"; the SP build's Debian source version or NULL */
+    bool crypto_sp;
+    int crypto_package_newer; /* 1: Debian's installed package is newer than crypto_built_from; 0: not; -1: unknown */
+    char crypto_installed[128]; /* that package's version; "" when unknown */
 } metrics;
 
 /* Records one request (thread-safe). */

@@ -17,7 +17,14 @@ void api_readyz(request *r, const char *const *p, response *out) {
     (void)p;
     /* the reason, not just the verdict: a load balancer needs only the status, the operator needs the why */
     iotca_rc rc = iotca_ca_readiness(r->srv->ca, time(NULL));
-    if (rc == IOTCA_OK) respond_json(out, 200, json_pack("{s:s}", "status", "ready"));
+    const metrics *m = &r->srv->m;
+    if (rc == IOTCA_OK && m->crypto_package_newer == 1) /* ready, and the operator should know (SPEC §14) */
+        respond_json(out, 200,
+                     json_pack("{s:s, s:[s++++]}", "status", "ready", "warnings",
+                               "Debian's wolfSSL package ", m->crypto_installed,
+                               " is newer than the source of this SP build, ", m->crypto_built_from,
+                               ": rebuild with deploy/wolfssl-sp.sh and restart"));
+    else if (rc == IOTCA_OK) respond_json(out, 200, json_pack("{s:s}", "status", "ready"));
     else respond_error(out, 503, rc == IOTCA_E_UNAVAILABLE ? "no_issuer" : "unavailable", "%s", iotca_error_detail());
 }
 

@@ -48,6 +48,15 @@ J=${files[0]}
 jq -e '.machine.cores >= 1 and (.commit | length > 0) and (.wolfssl | length > 0) and (.rows | length > 100)' "$J" \
   >/dev/null || fail "report header or rows missing: $(head -c 400 "$J")"
 pass "one JSON report with the machine, commit, wolfSSL version and $(jq '.rows | length' "$J") rows"
+jq -e '.wolfssl | test("^wolfSSL [0-9.]+ [(]")' "$J" >/dev/null || fail "the report's wolfssl is not the build's: $(jq .wolfssl "$J")"
+if [ -n "${IOTCA_SYSTEM_BIN:-}" ]; then # tests/run.sh builds Debian's-wolfSSL variant and passes it
+  for kt in p256 p384; do
+    jq -e --arg f "issue $kt limit, this build / Debian's wolfSSL; incl. post-sign verify" \
+      '.rows[] | select(.figure == $f) | .iotca | test("^[0-9.]+; [0-9.]+$")' "$J" >/dev/null ||
+      fail "no $kt limit ratio against Debian's wolfSSL: $(jq -c '.rows[] | select(.figure | test("Debian"))' "$J")"
+  done
+  pass "the limit on Debian's wolfSSL ($IOTCA_SYSTEM_BIN) beside the build's, with their ratio"
+fi
 # the table printed is the same rows
 [ "$(grep -c . "$OUT")" = "$(( $(jq '.rows | length' "$J") + 2 ))" ] ||
   fail "the printed table ($(grep -c . "$OUT") lines) does not match the JSON rows"

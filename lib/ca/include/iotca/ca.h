@@ -36,6 +36,8 @@ int iotca_ca_schema_version(void);
 const char *iotca_ca_store_engine(void);
 /* The crypto library and its ECC build, e.g. "wolfSSL 5.5.4 (generic ECC, no SP)" (for --version). */
 const char *iotca_ca_crypto_version(void);
+/* The same as fields (iotca_crypto_info, key.h). */
+void iotca_ca_crypto_info(iotca_crypto_info *out);
 /* Opens the CA: checks the schema version, parses the roots. */
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out);
 void iotca_ca_close(iotca_ca *ca);

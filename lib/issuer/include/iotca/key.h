@@ -94,5 +94,12 @@ iotca_rc iotca_key_decrypt_pem(iotca_slice in, iotca_slice pass, iotca_key **out
 /* The crypto library at run time and how its ECC was built, e.g. "wolfSSL 5.5.4 (generic ECC, no SP)" or
  * "... (SP ECC with assembly)"; a static string, for --version. */
 const char *iotca_crypto_version(void);
+typedef struct iotca_crypto_info {
+    const char *library, *version; /* "wolfSSL", "5.5.4" */
+    bool sp;                        /* its SP P-256/P-384 code is in */
+    const char *built_from; /* the Debian source version of deploy/wolfssl-sp.sh's build; NULL: Debian's library */
+} iotca_crypto_info;
+/* The same, as fields (static strings), for the start-up log and /metrics. */
+void iotca_crypto_info_get(iotca_crypto_info *out);
 
 #endif
