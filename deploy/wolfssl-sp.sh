@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # wolfSSL with its curve-specialised SP code (SPEC §14), built from Debian's own source package of the installed
 # libwolfssl-dev version: Debian's patches applied (its security fixes included), the configure flags of its
-# debian/rules and its hardening build flags, plus --enable-sp --enable-sp-asm. Installed into a prefix cached per
-# Debian version, so it is built once; prints the prefix (and nothing else) on stdout.
+# debian/rules and its hardening build flags, plus --enable-sp --enable-sp-asm (and --disable-fpecc, below).
+# Installed into a prefix cached per Debian version, so it is built once; prints the prefix (only) on stdout.
 #
 #   deploy/wolfssl-sp.sh            the prefix, building it first if needed
 #   deploy/wolfssl-sp.sh --rebuild  build again (after Debian's package was updated: iotcad warns of that)
@@ -36,7 +36,7 @@ fi
 version=$(dpkg-query -W -f='${Version}' libwolfssl-dev)
 [[ $version =~ ^[0-9A-Za-z.+~:-]+$ ]] || die "unexpected libwolfssl-dev version '$version'"
 cache=${IOTCA_WOLFSSL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iotca/wolfssl}
-prefix=$cache/${version//:/_}-sp
+prefix=$cache/${version//:/_}-sp2 # -sp2: the flags changed (--disable-fpecc); an older prefix is not reused
 if [ "$rebuild" = 0 ] && [ -f "$prefix/.iotca-built" ]; then
   echo "$prefix"
   exit 0
@@ -80,7 +80,11 @@ eval "$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)"
 # (each step checked: `set -e` does not reach into a subshell on the left of ||)
 cd "$src"
 autoreconf -fi > "$work/autoreconf.log" 2>&1 || { tail -20 "$work/autoreconf.log" >&2; die "autoreconf failed"; }
-./configure --prefix="$prefix" "${debian_flags[@]}" --enable-sp --enable-sp-asm --with-pic > "$work/configure.log" 2>&1 ||
+# --disable-fpecc: Debian's --enable-distro turns on the fixed-point ECC cache, which with SP is a thread-local
+# table of about 1.4 MB that glibc zeroes in every thread iotcad starts (29 by default: 43 MB of idle RSS, against
+# 4 MB without). SP's own code is as fast without it where CSRs differ (bench/README.md, issue 23).
+./configure --prefix="$prefix" "${debian_flags[@]}" --enable-sp --enable-sp-asm --disable-fpecc --with-pic \
+  > "$work/configure.log" 2>&1 ||
   { tail -20 "$work/configure.log" >&2; die "configure failed"; }
 make -j"$(nproc)" > "$work/make.log" 2>&1 || { grep -m20 -E 'error|Error' "$work/make.log" >&2; die "make failed"; }
 rm -rf "$prefix"
@@ -91,6 +95,7 @@ install -m 644 wolfssl/options.h "$prefix/include/wolfssl/options.h"
 cd - >/dev/null
 grep -q 'define WOLFSSL_HAVE_SP_ECC' "$prefix/include/wolfssl/options.h" ||
   die "the built wolfSSL has no SP ECC (WOLFSSL_HAVE_SP_ECC)"
+! grep -q 'define FP_ECC' "$prefix/include/wolfssl/options.h" || die "the built wolfSSL still has FP_ECC"
 [ -f "$prefix/lib/libwolfssl.a" ] || die "the build made no static library"
 # what the build came from: iotcad compares it with the installed package and warns when Debian's is newer
 printf '%s\n' "$version" > "$prefix/debian-version"

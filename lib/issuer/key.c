@@ -52,10 +52,16 @@ void iotca_crypto_thread_end(void) {
         wc_FreeRng(&rng_);
         rng_ready_ = 0;
     }
+#ifdef FP_ECC
     wc_ecc_fp_free(); /* FP_ECC caches per thread and frees only on request */
+#endif
 }
 
-void iotca_crypto_thread_trim(void) { wc_ecc_fp_free(); }
+void iotca_crypto_thread_trim(void) {
+#ifdef FP_ECC
+    wc_ecc_fp_free();
+#endif
+}
 
 iotca_rc iotca_random(uint8_t *out, size_t n) {
     WC_RNG *rng = iotca_wolf_rng();

@@ -3,6 +3,8 @@
 # 800 KiB for each public key a thread meets, up to 15 keys a thread) and the SQLite page caches; once the
 # daemon has been quiet for a second, every serving thread gives them back and the resident size returns to
 # what it was before the burst (server/http.c, serve()). Before that, a daemon kept 40-60 MB for good.
+# The SP build (deploy/wolfssl-sp.sh) has no fixed-point cache at all (--disable-fpecc): there the burst must
+# not grow the daemon by 8 MB in the first place. Debian's library (-DIOTCA_SYSTEM_WOLFSSL=ON) has it.
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 
@@ -33,9 +35,15 @@ find bodies -type f | xargs -P 4 -n 5 sh -c 'for f; do
 [ "$(grep -c '^201$' codes.txt)" = 80 ] || die "not every issuance of the burst got 201: $(sort codes.txt | uniq -c | tr '\n' ' ')"
 ok "80 issuances with distinct CSRs, 4 clients at once: all 201"
 peak=$(hwm_kb)
-[ $((peak - before)) -ge 8192 ] ||
-  die "the burst grew the daemon by only $(((peak - before) / 1024)) MB (from $((before / 1024)) MB): nothing to give back, check the test"
-ok "the burst grew the resident size from $((before / 1024)) to $((peak / 1024)) MB"
+if "$IOTCAD" --version | grep -q 'SP ECC'; then
+  [ $((peak - before)) -lt 8192 ] ||
+    die "the SP build grew by $(((peak - before) / 1024)) MB in the burst (from $((before / 1024)) MB): a per-thread cache?"
+  ok "SP build, no fixed-point cache: the burst grew the resident size only from $((before / 1024)) to $((peak / 1024)) MB"
+else
+  [ $((peak - before)) -ge 8192 ] ||
+    die "the burst grew the daemon by only $(((peak - before) / 1024)) MB (from $((before / 1024)) MB): nothing to give back, check the test"
+  ok "the burst grew the resident size from $((before / 1024)) to $((peak / 1024)) MB"
+fi
 
 if [ -n "${ASAN:-}" ]; then
   echo "skip - AddressSanitizer build: the resident size after the burst is not checked"
