@@ -35,7 +35,7 @@ fi
 
 version=$(dpkg-query -W -f='${Version}' libwolfssl-dev)
 [[ $version =~ ^[0-9A-Za-z.+~:-]+$ ]] || die "unexpected libwolfssl-dev version '$version'"
-cache=${IOTCA_WOLFSSL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iotca/wolfssl}
+cache=${IOTCA_WOLFSSL_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/iotca/wolfssl}
 prefix=$cache/${version//:/_}-sp2 # -sp2: the flags changed (--disable-fpecc); an older prefix is not reused
 if [ "$rebuild" = 0 ] && [ -f "$prefix/.iotca-built" ]; then
   echo "$prefix"
