@@ -14,7 +14,7 @@ for tool in "$IOTCAD" "$IOTCA_CLI" "$ROOT_TOOL"; do
   name=$(basename "$tool")
   "$tool" --version > v.out 2>&1 || die "$name --version exited non-zero: $(cat v.out)"
   [ "$(head -1 v.out)" = "$name $want" ] || die "$name --version first line: '$(head -1 v.out)', want '$name $want'"
-  grep -Eq '^  crypto: wolfSSL [0-9]+\.[0-9]+\.[0-9]+ \((SP ECC|SP ECC with assembly|generic ECC, no SP)\)$' v.out ||
+  grep -Eq "^  crypto: wolfSSL [0-9]+\.[0-9]+\.[0-9]+ \((SP ECC|SP ECC with assembly|generic ECC, no SP)(, built from Debian's [^)]+|, Debian's library)\)\$" v.out ||
     die "$name --version must name the wolfSSL build: $(cat v.out)"
   ok "$name --version: $(head -1 v.out), $(grep crypto v.out | sed 's/^ *//')"
 done
