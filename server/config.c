@@ -206,6 +206,16 @@ static bool known_profile(const config *c, const char *name) {
     return false;
 }
 
+/* One entry NAME of a section's "profiles" object (acme, est): NAME must be a configured profile and its value an
+ * object of keys; where gets "SECTION.profiles.NAME" for the messages. */
+static iotca_rc profile_entry(const config *c, const char *section, const char *name, json_t *p,
+                              const char *const *keys, char where[96]) {
+    snprintf(where, 96, "%s.profiles.%s", section, name);
+    IOTCA_ENSURE(known_profile(c, name), IOTCA_E_USAGE, "config: %s: no profile named '%s' in profiles", where, name);
+    IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
+    return only_keys(p, where, keys);
+}
+
 /* acme: {"profiles": {NAME: {"eab_required": bool}}, "validation": {...}}: each NAME a configured profile. */
 static iotca_rc load_acme(config *c, json_t *a) {
     static const char *const acme_keys[] = {"profiles", "validation", NULL};
@@ -218,11 +228,7 @@ static iotca_rc load_acme(config *c, json_t *a) {
     IOTCA_ENSURE(json_is_object(ps), IOTCA_E_USAGE, "config: acme.profiles must be an object of profile names");
     json_object_foreach(ps, name, p) {
         char where[96];
-        snprintf(where, sizeof where, "acme.profiles.%s", name);
-        IOTCA_ENSURE(known_profile(c, name), IOTCA_E_USAGE, "config: %s: no profile named '%s' in profiles", where,
-                     name);
-        IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
-        IOTCA_GUARD(only_keys(p, where, acme_profile_keys));
+        IOTCA_GUARD(profile_entry(c, "acme", name, p, acme_profile_keys, where));
         bool eab = true;
         IOTCA_GUARD(get_bool(p, "eab_required", where, &eab));
         c->acme[c->n_acme].name = name;
@@ -257,11 +263,7 @@ static iotca_rc load_est(config *c, json_t *e) {
     IOTCA_ENSURE(json_is_object(ps), IOTCA_E_USAGE, "config: est.profiles must be an object of profile names");
     json_object_foreach(ps, name, p) {
         char where[96];
-        snprintf(where, sizeof where, "est.profiles.%s", name);
-        IOTCA_ENSURE(known_profile(c, name), IOTCA_E_USAGE, "config: %s: no profile named '%s' in profiles", where,
-                     name);
-        IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
-        IOTCA_GUARD(only_keys(p, where, est_profile_keys));
+        IOTCA_GUARD(profile_entry(c, "est", name, p, est_profile_keys, where));
         const char *hash = NULL;
         IOTCA_GUARD(get_str(p, "secret_hash", where, true, &hash));
         iotca_rc rc = iotca_est_hash_check_form(hash);
