@@ -83,6 +83,12 @@ jq --arg h "$H" '.est = {profiles: {device: {secret_hash: $h}}, default_profile:
 "$IOTCAD" check-config --config iotcad.json > out 2> err || die "an EST profile with its hash: $(cat err)"
 ok "an EST profile with its secret hash is accepted"
 bad "EST for no such profile" "est.profiles.nosuch: no profile named" --arg h "$H" '.est = {profiles: {nosuch: {secret_hash: $h}}}'
+bad "an EST profile that is no object" "est.profiles.device must be an object" '.est = {profiles: {device: 1}}'
+bad "an unknown key in an EST profile" "est.profiles.device" --arg h "$H" \
+  '.est = {profiles: {device: {secret_hash: $h, colour: "red"}}}'
+bad "ACME for no such profile" "acme.profiles.nosuch: no profile named" '.acme = {profiles: {nosuch: {}}}'
+bad "an ACME profile that is no object" "acme.profiles.device must be an object" '.acme = {profiles: {device: []}}'
+bad "an unknown key in an ACME profile" "acme.profiles.device" '.acme = {profiles: {device: {eab: false}}}'
 bad "an EST secret given in clear" "est.profiles.device.secret_hash: not an enrollment secret hash" \
   '.est = {profiles: {device: {secret_hash: "hunter2hunter2"}}}'
 bad "an EST profile without its secret hash" "secret_hash" '.est = {profiles: {device: {}}}'
