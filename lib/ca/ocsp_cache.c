@@ -54,7 +54,8 @@ void ocsp_cache_free(ocsp_cache *c) {
     free(c);
 }
 
-/* FNV-1a of the serial: serials are CSPRNG output (SPEC §3), so the low bits spread well; the issuer is not
+/* FNV-1a of the whole serial: serials carry 64+ bits of CSPRNG output (SPEC §3; a leaf's last 10 octets, after
+ * its time prefix), so the hash spreads well; the issuer is not
  * hashed, so every issuer's answer for a serial lands in the same slot and invalidation finds it there. */
 static size_t slot_of(const ocsp_cache *c, const uint8_t *serial, size_t len) {
     uint64_t h = 1469598103934665603ull;

@@ -13,6 +13,15 @@ iotca_rc iotca_serial_random(uint8_t out[IOTCA_SERIAL_LEN]) {
     return IOTCA_OK;
 }
 
+iotca_rc iotca_serial_ordered(int64_t ms_since_epoch, uint8_t out[IOTCA_SERIAL_LEN]) {
+    IOTCA_ENSURE(ms_since_epoch >= 0 && ms_since_epoch < ((int64_t)1 << 46), IOTCA_E_USAGE,
+                 "serial: time outside 1970-4200");
+    IOTCA_GUARD(iotca_random(out + 6, IOTCA_SERIAL_LEN - 6));
+    uint64_t v = (uint64_t)ms_since_epoch | ((uint64_t)0x40 << 40); /* 0x40: positive, first octet non-zero */
+    for (int i = 5; i >= 0; i--, v >>= 8) out[i] = (uint8_t)v;
+    return IOTCA_OK;
+}
+
 iotca_rc iotca_skid_from_spki(iotca_slice spki, uint8_t out[20]) {
     iotca_tlv seq, alg, bits;
     IOTCA_GUARD(iotca_der_single(spki, IOTCA_DER_SEQUENCE, &seq));

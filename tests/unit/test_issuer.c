@@ -939,6 +939,30 @@ START_TEST(ocsp_response_signed_and_structured) {
 }
 END_TEST
 
+/* Ordered serials: 16 octets, positive with a non-zero first octet, later milliseconds sort later, 80 random bits
+ * that differ between two draws of the same millisecond; a time outside 1970..4200 is refused. */
+START_TEST(serial_ordered_shape_and_order) {
+    uint8_t a[IOTCA_SERIAL_LEN], b[IOTCA_SERIAL_LEN], c[IOTCA_SERIAL_LEN];
+    int64_t ms = INT64_C(1796601600123); /* 2026-12-07 */
+    OK(iotca_serial_ordered(ms, a));
+    OK(iotca_serial_ordered(ms, b));
+    OK(iotca_serial_ordered(ms + 1, c));
+    ck_assert_uint_eq(a[0] & 0xc0, 0x40); /* positive, first octet non-zero: exactly 16 octets in DER */
+    uint64_t t = 0;
+    for (int i = 0; i < 6; i++) t = t << 8 | a[i];
+    ck_assert(t == ((uint64_t)ms | ((uint64_t)0x40 << 40)));
+    ck_assert_int_eq(memcmp(a, b, 6), 0);
+    ck_assert_int_ne(memcmp(a + 6, b + 6, 10), 0);
+    ck_assert_int_lt(memcmp(a, c, sizeof a), 0);
+    ck_assert_int_lt(memcmp(b, c, sizeof b), 0);
+    /* the last representable millisecond still gives a positive 16-octet serial */
+    OK(iotca_serial_ordered(((int64_t)1 << 46) - 1, c));
+    ck_assert_uint_eq(c[0], 0x7f);
+    ck_assert_int_eq(iotca_serial_ordered(-1, c), IOTCA_E_USAGE);
+    ck_assert_int_eq(iotca_serial_ordered((int64_t)1 << 46, c), IOTCA_E_USAGE);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("issuer");
     TCase *tc = tcase_create("issuer");
@@ -946,6 +970,7 @@ int main(void) {
     tcase_add_loop_test(tc, key_generate_sign_verify, 0, sizeof all_types / sizeof all_types[0]);
     tcase_add_test(tc, key_wrong_key_does_not_verify);
     tcase_add_test(tc, key_type_names);
+    tcase_add_test(tc, serial_ordered_shape_and_order);
     tcase_add_test(tc, hmac_rfc4231);
     tcase_add_test(tc, pbkdf2_rfc7914);
     tcase_add_test(tc, verify_thread_releases_caches);
