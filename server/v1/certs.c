@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "jsonw.h"
 #include "log.h"
 #include "v1.h"
 #include "iotca/ca_acme.h"
@@ -79,19 +80,9 @@ static iotca_issue_audit issue_audit(request *r) {
     return (iotca_issue_audit){r->actor[0] ? r->actor : "anonymous", "POST /v1/certificates", r->id, "201"};
 }
 
-/* What was asked and what was granted (seconds), and what capped it: null, or "issuer_not_after" with the
- * issuer's end. */
-static json_t *ttl_json(const iotca_issued *is) {
-    json_t *t = json_pack("{s:I, s:I}", "asked", (json_int_t)is->ttl_asked, "granted", (json_int_t)is->ttl_granted);
-    if (is->capped_by_issuer) {
-        json_object_set_new(t, "capped_by", json_string("issuer_not_after"));
-        json_object_set_new(t, "issuer_not_after", iotca_json_time(is->issuer_not_after));
-    } else {
-        json_object_set_new(t, "capped_by", json_null());
-    }
-    return t;
-}
-
+/* The answer to an issuance, written by jsonw (the hot path: no tree of copies): serial, certificate, chain,
+ * dates, profile, issuer, and ttl: what was asked and granted (seconds) and what capped it (null, or
+ * "issuer_not_after" with the issuer's end), then renews and warnings when they apply. */
 static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued *is) {
     if (rc != IOTCA_OK) {
         respond_rc(r, out, rc);
@@ -100,23 +91,42 @@ static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued 
     r->audited = true;
     snprintf(r->log_serial, sizeof r->log_serial, "%s", is->serial);
     snprintf(r->audit_subject, sizeof r->audit_subject, "certificate %s (%.20s)", is->serial, r->issue_profile);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:o}", "serial", is->serial, "certificate",
-                            (const char *)is->cert_pem.data, "chain", (const char *)is->chain_pem.data, "not_before",
-                            iotca_json_time(is->not_before), "not_after", iotca_json_time(is->not_after), "profile",
-                            r->issue_profile, "issuer", (json_int_t)is->issuer_id, "ttl", ttl_json(is));
-    if (is->renews[0]) json_object_set_new(doc, "renews", json_string(is->renews));
+    jsonw w;
+    jsonw_open(&w, &out->body);
+    jsonw_str(&w, "serial", is->serial);
+    jsonw_str(&w, "certificate", (const char *)is->cert_pem.data);
+    jsonw_str(&w, "chain", (const char *)is->chain_pem.data);
+    jsonw_time(&w, "not_before", is->not_before);
+    jsonw_time(&w, "not_after", is->not_after);
+    jsonw_str(&w, "profile", r->issue_profile);
+    jsonw_int(&w, "issuer", (long long)is->issuer_id);
+    jsonw_object(&w, "ttl");
+    jsonw_int(&w, "asked", (long long)is->ttl_asked);
+    jsonw_int(&w, "granted", (long long)is->ttl_granted);
+    jsonw_str(&w, "capped_by", is->capped_by_issuer ? "issuer_not_after" : NULL);
+    if (is->capped_by_issuer) jsonw_time(&w, "issuer_not_after", is->issuer_not_after);
+    jsonw_end(&w);
+    if (is->renews[0]) jsonw_str(&w, "renews", is->renews);
     if (is->capped_by_issuer) { /* said in words too, for whoever reads the answer rather than parses it */
-        char asked[IOTCA_DURATION_TEXT], granted[IOTCA_DURATION_TEXT], end[32], w[400];
+        char asked[IOTCA_DURATION_TEXT], granted[IOTCA_DURATION_TEXT], end[32], text[400];
         struct tm tm;
         gmtime_r(&is->issuer_not_after, &tm);
         strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        snprintf(w, sizeof w, "cut short: asked %s, granted %s: its issuer %s ends %s, and a certificate never "
-                 "outlives its issuer", iotca_duration_format(is->ttl_asked, asked),
+        snprintf(text, sizeof text, "cut short: asked %s, granted %s: its issuer %s ends %s, and a certificate "
+                 "never outlives its issuer", iotca_duration_format(is->ttl_asked, asked),
                  iotca_duration_format(is->ttl_granted, granted), is->issuer_name, end);
-        json_object_set_new(doc, "warnings", json_pack("[s]", w));
+        jsonw_array(&w, "warnings");
+        jsonw_item(&w, text);
+        jsonw_end(&w);
     }
-    respond_json(out, 201, doc);
+    jsonw_end(&w);
     iotca_issued_free(is);
+    if (!jsonw_done(&w)) {
+        respond_error(out, 500, "internal", "the answer could not be written");
+        return;
+    }
+    out->status = 201;
+    out->content_type = "application/json";
 }
 
 void api_cert_issue(request *r, const char *const *p, response *out) {
