@@ -93,7 +93,8 @@ static const struct {
 static iotca_rc load_profile(const char *name, json_t *p, iotca_profile *out) {
     static const char *const keys[] = {"issuer_group", "key_types",    "max_ttl",     "default_ttl", "eku",
                                        "key_usage",    "dns_suffixes", "allow_wildcards", "ip_ranges", "uri_prefixes",
-                                       "max_names",    "require_san",  "cn_in_san",   "subject",     NULL};
+                                       "max_names",    "require_san",  "cn_in_san",   "subject",     "bridge_max_ttl",
+                                       NULL};
     char where[96];
     snprintf(where, sizeof where, "profiles.%s", name);
     IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
@@ -116,6 +117,7 @@ static iotca_rc load_profile(const char *name, json_t *p, iotca_profile *out) {
     IOTCA_GUARD(get_duration(p, "max_ttl", where, &out->max_ttl));
     out->default_ttl = out->max_ttl;
     IOTCA_GUARD(get_duration(p, "default_ttl", where, &out->default_ttl));
+    IOTCA_GUARD(get_duration(p, "bridge_max_ttl", where, &out->bridge_max_ttl)); /* absent: no bridges */
     IOTCA_GUARD(get_strs(p, "eku", where, list, 4, &n));
     for (size_t i = 0; i < n; i++) {
         unsigned bits;

@@ -34,6 +34,9 @@ const route iotcad_routes[] = {
     /* renewal: the issuance cycle again, started and answered as issuance is */
     {"POST", "/v1/certificates/*/renew", api_cert_renew, RUN_STARTED, true, true, api_cert_renew_begin,
      api_cert_issue_end, NULL},
+    /* bridge certificates from a retiring issuer (issue 24): rare, admin only, on the pool */
+    CHANGE("POST", "/v1/bridges", api_bridge_issue),
+    GET("/v1/bridges", api_bridge_list),
     GET("/crl/*", api_crl_get),
     CHANGE("PUT", "/v1/ca/root-crl", api_root_crl_import),
     /* computations over what the client sends: they change nothing, but wait for no disk either way */

@@ -158,11 +158,17 @@ iotca_rc ca_tokens_flush_used(iotca_ca *ca, iotca_store *s);
 /* The issuance cycle of issue.c, for a fresh certificate (renews NULL) or a renewal (renew.c): renews is the
  * renewed certificate, owned from the call on whatever happens (freed with the issuance), renews_serial its
  * serial. ca_issue_start is iotca_ca_issue_start's, ca_issue_sync iotca_ca_issue_audited's. */
+/* bridge (NULL for any other issuance): a bridge certificate from that issuer, with that justification
+ * (bridge.c checks both before; issue.c checks the issuer's state and the profile). */
+typedef struct ca_bridge {
+    int64_t issuer_id;
+    const char *justification;
+} ca_bridge;
 iotca_rc ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *audit,
-                        iotca_cert *renews, const char *renews_serial, void (*done)(void *arg), void *arg,
-                        iotca_issuance **out);
+                        iotca_cert *renews, const char *renews_serial, const ca_bridge *bridge,
+                        void (*done)(void *arg), void *arg, iotca_issuance **out);
 iotca_rc ca_issue_sync(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *audit,
-                       iotca_cert *renews, const char *renews_serial, iotca_issued *out);
+                       iotca_cert *renews, const char *renews_serial, const ca_bridge *bridge, iotca_issued *out);
 /* Whether a renewal's decision keeps what the renewed certificate (serial) says: the same subject DER and the
  * same names, in any order (renew.c). IOTCA_E_USAGE naming the difference otherwise. */
 iotca_rc ca_renew_check(const iotca_cert *renews, const char *serial, const iotca_decision *d);

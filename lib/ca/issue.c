@@ -37,12 +37,14 @@ static iotca_rc write_intent(iotca_store *s, void *arg) { return iotca_store_ser
 /* The certificate's record, and with it (if asked) the audit record of its issuance: one durable write. */
 typedef struct cert_arg {
     const iotca_cert_rec *cert;
-    iotca_audit_rec *audit; /* NULL: none */
+    const iotca_bridge_rec *bridge; /* NULL: not a bridge */
+    iotca_audit_rec *audit;         /* NULL: none */
 } cert_arg;
 
 static iotca_rc write_cert(iotca_store *s, void *arg) {
     const cert_arg *a = arg;
     IOTCA_GUARD(iotca_store_cert_add(s, a->cert));
+    if (a->bridge) IOTCA_GUARD(iotca_store_bridge_add(s, a->bridge));
     return a->audit ? ca_audit_append(s, a->audit) : IOTCA_OK;
 }
 
@@ -68,6 +70,11 @@ struct iotca_issuance {
     char renews_serial[41];
     bool audited;
     iotca_audit_rec ar; /* filled at start; its subject once the serial is drawn */
+    /* a bridge (bridge.c): from the retiring issuer br.issuer_id, under a copy of the profile whose TTLs its
+     * bridge_max_ttl caps; br is recorded with the certificate */
+    bool bridge;
+    iotca_profile bridge_profile;
+    iotca_bridge_rec br;
     /* made by the signing */
     iotca_csr *csr;
     ca_issuer *is;
@@ -149,10 +156,18 @@ static iotca_rc queue_record(iotca_issuance *x) {
     cr->not_after = x->spec.not_after;
     cr->created_at = x->now;
     snprintf(cr->renews, sizeof cr->renews, "%s", x->renews_serial);
-    if (x->audited)
+    if (x->audited && x->bridge)
+        snprintf(x->ar.subject, sizeof x->ar.subject, "bridge certificate %s (%.20s) from retiring issuer %s",
+                 cr->serial, x->p->name, x->rec.name);
+    else if (x->audited)
         snprintf(x->ar.subject, sizeof x->ar.subject, "certificate %s (%.20s)%s%s", cr->serial, x->p->name,
                  x->renews ? " renewing " : "", x->renews_serial);
-    x->arg = (cert_arg){cr, x->audited ? &x->ar : NULL};
+    if (x->bridge) {
+        snprintf(x->br.serial, sizeof x->br.serial, "%s", cr->serial);
+        x->br.not_after = cr->not_after;
+        x->br.created_at = x->now;
+    }
+    x->arg = (cert_arg){cr, x->bridge ? &x->br : NULL, x->audited ? &x->ar : NULL};
     iotca_store_group_submit(x->ca->group, &x->record, write_cert, &x->arg);
     x->recorded = true;
     return IOTCA_OK;
@@ -232,9 +247,32 @@ static iotca_rc count(iotca_ca *ca, iotca_rc rc, iotca_issued *out) {
     return rc;
 }
 
+/* A bridge's issuer and terms (issue 24): the issuer named, of the profile's group and retiring (never active,
+ * staged, retired or expired), for a profile that allows bridges; the profile copied with its TTLs capped by
+ * bridge_max_ttl, and the issuer's end caps it as for any leaf. */
+static iotca_rc bridge_issuer(iotca_issuance *x, iotca_store *s) {
+    const iotca_profile *p = x->p;
+    IOTCA_ENSURE(p->bridge_max_ttl > 0, IOTCA_E_POLICY,
+                 "profile %s does not allow bridge certificates (its config has no bridge_max_ttl)", p->name);
+    IOTCA_GUARD(iotca_store_issuer_get(s, x->br.issuer_id, &x->rec));
+    IOTCA_ENSURE(strcmp(x->rec.group, p->issuer_group) == 0, IOTCA_E_POLICY,
+                 "issuer %s is of group %s, and profile %s issues from group %s", x->rec.name, x->rec.group, p->name,
+                 p->issuer_group);
+    IOTCA_ENSURE(x->rec.state == IOTCA_ISSUER_RETIRING, IOTCA_E_POLICY,
+                 "a bridge certificate comes only from a retiring issuer: issuer %s is %s", x->rec.name,
+                 iotca_issuer_state_name(x->rec.state));
+    IOTCA_ENSURE(x->rec.not_after > x->now, IOTCA_E_POLICY, "issuer %s has expired", x->rec.name);
+    x->bridge_profile = *p;
+    x->bridge_profile.max_ttl = p->bridge_max_ttl;
+    if (x->bridge_profile.default_ttl > p->bridge_max_ttl) x->bridge_profile.default_ttl = p->bridge_max_ttl;
+    x->p = &x->bridge_profile;
+    return IOTCA_OK;
+}
+
 /* What the starting thread does: the profile and the issuer's record (two reads of a small table), so the
  * crypto thread gets all it needs at once. */
-static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *au) {
+static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *au,
+                      const ca_bridge *bridge) {
     iotca_ca *ca = x->ca;
     x->p = iotca_ca_profile(ca, profile);
     if (x->p == NULL) {
@@ -248,10 +286,18 @@ static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, l
         x->audited = true;
         ca_audit_fill(&x->ar, au->actor, au->action, "", au->request_id, au->outcome, "");
     }
+    if (bridge) { /* checked by iotca_ca_issue_bridge: a justification of 1 to 200 bytes, an actor */
+        x->bridge = true;
+        x->br.issuer_id = bridge->issuer_id;
+        snprintf(x->br.justification, sizeof x->br.justification, "%s", bridge->justification);
+        snprintf(x->br.actor, sizeof x->br.actor, "%s", au && au->actor ? au->actor : "anonymous");
+        if (x->audited) snprintf(x->ar.detail, sizeof x->ar.detail, "justification: %s", bridge->justification);
+    }
     IOTCA_GUARD(iotca_buf_append(&x->csr_in, csr.p, csr.len));
     iotca_store *s = NULL;
     int64_t iid;
     IOTCA_GUARD(ca_store(ca, &s));
+    if (x->bridge) return bridge_issuer(x, s);
     /* no issuer that can sign is the CA's state, not the request's fault: 503, as /readyz says */
     iotca_rc rc = iotca_store_issuer_active(s, x->p->issuer_group, &iid);
     IOTCA_ENSURE(rc != IOTCA_E_POLICY, IOTCA_E_UNAVAILABLE, "no issuer of group %s can sign: none is active; %s",
@@ -268,12 +314,12 @@ static iotca_rc start(iotca_issuance *x, iotca_slice csr, const char *profile, l
 iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
                               const iotca_issue_audit *audit, void (*done)(void *arg), void *arg,
                               iotca_issuance **out) {
-    return ca_issue_start(ca, csr, profile, ttl, audit, NULL, NULL, done, arg, out);
+    return ca_issue_start(ca, csr, profile, ttl, audit, NULL, NULL, NULL, done, arg, out);
 }
 
 iotca_rc ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *audit,
-                        iotca_cert *renews, const char *renews_serial, void (*done)(void *arg), void *arg,
-                        iotca_issuance **out) {
+                        iotca_cert *renews, const char *renews_serial, const ca_bridge *bridge,
+                        void (*done)(void *arg), void *arg, iotca_issuance **out) {
     if (!(ca && done && out)) {
         iotca_cert_free(renews);
         IOTCA_BAIL(IOTCA_E_USAGE, "iotca_ca_issue_start: NULL argument");
@@ -289,7 +335,7 @@ iotca_rc ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile, long
     x->done_arg = arg;
     x->renews = renews; /* owned from here: issuance_free frees it */
     if (renews) snprintf(x->renews_serial, sizeof x->renews_serial, "%s", renews_serial);
-    iotca_rc rc = start(x, csr, profile, ttl, audit);
+    iotca_rc rc = start(x, csr, profile, ttl, audit, bridge);
     if (rc != IOTCA_OK) {
         issuance_free(x); /* frees only: the error's detail stays */
         return count(ca, rc, NULL);
@@ -344,11 +390,11 @@ iotca_rc iotca_ca_issue(iotca_ca *ca, iotca_slice csr, const char *profile, long
 
 iotca_rc iotca_ca_issue_audited(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl,
                                 const iotca_issue_audit *audit, iotca_issued *out) {
-    return ca_issue_sync(ca, csr, profile, ttl, audit, NULL, NULL, out);
+    return ca_issue_sync(ca, csr, profile, ttl, audit, NULL, NULL, NULL, out);
 }
 
 iotca_rc ca_issue_sync(iotca_ca *ca, iotca_slice csr, const char *profile, long ttl, const iotca_issue_audit *audit,
-                       iotca_cert *renews, const char *renews_serial, iotca_issued *out) {
+                       iotca_cert *renews, const char *renews_serial, const ca_bridge *bridge, iotca_issued *out) {
     memset(out, 0, sizeof *out);
     sem_t done;
     if (sem_init(&done, 0, 0) != 0) {
@@ -356,7 +402,7 @@ iotca_rc ca_issue_sync(iotca_ca *ca, iotca_slice csr, const char *profile, long 
         IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot make a semaphore");
     }
     iotca_issuance *x = NULL;
-    iotca_rc rc = ca_issue_start(ca, csr, profile, ttl, audit, renews, renews_serial, post_sem, &done, &x);
+    iotca_rc rc = ca_issue_start(ca, csr, profile, ttl, audit, renews, renews_serial, bridge, post_sem, &done, &x);
     if (rc == IOTCA_OK) {
         int w;
         do w = sem_wait(&done);

@@ -34,7 +34,7 @@ iotca_rc iotca_ca_renew_start(iotca_ca *ca, const char *serial, iotca_slice csr,
     iotca_cert *cert = NULL;
     char profile[64];
     IOTCA_GUARD(load_renewed(ca, serial, &cert, profile));
-    return ca_issue_start(ca, csr, profile, ttl, audit, cert, serial, done, arg, out);
+    return ca_issue_start(ca, csr, profile, ttl, audit, cert, serial, NULL, done, arg, out);
 }
 
 iotca_rc iotca_ca_renew(iotca_ca *ca, const char *serial, iotca_slice csr, long ttl, const iotca_issue_audit *audit,
@@ -44,7 +44,7 @@ iotca_rc iotca_ca_renew(iotca_ca *ca, const char *serial, iotca_slice csr, long 
     iotca_cert *cert = NULL;
     char profile[64];
     IOTCA_GUARD(load_renewed(ca, serial, &cert, profile));
-    return ca_issue_sync(ca, csr, profile, ttl, audit, cert, serial, out);
+    return ca_issue_sync(ca, csr, profile, ttl, audit, cert, serial, NULL, out);
 }
 
 /* One name as people write it in a SAN: "DNS:a.example.com", "IP:10.0.0.1", "URI:urn:x". */

@@ -50,6 +50,9 @@ iotca_rc iotca_profile_validate(const iotca_profile *p) {
     IOTCA_ENSURE(p->key_types != 0, IOTCA_E_USAGE, "profile %s: key_types must allow at least one type", p->name);
     IOTCA_ENSURE(p->max_ttl > 0 && p->default_ttl > 0 && p->default_ttl <= p->max_ttl, IOTCA_E_USAGE,
                  "profile %s: need 0 < default_ttl <= max_ttl", p->name);
+    /* a bridge lets devices that pinned a retiring issuer in once more: short-lived by design */
+    IOTCA_ENSURE(p->bridge_max_ttl >= 0 && p->bridge_max_ttl <= p->max_ttl && p->bridge_max_ttl <= 30L * 86400,
+                 IOTCA_E_USAGE, "profile %s: bridge_max_ttl must be at most max_ttl and at most 30 days", p->name);
     IOTCA_ENSURE(p->eku != 0, IOTCA_E_USAGE, "profile %s: eku is required", p->name);
     IOTCA_ENSURE(!(p->key_usage & (IOTCA_KU_KEY_CERT_SIGN | IOTCA_KU_CRL_SIGN)), IOTCA_E_USAGE,
                  "profile %s: leaves may not have keyCertSign or cRLSign", p->name);

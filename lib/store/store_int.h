@@ -108,6 +108,9 @@ enum iotca_sq_id {
     SQ_ACME_ORDER_SETTLE,
     SQ_ACME_SERIAL_ACCOUNT,
     SQ_ACME_REPLACED,
+    /* bridges (bridges.c) */
+    SQ_BRIDGE_INSERT,
+    SQ_BRIDGE_LIST,
     SQ_COUNT
 };
 

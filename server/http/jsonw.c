@@ -97,6 +97,11 @@ void jsonw_int(jsonw *w, const char *key, long long v) {
     put(w, n, (size_t)snprintf(n, sizeof n, "%lld", v));
 }
 
+void jsonw_bool(jsonw *w, const char *key, bool v) {
+    member(w, key);
+    put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
 void jsonw_time(jsonw *w, const char *key, time_t t) {
     if (t == 0) {
         jsonw_null(w, key);

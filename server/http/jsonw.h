@@ -26,6 +26,8 @@ void jsonw_open(jsonw *w, iotca_buf *b);
 void jsonw_str(jsonw *w, const char *key, const char *v);
 /* A member whose value is an integer. */
 void jsonw_int(jsonw *w, const char *key, long long v);
+/* A member whose value is true or false. */
+void jsonw_bool(jsonw *w, const char *key, bool v);
 /* A member whose value is the RFC 3339 UTC time t, or null for 0 (as iotca_json_time). */
 void jsonw_time(jsonw *w, const char *key, time_t t);
 /* A member whose value is null. */

@@ -83,7 +83,7 @@ static iotca_issue_audit issue_audit(request *r) {
 /* The answer to an issuance, written by jsonw (the hot path: no tree of copies): serial, certificate, chain,
  * dates, profile, issuer, and ttl: what was asked and granted (seconds) and what capped it (null, or
  * "issuer_not_after" with the issuer's end), then renews and warnings when they apply. */
-static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued *is) {
+static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued *is, const char *justification) {
     if (rc != IOTCA_OK) {
         respond_rc(r, out, rc);
         return;
@@ -107,6 +107,10 @@ static void respond_issued(request *r, response *out, iotca_rc rc, iotca_issued 
     if (is->capped_by_issuer) jsonw_time(&w, "issuer_not_after", is->issuer_not_after);
     jsonw_end(&w);
     if (is->renews[0]) jsonw_str(&w, "renews", is->renews);
+    if (justification) { /* a bridge certificate (api_bridge_issue) */
+        jsonw_bool(&w, "bridge", true);
+        jsonw_str(&w, "justification", justification);
+    }
     if (is->capped_by_issuer) { /* said in words too, for whoever reads the answer rather than parses it */
         char asked[IOTCA_DURATION_TEXT], granted[IOTCA_DURATION_TEXT], end[32], text[400];
         struct tm tm;
@@ -138,7 +142,7 @@ void api_cert_issue(request *r, const char *const *p, response *out) {
         iotca_issued is;
         iotca_issue_audit au = issue_audit(r);
         iotca_rc rc = iotca_ca_issue_audited(r->srv->ca, iotca_slice_of(csr, strlen(csr)), profile, ttl, &au, &is);
-        respond_issued(r, out, rc, &is);
+        respond_issued(r, out, rc, &is, NULL);
     }
     json_decref(j);
 }
@@ -163,7 +167,7 @@ bool api_cert_issue_end(request *r, response *out) {
     iotca_issued is;
     iotca_rc rc = iotca_ca_issue_end(r->issuance, &is);
     r->issuance = NULL;
-    respond_issued(r, out, rc, &is);
+    respond_issued(r, out, rc, &is, NULL);
     return rc == IOTCA_OK;
 }
 
@@ -230,7 +234,7 @@ void api_cert_renew(request *r, const char *const *p, response *out) {
         iotca_issued is;
         iotca_issue_audit au = renew_audit(r);
         iotca_rc rc = iotca_ca_renew(r->srv->ca, serial, csr_slice(csr), ttl, &au, &is);
-        respond_issued(r, out, rc, &is);
+        respond_issued(r, out, rc, &is, NULL);
     }
     json_decref(j);
 }
@@ -404,4 +408,58 @@ void api_cert_revoke(request *r, const char *const *p, response *out) {
 done:
     iotca_cert_rec_free(&c);
     json_decref(j);
+}
+
+/* POST /v1/bridges (admin; issue 24, point 4): a bridge certificate from a retiring issuer, {csr, profile,
+ * issuer, justification, ttl?}; the answer is an issuance's with bridge and justification. The refusals are
+ * the CA's (iotca_ca_issue_bridge): a profile without bridge_max_ttl, an issuer that is not retiring. */
+void api_bridge_issue(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    json_t *j = body_json(r, out);
+    if (j == NULL) return;
+    const char *csr, *profile, *justification;
+    json_int_t issuer;
+    json_t *ttl_j = NULL;
+    long ttl;
+    json_error_t e;
+    if (json_unpack_ex(j, &e, JSON_STRICT, "{s:s, s:s, s:I, s:s, s?o}", "csr", &csr, "profile", &profile, "issuer",
+                       &issuer, "justification", &justification, "ttl", &ttl_j) != 0) {
+        respond_error(out, 400, "bad_request", "body: %s (fields: csr, profile, issuer, justification, ttl)", e.text);
+    } else if (strlen(csr) > CSR_MAX) {
+        respond_error(out, 413, "too_large", "csr over %d bytes", CSR_MAX);
+    } else if (iotca_ca_profile(r->srv->ca, profile) == NULL) {
+        unknown_profile(r, out, profile);
+    } else if (ttl_field(r, out, ttl_j, &ttl)) {
+        snprintf(r->issue_profile, sizeof r->issue_profile, "%s", profile);
+        iotca_issue_audit au = {r->actor[0] ? r->actor : "anonymous", "POST /v1/bridges", r->id, "201"};
+        iotca_issued is;
+        iotca_rc rc = iotca_ca_issue_bridge(r->srv->ca, iotca_slice_of(csr, strlen(csr)), profile, (int64_t)issuer,
+                                            ttl, justification, &au, &is);
+        respond_issued(r, out, rc, &is, justification);
+    }
+    json_decref(j);
+}
+
+/* GET /v1/bridges (admin): the bridge certificates not yet expired, oldest first, with who asked and why. */
+void api_bridge_list(request *r, const char *const *p, response *out) {
+    (void)p;
+    if (!require_role(r, out, IOTCA_ROLE_ADMIN)) return;
+    iotca_bridge_rec *list = NULL;
+    size_t n = 0;
+    iotca_rc rc = iotca_ca_bridge_list(r->srv->ca, time(NULL), &list, &n);
+    if (rc != IOTCA_OK) {
+        respond_rc(r, out, rc);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:o, s:s}", "serial", list[i].serial,
+                                             "issuer", (json_int_t)list[i].issuer_id, "profile", list[i].profile,
+                                             "justification", list[i].justification, "actor", list[i].actor,
+                                             "not_after", iotca_json_time(list[i].not_after), "created_at",
+                                             iotca_json_time(list[i].created_at), "status",
+                                             list[i].revoked ? "revoked" : "valid"));
+    free(list);
+    respond_json(out, 200, json_pack("{s:o}", "bridges", arr));
 }

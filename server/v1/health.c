@@ -120,6 +120,24 @@ void api_metrics(request *r, const char *const *p, response *out) {
         iotca_buf_free(&entries);
         free(cl);
     }
+    /* bridge certificates from retiring issuers (issue 24): each one until it expires, and how many are valid */
+    iotca_bridge_rec *br = NULL;
+    size_t nb = 0;
+    if (iotca_ca_bridge_list(r->srv->ca, now, &br, &nb) == IOTCA_OK) {
+        size_t valid = 0;
+        iotca_buf_append_str(&b, "# HELP iotca_bridge_certificate_not_after Unix time each bridge certificate from "
+                                 "a retiring issuer expires, until it does.\n"
+                                 "# TYPE iotca_bridge_certificate_not_after gauge\n");
+        for (size_t i = 0; i < nb; i++) {
+            iotca_buf_printf(&b, "iotca_bridge_certificate_not_after{serial=\"%s\",issuer=\"%lld\",profile=\"%s\","
+                             "status=\"%s\"} %lld\n", br[i].serial, (long long)br[i].issuer_id, br[i].profile,
+                             br[i].revoked ? "revoked" : "valid", (long long)br[i].not_after);
+            if (!br[i].revoked) valid++;
+        }
+        iotca_buf_printf(&b, "# HELP iotca_bridge_certificates Bridge certificates valid now (unexpired, unrevoked).\n"
+                             "# TYPE iotca_bridge_certificates gauge\niotca_bridge_certificates %zu\n", valid);
+        free(br);
+    }
     respond_text(out, 200, "text/plain; version=0.0.4", (const char *)b.data, b.len);
     iotca_buf_free(&b);
 }

@@ -32,6 +32,9 @@ bool api_cert_renew_begin(request *r, response *out, void (*done)(void *arg));
 void api_cert_get(request *r, const char *const *p, response *out);
 void api_cert_list(request *r, const char *const *p, response *out);
 void api_cert_revoke(request *r, const char *const *p, response *out);
+/* POST /v1/bridges: a bridge certificate from a retiring issuer (admin); GET /v1/bridges: those not expired */
+void api_bridge_issue(request *r, const char *const *p, response *out);
+void api_bridge_list(request *r, const char *const *p, response *out);
 /* crl.c */
 void api_crl_get(request *r, const char *const *p, response *out);
 void api_root_crl_import(request *r, const char *const *p, response *out);

@@ -3,7 +3,7 @@
  *
  * Input: byte 0 picks the call, the rest is the body.
  *   bits 0-1  caller: 0 no token, 1 a wrong token, 2 a provisioner, 3 an admin
- *   bits 2-5  route, modulo the 10 routes of `routes` below
+ *   bits 2-5  route, modulo the 12 routes of `routes` below
  *   bits 6-7  variant: the path parameter (revoke: last issued serial / same in upper case / unknown / malformed;
  *             issuer import: pending issuer / active issuer / unknown / malformed; trust profile replace: fleet-a / fleet-b /
  *             unknown / a name with '/'), the Content-Type of POST /ocsp
@@ -90,7 +90,7 @@ enum MHD_Result MHD_lookup_connection_value_n(struct MHD_Connection *connection,
 /* ---- the routes under test ------------------------------------------------------------------------------ */
 
 enum { R_ISSUE, R_REVOKE, R_ISSUER_NEW, R_ISSUER_IMPORT, R_ROOT_CRL, R_LINT, R_FLEET, R_TRUST, R_OCSP, R_TRUST_PUT, R_RENEW,
-       N_ROUTES };
+       R_BRIDGE, N_ROUTES };
 
 static const struct {
     const char *method, *path; /* "%s" is the path parameter */
@@ -108,6 +108,7 @@ static const struct {
     [R_OCSP] = {"POST", "/ocsp", IOTCA_ROLE_NONE, false},
     [R_TRUST_PUT] = {"PUT", "/v1/trust-profiles/%s", IOTCA_ROLE_ADMIN, true},
     [R_RENEW] = {"POST", "/v1/certificates/%s/renew", IOTCA_ROLE_PROVISIONER, true},
+    [R_BRIDGE] = {"POST", "/v1/bridges", IOTCA_ROLE_ADMIN, true},
 };
 
 /* ---- state: one root for the whole run; a CA (database, keys, issuers, tokens) rebuilt now and then -------- */
@@ -162,6 +163,7 @@ static void make_profiles(void) {
     f->require_san = true;
     f->cn_in_san = true;
     f->subject = IOTCA_SUBJECT_FROM_CSR;
+    f->bridge_max_ttl = 3 * DAY; /* bridges (issue 24): from a retiring issuer only, which the fuzzed CA never has */
 }
 
 /* PEM with its line breaks written as JSON's "\n", to paste inside a JSON string. */
@@ -522,6 +524,7 @@ static void check(const call *c, const response *out) {
     }
     if (!ok2xx || c->route == R_OCSP) return;
     json_t *j = body_doc(c, out);
+    if (c->route == R_BRIDGE) violated(c, out, "a bridge certificate from a CA with no retiring issuer");
     if (c->route == R_ISSUE || c->route == R_RENEW) {
         if (st != 201) violated(c, out, "issuance succeeded without 201");
         check_issued(c, out, j);

@@ -63,6 +63,11 @@ bad() { # bad DESC REGEX [--arg NAME VALUE] JQ_FILTER
 }
 bad "an unknown key" 'frobnicate' '.frobnicate = 1'
 bad "a bad duration" 'max_ttl' '.profiles.device.max_ttl = "ninety days"'
+# bridge certificates (issue 24): short-lived by design, never past the profile's own max_ttl
+bad "a bridge_max_ttl over 30 days" 'bridge_max_ttl must be at most max_ttl and at most 30 days' '.profiles.device.bridge_max_ttl = "31d"'
+bad "a bridge_max_ttl over max_ttl" 'bridge_max_ttl must be at most max_ttl' '.profiles["firmware-endpoint"].max_ttl = "2d" | .profiles["firmware-endpoint"].default_ttl = "1d" | .profiles["firmware-endpoint"].bridge_max_ttl = "3d"'
+bad "a bridge_max_ttl of zero" 'bridge_max_ttl must be positive' '.profiles.device.bridge_max_ttl = 0'
+bad "a bridge_max_ttl that is no duration" 'bridge_max_ttl' '.profiles.device.bridge_max_ttl = true'
 bad "a missing root file" 'nosuch.pem' ".roots = [\"$WORK/nosuch.pem\"]"
 bad "a root file with no certificate" 'no PEM certificate' ".roots = [\"$WORK/keypass\"]"
 # cross-certificates (alternate chains through an older root): each must certify a configured root

@@ -48,12 +48,15 @@ START_TEST(issuance_answer_matches_jansson) {
     jsonw_end(&w);
     jsonw_object(&w, "none");
     jsonw_end(&w);
+    jsonw_bool(&w, "yes", true);
+    jsonw_bool(&w, "no", false);
     jsonw_end(&w);
     ck_assert(jsonw_done(&w));
-    json_t *expect = json_pack("{s:s, s:s, s:s, s:n, s:I, s:{s:I, s:I, s:n}, s:[s, s], s:[], s:{}}", "serial",
+    json_t *expect = json_pack("{s:s, s:s, s:s, s:n, s:I, s:{s:I, s:I, s:n}, s:[s, s], s:[], s:{}, s:b, s:b}", "serial",
                                "4001936f3a2b", "certificate", pem, "not_before", "2026-12-07T00:00:00Z", "not_after",
                                "issuer", (json_int_t)3, "ttl", "asked", (json_int_t)LLONG_MAX, "granted",
-                               (json_int_t)LLONG_MIN, "capped_by", "warnings", "one", "two", "empty", "none");
+                               (json_int_t)LLONG_MIN, "capped_by", "warnings", "one", "two", "empty", "none", "yes", 1,
+                               "no", 0);
     same_as_jansson(&b, expect);
     iotca_buf_free(&b);
 }

@@ -34,6 +34,7 @@ typedef enum cli_opt {
     O_FORCE_JUSTIFICATION, O_FORMAT, O_ROOTS, O_MANIFEST_OUT, O_ACKNOWLEDGE,
     O_CERT, O_NEW_KEY, O_INCLUDE_REVOKED, /* cert renew; cert list */
     O_REFRESH_FROM, O_REENROLL_EVERY,     /* fleet check: devices refreshing their store from EST's cacerts */
+    O_ISSUER, O_JUSTIFICATION,            /* cert bridge */
     O_END_,
 } cli_opt;
 #define OPT_BIT(o) (1ull << ((o) - O_URL))
@@ -58,6 +59,7 @@ typedef struct cli {
     const char *cert, *new_key; /* cert renew: the certificate renewed as a file; the new key's file */
     bool include_revoked;       /* cert list --expiring: revoked ones too */
     const char *refresh_from, *reenroll_every; /* fleet check: a cacerts bundle (PEM) and the re-enrollment interval */
+    const char *issuer, *justification;        /* cert bridge: the retiring issuer's id, and why */
     /* positional arguments after the command words */
     const char *args[CLI_MAX_ARGS];
     size_t n_args;
@@ -66,6 +68,7 @@ typedef struct cli {
 
 /* ---- commands (each returns an exit code and has printed its messages) ---- */
 int cmd_cert_issue(cli *c);
+int cmd_cert_bridge(cli *c);
 int cmd_cert_show(cli *c);
 int cmd_cert_revoke(cli *c);
 int cmd_cert_list(cli *c);

@@ -214,7 +214,8 @@ void issue_summary(const cli *c, const json_t *doc, const char *key_type) {
     }
 }
 
-int cmd_cert_issue(cli *c) {
+/* cert issue (POST /v1/certificates), or cert bridge (POST /v1/bridges, with the issuer and justification) */
+static int issue(cli *c, bool bridge) {
     long ttl;
     iotca_key_type kt;
     iotca_names *names = calloc(1, sizeof *names); /* ~16 KiB: off the stack */
@@ -237,7 +238,11 @@ int cmd_cert_issue(cli *c) {
     }
     req = json_pack("{s:s, s:s}", "csr", (const char *)csr_pem.data, "profile", c->profile);
     if (req && ttl) json_object_set_new(req, "ttl", json_integer(ttl));
-    code = req ? http_json(c, "POST", "/v1/certificates", req, &doc) : EXIT_LOCAL;
+    if (req && bridge) {
+        json_object_set_new(req, "issuer", json_integer(strtoll(c->issuer, NULL, 10)));
+        json_object_set_new(req, "justification", json_string(c->justification));
+    }
+    code = req ? http_json(c, "POST", bridge ? "/v1/bridges" : "/v1/certificates", req, &doc) : EXIT_LOCAL;
     if (code == EXIT_OK && !issue_answer_ok(doc, &spki)) code = EXIT_SERVER;
     if (code != EXIT_OK) {
         if (key_written && unlink(c->key_out) == 0) cli_err("no certificate was received; removed the new key %s", c->key_out);
@@ -253,4 +258,22 @@ out:
     iotca_buf_free(&spki);
     free(names);
     return code;
+}
+
+int cmd_cert_issue(cli *c) { return issue(c, false); }
+
+/* cert bridge: --issuer is a positive decimal id and --justification 1 to 200 bytes, checked before anything
+ * is made (a key included); the daemon checks the rest (a retiring issuer, a profile that allows bridges). */
+int cmd_cert_bridge(cli *c) {
+    char *end = NULL;
+    long long id = c->issuer ? strtoll(c->issuer, &end, 10) : 0;
+    if (!c->issuer || !*c->issuer || *end || id <= 0) {
+        cli_err("cert bridge needs --issuer ID, the retiring issuer's id (a positive number; see iotca issuers list)");
+        return EXIT_USAGE;
+    }
+    if (!c->justification || !*c->justification || strlen(c->justification) > 200) {
+        cli_err("cert bridge needs --justification TEXT of 1 to 200 bytes: why the devices need it (it is audited)");
+        return EXIT_USAGE;
+    }
+    return issue(c, true);
 }

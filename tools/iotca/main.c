@@ -16,6 +16,9 @@ static const char usage_text[] =
     "             [--uri URI]... [--key-type ecdsa-p256]) [--ttl 30d] [--out FILE] [--chain-out FILE]\n"
     "  cert renew (SERIAL | --cert FILE) [--csr FILE | --new-key FILE [--key-type T]] [--ttl 30d] [--out FILE]\n"
     "             [--chain-out FILE]\n"
+    "  cert bridge --profile P --issuer ID --justification TEXT (--csr FILE | --key-out FILE --cn NAME ...)\n"
+    "             [--ttl 3d] [--out FILE] [--chain-out FILE]   (admin: a short-lived certificate from a retiring\n"
+    "             issuer, for devices that pinned it; only for profiles with bridge_max_ttl)\n"
     "  cert show SERIAL [--out FILE]\n"
     "  cert revoke SERIAL [--reason keyCompromise|superseded|cessationOfOperation|...]\n"
     "  cert list [--profile P] [--status valid|revoked] [--expiring 30d [--include-revoked]] [--limit N]\n"
@@ -142,6 +145,8 @@ static const struct option longopts[] = {
     {"include-revoked", no_argument, 0, O_INCLUDE_REVOKED},
     {"refresh-from", required_argument, 0, O_REFRESH_FROM},
     {"reenroll-every", required_argument, 0, O_REENROLL_EVERY},
+    {"issuer", required_argument, 0, O_ISSUER},
+    {"justification", required_argument, 0, O_JUSTIFICATION},
     {0, 0, 0, 0},
 };
 
@@ -159,6 +164,11 @@ static const struct command {
      OPT_BIT(O_PROFILE) | OPT_BIT(O_CSR) | OPT_BIT(O_KEY_OUT) | OPT_BIT(O_CN) | OPT_BIT(O_DNS) | OPT_BIT(O_IP) |
          OPT_BIT(O_URI) | OPT_BIT(O_KEY_TYPE) | OPT_BIT(O_TTL) | OPT_BIT(O_OUT) | OPT_BIT(O_CHAIN_OUT),
      0, 0, "", cmd_cert_issue},
+    {"cert", "bridge",
+     OPT_BIT(O_PROFILE) | OPT_BIT(O_ISSUER) | OPT_BIT(O_JUSTIFICATION) | OPT_BIT(O_CSR) | OPT_BIT(O_KEY_OUT) |
+         OPT_BIT(O_CN) | OPT_BIT(O_DNS) | OPT_BIT(O_IP) | OPT_BIT(O_URI) | OPT_BIT(O_KEY_TYPE) | OPT_BIT(O_TTL) |
+         OPT_BIT(O_OUT) | OPT_BIT(O_CHAIN_OUT),
+     0, 0, "", cmd_cert_bridge},
     {"cert", "renew",
      OPT_BIT(O_CERT) | OPT_BIT(O_CSR) | OPT_BIT(O_NEW_KEY) | OPT_BIT(O_KEY_TYPE) | OPT_BIT(O_TTL) | OPT_BIT(O_OUT) |
          OPT_BIT(O_CHAIN_OUT),
@@ -264,6 +274,8 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_INCLUDE_REVOKED: c->include_revoked = true; break;
         case O_REFRESH_FROM: IOTCA_GUARD(set_once(o, &c->refresh_from, optarg)); break;
         case O_REENROLL_EVERY: IOTCA_GUARD(set_once(o, &c->reenroll_every, optarg)); break;
+        case O_ISSUER: IOTCA_GUARD(set_once(o, &c->issuer, optarg)); break;
+        case O_JUSTIFICATION: IOTCA_GUARD(set_once(o, &c->justification, optarg)); break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }

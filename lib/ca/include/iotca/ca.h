@@ -109,6 +109,17 @@ iotca_rc iotca_ca_issue_start(iotca_ca *ca, iotca_slice csr, const char *profile
                               iotca_issuance **out);
 iotca_rc iotca_ca_issue_end(iotca_issuance *issuance, iotca_issued *out);
 const iotca_profile *iotca_ca_profile(const iotca_ca *ca, const char *name);
+/* A bridge certificate (issue 24, point 4), issued and recorded as iotca_ca_issue_audited issues, but from
+ * issuer_id, which must be of the profile's group and retiring (never active, staged, retired or expired),
+ * for a profile that allows bridges (bridge_max_ttl > 0, which caps the TTL), with a justification of 1 to
+ * 200 printable bytes. The justification and audit->actor (required) are recorded with the certificate
+ * (iotca_ca_bridge_list) and the justification in its audit record's detail.
+ * IOTCA_E_USAGE: an unknown profile or issuer, no or a bad justification, a TTL over the cap;
+ * IOTCA_E_POLICY: a profile without bridges, an issuer that is not retiring, of another group or expired. */
+iotca_rc iotca_ca_issue_bridge(iotca_ca *ca, iotca_slice csr, const char *profile, int64_t issuer_id, long ttl,
+                               const char *justification, const iotca_issue_audit *audit, iotca_issued *out);
+/* The bridges whose notAfter is after now, oldest first (as iotca_store_bridge_list: *out malloc'd, free() it). */
+iotca_rc iotca_ca_bridge_list(iotca_ca *ca, time_t now, iotca_bridge_rec **out, size_t *n);
 /* The names of the profiles in force that scope allows ("" or NULL: all; as iotca_scope_allows), comma and
  * space separated, in the config's order, into out (cut short with "..." if it does not fit; "none" when
  * there are none). Returns out. For refusals that name an unknown profile. */

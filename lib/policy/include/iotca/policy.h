@@ -32,6 +32,7 @@ typedef struct iotca_profile {
     bool require_san;           /* at least one SAN */
     bool cn_in_san;             /* the CN, if any, must equal one of the SANs (DNS or URI) */
     iotca_subject_mode subject; /* how the subject is formed */
+    long bridge_max_ttl;        /* seconds; 0: no bridge certificates for this profile (issue 24) */
 } iotca_profile;
 
 /* Checks the profile itself (TTL order, non-empty name and group, key types,

@@ -55,6 +55,18 @@ typedef struct iotca_cert_rec {
 } iotca_cert_rec;
 void iotca_cert_rec_free(iotca_cert_rec *r);
 
+/* A bridge certificate (schema 0020): issued from a retiring issuer for devices that pinned it, with who asked
+ * and why; listed until it expires. */
+typedef struct iotca_bridge_rec {
+    char serial[41];
+    int64_t issuer_id;
+    char profile[64];        /* the certificate's (filled by lists) */
+    char justification[201]; /* 1 to 200 bytes: it fits the audit record's detail */
+    char actor[64];
+    time_t not_after, created_at;
+    bool revoked; /* the certificate's status (filled by lists) */
+} iotca_bridge_rec;
+
 typedef struct iotca_cert_filter {
     const char *profile;   /* NULL: any */
     int status;            /* -1 any, 0 valid, 1 revoked */

@@ -155,6 +155,14 @@ iotca_rc iotca_store_cert_add(iotca_store *s, const iotca_cert_rec *r);
  * with serial S". */
 iotca_rc iotca_store_cert_get(iotca_store *s, const char *serial_hex, iotca_cert_rec *r);
 
+/* Records that certificate r->serial (recorded in the same transaction, before this) is a bridge: its
+ * issuer, justification (1 to 200 bytes), actor and notAfter. IOTCA_E_USAGE for a missing or oversized
+ * field; IOTCA_E_POLICY if the certificate is not recorded or is a bridge already. */
+iotca_rc iotca_store_bridge_add(iotca_store *s, const iotca_bridge_rec *r);
+/* The bridges whose notAfter is after now, oldest first, with their certificate's profile and status. *out is
+ * malloc'd (*n entries; free() it); at most 1,000. */
+iotca_rc iotca_store_bridge_list(iotca_store *s, time_t now, iotca_bridge_rec **out, size_t *n);
+
 /* Lists certificates matching f in serial order (without DER bodies).
  * *out is malloc'd (*n entries); free each with iotca_cert_rec_free, then free(). */
 iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n);
