@@ -10,39 +10,11 @@
 #include <unistd.h>
 
 #include "unit_run.h"
+#include "store_fixture.h"
 #include "iotca/store_acme.h"
 
-#define T0 ((time_t)1700000000)
-#define OK(x) ck_assert_msg((x) == IOTCA_OK, "%s: %s", #x, iotca_error_detail())
-#define REFUSED(x, code, text)                                                                                         \
-    do {                                                                                                               \
-        iotca_rc rc_ = (x);                                                                                            \
-        ck_assert_msg(rc_ == (code), "%s: %d (%s)", #x, (int)rc_, iotca_error_detail());                               \
-        ck_assert_msg(strstr(iotca_error_detail(), text), "%s: '%s' lacks '%s'", #x, iotca_error_detail(), text);      \
-    } while (0)
-
-static char dir[64], path[128];
-static iotca_store *s;
-
-static void setup(void) {
-    snprintf(dir, sizeof dir, "/tmp/iotca-acme-store-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/ca.db", dir);
-    OK(iotca_store_open(path, true, 2000, &s));
-    OK(iotca_store_migrate(s));
-}
-
-static void teardown(void) {
-    iotca_store_close(s);
-    char p[256];
-    for (const char *suffix = ""; suffix; suffix = !*suffix ? "-wal" : strcmp(suffix, "-wal") == 0 ? "-shm" : NULL) {
-        snprintf(p, sizeof p, "%s%s", path, suffix);
-        unlink(p);
-    }
-    snprintf(p, sizeof p, "%s-revocations", path);
-    unlink(p);
-    rmdir(dir);
-}
+static void setup(void) { store_fixture_open("acme-store"); }
+static void teardown(void) { store_fixture_close(); }
 
 START_TEST(nonces_are_single_use_and_expire) {
     OK(iotca_store_acme_nonce_add(s, "n1", T0 + 60));

@@ -8,29 +8,14 @@
 #include <unistd.h>
 
 #include "unit_run.h"
-#include "iotca/store.h"
+#include "store_fixture.h"
 
-#define T0 ((time_t)1700000000)
-#define OK(x) ck_assert_msg((x) == IOTCA_OK, "%s: %s", #x, iotca_error_detail())
-#define REFUSED(x, code, text)                                                                                         \
-    do {                                                                                                               \
-        iotca_rc rc_ = (x);                                                                                            \
-        ck_assert_msg(rc_ == (code), "%s: %d (%s)", #x, (int)rc_, iotca_error_detail());                               \
-        ck_assert_msg(strstr(iotca_error_detail(), text), "%s: '%s' lacks '%s'", #x, iotca_error_detail(), text);      \
-    } while (0)
-
-static char dir[64], path[128];
-static iotca_store *s;
 static int64_t issuer;
 static const uint8_t csr_der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
 static const uint8_t cert_der[] = {0x30, 0x06, 0x02, 0x01, 0x02, 0x00, 0xff, 0x7f};
 
 static void setup(void) {
-    snprintf(dir, sizeof dir, "/tmp/iotca-bridges-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/ca.db", dir);
-    OK(iotca_store_open(path, true, 2000, &s));
-    OK(iotca_store_migrate(s));
+    store_fixture_open("bridges");
     iotca_issuer_rec r = {0};
     snprintf(r.name, sizeof r.name, "int1");
     snprintf(r.group, sizeof r.group, "default");
@@ -41,17 +26,7 @@ static void setup(void) {
     iotca_issuer_rec_free(&r);
 }
 
-static void teardown(void) {
-    iotca_store_close(s);
-    char p[256];
-    for (const char *suffix = ""; suffix; suffix = !*suffix ? "-wal" : strcmp(suffix, "-wal") == 0 ? "-shm" : NULL) {
-        snprintf(p, sizeof p, "%s%s", path, suffix);
-        unlink(p);
-    }
-    snprintf(p, sizeof p, "%s-revocations", path);
-    unlink(p);
-    rmdir(dir);
-}
+static void teardown(void) { store_fixture_close(); }
 
 /* A recorded certificate of the issuer, with serial and notAfter. */
 static void certificate(const char *serial, const char *profile, time_t not_after) {

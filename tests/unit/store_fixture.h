@@ -1,0 +1,48 @@
+/* The fixture lib/store's unit tests share: a migrated database in a temporary directory (s, at path), opened
+ * by store_fixture_open and removed with its WAL, shared memory and revocation feed by store_fixture_close;
+ * and the two assertions they use: OK, and REFUSED with the error's category and a part of its detail. */
+#ifndef IOTCA_TEST_STORE_FIXTURE_H
+#define IOTCA_TEST_STORE_FIXTURE_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iotca/store.h"
+
+#define T0 ((time_t)1700000000)
+#define OK(x) ck_assert_msg((x) == IOTCA_OK, "%s: %s", #x, iotca_error_detail())
+#define REFUSED(x, code, text)                                                                                         \
+    do {                                                                                                               \
+        iotca_rc rc_ = (x);                                                                                            \
+        ck_assert_msg(rc_ == (code), "%s: %d (%s)", #x, (int)rc_, iotca_error_detail());                               \
+        ck_assert_msg(strstr(iotca_error_detail(), text), "%s: '%s' lacks '%s'", #x, iotca_error_detail(), text);      \
+    } while (0)
+
+static char dir[64], path[128];
+static iotca_store *s;
+
+/* A fresh directory /tmp/iotca-NAME-XXXXXX with a migrated database ca.db, open as s. */
+static inline void store_fixture_open(const char *name) {
+    snprintf(dir, sizeof dir, "/tmp/iotca-%.20s-XXXXXX", name);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ca.db", dir);
+    OK(iotca_store_open(path, true, 2000, &s));
+    OK(iotca_store_migrate(s));
+}
+
+static inline void store_fixture_close(void) {
+    iotca_store_close(s);
+    char p[256];
+    for (const char *suffix = ""; suffix; suffix = !*suffix ? "-wal" : strcmp(suffix, "-wal") == 0 ? "-shm" : NULL) {
+        snprintf(p, sizeof p, "%s%s", path, suffix);
+        unlink(p);
+    }
+    snprintf(p, sizeof p, "%s-revocations", path);
+    unlink(p);
+    rmdir(dir);
+}
+
+#endif
