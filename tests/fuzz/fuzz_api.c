@@ -163,7 +163,7 @@ static void make_profiles(void) {
     f->require_san = true;
     f->cn_in_san = true;
     f->subject = IOTCA_SUBJECT_FROM_CSR;
-    f->bridge_max_ttl = 3 * DAY; /* bridges (issue 24): from a retiring issuer only, which the fuzzed CA never has */
+    f->bridge_max_ttl = 3 * DAY; /* bridges (issue 24): from a retiring issuer only (after an import activated another) */
 }
 
 /* PEM with its line breaks written as JSON's "\n", to paste inside a JSON string. */
@@ -465,6 +465,20 @@ static const char *str_field(const call *c, const response *out, json_t *j, cons
 }
 
 /* The issued certificate parses, is a leaf, and chains to the root through the chain sent with it. */
+/* Whether issuer id is retiring now: the only state a bridge certificate may come from (issue 24). */
+static bool bridge_from_retiring(json_int_t id) {
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    bool retiring = false;
+    if (iotca_ca_issuers(g.ca, &list, &n) != IOTCA_OK) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].id == id && list[i].state == IOTCA_ISSUER_RETIRING) retiring = true;
+        iotca_issuer_rec_free(&list[i]);
+    }
+    free(list);
+    return retiring;
+}
+
 static void check_issued(const call *c, const response *out, json_t *j) {
     const char *pem = str_field(c, out, j, "certificate"), *chain = str_field(c, out, j, "chain");
     const char *serial = str_field(c, out, j, "serial"), *profile = str_field(c, out, j, "profile");
@@ -524,7 +538,13 @@ static void check(const call *c, const response *out) {
     }
     if (!ok2xx || c->route == R_OCSP) return;
     json_t *j = body_doc(c, out);
-    if (c->route == R_BRIDGE) violated(c, out, "a bridge certificate from a CA with no retiring issuer");
+    if (c->route == R_BRIDGE) {
+        if (st != 201) violated(c, out, "a bridge succeeded without 201");
+        check_issued(c, out, j);
+        if (!json_is_true(json_object_get(j, "bridge"))) violated(c, out, "a bridge answer without bridge: true");
+        if (!bridge_from_retiring(json_integer_value(json_object_get(j, "issuer"))))
+            violated(c, out, "a bridge certificate from an issuer that is not retiring");
+    }
     if (c->route == R_ISSUE || c->route == R_RENEW) {
         if (st != 201) violated(c, out, "issuance succeeded without 201");
         check_issued(c, out, j);
