@@ -139,6 +139,30 @@ new_issuer() {
   [ "$STATUS" = 200 ] || die "PUT certificate: $STATUS $OUT"
 }
 
+# stage_issuer NAME SECONDS: the next issuer, its CSR signed by root r1 (NAME.csr, NAME.pem) and imported to
+# activate SECONDS from now (the tick activates it then); its id in ISSUER_ID, the import's answer in OUT
+stage_issuer() {
+  local at
+  http POST /v1/issuers -H "Authorization: Bearer $ADMIN"; expect 201 "" "make the next issuer"
+  ISSUER_ID=$(echo "$OUT" | jq -r .id)
+  echo "$OUT" | jq -r .csr > "$1.csr"
+  "$ROOT_TOOL" sign-intermediate --vault r1 --csr "$1.csr" --out "$1.pem" --yes --passphrase-file rootpass >/dev/null
+  at=$(date -u -d "+$2 seconds" +%Y-%m-%dT%H:%M:%SZ)
+  http PUT "/v1/issuers/$ISSUER_ID/certificate" -H "Authorization: Bearer $ADMIN" \
+    -d "$(jq -n --rawfile c "$1.pem" --arg at "$at" '{certificate: $c, activate_at: $at}')"
+  expect 200 "" "import $1 with its activation $2 s ahead"
+}
+
+# wait_issuer_state ID STATE: polls GET /v1/issuers (30 s at most) until issuer ID is in STATE; dies otherwise
+wait_issuer_state() {
+  for _ in $(seq 1 150); do
+    http GET /v1/issuers -H "Authorization: Bearer $ADMIN"
+    [ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $1) | .state")" = "$2" ] && return 0
+    sleep 0.2
+  done
+  die "issuer $1 did not become $2: $OUT"
+}
+
 # make_csr NAME CN SAN-spec [curve]
 make_csr() {
   openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:${4:-P-256}" -out "$1.key" 2>/dev/null

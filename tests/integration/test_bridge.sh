@@ -33,14 +33,8 @@ new_issuer int1
 old_id=$ISSUER_ID
 
 # the rotation: int2 scheduled 2 s ahead, activated by the tick; int1 retiring
-http POST /v1/issuers -H "Authorization: Bearer $ADMIN"; expect 201 "" "make the next issuer"
-new_id=$(echo "$OUT" | jq -r .id)
-echo "$OUT" | jq -r .csr > int2.csr
-"$ROOT_TOOL" sign-intermediate --vault r1 --csr int2.csr --out int2.pem --yes --passphrase-file rootpass >/dev/null
-at=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)
-http PUT "/v1/issuers/$new_id/certificate" -H "Authorization: Bearer $ADMIN" \
-  -d "$(jq -n --rawfile c int2.pem --arg at "$at" '{certificate: $c, activate_at: $at}')"
-expect 200 "" "import the next issuer with a scheduled activation"
+stage_issuer int2 2
+new_id=$ISSUER_ID
 
 # before the rotation, a bridge from the active issuer is refused: bridges come only from a retiring one
 make_csr u updates.example.com "DNS:updates.example.com"
@@ -53,12 +47,7 @@ bridge u.csr firmware-endpoint "$old_id" "devices pinned int1"
 expect 422 policy "a bridge from the active issuer"
 echo "$OUT" | jq -r .detail | grep -q "only from a retiring issuer: issuer .* is active" || die "unclear: $OUT"
 
-for _ in $(seq 1 150); do
-  http GET /v1/issuers -H "Authorization: Bearer $ADMIN"
-  [ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $old_id) | .state")" = retiring ] && break
-  sleep 0.2
-done
-[ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $old_id) | .state")" = retiring ] || die "int1 is not retiring: $OUT"
+wait_issuer_state "$old_id" retiring
 ok "the rotation: int2 active, int1 retiring"
 
 # the update server renews onto the new intermediate; the device pinned to int1 no longer connects

@@ -11,14 +11,8 @@ make_csr a a.updates.example.com "DNS:a.updates.example.com"
 issue a firmware-endpoint "$PROV"; expect 201 "" "leaf from the first intermediate"
 
 # the next intermediate, scheduled 3 seconds ahead: staged and shown as next until the tick activates it
-http POST /v1/issuers -H "Authorization: Bearer $ADMIN"; expect 201 "" "make the next issuer"
-new_id=$(echo "$OUT" | jq -r .id)
-echo "$OUT" | jq -r .csr > int2.csr
-"$ROOT_TOOL" sign-intermediate --vault r1 --csr int2.csr --out int2.pem --yes --passphrase-file rootpass >/dev/null
-at=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)
-http PUT "/v1/issuers/$new_id/certificate" -H "Authorization: Bearer $ADMIN" \
-  -d "$(jq -n --rawfile c int2.pem --arg at "$at" '{certificate: $c, activate_at: $at}')"
-expect 200 "" "import with a scheduled activation"
+stage_issuer int2 3
+new_id=$ISSUER_ID
 [ "$(echo "$OUT" | jq -r .state)" = staged ] || die "should be staged: $OUT"
 http GET /v1/issuers -H "Authorization: Bearer $ADMIN"
 [ "$(echo "$OUT" | jq -r .next.id)" = "$new_id" ] || die "next issuer not shown: $OUT"
@@ -26,12 +20,7 @@ ok "the staged issuer is published as next"
 make_csr b b.updates.example.com "DNS:b.updates.example.com"
 issue b firmware-endpoint "$PROV"; expect 201 "" "still issuing from the old intermediate before activation"
 openssl verify -CAfile int1.pem -partial_chain b.crt >/dev/null || die "b should come from int1"
-for _ in $(seq 1 150); do
-  http GET /v1/issuers -H "Authorization: Bearer $ADMIN"
-  [ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $new_id) | .state")" = active ] && break
-  sleep 0.2
-done
-[ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $new_id) | .state")" = active ] || die "tick did not activate: $OUT"
+wait_issuer_state "$new_id" active
 [ "$(echo "$OUT" | jq -r ".issuers[] | select(.id == $old_id) | .state")" = retiring ] || die "old issuer not retiring: $OUT"
 ok "the tick activated the new issuer at its time and the old one is retiring"
 http GET "/v1/ca/chain?issuer=$old_id"; expect 200 "" "the retiring issuer's chain is still published"
