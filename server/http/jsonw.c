@@ -10,9 +10,7 @@ static void put(jsonw *w, const char *p, size_t n) {
     if (!w->bad && iotca_buf_append(w->b, p, n) != IOTCA_OK) w->bad = true;
 }
 
-/* The length of the well-formed UTF-8 sequence at p (1-4), or 0: no overlongs, no surrogates, at most
- * U+10FFFF (RFC 3629 §4). p is NUL-terminated, so a cut sequence stops at the NUL. */
-static size_t utf8_len(const unsigned char *p) {
+size_t jsonw_utf8_len(const unsigned char *p) {
     static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
     unsigned c = p[0];
     size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
@@ -31,7 +29,7 @@ static void string(jsonw *w, const char *s) {
     while (*p) {
         unsigned c = *p;
         if (c >= 0x20 && c != '"' && c != '\\') {
-            size_t k = c < 0x80 ? 1 : utf8_len(p);
+            size_t k = c < 0x80 ? 1 : jsonw_utf8_len(p);
             if (k == 0) {
                 w->bad = true;
                 return;

@@ -20,6 +20,9 @@ typedef struct jsonw {
     char kind[JSONW_DEPTH + 1];  /* per depth: '{' or '[' */
 } jsonw;
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0 for a malformed one: no overlongs,
+ * no surrogates, at most U+10FFFF (RFC 3629 §4). p is NUL-terminated, so a cut sequence stops at the NUL. */
+size_t jsonw_utf8_len(const unsigned char *p);
 /* Starts an object in b, emptying it first. */
 void jsonw_open(jsonw *w, iotca_buf *b);
 /* A member whose value is the string v (UTF-8, escaped here; NULL: null). */

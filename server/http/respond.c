@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "jsonw.h"
 #include "log.h"
 
 void respond_text(response *out, unsigned status, const char *ct, const char *text, size_t n) {
@@ -32,24 +33,10 @@ void respond_json(response *out, unsigned status, json_t *doc) {
  * U+10FFFF) with '?', in place: an error detail may echo client bytes or be cut mid-character by the buffer,
  * and JSON strings must be UTF-8 (found by fuzz_api: the detail was refused and the client got a bare 500). */
 static void utf8_sanitize(char *str) {
-    uint8_t *p = (uint8_t *)str;
-    size_t n = strlen(str), i = 0;
-    static const uint32_t min[] = {0, 0x80, 0x800, 0x10000};
-    while (i < n) {
-        uint8_t b = p[i];
-        size_t k = b < 0x80 ? 0 : (b & 0xe0) == 0xc0 ? 1 : (b & 0xf0) == 0xe0 ? 2 : (b & 0xf8) == 0xf0 ? 3 : 9;
-        bool ok = k != 9 && i + k < n + (k == 0);
-        uint32_t cp = ok ? (k == 0 ? b : b & (0x3fu >> k)) : 0;
-        for (size_t j = 1; ok && j <= k; j++) {
-            ok = (p[i + j] & 0xc0) == 0x80;
-            cp = cp << 6 | (p[i + j] & 0x3f);
-        }
-        ok = ok && cp >= min[k] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-        if (!ok) {
-            p[i++] = '?';
-            continue;
-        }
-        i += k + 1;
+    for (unsigned char *p = (unsigned char *)str; *p;) {
+        size_t k = jsonw_utf8_len(p);
+        if (k == 0) *p++ = '?';
+        else p += k;
     }
 }
 
