@@ -316,11 +316,42 @@ const char *config_acme_variant(const config *c, const char *name, const char *v
     return NULL;
 }
 
+/* rehearsal: {address, base_port, name, group, leaf_ttl, require_passed_next} (issue 24). The ports
+ * base_port .. base_port + IOTCA_REHEARSAL_MAX - 1 are the scenarios' (iotca rehearse list). */
+static iotca_rc load_rehearsal(config *c, json_t *h) {
+    static const char *const rehearsal_keys[] = {"address", "base_port", "name", "group", "leaf_ttl",
+                                                 "require_passed_next", NULL};
+    IOTCA_ENSURE(json_is_object(h), IOTCA_E_USAGE, "config: rehearsal must be an object");
+    IOTCA_GUARD(only_keys(h, "rehearsal", rehearsal_keys));
+    c->rehearsal.address = "127.0.0.1";
+    IOTCA_GUARD(get_str(h, "address", "rehearsal", false, &c->rehearsal.address));
+    struct in6_addr probe;
+    IOTCA_ENSURE(inet_pton(AF_INET, c->rehearsal.address, &probe) == 1 ||
+                     inet_pton(AF_INET6, c->rehearsal.address, &probe) == 1,
+                 IOTCA_E_USAGE, "config: rehearsal.address must be an IPv4 or IPv6 address");
+    IOTCA_ENSURE(json_object_get(h, "base_port"), IOTCA_E_USAGE, "config: rehearsal.base_port is required");
+    IOTCA_GUARD(get_uint(h, "base_port", "rehearsal", 1, 65536 - IOTCA_REHEARSAL_MAX, &c->rehearsal.base_port));
+    IOTCA_ENSURE(c->port < (int)c->rehearsal.base_port || c->port >= (int)c->rehearsal.base_port + IOTCA_REHEARSAL_MAX,
+                 IOTCA_E_USAGE, "config: rehearsal.base_port: ports %u to %u hold listen.port %d",
+                 c->rehearsal.base_port, c->rehearsal.base_port + IOTCA_REHEARSAL_MAX - 1, c->port);
+    iotca_rehearsal_config *rc = &c->rehearsal.rc;
+    IOTCA_GUARD(get_str(h, "name", "rehearsal", true, &rc->name));
+    IOTCA_GUARD(get_str(h, "group", "rehearsal", false, &rc->group));
+    rc->ttl = 3600;
+    IOTCA_GUARD(get_duration(h, "leaf_ttl", "rehearsal", &rc->ttl));
+    IOTCA_GUARD(get_strs(h, "require_passed_next", "rehearsal", rc->require, IOTCA_REHEARSAL_REQUIRE_MAX,
+                         &rc->n_require));
+    iotca_rc r = iotca_rehearsal_config_check(rc);
+    IOTCA_ENSURE(r == IOTCA_OK, r, "config: %s", iotca_error_detail());
+    c->rehearsal.on = true;
+    return IOTCA_OK;
+}
+
 static iotca_rc load(config *c) {
     static const char *const top[] = {"listen",  "database",         "key_dir", "key_passphrase_file",
                                       "roots",   "issuer_key_type",  "default_group", "base_url",
                                       "limits",  "tick_interval_s",  "profiles", "rate_limit",
-                                      "log",     "acme",             "cross_certificates", "est", NULL};
+                                      "log",     "acme",             "cross_certificates", "est", "rehearsal", NULL};
     static const char *const listen_keys[] = {"address", "port", "tls", "allow_plain_http_on_public_address", NULL};
     static const char *const tls_keys[] = {"cert", "key", NULL};
     static const char *const limit_keys[] = {"max_body_bytes", "request_timeout_s", "max_connections", "threads",
@@ -420,6 +451,8 @@ static iotca_rc load(config *c) {
     if (est && !json_is_null(est)) IOTCA_GUARD(load_est(c, est));
     json_t *acme = json_object_get(j, "acme");
     if (acme && !json_is_null(acme)) IOTCA_GUARD(load_acme(c, acme));
+    json_t *rh = json_object_get(j, "rehearsal");
+    if (rh && !json_is_null(rh)) IOTCA_GUARD(load_rehearsal(c, rh));
     /* ACME's URLs are absolute (RFC 8555 §7.1.1), and each JWS signs the URL it was sent to (§6.4) */
     IOTCA_ENSURE(c->n_acme == 0 || c->base_url, IOTCA_E_USAGE, "config: acme needs base_url (the URL clients reach "
                  "iotcad at, e.g. https://ca.example.com:8443)");
@@ -473,6 +506,10 @@ const char *config_restart_key(const config *a, const config *b) {
     if (a->threads != b->threads) return "limits.threads";
     if (a->workers != b->workers) return "limits.workers";
     if (a->tick_s != b->tick_s) return "tick_interval_s";
+    /* the rehearsal endpoints start with the daemon, and the CA's rehearsal settings with them */
+    if (!json_equal(json_object_get(a->json, "rehearsal"), json_object_get(b->json, "rehearsal")) &&
+        (a->rehearsal.on || b->rehearsal.on))
+        return "rehearsal";
     return NULL;
 }
 

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "iotca/ca.h"
+#include "iotca/ca_rehearsal.h"
 #include "iotca/validate.h"
 
 #define CONFIG_MAX_PROFILES 32
@@ -63,6 +64,13 @@ typedef struct config {
     } est[CONFIG_MAX_PROFILES];
     size_t n_est;
     const char *est_default;
+    /* rehearsal endpoints (issue 24): scenario i is served with TLS on address:base_port+i; on when configured */
+    struct {
+        bool on;
+        const char *address;
+        unsigned base_port;
+        iotca_rehearsal_config rc; /* name, group, ttl, require: checked by iotca_rehearsal_config_check */
+    } rehearsal;
 } config;
 
 /* The ACME settings of profile name, or NULL when it has no ACME directory. */

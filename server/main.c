@@ -21,6 +21,7 @@
 #include "iotca/file.h"
 #include "iotca/pem.h"
 #include "log.h"
+#include "rehearsal/endpoints.h"
 
 static const char usage[] =
     "usage: iotcad --config FILE                 run the CA\n"
@@ -157,12 +158,15 @@ static int run(const char *path, config *loaded) {
         return fail(rc);
     }
     iotca_ca_on_warning(ca, log_warning, NULL); /* before the first tick: it reports what is due already */
-    int changes;
-    rc = iotca_ca_tick(ca, time(NULL), &changes);
+    if (c->rehearsal.on) rc = iotca_ca_rehearsal_configure(ca, &c->rehearsal.rc); /* the tick makes the leaves */
+    int changes = 0;
+    if (rc == IOTCA_OK) rc = iotca_ca_tick(ca, time(NULL), &changes);
     release_idle_memory(ca); /* what loading and the first tick built, the main thread never uses again */
     server s = {.cfg = &lv, .ca = ca};
     crypto_check(&s.m);
     if (rc == IOTCA_OK) rc = http_start(&s);
+    rehearsal_endpoints *rh = NULL;
+    if (rc == IOTCA_OK && c->rehearsal.on) rc = rehearsal_start(ca, c->rehearsal.address, c->rehearsal.base_port, &rh);
     if (rc != IOTCA_OK) {
         http_stop(&s); /* frees the TLS files read before a failed listen */
         iotca_ca_close(ca);
@@ -197,6 +201,7 @@ static int run(const char *path, config *loaded) {
     pthread_cond_signal(&t.cv);
     pthread_mutex_unlock(&t.mu);
     pthread_join(th, NULL);
+    rehearsal_stop(rh);
     http_stop(&s);
     log_event("info", "iotcad stopped", json_pack("{s:i}", "signal", sig));
     iotca_ca_close(ca);

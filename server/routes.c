@@ -37,6 +37,10 @@ const route iotcad_routes[] = {
     /* bridge certificates from a retiring issuer (issue 24): rare, admin only, on the pool */
     CHANGE("POST", "/v1/bridges", api_bridge_issue),
     GET("/v1/bridges", api_bridge_list),
+    CHANGE("POST", "/v1/certificates/bridge", api_bridge_issue), /* SPEC §6's name for POST /v1/bridges */
+    /* rehearsals (issue 24): the scenarios (refreshed first: it may sign a leaf) and what devices said */
+    {"GET", "/v1/rehearsals", api_rehearsals, RUN_POOL, false, false, NULL, NULL, NULL},
+    CHANGE("POST", "/v1/rehearsals/*/results", api_rehearsal_result),
     GET("/crl/*", api_crl_get),
     CHANGE("PUT", "/v1/ca/root-crl", api_root_crl_import),
     /* computations over what the client sends: they change nothing, but wait for no disk either way */

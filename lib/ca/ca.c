@@ -130,6 +130,7 @@ out:
 void iotca_ca_close(iotca_ca *ca) {
     if (ca == NULL) return;
     ca_crypto_stop(ca); /* first: its jobs use the issuers freed below */
+    ca_rehearsal_free(ca);
     if (ca->key_created) {
         iotca_store *s = pthread_getspecific(ca->store_key);
         /* best effort: the last uses since the tick; a failure costs only a last-used time */

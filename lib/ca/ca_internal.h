@@ -91,7 +91,12 @@ struct iotca_ca {
      * tests can show that the lint refuses it before any key signs. Set before issuing. */
     iotca_rc (*tbs_hook)(void *arg, const iotca_cert_spec *spec, iotca_buf *tbs);
     void *tbs_hook_arg;
+    /* rehearsals (rehearsal.c), NULL unless configured */
+    struct ca_rehearsal *rehearsal;
 };
+
+/* Frees the rehearsals' state (rehearsal.c; iotca_ca_close). */
+void ca_rehearsal_free(iotca_ca *ca);
 
 /* The certificates of a registered trust store (PEM) into der[] (at most CA_TRUST_STORE_MAX; preflight.c);
  * IOTCA_E_PARSE when it holds none. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ca_internal.h"
+#include "iotca/ca_rehearsal.h"
 #include "iotca/store_acme.h"
 
 /* 1. The write probe: one small committed write, so /readyz tells a database that refuses writes (full disk,
@@ -62,6 +63,24 @@ static iotca_rc activate_due(iotca_ca *ca, iotca_store *s, time_t now, int *chan
                 IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "held", pf.broken[0].reason));
             ca_set_held(ca, due->id, true);
             due->state = IOTCA_ISSUER_PENDING; /* held: leave it staged in the store, skip it here */
+            continue;
+        }
+        /* issue 24: in a rotation (the group has an active issuer, so devices in the field), the trust profiles
+         * the config names must have passed the `next` rehearsal of this issuer (an import's override
+         * justifies broken profiles, not a skipped rehearsal). A group's first issuer strands no one. */
+        bool rotation = false;
+        for (size_t i = 0; i < n; i++)
+            rotation |= list[i].state == IOTCA_ISSUER_ACTIVE && strcmp(list[i].group, due->group) == 0;
+        char missing[256] = "";
+        if (rotation) IOTCA_TRY(iotca_ca_rehearsal_missing(ca, due->id, missing, sizeof missing));
+        if (missing[0]) {
+            if (!ca_is_held(ca, due->id)) {
+                char why[320];
+                snprintf(why, sizeof why, "no passed rehearsal of the next chain for trust profile(s) %s", missing);
+                IOTCA_TRY(iotca_ca_audit(ca, "tick", "issuer.activate", due->name, "-", "held", why));
+            }
+            ca_set_held(ca, due->id, true);
+            due->state = IOTCA_ISSUER_PENDING;
             continue;
         }
         ca_set_held(ca, due->id, false);
@@ -182,7 +201,10 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     IOTCA_GUARD(follow_feed(ca, s, now));                 /* 7. revocations through other processes */
     iotca_rc rc = write_token_uses(ca, s);                /* 8. tokens' last-used times from memory */
     iotca_rc acme = prune_acme(s, now);                   /* 9. ACME state that expired */
-    return rc != IOTCA_OK ? rc : acme;
+    more = 0;
+    iotca_rc rh = iotca_ca_rehearsal_refresh(ca, now, &more); /* 10. rehearsal leaves (rehearsal.c) */
+    *changes += more;
+    return rc != IOTCA_OK ? rc : acme != IOTCA_OK ? acme : rh;
 }
 
 /* What an operator does when a group has no issuer that can sign (the same words in /readyz and in the

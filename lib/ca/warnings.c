@@ -64,7 +64,8 @@ iotca_rc iotca_ca_warnings(iotca_ca *ca, time_t now, iotca_warning *out, size_t 
                  "issuer certificate expires");
         if (is->state == IOTCA_ISSUER_STAGED && ca_is_held(ca, is->id))
             push(out, n, IOTCA_WARN_ACTIVATION_HELD, -(long)((now - is->activate_at) / DAY), is->id, is->name,
-                 "activation held by rotation preflight (a registered trust profile would break); was due");
+                 "activation held by rotation preflight (a registered trust profile would break, or has not passed a "
+                 "required rehearsal: the audit trail says which); was due");
         if (is->state != IOTCA_ISSUER_ACTIVE) continue;
         bool successor = false;
         for (size_t j = 0; j < count; j++)

@@ -59,6 +59,12 @@ void iotca_cert_rec_free(iotca_cert_rec *r) {
     memset(r, 0, sizeof *r);
 }
 
+void iotca_rehearsal_leaf_rec_free(iotca_rehearsal_leaf_rec *r) {
+    if (r == NULL) return;
+    iotca_buf_free(&r->der);
+    memset(r, 0, sizeof *r);
+}
+
 void iotca_trust_profile_rec_free(iotca_trust_profile_rec *r) {
     iotca_buf_free(&r->pem);
     memset(r, 0, sizeof *r);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "iotca/ca_rehearsal.h"
 #include "v1.h"
 
 void api_healthz(request *r, const char *const *p, response *out) {
@@ -137,6 +138,25 @@ void api_metrics(request *r, const char *const *p, response *out) {
         iotca_buf_printf(&b, "# HELP iotca_bridge_certificates Bridge certificates valid now (unexpired, unrevoked).\n"
                              "# TYPE iotca_bridge_certificates gauge\niotca_bridge_certificates %zu\n", valid);
         free(br);
+    }
+    /* rehearsals (issue 24): the latest result of each trust profile on each scenario (trust profile names are
+     * letters, digits and -_. : nothing to escape in a label) */
+    iotca_rehearsal_result_rec *rr = NULL;
+    size_t nr = 0;
+    if (iotca_ca_rehearsal_enabled(r->srv->ca) && iotca_ca_rehearsal_results(r->srv->ca, &rr, &nr) == IOTCA_OK) {
+        iotca_buf_append_str(&b, "# HELP iotca_rehearsal_passed Whether the latest rehearsal result of a trust "
+                                 "profile on a scenario is what a correct device does (1) or not (0).\n"
+                                 "# TYPE iotca_rehearsal_passed gauge\n");
+        for (size_t i = 0; i < nr; i++)
+            iotca_buf_printf(&b, "iotca_rehearsal_passed{trust_profile=\"%s\",scenario=\"%s\",issuer=\"%lld\","
+                             "result=\"%s\"} %d\n", rr[i].trust_profile, rr[i].scenario, (long long)rr[i].issuer_id,
+                             rr[i].accepted ? "ok" : "failed", rr[i].passed ? 1 : 0);
+        iotca_buf_append_str(&b, "# HELP iotca_rehearsal_result_timestamp_seconds Unix time of that result.\n"
+                                 "# TYPE iotca_rehearsal_result_timestamp_seconds gauge\n");
+        for (size_t i = 0; i < nr; i++)
+            iotca_buf_printf(&b, "iotca_rehearsal_result_timestamp_seconds{trust_profile=\"%s\",scenario=\"%s\"} "
+                             "%lld\n", rr[i].trust_profile, rr[i].scenario, (long long)rr[i].at);
+        free(rr);
     }
     respond_text(out, 200, "text/plain; version=0.0.4", (const char *)b.data, b.len);
     iotca_buf_free(&b);

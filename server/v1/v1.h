@@ -35,6 +35,9 @@ void api_cert_revoke(request *r, const char *const *p, response *out);
 /* POST /v1/bridges: a bridge certificate from a retiring issuer (admin); GET /v1/bridges: those not expired */
 void api_bridge_issue(request *r, const char *const *p, response *out);
 void api_bridge_list(request *r, const char *const *p, response *out);
+/* rehearsals.c (issue 24): GET /v1/rehearsals, POST /v1/rehearsals/{scenario}/results (provisioner) */
+void api_rehearsals(request *r, const char *const *p, response *out);
+void api_rehearsal_result(request *r, const char *const *p, response *out);
 /* crl.c */
 void api_crl_get(request *r, const char *const *p, response *out);
 void api_root_crl_import(request *r, const char *const *p, response *out);

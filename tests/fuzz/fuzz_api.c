@@ -3,10 +3,11 @@
  *
  * Input: byte 0 picks the call, the rest is the body.
  *   bits 0-1  caller: 0 no token, 1 a wrong token, 2 a provisioner, 3 an admin
- *   bits 2-5  route, modulo the 12 routes of `routes` below
+ *   bits 2-5  route, modulo the 13 routes of `routes` below
  *   bits 6-7  variant: the path parameter (revoke: last issued serial / same in upper case / unknown / malformed;
  *             issuer import: pending issuer / active issuer / unknown / malformed; trust profile replace: fleet-a / fleet-b /
- *             unknown / a name with '/'), the Content-Type of POST /ocsp
+ *             unknown / a name with '/'; rehearsal results: current / next (nothing staged) / unknown /
+ *             wrong-root), the Content-Type of POST /ocsp
  *             (absent / right / wrong / right with parameters), a provisioner scoped to profile "device" (bit 7),
  *             "Authorization: Basic" instead of no header (bit 6, caller 0)
  * Placeholders in the body are replaced by artifacts that only exist at run time (seeds use them):
@@ -32,6 +33,7 @@
 
 #include "http.h"
 #include "route.h"
+#include "iotca/ca_rehearsal.h"
 #include "iotca/der.h"
 #include "iotca/key.h"
 #include "iotca/ocsp.h"
@@ -90,7 +92,7 @@ enum MHD_Result MHD_lookup_connection_value_n(struct MHD_Connection *connection,
 /* ---- the routes under test ------------------------------------------------------------------------------ */
 
 enum { R_ISSUE, R_REVOKE, R_ISSUER_NEW, R_ISSUER_IMPORT, R_ROOT_CRL, R_LINT, R_FLEET, R_TRUST, R_OCSP, R_TRUST_PUT, R_RENEW,
-       R_BRIDGE, N_ROUTES };
+       R_BRIDGE, R_REHEARSAL, N_ROUTES };
 
 static const struct {
     const char *method, *path; /* "%s" is the path parameter */
@@ -109,6 +111,7 @@ static const struct {
     [R_TRUST_PUT] = {"PUT", "/v1/trust-profiles/%s", IOTCA_ROLE_ADMIN, true},
     [R_RENEW] = {"POST", "/v1/certificates/%s/renew", IOTCA_ROLE_PROVISIONER, true},
     [R_BRIDGE] = {"POST", "/v1/bridges", IOTCA_ROLE_ADMIN, true},
+    [R_REHEARSAL] = {"POST", "/v1/rehearsals/%s/results", IOTCA_ROLE_PROVISIONER, true},
 };
 
 /* ---- state: one root for the whole run; a CA (database, keys, issuers, tokens) rebuilt now and then -------- */
@@ -321,6 +324,23 @@ static void setup_ca(void) {
     iotca_cert_free(issuer);
     iotca_buf_free(&der);
     prepare_pending(NULL);
+    /* rehearsals (issue 24), and a registered trust profile "fleet-r" to report results for */
+    g.cfg.rehearsal.on = true;
+    g.cfg.rehearsal.address = "127.0.0.1";
+    g.cfg.rehearsal.base_port = 9440;
+    g.cfg.rehearsal.rc = (iotca_rehearsal_config){.name = "bench.updates.example.com", .ttl = 3600};
+    MUST(iotca_ca_rehearsal_configure(g.ca, &g.cfg.rehearsal.rc));
+    MUST(iotca_ca_rehearsal_refresh(g.ca, time(NULL), NULL));
+    static const char *const ack[] = {"store.single_root", "chain.no_anchor", "root.expires", "root.weak"};
+    iotca_buf root_pem = {0};
+    MUST(iotca_pem_encode("CERTIFICATE", g.root_der.data, g.root_der.len, &root_pem));
+    MUST(iotca_buf_cstr(&root_pem));
+    iotca_trust_profile_req tp = {"fleet-r", (const char *)root_pem.data, "mbedtls", time(NULL) + 300 * DAY, ack, 4};
+    static iotca_lint_report lint; /* large */
+    bool refused = false;
+    int64_t tp_id = 0;
+    MUST(iotca_ca_trust_profile_add(g.ca, &tp, &lint, &refused, &tp_id));
+    iotca_buf_free(&root_pem);
     g.cfg.max_body = 65536; /* no rate limit: every input gets to its handler */
     memset(&g.srv, 0, sizeof g.srv);
     g.srv.ca = g.ca; /* srv.cfg (the live, reloadable config) stays NULL: handlers read request.cfg */
@@ -549,6 +569,15 @@ static void check(const call *c, const response *out) {
         if (st != 201) violated(c, out, "issuance succeeded without 201");
         check_issued(c, out, j);
     }
+    if (c->route == R_REHEARSAL) {
+        /* a result only for a scenario presenting something, and `passed` is whether the device did what a correct
+         * one does: accept current, refuse wrong-root */
+        const char *sc = str_field(c, out, j, "scenario"), *res = str_field(c, out, j, "result");
+        bool accept = strcmp(sc, "current") == 0, ok = strcmp(res, "ok") == 0;
+        if (st != 201) violated(c, out, "a rehearsal result recorded without 201");
+        if (!accept && strcmp(sc, "wrong-root") != 0) violated(c, out, "a result for a scenario presenting nothing");
+        if (json_is_true(json_object_get(j, "passed")) != (ok == accept)) violated(c, out, "a wrong passed flag");
+    }
     if (c->route == R_REVOKE && strcmp(str_field(c, out, j, "status"), "revoked") != 0)
         violated(c, out, "a revocation answered a certificate that is not revoked");
     json_decref(j);
@@ -587,6 +616,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         snprintf(param, sizeof param, "%s", variant == 0 ? g.pending_id : variant == 1 ? g.active_id : other[variant]);
     } else if (c.route == R_TRUST_PUT) {
         static const char *const names[] = {"fleet-a", "fleet-b", "nosuch", "a/b"};
+        snprintf(param, sizeof param, "%s", names[variant]);
+    } else if (c.route == R_REHEARSAL) {
+        static const char *const names[] = {"current", "next", "nonesuch", "wrong-root"};
         snprintf(param, sizeof param, "%s", names[variant]);
     } else if (c.route == R_OCSP) {
         static const char *const types[] = {NULL, "application/ocsp-request", "application/json",

@@ -127,6 +127,12 @@ grep -q '^iotca_bridge_certificates 1$' m.txt || die "/metrics count: $(grep bri
 grep "bridge certificate $serial (firmware-endpoint) from retiring issuer" show.out | grep -q "justification: $just" ||
   die "the bridge is not in the audit trail with its justification: $(grep -i bridge show.out)"
 ok "the bridge is listed (GET /v1/bridges, /metrics) and audited with its justification"
+# SPEC §6 names the route POST /v1/certificates/bridge: the same handler, the same refusals
+http POST /v1/certificates/bridge -H "Authorization: Bearer $PROV" -d '{}'; expect 403 forbidden "POST /v1/certificates/bridge with a provisioner token"
+http POST /v1/certificates/bridge -H "Authorization: Bearer $ADMIN" \
+  -d "$(jq -n --rawfile csr u.csr --argjson i "$old_id" '{csr: $csr, profile: "firmware-endpoint", issuer: $i}')"
+expect 400 bad_request "POST /v1/certificates/bridge without a justification"
+echo "$OUT" | grep -q justification || die "unclear: $OUT"
 
 # revoked: still listed until it expires, no longer counted as valid
 http POST "/v1/certificates/$serial/revoke" -H "Authorization: Bearer $ADMIN" -d '{"reason":"superseded"}'; expect 200 "" "revoke the bridge"

@@ -68,6 +68,18 @@ bad "a bridge_max_ttl over 30 days" 'bridge_max_ttl must be at most max_ttl and 
 bad "a bridge_max_ttl over max_ttl" 'bridge_max_ttl must be at most max_ttl' '.profiles["firmware-endpoint"].max_ttl = "2d" | .profiles["firmware-endpoint"].default_ttl = "1d" | .profiles["firmware-endpoint"].bridge_max_ttl = "3d"'
 bad "a bridge_max_ttl of zero" 'bridge_max_ttl must be positive' '.profiles.device.bridge_max_ttl = 0'
 bad "a bridge_max_ttl that is no duration" 'bridge_max_ttl' '.profiles.device.bridge_max_ttl = true'
+# rehearsal endpoints (issue 24): one port a scenario, a DNS name for the leaves, a short leaf life
+RH='.rehearsal = {base_port: 40000, name: "bench.updates.example.com"}'
+bad "a rehearsal without base_port" 'rehearsal.base_port is required' '.rehearsal = {name: "bench.updates.example.com"}'
+bad "a rehearsal without name" 'rehearsal.name is required' '.rehearsal = {base_port: 40000}'
+bad "rehearsal ports over 65535" 'rehearsal.base_port must be an integer' "$RH | .rehearsal.base_port = 65530"
+bad "rehearsal ports holding listen.port" 'hold listen.port' "$RH | .rehearsal.base_port = .listen.port - 3"
+bad "a rehearsal name that is no DNS name" "rehearsal name 'Bench_1'" "$RH | .rehearsal.name = \"Bench_1\""
+bad "a rehearsal leaf_ttl over a day" 'leaf_ttl' "$RH | .rehearsal.leaf_ttl = \"2d\""
+bad "a rehearsal leaf_ttl under 5 minutes" 'leaf_ttl' "$RH | .rehearsal.leaf_ttl = 60"
+bad "a rehearsal address that is no address" 'rehearsal.address' "$RH | .rehearsal.address = \"bench.local\""
+bad "an unknown rehearsal key" "unknown key 'ports'" "$RH | .rehearsal.ports = [1]"
+bad "require_passed_next that is no list" 'require_passed_next' "$RH | .rehearsal.require_passed_next = \"fw\""
 bad "a missing root file" 'nosuch.pem' ".roots = [\"$WORK/nosuch.pem\"]"
 bad "a root file with no certificate" 'no PEM certificate' ".roots = [\"$WORK/keypass\"]"
 # cross-certificates (alternate chains through an older root): each must certify a configured root

@@ -26,6 +26,7 @@ while read -r list keys; do
     validation_keys) objs='.acme.validation' ;;
     est_keys) objs='.est' ;;
     est_profile_keys) objs='.est.profiles[]' ;;
+    rehearsal_keys) objs='.rehearsal' ;;
     *) die "server/config.c has a key list '$list' this test does not know: map it to its JSON object" ;;
   esac
   for k in $keys; do

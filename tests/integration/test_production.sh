@@ -142,8 +142,10 @@ ok "restore on a wiped machine: HTTPS up, certificates from before the backup se
 # ---- upgrade: a database one migration behind -------------------------------------------------------------
 systemctl stop iotcad
 current=$(sqlite3 "$STATE/iotca.db" 'PRAGMA user_version')
-# the latest migration is schema/0020_bridges.sql (bridge certificates): undone by dropping its table
-sqlite3 "$STATE/iotca.db" "DROP TABLE bridges; PRAGMA user_version = $((current - 1));" ||
+# the latest migration is schema/0021_rehearsals.sql (rehearsal leaves and results): undone by dropping its
+# tables and their indexes
+sqlite3 "$STATE/iotca.db" "DROP INDEX rehearsal_results_pair; DROP TABLE rehearsal_results;
+  DROP INDEX rehearsal_leaves_not_after; DROP TABLE rehearsal_leaves; PRAGMA user_version = $((current - 1));" ||
   die "could not roll the database back one migration"
 rc=0; "$BIN/iotcad" check-config --config "$ETC/iotcad.json" > behind.out 2>&1 || rc=$?
 [ "$rc" != 0 ] || die "check-config accepted a database one migration behind"
@@ -151,11 +153,11 @@ systemctl start iotcad # so the block's stop has a daemon to stop
 sleep 0.5
 run_block upgrade
 [ "$(sqlite3 "$STATE/iotca.db" 'PRAGMA user_version')" = "$current" ] || die "the upgrade left the schema at $(sqlite3 "$STATE/iotca.db" 'PRAGMA user_version'), not $current"
-sqlite3 "$STATE/iotca.db" 'SELECT count(*) FROM bridges' >/dev/null || die "migration $current was not applied"
+sqlite3 "$STATE/iotca.db" 'SELECT count(*) FROM rehearsal_results' >/dev/null || die "migration $current was not applied"
 [ "$(api "$BASE/v1/certificates/$FW1" -H "Authorization: Bearer $IOTCA_TOKEN")" = 200 ] || die "data lost by the upgrade"
 IOTCA_URL=$BASE iotca --cacert "$ROOTS" cert renew "$FW1" --out fw1b.pem > renew.out 2>&1 || die "renewal failed after the upgrade: $(cat renew.out)"
 sudo -u iotca "$BIN/iotcad" acme eab list --config "$ETC/iotcad.json" > eab.out 2>&1 || die "the ACME tables do not answer: $(cat eab.out)"
-[ "$(api "$BASE/v1/bridges" -H "Authorization: Bearer $(cat "$HOME/iotca-admin.token")")" = 200 ] || die "GET /v1/bridges (migration $current) does not answer"
-ok "upgrade: a database one migration behind (check-config refused it: $(head -c 120 behind.out)) is at schema $current after the block; data kept, renewal works, the bridges table (migration $current) and ACME's answer"
+[ "$(api "$BASE/v1/bridges" -H "Authorization: Bearer $(cat "$HOME/iotca-admin.token")")" = 200 ] || die "GET /v1/bridges does not answer after the upgrade"
+ok "upgrade: a database one migration behind (check-config refused it: $(head -c 120 behind.out)) is at schema $current after the block; data kept, renewal works, the rehearsal tables (migration $current) are back, bridges and ACME answer"
 systemctl stop iotcad
 echo "PASS test_production: $CHECKS checks"

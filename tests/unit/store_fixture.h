@@ -33,6 +33,21 @@ static inline void store_fixture_open(const char *name) {
     OK(iotca_store_migrate(s));
 }
 
+/* Adds a pending issuer NAME of group "default" (a placeholder CSR: the store does not read it), for the rows
+ * that need an issuer; returns its id. */
+static inline int64_t store_fixture_issuer(const char *name) {
+    static const uint8_t csr[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+    iotca_issuer_rec r = {0};
+    snprintf(r.name, sizeof r.name, "%s", name);
+    snprintf(r.group, sizeof r.group, "default");
+    snprintf(r.key_ref, sizeof r.key_ref, "file:/var/lib/iotca/keys/%s.key", name);
+    OK(iotca_buf_append(&r.csr, csr, sizeof csr));
+    OK(iotca_store_issuer_add(s, &r, T0));
+    int64_t id = r.id;
+    iotca_issuer_rec_free(&r);
+    return id;
+}
+
 static inline void store_fixture_close(void) {
     iotca_store_close(s);
     char p[256];

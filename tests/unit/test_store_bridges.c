@@ -11,19 +11,11 @@
 #include "store_fixture.h"
 
 static int64_t issuer;
-static const uint8_t csr_der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
 static const uint8_t cert_der[] = {0x30, 0x06, 0x02, 0x01, 0x02, 0x00, 0xff, 0x7f};
 
 static void setup(void) {
     store_fixture_open("bridges");
-    iotca_issuer_rec r = {0};
-    snprintf(r.name, sizeof r.name, "int1");
-    snprintf(r.group, sizeof r.group, "default");
-    snprintf(r.key_ref, sizeof r.key_ref, "file:/var/lib/iotca/keys/int1.key");
-    OK(iotca_buf_append(&r.csr, csr_der, sizeof csr_der));
-    OK(iotca_store_issuer_add(s, &r, T0));
-    issuer = r.id;
-    iotca_issuer_rec_free(&r);
+    issuer = store_fixture_issuer("int1");
 }
 
 static void teardown(void) { store_fixture_close(); }

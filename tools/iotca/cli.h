@@ -35,6 +35,7 @@ typedef enum cli_opt {
     O_CERT, O_NEW_KEY, O_INCLUDE_REVOKED, /* cert renew; cert list */
     O_REFRESH_FROM, O_REENROLL_EVERY,     /* fleet check: devices refreshing their store from EST's cacerts */
     O_ISSUER, O_JUSTIFICATION,            /* cert bridge */
+    O_TRUST_PROFILE, O_RESULT, O_NOTE,    /* rehearse report */
     O_END_,
 } cli_opt;
 #define OPT_BIT(o) (1ull << ((o) - O_URL))
@@ -60,6 +61,7 @@ typedef struct cli {
     bool include_revoked;       /* cert list --expiring: revoked ones too */
     const char *refresh_from, *reenroll_every; /* fleet check: a cacerts bundle (PEM) and the re-enrollment interval */
     const char *issuer, *justification;        /* cert bridge: the retiring issuer's id, and why */
+    const char *trust_profile, *result, *note; /* rehearse report */
     /* positional arguments after the command words */
     const char *args[CLI_MAX_ARGS];
     size_t n_args;
@@ -110,6 +112,9 @@ int cmd_acme_eab(cli *c); /* acme eab create|list|revoke (cmd_acme.c) */
 int cmd_crl_show(cli *c);
 /* iotca bundle (cmd_bundle.c): from the daemon, or offline with --roots FILE. */
 int cmd_bundle(cli *c);
+int cmd_rehearse_list(cli *c);   /* cmd_rehearse.c (issue 24) */
+int cmd_rehearse_status(cli *c);
+int cmd_rehearse_report(cli *c);
 
 /* ---- the REST client (http_client.c) ---- */
 

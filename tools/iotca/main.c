@@ -43,6 +43,8 @@ static const char usage_text[] =
     "  trust-profile replace NAME --trust-store FILE --stack S --until DATE [--acknowledge CODE ...]\n"
     "  trust-profile delete NAME\n"
     "  acme eab create --profile P | acme eab list | acme eab revoke KID   (EAB keys for ACME clients; admin)\n"
+    "  rehearse list | rehearse status   (the rehearsal endpoints, and what devices said; provisioner)\n"
+    "  rehearse report SCENARIO --trust-profile NAME --result ok|failed [--note TEXT]\n"
     "  crl show ISSUER [--out FILE]   (ISSUER: an issuer id, or root-N for an imported root CRL)\n"
     "  bundle --format F [--out FILE] [--manifest-out FILE] [--roots ROOTS.pem]\n"
     "\n"
@@ -96,6 +98,12 @@ static const char usage_text[] =
     "  --roots FILE built here from a PEM file of roots without any server: the same roots give the same\n"
     "  bytes. --manifest-out FILE also writes the bundle's manifest (fingerprints, notAfter, SHA-256 of\n"
     "  the bundle). Binary formats need --out or a redirect; files are never overwritten.\n"
+    "rehearse:\n"
+    "  list prints each rehearsal scenario the daemon serves (config: rehearsal) with host:port, what it\n"
+    "  presents and what a correct device does with it: accept current, next and each upcoming change,\n"
+    "  refuse the failures. Point a bench device with the fleet's trust store at each. report records what\n"
+    "  it did for a registered trust profile (ok: the handshake completed); status prints the latest result\n"
+    "  of each trust profile and scenario. A staged issuer can be held until profiles pass `next`.\n"
     "roots:\n"
     "  The trust anchors devices should hold, as PEM with a comment (subject, expiry, SPKI pin) per root.\n"
     "\n"
@@ -147,6 +155,9 @@ static const struct option longopts[] = {
     {"reenroll-every", required_argument, 0, O_REENROLL_EVERY},
     {"issuer", required_argument, 0, O_ISSUER},
     {"justification", required_argument, 0, O_JUSTIFICATION},
+    {"trust-profile", required_argument, 0, O_TRUST_PROFILE},
+    {"result", required_argument, 0, O_RESULT},
+    {"note", required_argument, 0, O_NOTE},
     {0, 0, 0, 0},
 };
 
@@ -198,6 +209,10 @@ static const struct command {
     {"trust-profile", "delete", 0, 1, 1, " NAME", cmd_trust_profile_delete},
     {"crl", "show", OPT_BIT(O_OUT), 1, 1, " ISSUER", cmd_crl_show},
     {"acme", "eab", OPT_BIT(O_PROFILE), 1, 2, " create --profile P | list | revoke KID", cmd_acme_eab},
+    {"rehearse", "list", 0, 0, 0, "", cmd_rehearse_list},
+    {"rehearse", "status", 0, 0, 0, "", cmd_rehearse_status},
+    {"rehearse", "report", OPT_BIT(O_TRUST_PROFILE) | OPT_BIT(O_RESULT) | OPT_BIT(O_NOTE), 1, 1, " SCENARIO",
+     cmd_rehearse_report},
     {"bundle", NULL, OPT_BIT(O_FORMAT) | OPT_BIT(O_OUT) | OPT_BIT(O_ROOTS) | OPT_BIT(O_MANIFEST_OUT), 0, 0, "",
      cmd_bundle},
 };
@@ -276,6 +291,9 @@ static iotca_rc parse_opts(int argc, char **argv, cli *c, const char **words, si
         case O_REENROLL_EVERY: IOTCA_GUARD(set_once(o, &c->reenroll_every, optarg)); break;
         case O_ISSUER: IOTCA_GUARD(set_once(o, &c->issuer, optarg)); break;
         case O_JUSTIFICATION: IOTCA_GUARD(set_once(o, &c->justification, optarg)); break;
+        case O_TRUST_PROFILE: IOTCA_GUARD(set_once(o, &c->trust_profile, optarg)); break;
+        case O_RESULT: IOTCA_GUARD(set_once(o, &c->result, optarg)); break;
+        case O_NOTE: IOTCA_GUARD(set_once(o, &c->note, optarg)); break;
         default: IOTCA_BAIL(IOTCA_E_USAGE, "unknown option '%s' (see iotca --help)", argv[optind - 1]);
         }
     }

@@ -67,6 +67,34 @@ typedef struct iotca_bridge_rec {
     bool revoked; /* the certificate's status (filled by lists) */
 } iotca_bridge_rec;
 
+/* A rehearsal leaf (schema 0021, issue 24): a short-lived certificate that a rehearsal endpoint presents so a
+ * bench device can try a chain before the fleet meets it. Never in the certificate inventory; its serial is
+ * reserved in the issuer's serial space like any other (issuer_id 0: the rehearsal lab hierarchy, which is no
+ * issuer of this CA and reserves nothing). */
+typedef struct iotca_rehearsal_leaf_rec {
+    char serial[41];
+    char scenario[48];
+    int64_t issuer_id;
+    time_t not_before, not_after, created_at;
+    iotca_buf der; /* the certificate (lists leave it empty) */
+} iotca_rehearsal_leaf_rec;
+void iotca_rehearsal_leaf_rec_free(iotca_rehearsal_leaf_rec *r);
+
+/* What a device, or the engineer holding it, said about a rehearsal scenario (schema 0021). */
+typedef struct iotca_rehearsal_result_rec {
+    int64_t id;
+    char scenario[48];
+    char trust_profile[64]; /* a registered trust profile's name */
+    int64_t issuer_id;      /* the issuer whose chain the scenario presented then (0: the lab hierarchy) */
+    char serial[41];        /* the leaf it presented then */
+    bool accepted;          /* the device completed the handshake ("ok") or refused it ("failed") */
+    bool passed;            /* what a correct device does: accept current, next and changes, refuse the failures */
+    char source[16];        /* "report" (POST .../results) or "handshake" (the endpoint saw the request) */
+    char actor[64];
+    char note[201];
+    time_t at;
+} iotca_rehearsal_result_rec;
+
 typedef struct iotca_cert_filter {
     const char *profile;   /* NULL: any */
     int status;            /* -1 any, 0 valid, 1 revoked */

@@ -163,6 +163,30 @@ iotca_rc iotca_store_bridge_add(iotca_store *s, const iotca_bridge_rec *r);
  * malloc'd (*n entries; free() it); at most 1,000. */
 iotca_rc iotca_store_bridge_list(iotca_store *s, time_t now, iotca_bridge_rec **out, size_t *n);
 
+/* ---- rehearsals (issue 24; schema 0021) ---- */
+
+/* Records a rehearsal leaf: for issuer_id > 0, reserves its serial in the serials table (the issuer's serial
+ * space: IOTCA_E_POLICY "serial already used" if taken) and stores the leaf, in one transaction (or joining an
+ * open one). IOTCA_E_USAGE a bad serial, an empty or oversized scenario, an empty DER or notAfter before
+ * notBefore. Never adds to the certificates table. */
+iotca_rc iotca_store_rehearsal_leaf_add(iotca_store *s, const iotca_rehearsal_leaf_rec *r);
+/* The stored rehearsal leaves whose notAfter is after `now` (all, with now 0), newest first, without DER; *out
+ * malloc'd (*n entries; free() it), at most 1,000. */
+iotca_rc iotca_store_rehearsal_leaf_list(iotca_store *s, time_t now, iotca_rehearsal_leaf_rec **out, size_t *n);
+/* Deletes the rehearsal leaves whose notAfter is before `before` (their serials stay reserved); *deleted may be
+ * NULL. */
+iotca_rc iotca_store_rehearsal_leaf_prune(iotca_store *s, time_t before, size_t *deleted);
+/* Records a result (r->id is set). IOTCA_E_USAGE an empty or oversized scenario, trust profile, source or actor,
+ * a source other than "report" or "handshake", or an oversized note. */
+iotca_rc iotca_store_rehearsal_result_add(iotca_store *s, iotca_rehearsal_result_rec *r);
+/* The latest result of each (trust profile, scenario) pair, ordered by trust profile then scenario; *out
+ * malloc'd (*n entries; free() it), at most 1,000. */
+iotca_rc iotca_store_rehearsal_result_latest(iotca_store *s, iotca_rehearsal_result_rec **out, size_t *n);
+/* Whether the latest result for (scenario, trust_profile) about the chain of issuer_id passed (*passed false
+ * when there is none). */
+iotca_rc iotca_store_rehearsal_passed(iotca_store *s, const char *scenario, const char *trust_profile,
+                                      int64_t issuer_id, bool *passed);
+
 /* Lists certificates matching f in serial order (without DER bodies).
  * *out is malloc'd (*n entries); free each with iotca_cert_rec_free, then free(). */
 iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n);
