@@ -110,8 +110,8 @@ static void say(char *dst, size_t cap, const char *fmt, ...) {
 
 /* The fixed scenarios for the group's active issuer A (NULL: none) and its first staged one S (NULL: none). */
 static void plan_fixed(struct ca_rehearsal *rh, const iotca_issuer_rec *a, const iotca_issuer_rec *st, want *w) {
-    const char *an = a ? a->name : "";
-    char when[24] = "";
+    const char *an = a ? a->name : "(no active issuer)", *sn = st ? st->name : "(none staged)";
+    char when[24] = "its activation";
     if (st) day_of(st->activate_at, when);
     w[RH_CURRENT] = (want){.name = "current", .expect_accept = true, .issuer = a, .send_issuer = true};
     say(w[RH_CURRENT].presents, 320, "a leaf from the active issuer %s, then %s's certificate: the chain served today",
@@ -120,7 +120,7 @@ static void plan_fixed(struct ca_rehearsal *rh, const iotca_issuer_rec *a, const
     w[RH_NEXT] = (want){.name = "next", .expect_accept = true, .issuer = st, .send_issuer = true,
                         .at = st ? st->activate_at : 0};
     say(w[RH_NEXT].presents, 320, "a leaf from the staged issuer %s, then %s's certificate: the chain served from %s",
-        st ? st->name : "", st ? st->name : "", when);
+        sn, sn, when);
     say(w[RH_NEXT].should, 320, "accept it: a device that refuses it stops connecting on %s (one that pins today's "
         "intermediate does)", when);
     if (!st) say(w[RH_NEXT].unavailable, 160, "no staged issuer in group %s: make one (iotca issuers new), sign it "

@@ -21,6 +21,7 @@
 
 #define MAX_CHAIN 8
 #define ANSWER_MAX 1024
+#define STALE_S 120 /* a leaf presented (but the expired one) has at least this long to live */
 
 /* Handshake results are written by whoever reaches the port, without a token: one a trust profile and scenario
  * every RECORD_EVERY_S seconds is enough evidence, and keeps a flood of requests from writing a row (and an
@@ -70,6 +71,14 @@ static int retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *
     iotca_rehearsal r;
     bool found = false;
     if (slot < 0 || iotca_ca_rehearsal_slot(e->ca, (unsigned)slot, &r, &found) != IOTCA_OK || !found) return -1;
+    /* the tick keeps leaves fresh; with a tick interval longer than a leaf's life, the handshake does it */
+    time_t now = time(NULL);
+    if (strcmp(r.name, "expired") != 0 && r.not_after < now + STALE_S) {
+        iotca_rehearsal_free(&r);
+        if (iotca_ca_rehearsal_refresh(e->ca, now, NULL) != IOTCA_OK ||
+            iotca_ca_rehearsal_slot(e->ca, (unsigned)slot, &r, &found) != IOTCA_OK || !found)
+            return -1;
+    }
     int ret = -1;
     unsigned n = MAX_CHAIN;
     gnutls_pcert_st *pc = gnutls_calloc(MAX_CHAIN, sizeof *pc);

@@ -12,24 +12,18 @@
  * X.509 engine's when the chain or the name was refused). Exit 0 ok, 1 handshake/verification failure or no
  * reply, 2 usage, connect or set-up error. Every socket operation waits at most 10 s (SO_RCVTIMEO/SO_SNDTIMEO). */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bearssl.h>
 
-enum { EXIT_ACCEPTED = 0, EXIT_REJECTED = 1, EXIT_USAGE = 2 };
+#include "tls_client_common.h"
 
 #define FILE_MAX (1024 * 1024)
 #define MAX_CERTS 64
-#define IO_TIMEOUT_MS 10000
-#define REPLY_TIMEOUT_MS 5000
-#define REPLY_MAX (64 * 1024)
 
 typedef struct bytes { unsigned char *p; size_t len; } bytes;
 
@@ -136,35 +130,6 @@ static void err_text(int e, char *out, size_t n) {
     else snprintf(out, n, "BR_ERR_other (%d)", e);
 }
 
-static long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void set_timeouts(int fd, long long ms) {
-    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-/* A TCP connection with the timeouts set first: on Linux SO_SNDTIMEO bounds connect() too. -1 with a message. */
-static int tcp_connect(const char *host, const char *port) {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-    int gai = getaddrinfo(host, port, &hints, &res), fd = -1;
-    if (gai != 0) fprintf(stderr, "tls-client-bearssl: %s port %s: %s\n", host, port, gai_strerror(gai));
-    for (struct addrinfo *a = gai == 0 ? res : NULL; a != NULL && fd < 0; a = a->ai_next) {
-        if ((fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol)) < 0) continue;
-        set_timeouts(fd, IO_TIMEOUT_MS);
-        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
-        perror("tls-client-bearssl: connect");
-        close(fd);
-        fd = -1;
-    }
-    if (gai == 0) freeaddrinfo(res);
-    return fd;
-}
-
 /* br_sslio's transport: -1 (a timeout, an error or the peer's close) makes the engine fail with BR_ERR_IO;
  * timed_out tells the timeout apart. */
 static int timed_out;
@@ -180,47 +145,30 @@ static int sock_write(void *ctx, const unsigned char *buf, size_t len) {
     return n > 0 ? (int)n : -1;
 }
 
-/* Prints "ok: STATUS LINE; body: ITS FIRST LINE" from an HTTP reply (the body part only when there is one). */
-static void print_ok(char *reply) {
-    char *body = strstr(reply, "\r\n\r\n");
-    if (body != NULL) {
-        body += 4;
-        body[strcspn(body, "\r\n")] = '\0';
-    }
-    reply[strcspn(reply, "\r\n")] = '\0';
-    printf("ok: %s%s%s\n", reply, body && *body ? "; body: " : "", body && *body ? body : "");
-}
+/* What read_some reads with: the TLS stream and its socket. */
+typedef struct reader {
+    br_sslio_context *io;
+    int fd;
+} reader;
 
-static int valid_port(const char *s) {
-    char *end = NULL;
-    long p = strtol(s, &end, 10);
-    return end != s && *end == '\0' && p > 0 && p <= 65535;
+/* One read of the reply for read_reply (a reply_read_fn; ctx is a reader), waiting at most left_ms. */
+static int read_some(void *ctx, char *buf, size_t len, long long left_ms) {
+    reader *r = ctx;
+    set_timeouts(r->fd, left_ms);
+    int n = br_sslio_read(r->io, buf, len);
+    return n > 0 ? n : -1; /* closed (BR_ERR_OK after close_notify), timed out or failed */
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: tls-client-bearssl CAFILE HOST PORT SERVERNAME [PATH]\n"
-                        "  exit 0 ok, 1 handshake or verification failed, 2 usage or connect error\n");
-        return EXIT_USAGE;
-    }
-    const char *cafile = argv[1], *host = argv[2], *port = argv[3], *name = argv[4];
-    const char *path = argc == 6 ? argv[5] : "/";
-    if (!valid_port(port)) {
-        fprintf(stderr, "tls-client-bearssl: PORT must be a number from 1 to 65535, not '%s'\n", port);
-        return EXIT_USAGE;
-    }
+    tls_client_args a;
+    if (parse_args("tls-client-bearssl", argc, argv, &a) != 0) return EXIT_USAGE;
     static char reply[REPLY_MAX + 1];
-    char req[2048], e[96];
-    int req_n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, name);
-    if (req_n < 0 || (size_t)req_n >= sizeof req) {
-        fprintf(stderr, "tls-client-bearssl: PATH and SERVERNAME are too long\n");
-        return EXIT_USAGE;
-    }
+    char e[96];
     static bytes store[MAX_CERTS], dns[MAX_CERTS];
     static br_x509_decoder_context decoders[MAX_CERTS]; /* each holds its anchor's key */
     static br_x509_trust_anchor tas[MAX_CERTS];
-    int ns = load_pem(cafile, store, MAX_CERTS);
-    if (ns == 0) fprintf(stderr, "tls-client-bearssl: no certificate in %s\n", cafile);
+    int ns = load_pem(a.cafile, store, MAX_CERTS);
+    if (ns == 0) fprintf(stderr, "tls-client-bearssl: no certificate in %s\n", a.cafile);
     if (ns <= 0) return EXIT_USAGE;
     for (int i = 0; i < ns; i++) {
         int de = make_anchor(&store[i], &tas[i], &dns[i], &decoders[i]);
@@ -236,11 +184,11 @@ int main(int argc, char **argv) {
     static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
     br_ssl_client_init_full(&sc, &xc, tas, (size_t)ns);
     br_ssl_engine_set_buffer(&sc.eng, iobuf, sizeof iobuf, 1);
-    if (!br_ssl_client_reset(&sc, name, 0)) { /* only a bad parameter makes the first reset fail */
-        fprintf(stderr, "tls-client-bearssl: br_ssl_client_reset refused the server name %s\n", name);
+    if (!br_ssl_client_reset(&sc, a.name, 0)) { /* only a bad parameter makes the first reset fail */
+        fprintf(stderr, "tls-client-bearssl: br_ssl_client_reset refused the server name %s\n", a.name);
         return EXIT_USAGE;
     }
-    int fd = tcp_connect(host, port);
+    int fd = tcp_connect("tls-client-bearssl", a.host, a.port);
     if (fd < 0) return EXIT_USAGE;
     br_sslio_context io;
     br_sslio_init(&io, &sc.eng, sock_read, &fd, sock_write, &fd);
@@ -248,26 +196,16 @@ int main(int argc, char **argv) {
     int code = EXIT_REJECTED;
     /* br_sslio runs the handshake on the first write: a failure to send the request is a failed handshake
      * (or a connection lost right after it; the engine's error says which) */
-    if (br_sslio_write_all(&io, req, (size_t)req_n) != 0 || br_sslio_flush(&io) != 0) {
+    if (br_sslio_write_all(&io, a.req, (size_t)a.req_n) != 0 || br_sslio_flush(&io) != 0) {
         err_text(br_ssl_engine_last_error(&sc.eng), e, sizeof e);
         printf("fail: handshake: %s%s\n", e, timed_out ? "; no answer within 10 s" : "");
         goto out;
     }
-    /* the reply: until the server closes, 64 KiB, or 5 s in all (each read waits only what is left of them) */
-    size_t got = 0;
-    long long deadline = now_ms() + REPLY_TIMEOUT_MS;
-    while (got < REPLY_MAX) {
-        long long left = deadline - now_ms();
-        if (left <= 0) break;
-        set_timeouts(fd, left);
-        int n = br_sslio_read(&io, reply + got, REPLY_MAX - got);
-        if (n <= 0) break; /* closed (BR_ERR_OK after close_notify), timed out or failed */
-        got += (size_t)n;
-    }
-    reply[got] = '\0';
-    if (got == 0) {
+    /* the reply: until the server closes, 64 KiB, or 5 s in all */
+    reader r = {.io = &io, .fd = fd};
+    if (read_reply(reply, read_some, &r, NULL) == 0) { /* sock_read's timed_out tells a timeout */
         err_text(br_ssl_engine_last_error(&sc.eng), e, sizeof e);
-        printf("fail: no reply to GET %s%s: %s\n", path, timed_out ? " within 5 s" : "", e);
+        printf("fail: no reply to GET %s%s: %s\n", a.path, timed_out ? " within 5 s" : "", e);
         goto out;
     }
     print_ok(reply);

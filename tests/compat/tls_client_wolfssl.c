@@ -16,70 +16,16 @@
  * failure or no reply, 2 usage, connect or set-up error. Every socket operation waits at most 10 s
  * (SO_RCVTIMEO/SO_SNDTIMEO, and a reader of its own: see io_recv). */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfio.h>
 
-enum { EXIT_ACCEPTED = 0, EXIT_REJECTED = 1, EXIT_USAGE = 2 };
-
-#define IO_TIMEOUT_MS 10000
-#define REPLY_TIMEOUT_MS 5000
-#define REPLY_MAX (64 * 1024)
-
-static long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void set_timeouts(int fd, long long ms) {
-    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-/* A TCP connection with the timeouts set first: on Linux SO_SNDTIMEO bounds connect() too. -1 with a message. */
-static int tcp_connect(const char *host, const char *port) {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
-    int gai = getaddrinfo(host, port, &hints, &res), fd = -1;
-    if (gai != 0) fprintf(stderr, "tls-client-wolfssl: %s port %s: %s\n", host, port, gai_strerror(gai));
-    for (struct addrinfo *a = gai == 0 ? res : NULL; a != NULL && fd < 0; a = a->ai_next) {
-        if ((fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol)) < 0) continue;
-        set_timeouts(fd, IO_TIMEOUT_MS);
-        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) break;
-        perror("tls-client-wolfssl: connect");
-        close(fd);
-        fd = -1;
-    }
-    if (gai == 0) freeaddrinfo(res);
-    return fd;
-}
-
-/* Prints "ok: STATUS LINE; body: ITS FIRST LINE" from an HTTP reply (the body part only when there is one). */
-static void print_ok(char *reply) {
-    char *body = strstr(reply, "\r\n\r\n");
-    if (body != NULL) {
-        body += 4;
-        body[strcspn(body, "\r\n")] = '\0';
-    }
-    reply[strcspn(reply, "\r\n")] = '\0';
-    printf("ok: %s%s%s\n", reply, body && *body ? "; body: " : "", body && *body ? body : "");
-}
-
-static int valid_port(const char *s) {
-    char *end = NULL;
-    long p = strtol(s, &end, 10);
-    return end != s && *end == '\0' && p > 0 && p <= 65535;
-}
+#include "tls_client_common.h"
 
 /* wolfSSL's own socket reader turns a timed-out recv (EAGAIN under SO_RCVTIMEO) into WANT_READ, and the
  * handshake on a blocking socket read again: a silent server held it 112 s (strace: 11 reads, 10 s apart).
@@ -121,49 +67,54 @@ static void error_text(int err, char *out, size_t n) {
     snprintf(out, n, "%.95s (%d)", text, err);
 }
 
+/* What read_some reads with, and the error that ended the reads (io_recv's timed_out says if one timed out). */
+typedef struct reader {
+    WOLFSSL *ssl;
+    int fd, read_err;
+} reader;
+
+/* One read of the reply for read_reply (a reply_read_fn; ctx is a reader), waiting at most left_ms. */
+static int read_some(void *ctx, char *buf, size_t len, long long left_ms) {
+    reader *r = ctx;
+    set_timeouts(r->fd, left_ms);
+    int n = wolfSSL_read(r->ssl, buf, (int)len);
+    if (n > 0) return n;
+    int err = wolfSSL_get_error(r->ssl, n);
+    if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) return 0;
+    /* ZERO_RETURN: the server's close_notify; a timeout: the 5 s are over */
+    if (err != WOLFSSL_ERROR_ZERO_RETURN && !timed_out) r->read_err = err;
+    return -1;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 5 && argc != 6) {
-        fprintf(stderr, "usage: tls-client-wolfssl CAFILE HOST PORT SERVERNAME [PATH]\n"
-                        "  exit 0 ok, 1 handshake or verification failed, 2 usage or connect error\n");
-        return EXIT_USAGE;
-    }
-    const char *cafile = argv[1], *host = argv[2], *port = argv[3], *name = argv[4];
-    const char *path = argc == 6 ? argv[5] : "/";
-    if (!valid_port(port)) {
-        fprintf(stderr, "tls-client-wolfssl: PORT must be a number from 1 to 65535, not '%s'\n", port);
-        return EXIT_USAGE;
-    }
+    tls_client_args a;
+    if (parse_args("tls-client-wolfssl", argc, argv, &a) != 0) return EXIT_USAGE;
     static char reply[REPLY_MAX + 1];
-    char req[2048], e[160];
-    int req_n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, name);
-    if (req_n < 0 || (size_t)req_n >= sizeof req) {
-        fprintf(stderr, "tls-client-wolfssl: PATH and SERVERNAME are too long\n");
-        return EXIT_USAGE;
-    }
+    char e[160];
 
     int code = EXIT_USAGE, fd = -1;
     wolfSSL_Init();
     WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
     WOLFSSL *ssl = NULL;
     if (ctx == NULL) goto out;
-    int lr = wolfSSL_CTX_load_verify_locations(ctx, cafile, NULL);
+    int lr = wolfSSL_CTX_load_verify_locations(ctx, a.cafile, NULL);
     if (lr != WOLFSSL_SUCCESS) {
         /* a missing file and one with nothing loadable both return WOLFSSL_FAILURE (0), with no error queued */
         if (lr < 0) error_text(lr, e, sizeof e);
         else snprintf(e, sizeof e, "unreadable, or no certificate wolfSSL can load (%d)", lr);
-        fprintf(stderr, "tls-client-wolfssl: cannot load the trust store %s: %s\n", cafile, e);
+        fprintf(stderr, "tls-client-wolfssl: cannot load the trust store %s: %s\n", a.cafile, e);
         goto out;
     }
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER, verify_cb);
     wolfSSL_CTX_SetIORecv(ctx, io_recv);
     ssl = wolfSSL_new(ctx);
     if (ssl == NULL) goto out;
-    if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, name, (unsigned short)strlen(name)) != WOLFSSL_SUCCESS ||
-        wolfSSL_check_domain_name(ssl, name) != WOLFSSL_SUCCESS) {
-        fprintf(stderr, "tls-client-wolfssl: cannot set the server name %s\n", name);
+    if (wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, a.name, (unsigned short)strlen(a.name)) != WOLFSSL_SUCCESS ||
+        wolfSSL_check_domain_name(ssl, a.name) != WOLFSSL_SUCCESS) {
+        fprintf(stderr, "tls-client-wolfssl: cannot set the server name %s\n", a.name);
         goto out;
     }
-    if ((fd = tcp_connect(host, port)) < 0) goto out;
+    if ((fd = tcp_connect("tls-client-wolfssl", a.host, a.port)) < 0) goto out;
     wolfSSL_set_fd(ssl, fd);
     wolfSSL_SetIOReadCtx(ssl, &fd); /* after set_fd, which points the read context at its own copy */
 
@@ -175,38 +126,19 @@ int main(int argc, char **argv) {
         code = EXIT_REJECTED;
         goto out;
     }
-    int w = wolfSSL_write(ssl, req, req_n); /* all or an error: partial writes are not enabled */
-    if (w != req_n) {
+    int w = wolfSSL_write(ssl, a.req, a.req_n); /* all or an error: partial writes are not enabled */
+    if (w != a.req_n) {
         error_text(wolfSSL_get_error(ssl, w), e, sizeof e);
         printf("fail: sending the request: %s\n", e);
         code = EXIT_REJECTED;
         goto out;
     }
 
-    /* the reply: until the server closes, 64 KiB, or 5 s in all (each read waits only what is left of them) */
-    size_t got = 0;
-    long long deadline = now_ms() + REPLY_TIMEOUT_MS;
-    int read_err = 0;
-    while (got < REPLY_MAX) {
-        long long left = deadline - now_ms();
-        if (left <= 0) break;
-        set_timeouts(fd, left);
-        int n = wolfSSL_read(ssl, reply + got, (int)(REPLY_MAX - got));
-        if (n > 0) {
-            got += (size_t)n;
-            continue;
-        }
-        int err = wolfSSL_get_error(ssl, n);
-        if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) continue;
-        /* ZERO_RETURN: the server's close_notify; a timeout: the 5 s are over */
-        if (err != WOLFSSL_ERROR_ZERO_RETURN && !timed_out) read_err = err;
-        break;
-    }
-    reply[got] = '\0';
-    if (got == 0) {
-        if (read_err) error_text(read_err, e, sizeof e);
-        printf("fail: no reply to GET %s%s%s%s\n", path, read_err ? ": " : "", read_err ? e : "",
-               timed_out ? " within 5 s" : "");
+    /* the reply: until the server closes, 64 KiB, or 5 s in all */
+    reader r = {.ssl = ssl, .fd = fd};
+    if (read_reply(reply, read_some, &r, NULL) == 0) { /* io_recv's timed_out tells a timeout */
+        if (r.read_err) error_text(r.read_err, e, sizeof e);
+        print_no_reply(a.path, r.read_err ? e : NULL, timed_out);
         code = EXIT_REJECTED;
         goto out;
     }

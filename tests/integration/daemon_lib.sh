@@ -139,14 +139,15 @@ new_issuer() {
   [ "$STATUS" = 200 ] || die "PUT certificate: $STATUS $OUT"
 }
 
-# stage_issuer NAME SECONDS: the next issuer, its CSR signed by root r1 (NAME.csr, NAME.pem) and imported to
-# activate SECONDS from now (the tick activates it then); its id in ISSUER_ID, the import's answer in OUT
+# stage_issuer NAME SECONDS [VAULT]: the next issuer, its CSR signed by root VAULT (default r1; NAME.csr, NAME.pem)
+# and imported to activate SECONDS from now (the tick activates it then); its id in ISSUER_ID, the import's answer
+# in OUT
 stage_issuer() {
   local at
   http POST /v1/issuers -H "Authorization: Bearer $ADMIN"; expect 201 "" "make the next issuer"
   ISSUER_ID=$(echo "$OUT" | jq -r .id)
   echo "$OUT" | jq -r .csr > "$1.csr"
-  "$ROOT_TOOL" sign-intermediate --vault r1 --csr "$1.csr" --out "$1.pem" --yes --passphrase-file rootpass >/dev/null
+  "$ROOT_TOOL" sign-intermediate --vault "${3:-r1}" --csr "$1.csr" --out "$1.pem" --yes --passphrase-file rootpass >/dev/null
   at=$(date -u -d "+$2 seconds" +%Y-%m-%dT%H:%M:%SZ)
   http PUT "/v1/issuers/$ISSUER_ID/certificate" -H "Authorization: Bearer $ADMIN" \
     -d "$(jq -n --rawfile c "$1.pem" --arg at "$at" '{certificate: $c, activate_at: $at}')"

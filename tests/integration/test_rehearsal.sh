@@ -6,7 +6,9 @@
 # today's intermediate accepts `current` and refuses `next` (the first field incident, a rotation early). A
 # trust profile named in rehearsal.require_passed_next holds the staged issuer past its activation time until
 # its device passed `next`; then the tick activates it. Results (reported, or recorded by the handshake) show in
-# the API, `iotca rehearse status` and /metrics; rehearsal leaves never reach the inventory.
+# the API, `iotca rehearse status` and /metrics; rehearsal leaves never reach the inventory. The rotation is a root
+# rollover (int2 under R2, R1 cross-signing R2): afterwards the cross-certificate's end is a scenario of its own,
+# which a store holding only R1 refuses.
 # shellcheck source=tests/integration/daemon_lib.sh
 source "$(dirname "$0")/daemon_lib.sh"
 NAME=bench.updates.example.com
@@ -28,10 +30,13 @@ base_range() {
 }
 
 ceremony
+# the root rollover ahead: R1 cross-signs R2, and the next issuer comes from R2
+"$ROOT_TOOL" cross-sign --vault r1 --cert r2/root.pem --out cross.pem --days 400 --yes --passphrase-file rootpass >/dev/null
 write_config
 RP=$(base_range)
-jq --argjson p "$RP" --arg n "$NAME" \
-  '.rehearsal = {base_port: $p, name: $n, leaf_ttl: "1h", require_passed_next: ["fw-roots"]}' iotcad.json > c.json
+jq --argjson p "$RP" --arg n "$NAME" --arg x "$WORK/cross.pem" \
+  '.rehearsal = {base_port: $p, name: $n, leaf_ttl: "1h", require_passed_next: ["fw-roots"]} | .cross_certificates = [$x]' \
+  iotcad.json > c.json
 mv c.json iotcad.json
 "$IOTCAD" init --config iotcad.json >/dev/null
 tokens
@@ -72,8 +77,8 @@ if curl -s -m 5 --cacert roots.pem --resolve "$NAME:$((RP + 1)):127.0.0.1" "http
 fi
 ok "the next port refuses handshakes while no issuer is staged"
 
-# ---- the rotation ahead: int2 staged to activate in 3 s; the tick holds it for fw-roots' rehearsal
-stage_issuer int2 3
+# ---- the rotation ahead: int2 (under R2) staged to activate in 3 s; the tick holds it for fw-roots' rehearsal
+stage_issuer int2 3 r2
 int2_id=$ISSUER_ID
 rehearsals
 [ "$(echo "$OUT" | jq -r '.scenarios[] | select(.name == "next") | .issuer')" = "$int2_id" ] || die "next is not int2's: $OUT"
@@ -198,6 +203,19 @@ st=$(curl -s -o typo.txt -w '%{http_code}' -m 10 --cacert roots.pem --resolve "$
 ok "handshake results: one per profile and scenario in 10 s, the client's address noted, an unregistered profile refused"
 wait_issuer_state "$int2_id" active
 ok "with the rehearsal passed, the tick activated int2"
+
+# after the rollover, the cross-certificate's end is the next change: a scenario of its own on slot 7
+rehearsals
+xs=$(jq -r '.scenarios[7].name' scen.json)
+[[ $xs == cross-sign-end-20* ]] && [ "$(jq -r '.scenarios[7].port' scen.json)" = $((RP + 7)) ] &&
+  [ "$(jq -r '.scenarios[7].issuer' scen.json)" = "$int2_id" ] || die "no cross-sign-end scenario: $(jq -c '.scenarios[7]' scen.json)"
+cp r1/root.pem r1only.pem
+# shellcheck disable=SC2086
+{
+  matrix roots.pem "$xs" accept $ALL
+  matrix r1only.pem "$xs" refuse $ALL
+}
+ok "$xs (port $((RP + 7))): accepted with both roots, refused by every stack holding only the old root R1"
 
 # negatives of the results endpoint
 post() { http POST "/v1/rehearsals/$1/results" -H "Authorization: Bearer ${3:-$PROV}" -d "$2"; }

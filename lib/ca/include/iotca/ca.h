@@ -192,7 +192,9 @@ iotca_rc iotca_ca_root(const iotca_ca *ca, size_t i, iotca_buf *pem, uint8_t spk
 /* The periodic duties, all in one function (lib/ca/tick.c lists them): the database write probe, activation
  * of staged issuers whose time has come (rotation preflight again; held ones recorded), expiry of active
  * issuers past their notAfter, retirement, CRL publication, OCSP responder renewal and pre-signed answers,
- * and advance warnings (each newly at a threshold goes to the warning sink). *changes counts what it did. */
+ * advance warnings (each newly at a threshold goes to the warning sink), the revocation feed, tokens' last use,
+ * ACME's expired state, and the rehearsal leaves (ca_rehearsal.h). A staged issuer is also held while a trust
+ * profile the rehearsal config requires has not passed its `next` rehearsal. *changes counts what it did. */
 iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes);
 /* Readiness (/readyz) at now: IOTCA_OK, or why the CA cannot serve: IOTCA_E_STORAGE the database does not
  * answer, is at another schema version, or refused the last tick's write; IOTCA_E_UNAVAILABLE an issuer
