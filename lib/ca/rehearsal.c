@@ -205,7 +205,7 @@ static iotca_rc mint(iotca_ca *ca, iotca_store *s, struct ca_rehearsal *rh, cons
     iotca_rehearsal_leaf_rec rec = {.issuer_id = w->issuer ? w->issuer->id : 0, .not_before = nb, .not_after = na,
                                     .created_at = now, .der = der};
     snprintf(rec.serial, sizeof rec.serial, "%s", serial);
-    snprintf(rec.scenario, sizeof rec.scenario, "%s", w->name);
+    snprintf(rec.scenario, sizeof rec.scenario, "%.47s", w->name);
     IOTCA_TRY(iotca_store_rehearsal_leaf_add(s, &rec));
     if (w->issuer) {
         char detail[256];
@@ -242,13 +242,13 @@ static iotca_rc settle(iotca_ca *ca, iotca_store *s, struct ca_rehearsal *rh, co
         IOTCA_GUARD(mint(ca, s, rh, w, r, now));
         (*made)++;
     }
-    snprintf(r->name, sizeof r->name, "%s", w->name);
+    snprintf(r->name, sizeof r->name, "%.47s", w->name);
     r->slot = slot;
     r->expect_accept = w->expect_accept;
-    snprintf(r->presents, sizeof r->presents, "%s", w->presents);
-    snprintf(r->device_should, sizeof r->device_should, "%s", w->should);
-    snprintf(r->unavailable, sizeof r->unavailable, "%s", can ? "" : w->unavailable);
-    snprintf(r->issuer_name, sizeof r->issuer_name, "%s", w->issuer ? w->issuer->name : "rehearsal lab");
+    snprintf(r->presents, sizeof r->presents, "%.319s", w->presents);
+    snprintf(r->device_should, sizeof r->device_should, "%.319s", w->should);
+    snprintf(r->unavailable, sizeof r->unavailable, "%.159s", can ? "" : w->unavailable);
+    snprintf(r->issuer_name, sizeof r->issuer_name, "%.63s", w->issuer ? w->issuer->name : "rehearsal lab");
     r->at = w->at;
     return IOTCA_OK;
 }
