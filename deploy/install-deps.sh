@@ -7,6 +7,8 @@ PKGS=(
   libwolfssl-dev          # all crypto, keys, X.509 parsing and verification
   dpkg-dev autoconf automake libtool  # deploy/wolfssl-sp.sh: wolfSSL with SP, built from Debian's source package
   libsqlite3-dev sqlite3  # embedded store
+  libpq-dev               # PostgreSQL client library: the PostgreSQL store (issue 25)
+  postgresql              # server programs for the tests' private PostgreSQL (tests/integration/pg_lib.sh)
   libmicrohttpd-dev       # HTTP(S) server
   libjansson-dev          # JSON, also the config format
   check                   # unit tests

@@ -38,6 +38,7 @@ static iotca_rc pem_has(const char *path, const char *type, bool secret) {
 static iotca_rc check(const config *c) {
     struct stat st;
     IOTCA_GUARD(cli_check_key_dir(c));
+    IOTCA_GUARD(iotca_ca_database_supported(c->database));
     IOTCA_ENSURE(stat(c->database, &st) == 0, IOTCA_E_USAGE, "database %s: %s (iotcad init creates it)",
                  c->database, strerror(errno));
     if (c->tls_cert) {

@@ -21,7 +21,7 @@ iotca_rc acme_end(iotca_store *s, bool own, iotca_rc rc, const char *doing) {
 
 iotca_rc acme_step_done(iotca_store *s, sqlite3_stmt *st, const char *doing) {
     int e = sqlite3_step(st);
-    iotca_rc rc = e == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "%s", doing);
+    iotca_rc rc = e == SQLITE_DONE ? IOTCA_OK : db_fail(s, "%s", doing);
     iotca_sq_done(st);
     return rc;
 }
@@ -31,7 +31,7 @@ iotca_rc acme_one_row(iotca_store *s, sqlite3_stmt *st, int bound, acme_row_fn r
     int e = bound == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
     iotca_rc rc = e == SQLITE_ROW    ? row(st, rec)
                   : e == SQLITE_DONE ? iotca_error_set(IOTCA_E_USAGE, "%s", none)
-                                     : iotca_sq_fail(s, "%s", doing);
+                                     : db_fail(s, "%s", doing);
     iotca_sq_done(st);
     return rc;
 }
@@ -50,7 +50,7 @@ iotca_rc iotca_store_acme_nonce_add(iotca_store *s, const char *nonce, time_t ex
     if (sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(st, 2, (sqlite3_int64)expires_at) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "recording an ACME nonce");
+        return db_fail(s, "recording an ACME nonce");
     }
     return acme_step_done(s, st, "recording an ACME nonce");
 }
@@ -65,7 +65,7 @@ iotca_rc iotca_store_acme_nonce_take(iotca_store *s, const char *nonce, time_t n
     if (sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "using an ACME nonce");
+        return db_fail(s, "using an ACME nonce");
     }
     IOTCA_GUARD(acme_step_done(s, st, "using an ACME nonce"));
     IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "badNonce: the nonce is unknown, used or expired");
@@ -94,7 +94,7 @@ iotca_rc iotca_store_acme_eab_add(iotca_store *s, const iotca_acme_eab_rec *r) {
     if (e == SQLITE_CONSTRAINT_PRIMARYKEY || e == SQLITE_CONSTRAINT_UNIQUE)
         rc = iotca_error_set(IOTCA_E_POLICY, "an EAB key with kid %s already exists", r->kid);
     else if (e != SQLITE_DONE)
-        rc = iotca_sq_fail(s, "adding EAB key %s", r->kid);
+        rc = db_fail(s, "adding EAB key %s", r->kid);
     iotca_sq_done(st);
     return rc;
 }
@@ -156,7 +156,7 @@ iotca_rc iotca_store_acme_eab_list(iotca_store *s, iotca_acme_eab_rec **out, siz
         memset(&(*out)[*n], 0, sizeof **out);
         rc = eab_row(st, &(*out)[(*n)++], false);
     }
-    if (rc == IOTCA_OK && e != SQLITE_DONE) rc = iotca_sq_fail(s, "listing EAB keys");
+    if (rc == IOTCA_OK && e != SQLITE_DONE) rc = db_fail(s, "listing EAB keys");
     iotca_sq_done(st);
     if (rc != IOTCA_OK) {
         free(*out);
@@ -179,7 +179,7 @@ iotca_rc iotca_store_acme_eab_revoke(iotca_store *s, const char *kid, time_t at)
     if (sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(st, 2, (sqlite3_int64)at) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "revoking EAB key %s", kid);
+        return db_fail(s, "revoking EAB key %s", kid);
     }
     IOTCA_GUARD(acme_step_done(s, st, "revoking an EAB key"));
     IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "EAB key %s is revoked already", kid);

@@ -23,7 +23,7 @@ static iotca_rc bind_eab(iotca_store *s, const char *kid, int64_t id) {
                               "binding an EAB key", &st));
     if (sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_bind_int64(st, 2, id) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "binding EAB key %s", kid);
+        return db_fail(s, "binding EAB key %s", kid);
     }
     return acme_step_done(s, st, "binding an EAB key");
 }
@@ -132,7 +132,7 @@ iotca_rc iotca_store_acme_account_update(iotca_store *s, int64_t id, const char 
     if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || acme_bind_text_or_null(st, 2, contact) != SQLITE_OK ||
         sqlite3_bind_text(st, 3, iotca_acme_status_name(status), -1, SQLITE_STATIC) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "updating ACME account %lld", (long long)id);
+        return db_fail(s, "updating ACME account %lld", (long long)id);
     }
     IOTCA_GUARD(acme_step_done(s, st, "updating an ACME account"));
     IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "unauthorized: account %lld is not valid",

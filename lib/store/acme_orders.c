@@ -161,7 +161,7 @@ static iotca_rc authz_challenges(iotca_store *s, iotca_acme_authz_rec *a) {
         }
         rc = challenge_row(st, &a->challenges[a->n_challenges++]);
     }
-    if (rc == IOTCA_OK && e != SQLITE_DONE) rc = iotca_sq_fail(s, "loading ACME challenges");
+    if (rc == IOTCA_OK && e != SQLITE_DONE) rc = db_fail(s, "loading ACME challenges");
     iotca_sq_done(st);
     return rc;
 }
@@ -227,7 +227,7 @@ iotca_rc iotca_store_acme_order_authzs(iotca_store *s, int64_t order_id, iotca_a
         memset(&(*out)[*n], 0, sizeof **out);
         rc = authz_row(st, &(*out)[(*n)++]);
     }
-    if (rc == IOTCA_OK && e != SQLITE_DONE) rc = iotca_sq_fail(s, "loading an order's authorizations");
+    if (rc == IOTCA_OK && e != SQLITE_DONE) rc = db_fail(s, "loading an order's authorizations");
     iotca_sq_done(st); /* the challenges' statement is another: load them after this one is reset */
     for (size_t i = 0; rc == IOTCA_OK && i < *n; i++) rc = authz_challenges(s, &(*out)[i]);
     if (rc != IOTCA_OK) {
@@ -253,7 +253,7 @@ iotca_rc iotca_store_acme_order_list(iotca_store *s, int64_t account_id, size_t 
                     ? SQLITE_ROW
                     : SQLITE_ERROR;
         while (e == SQLITE_ROW && (e = sqlite3_step(st)) == SQLITE_ROW) (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
-        if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "listing an account's orders");
+        if (e != SQLITE_DONE) rc = db_fail(s, "listing an account's orders");
         iotca_sq_done(st);
     }
     if (rc != IOTCA_OK) {
@@ -273,7 +273,7 @@ iotca_rc iotca_store_acme_serial_account(iotca_store *s, const char *serial, int
     int e = sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
     iotca_rc rc = e == SQLITE_ROW    ? IOTCA_OK
                   : e == SQLITE_DONE ? iotca_error_set(IOTCA_E_USAGE, "no ACME order made certificate %s", serial)
-                                     : iotca_sq_fail(s, "finding the ACME order of certificate %s", serial);
+                                     : db_fail(s, "finding the ACME order of certificate %s", serial);
     if (rc == IOTCA_OK) *account_id = sqlite3_column_int64(st, 0);
     if (rc == IOTCA_OK && order_id) *order_id = sqlite3_column_int64(st, 1);
     iotca_sq_done(st);
@@ -286,7 +286,7 @@ iotca_rc iotca_store_acme_replaced(iotca_store *s, const char *replaces, size_t 
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_REPLACED, "SELECT count(*) FROM acme_orders WHERE replaces = ?1",
                               "counting the orders that replace a certificate", &st));
     int e = sqlite3_bind_text(st, 1, replaces, -1, SQLITE_STATIC) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
-    iotca_rc rc = e == SQLITE_ROW ? IOTCA_OK : iotca_sq_fail(s, "counting the orders that replace a certificate");
+    iotca_rc rc = e == SQLITE_ROW ? IOTCA_OK : db_fail(s, "counting the orders that replace a certificate");
     if (rc == IOTCA_OK) *n = (size_t)sqlite3_column_int64(st, 0);
     iotca_sq_done(st);
     return rc;

@@ -21,7 +21,7 @@ iotca_rc iotca_store_acme_order_transition(iotca_store *s, int64_t id, iotca_acm
         sqlite3_bind_text(st, 3, ST(to), -1, SQLITE_STATIC) != SQLITE_OK ||
         acme_bind_text_or_null(st, 4, error) != SQLITE_OK || acme_bind_text_or_null(st, 5, serial) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "changing ACME order %lld", (long long)id);
+        return db_fail(s, "changing ACME order %lld", (long long)id);
     }
     IOTCA_GUARD(acme_step_done(s, st, "changing an ACME order"));
     if (sqlite3_changes(s->db) == 1) return IOTCA_OK;
@@ -45,7 +45,7 @@ static iotca_rc authz_set(iotca_store *s, int64_t id, unsigned from, iotca_acme_
         sqlite3_bind_text(st, 3, a ? a : "", -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(st, 4, b ? b : "", -1, SQLITE_STATIC) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "changing ACME authorization %lld", (long long)id);
+        return db_fail(s, "changing ACME authorization %lld", (long long)id);
     }
     IOTCA_GUARD(acme_step_done(s, st, "changing an ACME authorization"));
     IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "authorization %lld cannot become %s", (long long)id,
@@ -69,7 +69,7 @@ static iotca_rc settle_order(iotca_store *s, int64_t order_id, const char *error
                               "settling an ACME order", &st));
     if (sqlite3_bind_int64(st, 1, order_id) != SQLITE_OK || acme_bind_text_or_null(st, 2, error) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "settling ACME order %lld", (long long)order_id);
+        return db_fail(s, "settling ACME order %lld", (long long)order_id);
     }
     return acme_step_done(s, st, "settling an ACME order");
 }
@@ -107,7 +107,7 @@ static iotca_rc challenge_set(iotca_store *s, int64_t id, iotca_acme_status from
         (at ? sqlite3_bind_int64(st, 4, (sqlite3_int64)at) : sqlite3_bind_null(st, 4)) != SQLITE_OK ||
         acme_bind_text_or_null(st, 5, error) != SQLITE_OK) {
         iotca_sq_done(st);
-        return iotca_sq_fail(s, "changing ACME challenge %lld", (long long)id);
+        return db_fail(s, "changing ACME challenge %lld", (long long)id);
     }
     IOTCA_GUARD(acme_step_done(s, st, "changing an ACME challenge"));
     IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "challenge %lld is not %s", (long long)id, ST(from));
@@ -150,7 +150,7 @@ iotca_rc iotca_store_acme_challenge_finish(iotca_store *s, int64_t id, bool ok, 
 static iotca_rc prune_step(iotca_store *s, const char *sql, time_t now, time_t keep, size_t *changed) {
     sqlite3_stmt *st = NULL;
     /* the tick runs these once a cycle: prepared each time, not worth a cache slot each */
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return iotca_sq_fail(s, "preparing ACME cleanup");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(s, "preparing ACME cleanup");
     int e = sqlite3_bind_int64(st, 1, (sqlite3_int64)now) == SQLITE_OK &&
                     sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - keep)) == SQLITE_OK
                 ? sqlite3_step(st)

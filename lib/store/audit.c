@@ -32,7 +32,7 @@ iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash
         r->seq = sqlite3_column_int64(last, 0) + 1;
         if (sqlite3_column_bytes(last, 1) == 32) memcpy(r->prev, sqlite3_column_blob(last, 1), 32);
     } else if (step != SQLITE_DONE) {
-        rc = iotca_sq_fail(s, "reading the audit head");
+        rc = db_fail(s, "reading the audit head");
     }
     iotca_sq_done(last);
     if (rc == IOTCA_OK) rc = iotca_audit_canonical(r, &canon);
@@ -48,7 +48,7 @@ iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash
         sqlite3_bind_text(ins, 8, r->detail, -1, SQLITE_STATIC);
         sqlite3_bind_blob(ins, 9, r->prev, 32, SQLITE_STATIC);
         sqlite3_bind_blob(ins, 10, r->hash, 32, SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE) rc = iotca_sq_fail(s, "appending audit record %lld", (long long)r->seq);
+        if (sqlite3_step(ins) != SQLITE_DONE) rc = db_fail(s, "appending audit record %lld", (long long)r->seq);
         iotca_sq_done(ins);
     }
     iotca_buf_free(&canon);
@@ -85,7 +85,7 @@ iotca_rc iotca_store_audit_each(iotca_store *s, iotca_rc (*fn)(void *ctx, const 
             rc = fn(ctx, &r);
         }
     }
-    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "reading the audit trail");
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = db_fail(s, "reading the audit trail");
     iotca_sq_done(st);
     return rc;
 }

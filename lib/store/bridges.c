@@ -32,7 +32,7 @@ iotca_rc iotca_store_bridge_add(iotca_store *s, const iotca_bridge_rec *r) {
     IOTCA_CHECK(e != SQLITE_CONSTRAINT_PRIMARYKEY && e != SQLITE_CONSTRAINT_UNIQUE, IOTCA_E_POLICY,
                 "certificate %s is a bridge already", r->serial);
     if (e != SQLITE_DONE) {
-        rc = iotca_sq_fail(s, "recording bridge %s", r->serial);
+        rc = db_fail(s, "recording bridge %s", r->serial);
         goto out;
     }
     IOTCA_CHECK(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "bridge %s: no such certificate of issuer %lld",
@@ -83,7 +83,7 @@ iotca_rc iotca_store_bridge_list(iotca_store *s, time_t now, iotca_bridge_rec **
         b->revoked = sqlite3_column_int(st, 7) != 0;
     }
     if (e != SQLITE_DONE && e != SQLITE_ROW) {
-        rc = iotca_sq_fail(s, "listing bridges");
+        rc = db_fail(s, "listing bridges");
         goto out;
     }
     *out = list;

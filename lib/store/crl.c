@@ -24,7 +24,7 @@ iotca_rc iotca_store_crl_get(iotca_store *s, int64_t issuer_id, iotca_crl_rec *r
     } else if (step == SQLITE_DONE) {
         rc = iotca_error_set(IOTCA_E_USAGE, "no CRL for issuer %lld", (long long)issuer_id);
     } else {
-        rc = iotca_sq_fail(s, "loading the CRL of issuer %lld", (long long)issuer_id);
+        rc = db_fail(s, "loading the CRL of issuer %lld", (long long)issuer_id);
     }
     iotca_sq_done(st);
     return rc;
@@ -33,7 +33,7 @@ iotca_rc iotca_store_crl_get(iotca_store *s, int64_t issuer_id, iotca_crl_rec *r
 /* Finishes an upsert that only ever raises the number (RFC 5280 §5.2.3: monotonically increasing). */
 static iotca_rc put_step(iotca_store *s, sqlite3_stmt *st, uint64_t number, const char *what) {
     int step = sqlite3_step(st);
-    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "storing the CRL of %s", what);
+    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : db_fail(s, "storing the CRL of %s", what);
     if (rc == IOTCA_OK && sqlite3_changes(s->db) == 0)
         rc = iotca_error_set(IOTCA_E_POLICY, "CRL number %llu is not greater than the current one for %s",
                              (unsigned long long)number, what);
@@ -72,7 +72,7 @@ iotca_rc iotca_store_crl_reserve(iotca_store *s, int64_t issuer_id, uint64_t *nu
     sqlite3_bind_int64(st, 1, issuer_id);
     int step = sqlite3_step(st);
     iotca_sq_done(st);
-    if (step != SQLITE_DONE) return iotca_sq_fail(s, "reserving a CRL number for issuer %lld", (long long)issuer_id);
+    if (step != SQLITE_DONE) return db_fail(s, "reserving a CRL number for issuer %lld", (long long)issuer_id);
     /* one statement, so its own transaction: committed (synchronous=FULL) when it is reset below */
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_CRL_SPARE2,
                               "UPDATE crl_state SET last_number = last_number + 1 WHERE issuer_id = ?1 "
@@ -85,7 +85,7 @@ iotca_rc iotca_store_crl_reserve(iotca_store *s, int64_t issuer_id, uint64_t *nu
         *number = (uint64_t)sqlite3_column_int64(st, 0);
         step = sqlite3_step(st);
     }
-    if (step != SQLITE_DONE) rc = iotca_sq_fail(s, "reserving a CRL number for issuer %lld", (long long)issuer_id);
+    if (step != SQLITE_DONE) rc = db_fail(s, "reserving a CRL number for issuer %lld", (long long)issuer_id);
     iotca_sq_done(st);
     return rc;
 }
@@ -98,7 +98,7 @@ iotca_rc iotca_store_crl_revocations(iotca_store *s, int64_t issuer_id, int64_t 
     int step = sqlite3_step(st);
     *count = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     iotca_rc rc = step == SQLITE_ROW || step == SQLITE_DONE ? IOTCA_OK
-                                                            : iotca_sq_fail(s, "reading the revocation count");
+                                                            : db_fail(s, "reading the revocation count");
     iotca_sq_done(st);
     return rc;
 }
@@ -119,7 +119,7 @@ iotca_rc iotca_store_crl_due(iotca_store *s, time_t now, time_t refresh_before, 
     sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW && *n < max) ids[(*n)++] = sqlite3_column_int64(st, 0);
-    iotca_rc rc = step == SQLITE_DONE || step == SQLITE_ROW ? IOTCA_OK : iotca_sq_fail(s, "finding CRLs to publish");
+    iotca_rc rc = step == SQLITE_DONE || step == SQLITE_ROW ? IOTCA_OK : db_fail(s, "finding CRLs to publish");
     iotca_sq_done(st);
     return rc;
 }
@@ -141,7 +141,7 @@ iotca_rc iotca_store_root_crl_get(iotca_store *s, const char *root_sha256, iotca
     } else if (step == SQLITE_DONE) {
         rc = iotca_error_set(IOTCA_E_USAGE, "no CRL imported for that root");
     } else {
-        rc = iotca_sq_fail(s, "loading a root CRL");
+        rc = db_fail(s, "loading a root CRL");
     }
     iotca_sq_done(st);
     return rc;
@@ -185,7 +185,7 @@ iotca_rc iotca_store_revoked_each(iotca_store *s, int64_t issuer_id, time_t min_
         r.reason = sqlite3_column_int(st, 2);
         if (rc == IOTCA_OK) rc = fn(ctx, &r);
     }
-    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "reading revoked certificates");
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = db_fail(s, "reading revoked certificates");
     iotca_sq_done(st);
     return rc;
 }

@@ -10,7 +10,7 @@ iotca_rc iotca_store_revocations_head(iotca_store *s, int64_t *head) {
                               "reading the revocation feed", &st));
     iotca_rc rc = IOTCA_OK;
     if (sqlite3_step(st) == SQLITE_ROW) *head = sqlite3_column_int64(st, 0);
-    else rc = iotca_sq_fail(s, "reading the revocation feed");
+    else rc = db_fail(s, "reading the revocation feed");
     iotca_sq_done(st);
     return rc;
 }
@@ -32,7 +32,7 @@ iotca_rc iotca_store_revocations_since(iotca_store *s, int64_t after, size_t max
     int step = SQLITE_DONE;
     if (sqlite3_bind_int64(st, 1, (sqlite3_int64)after) != SQLITE_OK ||
         sqlite3_bind_int64(st, 2, (sqlite3_int64)max) != SQLITE_OK)
-        rc = iotca_sq_fail(s, "reading the revocation feed");
+        rc = db_fail(s, "reading the revocation feed");
     while (rc == IOTCA_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
         /* AUTOINCREMENT never reuses a number and a rolled-back revocation takes none: a number skipped
@@ -43,7 +43,7 @@ iotca_rc iotca_store_revocations_since(iotca_store *s, int64_t after, size_t max
         if (rc == IOTCA_OK) fn(ctx, serial);
         *last = seq;
     }
-    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "reading the revocation feed");
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = db_fail(s, "reading the revocation feed");
     iotca_sq_done(st);
     return rc;
 }
@@ -60,7 +60,7 @@ iotca_rc iotca_store_revocations_prune(iotca_store *s, time_t before, int *prune
                               "pruning the revocation feed", &st));
     iotca_rc rc = IOTCA_OK;
     if (sqlite3_bind_int64(st, 1, (sqlite3_int64)before) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-        rc = iotca_sq_fail(s, "pruning the revocation feed");
+        rc = db_fail(s, "pruning the revocation feed");
     else *pruned = sqlite3_changes(s->db);
     iotca_sq_done(st);
     return rc;

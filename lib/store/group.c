@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "iotca/clock.h"
-#include "store_int.h"
+#include "db.h"
 
 typedef iotca_store_write op;
 
@@ -94,7 +94,7 @@ static void *checkpointer(void *arg) {
         if (s == NULL) (void)iotca_store_open(g->path, false, 5000, &s);
         /* PASSIVE: copies what no reader still needs and never blocks writers; a failure is harmless (the
          * WAL just stays longer until the next try) */
-        if (s) (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (s && s->db) (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&g->mu);
     }
     pthread_mutex_unlock(&g->mu);
@@ -124,7 +124,7 @@ iotca_rc iotca_store_group_new(const char *db_path, iotca_store_group **out) {
             IOTCA_BAIL(rc, "group commit writer: %s", keep);
         }
         /* the writer's cache holds the index pages every insert walks; it grows only as pages are used */
-        (void)sqlite3_exec(g->writer->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
+        if (g->writer->db) (void)sqlite3_exec(g->writer->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
         g->ckpt_running = pthread_create(&g->ckpt, NULL, checkpointer, g) == 0;
         g->committer_running = g->ckpt_running && pthread_create(&g->committer, NULL, committer, g) == 0;
         if (!g->committer_running) {
@@ -187,10 +187,10 @@ static void fail_op(op *o, iotca_rc rc) {
 }
 
 static iotca_rc exec_sql(iotca_store *s, enum iotca_sq_id id, const char *sql) {
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, id, sql, "group commit", &st));
-    iotca_rc rc = sqlite3_step(st) == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "group commit: %s", sql);
-    iotca_sq_done(st);
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, id, sql, "group commit", &st));
+    iotca_rc rc = db_step(st) == DB_DONE ? IOTCA_OK : db_fail(s, "group commit: %s", sql);
+    db_done(st);
     return rc;
 }
 
@@ -221,7 +221,7 @@ static void run_batch(iotca_store *s, op *batch) {
             }
         }
         fail_op(o, rc); /* records IOTCA_OK too; detail is ignored then */
-        if (rc == IOTCA_E_STORAGE && sqlite3_get_autocommit(s->db)) {
+        if (rc == IOTCA_E_STORAGE && !db_in_transaction(s)) {
             /* SQLite rolled the transaction back itself (SQLITE_FULL, I/O error): nothing of it survives */
             for (op *p = batch; p; p = p->next) fail_op(p, rc);
             return;
@@ -298,7 +298,7 @@ static void lead(iotca_store_group *g, iotca_store *s, bool *grew) {
     ws->defer_checkpoint = false;
     /* read while still leading: ws is ours alone */
     bool starved = ws->wal_pages >= IOTCA_SQ_CHECKPOINT_STARVED * ckpt_pages;
-    if (ws->wal_pages >= ckpt_pages) {
+    if (ws->db && ws->wal_pages >= ckpt_pages) {
         *grew = true;
         ws->wal_pages = 0;
     }
@@ -367,7 +367,7 @@ iotca_rc iotca_store_group_wait(iotca_store_group *g, iotca_store *s, iotca_stor
     if (checkpoint) {
         /* no checkpointer thread: checkpoint here, with the group released, so the next batch commits
          * meanwhile (PASSIVE never blocks writers) */
-        (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (s->db) (void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     }
     if (mine->rc != IOTCA_OK) return iotca_error_set(mine->rc, "%s", mine->detail);
     return IOTCA_OK;

@@ -29,7 +29,7 @@ iotca_rc iotca_store_ocsp_signer_current(iotca_store *s, int64_t issuer_id, iotc
     } else if (step == SQLITE_DONE) {
         rc = iotca_error_set(IOTCA_E_USAGE, "no OCSP signer for issuer %lld", (long long)issuer_id);
     } else {
-        rc = iotca_sq_fail(s, "loading the OCSP signer of issuer %lld", (long long)issuer_id);
+        rc = db_fail(s, "loading the OCSP signer of issuer %lld", (long long)issuer_id);
     }
     iotca_sq_done(st);
     if (rc != IOTCA_OK) iotca_ocsp_signer_rec_free(r);
@@ -50,7 +50,7 @@ iotca_rc iotca_store_ocsp_signer_add(iotca_store *s, iotca_ocsp_signer_rec *r) {
     sqlite3_bind_int64(st, 5, (sqlite3_int64)r->created_at);
     int step = sqlite3_step(st);
     iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK
-                                      : iotca_sq_fail(s, "recording the OCSP signer of issuer %lld", (long long)r->issuer_id);
+                                      : db_fail(s, "recording the OCSP signer of issuer %lld", (long long)r->issuer_id);
     if (rc == IOTCA_OK) r->id = sqlite3_last_insert_rowid(s->db);
     iotca_sq_done(st);
     return rc;
@@ -83,7 +83,7 @@ iotca_rc iotca_store_ocsp_lookup(iotca_store *s, const char *serial, iotca_ocsp_
     } else if (step == SQLITE_DONE) {
         rc = iotca_error_set(IOTCA_E_USAGE, "no certificate with serial %s", serial);
     } else {
-        rc = iotca_sq_fail(s, "looking up %s for OCSP", serial);
+        rc = db_fail(s, "looking up %s for OCSP", serial);
     }
     iotca_sq_done(st);
     return rc;
@@ -104,7 +104,7 @@ iotca_rc iotca_store_ocsp_response_put(iotca_store *s, const char *serial, iotca
     sqlite3_bind_int64(st, 3, (sqlite3_int64)this_update);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)next_update);
     int step = sqlite3_step(st);
-    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "storing the OCSP response of %s", serial);
+    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : db_fail(s, "storing the OCSP response of %s", serial);
     iotca_sq_done(st);
     return rc;
 }
@@ -130,7 +130,7 @@ static iotca_rc due_new(iotca_store *s, time_t now, time_t refresh_before, size_
                         sqlite3_column_int64(st, 3) >= (sqlite3_int64)refresh_before;
         if (live && !answered) rc = iotca_sq_col_text(st, 1, list[(*n)++], 41, "serial");
     }
-    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "finding certificates without an OCSP answer");
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = db_fail(s, "finding certificates without an OCSP answer");
     iotca_sq_done(st);
     return rc;
 }
@@ -142,7 +142,7 @@ iotca_rc iotca_store_ocsp_mark(iotca_store *s, int64_t upto) {
                               "moving the OCSP mark", &st));
     sqlite3_bind_int64(st, 1, upto);
     iotca_rc rc = sqlite3_step(st) == SQLITE_DONE ? IOTCA_OK
-                                                  : iotca_sq_fail(s, "moving the OCSP mark to %lld", (long long)upto);
+                                                  : db_fail(s, "moving the OCSP mark to %lld", (long long)upto);
     iotca_sq_done(st);
     return rc;
 }
@@ -177,13 +177,13 @@ iotca_rc iotca_store_ocsp_due(iotca_store *s, time_t now, time_t refresh_before,
         bool live = sqlite3_column_int64(st, 1) > (sqlite3_int64)now;
         rc = iotca_sq_col_text(st, 0, live ? list[(*n)++] : expired[n_expired++], 41, "serial");
     }
-    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "finding OCSP responses to refresh");
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = db_fail(s, "finding OCSP responses to refresh");
     iotca_sq_done(st);
     bool own = sqlite3_get_autocommit(s->db) != 0;
     if (rc == IOTCA_OK && n_expired && own) rc = iotca_sq_begin(s, "dropping OCSP answers of expired certificates");
     for (size_t i = 0; rc == IOTCA_OK && i < n_expired; i++) {
         if (sqlite3_bind_text(drop, 1, expired[i], -1, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(drop) != SQLITE_DONE)
-            rc = iotca_sq_fail(s, "dropping the OCSP answer of expired certificate %s", expired[i]);
+            rc = db_fail(s, "dropping the OCSP answer of expired certificate %s", expired[i]);
         iotca_sq_done(drop);
     }
     if (n_expired && own) {

@@ -9,6 +9,9 @@
 /* The migrations of schema/, compiled in by lib/CMakeLists.txt. */
 extern const char *const iotca_schema_migrations[];
 extern const int iotca_schema_migration_count;
+/* PostgreSQL's (schema/pg/), numbered on their own (issue 25) */
+extern const char *const iotca_pg_migrations[];
+extern const int iotca_pg_migration_count;
 
 /* One slot per cached statement. Each SQL text lives next to the code that
  * runs it; the slot only says where its prepared form is kept. */
@@ -121,17 +124,22 @@ enum iotca_sq_id {
     SQ_REHEARSAL_RESULT_INSERT,
     SQ_REHEARSAL_RESULT_LATEST,
     SQ_REHEARSAL_PASSED,
+    SQ_PG_HAS_VERSION, /* PostgreSQL: whether schema_version exists */
+    /* cert_list has one statement per combination of its four optional filters, so each can use the right index
+     * instead of `?1 IS NULL OR ...` scans: SQ_CERT_LIST + the filters' bits (certs.c) */
+    SQ_CERT_LIST,
+    SQ_CERT_LIST_LAST = SQ_CERT_LIST + 15,
     SQ_COUNT
 };
 
-/* cert_list has one statement per combination of its four optional filters,
- * so each can use the right index instead of `?1 IS NULL OR ...` scans. */
-#define IOTCA_SQ_LIST_VARIANTS 16
+struct db_stmt;
+struct db_pg;
 
 struct iotca_store {
-    sqlite3 *db;
+    sqlite3 *db;            /* NULL on PostgreSQL */
+    struct db_pg *pg;       /* NULL on SQLite (db.h) */
+    struct db_stmt *dst[SQ_COUNT]; /* the statements of the functions written on db.h, by slot */
     sqlite3_stmt *stmt[SQ_COUNT];
-    sqlite3_stmt *list_stmt[IOTCA_SQ_LIST_VARIANTS];
     long busy_limit_us, busy_waited_us; /* the busy handler's budget and what it has slept so far */
     int wal_pages;          /* frames in the WAL after this handle's last commit (sqlite3_wal_hook) */
     bool defer_checkpoint;  /* leading a group commit: checkpoint after the batch is released, not in COMMIT */
@@ -165,8 +173,8 @@ static inline iotca_rc iotca_sq_stmt(iotca_store *s, enum iotca_sq_id id, const 
  * (they may point into the caller's memory). NULL is ignored. */
 void iotca_sq_done(sqlite3_stmt *st);
 
-/* IOTCA_E_STORAGE "<doing>: <sqlite3_errmsg>", doing printf-formatted. */
-iotca_rc iotca_sq_fail(iotca_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* IOTCA_E_STORAGE "<doing>: <the database's own message>", doing printf-formatted (db.c: SQLite's or libpq's). */
+iotca_rc db_fail(iotca_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* BEGIN IMMEDIATE: takes the write lock up front (waiting up to the busy
  * timeout), so a read-then-write transaction can never fail half way with

@@ -32,7 +32,7 @@ iotca_rc iotca_store_token_add(iotca_store *s, const iotca_token_rec *t) {
                 : SQLITE_ERROR;
     IOTCA_CHECK(e != SQLITE_CONSTRAINT_PRIMARYKEY && e != SQLITE_CONSTRAINT_UNIQUE, IOTCA_E_POLICY,
                 "a token with id %s already exists", t->id);
-    if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "adding token %s", t->id);
+    if (e != SQLITE_DONE) rc = db_fail(s, "adding token %s", t->id);
 out:
     iotca_sq_done(st);
     return rc;
@@ -45,7 +45,7 @@ iotca_rc iotca_store_heartbeat(iotca_store *s, time_t now) {
                               &st));
     iotca_rc rc = IOTCA_OK;
     int e = sqlite3_bind_int64(st, 1, (sqlite3_int64)now) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
-    if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "writing the heartbeat");
+    if (e != SQLITE_DONE) rc = db_fail(s, "writing the heartbeat");
     iotca_sq_done(st);
     return rc;
 }
@@ -62,7 +62,7 @@ iotca_rc iotca_store_token_get(iotca_store *s, const char *id, iotca_token_rec *
     int e = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
     IOTCA_CHECK(e != SQLITE_DONE, IOTCA_E_USAGE, "no such token");
     if (e != SQLITE_ROW) {
-        rc = iotca_sq_fail(s, "loading token %s", id);
+        rc = db_fail(s, "loading token %s", id);
         goto out;
     }
     IOTCA_TRY(iotca_sq_col_text(st, 0, t->id, sizeof t->id, "token id"));
@@ -112,7 +112,7 @@ iotca_rc iotca_store_token_list(iotca_store *s, iotca_token_info **out, size_t *
         t->last_used_at = (time_t)sqlite3_column_int64(st, 6);
         (*n)++;
     }
-    if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "listing tokens");
+    if (e != SQLITE_DONE) rc = db_fail(s, "listing tokens");
 out:
     iotca_sq_done(st);
     if (rc != IOTCA_OK) {
@@ -136,7 +136,7 @@ iotca_rc iotca_store_token_revoke(iotca_store *s, const char *id, time_t at, iot
                     sqlite3_bind_int64(st, 2, (sqlite3_int64)at) == SQLITE_OK
                 ? sqlite3_step(st)
                 : SQLITE_ERROR;
-    if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "revoking token %s", id);
+    if (e != SQLITE_DONE) rc = db_fail(s, "revoking token %s", id);
     /* another process revoked it between the read and the write */
     else if (sqlite3_changes(s->db) == 0) rc = iotca_error_set(IOTCA_E_POLICY, "token %s is already revoked", id);
     else t->revoked_at = at;
@@ -159,7 +159,7 @@ iotca_rc iotca_store_token_used(iotca_store *s, const iotca_token_use *u, size_t
                         sqlite3_bind_int64(st, 2, (sqlite3_int64)u[i].at) == SQLITE_OK
                     ? sqlite3_step(st)
                     : SQLITE_ERROR;
-        if (e != SQLITE_DONE) rc = iotca_sq_fail(s, "recording when token %s was last used", u[i].id);
+        if (e != SQLITE_DONE) rc = db_fail(s, "recording when token %s was last used", u[i].id);
     }
     iotca_sq_done(st);
     if (rc == IOTCA_OK) return iotca_sq_commit(s, "recording when tokens were last used");

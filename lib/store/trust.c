@@ -22,7 +22,7 @@ iotca_rc iotca_store_trust_profile_add(iotca_store *s, iotca_trust_profile_rec *
     if (step == SQLITE_DONE) r->id = sqlite3_last_insert_rowid(s->db);
     else if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT)
         rc = iotca_error_set(IOTCA_E_POLICY, "a trust profile named '%s' already exists", r->name);
-    else rc = iotca_sq_fail(s, "registering trust profile %s", r->name);
+    else rc = db_fail(s, "registering trust profile %s", r->name);
     iotca_sq_done(st);
     return rc;
 }
@@ -57,7 +57,7 @@ iotca_rc iotca_store_trust_profile_list(iotca_store *s, iotca_trust_profile_rec 
         r->created_at = (time_t)sqlite3_column_int64(st, 5);
         if (rc != IOTCA_OK) break;
     }
-    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = iotca_sq_fail(s, "listing trust profiles");
+    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = db_fail(s, "listing trust profiles");
     iotca_sq_done(st);
     if (rc != IOTCA_OK) {
         for (size_t i = 0; i < *n; i++) iotca_trust_profile_rec_free(&list[i]);
@@ -84,7 +84,7 @@ iotca_rc iotca_store_preflight_override_add(iotca_store *s, int64_t issuer_id, c
     sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
     sqlite3_bind_text(st, 5, actor ? actor : "", -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
-    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "recording the preflight override of issuer %lld", (long long)issuer_id);
+    iotca_rc rc = step == SQLITE_DONE ? IOTCA_OK : db_fail(s, "recording the preflight override of issuer %lld", (long long)issuer_id);
     iotca_sq_done(st);
     return rc;
 }
@@ -110,7 +110,7 @@ iotca_rc iotca_store_preflight_override_get(iotca_store *s, int64_t issuer_id, i
         out->at = (time_t)sqlite3_column_int64(st, 3);
         *found = true;
     } else if (step != SQLITE_DONE) {
-        rc = iotca_sq_fail(s, "reading preflight overrides");
+        rc = db_fail(s, "reading preflight overrides");
     }
     iotca_sq_done(st);
     return rc;
@@ -135,7 +135,7 @@ iotca_rc iotca_store_trust_profile_get(iotca_store *s, const char *name, iotca_t
         out->created_at = (time_t)sqlite3_column_int64(st, 5);
         *found = rc == IOTCA_OK;
     } else if (step != SQLITE_DONE) {
-        rc = iotca_sq_fail(s, "reading trust profile %s", name);
+        rc = db_fail(s, "reading trust profile %s", name);
     }
     iotca_sq_done(st);
     if (rc != IOTCA_OK) iotca_trust_profile_rec_free(out);
@@ -163,7 +163,7 @@ iotca_rc iotca_store_trust_profile_replace(iotca_store *s, iotca_trust_profile_r
         *found = true;
         step = sqlite3_step(st); /* a RETURNING statement finishes its change at SQLITE_DONE */
     }
-    if (step != SQLITE_DONE) rc = iotca_sq_fail(s, "replacing trust profile %s", r->name);
+    if (step != SQLITE_DONE) rc = db_fail(s, "replacing trust profile %s", r->name);
     iotca_sq_done(st);
     if (rc != IOTCA_OK) *found = false;
     return rc;
@@ -175,7 +175,7 @@ iotca_rc iotca_store_trust_profile_delete(iotca_store *s, const char *name, bool
     IOTCA_GUARD(iotca_sq_stmt(s, SQ_TRUST_DELETE, "DELETE FROM trust_profiles WHERE name = ?1",
                               "deleting a trust profile", &st));
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    iotca_rc rc = sqlite3_step(st) == SQLITE_DONE ? IOTCA_OK : iotca_sq_fail(s, "deleting trust profile %s", name);
+    iotca_rc rc = sqlite3_step(st) == SQLITE_DONE ? IOTCA_OK : db_fail(s, "deleting trust profile %s", name);
     if (rc == IOTCA_OK) *found = sqlite3_changes(s->db) == 1;
     iotca_sq_done(st);
     return rc;

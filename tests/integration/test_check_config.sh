@@ -80,6 +80,7 @@ bad "a rehearsal leaf_ttl under 5 minutes" 'leaf_ttl' "$RH | .rehearsal.leaf_ttl
 bad "a rehearsal address that is no address" 'rehearsal.address' "$RH | .rehearsal.address = \"bench.local\""
 bad "an unknown rehearsal key" "unknown key 'ports'" "$RH | .rehearsal.ports = [1]"
 bad "require_passed_next that is no list" 'require_passed_next' "$RH | .rehearsal.require_passed_next = \"fw\""
+bad "a PostgreSQL database, while its store is incomplete" 'PostgreSQL store is not complete yet' '.database = "postgresql://iotca@127.0.0.1:1/iotca"'
 bad "a missing root file" 'nosuch.pem' ".roots = [\"$WORK/nosuch.pem\"]"
 bad "a root file with no certificate" 'no PEM certificate' ".roots = [\"$WORK/keypass\"]"
 # cross-certificates (alternate chains through an older root): each must certify a configured root

@@ -24,12 +24,27 @@
 static char dir[64], path[128];
 static iotca_store *s;
 
-/* A fresh directory /tmp/iotca-NAME-XXXXXX with a migrated database ca.db, open as s. */
+/* The PostgreSQL database the tests run against instead of SQLite (issue 25), or NULL: set by
+ * tests/unit/with_pg.sh, which starts a private PostgreSQL for the run. */
+static inline const char *store_fixture_pg(void) {
+    const char *url = getenv("IOTCA_TEST_PG_URL");
+    return url && *url ? url : NULL;
+}
+
+/* A fresh directory /tmp/iotca-NAME-XXXXXX with a migrated database ca.db, open as s; on PostgreSQL, its schema
+ * emptied (psql) and migrated again, so each test starts from nothing as with a new file. */
 static inline void store_fixture_open(const char *name) {
     snprintf(dir, sizeof dir, "/tmp/iotca-%.20s-XXXXXX", name);
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/ca.db", dir);
-    OK(iotca_store_open(path, true, 2000, &s));
+    const char *pg = store_fixture_pg();
+    if (pg) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "psql -X -q -v ON_ERROR_STOP=1 '%s' -c 'DROP SCHEMA public CASCADE' "
+                 "-c 'CREATE SCHEMA public' >/dev/null 2>&1", pg);
+        ck_assert_msg(system(cmd) == 0, "cannot empty the PostgreSQL test database %s", pg);
+    }
+    OK(iotca_store_open(pg ? pg : path, true, 2000, &s));
     OK(iotca_store_migrate(s));
 }
 

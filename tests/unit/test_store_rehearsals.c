@@ -71,7 +71,7 @@ START_TEST(leaves_listed_newest_first_without_der) {
     iotca_rehearsal_leaf_rec a = leaf("7e01", "current", issuer, T0 + 3600, T0 + 1);
     iotca_rehearsal_leaf_rec b = leaf("7e02", "expired-leaf", 0, T0 + 60, T0 + 3);
     iotca_rehearsal_leaf_rec c = leaf("7e03", "next", issuer, T0 + 7200, T0 + 2);
-    iotca_rehearsal_leaf_rec d = leaf("7e04", "change", 0, T0 + 7200, T0 + 2); /* same second as c, added after */
+    iotca_rehearsal_leaf_rec d = leaf("7e04", "change", 0, T0 + 7200, T0 + 2); /* same second as c: the greater serial first */
     OK(iotca_store_rehearsal_leaf_add(s, &a));
     OK(iotca_store_rehearsal_leaf_add(s, &b));
     OK(iotca_store_rehearsal_leaf_add(s, &c));

@@ -28,6 +28,9 @@ typedef struct iotca_ca_config {
     unsigned kdf_iterations;         /* 0: default */
 } iotca_ca_config;
 
+/* IOTCA_OK if db_path names a database a CA can open now; IOTCA_E_USAGE for a PostgreSQL one (a postgresql:// URL
+ * or conninfo words) while that store is incomplete (issue 25). iotca_ca_init_db and iotca_ca_open check it. */
+iotca_rc iotca_ca_database_supported(const char *db_path);
 /* Creates the database (if missing) and applies migrations: `iotcad init`. */
 iotca_rc iotca_ca_init_db(const char *db_path);
 /* The schema version this binary's migrations bring a database to. */

@@ -1,4 +1,4 @@
-/* The store interface: everything iotcad persists (SQLite now, PostgreSQL later), behind prepared statements. */
+/* The store interface: everything iotcad persists (SQLite, PostgreSQL coming: issue 25), behind prepared statements. */
 #ifndef IOTCA_STORE_H
 #define IOTCA_STORE_H
 
@@ -19,6 +19,10 @@ typedef struct iotca_store iotca_store;
  * Does not migrate. IOTCA_E_STORAGE with SQLite's message on failure
  * (missing file, not a database, read-only, locked). */
 iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out);
+/* Whether path names a PostgreSQL database (a postgresql:// or postgres:// URL, or libpq's key=value words with
+ * dbname= or host=): iotca_store_open then connects to it (issue 25; create and busy_ms do not apply), and the
+ * store functions not yet written for PostgreSQL refuse with IOTCA_E_STORAGE "not available on PostgreSQL yet". */
+bool iotca_store_is_pg_conninfo(const char *path);
 /* The database engine and its version at run time, e.g. "SQLite 3.40.1" (a static string, for --version). */
 const char *iotca_store_engine(void);
 void iotca_store_close(iotca_store *s);
@@ -170,7 +174,8 @@ iotca_rc iotca_store_bridge_list(iotca_store *s, time_t now, iotca_bridge_rec **
  * open one). IOTCA_E_USAGE a bad serial, an empty or oversized scenario, an empty DER or notAfter before
  * notBefore. Never adds to the certificates table. */
 iotca_rc iotca_store_rehearsal_leaf_add(iotca_store *s, const iotca_rehearsal_leaf_rec *r);
-/* The stored rehearsal leaves whose notAfter is after `now` (all, with now 0), newest first, without DER; *out
+/* The stored rehearsal leaves whose notAfter is after `now` (all, with now 0), newest first (ties: the greater
+ * serial first), without DER; *out
  * malloc'd (*n entries; free() it), at most 1,000. */
 iotca_rc iotca_store_rehearsal_leaf_list(iotca_store *s, time_t now, iotca_rehearsal_leaf_rec **out, size_t *n);
 /* Deletes the rehearsal leaves whose notAfter is before `before` (their serials stay reserved); *deleted may be

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs a store unit test against PostgreSQL instead of SQLite (issue 25): a private PostgreSQL for the run
+# (tests/integration/pg_lib.sh), its URL in IOTCA_TEST_PG_URL (tests/unit/store_fixture.h reads it), then the
+# test binary given as arguments; the server stops whatever the test does.
+set -euo pipefail
+# shellcheck source=tests/integration/pg_lib.sh
+source "$(dirname "$0")/../integration/pg_lib.sh"
+trap stop_pg EXIT
+start_pg
+export IOTCA_TEST_PG_URL=$PG_URL
+"$@"
