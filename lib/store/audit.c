@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_int.h"
+#include "db.h"
 
 iotca_rc iotca_audit_canonical(const iotca_audit_rec *r, iotca_buf *out) {
     /* length-prefixed fields: no separator can be forged inside a value */
@@ -13,43 +13,43 @@ iotca_rc iotca_audit_canonical(const iotca_audit_rec *r, iotca_buf *out) {
 }
 
 iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash_fn hash) {
-    sqlite3_stmt *last, *ins;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_AUDIT_LAST, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    db_stmt *last, *ins;
+    IOTCA_GUARD(db_stmt_get(s, SQ_AUDIT_LAST, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
                               "reading the audit head", &last));
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_AUDIT_INSERT,
+    IOTCA_GUARD(db_stmt_get(s, SQ_AUDIT_INSERT,
                               "INSERT INTO audit (seq, at, actor, action, subject, request_id, outcome, detail, prev, hash) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                               "appending to the audit trail", &ins));
     /* inside a group commit the transaction is already open: join it */
-    bool own = sqlite3_get_autocommit(s->db) != 0;
+    bool own = !db_in_transaction(s);
     if (own) IOTCA_GUARD(iotca_sq_begin(s, "appending to the audit trail"));
     iotca_rc rc = IOTCA_OK;
     iotca_buf canon = {0};
     memset(r->prev, 0, sizeof r->prev);
     r->seq = 1;
-    int step = sqlite3_step(last);
-    if (step == SQLITE_ROW) {
-        r->seq = sqlite3_column_int64(last, 0) + 1;
-        if (sqlite3_column_bytes(last, 1) == 32) memcpy(r->prev, sqlite3_column_blob(last, 1), 32);
-    } else if (step != SQLITE_DONE) {
+    int step = db_step(last);
+    if (step == DB_ROW) {
+        r->seq = db_col_int64(last, 0) + 1;
+        if (!db_col_fixed(last, 1, r->prev, sizeof r->prev)) memset(r->prev, 0, sizeof r->prev);
+    } else if (step != DB_DONE) {
         rc = db_fail(s, "reading the audit head");
     }
-    iotca_sq_done(last);
+    db_done(last);
     if (rc == IOTCA_OK) rc = iotca_audit_canonical(r, &canon);
     if (rc == IOTCA_OK) {
         hash(iotca_buf_slice(&canon), r->hash);
-        sqlite3_bind_int64(ins, 1, r->seq);
-        sqlite3_bind_int64(ins, 2, (sqlite3_int64)r->at);
-        sqlite3_bind_text(ins, 3, r->actor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, r->action, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 5, r->subject, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 6, r->request_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 7, r->outcome, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 8, r->detail, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(ins, 9, r->prev, 32, SQLITE_STATIC);
-        sqlite3_bind_blob(ins, 10, r->hash, 32, SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE) rc = db_fail(s, "appending audit record %lld", (long long)r->seq);
-        iotca_sq_done(ins);
+        db_bind_int64(ins, 1, r->seq);
+        db_bind_int64(ins, 2, r->at);
+        db_bind_text(ins, 3, r->actor);
+        db_bind_text(ins, 4, r->action);
+        db_bind_text(ins, 5, r->subject);
+        db_bind_text(ins, 6, r->request_id);
+        db_bind_text(ins, 7, r->outcome);
+        db_bind_text(ins, 8, r->detail);
+        db_bind_blob(ins, 9, r->prev, sizeof r->prev);
+        db_bind_blob(ins, 10, r->hash, sizeof r->hash);
+        if (db_step(ins) != DB_DONE) rc = db_fail(s, "appending audit record %lld", (long long)r->seq);
+        db_done(ins);
     }
     iotca_buf_free(&canon);
     if (!own) return rc;
@@ -59,33 +59,29 @@ iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash
 }
 
 iotca_rc iotca_store_audit_each(iotca_store *s, iotca_rc (*fn)(void *ctx, const iotca_audit_rec *r), void *ctx) {
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_AUDIT_ALL,
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_AUDIT_ALL,
                               "SELECT seq, at, actor, action, subject, request_id, outcome, detail, prev, hash "
                               "FROM audit ORDER BY seq",
                               "reading the audit trail", &st));
     iotca_rc rc = IOTCA_OK;
-    int step = SQLITE_DONE;
-    while (rc == IOTCA_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int step = DB_DONE;
+    while (rc == IOTCA_OK && (step = db_step(st)) == DB_ROW) {
         iotca_audit_rec r;
         memset(&r, 0, sizeof r);
-        r.seq = sqlite3_column_int64(st, 0);
-        r.at = (time_t)sqlite3_column_int64(st, 1);
-        rc = iotca_sq_col_text(st, 2, r.actor, sizeof r.actor, "audit actor");
-        if (rc == IOTCA_OK) rc = iotca_sq_col_text(st, 3, r.action, sizeof r.action, "audit action");
-        if (rc == IOTCA_OK) rc = iotca_sq_col_text(st, 4, r.subject, sizeof r.subject, "audit subject");
-        if (rc == IOTCA_OK) rc = iotca_sq_col_text(st, 5, r.request_id, sizeof r.request_id, "audit request id");
-        if (rc == IOTCA_OK) rc = iotca_sq_col_text(st, 6, r.outcome, sizeof r.outcome, "audit outcome");
-        if (rc == IOTCA_OK) rc = iotca_sq_col_text(st, 7, r.detail, sizeof r.detail, "audit detail");
-        if (rc == IOTCA_OK && (sqlite3_column_bytes(st, 8) != 32 || sqlite3_column_bytes(st, 9) != 32))
+        r.seq = db_col_int64(st, 0);
+        r.at = (time_t)db_col_int64(st, 1);
+        rc = db_col_text(st, 2, r.actor, sizeof r.actor, "audit actor");
+        if (rc == IOTCA_OK) rc = db_col_text(st, 3, r.action, sizeof r.action, "audit action");
+        if (rc == IOTCA_OK) rc = db_col_text(st, 4, r.subject, sizeof r.subject, "audit subject");
+        if (rc == IOTCA_OK) rc = db_col_text(st, 5, r.request_id, sizeof r.request_id, "audit request id");
+        if (rc == IOTCA_OK) rc = db_col_text(st, 6, r.outcome, sizeof r.outcome, "audit outcome");
+        if (rc == IOTCA_OK) rc = db_col_text(st, 7, r.detail, sizeof r.detail, "audit detail");
+        if (rc == IOTCA_OK && (!db_col_fixed(st, 8, r.prev, sizeof r.prev) || !db_col_fixed(st, 9, r.hash, sizeof r.hash)))
             rc = iotca_error_set(IOTCA_E_PARSE, "audit record %lld has malformed hashes", (long long)r.seq);
-        if (rc == IOTCA_OK) {
-            memcpy(r.prev, sqlite3_column_blob(st, 8), 32);
-            memcpy(r.hash, sqlite3_column_blob(st, 9), 32);
-            rc = fn(ctx, &r);
-        }
+        if (rc == IOTCA_OK) rc = fn(ctx, &r);
     }
-    if (rc == IOTCA_OK && step != SQLITE_DONE) rc = db_fail(s, "reading the audit trail");
-    iotca_sq_done(st);
+    if (rc == IOTCA_OK && step != DB_DONE) rc = db_fail(s, "reading the audit trail");
+    db_done(st);
     return rc;
 }

@@ -49,6 +49,11 @@ bool db_bind_blob(db_stmt *st, int i, const void *p, size_t n) {
     return sqlite3_bind_blob64(st->lite, i, n ? p : none, n, SQLITE_STATIC) == SQLITE_OK;
 }
 
+bool db_bind_text_n(db_stmt *st, int i, const char *p, size_t n) {
+    if (st->pg) return db_pg_bind(st, i, p, n, false, false);
+    return n <= INT32_MAX && sqlite3_bind_text(st->lite, i, p, (int)n, SQLITE_STATIC) == SQLITE_OK;
+}
+
 bool db_bind_null(db_stmt *st, int i) {
     if (st->pg) return db_pg_bind(st, i, NULL, 0, false, true);
     return sqlite3_bind_null(st->lite, i) == SQLITE_OK;
@@ -81,8 +86,28 @@ iotca_rc db_col_text(db_stmt *st, int col, char *dst, size_t cap, const char *wh
     return st->pg ? db_pg_col_text(st, col, dst, cap, what) : iotca_sq_col_text(st->lite, col, dst, cap, what);
 }
 
+void db_col_text_cut(db_stmt *st, int col, char *dst, size_t cap) {
+    const char *t = st->pg ? db_pg_col_raw(st, col) : (const char *)sqlite3_column_text(st->lite, col);
+    snprintf(dst, cap, "%s", t ? t : "");
+}
+
 iotca_rc db_col_blob(db_stmt *st, int col, iotca_buf *dst, const char *what) {
     return st->pg ? db_pg_col_blob(st, col, dst, what) : iotca_sq_col_blob(st->lite, col, dst, what);
+}
+
+bool db_col_fixed(db_stmt *st, int col, void *dst, size_t n) {
+    if (st->pg) {
+        iotca_buf b = {0};
+        bool ok = !db_pg_col_is_null(st, col) && db_pg_col_blob(st, col, &b, "a fixed-size value") == IOTCA_OK &&
+                  b.len == n;
+        if (ok) memcpy(dst, b.data, n);
+        iotca_buf_free(&b);
+        return ok;
+    }
+    const void *p = sqlite3_column_blob(st->lite, col);
+    if (p == NULL || sqlite3_column_bytes(st->lite, col) != (int)n) return false;
+    memcpy(dst, p, n);
+    return true;
 }
 
 int64_t db_changes(db_stmt *st) { return st->pg ? db_pg_changes(st) : st->changes; }

@@ -58,6 +58,8 @@ iotca_rc db_stmt_get(iotca_store *s, enum iotca_sq_id id, const char *sql, const
 bool db_bind_int64(db_stmt *st, int i, int64_t v);
 bool db_bind_text(db_stmt *st, int i, const char *v);
 bool db_bind_blob(db_stmt *st, int i, const void *p, size_t n);
+/* Text of n bytes, not NUL-terminated (a PEM read from a file). */
+bool db_bind_text_n(db_stmt *st, int i, const char *p, size_t n);
 bool db_bind_null(db_stmt *st, int i);
 /* Runs the statement (first call) or moves to its next row. */
 enum db_step_rc db_step(db_stmt *st);
@@ -66,8 +68,12 @@ int64_t db_col_int64(db_stmt *st, int col);
 bool db_col_is_null(db_stmt *st, int col);
 /* A text column into a char[cap] field; a value that does not fit is IOTCA_E_STORAGE, never truncated. */
 iotca_rc db_col_text(db_stmt *st, int col, char *dst, size_t cap, const char *what);
+/* A text column cut to fit a char[cap] field (NULL reads as ""): for texts a record keeps only the start of. */
+void db_col_text_cut(db_stmt *st, int col, char *dst, size_t cap);
 /* Appends a blob column to dst. */
 iotca_rc db_col_blob(db_stmt *st, int col, iotca_buf *dst, const char *what);
+/* Copies a blob column of exactly n bytes into dst; false (dst untouched) for NULL or another length. */
+bool db_col_fixed(db_stmt *st, int col, void *dst, size_t n);
 /* Rows the last INSERT, UPDATE or DELETE of st changed (valid after it ran to DB_DONE). */
 int64_t db_changes(db_stmt *st);
 /* Makes st ready for its next use: its result dropped, its bindings cleared. NULL is ignored. */
@@ -96,6 +102,7 @@ enum db_step_rc db_pg_step(db_stmt *st);
 int64_t db_pg_col_int64(db_stmt *st, int col);
 bool db_pg_col_is_null(db_stmt *st, int col);
 iotca_rc db_pg_col_text(db_stmt *st, int col, char *dst, size_t cap, const char *what);
+const char *db_pg_col_raw(db_stmt *st, int col);
 iotca_rc db_pg_col_blob(db_stmt *st, int col, iotca_buf *dst, const char *what);
 int64_t db_pg_changes(db_stmt *st);
 void db_pg_done(db_stmt *st);

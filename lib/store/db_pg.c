@@ -216,6 +216,10 @@ iotca_rc db_pg_col_text(db_stmt *st, int col, char *dst, size_t cap, const char 
     return IOTCA_OK;
 }
 
+const char *db_pg_col_raw(db_stmt *st, int col) {
+    return db_pg_col_is_null(st, col) ? NULL : PQgetvalue(st->res, st->row, col);
+}
+
 iotca_rc db_pg_col_blob(db_stmt *st, int col, iotca_buf *dst, const char *what) {
     if (db_pg_col_is_null(st, col)) return IOTCA_OK;
     size_t n = 0;
