@@ -8,7 +8,7 @@
 /* ---- shared by acme.c and acme_orders.c ---- */
 
 iotca_rc acme_begin(iotca_store *s, bool *own, const char *doing) {
-    *own = sqlite3_get_autocommit(s->db) != 0; /* inside a caller's transaction, join it */
+    *own = !db_in_transaction(s); /* inside a caller's transaction, join it */
     return *own ? iotca_sq_begin(s, doing) : IOTCA_OK;
 }
 
@@ -19,37 +19,37 @@ iotca_rc acme_end(iotca_store *s, bool own, iotca_rc rc, const char *doing) {
     return rc;
 }
 
-iotca_rc acme_step_done(iotca_store *s, sqlite3_stmt *st, const char *doing) {
-    int e = sqlite3_step(st);
-    iotca_rc rc = e == SQLITE_DONE ? IOTCA_OK : db_fail(s, "%s", doing);
-    iotca_sq_done(st);
+iotca_rc acme_step_done(iotca_store *s, db_stmt *st, const char *doing) {
+    enum db_step_rc e = db_step(st);
+    iotca_rc rc = e == DB_DONE ? IOTCA_OK : db_fail(s, "%s", doing);
+    db_done(st);
     return rc;
 }
 
-iotca_rc acme_one_row(iotca_store *s, sqlite3_stmt *st, int bound, acme_row_fn row, void *rec, const char *none,
+iotca_rc acme_one_row(iotca_store *s, db_stmt *st, bool bound, acme_row_fn row, void *rec, const char *none,
                       const char *doing) {
-    int e = bound == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
-    iotca_rc rc = e == SQLITE_ROW    ? row(st, rec)
-                  : e == SQLITE_DONE ? iotca_error_set(IOTCA_E_USAGE, "%s", none)
+    enum db_step_rc e = bound ? db_step(st) : DB_FAILED;
+    iotca_rc rc = e == DB_ROW    ? row(st, rec)
+                  : e == DB_DONE ? iotca_error_set(IOTCA_E_USAGE, "%s", none)
                                      : db_fail(s, "%s", doing);
-    iotca_sq_done(st);
+    db_done(st);
     return rc;
 }
 
-int acme_bind_text_or_null(sqlite3_stmt *st, int i, const char *t) {
-    return t && t[0] ? sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+bool acme_bind_text_or_null(db_stmt *st, int i, const char *t) {
+    return t && t[0] ? db_bind_text(st, i, t) : db_bind_null(st, i);
 }
 
 /* ---- nonces ---- */
 
 iotca_rc iotca_store_acme_nonce_add(iotca_store *s, const char *nonce, time_t expires_at) {
     IOTCA_ENSURE(s && nonce && nonce[0] && iotca_sq_fits(nonce, 65), IOTCA_E_USAGE, "a nonce is 1 to 64 characters");
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_NONCE_ADD, "INSERT INTO acme_nonces (nonce, expires_at) VALUES (?1, ?2)",
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_NONCE_ADD, "INSERT INTO acme_nonces (nonce, expires_at) VALUES (?1, ?2)",
                               "recording an ACME nonce", &st));
-    if (sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)expires_at) != SQLITE_OK) {
-        iotca_sq_done(st);
+    if (!db_bind_text(st, 1, nonce) ||
+        !db_bind_int64(st, 2, expires_at)) {
+        db_done(st);
         return db_fail(s, "recording an ACME nonce");
     }
     return acme_step_done(s, st, "recording an ACME nonce");
@@ -58,17 +58,17 @@ iotca_rc iotca_store_acme_nonce_add(iotca_store *s, const char *nonce, time_t ex
 iotca_rc iotca_store_acme_nonce_take(iotca_store *s, const char *nonce, time_t now) {
     IOTCA_ENSURE(s && nonce, IOTCA_E_USAGE, "iotca_store_acme_nonce_take: NULL argument");
     IOTCA_ENSURE(nonce[0] && iotca_sq_fits(nonce, 65), IOTCA_E_POLICY, "badNonce: no such nonce");
-    sqlite3_stmt *st;
+    db_stmt *st;
     /* one statement: of two racing takes, SQLite lets one delete the row; the other deletes nothing */
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_NONCE_TAKE, "DELETE FROM acme_nonces WHERE nonce = ?1 AND expires_at > ?2",
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_NONCE_TAKE, "DELETE FROM acme_nonces WHERE nonce = ?1 AND expires_at > ?2",
                               "using an ACME nonce", &st));
-    if (sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK) {
-        iotca_sq_done(st);
+    if (!db_bind_text(st, 1, nonce) ||
+        !db_bind_int64(st, 2, now)) {
+        db_done(st);
         return db_fail(s, "using an ACME nonce");
     }
     IOTCA_GUARD(acme_step_done(s, st, "using an ACME nonce"));
-    IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "badNonce: the nonce is unknown, used or expired");
+    IOTCA_ENSURE(db_changes(st) == 1, IOTCA_E_POLICY, "badNonce: the nonce is unknown, used or expired");
     return IOTCA_OK;
 }
 
@@ -78,44 +78,42 @@ iotca_rc iotca_store_acme_eab_add(iotca_store *s, const iotca_acme_eab_rec *r) {
     IOTCA_ENSURE(s && r && r->kid[0] && iotca_sq_fits(r->kid, sizeof r->kid) && r->profile[0] &&
                      iotca_sq_fits(r->profile, sizeof r->profile) && r->secret.len > 0,
                  IOTCA_E_USAGE, "an EAB key needs a kid, a profile and a secret");
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_EAB_ADD,
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_EAB_ADD,
                               "INSERT INTO acme_eab_keys (kid, profile, secret, secret_hash, created_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5)",
                               "adding an EAB key", &st));
-    int e = sqlite3_bind_text(st, 1, r->kid, -1, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_text(st, 2, r->profile, -1, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_blob(st, 3, r->secret.data, (int)r->secret.len, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_blob(st, 4, r->secret_hash, 32, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_int64(st, 5, (sqlite3_int64)r->created_at) == SQLITE_OK
-                ? sqlite3_step(st)
-                : SQLITE_ERROR;
+    enum db_step_rc e = db_bind_text(st, 1, r->kid) &&
+                    db_bind_text(st, 2, r->profile) &&
+                    db_bind_blob(st, 3, r->secret.data, r->secret.len) &&
+                    db_bind_blob(st, 4, r->secret_hash, 32) &&
+                    db_bind_int64(st, 5, r->created_at)
+                ? db_step(st)
+                : DB_FAILED;
     iotca_rc rc = IOTCA_OK;
-    if (e == SQLITE_CONSTRAINT_PRIMARYKEY || e == SQLITE_CONSTRAINT_UNIQUE)
+    if (e == DB_UNIQUE)
         rc = iotca_error_set(IOTCA_E_POLICY, "an EAB key with kid %s already exists", r->kid);
-    else if (e != SQLITE_DONE)
+    else if (e != DB_DONE)
         rc = db_fail(s, "adding EAB key %s", r->kid);
-    iotca_sq_done(st);
+    db_done(st);
     return rc;
 }
 
 /* Reads the columns kid, profile, secret, secret_hash, created_at, revoked_at, account_id from col 0 on. */
-static iotca_rc eab_row(sqlite3_stmt *st, iotca_acme_eab_rec *r, bool with_secret) {
-    IOTCA_GUARD(iotca_sq_col_text(st, 0, r->kid, sizeof r->kid, "EAB kid"));
-    IOTCA_GUARD(iotca_sq_col_text(st, 1, r->profile, sizeof r->profile, "EAB profile"));
+static iotca_rc eab_row(db_stmt *st, iotca_acme_eab_rec *r, bool with_secret) {
+    IOTCA_GUARD(db_col_text(st, 0, r->kid, sizeof r->kid, "EAB kid"));
+    IOTCA_GUARD(db_col_text(st, 1, r->profile, sizeof r->profile, "EAB profile"));
     r->secret.secret = true;
-    if (with_secret) IOTCA_GUARD(iotca_sq_col_blob(st, 2, &r->secret, "EAB secret"));
-    const void *h = sqlite3_column_blob(st, 3);
-    IOTCA_ENSURE(h && sqlite3_column_bytes(st, 3) == 32, IOTCA_E_STORAGE, "EAB key %s: stored hash is not 32 bytes",
+    if (with_secret) IOTCA_GUARD(db_col_blob(st, 2, &r->secret, "EAB secret"));
+    IOTCA_ENSURE(db_col_fixed(st, 3, r->secret_hash, 32), IOTCA_E_STORAGE, "EAB key %s: stored hash is not 32 bytes",
                  r->kid);
-    memcpy(r->secret_hash, h, 32);
-    r->created_at = (time_t)sqlite3_column_int64(st, 4);
-    r->revoked_at = (time_t)sqlite3_column_int64(st, 5);
-    r->account_id = sqlite3_column_int64(st, 6);
+    r->created_at = (time_t)db_col_int64(st, 4);
+    r->revoked_at = (time_t)db_col_int64(st, 5);
+    r->account_id = db_col_int64(st, 6);
     return IOTCA_OK;
 }
 
-static iotca_rc eab_row_with_secret(sqlite3_stmt *st, void *r) { return eab_row(st, r, true); }
+static iotca_rc eab_row_with_secret(db_stmt *st, void *r) { return eab_row(st, r, true); }
 
 #define EAB_COLUMNS "kid, profile, secret, secret_hash, created_at, revoked_at, account_id"
 
@@ -123,10 +121,10 @@ iotca_rc iotca_store_acme_eab_get(iotca_store *s, const char *kid, iotca_acme_ea
     IOTCA_ENSURE(s && kid && r, IOTCA_E_USAGE, "iotca_store_acme_eab_get: NULL argument");
     memset(r, 0, sizeof *r);
     IOTCA_ENSURE(iotca_sq_fits(kid, sizeof r->kid), IOTCA_E_USAGE, "no such EAB key");
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_EAB_GET, "SELECT " EAB_COLUMNS " FROM acme_eab_keys WHERE kid = ?1",
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_EAB_GET, "SELECT " EAB_COLUMNS " FROM acme_eab_keys WHERE kid = ?1",
                               "loading an EAB key", &st));
-    iotca_rc rc = acme_one_row(s, st, sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC), eab_row_with_secret, r,
+    iotca_rc rc = acme_one_row(s, st, db_bind_text(st, 1, kid), eab_row_with_secret, r,
                                "no such EAB key", "loading an EAB key");
     if (rc != IOTCA_OK) iotca_acme_eab_rec_free(r);
     return rc;
@@ -136,14 +134,14 @@ iotca_rc iotca_store_acme_eab_list(iotca_store *s, iotca_acme_eab_rec **out, siz
     IOTCA_ENSURE(s && out && n, IOTCA_E_USAGE, "iotca_store_acme_eab_list: NULL argument");
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_EAB_LIST,
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_EAB_LIST,
                               "SELECT " EAB_COLUMNS " FROM acme_eab_keys ORDER BY created_at, kid", "listing EAB keys",
                               &st));
     iotca_rc rc = IOTCA_OK;
     size_t cap = 0;
-    int e;
-    while (rc == IOTCA_OK && (e = sqlite3_step(st)) == SQLITE_ROW) {
+    enum db_step_rc e;
+    while (rc == IOTCA_OK && (e = db_step(st)) == DB_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
             iotca_acme_eab_rec *grown = realloc(*out, cap * sizeof **out);
@@ -156,8 +154,8 @@ iotca_rc iotca_store_acme_eab_list(iotca_store *s, iotca_acme_eab_rec **out, siz
         memset(&(*out)[*n], 0, sizeof **out);
         rc = eab_row(st, &(*out)[(*n)++], false);
     }
-    if (rc == IOTCA_OK && e != SQLITE_DONE) rc = db_fail(s, "listing EAB keys");
-    iotca_sq_done(st);
+    if (rc == IOTCA_OK && e != DB_DONE) rc = db_fail(s, "listing EAB keys");
+    db_done(st);
     if (rc != IOTCA_OK) {
         free(*out);
         *out = NULL;
@@ -172,16 +170,16 @@ iotca_rc iotca_store_acme_eab_revoke(iotca_store *s, const char *kid, time_t at)
     bool revoked = r.revoked_at != 0;
     iotca_acme_eab_rec_free(&r);
     IOTCA_ENSURE(!revoked, IOTCA_E_POLICY, "EAB key %s is revoked already", kid);
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_EAB_REVOKE,
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_EAB_REVOKE,
                               "UPDATE acme_eab_keys SET revoked_at = ?2 WHERE kid = ?1 AND revoked_at IS NULL",
                               "revoking an EAB key", &st));
-    if (sqlite3_bind_text(st, 1, kid, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)at) != SQLITE_OK) {
-        iotca_sq_done(st);
+    if (!db_bind_text(st, 1, kid) ||
+        !db_bind_int64(st, 2, at)) {
+        db_done(st);
         return db_fail(s, "revoking EAB key %s", kid);
     }
     IOTCA_GUARD(acme_step_done(s, st, "revoking an EAB key"));
-    IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "EAB key %s is revoked already", kid);
+    IOTCA_ENSURE(db_changes(st) == 1, IOTCA_E_POLICY, "EAB key %s is revoked already", kid);
     return IOTCA_OK;
 }

@@ -12,19 +12,19 @@ iotca_rc iotca_store_acme_order_transition(iotca_store *s, int64_t id, iotca_acm
     IOTCA_ENSURE(s, IOTCA_E_USAGE, "iotca_store_acme_order_transition: NULL store");
     IOTCA_ENSURE(error == NULL || strlen(error) < 1024, IOTCA_E_USAGE, "an order's error is under 1024 bytes");
     if (serial && serial[0]) IOTCA_GUARD(iotca_sq_check_serial(serial));
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_ORDER_SET,
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_ORDER_SET,
                               "UPDATE acme_orders SET status = ?3, error = coalesce(?4, error), "
                               "serial = coalesce(?5, serial) WHERE id = ?1 AND status = ?2",
                               "changing an ACME order", &st));
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_text(st, 2, ST(from), -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 3, ST(to), -1, SQLITE_STATIC) != SQLITE_OK ||
-        acme_bind_text_or_null(st, 4, error) != SQLITE_OK || acme_bind_text_or_null(st, 5, serial) != SQLITE_OK) {
-        iotca_sq_done(st);
+    if (!db_bind_int64(st, 1, id) || !db_bind_text(st, 2, ST(from)) ||
+        !db_bind_text(st, 3, ST(to)) ||
+        !acme_bind_text_or_null(st, 4, error) || !acme_bind_text_or_null(st, 5, serial)) {
+        db_done(st);
         return db_fail(s, "changing ACME order %lld", (long long)id);
     }
     IOTCA_GUARD(acme_step_done(s, st, "changing an ACME order"));
-    if (sqlite3_changes(s->db) == 1) return IOTCA_OK;
+    if (db_changes(st) == 1) return IOTCA_OK;
     iotca_acme_order_rec o;
     IOTCA_GUARD(iotca_store_acme_order_get(s, id, &o));
     iotca_acme_status now = o.status;
@@ -34,21 +34,21 @@ iotca_rc iotca_store_acme_order_transition(iotca_store *s, int64_t id, iotca_acm
 
 /* Sets an authorization's status from one of the statuses in `from` (a bit set of 1 << status). */
 static iotca_rc authz_set(iotca_store *s, int64_t id, unsigned from, iotca_acme_status to) {
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_AUTHZ_SET,
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_AUTHZ_SET,
                               "UPDATE acme_authzs SET status = ?2 WHERE id = ?1 AND status IN (?3, ?4)",
                               "changing an ACME authorization", &st));
     const char *a = NULL, *b = NULL;
     for (int i = 0; i < 8; i++)
         if (from & (1u << i)) *(a ? &b : &a) = ST((iotca_acme_status)i);
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_text(st, 2, ST(to), -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 3, a ? a : "", -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 4, b ? b : "", -1, SQLITE_STATIC) != SQLITE_OK) {
-        iotca_sq_done(st);
+    if (!db_bind_int64(st, 1, id) || !db_bind_text(st, 2, ST(to)) ||
+        !db_bind_text(st, 3, a ? a : "") ||
+        !db_bind_text(st, 4, b ? b : "")) {
+        db_done(st);
         return db_fail(s, "changing ACME authorization %lld", (long long)id);
     }
     IOTCA_GUARD(acme_step_done(s, st, "changing an ACME authorization"));
-    IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "authorization %lld cannot become %s", (long long)id,
+    IOTCA_ENSURE(db_changes(st) == 1, IOTCA_E_POLICY, "authorization %lld cannot become %s", (long long)id,
                  ST(to));
     return IOTCA_OK;
 }
@@ -56,8 +56,8 @@ static iotca_rc authz_set(iotca_store *s, int64_t id, unsigned from, iotca_acme_
 /* After an authorization of order_id changed: the order becomes ready once every authorization is valid, invalid
  * (with error) once one is neither pending nor valid. An order no longer pending is left as it is. */
 static iotca_rc settle_order(iotca_store *s, int64_t order_id, const char *error) {
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_ORDER_SETTLE,
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_ORDER_SETTLE,
                               "UPDATE acme_orders SET status = CASE "
                               "WHEN EXISTS (SELECT 1 FROM acme_authzs WHERE order_id = ?1 AND status NOT IN ('pending', 'valid')) "
                               "THEN 'invalid' "
@@ -67,8 +67,8 @@ static iotca_rc settle_order(iotca_store *s, int64_t order_id, const char *error
                               "('pending', 'valid')) THEN coalesce(?2, error) ELSE error END "
                               "WHERE id = ?1 AND status = 'pending'",
                               "settling an ACME order", &st));
-    if (sqlite3_bind_int64(st, 1, order_id) != SQLITE_OK || acme_bind_text_or_null(st, 2, error) != SQLITE_OK) {
-        iotca_sq_done(st);
+    if (!db_bind_int64(st, 1, order_id) || !acme_bind_text_or_null(st, 2, error)) {
+        db_done(st);
         return db_fail(s, "settling ACME order %lld", (long long)order_id);
     }
     return acme_step_done(s, st, "settling an ACME order");
@@ -97,20 +97,20 @@ iotca_rc iotca_store_acme_authz_deactivate(iotca_store *s, int64_t id) {
 /* Sets a challenge from `from` to `to` (with the time and error of a result). */
 static iotca_rc challenge_set(iotca_store *s, int64_t id, iotca_acme_status from, iotca_acme_status to, time_t at,
                               const char *error) {
-    sqlite3_stmt *st;
-    IOTCA_GUARD(iotca_sq_stmt(s, SQ_ACME_CHALLENGE_SET,
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, SQ_ACME_CHALLENGE_SET,
                               "UPDATE acme_challenges SET status = ?3, validated_at = coalesce(?4, validated_at), "
                               "error = coalesce(?5, error) WHERE id = ?1 AND status = ?2",
                               "changing an ACME challenge", &st));
-    if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_bind_text(st, 2, ST(from), -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(st, 3, ST(to), -1, SQLITE_STATIC) != SQLITE_OK ||
-        (at ? sqlite3_bind_int64(st, 4, (sqlite3_int64)at) : sqlite3_bind_null(st, 4)) != SQLITE_OK ||
-        acme_bind_text_or_null(st, 5, error) != SQLITE_OK) {
-        iotca_sq_done(st);
+    if (!db_bind_int64(st, 1, id) || !db_bind_text(st, 2, ST(from)) ||
+        !db_bind_text(st, 3, ST(to)) ||
+        !(at ? db_bind_int64(st, 4, at) : db_bind_null(st, 4)) ||
+        !acme_bind_text_or_null(st, 5, error)) {
+        db_done(st);
         return db_fail(s, "changing ACME challenge %lld", (long long)id);
     }
     IOTCA_GUARD(acme_step_done(s, st, "changing an ACME challenge"));
-    IOTCA_ENSURE(sqlite3_changes(s->db) == 1, IOTCA_E_POLICY, "challenge %lld is not %s", (long long)id, ST(from));
+    IOTCA_ENSURE(db_changes(st) == 1, IOTCA_E_POLICY, "challenge %lld is not %s", (long long)id, ST(from));
     return IOTCA_OK;
 }
 
@@ -148,16 +148,10 @@ iotca_rc iotca_store_acme_challenge_finish(iotca_store *s, int64_t id, bool ok, 
 
 /* Runs one cleanup statement binding ?1 = now and ?2 = now - keep; adds the rows it changed to *changed. */
 static iotca_rc prune_step(iotca_store *s, const char *sql, time_t now, time_t keep, size_t *changed) {
-    sqlite3_stmt *st = NULL;
-    /* the tick runs these once a cycle: prepared each time, not worth a cache slot each */
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(s, "preparing ACME cleanup");
-    int e = sqlite3_bind_int64(st, 1, (sqlite3_int64)now) == SQLITE_OK &&
-                    sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - keep)) == SQLITE_OK
-                ? sqlite3_step(st)
-                : SQLITE_ERROR;
-    sqlite3_finalize(st);
-    IOTCA_ENSURE(e == SQLITE_DONE, IOTCA_E_STORAGE, "cleaning up ACME state: %s", sqlite3_errmsg(s->db));
-    *changed += (size_t)sqlite3_changes(s->db);
+    int64_t n = 0;
+    /* the tick runs these once a cycle: run once each time, not worth a cache slot each */
+    IOTCA_GUARD(db_exec_2(s, sql, now, now - keep, "cleaning up ACME state", &n));
+    *changed += (size_t)n;
     return IOTCA_OK;
 }
 

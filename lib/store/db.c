@@ -86,6 +86,11 @@ iotca_rc db_col_text(db_stmt *st, int col, char *dst, size_t cap, const char *wh
     return st->pg ? db_pg_col_text(st, col, dst, cap, what) : iotca_sq_col_text(st->lite, col, dst, cap, what);
 }
 
+iotca_rc db_col_text_buf(db_stmt *st, int col, iotca_buf *dst) {
+    const char *t = st->pg ? db_pg_col_raw(st, col) : (const char *)sqlite3_column_text(st->lite, col);
+    return t ? iotca_buf_append(dst, t, strlen(t)) : IOTCA_OK;
+}
+
 void db_col_text_cut(db_stmt *st, int col, char *dst, size_t cap) {
     const char *t = st->pg ? db_pg_col_raw(st, col) : (const char *)sqlite3_column_text(st->lite, col);
     snprintf(dst, cap, "%s", t ? t : "");
@@ -136,6 +141,20 @@ bool db_in_transaction(iotca_store *s) {
 iotca_rc db_exec(iotca_store *s, const char *sql, const char *doing) {
     if (s->pg) return db_pg_exec(s->pg, sql, doing);
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? IOTCA_OK : db_fail(s, "%s", doing);
+}
+
+iotca_rc db_exec_2(iotca_store *s, const char *sql, int64_t p1, int64_t p2, const char *doing, int64_t *changes) {
+    *changes = 0;
+    if (s->pg) return db_pg_exec_2(s->pg, sql, p1, p2, doing, changes);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(s, "%s", doing);
+    int e = sqlite3_bind_int64(st, 1, p1) == SQLITE_OK && sqlite3_bind_int64(st, 2, p2) == SQLITE_OK
+                ? sqlite3_step(st)
+                : SQLITE_ERROR;
+    iotca_rc rc = e == SQLITE_DONE ? IOTCA_OK : db_fail(s, "%s", doing);
+    if (rc == IOTCA_OK) *changes = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 /* Frees the statements written on db.h (iotca_store_close; the SQLite ones'

@@ -68,6 +68,8 @@ int64_t db_col_int64(db_stmt *st, int col);
 bool db_col_is_null(db_stmt *st, int col);
 /* A text column into a char[cap] field; a value that does not fit is IOTCA_E_STORAGE, never truncated. */
 iotca_rc db_col_text(db_stmt *st, int col, char *dst, size_t cap, const char *what);
+/* Appends a text column of any length to dst (no NUL added). */
+iotca_rc db_col_text_buf(db_stmt *st, int col, iotca_buf *dst);
 /* A text column cut to fit a char[cap] field (NULL reads as ""): for texts a record keeps only the start of. */
 void db_col_text_cut(db_stmt *st, int col, char *dst, size_t cap);
 /* Appends a blob column to dst. */
@@ -81,6 +83,8 @@ void db_done(db_stmt *st);
 /* db_fail (store_int.h) words a failure with the database's own message. */
 /* Whether a transaction is open on s (a function called inside one joins it instead of starting its own). */
 bool db_in_transaction(iotca_store *s);
+/* Runs sql (no rows) once, outside the statement cache, with ?1 = p1 and ?2 = p2; *changes gets the rows changed. */
+iotca_rc db_exec_2(iotca_store *s, const char *sql, int64_t p1, int64_t p2, const char *doing, int64_t *changes);
 /* Runs one statement without parameters or rows (BEGIN, SAVEPOINT x, ...) outside the statement cache. */
 iotca_rc db_exec(iotca_store *s, const char *sql, const char *doing);
 
@@ -94,6 +98,7 @@ void db_pg_close(db_pg *c);
 const char *db_pg_error(db_pg *c);
 bool db_pg_in_transaction(db_pg *c);
 iotca_rc db_pg_exec(db_pg *c, const char *sql, const char *doing);
+iotca_rc db_pg_exec_2(db_pg *c, const char *sql, int64_t p1, int64_t p2, const char *doing, int64_t *changes);
 /* The server's version, e.g. "PostgreSQL 15.8" (into out). */
 void db_pg_version(db_pg *c, char *out, size_t cap);
 db_stmt *db_pg_prepare(db_pg *c, unsigned id, const char *sql, const char *doing, iotca_rc *rc);

@@ -79,6 +79,25 @@ iotca_rc db_pg_exec(db_pg *c, const char *sql, const char *doing) {
     return ok ? IOTCA_OK : iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
 }
 
+static char *dollar_params(const char *sql, int *max, bool used[DB_MAX_PARAMS + 1]);
+
+iotca_rc db_pg_exec_2(db_pg *c, const char *sql, int64_t p1, int64_t p2, const char *doing, int64_t *changes) {
+    int max = 0;
+    bool used[DB_MAX_PARAMS + 1] = {false};
+    char *text = dollar_params(sql, &max, used), a[24], b[24];
+    IOTCA_ENSURE(text != NULL, IOTCA_E_INTERNAL, "%s: out of memory", doing);
+    snprintf(a, sizeof a, "%lld", (long long)p1);
+    snprintf(b, sizeof b, "%lld", (long long)p2);
+    const char *vals[2] = {a, b};
+    PGresult *r = PQexecParams(c->conn, text, max < 2 ? max : 2, NULL, vals, NULL, NULL, 0);
+    free(text);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (ok) *changes = strtoll(PQcmdTuples(r), NULL, 10);
+    else keep_error(c, PQresultErrorMessage(r));
+    PQclear(r);
+    return ok ? IOTCA_OK : iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
+}
+
 void db_pg_version(db_pg *c, char *out, size_t cap) {
     int v = PQserverVersion(c->conn);
     snprintf(out, cap, "PostgreSQL %d.%d", v / 10000, v % 10000);
@@ -236,8 +255,7 @@ void db_pg_done(db_stmt *st) {
     PQclear(st->res);
     st->res = NULL;
     st->ran = false;
-    st->row = st->nrows = 0;
-    st->changes = 0;
+    st->row = st->nrows = 0; /* changes stays: callers may read it after readying the statement */
     for (int i = 0; i < DB_MAX_PARAMS; i++) {
         free(st->val[i]);
         st->val[i] = NULL;

@@ -31,6 +31,9 @@ static inline const char *store_fixture_pg(void) {
     return url && *url ? url : NULL;
 }
 
+/* What another connection to the test's database opens: the PostgreSQL URL, or the SQLite file. */
+static inline const char *store_fixture_db(void) { return store_fixture_pg() ? store_fixture_pg() : path; }
+
 /* A fresh directory /tmp/iotca-NAME-XXXXXX with a migrated database ca.db, open as s; on PostgreSQL, its schema
  * emptied (psql) and migrated again, so each test starts from nothing as with a new file. */
 static inline void store_fixture_open(const char *name) {

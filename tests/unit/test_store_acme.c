@@ -296,7 +296,7 @@ typedef struct racer {
 static void *race(void *arg) {
     racer *r = arg;
     iotca_store *mine;
-    if (iotca_store_open(path, false, 5000, &mine) != IOTCA_OK) {
+    if (iotca_store_open(store_fixture_db(), false, 5000, &mine) != IOTCA_OK) {
         r->other++;
         return NULL;
     }
