@@ -7,8 +7,8 @@
 -- BYTEA, TEXT is TEXT COLLATE "C" (SQLite compares text byte by byte, BINARY; "C" orders the same whatever locale
 -- the database was created with, e.g. the serial > ? ORDER BY serial pages of GET /v1/certificates), an
 -- INTEGER PRIMARY KEY that SQLite fills in is an identity column, and WITHOUT ROWID tables are ordinary tables.
--- No table here has a rowid: the queries of certificates.rowid (ocsp_mark) and rehearsal_leaves.rowid need another
--- order on PostgreSQL. Applied by the migration runner inside its transaction; it records the version.
+-- No table here has a rowid; certificates has a column of that name standing in for SQLite's (ocsp_mark counts by
+-- it), and rehearsal leaves list by created_at and serial on both databases. Applied by the migration runner inside its transaction; it records the version.
 
 -- PRAGMA user_version: one row, written by the migration runner (which creates this table itself before the first
 -- migration, hence IF NOT EXISTS).
@@ -61,7 +61,12 @@ CREATE TABLE certificates (
     status      TEXT COLLATE "C" NOT NULL DEFAULT 'valid' CHECK (status IN ('valid', 'revoked')),
     revoked_at  BIGINT,
     reason      BIGINT,
-    renews      TEXT COLLATE "C" REFERENCES certificates (serial)
+    renews      TEXT COLLATE "C" REFERENCES certificates (serial),
+    -- SQLite's implicit rowid, which the OCSP mark (ocsp_mark.last_rowid) counts certificates by: the order they
+    -- were recorded in. A sequence hands out numbers as transactions ask, not as they commit, so a certificate
+    -- whose transaction commits after a later-numbered one's may fall behind the mark: it then gets no pre-signed
+    -- answer, and the responder signs its answers on demand, as for any certificate without one.
+    rowid       BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE
 );
 CREATE INDEX certificates_profile ON certificates (profile, serial);
 CREATE INDEX certificates_not_after ON certificates (not_after);

@@ -50,8 +50,10 @@ describe_sqlite() {
 
 # describe_pg OUT: the same description of the database at PG_URL, schema_version aside (SQLite has PRAGMA
 # user_version instead). Constraint indexes (primary keys, UNIQUE) are SQLite's sqlite_autoindex_*: left out too.
+# certificates.rowid is SQLite's implicit rowid made a column (the last), with its UNIQUE constraint: left out.
 describe_pg() {
-  local tables="c.table_schema = current_schema() AND c.table_name <> 'schema_version'"
+  local tables="c.table_schema = current_schema() AND c.table_name <> 'schema_version'
+    AND NOT (c.table_name = 'certificates' AND c.column_name = 'rowid')"
   local rels="n.nspname = current_schema() AND r.relname <> 'schema_version'"
   pg_sql "SELECT c.table_name || '|' || (c.ordinal_position - 1) || '|' || c.column_name
       FROM information_schema.columns c WHERE $tables ORDER BY c.table_name, c.ordinal_position;
@@ -66,7 +68,7 @@ describe_pg() {
         (SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM unnest(x.conkey) WITH ORDINALITY k(att, ord)
           JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum = k.att)
       FROM pg_constraint x JOIN pg_class r ON r.oid = x.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
-      WHERE $rels AND x.contype = 'u';
+      WHERE $rels AND x.contype = 'u' AND x.conname <> 'certificates_rowid_key';
     SELECT r.relname || '|fk|' || a.attname || '|' || t.relname || '|' || b.attname || '|' ||
         CASE x.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
           WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END

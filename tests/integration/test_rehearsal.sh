@@ -189,18 +189,23 @@ refuse" ] || die "wrong-root refused should pass: $OUT"
 http POST /v1/rehearsals/expired/results -H "Authorization: Bearer $PROV" -d '{"trust_profile":"fw-roots","result":"ok"}'
 expect 201 "" "report: fw-roots accepted expired"
 [ "$(echo "$OUT" | jq -r .passed)" = false ] || die "accepting an expired leaf passed: $OUT"
-got=$(curl -s -m 10 --cacert roots.pem --resolve "$NAME:$(port next):127.0.0.1" "https://$NAME:$(port next)/?trust_profile=fw-roots")
-echo "$got" | grep -q "recorded: trust profile fw-roots accepted this chain (passed" || die "the handshake was not recorded: $got"
-ok "the bench device's request on next with ?trust_profile=fw-roots recorded a pass"
-nurl="https://$NAME:$(port next)/?trust_profile"
-again=$(curl -s -m 10 --cacert roots.pem --resolve "$NAME:$(port next):127.0.0.1" "$nurl=fw-roots")
-echo "$again" | grep -q "already recorded for trust profile fw-roots" || die "a second handshake within 10 s: $again"
-st=$(curl -s -o typo.txt -w '%{http_code}' -m 10 --cacert roots.pem --resolve "$NAME:$(port next):127.0.0.1" "$nurl=fw-rots")
+# a handshake result: the device names its trust profile; one a profile and scenario in 10 s; a typo is refused
+# (on `current`: the moment `next` passes, the tick activates int2 and `next` presents nothing more)
+curl_on() { curl -s -m 10 --cacert roots.pem --resolve "$NAME:$(port "$1"):127.0.0.1" "https://$NAME:$(port "$1")/?trust_profile=$2"; }
+st=$(curl -s -o typo.txt -w '%{http_code}' -m 10 --cacert roots.pem --resolve "$NAME:$(port current):127.0.0.1" \
+  "https://$NAME:$(port current)/?trust_profile=fw-rots")
 [ "$st" = 400 ] && grep -q "not recorded: no trust profile 'fw-rots' is registered" typo.txt || die "a typo: $st $(cat typo.txt)"
+got=$(curl_on current fw-roots)
+echo "$got" | grep -q "recorded: trust profile fw-roots accepted this chain (passed" || die "current was not recorded: $got"
+again=$(curl_on current fw-roots)
+echo "$again" | grep -q "already recorded for trust profile fw-roots" || die "a second handshake within 10 s: $again"
 [ "$(sql "SELECT count(*) FROM rehearsal_results WHERE source = 'handshake'")" = 1 ] || die "handshake rows: $(sql 'SELECT * FROM rehearsal_results')"
 [ "$(sql "SELECT note FROM rehearsal_results WHERE source = 'handshake'")" = "handshake completed from 127.0.0.1" ] ||
   die "the handshake result does not say who: $(sql 'SELECT note FROM rehearsal_results')"
 ok "handshake results: one per profile and scenario in 10 s, the client's address noted, an unregistered profile refused"
+got=$(curl_on next fw-roots)
+echo "$got" | grep -q "recorded: trust profile fw-roots accepted this chain (passed" || die "the handshake was not recorded: $got"
+ok "the bench device's request on next with ?trust_profile=fw-roots recorded a pass"
 wait_issuer_state "$int2_id" active
 ok "with the rehearsal passed, the tick activated int2"
 

@@ -9,3 +9,8 @@ trap stop_pg EXIT
 start_pg
 export IOTCA_TEST_PG_URL=$PG_URL
 "$@"
+# the test must really have run on PostgreSQL (a test whose fixture ignores IOTCA_TEST_PG_URL would pass on SQLite
+# alone): its last fixture migrated this database
+v=$(pg_sql "SELECT version FROM schema_version" 2>/dev/null || true)
+[ -n "$v" ] || { echo "FAIL - $(basename "$1") did not use the PostgreSQL database (no schema_version there)" >&2; exit 1; }
+echo "ran on PostgreSQL (schema version $v)"
