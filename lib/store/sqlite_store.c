@@ -165,9 +165,20 @@ static int on_wal(void *arg, sqlite3 *db, const char *name, int pages) {
  * initialises; if something else initialised it first, the call is refused and changes nothing). */
 static void configure_once(void) { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 
+/* Whether word (e.g. "host=") starts s or follows a space in it: libpq's keyword=value form. */
+static bool has_keyword(const char *s, const char *word) {
+    size_t n = strlen(word);
+    for (const char *p = s; (p = strstr(p, word)) != NULL; p += n)
+        if (p == s || p[-1] == ' ') return true;
+    return false;
+}
+
 bool iotca_store_is_pg_conninfo(const char *path) {
-    return path && (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0 ||
-                    strstr(path, "dbname=") != NULL || strstr(path, "host=") != NULL);
+    if (path == NULL) return false;
+    if (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0) return true;
+    /* a file path (absolute or relative to here) is SQLite's, whatever its directories are called */
+    if (path[0] == '/' || path[0] == '.') return false;
+    return has_keyword(path, "dbname=") || has_keyword(path, "host=");
 }
 
 /* A PostgreSQL store: a connection of its own (a handle belongs to one thread, as with SQLite). */

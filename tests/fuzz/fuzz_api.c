@@ -6,7 +6,8 @@
  *   bits 2-5  route, modulo the 13 routes of `routes` below
  *   bits 6-7  variant: the path parameter (revoke: last issued serial / same in upper case / unknown / malformed;
  *             issuer import: pending issuer / active issuer / unknown / malformed; trust profile replace: fleet-a / fleet-b /
- *             unknown / a name with '/'; rehearsal results: current / next (nothing staged) / unknown /
+ *             unknown / a name with '/'; rehearsal results: current / next (something once an import staged
+ *             an issuer) / unknown /
  *             wrong-root), the Content-Type of POST /ocsp
  *             (absent / right / wrong / right with parameters), a provisioner scoped to profile "device" (bit 7),
  *             "Authorization: Basic" instead of no header (bit 6, caller 0)
@@ -499,6 +500,20 @@ static bool bridge_from_retiring(json_int_t id) {
     return retiring;
 }
 
+/* Whether some issuer is staged now: what the rehearsal scenario `next` presents (issue 24). */
+static bool issuer_staged(void) {
+    iotca_issuer_rec *list = NULL;
+    size_t n = 0;
+    bool staged = false;
+    if (iotca_ca_issuers(g.ca, &list, &n) != IOTCA_OK) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].state == IOTCA_ISSUER_STAGED) staged = true;
+        iotca_issuer_rec_free(&list[i]);
+    }
+    free(list);
+    return staged;
+}
+
 static void check_issued(const call *c, const response *out, json_t *j) {
     const char *pem = str_field(c, out, j, "certificate"), *chain = str_field(c, out, j, "chain");
     const char *serial = str_field(c, out, j, "serial"), *profile = str_field(c, out, j, "profile");
@@ -570,12 +585,13 @@ static void check(const call *c, const response *out) {
         check_issued(c, out, j);
     }
     if (c->route == R_REHEARSAL) {
-        /* a result only for a scenario presenting something, and `passed` is whether the device did what a correct
-         * one does: accept current, refuse wrong-root */
+        /* a result only for a scenario presenting something (`next` once an import staged an issuer), and `passed`
+         * is whether the device did what a correct one does: accept current and next, refuse wrong-root */
         const char *sc = str_field(c, out, j, "scenario"), *res = str_field(c, out, j, "result");
-        bool accept = strcmp(sc, "current") == 0, ok = strcmp(res, "ok") == 0;
+        bool next = strcmp(sc, "next") == 0, accept = next || strcmp(sc, "current") == 0, ok = strcmp(res, "ok") == 0;
         if (st != 201) violated(c, out, "a rehearsal result recorded without 201");
-        if (!accept && strcmp(sc, "wrong-root") != 0) violated(c, out, "a result for a scenario presenting nothing");
+        if (!accept && strcmp(sc, "wrong-root") != 0) violated(c, out, "a result for a scenario that does not exist");
+        if (next && !issuer_staged()) violated(c, out, "a result for next with no staged issuer");
         if (json_is_true(json_object_get(j, "passed")) != (ok == accept)) violated(c, out, "a wrong passed flag");
     }
     if (c->route == R_REVOKE && strcmp(str_field(c, out, j, "status"), "revoked") != 0)

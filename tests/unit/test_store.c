@@ -358,6 +358,19 @@ START_TEST(check_schema_newer_database) {
 }
 END_TEST
 
+/* Which database a `database` setting names (issue 25): PostgreSQL's URLs and keyword words, SQLite's paths. */
+START_TEST(pg_conninfo_recognised) {
+    const char *pg[] = {"postgresql://iotca@127.0.0.1:5433/iotca", "postgres://db/iotca", "host=db dbname=iotca",
+                        "dbname=iotca", "user=iotca host=/run/postgresql"};
+    const char *lite[] = {"/var/lib/iotca/iotca.db", "./iotca.db", "/srv/host=1/iotca.db", "iotca.db",
+                          "file:iotca.db?mode=ro", "mydbname=x.db", ""};
+    for (size_t i = 0; i < sizeof pg / sizeof pg[0]; i++) ck_assert_msg(iotca_store_is_pg_conninfo(pg[i]), "%s", pg[i]);
+    for (size_t i = 0; i < sizeof lite / sizeof lite[0]; i++)
+        ck_assert_msg(!iotca_store_is_pg_conninfo(lite[i]), "%s", lite[i]);
+    ck_assert(!iotca_store_is_pg_conninfo(NULL));
+}
+END_TEST
+
 START_TEST(open_missing_without_create) {
     tmpdb t;
     tmpdb_make(&t);
@@ -1538,6 +1551,7 @@ int main(void) {
     tcase_add_test(tc, migration_rebuild_refused_on_dangling_rows);
     tcase_add_test(tc, migration_0017_issuers_rebuilt);
     tcase_add_test(tc, concurrent_migrations);
+    tcase_add_test(tc, pg_conninfo_recognised);
     tcase_add_test(tc, open_missing_without_create);
     tcase_add_test(tc, open_not_a_database);
     tcase_add_test(tc, issuer_add_get_list);
