@@ -203,6 +203,14 @@ echo "$again" | grep -q "already recorded for trust profile fw-roots" || die "a 
 [ "$(sql "SELECT note FROM rehearsal_results WHERE source = 'handshake'")" = "handshake completed from 127.0.0.1" ] ||
   die "the handshake result does not say who: $(sql 'SELECT note FROM rehearsal_results')"
 ok "handshake results: one per profile and scenario in 10 s, the client's address noted, an unregistered profile refused"
+# the endpoint's own refusals: GET only; an empty trust profile records nothing
+st=$(curl -s -o post.txt -w '%{http_code}' -m 10 --cacert roots.pem --resolve "$NAME:$(port current):127.0.0.1" \
+  -d 'x=1' "https://$NAME:$(port current)/?trust_profile=fw-roots")
+[ "$st" = 405 ] && grep -q "GET only" post.txt || die "a POST to a rehearsal endpoint: $st $(cat post.txt)"
+empty=$(curl_on current "")
+echo "$empty" | grep -q "not recorded: trust_profile" || die "an empty trust profile: $empty"
+[ "$(sql "SELECT count(*) FROM rehearsal_results WHERE source = 'handshake'")" = 1 ] || die "a refused request recorded a result"
+ok "rehearsal endpoints refuse a POST (405) and an empty trust profile, recording nothing"
 got=$(curl_on next fw-roots)
 echo "$got" | grep -q "recorded: trust profile fw-roots accepted this chain (passed" || die "the handshake was not recorded: $got"
 ok "the bench device's request on next with ?trust_profile=fw-roots recorded a pass"
