@@ -38,9 +38,8 @@ static iotca_rc pem_has(const char *path, const char *type, bool secret) {
 static iotca_rc check(const config *c) {
     struct stat st;
     IOTCA_GUARD(cli_check_key_dir(c));
-    IOTCA_GUARD(iotca_ca_database_supported(c->database));
-    IOTCA_ENSURE(stat(c->database, &st) == 0, IOTCA_E_USAGE, "database %s: %s (iotcad init creates it)",
-                 c->database, strerror(errno));
+    IOTCA_ENSURE(iotca_ca_database_is_pg(c->database) || stat(c->database, &st) == 0, IOTCA_E_USAGE,
+                 "database %s: %s (iotcad init creates it)", c->database, strerror(errno));
     if (c->tls_cert) {
         IOTCA_GUARD(pem_has(c->tls_cert, "CERTIFICATE", false));
         IOTCA_GUARD(pem_has(c->tls_key, NULL, true));
@@ -86,9 +85,11 @@ int cmd_check_config(int argc, char **argv) {
         return 1;
     }
     rc = check(&c);
+    char shown[1024];
+    config_database_display(c.database, shown, sizeof shown);
     if (rc == IOTCA_OK)
         printf("config ok: %s: listen %s:%d (%s), %zu profile(s), %zu root file(s), database %s at schema %d\n",
-               path, c.address, c.port, c.tls_cert ? "https" : "http", c.n_profiles, c.n_roots, c.database,
+               path, c.address, c.port, c.tls_cert ? "https" : "http", c.n_profiles, c.n_roots, shown,
                iotca_ca_schema_version());
     else
         fprintf(stderr, "iotcad: check-config %s: %s\n", path, iotca_error_detail());

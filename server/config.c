@@ -385,7 +385,7 @@ static iotca_rc load(config *c) {
                  "config: plain HTTP on the non-loopback address %s needs listen.tls or "
                  "listen.allow_plain_http_on_public_address: true",
                  c->address);
-    IOTCA_GUARD(get_str(j, "database", "(top level)", true, &c->database));
+    IOTCA_GUARD(config_load_database(c, j));
     IOTCA_GUARD(get_str(j, "key_dir", "(top level)", true, &c->key_dir));
     IOTCA_GUARD(get_str(j, "key_passphrase_file", "(top level)", true, &c->key_passphrase_file));
     IOTCA_GUARD(get_strs(j, "roots", "(top level)", c->roots, CONFIG_MAX_ROOTS, &c->n_roots));
@@ -488,6 +488,9 @@ const char *config_restart_key(const config *a, const config *b) {
     if (!same_str(a->tls_key, b->tls_key)) return "listen.tls.key";
     if (a->allow_plain_public != b->allow_plain_public) return "listen.allow_plain_http_on_public_address";
     if (!same_str(a->database, b->database)) return "database";
+    if (a->db.connect_timeout_s != b->db.connect_timeout_s ||
+        a->db.statement_timeout_ms != b->db.statement_timeout_ms)
+        return "database";
     if (!same_str(a->key_dir, b->key_dir)) return "key_dir";
     if (!same_str(a->key_passphrase_file, b->key_passphrase_file)) return "key_passphrase_file";
     if (a->n_roots != b->n_roots) return "roots";
@@ -515,5 +518,6 @@ const char *config_restart_key(const config *a, const config *b) {
 
 void config_free(config *c) {
     json_decref(c->json);
+    iotca_buf_free(&c->db.owned);
     memset(c, 0, sizeof *c);
 }

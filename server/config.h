@@ -29,6 +29,12 @@ typedef struct config {
     bool allow_plain_public;
     bool allow_readable_secrets; /* from the command line (--allow-readable-secrets), never from the file */
     const char *database, *key_dir, *key_passphrase_file;
+    /* the database's connection settings (config_db.c; PostgreSQL only): libpq's connect timeout, and each
+     * statement's timeout (0: none) */
+    struct {
+        unsigned connect_timeout_s, statement_timeout_ms;
+        iotca_buf owned; /* conninfo words made from an object (database points into it) */
+    } db;
     const char *roots[CONFIG_MAX_ROOTS];
     size_t n_roots;
     /* cross-certificates (a configured root's subject and key, signed by another root): alternate chains */
@@ -89,6 +95,10 @@ iotca_rc config_load(const char *path, config *c);
 /* As config_load, from the len bytes at data already read from path (path only names them in messages). */
 iotca_rc config_parse(const char *path, const void *data, size_t len, config *c);
 void config_free(config *c);
+/* Reads the config's "database" (config_db.c) into c->database and c->db. */
+iotca_rc config_load_database(config *c, json_t *j);
+/* db as it may be shown (printed, logged): a password in a URL or among the words masked. */
+void config_database_display(const char *db, char *out, size_t cap);
 
 /* What a running daemon can take from a new config file (SIGHUP) is profiles, rate_limit, log and
  * limits.max_body_bytes. Returns the first key whose value differs between the two configs and needs a

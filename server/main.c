@@ -70,6 +70,8 @@ static void *tick_loop(void *arg) {
      * the tick never stops; on Linux a thread's nice value is its own (setpriority on its thread id).
      * Failing to lower it changes nothing else. */
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+    iotca_ca_tick_thread(t->ca); /* this thread keeps the tick's lock among replicas (issue 25) */
+    bool led = false;
     pthread_mutex_lock(&t->mu);
     while (!stopping) {
         /* monotonic: setting the wall clock back cannot hold the tick (and with it rotation) for that long */
@@ -81,6 +83,11 @@ static void *tick_loop(void *arg) {
         if (rc != IOTCA_OK) log_event("error", "tick failed", json_pack("{s:s}", "detail", iotca_error_detail()));
         else if (changes) /* issuer transitions, CRLs made and OCSP answers signed */
             log_event("info", "tick made changes", json_pack("{s:i}", "changes", changes));
+        bool leads = iotca_ca_tick_leader(t->ca);
+        if (leads != led) /* replicas on PostgreSQL: which one runs activation, CRLs, OCSP answers, warnings */
+            log_event("info", leads ? "tick lead taken" : "tick lead lost",
+                      json_pack("{s:b}", "leader", leads));
+        led = leads;
         release_idle_memory(t->ca); /* the tick signs in bursts a minute or more apart: keep no tables between */
     }
     pthread_mutex_unlock(&t->mu);
@@ -225,7 +232,9 @@ static int init(const config *c) {
     }
     iotca_rc rc = iotca_ca_init_db(c->database);
     if (rc != IOTCA_OK) return fail(rc);
-    printf("database %s is at schema version %d\n", c->database, iotca_ca_schema_version());
+    char shown[1024];
+    config_database_display(c->database, shown, sizeof shown);
+    printf("database %s is at schema version %d\n", shown, iotca_ca_schema_version());
     return 0;
 }
 

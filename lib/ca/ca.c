@@ -34,16 +34,9 @@ void iotca_ca_release_memory(iotca_ca *ca) {
     iotca_crypto_thread_trim();
 }
 
-/* The PostgreSQL store is being built (issue 25): its statement layer and the first store files run on it, and
- * the rest refuse ("not available on PostgreSQL yet"). Until all do, a CA is not opened on it. */
-iotca_rc iotca_ca_database_supported(const char *db_path) {
-    IOTCA_ENSURE(!iotca_store_is_pg_conninfo(db_path), IOTCA_E_USAGE,
-                 "database: the PostgreSQL store is not complete yet (issue 25); give a SQLite file path");
-    return IOTCA_OK;
-}
+bool iotca_ca_database_is_pg(const char *db_path) { return iotca_store_is_pg_conninfo(db_path); }
 
 iotca_rc iotca_ca_init_db(const char *db_path) {
-    IOTCA_GUARD(iotca_ca_database_supported(db_path));
     iotca_store *s = NULL;
     IOTCA_GUARD(iotca_store_open(db_path, true, 5000, &s));
     iotca_rc rc = iotca_store_migrate(s);
@@ -84,7 +77,7 @@ static iotca_rc add_cross(iotca_ca *ca, iotca_slice der, size_t i) {
 
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     IOTCA_ENSURE(cfg->db_path && cfg->key_dir, IOTCA_E_USAGE, "database path and key directory are required");
-    IOTCA_GUARD(iotca_ca_database_supported(cfg->db_path));
+    iotca_store_pg_options(cfg->db_connect_timeout_s, cfg->db_statement_timeout_ms);
     IOTCA_ENSURE(cfg->n_roots >= 1 && cfg->n_roots <= CA_MAX_ROOTS, IOTCA_E_USAGE,
                  "between 1 and %d roots must be configured", CA_MAX_ROOTS);
     IOTCA_ENSURE(cfg->key_passphrase.len >= 12, IOTCA_E_USAGE,

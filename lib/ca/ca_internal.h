@@ -82,6 +82,11 @@ struct iotca_ca {
     iotca_warning_sink warning_sink;
     void *warning_ctx;
     time_t write_failed_at; /* 0: the last probe's write committed */
+    /* the thread iotcad ticks on (iotca_ca_tick_thread), and whether its last tick held the store's tick lock
+     * (atomic): the replica that runs the once-only duties (issue 25) */
+    pthread_t tick_thread;
+    bool tick_thread_set;
+    bool tick_leader;
     /* ACME (acme.c): the secret the EAB keys are made from (PBKDF2 of the key passphrase), derived on first use
      * under lock and wiped at close */
     uint8_t acme_eab_master[32];

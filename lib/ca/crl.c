@@ -48,11 +48,14 @@
  * processes sharing the database reserve distinct numbers and the store keeps the highest. */
 static pthread_mutex_t crl_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* The CRL directory: "crl" next to the database file. */
+/* The CRL directory: "crl" next to the database file; on PostgreSQL (issue 25), next to the key directory,
+ * which every replica shares already (each replica serves the CRL any of them made). */
 static iotca_rc crl_dir(const iotca_ca *ca, char out[PATH_MAX]) {
-    const char *slash = strrchr(ca->db_path, '/');
-    int n = slash ? snprintf(out, PATH_MAX, "%.*s/crl", (int)(slash - ca->db_path), ca->db_path)
-                  : snprintf(out, PATH_MAX, "crl");
+    const char *beside = iotca_store_is_pg_conninfo(ca->db_path) ? ca->key_dir : ca->db_path;
+    size_t end = strlen(beside);
+    while (end > 1 && beside[end - 1] == '/') end--; /* "keys/" is the directory keys */
+    const char *slash = memrchr(beside, '/', end);
+    int n = slash ? snprintf(out, PATH_MAX, "%.*s/crl", (int)(slash - beside), beside) : snprintf(out, PATH_MAX, "crl");
     IOTCA_ENSURE(n > 0 && n < PATH_MAX - 64, IOTCA_E_USAGE, "database path too long for a CRL directory");
     return IOTCA_OK;
 }

@@ -159,10 +159,10 @@ static void report_warnings(iotca_ca *ca, time_t now) {
  * rows older than a week are pruned: a process that has not looked for that long sees the gap and drops its
  * whole cache. */
 #define FEED_KEEP_S (7 * 86400)
-static iotca_rc follow_feed(iotca_ca *ca, iotca_store *s, time_t now) {
+static iotca_rc follow_feed(iotca_ca *ca, iotca_store *s, time_t now, bool leader) {
     (void)ca_ocsp_follow_revocations(ca, s, true); /* whatever the signal says: it may have missed a bump */
     int pruned = 0;
-    return iotca_store_revocations_prune(s, now - FEED_KEEP_S, &pruned);
+    return leader ? iotca_store_revocations_prune(s, now - FEED_KEEP_S, &pruned) : IOTCA_OK;
 }
 
 /* 8. When each API token was last used: requests remember it in memory (tokens.c) so that authentication
@@ -184,12 +184,9 @@ static iotca_rc prune_acme(iotca_store *s, time_t now) {
     return iotca_store_acme_prune(s, now, ACME_KEEP_S, &changed);
 }
 
-iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
-    *changes = 0;
-    iotca_store *s = NULL;
-    IOTCA_GUARD(ca_store(ca, &s));
+/* The duties that must run once for all replicas: on the leading one (lead(), below). */
+static iotca_rc once_only(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
     int more = 0;
-    probe_writes(ca, s, now);                             /* 1. can the database still take writes? */
     IOTCA_GUARD(activate_due(ca, s, now, changes));       /* 2. staged issuers whose time has come */
     IOTCA_GUARD(expire_and_retire(ca, s, now, changes));  /* 3. expired active issuers; retiring ones */
     IOTCA_GUARD(ca_crl_tick(ca, s, now, &more));          /* 4. CRLs due, or with revocations to publish */
@@ -198,13 +195,57 @@ iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
     IOTCA_GUARD(ca_ocsp_tick(ca, s, now, &more));         /* 5. OCSP: responder certificates renewed, */
     *changes += more;                                     /*    pre-signed answers made and refreshed */
     report_warnings(ca, now);                             /* 6. advance warnings newly at a threshold */
-    IOTCA_GUARD(follow_feed(ca, s, now));                 /* 7. revocations through other processes */
-    iotca_rc rc = write_token_uses(ca, s);                /* 8. tokens' last-used times from memory */
-    iotca_rc acme = prune_acme(s, now);                   /* 9. ACME state that expired */
+    return IOTCA_OK;                                      /* (and 9, in iotca_ca_tick) */
+}
+
+void iotca_ca_tick_thread(iotca_ca *ca) {
+    pthread_mutex_lock(&ca->lock);
+    ca->tick_thread = pthread_self();
+    ca->tick_thread_set = true;
+    pthread_mutex_unlock(&ca->lock);
+}
+
+/* Whether this tick runs the once-only duties (issue 25: replicas on one PostgreSQL take turns by the store's
+ * tick lock; on SQLite every tick runs them). The tick thread keeps the lock between ticks, so one replica
+ * leads until it dies; a tick on another thread (the start, an import due now) runs them too when its
+ * process leads, and otherwise takes the lock for this tick only (*release) if it is free. */
+static iotca_rc lead(iotca_ca *ca, iotca_store *s, bool *leader, bool *release) {
+    *release = false;
+    pthread_mutex_lock(&ca->lock);
+    bool ticker = ca->tick_thread_set && pthread_equal(ca->tick_thread, pthread_self());
+    pthread_mutex_unlock(&ca->lock);
+    if (!ticker && __atomic_load_n(&ca->tick_leader, __ATOMIC_ACQUIRE)) {
+        *leader = true;
+        return IOTCA_OK;
+    }
+    iotca_rc rc = iotca_store_tick_lead(s, leader);
+    if (ticker) __atomic_store_n(&ca->tick_leader, rc == IOTCA_OK && *leader, __ATOMIC_RELEASE);
+    else *release = rc == IOTCA_OK && *leader; /* (nothing to release on SQLite) */
+    return rc;
+}
+
+bool iotca_ca_tick_leader(iotca_ca *ca) { return __atomic_load_n(&ca->tick_leader, __ATOMIC_ACQUIRE); }
+
+iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes) {
+    *changes = 0;
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_store(ca, &s));
+    int more = 0;
+    bool leader = false, release = false;
+    probe_writes(ca, s, now);                             /* 1. can the database still take writes? */
+    IOTCA_GUARD(lead(ca, s, &leader, &release));          /*    and does this replica lead? */
+    iotca_rc rc = leader ? once_only(ca, s, now, changes) : IOTCA_OK; /* 2-6: once-only duties */
+    if (rc == IOTCA_OK) rc = follow_feed(ca, s, now, leader); /* 7. revocations through other processes */
+    if (rc != IOTCA_OK) goto out;
+    rc = write_token_uses(ca, s);                         /* 8. tokens' last-used times from memory */
+    iotca_rc acme = leader ? prune_acme(s, now) : IOTCA_OK; /* 9. ACME state that expired (once-only) */
     more = 0;
     iotca_rc rh = iotca_ca_rehearsal_refresh(ca, now, &more); /* 10. rehearsal leaves (rehearsal.c) */
     *changes += more;
-    return rc != IOTCA_OK ? rc : acme != IOTCA_OK ? acme : rh;
+    rc = rc != IOTCA_OK ? rc : acme != IOTCA_OK ? acme : rh;
+out:
+    if (release) (void)iotca_store_tick_release(s);
+    return rc;
 }
 
 /* What an operator does when a group has no issuer that can sign (the same words in /readyz and in the

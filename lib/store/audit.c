@@ -25,9 +25,13 @@ iotca_rc iotca_store_audit_append(iotca_store *s, iotca_audit_rec *r, iotca_hash
     if (own) IOTCA_GUARD(iotca_sq_begin(s, "appending to the audit trail"));
     iotca_rc rc = IOTCA_OK;
     iotca_buf canon = {0};
+    /* PostgreSQL (issue 25): replicas append at once, and each reads the head before it writes the next link;
+     * a transaction-scoped advisory lock makes them take turns (one would otherwise fail on the seq's key, and
+     * with it the whole batch of a group commit). SQLite has one writer at a time already. */
+    if (db_is_pg(s)) rc = db_exec(s, "SELECT pg_advisory_xact_lock(7460116)", "waiting for the audit trail's head");
     memset(r->prev, 0, sizeof r->prev);
     r->seq = 1;
-    int step = db_step(last);
+    int step = rc == IOTCA_OK ? db_step(last) : DB_DONE;
     if (step == DB_ROW) {
         r->seq = db_col_int64(last, 0) + 1;
         if (!db_col_fixed(last, 1, r->prev, sizeof r->prev)) memset(r->prev, 0, sizeof r->prev);

@@ -293,10 +293,33 @@ out:
  * removeFromCRL (8) only appears in delta CRLs. */
 static bool reason_ok(int reason) { return reason >= 0 && reason <= 10 && reason != 7 && reason != 8; }
 
+/* PostgreSQL (issue 25): the revocation feed's numbers come from an identity drawn before commit, so two
+ * replicas' revocations could commit out of number order, and a replica that read the later one first would
+ * pass over the other for good. Revocations therefore take one transaction-scoped advisory lock before the
+ * update that fills the feed: the lock is released after the commit is visible, so numbers commit in order.
+ * The same transaction notifies iotca_revocations, which PostgreSQL delivers to every listening replica when,
+ * and only if, it commits (signal.c listens). */
+#define PG_REVOKE_TURN "SELECT pg_advisory_xact_lock(7460115), pg_notify('iotca_revocations', '')"
+
+static iotca_rc revoke_row(iotca_store *s, const char *serial_hex, int reason, time_t at);
+
 iotca_rc iotca_store_cert_revoke(iotca_store *s, const char *serial_hex, int reason, time_t at) {
     IOTCA_ENSURE(s != NULL, IOTCA_E_USAGE, "iotca_store_cert_revoke: NULL store");
     IOTCA_GUARD(iotca_sq_check_serial(serial_hex));
     IOTCA_ENSURE(reason_ok(reason), IOTCA_E_USAGE, "revoking %s: %d is not a CRL reason code", serial_hex, reason);
+    if (!db_is_pg(s)) return revoke_row(s, serial_hex, reason, at);
+    bool own = !db_in_transaction(s); /* a caller's transaction is joined: the lock lasts until its commit */
+    if (own) IOTCA_GUARD(iotca_sq_begin(s, "revoking a certificate"));
+    iotca_rc rc = db_exec(s, PG_REVOKE_TURN, "revoking a certificate: waiting for the revocation feed");
+    if (rc == IOTCA_OK) rc = revoke_row(s, serial_hex, reason, at);
+    if (!own) return rc;
+    if (rc == IOTCA_OK) return iotca_sq_commit(s, "revoking a certificate");
+    iotca_sq_rollback(s);
+    return rc;
+}
+
+/* The update itself, and why nothing changed when nothing did. */
+static iotca_rc revoke_row(iotca_store *s, const char *serial_hex, int reason, time_t at) {
     db_stmt *st;
     IOTCA_GUARD(db_stmt_get(s, SQ_CERT_REVOKE,
                             "UPDATE certificates SET status = 'revoked', revoked_at = ?2, reason = ?3 "

@@ -10,17 +10,15 @@
 bool db_is_pg(const iotca_store *s) { return s->pg != NULL; }
 
 iotca_rc db_stmt_get(iotca_store *s, enum iotca_sq_id id, const char *sql, const char *doing, db_stmt **out) {
-    if (s->dst[id] == NULL) {
-        if (s->pg) {
-            iotca_rc rc = IOTCA_OK;
-            s->dst[id] = db_pg_prepare(s->pg, (unsigned)id, sql, doing, &rc);
-            IOTCA_GUARD(rc);
-        } else {
-            IOTCA_GUARD(iotca_sq_prepare(s, &s->stmt[id], sql, doing));
-            s->dst[id] = calloc(1, sizeof *s->dst[id]);
-            IOTCA_ENSURE(s->dst[id] != NULL, IOTCA_E_INTERNAL, "out of memory");
-            s->dst[id]->lite = s->stmt[id];
-        }
+    if (s->pg) {
+        /* prepared again after a reconnection; a lost connection is made again here when it can be */
+        IOTCA_GUARD(db_pg_prepare(s->pg, (unsigned)id, sql, doing, &s->dst[id]));
+        s->dst[id]->s = s;
+    } else if (s->dst[id] == NULL) {
+        IOTCA_GUARD(iotca_sq_prepare(s, &s->stmt[id], sql, doing));
+        s->dst[id] = calloc(1, sizeof *s->dst[id]);
+        IOTCA_ENSURE(s->dst[id] != NULL, IOTCA_E_INTERNAL, "out of memory");
+        s->dst[id]->lite = s->stmt[id];
         s->dst[id]->s = s;
     }
     *out = s->dst[id];

@@ -40,6 +40,7 @@ typedef struct db_stmt {
     int row, nrows;
     bool ran;
     int64_t changes;
+    unsigned epoch; /* PostgreSQL: the connection's epoch it was prepared in (db_pg_epoch) */
 } db_stmt;
 
 /* Whether s is a PostgreSQL store. */
@@ -101,7 +102,19 @@ iotca_rc db_pg_exec(db_pg *c, const char *sql, const char *doing);
 iotca_rc db_pg_exec_2(db_pg *c, const char *sql, int64_t p1, int64_t p2, const char *doing, int64_t *changes);
 /* The server's version, e.g. "PostgreSQL 15.8" (into out). */
 void db_pg_version(db_pg *c, char *out, size_t cap);
-db_stmt *db_pg_prepare(db_pg *c, unsigned id, const char *sql, const char *doing, iotca_rc *rc);
+/* Prepares sql as statement id into *slot (a new one when *slot is NULL; again when *slot was prepared on a
+ * connection since lost); a lost connection outside a transaction is made again first. */
+iotca_rc db_pg_prepare(db_pg *c, unsigned id, const char *sql, const char *doing, db_stmt **slot);
+/* How many times the connection was made again (statements of an earlier epoch must be prepared again). */
+unsigned db_pg_epoch(db_pg *c);
+/* Session settings for every connection opened from now on: libpq's connect_timeout where the conninfo names
+ * none (0: 10 s) and statement_timeout (0: none). */
+void db_pg_set_options(int connect_timeout_s, int statement_timeout_ms);
+/* LISTEN channel (a fixed identifier of ours); a lost connection is made again first. */
+iotca_rc db_pg_listen(db_pg *c, const char *channel);
+/* Waits up to timeout_ms for notifications: how many arrived (0 when none), -1 when the connection is lost
+ * (LISTEN again after db_pg_listen made it anew). */
+int db_pg_wait_notify(db_pg *c, int timeout_ms);
 bool db_pg_bind(db_stmt *st, int i, const void *p, size_t n, bool binary, bool null);
 enum db_step_rc db_pg_step(db_stmt *st);
 int64_t db_pg_col_int64(db_stmt *st, int col);

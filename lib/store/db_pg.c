@@ -2,6 +2,8 @@
  * connection per store handle, statements prepared once per connection
  * (PQprepare), parameters sent as text (integers, text) or binary (blobs),
  * results read as text (a BYTEA column unescaped with PQunescapeBytea). */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,22 @@
 struct db_pg {
     PGconn *conn;
     char err[512]; /* the last failure's message, one line */
+    /* a transaction this connection's BEGIN opened and no COMMIT or ROLLBACK has ended yet: while one is open, a
+     * lost connection is never silently replaced (the transaction's statements would run on the new one
+     * outside it, and its COMMIT would "succeed" on nothing) */
+    bool in_tx;
+    unsigned epoch; /* how many times the connection was made again: statements prepared before are gone */
 };
+
+/* The session settings every connection gets (db_pg_set_options). */
+static struct {
+    int connect_timeout_s, statement_timeout_ms;
+} opts;
+
+void db_pg_set_options(int connect_timeout_s, int statement_timeout_ms) {
+    opts.connect_timeout_s = connect_timeout_s;
+    opts.statement_timeout_ms = statement_timeout_ms;
+}
 
 /* libpq's messages end with a newline and may span lines: one line for the
  * error detail. */
@@ -29,26 +46,39 @@ static void keep_error(db_pg *c, const char *msg) {
 
 static void quiet(void *arg, const char *message) { (void)arg, (void)message; }
 
+/* UTC and plain strings whatever the server's defaults (the store compares and sorts text byte-wise), and the
+ * configured statement timeout: run on each new connection, and again after a reconnection. */
+static bool set_up_session(db_pg *c) {
+    /* the server's notices (CREATE ... IF NOT EXISTS that found it) are not errors: not on stderr */
+    PQsetNoticeProcessor(c->conn, quiet, NULL);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SET TIME ZONE 'UTC'; SET standard_conforming_strings = on; SET statement_timeout = %d",
+             opts.statement_timeout_ms > 0 ? opts.statement_timeout_ms : 0);
+    PGresult *r = PQexec(c->conn, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) keep_error(c, PQerrorMessage(c->conn));
+    return ok;
+}
+
 iotca_rc db_pg_open(const char *conninfo, db_pg **out) {
     *out = NULL;
     db_pg *c = calloc(1, sizeof *c);
     IOTCA_ENSURE(c != NULL, IOTCA_E_INTERNAL, "out of memory");
-    c->conn = PQconnectdb(conninfo);
+    /* the conninfo as dbname with expand_dbname: its URL or words are read whole, and a connect_timeout of the
+     * config applies where the conninfo names none */
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", opts.connect_timeout_s > 0 ? opts.connect_timeout_s : 10);
+    const char *const keys[] = {"connect_timeout", "dbname", NULL};
+    const char *const vals[] = {timeout, conninfo, NULL};
+    c->conn = PQconnectdbParams(keys, vals, 1);
     if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
         keep_error(c, c->conn ? PQerrorMessage(c->conn) : "out of memory");
         iotca_rc rc = iotca_error_set(IOTCA_E_STORAGE, "connecting to PostgreSQL: %s", c->err);
         db_pg_close(c);
         return rc;
     }
-    /* the server's notices (CREATE ... IF NOT EXISTS that found it) are not errors: not on stderr */
-    PQsetNoticeProcessor(c->conn, quiet, NULL);
-    /* UTC and plain strings whatever the server's defaults: the store compares
-     * and sorts text byte-wise */
-    PGresult *r = PQexec(c->conn, "SET TIME ZONE 'UTC'; SET standard_conforming_strings = on");
-    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    if (!ok) {
-        keep_error(c, PQerrorMessage(c->conn));
+    if (!set_up_session(c)) {
         iotca_rc rc = iotca_error_set(IOTCA_E_STORAGE, "setting up the PostgreSQL session: %s", c->err);
         db_pg_close(c);
         return rc;
@@ -56,6 +86,29 @@ iotca_rc db_pg_open(const char *conninfo, db_pg **out) {
     *out = c;
     return IOTCA_OK;
 }
+
+/* Whether the connection can take a statement now: a connection found lost is made again here when no
+ * transaction of ours was open on it (that transaction's caller is told of the failure and rolls back first).
+ * False with the reason in c->err. */
+static bool usable(db_pg *c) {
+    if (PQstatus(c->conn) == CONNECTION_OK) return true;
+    if (c->in_tx) {
+        keep_error(c, "the connection to PostgreSQL was lost inside a transaction");
+        return false;
+    }
+    PQreset(c->conn);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        char why[400];
+        snprintf(why, sizeof why, "the connection to PostgreSQL was lost and reconnecting failed: %s",
+                 PQerrorMessage(c->conn));
+        keep_error(c, why);
+        return false;
+    }
+    c->epoch++; /* the server forgot the old session's prepared statements */
+    return set_up_session(c);
+}
+
+unsigned db_pg_epoch(db_pg *c) { return c->epoch; }
 
 void db_pg_close(db_pg *c) {
     if (c == NULL) return;
@@ -68,14 +121,29 @@ const char *db_pg_error(db_pg *c) {
     return c->err;
 }
 
-bool db_pg_in_transaction(db_pg *c) { return PQtransactionStatus(c->conn) != PQTRANS_IDLE; }
+bool db_pg_in_transaction(db_pg *c) {
+    PGTransactionStatusType t = PQtransactionStatus(c->conn);
+    return c->in_tx || t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/* How sql moves the transaction: 1 opens one, -1 ends one (whatever its outcome: a COMMIT or ROLLBACK that
+ * failed on a lost connection ended it too), 0 neither (ROLLBACK TO SAVEPOINT included). */
+static int tx_move(const char *sql) {
+    if (strncmp(sql, "BEGIN", 5) == 0) return 1;
+    if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0) return -1;
+    return 0;
+}
 
 iotca_rc db_pg_exec(db_pg *c, const char *sql, const char *doing) {
+    int move = tx_move(sql);
+    if (move == -1) c->in_tx = false;
+    if (!c->in_tx && !usable(c)) return iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
     PGresult *r = PQexec(c->conn, sql);
     ExecStatusType st = PQresultStatus(r);
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
     if (!ok) keep_error(c, PQresultErrorMessage(r));
     PQclear(r);
+    if (ok && move == 1) c->in_tx = true;
     return ok ? IOTCA_OK : iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
 }
 
@@ -86,6 +154,10 @@ iotca_rc db_pg_exec_2(db_pg *c, const char *sql, int64_t p1, int64_t p2, const c
     bool used[DB_MAX_PARAMS + 1] = {false};
     char *text = dollar_params(sql, &max, used), a[24], b[24];
     IOTCA_ENSURE(text != NULL, IOTCA_E_INTERNAL, "%s: out of memory", doing);
+    if (!c->in_tx && !usable(c)) {
+        free(text);
+        return iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
+    }
     snprintf(a, sizeof a, "%lld", (long long)p1);
     snprintf(b, sizeof b, "%lld", (long long)p2);
     const char *vals[2] = {a, b};
@@ -131,17 +203,18 @@ static char *dollar_params(const char *sql, int *max, bool used[DB_MAX_PARAMS + 
     return out;
 }
 
-db_stmt *db_pg_prepare(db_pg *c, unsigned id, const char *sql, const char *doing, iotca_rc *rc) {
+iotca_rc db_pg_prepare(db_pg *c, unsigned id, const char *sql, const char *doing, db_stmt **slot) {
+    if (!usable(c)) return iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
+    if (*slot != NULL && (*slot)->epoch == c->epoch) return IOTCA_OK;
     int max = 0;
     bool used[DB_MAX_PARAMS + 1] = {false};
     char *text = dollar_params(sql, &max, used);
-    db_stmt *st = calloc(1, sizeof *st);
+    /* a statement of an earlier connection keeps its struct (a caller may hold it) and is prepared again */
+    db_stmt *st = *slot ? *slot : calloc(1, sizeof *st);
     if (text == NULL || st == NULL || max > DB_MAX_PARAMS) {
         free(text);
-        free(st);
-        *rc = iotca_error_set(IOTCA_E_INTERNAL, "%s: %s", doing,
-                              max > DB_MAX_PARAMS ? "too many parameters" : "out of memory");
-        return NULL;
+        if (st != *slot) free(st);
+        IOTCA_BAIL(IOTCA_E_INTERNAL, "%s: %s", doing, max > DB_MAX_PARAMS ? "too many parameters" : "out of memory");
     }
     st->pg = c;
     st->nparams = max;
@@ -156,12 +229,12 @@ db_stmt *db_pg_prepare(db_pg *c, unsigned id, const char *sql, const char *doing
     PQclear(r);
     free(text);
     if (!ok) {
-        free(st);
-        *rc = iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
-        return NULL;
+        if (st != *slot) free(st);
+        return iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
     }
-    *rc = IOTCA_OK;
-    return st;
+    st->epoch = c->epoch;
+    *slot = st;
+    return IOTCA_OK;
 }
 
 bool db_pg_bind(db_stmt *st, int i, const void *p, size_t n, bool binary, bool null) {
@@ -267,4 +340,24 @@ void db_pg_free(db_stmt *st) {
     if (st == NULL) return;
     db_pg_done(st);
     free(st);
+}
+
+iotca_rc db_pg_listen(db_pg *c, const char *channel) {
+    char sql[96];
+    /* the channel is ours (a fixed identifier), never input */
+    snprintf(sql, sizeof sql, "LISTEN %s", channel);
+    return db_pg_exec(c, sql, "listening for notifications");
+}
+
+int db_pg_wait_notify(db_pg *c, int timeout_ms) {
+    if (PQstatus(c->conn) != CONNECTION_OK) return -1;
+    int n = 0;
+    for (PGnotify *m; (m = PQnotifies(c->conn)) != NULL; n++) PQfreemem(m); /* read with an earlier result */
+    if (n) return n;
+    struct pollfd p = {.fd = PQsocket(c->conn), .events = POLLIN};
+    int e = poll(&p, 1, timeout_ms);
+    if (e < 0 && errno != EINTR) return -1;
+    if (e > 0 && !PQconsumeInput(c->conn)) return -1; /* the server went away: the socket said so */
+    for (PGnotify *m; (m = PQnotifies(c->conn)) != NULL; n++) PQfreemem(m);
+    return PQstatus(c->conn) == CONNECTION_OK ? n : -1;
 }

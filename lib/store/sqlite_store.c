@@ -181,6 +181,10 @@ bool iotca_store_is_pg_conninfo(const char *path) {
     return has_keyword(path, "dbname=") || has_keyword(path, "host=");
 }
 
+void iotca_store_pg_options(unsigned connect_timeout_s, unsigned statement_timeout_ms) {
+    db_pg_set_options((int)connect_timeout_s, (int)statement_timeout_ms);
+}
+
 /* A PostgreSQL store: a connection of its own (a handle belongs to one thread, as with SQLite). */
 static iotca_rc open_pg(const char *conninfo, iotca_store **out) {
     iotca_store *s = calloc(1, sizeof *s);

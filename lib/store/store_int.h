@@ -125,6 +125,8 @@ enum iotca_sq_id {
     SQ_REHEARSAL_RESULT_LATEST,
     SQ_REHEARSAL_PASSED,
     SQ_PG_HAS_VERSION, /* PostgreSQL: whether schema_version exists */
+    SQ_TICK_LEAD,      /* PostgreSQL: the tick's lock (lead.c) */
+    SQ_TICK_RELEASE,
     /* cert_list has one statement per combination of its four optional filters, so each can use the right index
      * instead of `?1 IS NULL OR ...` scans: SQ_CERT_LIST + the filters' bits (certs.c) */
     SQ_CERT_LIST,
@@ -172,6 +174,9 @@ static inline iotca_rc iotca_sq_stmt(iotca_store *s, enum iotca_sq_id id, const 
 /* Makes a cached statement ready for its next use: reset, bindings cleared
  * (they may point into the caller's memory). NULL is ignored. */
 void iotca_sq_done(sqlite3_stmt *st);
+
+/* The PostgreSQL connection of s (NULL on SQLite). */
+static inline struct db_pg *iotca_store_pg(iotca_store *s) { return s->pg; }
 
 /* IOTCA_E_STORAGE "<doing>: <the database's own message>", doing printf-formatted (db.c: SQLite's or libpq's). */
 iotca_rc db_fail(iotca_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -49,9 +49,12 @@ void api_metrics(request *r, const char *const *p, response *out) {
                      "# TYPE iotca_ocsp_cache_hits_total counter\niotca_ocsp_cache_hits_total %lu\n"
                      "# HELP iotca_revocation_feed_total Revocations this process read from the database's feed, made "
                      "through it or another process sharing the database (their cached OCSP answers dropped).\n"
-                     "# TYPE iotca_revocation_feed_total counter\niotca_revocation_feed_total %lu\n",
+                     "# TYPE iotca_revocation_feed_total counter\niotca_revocation_feed_total %lu\n"
+                     "# HELP iotca_tick_leader 1 when this process's tick runs the once-only duties (activation, "
+                     "CRLs, OCSP answers, warnings): on PostgreSQL, the replica holding the tick lock.\n"
+                     "# TYPE iotca_tick_leader gauge\niotca_tick_leader %d\n",
                      st.issued, st.refused, st.revoked, st.group_commits, st.group_writes, st.ocsp_cache_hits,
-                     st.feed_revocations);
+                     st.feed_revocations, iotca_ca_tick_leader(r->srv->ca) ? 1 : 0);
     metrics_render(&r->srv->m, &b);
     time_t now = time(NULL);
     iotca_buf_append_str(&b, "# HELP iotca_root_days_to_expiry Days until each root expires.\n"

@@ -4,6 +4,7 @@
 # programs run as that user.
 #   start_pg        starts it; exports PG_DIR, PG_PORT and PG_URL (postgresql://iotca@127.0.0.1:$PG_PORT/iotca)
 #   stop_pg         stops it and removes PG_DIR; safe to call twice, or without start_pg
+#   pg_halt         stops the server and keeps its data (a database outage); pg_resume starts it again, same port
 #   pg_sql [SQL]    runs SQL (or stdin without SQL) with psql against PG_URL, printing rows unaligned, |-separated
 # A script with its own EXIT trap must call stop_pg from it; a script that has none when it sources this file gets
 # one that calls stop_pg (a trap the script sets later replaces it: call stop_pg from that one).
@@ -92,6 +93,19 @@ stop_pg() {
   PG_DIR=""
   PG_PORT=""
   PG_URL=""
+}
+
+pg_halt() {
+  [ -n "$PG_DIR" ] || _pg_fail "pg_halt: start_pg first"
+  _pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || _pg_fail "pg_ctl stop failed"
+}
+
+pg_resume() {
+  [ -n "$PG_DIR" ] || _pg_fail "pg_resume: start_pg first"
+  local opts="-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_DIR -c fsync=on"
+  opts+=" -c max_connections=200"
+  _pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 120 -o "$opts" start >/dev/null 2>&1 ||
+    _pg_fail "pg_ctl start (resume) failed"
 }
 
 pg_sql() {

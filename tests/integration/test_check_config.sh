@@ -80,7 +80,21 @@ bad "a rehearsal leaf_ttl under 5 minutes" 'leaf_ttl' "$RH | .rehearsal.leaf_ttl
 bad "a rehearsal address that is no address" 'rehearsal.address' "$RH | .rehearsal.address = \"bench.local\""
 bad "an unknown rehearsal key" "unknown key 'ports'" "$RH | .rehearsal.ports = [1]"
 bad "require_passed_next that is no list" 'require_passed_next' "$RH | .rehearsal.require_passed_next = \"fw\""
-bad "a PostgreSQL database, while its store is incomplete" 'PostgreSQL store is not complete yet' '.database = "postgresql://iotca@127.0.0.1:1/iotca"'
+# the database (issue 25): a SQLite file, PostgreSQL conninfo, or an object with conninfo and its settings
+bad "a PostgreSQL database nobody serves" 'connecting to PostgreSQL' '.database = "postgresql://iotca@127.0.0.1:1/iotca"'
+bad "a PostgreSQL URL with a password, nobody serving it" 'connecting to PostgreSQL' '.database = "postgresql://iotca:s3cr3t-pw@127.0.0.1:1/iotca"'
+! grep -q 's3cr3t-pw' err start.out || die "the password in the database URL was printed: $(cat err start.out)"
+ok "the password in the database URL is in neither the refusal nor iotcad's log"
+bad "a database that is neither string nor object" 'database is required' '.database = 5'
+bad "a database object without conninfo" 'database.conninfo is required' '.database = {connect_timeout_s: 5}'
+bad "a database object with a SQLite path" 'is not PostgreSQL conninfo' '.database = {conninfo: "/tmp/x.db"}'
+bad "a password in the conninfo object" 'keep the password out of the config' '.database = {conninfo: {host: "127.0.0.1", dbname: "iotca", password: "hunter2"}}'
+bad "a conninfo keyword that is none" "'Host!' is not a libpq keyword" '.database = {conninfo: {"Host!": "x", dbname: "iotca"}}'
+bad "conninfo words naming neither host nor dbname" 'must name dbname or host' '.database = {conninfo: {port: 5432}}'
+bad "a conninfo value that is a list" 'database.conninfo.host must be a string or an integer' '.database = {conninfo: {host: ["a"]}}'
+bad "an unknown database key" "database: unknown key 'pool'" '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool: 4}'
+bad "a connect timeout of zero" 'database.connect_timeout_s must be an integer from 1 to 300' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", connect_timeout_s: 0}'
+bad "a negative statement timeout" 'database.statement_timeout_ms must be an integer' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", statement_timeout_ms: -1}'
 bad "a missing root file" 'nosuch.pem' ".roots = [\"$WORK/nosuch.pem\"]"
 bad "a root file with no certificate" 'no PEM certificate' ".roots = [\"$WORK/keypass\"]"
 # cross-certificates (alternate chains through an older root): each must certify a configured root

@@ -26,11 +26,13 @@ typedef struct iotca_ca_config {
     size_t n_profiles;
     const char *base_url;            /* public URL for AIA/CRL DP in leaves; NULL: none */
     unsigned kdf_iterations;         /* 0: default */
+    /* PostgreSQL (issue 25): libpq's connect timeout (0: 10 s) and each statement's timeout (0: none) */
+    unsigned db_connect_timeout_s, db_statement_timeout_ms;
 } iotca_ca_config;
 
-/* IOTCA_OK if db_path names a database a CA can open now; IOTCA_E_USAGE for a PostgreSQL one (a postgresql:// URL
- * or conninfo words) while that store is incomplete (issue 25). iotca_ca_init_db and iotca_ca_open check it. */
-iotca_rc iotca_ca_database_supported(const char *db_path);
+/* Whether db_path is PostgreSQL conninfo (a postgresql:// URL, or key=value words naming dbname or host) rather
+ * than a SQLite file. */
+bool iotca_ca_database_is_pg(const char *db_path);
 /* Creates the database (if missing) and applies migrations: `iotcad init`. */
 iotca_rc iotca_ca_init_db(const char *db_path);
 /* The schema version this binary's migrations bring a database to. */
@@ -199,6 +201,13 @@ iotca_rc iotca_ca_root(const iotca_ca *ca, size_t i, iotca_buf *pem, uint8_t spk
  * ACME's expired state, and the rehearsal leaves (ca_rehearsal.h). A staged issuer is also held while a trust
  * profile the rehearsal config requires has not passed its `next` rehearsal. *changes counts what it did. */
 iotca_rc iotca_ca_tick(iotca_ca *ca, time_t now, int *changes);
+/* Names the calling thread as the one that ticks every interval: it keeps the tick lock of a PostgreSQL store
+ * between ticks, so one replica of several runs the once-only duties (activation, expiry, CRLs, OCSP answers,
+ * warnings, pruning) until it dies and another's tick takes the lock. Other threads' ticks take it for one
+ * tick when it is free, or run those duties anyway when their process leads. */
+void iotca_ca_tick_thread(iotca_ca *ca);
+/* Whether the tick thread's last tick led (always after a tick on SQLite). */
+bool iotca_ca_tick_leader(iotca_ca *ca);
 /* Readiness (/readyz) at now: IOTCA_OK, or why the CA cannot serve: IOTCA_E_STORAGE the database does not
  * answer, is at another schema version, or refused the last tick's write; IOTCA_E_UNAVAILABLE an issuer
  * group that has had an active issuer has none that can sign (expired, or retired with no successor). The

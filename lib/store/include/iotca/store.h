@@ -293,14 +293,30 @@ iotca_rc iotca_store_revocations_since(iotca_store *s, int64_t after, size_t max
 iotca_rc iotca_store_revocations_prune(iotca_store *s, time_t before, int *pruned);
 
 /* The revocation signal (signal.c): a counter shared by every process on the database, bumped after each
- * committed revocation, so a process reads the feed only when it moved. Opened per process; thread-safe. */
+ * committed revocation, so a process reads the feed only when it moved. Opened per process; thread-safe.
+ * On PostgreSQL it is this process's own, moved by a thread that LISTENs for the revocations' notifications. */
 typedef struct iotca_store_signal iotca_store_signal;
-/* Maps <db_path>-revocations (created 0600 if absent). IOTCA_E_STORAGE if it cannot. */
+/* Maps <db_path>-revocations (created 0600 if absent); for PostgreSQL conninfo, connects and listens.
+ * IOTCA_E_STORAGE if it cannot. */
 iotca_rc iotca_store_signal_open(const char *db_path, iotca_store_signal **out);
 void iotca_store_signal_close(iotca_store_signal *sig); /* NULL is ignored */
 uint64_t iotca_store_signal_read(const iotca_store_signal *sig);
 /* Call after the revocation's transaction committed, before telling anyone it is revoked. */
 void iotca_store_signal_bump(iotca_store_signal *sig);
+
+/* Settings for every PostgreSQL connection opened from now on (process-wide): libpq's connect_timeout where
+ * the conninfo names none (0: 10 s), and statement_timeout in ms (0: none). */
+void iotca_store_pg_options(unsigned connect_timeout_s, unsigned statement_timeout_ms);
+
+/* ---- the tick's leader (lead.c, issue 25) ---- */
+
+/* Whether this handle's process may run the tick's once-only duties (activation, CRLs, OCSP answers, warnings,
+ * pruning): always on SQLite; on PostgreSQL when this connection holds the tick's advisory lock, taking it if it
+ * is free. The lock stays with the connection until iotca_store_tick_release or the connection ends, so when
+ * a replica dies the next replica's tick takes over. IOTCA_E_STORAGE if the database cannot be asked. */
+iotca_rc iotca_store_tick_lead(iotca_store *s, bool *leader);
+/* Lets the tick's lock go (PostgreSQL; nothing on SQLite): a caller that took it for one tick only. */
+iotca_rc iotca_store_tick_release(iotca_store *s);
 
 /* ---- trust profiles (SPEC §7) ---- */
 

@@ -1,0 +1,108 @@
+/* The config's "database" (issue 25): a SQLite file path, PostgreSQL conninfo as a string (a postgresql:// URL
+ * or key=value words), or an object with the conninfo (a string, or libpq's keywords as an object) and the
+ * connection settings: connect_timeout_s, statement_timeout_ms. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+/* libpq's conninfo words from an object of its keywords: key='value', with \ and ' escaped (libpq's rule for
+ * quoted values). A password is refused: secrets are not kept in the config (libpq's passfile names a file). */
+static iotca_rc words(json_t *o, iotca_buf *out) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        if (strncmp(k, "//", 2) == 0) continue;
+        IOTCA_ENSURE(strcmp(k, "password") != 0, IOTCA_E_USAGE,
+                     "config: database.conninfo.password: keep the password out of the config; name a libpq "
+                     "password file with passfile (mode 0600)");
+        size_t kl = strlen(k);
+        IOTCA_ENSURE(kl > 0 && strspn(k, "abcdefghijklmnopqrstuvwxyz_") == kl, IOTCA_E_USAGE,
+                     "config: database.conninfo: '%s' is not a libpq keyword", k);
+        char num[24];
+        const char *val = num;
+        if (json_is_integer(v)) snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        else if (json_is_string(v) && json_string_length(v) < 1024) val = json_string_value(v);
+        else IOTCA_BAIL(IOTCA_E_USAGE, "config: database.conninfo.%s must be a string or an integer", k);
+        IOTCA_GUARD(iotca_buf_printf(out, "%s%s='", out->len ? " " : "", k));
+        for (const char *p = val; *p; p++) IOTCA_GUARD(iotca_buf_printf(out, "%s%c", *p == '\\' || *p == '\'' ? "\\" : "", *p));
+        IOTCA_GUARD(iotca_buf_printf(out, "'"));
+    }
+    IOTCA_ENSURE(out->len > 0, IOTCA_E_USAGE, "config: database.conninfo must name at least one libpq keyword");
+    /* words that name neither dbname nor host would be read as a SQLite path by the store */
+    IOTCA_ENSURE(json_object_get(o, "dbname") || json_object_get(o, "host"), IOTCA_E_USAGE,
+                 "config: database.conninfo must name dbname or host");
+    return IOTCA_OK;
+}
+
+static iotca_rc get_limit(json_t *o, const char *key, long lo, long hi, unsigned *out) {
+    json_t *v = json_object_get(o, key);
+    if (v == NULL) return IOTCA_OK;
+    IOTCA_ENSURE(json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi, IOTCA_E_USAGE,
+                 "config: database.%s must be an integer from %ld to %ld", key, lo, hi);
+    *out = (unsigned)json_integer_value(v);
+    return IOTCA_OK;
+}
+
+iotca_rc config_load_database(config *c, json_t *j) {
+    json_t *d = json_object_get(j, "database");
+    c->db.connect_timeout_s = 10;
+    c->db.statement_timeout_ms = 30000;
+    if (json_is_string(d)) {
+        IOTCA_ENSURE(json_string_length(d) > 0 && json_string_length(d) < 1024, IOTCA_E_USAGE,
+                     "config: database must be a non-empty string (a SQLite file, or PostgreSQL conninfo)");
+        c->database = json_string_value(d);
+        return IOTCA_OK;
+    }
+    IOTCA_ENSURE(json_is_object(d), IOTCA_E_USAGE,
+                 "config: database is required: a SQLite file path, PostgreSQL conninfo, or an object with conninfo");
+    static const char *const keys[] = {"conninfo", "connect_timeout_s", "statement_timeout_ms", NULL};
+    const char *k;
+    json_t *v;
+    json_object_foreach(d, k, v) {
+        bool ok = strncmp(k, "//", 2) == 0;
+        for (size_t i = 0; keys[i] && !ok; i++) ok = strcmp(k, keys[i]) == 0;
+        IOTCA_ENSURE(ok, IOTCA_E_USAGE, "config: database: unknown key '%s'", k);
+    }
+    json_t *ci = json_object_get(d, "conninfo");
+    if (json_is_object(ci)) {
+        IOTCA_GUARD(words(ci, &c->db.owned));
+        IOTCA_GUARD(iotca_buf_append(&c->db.owned, "", 1)); /* the terminating NUL */
+        c->database = (const char *)c->db.owned.data;
+    } else {
+        IOTCA_ENSURE(json_is_string(ci) && json_string_length(ci) > 0 && json_string_length(ci) < 1024, IOTCA_E_USAGE,
+                     "config: database.conninfo is required: a postgresql:// URL, key=value words, or an object of "
+                     "libpq keywords");
+        c->database = json_string_value(ci);
+    }
+    IOTCA_ENSURE(iotca_ca_database_is_pg(c->database), IOTCA_E_USAGE,
+                 "config: database.conninfo is not PostgreSQL conninfo (a postgresql:// URL, or words naming dbname "
+                 "or host); a SQLite file is given as the database string itself");
+    IOTCA_GUARD(get_limit(d, "connect_timeout_s", 1, 300, &c->db.connect_timeout_s));
+    IOTCA_GUARD(get_limit(d, "statement_timeout_ms", 0, 3600000, &c->db.statement_timeout_ms));
+    return IOTCA_OK;
+}
+
+void config_database_display(const char *db, char *out, size_t cap) {
+    snprintf(out, cap, "%s", db);
+    /* a URL's user:password@ */
+    char *scheme = strstr(out, "://");
+    if (scheme) {
+        char *at = strchr(scheme + 3, '@'), *colon = strchr(scheme + 3, ':');
+        if (at && colon && colon < at) memmove(colon + 1 + 3, at, strlen(at) + 1), memcpy(colon + 1, "***", 3);
+    }
+    /* password=... among words, or a URL's password= parameter */
+    for (char *p = strstr(out, "password="); p; p = strstr(p + 1, "password=")) {
+        char *v = p + 9, *end = v;
+        if (*v == '\'') {
+            for (end = v + 1; *end && *end != '\''; end++)
+                if (*end == '\\' && end[1]) end++;
+            if (*end) end++;
+        } else {
+            end = v + strcspn(v, " &");
+        }
+        memmove(v + 3, end, strlen(end) + 1);
+        memcpy(v, "***", 3);
+    }
+}
