@@ -88,7 +88,8 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
                               .n_profiles = c->n_profiles,
                               .base_url = c->base_url,
                               .db_connect_timeout_s = c->db.connect_timeout_s,
-                              .db_statement_timeout_ms = c->db.statement_timeout_ms};
+                              .db_statement_timeout_ms = c->db.statement_timeout_ms,
+                              .db_read_path = c->db.read};
         rc = iotca_ca_open(&cc, ca);
     }
     /* one crypto thread a serving thread (one a core by default): the serving threads start issuances and

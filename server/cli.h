@@ -51,6 +51,8 @@ int cmd_token(int argc, char **argv);
 int cmd_acme(int argc, char **argv);
 int cmd_est(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+/* `iotcad db copy` (cmd_db.c): argv[0] is "db". */
+int cmd_db(int argc, char **argv);
 /* `iotcad check-config`: argv[0] is "check-config". 0 when iotcad would start with the config, 1 when not,
  * 2 for a usage error of the command itself. */
 int cmd_check_config(int argc, char **argv);

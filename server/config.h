@@ -29,11 +29,12 @@ typedef struct config {
     bool allow_plain_public;
     bool allow_readable_secrets; /* from the command line (--allow-readable-secrets), never from the file */
     const char *database, *key_dir, *key_passphrase_file;
-    /* the database's connection settings (config_db.c; PostgreSQL only): libpq's connect timeout, and each
-     * statement's timeout (0: none) */
+    /* the database's connection settings (config_db.c; PostgreSQL only): libpq's connect timeout, each
+     * statement's timeout (0: none), and a read replica's conninfo (NULL: none) */
     struct {
         unsigned connect_timeout_s, statement_timeout_ms;
-        iotca_buf owned; /* conninfo words made from an object (database points into it) */
+        const char *read;
+        iotca_buf owned, read_owned; /* conninfo words made from objects (database, read point into them) */
     } db;
     const char *roots[CONFIG_MAX_ROOTS];
     size_t n_roots;

@@ -35,6 +35,7 @@ static const char usage[] =
     "       iotcad est hash-secret [--secret-file FILE | --generate]\n"
     "       iotcad audit verify --config FILE [--head HASH]\n"
     "       iotcad audit show --config FILE [--since TIME] [--until TIME] [--actor A] [--action X] [--json]\n"
+    "       iotcad db copy --from SQLITE_FILE --to CONNINFO [--json]\n"
     "The key passphrase file must not be readable by group or others (chmod 600); --allow-readable-secrets\n"
     "(with any command) reads it anyway, with a warning.\n";
 
@@ -257,6 +258,7 @@ int main(int argc, char **argv) {
     else if (argc > 1 && strcmp(argv[1], "check-config") == 0) return cmd_check_config(argc - 1, argv + 1);
     else if (argc > 1 && strcmp(argv[1], "token") == 0) return cmd_token(argc - 1, argv + 1);
     else if (argc > 1 && strcmp(argv[1], "audit") == 0) return cmd_audit(argc - 1, argv + 1);
+    else if (argc > 1 && strcmp(argv[1], "db") == 0) return cmd_db(argc - 1, argv + 1);
     else if (argc > 1 && strcmp(argv[1], "acme") == 0) return cmd_acme(argc - 1, argv + 1);
     else if (argc > 1 && strcmp(argv[1], "est") == 0) return cmd_est(argc - 1, argv + 1);
     else if (argc > 1 && argv[1][0] != '-') {

@@ -28,6 +28,23 @@ iotca_rc ca_store(iotca_ca *ca, iotca_store **out) {
     return IOTCA_OK;
 }
 
+static void close_reader(void *p) { iotca_store_close(p); }
+
+iotca_rc ca_read_store(iotca_ca *ca, iotca_store **out) {
+    if (ca->read_path == NULL) return ca_store(ca, out);
+    iotca_store *r = pthread_getspecific(ca->read_key);
+    if (r == NULL) {
+        /* the replica was checked against the primary at open: it serves while the primary is down */
+        IOTCA_GUARD(iotca_store_open_reader(ca->read_path, NULL, &r));
+        if (pthread_setspecific(ca->read_key, r) != 0) {
+            iotca_store_close(r);
+            IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot keep a per-thread read replica handle");
+        }
+    }
+    *out = r;
+    return IOTCA_OK;
+}
+
 void iotca_ca_release_memory(iotca_ca *ca) {
     iotca_store_release_memory(pthread_getspecific(ca->store_key)); /* NULL if this thread never opened one */
     iotca_store_group_release_memory(ca->group);
@@ -77,7 +94,9 @@ static iotca_rc add_cross(iotca_ca *ca, iotca_slice der, size_t i) {
 
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     IOTCA_ENSURE(cfg->db_path && cfg->key_dir, IOTCA_E_USAGE, "database path and key directory are required");
-    iotca_store_pg_options(cfg->db_connect_timeout_s, cfg->db_statement_timeout_ms);
+    IOTCA_ENSURE(cfg->db_read_path == NULL || iotca_store_is_pg_conninfo(cfg->db_path), IOTCA_E_USAGE,
+                 "a read replica needs a PostgreSQL database");
+    iotca_store_pg_options(cfg->db_connect_timeout_s, cfg->db_statement_timeout_ms, cfg->db_read_path != NULL);
     IOTCA_ENSURE(cfg->n_roots >= 1 && cfg->n_roots <= CA_MAX_ROOTS, IOTCA_E_USAGE,
                  "between 1 and %d roots must be configured", CA_MAX_ROOTS);
     IOTCA_ENSURE(cfg->key_passphrase.len >= 12, IOTCA_E_USAGE,
@@ -90,6 +109,11 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     pthread_mutex_init(&ca->used_mu, NULL);
     IOTCA_CHECK(pthread_key_create(&ca->store_key, close_store) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
     ca->key_created = true;
+    if (cfg->db_read_path) {
+        IOTCA_CHECK(pthread_key_create(&ca->read_key, close_reader) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
+        ca->read_path = strdup(cfg->db_read_path);
+        IOTCA_CHECK(ca->read_path != NULL, IOTCA_E_INTERNAL, "out of memory");
+    }
     ca->db_path = strdup(cfg->db_path);
     ca->key_dir = strdup(cfg->key_dir);
     ca->default_group = strdup(cfg->default_group ? cfg->default_group : "default");
@@ -117,6 +141,13 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     iotca_store *s = NULL;
     IOTCA_TRY(ca_store(ca, &s));
     IOTCA_TRY(iotca_store_check_schema(s));
+    if (ca->read_path) { /* the replica answers, and is the primary's synchronous standby if a standby */
+        iotca_store *r = NULL;
+        IOTCA_TRY(iotca_store_open_reader(ca->read_path, s, &r));
+        rc = iotca_store_check_schema(r);
+        iotca_store_close(r);
+        IOTCA_TRY(rc);
+    }
     /* the cache starts empty: only revocations from now on can make an answer it takes stale */
     IOTCA_TRY(iotca_store_revocations_head(s, &ca->revocations_seen));
     /* a process that cannot bump the signal would leave the others serving "good" for a revoked certificate
@@ -141,6 +172,12 @@ void iotca_ca_close(iotca_ca *ca) {
         if (s) iotca_store_close(s);
         pthread_setspecific(ca->store_key, NULL);
         pthread_key_delete(ca->store_key);
+    }
+    if (ca->read_path) {
+        iotca_store_close(pthread_getspecific(ca->read_key));
+        pthread_setspecific(ca->read_key, NULL);
+        pthread_key_delete(ca->read_key);
+        free(ca->read_path);
     }
     for (size_t i = 0; i < ca->n_roots; i++) iotca_cert_free(ca->roots[i]);
     for (size_t i = 0; i < ca->n_cross; i++) iotca_cert_free(ca->cross[i]);

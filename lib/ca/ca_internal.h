@@ -41,6 +41,8 @@ typedef struct ca_crypto_pool ca_crypto_pool;
 
 struct iotca_ca {
     char *db_path, *key_dir, *default_group, *base_url;
+    char *read_path;          /* a read replica's conninfo (NULL: reads use db_path) */
+    pthread_key_t read_key;   /* each thread's read replica handle (when read_path) */
     iotca_buf pass;
     iotca_key_type issuer_key_type;
     unsigned kdf_iterations;
@@ -114,6 +116,9 @@ bool ca_is_held(iotca_ca *ca, int64_t id);
 
 /* This thread's store handle, opened on first use. */
 iotca_rc ca_store(iotca_ca *ca, iotca_store **out);
+/* This thread's handle for OCSP, CRL and inventory reads: the read replica's when one is configured (opened on
+ * first use; never written to), else ca_store's. */
+iotca_rc ca_read_store(iotca_ca *ca, iotca_store **out);
 /* The loaded issuer for rec (parsing its certificate and decrypting its key
  * on first use). Caller holds ca->lock. */
 iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer **out);

@@ -248,24 +248,27 @@ iotca_rc ca_crl_tick(iotca_ca *ca, iotca_store *s, time_t now, int *changes) {
 
 /* ---- reading --------------------------------------------------------- */
 
+/* The CRL's record is read from the read replica when there is one (issue 25); a CRL made on demand is made
+ * on the primary. */
 iotca_rc iotca_ca_crl_info(iotca_ca *ca, int64_t issuer_id, iotca_crl_rec *out) {
     iotca_store *s = NULL;
-    IOTCA_GUARD(ca_store(ca, &s));
+    IOTCA_GUARD(ca_read_store(ca, &s));
     return iotca_store_crl_get(s, issuer_id, out);
 }
 
 iotca_rc iotca_ca_crl_open(iotca_ca *ca, int64_t issuer_id, iotca_crl_rec *meta, int *fd) {
-    iotca_store *s = NULL;
-    IOTCA_GUARD(ca_store(ca, &s));
+    iotca_store *s = NULL, *r = NULL;
+    IOTCA_GUARD(ca_read_store(ca, &r));
     char dir[PATH_MAX], path[PATH_MAX];
     IOTCA_GUARD(crl_dir(ca, dir));
     uint64_t missing = 0; /* the number whose file was found missing */
     for (int attempt = 0; attempt < 4; attempt++) {
-        iotca_rc rc = iotca_store_crl_get(s, issuer_id, meta);
+        iotca_rc rc = iotca_store_crl_get(r, issuer_id, meta);
         /* none yet, or its file is gone for good (a restored backup, a wiped directory): a publishing issuer
          * gets a new one now */
         if (rc == IOTCA_E_USAGE || (rc == IOTCA_OK && missing != 0 && meta->number == missing)) {
             iotca_issuer_rec rec = {0};
+            IOTCA_GUARD(ca_store(ca, &s));
             rc = iotca_store_issuer_get(s, issuer_id, &rec);
             bool publishes = rc == IOTCA_OK && rec.cert.len && rec.state != IOTCA_ISSUER_PENDING &&
                              rec.state != IOTCA_ISSUER_STAGED;

@@ -413,15 +413,16 @@ iotca_rc ca_issue_sync(iotca_ca *ca, iotca_slice csr, const char *profile, long 
     return rc;
 }
 
+/* Inventory reads go to the read replica when there is one (issue 25). */
 iotca_rc iotca_ca_cert_get(iotca_ca *ca, const char *serial, iotca_cert_rec *out) {
     iotca_store *s = NULL;
-    IOTCA_GUARD(ca_store(ca, &s));
+    IOTCA_GUARD(ca_read_store(ca, &s));
     return iotca_store_cert_get(s, serial, out);
 }
 
 iotca_rc iotca_ca_cert_list(iotca_ca *ca, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n) {
     iotca_store *s = NULL;
-    IOTCA_GUARD(ca_store(ca, &s));
+    IOTCA_GUARD(ca_read_store(ca, &s));
     return iotca_store_cert_list(s, f, out, n);
 }
 

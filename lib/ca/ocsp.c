@@ -338,16 +338,17 @@ iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out
     iotca_ocsp_certid id;
     iotca_rc rc = iotca_ocsp_request_parse(request, &id);
     if (rc != IOTCA_OK) return iotca_ocsp_response_error(IOTCA_OCSP_MALFORMED, out);
-    iotca_store *s = NULL;
-    if (ca_store(ca, &s) != IOTCA_OK) return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
-    ca_issuer *is = find_issuer(ca, s, &id);
+    /* reads from the read replica when there is one (issue 25); signing and writing on the primary */
+    iotca_store *s = NULL, *r = NULL;
+    if (ca_read_store(ca, &r) != IOTCA_OK) return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
+    ca_issuer *is = find_issuer(ca, r, &id);
     if (is == NULL) return iotca_ocsp_response_error(IOTCA_OCSP_UNAUTHORIZED, out); /* not our issuer */
     time_t now = time(NULL), next = 0;
     /* RFC 5019 clients ask with SHA-1 CertIDs, the ones stored and cached answers are for */
     bool sha1 = id.hash == IOTCA_OCSP_SHA1;
     /* another process sharing the database may have revoked since this one last looked: a cached answer is
      * served only once the revocations made since have dropped theirs (one index seek when there are none) */
-    bool coherent = ca_ocsp_follow_revocations(ca, s, false);
+    bool coherent = ca_ocsp_follow_revocations(ca, r, false);
     if (sha1 && coherent && ocsp_cache_get(ca->ocsp_cache, is->id, id.serial, id.serial_len, now + 60, out, &next)) {
         *max_age = (long)(next - now); /* the hottest path: no store read but the feed's */
         __atomic_add_fetch(&ca->stats.ocsp_cache_hits, 1, __ATOMIC_RELAXED);
@@ -362,7 +363,7 @@ iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out
     iotca_buf_free(&hex);
     size_t before = out->len;
     iotca_ocsp_lookup look;
-    rc = iotca_store_ocsp_lookup(s, serial, &look, out);
+    rc = iotca_store_ocsp_lookup(r, serial, &look, out);
     if (rc != IOTCA_OK && rc != IOTCA_E_USAGE) {
         out->len = before;
         return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
@@ -379,7 +380,7 @@ iotca_rc iotca_ca_ocsp_respond(iotca_ca *ca, iotca_slice request, iotca_buf *out
     }
     out->len = before;
     iotca_cert_rec c = {0};
-    if (known && iotca_store_cert_get(s, serial, &c) != IOTCA_OK) {
+    if ((known && iotca_store_cert_get(r, serial, &c) != IOTCA_OK) || ca_store(ca, &s) != IOTCA_OK) {
         iotca_cert_rec_free(&c);
         return iotca_ocsp_response_error(IOTCA_OCSP_TRY_LATER, out);
     }

@@ -108,8 +108,10 @@ iotca_rc db_pg_prepare(db_pg *c, unsigned id, const char *sql, const char *doing
 /* How many times the connection was made again (statements of an earlier epoch must be prepared again). */
 unsigned db_pg_epoch(db_pg *c);
 /* Session settings for every connection opened from now on: libpq's connect_timeout where the conninfo names
- * none (0: 10 s) and statement_timeout (0: none). */
-void db_pg_set_options(int connect_timeout_s, int statement_timeout_ms);
+ * none (0: 10 s), statement_timeout (0: none), and synchronous_commit = remote_apply on writing connections. */
+void db_pg_set_options(int connect_timeout_s, int statement_timeout_ms, bool remote_apply);
+/* Makes c a read replica's connection: its transactions read-only, now and after a reconnection. */
+iotca_rc db_pg_set_reader(db_pg *c);
 /* LISTEN channel (a fixed identifier of ours); a lost connection is made again first. */
 iotca_rc db_pg_listen(db_pg *c, const char *channel);
 /* Waits up to timeout_ms for notifications: how many arrived (0 when none), -1 when the connection is lost
@@ -125,5 +127,11 @@ iotca_rc db_pg_col_blob(db_stmt *st, int col, iotca_buf *dst, const char *what);
 int64_t db_pg_changes(db_stmt *st);
 void db_pg_done(db_stmt *st);
 void db_pg_free(db_stmt *st);
+/* Runs sql once with n parameters as libpq takes them ($1..$n: vals[i] NULL for SQL NULL, fmts[i] 1 for binary with
+ * lens[i] bytes, else text), outside the statement cache: for SQL made at run time (lib/store/copy.c). Its rows, if
+ * any, are read from *st (zeroed first) with db_step and db_col_*, then db_done(st). Does not make a lost
+ * connection again. IOTCA_E_STORAGE "<doing>: <PostgreSQL's message>". */
+iotca_rc db_pg_query(db_pg *c, const char *sql, int n, const char *const *vals, const int *lens, const int *fmts,
+                     const char *doing, db_stmt *st);
 
 #endif

@@ -21,17 +21,20 @@ struct db_pg {
      * lost connection is never silently replaced (the transaction's statements would run on the new one
      * outside it, and its COMMIT would "succeed" on nothing) */
     bool in_tx;
+    bool reader;    /* a read replica's connection: every transaction read-only (db_pg_set_reader) */
     unsigned epoch; /* how many times the connection was made again: statements prepared before are gone */
 };
 
 /* The session settings every connection gets (db_pg_set_options). */
 static struct {
     int connect_timeout_s, statement_timeout_ms;
+    bool remote_apply;
 } opts;
 
-void db_pg_set_options(int connect_timeout_s, int statement_timeout_ms) {
+void db_pg_set_options(int connect_timeout_s, int statement_timeout_ms, bool remote_apply) {
     opts.connect_timeout_s = connect_timeout_s;
     opts.statement_timeout_ms = statement_timeout_ms;
+    opts.remote_apply = remote_apply;
 }
 
 /* libpq's messages end with a newline and may span lines: one line for the
@@ -51,9 +54,15 @@ static void quiet(void *arg, const char *message) { (void)arg, (void)message; }
 static bool set_up_session(db_pg *c) {
     /* the server's notices (CREATE ... IF NOT EXISTS that found it) are not errors: not on stderr */
     PQsetNoticeProcessor(c->conn, quiet, NULL);
-    char sql[160];
-    snprintf(sql, sizeof sql, "SET TIME ZONE 'UTC'; SET standard_conforming_strings = on; SET statement_timeout = %d",
-             opts.statement_timeout_ms > 0 ? opts.statement_timeout_ms : 0);
+    char sql[256];
+    /* remote_apply (with a read replica): a commit returns once the synchronous standby applied it, so a read
+     * there after this process reported a write sees it; a reader's transactions are read-only, so no write
+     * can go to it by mistake */
+    snprintf(sql, sizeof sql,
+             "SET TIME ZONE 'UTC'; SET standard_conforming_strings = on; SET statement_timeout = %d%s%s",
+             opts.statement_timeout_ms > 0 ? opts.statement_timeout_ms : 0,
+             opts.remote_apply && !c->reader ? "; SET synchronous_commit = remote_apply" : "",
+             c->reader ? "; SET default_transaction_read_only = on" : "");
     PGresult *r = PQexec(c->conn, sql);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
@@ -69,8 +78,8 @@ iotca_rc db_pg_open(const char *conninfo, db_pg **out) {
      * config applies where the conninfo names none */
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", opts.connect_timeout_s > 0 ? opts.connect_timeout_s : 10);
-    const char *const keys[] = {"connect_timeout", "dbname", NULL};
-    const char *const vals[] = {timeout, conninfo, NULL};
+    const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
+    const char *const vals[] = {timeout, "iotcad", conninfo, NULL};
     c->conn = PQconnectdbParams(keys, vals, 1);
     if (c->conn == NULL || PQstatus(c->conn) != CONNECTION_OK) {
         keep_error(c, c->conn ? PQerrorMessage(c->conn) : "out of memory");
@@ -91,6 +100,13 @@ iotca_rc db_pg_open(const char *conninfo, db_pg **out) {
  * transaction of ours was open on it (that transaction's caller is told of the failure and rolls back first).
  * False with the reason in c->err. */
 static bool usable(db_pg *c) {
+    /* an idle connection has nothing to read unless the server closed it (a restart, an administrator's
+     * termination: its last words and EOF are waiting): looked at before a statement outside a transaction
+     * (one poll), so the first statement after a server restart runs on a new connection instead of failing */
+    if (!c->in_tx && PQstatus(c->conn) == CONNECTION_OK) {
+        struct pollfd p = {.fd = PQsocket(c->conn), .events = POLLIN};
+        if (poll(&p, 1, 0) > 0) (void)PQconsumeInput(c->conn); /* EOF makes the status CONNECTION_BAD */
+    }
     if (PQstatus(c->conn) == CONNECTION_OK) return true;
     if (c->in_tx) {
         keep_error(c, "the connection to PostgreSQL was lost inside a transaction");
@@ -109,6 +125,12 @@ static bool usable(db_pg *c) {
 }
 
 unsigned db_pg_epoch(db_pg *c) { return c->epoch; }
+
+iotca_rc db_pg_set_reader(db_pg *c) {
+    c->reader = true;
+    return set_up_session(c) ? IOTCA_OK
+                             : iotca_error_set(IOTCA_E_STORAGE, "setting up the read replica's session: %s", c->err);
+}
 
 void db_pg_close(db_pg *c) {
     if (c == NULL) return;
@@ -360,4 +382,24 @@ int db_pg_wait_notify(db_pg *c, int timeout_ms) {
     if (e > 0 && !PQconsumeInput(c->conn)) return -1; /* the server went away: the socket said so */
     for (PGnotify *m; (m = PQnotifies(c->conn)) != NULL; n++) PQfreemem(m);
     return PQstatus(c->conn) == CONNECTION_OK ? n : -1;
+}
+
+iotca_rc db_pg_query(db_pg *c, const char *sql, int n, const char *const *vals, const int *lens, const int *fmts,
+                     const char *doing, db_stmt *st) {
+    memset(st, 0, sizeof *st);
+    st->pg = c;
+    PGresult *r = PQexecParams(c->conn, sql, n, NULL, vals, lens, fmts, 0);
+    ExecStatusType es = PQresultStatus(r);
+    if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+        keep_error(c, PQresultErrorMessage(r));
+        PQclear(r);
+        return iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, c->err);
+    }
+    st->res = r;
+    st->ran = true; /* db_step reads its rows */
+    st->nrows = PQntuples(r);
+    st->row = -1;
+    const char *tuples = PQcmdTuples(r);
+    st->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+    return IOTCA_OK;
 }

@@ -21,8 +21,10 @@ iotca_rc iotca_store_tick_lead(iotca_store *s, bool *leader) {
                             ") THEN 1 ELSE 0 END",
                             "taking the tick's lock", &st));
     iotca_rc rc = IOTCA_OK;
-    if (db_step(st) == DB_ROW) *leader = db_col_int64(st, 0) == 1;
-    else rc = db_fail(s, "taking the tick's lock");
+    if (db_step(st) == DB_ROW)
+        *leader = db_col_int64(st, 0) == 1;
+    else
+        rc = db_fail(s, "taking the tick's lock");
     db_done(st);
     return rc;
 }

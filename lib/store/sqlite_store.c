@@ -181,8 +181,8 @@ bool iotca_store_is_pg_conninfo(const char *path) {
     return has_keyword(path, "dbname=") || has_keyword(path, "host=");
 }
 
-void iotca_store_pg_options(unsigned connect_timeout_s, unsigned statement_timeout_ms) {
-    db_pg_set_options((int)connect_timeout_s, (int)statement_timeout_ms);
+void iotca_store_pg_options(unsigned connect_timeout_s, unsigned statement_timeout_ms, bool remote_apply) {
+    db_pg_set_options((int)connect_timeout_s, (int)statement_timeout_ms, remote_apply);
 }
 
 /* A PostgreSQL store: a connection of its own (a handle belongs to one thread, as with SQLite). */
@@ -196,6 +196,43 @@ static iotca_rc open_pg(const char *conninfo, iotca_store **out) {
     }
     *out = s;
     return IOTCA_OK;
+}
+
+/* One integer a statement without parameters answers (slot id). */
+static iotca_rc ask_int(iotca_store *s, enum iotca_sq_id id, const char *sql, const char *doing, int64_t *v) {
+    db_stmt *st;
+    IOTCA_GUARD(db_stmt_get(s, id, sql, doing, &st));
+    iotca_rc rc = db_step(st) == DB_ROW ? IOTCA_OK : db_fail(s, "%s", doing);
+    if (rc == IOTCA_OK) *v = db_col_int64(st, 0);
+    db_done(st);
+    return rc;
+}
+
+iotca_rc iotca_store_open_reader(const char *conninfo, iotca_store *primary, iotca_store **out) {
+    IOTCA_ENSURE(conninfo && out && (primary == NULL || primary->pg), IOTCA_E_USAGE,
+                 "a read replica needs PostgreSQL conninfo and a PostgreSQL primary");
+    IOTCA_ENSURE(iotca_store_is_pg_conninfo(conninfo), IOTCA_E_USAGE, "a read replica must be PostgreSQL conninfo");
+    IOTCA_GUARD(open_pg(conninfo, out));
+    iotca_store *r = *out;
+    int64_t standby = 0, sync = 0;
+    iotca_rc rc = db_pg_set_reader(r->pg);
+    if (rc == IOTCA_OK && primary)
+        rc = ask_int(r, SQ_PG_IN_RECOVERY, "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END",
+                     "asking the read replica whether it is a standby", &standby);
+    if (rc == IOTCA_OK && standby)
+        rc = ask_int(primary, SQ_PG_SYNC_NAMES,
+                     "SELECT CASE WHEN current_setting('synchronous_standby_names') = '' THEN 0 ELSE 1 END",
+                     "reading the primary's synchronous_standby_names", &sync);
+    if (rc == IOTCA_OK && standby && !sync)
+        rc = iotca_error_set(IOTCA_E_USAGE,
+                             "the read replica is a standby, but the primary has no synchronous standby "
+                             "(synchronous_standby_names is empty): its reads could miss a revocation already "
+                             "reported; list the standby there");
+    if (rc != IOTCA_OK) {
+        iotca_store_close(r);
+        *out = NULL;
+    }
+    return rc;
 }
 
 iotca_rc iotca_store_open(const char *path, bool create, int busy_ms, iotca_store **out) {

@@ -127,6 +127,8 @@ enum iotca_sq_id {
     SQ_PG_HAS_VERSION, /* PostgreSQL: whether schema_version exists */
     SQ_TICK_LEAD,      /* PostgreSQL: the tick's lock (lead.c) */
     SQ_TICK_RELEASE,
+    SQ_PG_IN_RECOVERY, /* PostgreSQL: a read replica (sqlite_store.c) */
+    SQ_PG_SYNC_NAMES,
     /* cert_list has one statement per combination of its four optional filters, so each can use the right index
      * instead of `?1 IS NULL OR ...` scans: SQ_CERT_LIST + the filters' bits (certs.c) */
     SQ_CERT_LIST,

@@ -4,6 +4,8 @@
 # programs run as that user.
 #   start_pg        starts it; exports PG_DIR, PG_PORT and PG_URL (postgresql://iotca@127.0.0.1:$PG_PORT/iotca)
 #   stop_pg         stops it and removes PG_DIR; safe to call twice, or without start_pg
+#   start_pg_standby  a hot standby of it (pg_basebackup -R) on its own port; exports PG_STANDBY_PORT, PG_STANDBY_URL
+#   pg_sync_standby   makes the standby the primary's synchronous standby (synchronous_standby_names = '*')
 #   pg_halt         stops the server and keeps its data (a database outage); pg_resume starts it again, same port
 #   pg_sql [SQL]    runs SQL (or stdin without SQL) with psql against PG_URL, printing rows unaligned, |-separated
 # A script with its own EXIT trap must call stop_pg from it; a script that has none when it sources this file gets
@@ -14,6 +16,8 @@ PG_DIR=""
 PG_PORT=""
 PG_URL=""
 PG_BIN=""
+PG_STANDBY_PORT=""
+PG_STANDBY_URL=""
 
 # the server programs: pg_config's when it has them (libpq-dev's pg_config), else the newest installed version's
 _pg_bindir() {
@@ -84,8 +88,28 @@ start_pg() {
     -c 'CREATE DATABASE iotca' >>"$PG_DIR/log" 2>&1 || _pg_fail "CREATE DATABASE iotca failed"
 }
 
+start_pg_standby() {
+  [ -n "$PG_DIR" ] || _pg_fail "start_pg_standby: start_pg first"
+  _pg_as "$PG_BIN/pg_basebackup" -D "$PG_DIR/standby" -R -X stream -c fast -h 127.0.0.1 -p "$PG_PORT" -U iotca \
+    >>"$PG_DIR/log" 2>&1 || _pg_fail "pg_basebackup failed"
+  PG_STANDBY_PORT=$(_pg_free_port) || _pg_fail "no free port"
+  local opts="-p $PG_STANDBY_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_DIR -c hot_standby=on"
+  opts+=" -c max_connections=200"
+  _pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/standby" -l "$PG_DIR/standby.log" -w -t 120 -o "$opts" start >/dev/null 2>&1 ||
+    _pg_fail "the standby did not start: $(tail -5 "$PG_DIR/standby.log")"
+  PG_STANDBY_URL="postgresql://iotca@127.0.0.1:$PG_STANDBY_PORT/iotca"
+  export PG_STANDBY_PORT PG_STANDBY_URL
+}
+
+pg_sync_standby() {
+  pg_sql "ALTER SYSTEM SET synchronous_standby_names = '*'" && pg_sql "SELECT pg_reload_conf()" >/dev/null
+}
+
 stop_pg() {
   [ -n "$PG_DIR" ] || return 0
+  if [ -d "$PG_DIR/standby" ] && [ -n "$PG_BIN" ]; then
+    _pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/standby" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
   if [ -d "$PG_DIR/data" ] && [ -n "$PG_BIN" ]; then
     _pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   fi

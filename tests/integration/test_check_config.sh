@@ -92,6 +92,7 @@ bad "a password in the conninfo object" 'keep the password out of the config' '.
 bad "a conninfo keyword that is none" "'Host!' is not a libpq keyword" '.database = {conninfo: {"Host!": "x", dbname: "iotca"}}'
 bad "conninfo words naming neither host nor dbname" 'must name dbname or host' '.database = {conninfo: {port: 5432}}'
 bad "a conninfo value that is a list" 'database.conninfo.host must be a string or an integer' '.database = {conninfo: {host: ["a"]}}'
+bad "a read replica that is a SQLite file" 'database.read_conninfo is not PostgreSQL conninfo' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", read_conninfo: "/tmp/r.db"}'
 bad "an unknown database key" "database: unknown key 'pool'" '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool: 4}'
 bad "a connect timeout of zero" 'database.connect_timeout_s must be an integer from 1 to 300' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", connect_timeout_s: 0}'
 bad "a negative statement timeout" 'database.statement_timeout_ms must be an integer' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", statement_timeout_ms: -1}'

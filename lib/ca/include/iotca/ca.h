@@ -28,6 +28,10 @@ typedef struct iotca_ca_config {
     unsigned kdf_iterations;         /* 0: default */
     /* PostgreSQL (issue 25): libpq's connect timeout (0: 10 s) and each statement's timeout (0: none) */
     unsigned db_connect_timeout_s, db_statement_timeout_ms;
+    /* PostgreSQL conninfo of a read replica (a hot standby) for OCSP, CRL and inventory reads; NULL: none. A
+     * standby must be the primary's synchronous standby (iotca_ca_open refuses it otherwise); this process's
+     * commits then wait until it applied them (remote_apply). */
+    const char *db_read_path;
 } iotca_ca_config;
 
 /* Whether db_path is PostgreSQL conninfo (a postgresql:// URL, or key=value words naming dbname or host) rather

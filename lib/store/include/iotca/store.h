@@ -305,8 +305,15 @@ uint64_t iotca_store_signal_read(const iotca_store_signal *sig);
 void iotca_store_signal_bump(iotca_store_signal *sig);
 
 /* Settings for every PostgreSQL connection opened from now on (process-wide): libpq's connect_timeout where
- * the conninfo names none (0: 10 s), and statement_timeout in ms (0: none). */
-void iotca_store_pg_options(unsigned connect_timeout_s, unsigned statement_timeout_ms);
+ * the conninfo names none (0: 10 s), statement_timeout in ms (0: none), and whether writing connections
+ * commit at synchronous_commit = remote_apply (with a read replica: see iotca_store_open_reader). */
+void iotca_store_pg_options(unsigned connect_timeout_s, unsigned statement_timeout_ms, bool remote_apply);
+
+/* Opens a read replica's connection (issue 25: a hot standby serving OCSP, CRL and inventory reads), its
+ * transactions read-only. When it is a standby (in recovery) and primary is given, primary must list a synchronous standby
+ * (synchronous_standby_names): with remote_apply, every write this process reported is then visible there;
+ * without one, reads could lag a revocation, and that is IOTCA_E_USAGE. IOTCA_E_STORAGE if it cannot connect. */
+iotca_rc iotca_store_open_reader(const char *conninfo, iotca_store *primary, iotca_store **out);
 
 /* ---- the tick's leader (lead.c, issue 25) ---- */
 
