@@ -21,6 +21,10 @@ tree_unchanged() {
   diff <(echo "$tree_before") <(echo "$now") | sed -n 's/^> //p' | head -20 >&2
   exit 1
 }
+# took WHAT: how long the phase that just ended took (the suite's budget is about 20 minutes on 2 cores; these
+# lines say where it goes)
+phase_start=$SECONDS
+took() { echo "== took $((SECONDS - phase_start)) s: $1"; phase_start=$SECONDS; }
 BUILD_DIR=$BUILD_DIR BUILD_TYPE=Debug bash deploy/build.sh
 log=$(mktemp)
 # Debian's own wolfSSL stays supported (the default links deploy/wolfssl-sp.sh's SP build): built here, its unit
@@ -29,11 +33,13 @@ SYS_DIR=${BUILD_DIR}-system
 BUILD_DIR=$SYS_DIR BUILD_TYPE=Debug CMAKE_ARGS=-DIOTCA_SYSTEM_WOLFSSL=ON bash deploy/build.sh > "$log" 2>&1 ||
   { grep -m20 -E 'error|warning' "$log" >&2; echo "the system-wolfSSL build does not compile" >&2; exit 1; }
 export IOTCA_SYSTEM_BIN=$SRC/$SYS_DIR
+took "the Debug and system-wolfSSL builds"
 (cd "$BUILD_DIR" && ctest --output-on-failure -j"$(nproc)") | tee "$log"
 passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
 [ -n "$passed" ] || { echo "could not read the ctest result" >&2; exit 1; }
 
 tree_unchanged "ctest"
+took "ctest"
 
 if [ "${IOTCA_QUICK:-}" = 1 ]; then echo "summary: $passed passed, 0 failed"; exit 0; fi
 
@@ -44,6 +50,7 @@ for bt in Release MinSizeRel; do
   echo "compiles: $bt"
   bt_ok=$((${bt_ok:-0} + 1))
 done
+took "the Release and MinSizeRel builds"
 
 echo "== Debian's own wolfSSL (-DIOTCA_SYSTEM_WOLFSSL=ON) stays supported: the unit tests, the ceremony, the daemon"
 (cd "$SYS_DIR" && ctest --output-on-failure -j"$(nproc)" -L unit) | tee "$log"
@@ -53,14 +60,17 @@ sys_passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' 
   tee "$log"
 sys_int=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
 [ "$sys_int" = 4 ] || { echo "the daemon fails on the system wolfSSL" >&2; exit 1; }
+took "the tests on Debian's own wolfSSL"
 
-# (test_acme_harness runs no iotca program: only certbot, lego, Knot, nginx and pebble; once is enough)
+# (test_acme_harness runs no iotca program: only certbot, lego, Knot, nginx and pebble; once is enough;
+# test_pg_replicas is a load test like test_daemon_load: ASan sees the PostgreSQL store's paths in test_pg_copy,
+# test_pg_read_replica and the store's unit tests on PostgreSQL)
 echo "== sanitizers (ASan + UBSan): unit and integration tests"
 ASAN_DIR="$SRC/${BUILD_DIR}-asan"
 BUILD_DIR=${BUILD_DIR}-asan BUILD_TYPE=Debug CMAKE_ARGS=-DIOTCA_SANITIZE=ON bash deploy/build.sh
 reports=$(mktemp -d)
 (cd "$ASAN_DIR" && ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
-  ctest --output-on-failure -j"$(nproc)" -E 'daemon_load|bench_run|acme_harness') | tee "$log"
+  ctest --output-on-failure -j"$(nproc)" -E 'daemon_load|bench_run|acme_harness|pg_replicas') | tee "$log"
 asan_passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
 if ls "$reports"/* >/dev/null 2>&1; then
   echo "sanitizer reports from processes the tests started:" >&2
@@ -68,6 +78,7 @@ if ls "$reports"/* >/dev/null 2>&1; then
   exit 1
 fi
 echo "no sanitizer reports"
+took "the sanitizer build and its tests"
 
 echo "== valgrind: unit tests"
 for t in "$SRC/$BUILD_DIR"/tests/test_*; do
@@ -77,8 +88,10 @@ for t in "$SRC/$BUILD_DIR"/tests/test_*; do
   echo "valgrind clean: $(basename "$t")"
   vg=$((${vg:-0} + 1))
 done
-echo "== fuzz smoke: every libFuzzer target for ${IOTCA_FUZZ_SECONDS:-8}s"
-bash tests/fuzz/run "${IOTCA_FUZZ_SECONDS:-8}" | tee "$log"
+took "valgrind"
+echo "== fuzz smoke: every libFuzzer target for ${IOTCA_FUZZ_SECONDS:-5}s"
+bash tests/fuzz/run "${IOTCA_FUZZ_SECONDS:-5}" | tee "$log"
 fz=$(sed -n 's/^fuzz: \([0-9]*\) passed, 0 failed$/\1/p' "$log")
 tree_unchanged "sanitizers, valgrind, fuzz"
+took "the fuzz build and smoke"
 echo "summary: $((passed + bt_ok + sys_passed + sys_int + asan_passed + vg + fz)) passed, 0 failed"
