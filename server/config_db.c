@@ -102,25 +102,38 @@ iotca_rc config_load_database(config *c, json_t *j) {
     return IOTCA_OK;
 }
 
+/* Appends n bytes of p to out[*k] within cap (one byte kept for the NUL). */
+static void put(char *out, size_t cap, size_t *k, const char *p, size_t n) {
+    while (n-- && *k + 1 < cap) out[(*k)++] = *p++;
+}
+
 void config_database_display(const char *db, char *out, size_t cap) {
-    snprintf(out, cap, "%s", db);
-    /* a URL's user:password@ */
-    char *scheme = strstr(out, "://");
-    if (scheme) {
-        char *at = strchr(scheme + 3, '@'), *colon = strchr(scheme + 3, ':');
-        if (at && colon && colon < at) memmove(colon + 1 + 3, at, strlen(at) + 1), memcpy(colon + 1, "***", 3);
-    }
-    /* password=... among words, or a URL's password= parameter */
-    for (char *p = strstr(out, "password="); p; p = strstr(p + 1, "password=")) {
-        char *v = p + 9, *end = v;
-        if (*v == '\'') {
-            for (end = v + 1; *end && *end != '\''; end++)
-                if (*end == '\\' && end[1]) end++;
-            if (*end) end++;
-        } else {
-            end = v + strcspn(v, " &");
+    if (cap == 0) return;
+    size_t k = 0;
+    const char *p = db, *scheme = strstr(db, "://");
+    if (scheme) { /* a URL's user:password@ */
+        const char *auth = scheme + 3, *end = auth + strcspn(auth, "/?#"), *at = memchr(auth, '@', (size_t)(end - auth));
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            put(out, cap, &k, db, (size_t)(colon + 1 - db));
+            put(out, cap, &k, "***", 3);
+            p = at;
         }
-        memmove(v + 3, end, strlen(end) + 1);
-        memcpy(v, "***", 3);
     }
+    /* password=... among words, or a URL's password= parameter: the value, quoted or not, becomes *** */
+    for (const char *m; (m = strstr(p, "password=")) != NULL;) {
+        put(out, cap, &k, p, (size_t)(m + 9 - p));
+        put(out, cap, &k, "***", 3);
+        const char *v = m + 9;
+        if (*v == '\'') {
+            for (v++; *v && *v != '\''; v++)
+                if (*v == '\\' && v[1]) v++;
+            if (*v) v++;
+        } else {
+            v += strcspn(v, " &");
+        }
+        p = v;
+    }
+    put(out, cap, &k, p, strlen(p));
+    out[k] = 0;
 }
