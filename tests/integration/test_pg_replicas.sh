@@ -120,7 +120,8 @@ client() {
     st=$(curl -s -m 20 -o "resp.$n" -w '%{http_code}' -X POST "$BASE/v1/certificates" \
       -H "Authorization: Bearer $PROV" -H 'Content-Type: application/json' --data-binary @req.json) || st=000
     echo "$st" >> "codes.$n"
-    if [ "$st" = 201 ]; then jq -r .serial "resp.$n" >> "got.$n"
+    # (sed, not a jq for each of 2,000 answers; the body ends without a newline, which sed keeps: echo adds it)
+    if [ "$st" = 201 ]; then echo "$(sed -n 's/.*"serial": *"\([0-9a-f]*\)".*/\1/p' "resp.$n")" >> "got.$n"
     elif [ -z "${3:-}" ]; then echo "client $n: $st $(cat "resp.$n")" >&2; return 1; fi
   done
 }
