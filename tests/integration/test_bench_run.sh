@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # bench/run, the benchmark of issue 6, end to end with tiny sizes: every section runs against the real
-# peers (cfssl serve, cfssl ocspserve, openssl ca -gencrl, pebble with lego) with the build under test, and the report it
+# peers (cfssl serve, cfssl ocspserve, openssl ca -gencrl, pebble with lego; a private PostgreSQL and nginx for the
+# replicas) with the build under test, and the report it
 # writes must hold every figure the issue asks for, each with a value, and no errors. It checks the
 # harness, not the speed: the figures of a one-second run on a busy test machine mean nothing.
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-need wrk cfssl cfssljson jq sqlite3 curl /usr/bin/time
+need wrk cfssl cfssljson jq sqlite3 curl /usr/bin/time nginx psql
 RUN=$IOTCA_SRC/bench/run
 REPORT=$IOTCA_SRC/bench/report
 tiny=(BENCH_SECONDS=1 BENCH_OCSP_SECONDS=1 BENCH_ROUNDS=1 BENCH_FLEET_CSRS=12 BENCH_CRL_SIZES=1000
@@ -140,6 +141,34 @@ for f in "certificates verified \\(openssl\\) / orders" "certificates the server
 done
 jq -e '(.lego | length > 0) and (.pebble | length > 0)' "$J" >/dev/null || fail "the report does not name lego's and pebble's versions"
 pass "ACME: lego against iotcad and pebble: issuances/s, ratio, latency, challenge phase, CPU; every certificate verified and known"
+# PostgreSQL (the pg section): one replica against SQLite, two behind nginx against one, at 1 and 8 clients
+exact() { jq -r --arg f "$1" --arg k "$2" '[.rows[] | select(.figure == $f)] |
+  if length == 1 then .[0][$k] else "rows:\(length)" end' "$J"; }
+for c in 1 8; do
+  f="issue p256 c=$c on PostgreSQL"
+  for r in "1 replica: req/s (peer: SQLite)" "1 replica: p99 ms (peer: SQLite)" "1 replica + nginx: req/s (peer: 1 replica)" \
+    "2 replicas + nginx: req/s (peer: 1 replica)" "2 replicas + nginx: p99 ms (peer: 1 replica)" \
+    "1 replica: CPU ms an issuance (peer: SQLite)" "2 replicas + nginx: CPU ms an issuance (peer: 1 replica)"; do
+    v=$(exact "$f, $r" iotca) p=$(exact "$f, $r" peer) q=$(exact "$f, $r" ratio)
+    num "$v" && num "$p" && num "$q" || fail "$f, $r: '$v', peer '$p', ratio '$q'"
+  done
+  [[ $(exact "$f, 1 replica: cores iotcad / PostgreSQL (peer: SQLite)" iotca) =~ ^[0-9.]+\ /\ [0-9.]+$ ]] &&
+    [[ $(exact "$f, 2 replicas + nginx: cores iotcad / PostgreSQL / nginx" iotca) =~ ^[0-9.]+\ /\ [0-9.]+\ /\ [0-9.]+$ ]] ||
+    fail "$f: CPU cores: '$(exact "$f, 1 replica: cores iotcad / PostgreSQL (peer: SQLite)" iotca)'," \
+      "'$(exact "$f, 2 replicas + nginx: cores iotcad / PostgreSQL / nginx" iotca)'"
+  [ "$(exact "$f: errors, 1 replica / + nginx / 2 replicas (peer: SQLite)" iotca)" = "0 / 0 / 0" ] &&
+    [ "$(exact "$f: errors, 1 replica / + nginx / 2 replicas (peer: SQLite)" peer)" = 0 ] || fail "$f: errors"
+  for r in "$f, 1 replica" "$f, 1 replica + nginx" "$f, 2 replicas + nginx" "issue p256 c=$c on SQLite, the PostgreSQL rows' peer"; do
+    rec=$(exact "$r: recorded / answered" iotca)
+    [[ $rec =~ ^([0-9]+)\ /\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[2]}" -gt 0 ] &&
+      [ "${BASH_REMATCH[1]}" -ge "${BASH_REMATCH[2]}" ] || fail "$r: recorded / answered: '$rec'"
+  done
+done
+for r in "1 replica: req/s each round (peer: SQLite)" "2 replicas + nginx: req/s each round (peer: 1 replica)"; do
+  [[ $(exact "issue p256 c=8 on PostgreSQL, $r" iotca) =~ ^[0-9.]+(\ /\ [0-9.]+)*$ ]] ||
+    fail "c=8 $r: '$(exact "issue p256 c=8 on PostgreSQL, $r" iotca)'"
+done
+pass "PostgreSQL: 1 replica against SQLite, 2 replicas behind nginx against 1, at 1 and 8 clients: req/s, p99, CPU, no errors, all in the database"
 # 'met' is yes or NO exactly where a target is, and - elsewhere
 bad=$(jq -r '.rows[] | select((.target == "-") != (.met == "-") and (.target | test("reachable") | not)) | .figure' "$J")
 [ -z "$bad" ] || fail "rows whose target and met columns disagree: $bad"

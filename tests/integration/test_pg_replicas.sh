@@ -13,14 +13,14 @@ source "$HERE/daemon_lib.sh"
 # shellcheck source=tests/integration/pg_lib.sh
 source "$HERE/pg_lib.sh"
 command -v nginx >/dev/null || die "nginx is not installed (deploy/install-deps.sh installs nginx-light)"
-PIDS=(); PORTS=(); NGINX_PID=""
+PIDS=(); PORTS=(); NGINX_PID=""; CL=(); pids=()
 die() {
   echo "FAIL - $*" >&2
   for i in 0 1 2; do [ -f "r$i.log" ] && { echo "--- r$i.log" >&2; tail -n 12 "r$i.log" >&2; }; done
   exit 1
 }
-finish() {
-  for p in "${PIDS[@]}" "$NGINX_PID"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+finish() { # the client loops first: a failure while they run must not leave them, and `wait` with them, going
+  for p in "${CL[@]}" "${pids[@]}" "${PIDS[@]}" "$NGINX_PID"; do [ -n "$p" ] && { kill "$p" 2>/dev/null || true; }; done
   wait 2>/dev/null || true
   stop_pg
   cleanup
