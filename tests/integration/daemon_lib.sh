@@ -205,3 +205,17 @@ wait_port() {
   for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   die "nothing listens on port $1"
 }
+
+# nginx_conf FILE LOG_LEVEL WORKER_CONNECTIONS < HTTP_BLOCK: an nginx config for a test (or bench/run) run as
+# `nginx -c FILE -p $WORK/ng`: one worker, its pid, log and temporary files under $WORK/ng, no access log, and the
+# http block's body (upstreams, servers) read from stdin
+nginx_conf() {
+  mkdir -p "$WORK/ng"
+  {
+    printf 'worker_processes 1;\npid %s/ng/nginx.pid;\nerror_log %s/ng/error.log %s;\n' "$WORK" "$WORK" "$2"
+    printf 'events { worker_connections %s; }\nhttp {\n  access_log off;\n' "$3"
+    for t in body proxy fastcgi uwsgi scgi; do printf '  %s_temp_path %s/ng/%s;\n' "${t/#body/client_body}" "$WORK" "$t"; done
+    cat
+    printf '}\n'
+  } > "$1"
+}

@@ -22,19 +22,7 @@ ok "the leaf names the daemon's OCSP responder in AIA"
 NPORT=$(free_port)
 cat web.crt web.chain > fullchain.pem
 cat int1.pem roots.pem > trusted.pem
-mkdir -p ng
-cat > nginx.conf <<CONF
-worker_processes 1;
-pid $WORK/ng/nginx.pid;
-error_log $WORK/ng/error.log info;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/ng/body;
-  proxy_temp_path $WORK/ng/proxy;
-  fastcgi_temp_path $WORK/ng/fastcgi;
-  uwsgi_temp_path $WORK/ng/uwsgi;
-  scgi_temp_path $WORK/ng/scgi;
+nginx_conf nginx.conf info 64 <<CONF
   server {
     listen 127.0.0.1:$NPORT ssl;
     server_name stapled.updates.example.com;
@@ -45,7 +33,6 @@ http {
     ssl_trusted_certificate $WORK/trusted.pem;
     location / { return 200 "ok\n"; }
   }
-}
 CONF
 nginx -t -c "$WORK/nginx.conf" -p "$WORK/ng" >/dev/null 2>&1 || die "nginx config: $(nginx -t -c "$WORK/nginx.conf" -p "$WORK/ng" 2>&1)"
 nginx -c "$WORK/nginx.conf" -p "$WORK/ng" -g 'daemon off;' &

@@ -67,19 +67,7 @@ for i in 0 1 2; do start_replica "$i"; done
 ok "three replicas serve one PostgreSQL database (ports ${PORTS[*]})"
 
 NPORT=$(free_port)
-mkdir -p ng
-cat > nginx.conf <<CONF
-worker_processes 1;
-pid $WORK/ng/nginx.pid;
-error_log $WORK/ng/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/ng/body;
-  proxy_temp_path $WORK/ng/proxy;
-  fastcgi_temp_path $WORK/ng/fastcgi;
-  uwsgi_temp_path $WORK/ng/uwsgi;
-  scgi_temp_path $WORK/ng/scgi;
+nginx_conf nginx.conf warn 256 <<CONF
   upstream iotcad {
     server 127.0.0.1:${PORTS[0]} max_fails=0;
     server 127.0.0.1:${PORTS[1]} max_fails=0;
@@ -95,7 +83,6 @@ http {
       proxy_next_upstream off;
     }
   }
-}
 CONF
 nginx -t -c "$WORK/nginx.conf" -p "$WORK/ng" >/dev/null 2>&1 || die "nginx config: $(nginx -t -c "$WORK/nginx.conf" -p "$WORK/ng" 2>&1)"
 nginx -c "$WORK/nginx.conf" -p "$WORK/ng" -g 'daemon off;' &
