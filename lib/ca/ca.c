@@ -109,10 +109,12 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     pthread_mutex_init(&ca->used_mu, NULL);
     IOTCA_CHECK(pthread_key_create(&ca->store_key, close_store) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
     ca->key_created = true;
-    if (cfg->db_read_path) {
-        IOTCA_CHECK(pthread_key_create(&ca->read_key, close_reader) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
-        ca->read_path = strdup(cfg->db_read_path);
-        IOTCA_CHECK(ca->read_path != NULL, IOTCA_E_INTERNAL, "out of memory");
+    if (cfg->db_read_path) { /* read_path set means read_key exists (iotca_ca_close deletes it) */
+        char *path = strdup(cfg->db_read_path);
+        IOTCA_CHECK(path != NULL, IOTCA_E_INTERNAL, "out of memory");
+        if (pthread_key_create(&ca->read_key, close_reader) != 0) free(path);
+        else ca->read_path = path;
+        IOTCA_CHECK(ca->read_path != NULL, IOTCA_E_INTERNAL, "pthread_key_create");
     }
     ca->db_path = strdup(cfg->db_path);
     ca->key_dir = strdup(cfg->key_dir);
