@@ -89,6 +89,7 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
                               .base_url = c->base_url,
                               .db_connect_timeout_s = c->db.connect_timeout_s,
                               .db_statement_timeout_ms = c->db.statement_timeout_ms,
+                              .db_pool_size = c->db.pool_size,
                               .db_read_path = c->db.read};
         rc = iotca_ca_open(&cc, ca);
     }

@@ -489,7 +489,8 @@ const char *config_restart_key(const config *a, const config *b) {
     if (a->allow_plain_public != b->allow_plain_public) return "listen.allow_plain_http_on_public_address";
     if (!same_str(a->database, b->database)) return "database";
     if (a->db.connect_timeout_s != b->db.connect_timeout_s ||
-        a->db.statement_timeout_ms != b->db.statement_timeout_ms || !same_str(a->db.read, b->db.read))
+        a->db.statement_timeout_ms != b->db.statement_timeout_ms || a->db.pool_size != b->db.pool_size ||
+        !same_str(a->db.read, b->db.read))
         return "database";
     if (!same_str(a->key_dir, b->key_dir)) return "key_dir";
     if (!same_str(a->key_passphrase_file, b->key_passphrase_file)) return "key_passphrase_file";

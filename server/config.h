@@ -30,9 +30,10 @@ typedef struct config {
     bool allow_readable_secrets; /* from the command line (--allow-readable-secrets), never from the file */
     const char *database, *key_dir, *key_passphrase_file;
     /* the database's connection settings (config_db.c; PostgreSQL only): libpq's connect timeout, each
-     * statement's timeout (0: none), and a read replica's conninfo (NULL: none) */
+     * statement's timeout (0: none), the most connections a process opens (0: no limit; as many again to
+     * the read replica), and a read replica's conninfo (NULL: none) */
     struct {
-        unsigned connect_timeout_s, statement_timeout_ms;
+        unsigned connect_timeout_s, statement_timeout_ms, pool_size;
         const char *read;
         iotca_buf owned, read_owned; /* conninfo words made from objects (database, read point into them) */
     } db;

@@ -1,6 +1,6 @@
 /* The config's "database" (issue 25): a SQLite file path, PostgreSQL conninfo as a string (a postgresql:// URL
  * or key=value words), or an object with the conninfo (a string, or libpq's keywords as an object) and the
- * connection settings: connect_timeout_s, statement_timeout_ms, and read_conninfo, a read replica (a hot standby)
+ * connection settings: connect_timeout_s, statement_timeout_ms, pool_size, and read_conninfo, a read replica (a hot standby)
  * for OCSP, CRL and inventory reads. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +82,8 @@ iotca_rc config_load_database(config *c, json_t *j) {
     }
     IOTCA_ENSURE(json_is_object(d), IOTCA_E_USAGE,
                  "config: database is required: a SQLite file path, PostgreSQL conninfo, or an object with conninfo");
-    static const char *const keys[] = {"conninfo", "read_conninfo", "connect_timeout_s", "statement_timeout_ms", NULL};
+    static const char *const keys[] = {"conninfo",   "read_conninfo", "connect_timeout_s", "statement_timeout_ms",
+                                       "pool_size", NULL};
     const char *k;
     json_t *v;
     json_object_foreach(d, k, v) {
@@ -99,6 +100,8 @@ iotca_rc config_load_database(config *c, json_t *j) {
     if (rd) IOTCA_GUARD(conninfo(rd, "read_conninfo", &c->db.read_owned, &c->db.read));
     IOTCA_GUARD(get_limit(d, "connect_timeout_s", 1, 300, &c->db.connect_timeout_s));
     IOTCA_GUARD(get_limit(d, "statement_timeout_ms", 0, 3600000, &c->db.statement_timeout_ms));
+    /* at least 2: the tick's thread keeps one (its lock among replicas), requests share the rest */
+    IOTCA_GUARD(get_limit(d, "pool_size", 2, 10000, &c->db.pool_size));
     return IOTCA_OK;
 }
 

@@ -170,6 +170,7 @@ static int run(const char *path, config *loaded) {
     int changes = 0;
     if (rc == IOTCA_OK) rc = iotca_ca_tick(ca, time(NULL), &changes);
     release_idle_memory(ca); /* what loading and the first tick built, the main thread never uses again */
+    iotca_ca_store_return(ca);
     server s = {.cfg = &lv, .ca = ca};
     crypto_check(&s.m);
     if (rc == IOTCA_OK) rc = http_start(&s);
@@ -203,7 +204,10 @@ static int run(const char *path, config *loaded) {
     pthread_create(&th, NULL, tick_loop, &t);
     int sig;
     /* reloads run here, on the main thread, one at a time; requests keep the config they started with */
-    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) live_reload(&lv, ca, &s.m);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+        live_reload(&lv, ca, &s.m);
+        iotca_ca_store_return(ca);
+    }
     pthread_mutex_lock(&t.mu);
     stopping = 1;
     pthread_cond_signal(&t.cv);

@@ -9,44 +9,40 @@
 #include "iotca/ocsp.h"
 #include "iotca/pem.h"
 
-/* One store handle per thread, closed when the thread ends. */
-static void close_store(void *p) {
-    iotca_store_close(p);
-    iotca_crypto_thread_end(); /* the thread is ending: release its crypto caches too */
+/* A thread that used the store ends: its crypto caches go too (its database handle went back to the pool). */
+static void thread_end(void *p) {
+    (void)p;
+    iotca_crypto_thread_end();
+}
+
+static void mark_thread(iotca_ca *ca) {
+    if (pthread_getspecific(ca->thread_key) == NULL) (void)pthread_setspecific(ca->thread_key, ca);
 }
 
 iotca_rc ca_store(iotca_ca *ca, iotca_store **out) {
-    iotca_store *s = pthread_getspecific(ca->store_key);
-    if (s == NULL) {
-        IOTCA_GUARD(iotca_store_open(ca->db_path, false, 5000, &s));
-        if (pthread_setspecific(ca->store_key, s) != 0) {
-            iotca_store_close(s);
-            IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot keep a per-thread store handle");
-        }
-    }
-    *out = s;
-    return IOTCA_OK;
+    mark_thread(ca);
+    return ca_pool_lend(&ca->store_pool, out);
 }
-
-static void close_reader(void *p) { iotca_store_close(p); }
 
 iotca_rc ca_read_store(iotca_ca *ca, iotca_store **out) {
     if (ca->read_path == NULL) return ca_store(ca, out);
-    iotca_store *r = pthread_getspecific(ca->read_key);
-    if (r == NULL) {
-        /* the replica was checked against the primary at open: it serves while the primary is down */
-        IOTCA_GUARD(iotca_store_open_reader(ca->read_path, NULL, &r));
-        if (pthread_setspecific(ca->read_key, r) != 0) {
-            iotca_store_close(r);
-            IOTCA_BAIL(IOTCA_E_INTERNAL, "cannot keep a per-thread read replica handle");
-        }
-    }
-    *out = r;
-    return IOTCA_OK;
+    mark_thread(ca);
+    return ca_pool_lend(&ca->read_pool, out);
+}
+
+void iotca_ca_store_return(iotca_ca *ca) {
+    ca_pool_return(&ca->store_pool);
+    ca_pool_return(&ca->read_pool);
+}
+
+bool iotca_ca_pool_stats_get(iotca_ca *ca, bool reader, iotca_ca_pool_stats *out) {
+    ca_pool_stats(reader ? &ca->read_pool : &ca->store_pool, out);
+    return (reader ? &ca->read_pool : &ca->store_pool)->ready;
 }
 
 void iotca_ca_release_memory(iotca_ca *ca) {
-    iotca_store_release_memory(pthread_getspecific(ca->store_key)); /* NULL if this thread never opened one */
+    iotca_store_release_memory(ca_pool_held(&ca->store_pool)); /* NULL if this thread holds none */
+    ca_pool_release_memory(&ca->store_pool);
     iotca_store_group_release_memory(ca->group);
     iotca_crypto_thread_trim();
 }
@@ -107,14 +103,14 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     pthread_mutex_init(&ca->lock, NULL);
     pthread_mutex_init(&ca->ocsp_lock, NULL);
     pthread_mutex_init(&ca->used_mu, NULL);
-    IOTCA_CHECK(pthread_key_create(&ca->store_key, close_store) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
+    IOTCA_CHECK(pthread_key_create(&ca->thread_key, thread_end) == 0, IOTCA_E_INTERNAL, "pthread_key_create");
     ca->key_created = true;
-    if (cfg->db_read_path) { /* read_path set means read_key exists (iotca_ca_close deletes it) */
-        char *path = strdup(cfg->db_read_path);
-        IOTCA_CHECK(path != NULL, IOTCA_E_INTERNAL, "out of memory");
-        if (pthread_key_create(&ca->read_key, close_reader) != 0) free(path);
-        else ca->read_path = path;
-        IOTCA_CHECK(ca->read_path != NULL, IOTCA_E_INTERNAL, "pthread_key_create");
+    /* a thread waits for a connection as long as for a new one to connect */
+    unsigned wait_ms = (cfg->db_connect_timeout_s ? cfg->db_connect_timeout_s : 10) * 1000;
+    IOTCA_TRY(ca_pool_init(&ca->store_pool, cfg->db_path, false, cfg->db_pool_size, wait_ms));
+    if (cfg->db_read_path) {
+        IOTCA_TRY(ca_pool_init(&ca->read_pool, cfg->db_read_path, true, cfg->db_pool_size, wait_ms));
+        ca->read_path = ca->read_pool.path;
     }
     ca->db_path = strdup(cfg->db_path);
     ca->key_dir = strdup(cfg->key_dir);
@@ -156,6 +152,7 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
      * until their next tick: no signal, no CA (the file sits beside the database's own -wal and -shm) */
     IOTCA_TRY(iotca_store_signal_open(ca->db_path, &ca->signal));
     ca->signal_seen = (int64_t)iotca_store_signal_read(ca->signal);
+    iotca_ca_store_return(ca); /* the opening thread may never serve a request */
     *out = ca;
     return IOTCA_OK;
 out:
@@ -167,19 +164,15 @@ void iotca_ca_close(iotca_ca *ca) {
     if (ca == NULL) return;
     ca_crypto_stop(ca); /* first: its jobs use the issuers freed below */
     ca_rehearsal_free(ca);
+    iotca_store *s = NULL;
+    /* best effort: the last uses since the tick; a failure costs only a last-used time */
+    if (ca->n_used && ca->store_pool.ready && ca_store(ca, &s) == IOTCA_OK) (void)ca_tokens_flush_used(ca, s);
+    ca_pool_free(&ca->store_pool); /* every other thread that used it has ended */
+    ca_pool_free(&ca->read_pool);
+    ca->read_path = NULL; /* it was the read pool's */
     if (ca->key_created) {
-        iotca_store *s = pthread_getspecific(ca->store_key);
-        /* best effort: the last uses since the tick; a failure costs only a last-used time */
-        if (s && ca->n_used) (void)ca_tokens_flush_used(ca, s);
-        if (s) iotca_store_close(s);
-        pthread_setspecific(ca->store_key, NULL);
-        pthread_key_delete(ca->store_key);
-    }
-    if (ca->read_path) {
-        iotca_store_close(pthread_getspecific(ca->read_key));
-        pthread_setspecific(ca->read_key, NULL);
-        pthread_key_delete(ca->read_key);
-        free(ca->read_path);
+        pthread_setspecific(ca->thread_key, NULL);
+        pthread_key_delete(ca->thread_key);
     }
     for (size_t i = 0; i < ca->n_roots; i++) iotca_cert_free(ca->roots[i]);
     for (size_t i = 0; i < ca->n_cross; i++) iotca_cert_free(ca->cross[i]);

@@ -7,6 +7,7 @@
 #include "iotca/ca.h"
 #include "iotca/store.h"
 #include "ocsp_cache.h"
+#include "store_pool.h"
 
 #define CA_MAX_ROOTS 8
 #define CA_MAX_ISSUERS 64 /* issuers whose CRL one tick makes, and held activations tracked */
@@ -42,7 +43,11 @@ typedef struct ca_crypto_pool ca_crypto_pool;
 struct iotca_ca {
     char *db_path, *key_dir, *default_group, *base_url;
     char *read_path;          /* a read replica's conninfo (NULL: reads use db_path) */
-    pthread_key_t read_key;   /* each thread's read replica handle (when read_path) */
+    /* the database connections lent to threads (store_pool.c): the primary's, and the read replica's when
+     * read_path is set */
+    ca_store_pool store_pool, read_pool;
+    /* set on each thread that used the store: its end releases the thread's crypto caches */
+    pthread_key_t thread_key;
     iotca_buf pass;
     iotca_key_type issuer_key_type;
     unsigned kdf_iterations;
@@ -60,7 +65,6 @@ struct iotca_ca {
      * a long-lived daemon loads each new issuer as it rotates in) */
     ca_issuer **issuers;
     size_t n_issuers, cap_issuers;
-    pthread_key_t store_key;
     iotca_store_group *group; /* group commit of the issuance writes and the audit trail */
     ocsp_cache *ocsp_cache;   /* answers served without a store read (ocsp.c); revocation invalidates */
     int64_t revocations_seen; /* the revocation feed position whose serials ocsp_cache has dropped (atomic) */

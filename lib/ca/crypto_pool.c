@@ -28,6 +28,7 @@ struct ca_crypto_pool {
     bool closing;
     unsigned n;
     pthread_t *th;
+    iotca_ca *ca;
 };
 
 static void *crypto_main(void *arg) {
@@ -55,6 +56,7 @@ static void *crypto_main(void *arg) {
         if (p->head == NULL) p->tail = &p->head;
         pthread_mutex_unlock(&p->mu);
         j->fn(j); /* the last touch: j belongs to whoever fn hands it to */
+        iotca_ca_store_return(p->ca); /* a job that used the database gives its connection back */
         held = true;
         last = iotca_mono_ms();
         pthread_mutex_lock(&p->mu);
@@ -83,6 +85,7 @@ iotca_rc iotca_ca_set_crypto_threads(iotca_ca *ca, unsigned n) {
     ca_crypto_pool *p = calloc(1, sizeof *p);
     IOTCA_ENSURE(p != NULL, IOTCA_E_INTERNAL, "out of memory");
     p->th = calloc(n, sizeof *p->th);
+    p->ca = ca;
     if (p->th == NULL) {
         free(p);
         IOTCA_BAIL(IOTCA_E_INTERNAL, "out of memory");

@@ -132,6 +132,8 @@ iotca_rc db_fail(iotca_store *s, const char *fmt, ...) {
     return iotca_error_set(IOTCA_E_STORAGE, "%s: %s", doing, s->pg ? db_pg_error(s->pg) : sqlite3_errmsg(s->db));
 }
 
+bool iotca_store_in_transaction(iotca_store *s) { return s != NULL && db_in_transaction(s); }
+
 bool db_in_transaction(iotca_store *s) {
     return s->pg ? db_pg_in_transaction(s->pg) : sqlite3_get_autocommit(s->db) == 0;
 }

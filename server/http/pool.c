@@ -83,11 +83,12 @@ static void *pool_main(void *arg) {
         if (r->concluding) conclude(r, &r->out); /* answered already (a refused issuance): its audit record */
         else handle(r, &r->out);
         r->concluding = false;
+        iotca_ca_store_return(s->ca); /* before the answer goes: the connection serves the next request */
         answer_ready(r);
         pthread_mutex_lock(&s->pool.mu);
     }
     pthread_mutex_unlock(&s->pool.mu);
-    return NULL; /* the thread's crypto state and store handle go with it (thread-exit destructors) */
+    return NULL; /* the thread's crypto state goes with it (a thread-exit destructor) */
 }
 
 iotca_rc pool_start(server *s, unsigned n) {

@@ -145,11 +145,12 @@ static void *serve(void *arg) {
                 (void)!read(w->wake_fd, &v, sizeof v);
             }
         (void)MHD_run(w->d); /* resumes the connections the pool has answered, then serves what is ready */
+        iotca_ca_store_return(w->s->ca); /* the database connection this turn's requests used */
         log_flush();
         if (quiet_with_tables()) release_idle_memory(w->s->ca);
     }
     log_release();
-    return NULL; /* the thread's crypto state and store handle go with it (thread-exit destructors) */
+    return NULL; /* the thread's crypto state goes with it (a thread-exit destructor) */
 }
 
 /* The listening socket, non-blocking (every thread's epoll watches it; the ones that lose the accept get

@@ -62,11 +62,9 @@ static int slot_of(gnutls_session_t session, const rehearsal_endpoints *e) {
 
 /* gnutls_certificate_retrieve_function3: this handshake's chain, key and staple, each allocated for GnuTLS to
  * free (GNUTLS_CERT_RETR_DEINIT_ALL). A slot presenting nothing fails the handshake. */
-static int retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info, gnutls_pcert_st **certs,
-                    unsigned int *n_certs, gnutls_ocsp_data_st **ocsp, unsigned int *n_ocsp,
-                    gnutls_privkey_t *pkey, unsigned int *flags) {
-    (void)info;
-    rehearsal_endpoints *e = the_endpoints;
+static int retrieve_chain(rehearsal_endpoints *e, gnutls_session_t session, gnutls_pcert_st **certs,
+                          unsigned int *n_certs, gnutls_ocsp_data_st **ocsp, unsigned int *n_ocsp,
+                          gnutls_privkey_t *pkey, unsigned int *flags) {
     int slot = e ? slot_of(session, e) : -1;
     iotca_rehearsal r;
     bool found = false;
@@ -124,6 +122,16 @@ out:
     return ret;
 }
 
+static int retrieve(gnutls_session_t session, const struct gnutls_cert_retr_st *info, gnutls_pcert_st **certs,
+                    unsigned int *n_certs, gnutls_ocsp_data_st **ocsp, unsigned int *n_ocsp,
+                    gnutls_privkey_t *pkey, unsigned int *flags) {
+    (void)info;
+    rehearsal_endpoints *e = the_endpoints;
+    int ret = retrieve_chain(e, session, certs, n_certs, ocsp, n_ocsp, pkey, flags);
+    if (e) iotca_ca_store_return(e->ca); /* the database connection a refresh used goes back to the pool */
+    return ret;
+}
+
 /* Whether a handshake result for profile on this slot is due (none recorded in the last RECORD_EVERY_S
  * seconds); if so, remembers it as recorded at now (now 0: forgets it, so the next is due at once). */
 static bool record_due(slot_ctx *sc, const char *profile, time_t now) {
@@ -164,10 +172,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, cons
 
 /* Every request on a rehearsal endpoint (its handshake completed: the device accepted the chain): says what was
  * presented, and with ?trust_profile=NAME records the acceptance for that registered trust profile. */
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_len, void **state) {
-    (void)url, (void)version, (void)upload;
-    slot_ctx *sc = cls;
+static enum MHD_Result serve_request(slot_ctx *sc, struct MHD_Connection *conn, const char *method,
+                                     size_t *upload_len, void **state) {
     if (*state == NULL) { /* the headers: come back for the body */
         *state = (void *)sc;
         return MHD_YES;
@@ -207,6 +213,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     iotca_rehearsal_free(&r);
     return answer(conn, status, text);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_len, void **state) {
+    (void)url, (void)version, (void)upload;
+    slot_ctx *sc = cls;
+    enum MHD_Result ret = serve_request(sc, conn, method, upload_len, state);
+    iotca_ca_store_return(sc->e->ca); /* the database connection a report used goes back to the pool */
+    return ret;
 }
 
 void rehearsal_stop(rehearsal_endpoints *e) {

@@ -29,6 +29,31 @@ void api_readyz(request *r, const char *const *p, response *out) {
     else respond_error(out, 503, rc == IOTCA_E_UNAVAILABLE ? "no_issuer" : "unavailable", "%s", iotca_error_detail());
 }
 
+/* The database connection pools (lib/ca/store_pool.c): the primary's, and the read replica's if any. */
+static void pool_metrics(iotca_ca *ca, iotca_buf *b) {
+    iotca_ca_pool_stats ps[2];
+    iotca_ca_pool_stats_get(ca, false, &ps[0]);
+    size_t pools = iotca_ca_pool_stats_get(ca, true, &ps[1]) ? 2 : 1;
+    static const char *const help[][2] = {
+        {"iotca_db_pool_size", "The most database connections this process opens for its work (0: no limit)."},
+        {"iotca_db_pool_open", "Database connections open for this process's work."},
+        {"iotca_db_pool_lent", "Of which lent to a thread now."},
+        {"iotca_db_pool_waits_total", "Times a thread waited for a connection, all of them lent."},
+        {"iotca_db_pool_timeouts_total", "Of which gave up (the request answered 503)."}};
+    for (size_t m = 0; m < 5; m++) {
+        iotca_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", help[m][0], help[m][1], help[m][0],
+                         m < 3 ? "gauge" : "counter");
+        for (size_t k = 0; k < pools; k++) {
+            unsigned long long v = m == 0   ? ps[k].max
+                                   : m == 1 ? ps[k].open
+                                   : m == 2 ? ps[k].lent
+                                   : m == 3 ? ps[k].waited
+                                            : ps[k].timed_out;
+            iotca_buf_printf(b, "%s{database=\"%s\"} %llu\n", help[m][0], k ? "read_replica" : "primary", v);
+        }
+    }
+}
+
 void api_metrics(request *r, const char *const *p, response *out) {
     (void)p;
     iotca_buf b = {0};
@@ -56,6 +81,7 @@ void api_metrics(request *r, const char *const *p, response *out) {
                      st.issued, st.refused, st.revoked, st.group_commits, st.group_writes, st.ocsp_cache_hits,
                      st.feed_revocations, iotca_ca_tick_leader(r->srv->ca) ? 1 : 0);
     metrics_render(&r->srv->m, &b);
+    pool_metrics(r->srv->ca, &b);
     time_t now = time(NULL);
     iotca_buf_append_str(&b, "# HELP iotca_root_days_to_expiry Days until each root expires.\n"
                              "# TYPE iotca_root_days_to_expiry gauge\n");

@@ -96,6 +96,9 @@ bad "a read replica that is a SQLite file" 'database.read_conninfo is not Postgr
 bad "an unknown database key" "database: unknown key 'pool'" '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool: 4}'
 bad "a connect timeout of zero" 'database.connect_timeout_s must be an integer from 1 to 300' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", connect_timeout_s: 0}'
 bad "a negative statement timeout" 'database.statement_timeout_ms must be an integer' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", statement_timeout_ms: -1}'
+bad "a pool of one connection" 'database.pool_size must be an integer from 2 to 10000' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool_size: 1}'
+bad "a pool size as a string" 'database.pool_size must be an integer' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool_size: "8"}'
+bad "a pool size too large" 'database.pool_size must be an integer from 2 to 10000' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool_size: 10001}'
 bad "a missing root file" 'nosuch.pem' ".roots = [\"$WORK/nosuch.pem\"]"
 bad "a root file with no certificate" 'no PEM certificate' ".roots = [\"$WORK/keypass\"]"
 # cross-certificates (alternate chains through an older root): each must certify a configured root

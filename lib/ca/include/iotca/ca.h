@@ -28,6 +28,11 @@ typedef struct iotca_ca_config {
     unsigned kdf_iterations;         /* 0: default */
     /* PostgreSQL (issue 25): libpq's connect timeout (0: 10 s) and each statement's timeout (0: none) */
     unsigned db_connect_timeout_s, db_statement_timeout_ms;
+    /* the most database connections the CA opens for its threads' work (0: no limit, one for each thread
+     * working at once); as many again to db_read_path. A thread borrows one for a request and gives it back
+     * (iotca_ca_store_return); with all of them lent, a thread waits up to db_connect_timeout_s, then the
+     * call fails with IOTCA_E_STORAGE (503). The tick's thread keeps one (its lock among replicas). */
+    unsigned db_pool_size;
     /* PostgreSQL conninfo of a read replica (a hot standby) for OCSP, CRL and inventory reads; NULL: none. A
      * standby must be the primary's synchronous standby (iotca_ca_open refuses it otherwise); this process's
      * commits then wait until it applied them (remote_apply). */
@@ -50,6 +55,16 @@ void iotca_ca_crypto_info(iotca_crypto_info *out);
 /* Opens the CA: checks the schema version, parses the roots. */
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out);
 void iotca_ca_close(iotca_ca *ca);
+/* Gives the database connections the calling thread borrowed back to the CA's pool (db_pool_size): call it when
+ * a request's work is done. A thread that never calls it keeps its connection until it ends. */
+void iotca_ca_store_return(iotca_ca *ca);
+/* A connection pool's counters (/metrics): max 0 is no limit. */
+typedef struct iotca_ca_pool_stats {
+    unsigned max, open, lent;
+    unsigned long long waited, timed_out; /* lends that had to wait; of which gave up (IOTCA_E_STORAGE) */
+} iotca_ca_pool_stats;
+/* The primary's pool, or (reader) the read replica's: false (and all zero) when there is none. */
+bool iotca_ca_pool_stats_get(iotca_ca *ca, bool reader, iotca_ca_pool_stats *out);
 /* Gives back what the calling thread's work left allocated: the page cache of its database handle and of
  * the shared writer's (if no batch is running), and its crypto tables (iotca_crypto_thread_trim). For a
  * thread after occasional work or gone quiet; the caches refill on demand. */

@@ -26,6 +26,8 @@ bool iotca_store_is_pg_conninfo(const char *path);
 /* The database engine and its version at run time, e.g. "SQLite 3.40.1" (a static string, for --version). */
 const char *iotca_store_engine(void);
 void iotca_store_close(iotca_store *s);
+/* Whether a transaction is open on s (one a caller began and has not ended). */
+bool iotca_store_in_transaction(iotca_store *s);
 /* Gives back the page cache memory of s that no statement is using (sqlite3_db_release_memory); the cache
  * refills from the file as pages are read again. NULL is ignored. */
 void iotca_store_release_memory(iotca_store *s);
