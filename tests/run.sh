@@ -81,13 +81,19 @@ echo "no sanitizer reports"
 took "the sanitizer build and its tests"
 
 echo "== valgrind: unit tests"
-for t in "$SRC/$BUILD_DIR"/tests/test_*; do
-  [ -x "$t" ] || continue
-  CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite "$t" >/dev/null ||
-    { echo "valgrind: $(basename "$t") has memory errors" >&2; exit 1; }
-  echo "valgrind clean: $(basename "$t")"
-  vg=$((${vg:-0} + 1))
-done
+# one valgrind a core (each is single-threaded CPU work): xargs stops with status 123 when any of them failed
+vg_one() {
+  CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite "$1" >/dev/null ||
+    { echo "valgrind: $(basename "$1") has memory errors" >&2; return 1; }
+  echo "valgrind clean: $(basename "$1")"
+}
+export -f vg_one
+vg_list=$(find "$SRC/$BUILD_DIR/tests" -maxdepth 1 -name 'test_*' -type f -executable | sort)
+[ -n "$vg_list" ] || { echo "valgrind: no unit test binaries found" >&2; exit 1; }
+echo "$vg_list" | xargs -P "$(nproc)" -I{} bash -c 'vg_one "$1"' _ {} | tee "$log" ||
+  { echo "valgrind: a unit test has memory errors (above)" >&2; exit 1; }
+vg=$(grep -c '^valgrind clean: ' "$log")
+[ "$vg" = "$(echo "$vg_list" | wc -l)" ] || { echo "valgrind: $vg of $(echo "$vg_list" | wc -l) clean" >&2; exit 1; }
 took "valgrind"
 echo "== fuzz smoke: every libFuzzer target for ${IOTCA_FUZZ_SECONDS:-5}s"
 bash tests/fuzz/run "${IOTCA_FUZZ_SECONDS:-5}" | tee "$log"
