@@ -6,16 +6,9 @@
 #include "iotca/der.h"
 #include "iotca/key.h"
 #include "iotca/oid.h"
+#include "iotca/token.h"
+#include "key_int.h"
 #include "wolf.h"
-
-struct iotca_key {
-    iotca_key_type type;
-    union {
-        ecc_key ecc;
-        RsaKey rsa;
-        ed25519_key ed;
-    } u;
-};
 
 static _Thread_local WC_RNG rng_;
 static _Thread_local int rng_ready_;
@@ -149,6 +142,7 @@ iotca_rc iotca_key_generate(iotca_key_type t, iotca_key **out) {
 #define EXPORT_MAX 4096
 
 iotca_rc iotca_key_to_pkcs8(const iotca_key *k, iotca_buf *out) {
+    IOTCA_ENSURE(!k->on_token, IOTCA_E_USAGE, "the key is on a PKCS#11 token and cannot be extracted");
     uint8_t inner[EXPORT_MAX];
     int n;
     iotca_key *m = (iotca_key *)k; /* wolfSSL's export functions are not const-correct */
@@ -306,9 +300,14 @@ iotca_rc iotca_key_sign_digest(const iotca_key *k, const uint8_t *digest, size_t
             r = 0;
         }
     }
+    /* a token that fails (removed, logged out, refusing) is a service outage, not a bad request: 503 */
+    IOTCA_ENSURE(r == 0 || !k->on_token, IOTCA_E_UNAVAILABLE, "the PKCS#11 token did not sign: %s",
+                 wc_GetErrorString(r));
     IOTCA_ENSURE(r == 0, IOTCA_E_CRYPTO, "signing failed: %s", wc_GetErrorString(r));
     return iotca_buf_append(sig, out, outlen);
 }
+
+bool iotca_key_on_token(const iotca_key *k) { return k != NULL && k->on_token; }
 
 iotca_rc iotca_key_sign(const iotca_key *k, iotca_slice msg, iotca_buf *sig) {
     size_t hl = iotca_key_digest_len(k);

@@ -1,0 +1,288 @@
+/* Keys on a PKCS#11 token (issue 26): the module, one logged-in session, key generation, and wolfSSL's crypto
+ * device that signs there. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iotca/token.h"
+#include "key_int.h"
+#include "wolf.h"
+
+#include <wolfssl/wolfcrypt/cryptocb.h>
+#include <wolfssl/wolfcrypt/wc_pkcs11.h>
+
+/* PKCS#11 v2.40 §4.1 return values wolfSSL's pkcs11.h does not name */
+#define P11_PIN_INCORRECT 0xA0UL
+#define P11_PIN_LEN_RANGE 0xA2UL
+#define P11_USER_ALREADY_LOGGED_IN 0x100UL
+#define P11_LABEL_LEN 32 /* CK_TOKEN_INFO.label: blank-padded, not NUL-terminated */
+
+struct iotca_token {
+    Pkcs11Dev dev;
+    Pkcs11Token tok; /* wolfSSL's view: our slot and our session (tok.handle), no PIN of its own */
+    bool dev_ready, tok_ready, registered, logged_in;
+    int dev_id;
+    CK_SESSION_HANDLE session;
+    /* wolfSSL 5.5.4's PKCS#11 layer takes no lock, and one session serves one call at a time */
+    pthread_mutex_t mu;
+    char label[P11_LABEL_LEN + 1];
+};
+
+static int next_dev_id = 0x10ca0000; /* one wolfSSL device per open token (atomic) */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_rc = -1;
+
+/* wolfCrypt_Init sets up the crypto device table (every entry free); nothing else in iotca needs it */
+static void init_wolfcrypt(void) { init_rc = wolfCrypt_Init(); }
+
+/* Every wolfSSL call on the token, one at a time: the session is shared by every thread that signs. */
+static int locked_cb(int dev_id, wc_CryptoInfo *info, void *ctx) {
+    iotca_token *t = ctx;
+    pthread_mutex_lock(&t->mu);
+    int r = wc_Pkcs11_CryptoDevCb(dev_id, info, &t->tok);
+    pthread_mutex_unlock(&t->mu);
+    return r;
+}
+
+/* The slot holding the token labelled label (compared blank-padded, all 32 bytes, so "a" is not "a0"), by the
+ * slot IDs the module reports. wolfSSL 5.5.4's lookup by name (Pkcs11Slot_FindByTokenName) asks for slots 0..n-1,
+ * which are not SoftHSM's IDs, and matches prefixes: hence this. */
+static iotca_rc find_slot(iotca_token *t, const char *label, CK_SLOT_ID *out) {
+    CK_FUNCTION_LIST *f = t->dev.func;
+    CK_ULONG n = 0;
+    CK_RV rv = f->C_GetSlotList(CK_TRUE, NULL, &n);
+    IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_USAGE, "PKCS#11: cannot list the slots (CK_RV 0x%lx)", (unsigned long)rv);
+    IOTCA_ENSURE(n > 0, IOTCA_E_USAGE, "PKCS#11: the module has no token");
+    CK_SLOT_ID *slots = calloc(n, sizeof *slots);
+    IOTCA_ENSURE(slots != NULL, IOTCA_E_INTERNAL, "out of memory");
+    rv = f->C_GetSlotList(CK_TRUE, slots, &n);
+    char want[P11_LABEL_LEN];
+    memset(want, ' ', sizeof want);
+    memcpy(want, label, strlen(label));
+    size_t found = 0;
+    for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++) {
+        CK_TOKEN_INFO ti;
+        if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK || memcmp(ti.label, want, sizeof want) != 0) continue;
+        if (found++ == 0) *out = slots[i];
+    }
+    free(slots);
+    IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_USAGE, "PKCS#11: cannot list the slots (CK_RV 0x%lx)", (unsigned long)rv);
+    IOTCA_ENSURE(found > 0, IOTCA_E_USAGE, "PKCS#11: no token is labelled '%s'", label);
+    IOTCA_ENSURE(found == 1, IOTCA_E_USAGE, "PKCS#11: %zu tokens are labelled '%s'", found, label);
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_token_open(const char *module_path, const char *token_label, iotca_slice pin, iotca_token **out) {
+    IOTCA_ENSURE(module_path && *module_path && token_label && *token_label && out, IOTCA_E_USAGE,
+                 "iotca_token_open: the module, the token label and out are required");
+    IOTCA_ENSURE(strlen(token_label) <= P11_LABEL_LEN, IOTCA_E_USAGE, "a PKCS#11 token label is at most %d bytes",
+                 P11_LABEL_LEN);
+    IOTCA_ENSURE(pin.len > 0 && pin.len <= 256, IOTCA_E_USAGE, "the token PIN must be 1 to 256 bytes");
+    pthread_once(&init_once, init_wolfcrypt);
+    IOTCA_ENSURE(init_rc == 0, IOTCA_E_INTERNAL, "wolfCrypt_Init failed: %s", wc_GetErrorString(init_rc));
+    iotca_token *t = calloc(1, sizeof *t);
+    IOTCA_ENSURE(t != NULL, IOTCA_E_INTERNAL, "out of memory");
+    pthread_mutex_init(&t->mu, NULL);
+    snprintf(t->label, sizeof t->label, "%s", token_label);
+    iotca_rc rc = IOTCA_OK;
+    CK_RV rv = CKR_OK;
+    int r = wc_Pkcs11_Initialize_ex(&t->dev, module_path, NULL, &rv);
+    IOTCA_CHECK(r == 0, IOTCA_E_USAGE, "PKCS#11 module %s: %s", module_path,
+                r == BAD_PATH_ERROR ? "cannot be loaded"
+                : rv != CKR_OK      ? "C_Initialize failed"
+                                    : "not a PKCS#11 module");
+    t->dev_ready = true;
+    CK_SLOT_ID slot = 0;
+    IOTCA_TRY(find_slot(t, token_label, &slot));
+    /* our own session and login: wolfSSL 5.5.4 would keep a pointer to the PIN and wipe it in place at
+     * wc_Pkcs11Token_Final (a literal PIN would crash it), and it hides why a login failed */
+    rv = t->dev.func->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->session);
+    IOTCA_CHECK(rv == CKR_OK, IOTCA_E_CRYPTO, "PKCS#11 token '%s': cannot open a session (CK_RV 0x%lx)", token_label,
+                (unsigned long)rv);
+    uint8_t pinbuf[256];
+    memcpy(pinbuf, pin.p, pin.len);
+    rv = t->dev.func->C_Login(t->session, CKU_USER, pinbuf, (CK_ULONG)pin.len);
+    iotca_wipe(pinbuf, sizeof pinbuf);
+    IOTCA_CHECK(rv == CKR_OK || rv == P11_USER_ALREADY_LOGGED_IN, IOTCA_E_CRYPTO,
+                "PKCS#11 token '%s': %s (CK_RV 0x%lx)", token_label,
+                rv == P11_PIN_INCORRECT || rv == P11_PIN_LEN_RANGE ? "the token refused the PIN" : "login failed",
+                (unsigned long)rv);
+    t->logged_in = rv == CKR_OK;
+    IOTCA_CHECK(wc_Pkcs11Token_Init_NoLogin(&t->tok, &t->dev, (int)slot, NULL) == 0, IOTCA_E_INTERNAL,
+                "PKCS#11: wolfSSL refused the token");
+    t->tok_ready = true;
+    t->tok.handle = t->session; /* every wolfSSL operation runs on it, under mu */
+    t->dev_id = __atomic_fetch_add(&next_dev_id, 1, __ATOMIC_RELAXED);
+    IOTCA_CHECK(wc_CryptoCb_RegisterDevice(t->dev_id, locked_cb, t) == 0, IOTCA_E_INTERNAL,
+                "PKCS#11: cannot register the token with wolfSSL");
+    t->registered = true;
+    *out = t;
+    return IOTCA_OK;
+out:
+    iotca_token_close(t);
+    return rc;
+}
+
+void iotca_token_close(iotca_token *t) {
+    if (t == NULL) return;
+    if (t->registered) wc_CryptoCb_UnRegisterDevice(t->dev_id);
+    if (t->logged_in) (void)t->dev.func->C_Logout(t->session);
+    if (t->session) (void)t->dev.func->C_CloseSession(t->session);
+    t->tok.handle = 0;
+    if (t->tok_ready) wc_Pkcs11Token_Final(&t->tok); /* no PIN of its own to wipe (NoLogin) */
+    if (t->dev_ready) wc_Pkcs11_Finalize(&t->dev);
+    pthread_mutex_destroy(&t->mu);
+    iotca_wipe(t, sizeof *t);
+    free(t);
+}
+
+const char *iotca_token_label(const iotca_token *t) { return t->label; }
+
+static const uint8_t P256_PARAMS[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const uint8_t P384_PARAMS[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+
+/* The public point of the object h (CKA_EC_POINT: a DER OCTET STRING around the X9.63 point), into pt. */
+static iotca_rc ec_point(iotca_token *t, CK_OBJECT_HANDLE h, uint8_t *pt, size_t cap, size_t *n) {
+    uint8_t der[160];
+    CK_ATTRIBUTE a = {CKA_EC_POINT, der, sizeof der};
+    CK_RV rv = t->dev.func->C_GetAttributeValue(t->session, h, &a, 1);
+    IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_UNAVAILABLE, "PKCS#11: cannot read the public key (CK_RV 0x%lx)",
+                 (unsigned long)rv);
+    /* short-form length: a P-384 point is 97 bytes */
+    IOTCA_ENSURE(a.ulValueLen >= 3 && der[0] == 0x04 && der[1] == a.ulValueLen - 2 && der[1] <= cap, IOTCA_E_PARSE,
+                 "PKCS#11: the token's EC point is not an OCTET STRING iotca reads");
+    memcpy(pt, der + 2, der[1]);
+    *n = der[1];
+    return IOTCA_OK;
+}
+
+/* A key of type whose private half is on t with id, its public point pt: signs through the token's device. */
+static iotca_rc token_key_new(iotca_token *t, iotca_key_type type, iotca_slice id, const uint8_t *pt, size_t n,
+                              iotca_key **out) {
+    iotca_key *k = calloc(1, sizeof *k);
+    IOTCA_ENSURE(k != NULL, IOTCA_E_INTERNAL, "out of memory");
+    k->type = type;
+    k->on_token = true;
+    int r = wc_ecc_init_id(&k->u.ecc, (unsigned char *)id.p, (int)id.len, NULL, t->dev_id);
+    if (r == 0) {
+        r = wc_ecc_import_x963_ex(pt, (word32)n, &k->u.ecc,
+                                  type == IOTCA_KEY_ECDSA_P256 ? ECC_SECP256R1 : ECC_SECP384R1);
+        if (r != 0) wc_ecc_free(&k->u.ecc);
+    }
+    if (r != 0) {
+        free(k);
+        IOTCA_BAIL(IOTCA_E_CRYPTO, "PKCS#11: cannot make the key: %s", wc_GetErrorString(r));
+    }
+    *out = k;
+    return IOTCA_OK;
+}
+
+static iotca_rc check_id(iotca_slice id) {
+    IOTCA_ENSURE(id.p != NULL && id.len >= 1 && id.len <= IOTCA_TOKEN_ID_MAX, IOTCA_E_USAGE,
+                 "a PKCS#11 key id is 1 to %d bytes", IOTCA_TOKEN_ID_MAX);
+    return IOTCA_OK;
+}
+
+iotca_rc iotca_token_generate(iotca_token *t, iotca_key_type type, iotca_slice id, const char *label, iotca_key **out) {
+    IOTCA_ENSURE(t != NULL && out != NULL, IOTCA_E_USAGE, "iotca_token_generate: NULL argument");
+    IOTCA_ENSURE(type == IOTCA_KEY_ECDSA_P256 || type == IOTCA_KEY_ECDSA_P384, IOTCA_E_USAGE,
+                 "keys on a PKCS#11 token are ecdsa-p256 or ecdsa-p384, not %s", iotca_key_type_name(type));
+    IOTCA_GUARD(check_id(id));
+    const char *lab = label ? label : "iotca";
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    const uint8_t *params = type == IOTCA_KEY_ECDSA_P256 ? P256_PARAMS : P384_PARAMS;
+    CK_ULONG plen = type == IOTCA_KEY_ECDSA_P256 ? sizeof P256_PARAMS : sizeof P384_PARAMS;
+    /* token objects; the private half sensitive, never extractable, for signing alone (PKCS#11 v2.40 §4.9) */
+    CK_ATTRIBUTE pub[] = {{CKA_TOKEN, &yes, 1},
+                          {CKA_PRIVATE, &no, 1},
+                          {CKA_VERIFY, &yes, 1},
+                          {CKA_ENCRYPT, &no, 1},
+                          {CKA_WRAP, &no, 1},
+                          {CKA_EC_PARAMS, (void *)params, plen},
+                          {CKA_ID, (void *)id.p, id.len},
+                          {CKA_LABEL, (void *)lab, strlen(lab)}};
+    CK_ATTRIBUTE priv[] = {{CKA_TOKEN, &yes, 1},
+                           {CKA_PRIVATE, &yes, 1},
+                           {CKA_SENSITIVE, &yes, 1},
+                           {CKA_EXTRACTABLE, &no, 1},
+                           {CKA_SIGN, &yes, 1},
+                           {CKA_DERIVE, &no, 1},
+                           {CKA_DECRYPT, &no, 1},
+                           {CKA_UNWRAP, &no, 1},
+                           {CKA_ID, (void *)id.p, id.len},
+                           {CKA_LABEL, (void *)lab, strlen(lab)}};
+    CK_OBJECT_HANDLE hpub = 0, hpriv = 0;
+    uint8_t pt[133];
+    size_t n = 0;
+    pthread_mutex_lock(&t->mu);
+    CK_RV rv = t->dev.func->C_GenerateKeyPair(t->session, &mech, pub, sizeof pub / sizeof pub[0], priv,
+                                              sizeof priv / sizeof priv[0], &hpub, &hpriv);
+    iotca_rc rc =
+        rv == CKR_OK ? ec_point(t, hpub, pt, sizeof pt, &n)
+                     : iotca_error_set(IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' did not generate the key (CK_RV 0x%lx)",
+                                       t->label, (unsigned long)rv);
+    if (rc != IOTCA_OK && rv == CKR_OK) { /* no half-made key left behind */
+        (void)t->dev.func->C_DestroyObject(t->session, hpriv);
+        (void)t->dev.func->C_DestroyObject(t->session, hpub);
+    }
+    pthread_mutex_unlock(&t->mu);
+    IOTCA_GUARD(rc);
+    return token_key_new(t, type, id, pt, n, out);
+}
+
+/* The one object of class cls with CKA_ID id on t (under mu): *found false when there is none. */
+static iotca_rc find_object(iotca_token *t, CK_OBJECT_CLASS cls, iotca_slice id, CK_OBJECT_HANDLE *h, bool *found) {
+    CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, (void *)id.p, id.len}};
+    CK_FUNCTION_LIST *f = t->dev.func;
+    CK_RV rv = f->C_FindObjectsInit(t->session, tmpl, 2);
+    IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' does not answer (CK_RV 0x%lx)", t->label,
+                 (unsigned long)rv);
+    CK_ULONG n = 0;
+    rv = f->C_FindObjects(t->session, h, 1, &n);
+    (void)f->C_FindObjectsFinal(t->session);
+    IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' does not answer (CK_RV 0x%lx)", t->label,
+                 (unsigned long)rv);
+    *found = n == 1;
+    return IOTCA_OK;
+}
+
+static void hex(iotca_slice id, char *out, size_t cap) {
+    size_t k = 0;
+    for (size_t i = 0; i < id.len && k + 3 <= cap; i++, k += 2) snprintf(out + k, 3, "%02x", id.p[i]);
+    out[k < cap ? k : cap - 1] = '\0';
+}
+
+iotca_rc iotca_token_key(iotca_token *t, iotca_slice id, iotca_slice spki, iotca_key **out) {
+    IOTCA_ENSURE(t != NULL && out != NULL, IOTCA_E_USAGE, "iotca_token_key: NULL argument");
+    IOTCA_GUARD(check_id(id));
+    iotca_key_type type;
+    IOTCA_GUARD(iotca_spki_key_type(spki, &type));
+    IOTCA_ENSURE(type == IOTCA_KEY_ECDSA_P256 || type == IOTCA_KEY_ECDSA_P384, IOTCA_E_POLICY,
+                 "keys on a PKCS#11 token are ecdsa-p256 or ecdsa-p384, not %s", iotca_key_type_name(type));
+    /* the point the certificate names, from its SubjectPublicKeyInfo */
+    ecc_key pubk;
+    uint8_t want[133], have[133];
+    word32 wn = sizeof want, idx = 0;
+    IOTCA_ENSURE(wc_ecc_init(&pubk) == 0, IOTCA_E_CRYPTO, "key init failed");
+    int r = wc_EccPublicKeyDecode(spki.p, &idx, &pubk, (word32)spki.len);
+    if (r == 0) r = wc_ecc_export_x963(&pubk, want, &wn);
+    wc_ecc_free(&pubk);
+    IOTCA_ENSURE(r == 0, IOTCA_E_PARSE, "the public key does not decode: %s", wc_GetErrorString(r));
+    char idhex[2 * IOTCA_TOKEN_ID_MAX + 1];
+    hex(id, idhex, sizeof idhex);
+    CK_OBJECT_HANDLE hpriv = 0, hpub = 0;
+    bool has_priv = false, has_pub = false;
+    size_t hn = 0;
+    pthread_mutex_lock(&t->mu);
+    iotca_rc rc = find_object(t, CKO_PRIVATE_KEY, id, &hpriv, &has_priv);
+    if (rc == IOTCA_OK && has_priv) rc = find_object(t, CKO_PUBLIC_KEY, id, &hpub, &has_pub);
+    if (rc == IOTCA_OK && has_pub) rc = ec_point(t, hpub, have, sizeof have, &hn);
+    pthread_mutex_unlock(&t->mu);
+    IOTCA_GUARD(rc);
+    IOTCA_ENSURE(has_priv, IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' holds no private key with id %s", t->label, idhex);
+    /* a token without the public object still signs; with one, it must be the certificate's key */
+    IOTCA_ENSURE(!has_pub || (hn == wn && memcmp(have, want, wn) == 0), IOTCA_E_CRYPTO,
+                 "the key with id %s on PKCS#11 token '%s' is not the certificate's key", idhex, t->label);
+    return token_key_new(t, type, id, want, wn, out);
+}
