@@ -12,6 +12,7 @@ PKGS=(
   libmicrohttpd-dev       # HTTP(S) server
   libjansson-dev          # JSON, also the config format
   check                   # unit tests
+  softhsm2 opensc         # a PKCS#11 token and pkcs11-tool for the token key tests (tests/unit/with_softhsm.sh)
   libgfshare-dev          # Shamir secret sharing for root-key custodian shares
   libcurl4-openssl-dev    # outbound HTTP for the iotca CLI and for ACME http-01 validation (lib/validate)
   libc-ares-dev           # DNS for ACME validation against the configured resolvers (lib/validate): A/AAAA and TXT

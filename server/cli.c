@@ -74,6 +74,15 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
         while (pass.len && (pass.data[pass.len - 1] == '\n' || pass.data[pass.len - 1] == '\r')) pass.len--;
         rc = load_roots(c, r);
     }
+    iotca_buf pin = {.secret = true};
+    if (rc == IOTCA_OK && c->keys.module) { /* the token's PIN: a secret file like the passphrase */
+        bool loose = false;
+        rc = iotca_file_read_secret(c->keys.pin_file, 256, cli_allow_readable_secrets, &pin, &loose);
+        if (loose) log_readable_secret(c->keys.pin_file);
+        while (pin.len && (pin.data[pin.len - 1] == '\n' || pin.data[pin.len - 1] == '\r')) pin.len--;
+        if (rc == IOTCA_OK && pin.len == 0)
+            rc = iotca_error_set(IOTCA_E_USAGE, "keys.pin_file %s is empty", c->keys.pin_file);
+    }
     if (rc == IOTCA_OK) {
         iotca_ca_config cc = {.db_path = c->database,
                               .key_dir = c->key_dir,
@@ -90,7 +99,11 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
                               .db_connect_timeout_s = c->db.connect_timeout_s,
                               .db_statement_timeout_ms = c->db.statement_timeout_ms,
                               .db_pool_size = c->db.pool_size,
-                              .db_read_path = c->db.read};
+                              .db_read_path = c->db.read,
+                              .pkcs11_module = c->keys.module,
+                              .pkcs11_token_label = c->keys.token_label,
+                              .pkcs11_token_serial = c->keys.token_serial,
+                              .pkcs11_pin = iotca_buf_slice(&pin)};
         rc = iotca_ca_open(&cc, ca);
     }
     /* one crypto thread a serving thread (one a core by default): the serving threads start issuances and
@@ -100,6 +113,7 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
         *ca = NULL;
     }
     iotca_buf_free(&pass);
+    iotca_buf_free(&pin);
     return rc;
 }
 

@@ -351,7 +351,7 @@ static iotca_rc load(config *c) {
     static const char *const top[] = {"listen",  "database",         "key_dir", "key_passphrase_file",
                                       "roots",   "issuer_key_type",  "default_group", "base_url",
                                       "limits",  "tick_interval_s",  "profiles", "rate_limit",
-                                      "log",     "acme",             "cross_certificates", "est", "rehearsal", NULL};
+                                      "log",     "acme",             "cross_certificates", "est", "rehearsal", "keys", NULL};
     static const char *const listen_keys[] = {"address", "port", "tls", "allow_plain_http_on_public_address", NULL};
     static const char *const tls_keys[] = {"cert", "key", NULL};
     static const char *const limit_keys[] = {"max_body_bytes", "request_timeout_s", "max_connections", "threads",
@@ -386,6 +386,7 @@ static iotca_rc load(config *c) {
                  "listen.allow_plain_http_on_public_address: true",
                  c->address);
     IOTCA_GUARD(config_load_database(c, j));
+    IOTCA_GUARD(config_load_keys(c, j));
     IOTCA_GUARD(get_str(j, "key_dir", "(top level)", true, &c->key_dir));
     IOTCA_GUARD(get_str(j, "key_passphrase_file", "(top level)", true, &c->key_passphrase_file));
     IOTCA_GUARD(get_strs(j, "roots", "(top level)", c->roots, CONFIG_MAX_ROOTS, &c->n_roots));
@@ -494,6 +495,9 @@ const char *config_restart_key(const config *a, const config *b) {
         return "database";
     if (!same_str(a->key_dir, b->key_dir)) return "key_dir";
     if (!same_str(a->key_passphrase_file, b->key_passphrase_file)) return "key_passphrase_file";
+    if (!json_equal(json_object_get(a->json, "keys"), json_object_get(b->json, "keys")) &&
+        (json_object_get(a->json, "keys") || json_object_get(b->json, "keys")))
+        return "keys";
     if (a->n_roots != b->n_roots) return "roots";
     for (size_t i = 0; i < a->n_roots; i++)
         if (!same_str(a->roots[i], b->roots[i])) return "roots";

@@ -37,6 +37,10 @@ typedef struct config {
         const char *read;
         iotca_buf owned, read_owned; /* conninfo words made from objects (database, read point into them) */
     } db;
+    /* issuer keys on a PKCS#11 token (config_keys.c): module NULL means encrypted files in key_dir */
+    struct {
+        const char *module, *token_label, *token_serial, *pin_file;
+    } keys;
     const char *roots[CONFIG_MAX_ROOTS];
     size_t n_roots;
     /* cross-certificates (a configured root's subject and key, signed by another root): alternate chains */
@@ -99,6 +103,8 @@ iotca_rc config_parse(const char *path, const void *data, size_t len, config *c)
 void config_free(config *c);
 /* Reads the config's "database" (config_db.c) into c->database and c->db. */
 iotca_rc config_load_database(config *c, json_t *j);
+/* "keys" (config_keys.c): c->keys; absent means key files. */
+iotca_rc config_load_keys(config *c, json_t *j);
 /* db as it may be shown (printed, logged): a password in a URL or among the words masked. */
 void config_database_display(const char *db, char *out, size_t cap);
 

@@ -83,11 +83,14 @@ took "the sanitizer build and its tests"
 echo "== valgrind: unit tests"
 # one valgrind a core (each is single-threaded CPU work): xargs stops with status 123 when any of them failed
 vg_one() {
-  CK_FORK=no valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite "$1" >/dev/null ||
+  local wrap=() # the token test needs its SoftHSM2 tokens
+  [ "$(basename "$1")" = test_token ] && wrap=(bash "$SRC/tests/unit/with_softhsm.sh")
+  CK_FORK=no "${wrap[@]}" valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite "$1" >/dev/null ||
     { echo "valgrind: $(basename "$1") has memory errors" >&2; return 1; }
   echo "valgrind clean: $(basename "$1")"
 }
 export -f vg_one
+export SRC
 vg_list=$(find "$SRC/$BUILD_DIR/tests" -maxdepth 1 -name 'test_*' -type f -executable | sort)
 [ -n "$vg_list" ] || { echo "valgrind: no unit test binaries found" >&2; exit 1; }
 echo "$vg_list" | xargs -P "$(nproc)" -I{} bash -c 'vg_one "$1"' _ {} | tee "$log" ||

@@ -123,6 +123,7 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     IOTCA_TRY(iotca_buf_append(&ca->pass, cfg->key_passphrase.p, cfg->key_passphrase.len));
     ca->issuer_key_type = cfg->issuer_key_type;
     ca->kdf_iterations = cfg->kdf_iterations;
+    IOTCA_TRY(ca_keys_open(ca, cfg));
     ca->profiles = cfg->profiles;
     ca->n_profiles = cfg->n_profiles;
     for (size_t i = 0; i < cfg->n_profiles; i++) IOTCA_TRY(iotca_profile_validate(&cfg->profiles[i]));
@@ -190,6 +191,7 @@ void iotca_ca_close(iotca_ca *ca) {
         free(is);
     }
     free(ca->issuers);
+    iotca_token_close(ca->token); /* after every key made on it */
     iotca_store_group_free(ca->group);
     ocsp_cache_free(ca->ocsp_cache);
     iotca_store_signal_close(ca->signal);
@@ -224,19 +226,20 @@ iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer *
     ca_issuer *ci = calloc(1, sizeof *ci);
     IOTCA_ENSURE(ci != NULL, IOTCA_E_INTERNAL, "out of memory");
     iotca_rc rc = IOTCA_OK;
-    iotca_buf pem = {0}, p8 = {.secret = true};
+    iotca_buf p8 = {.secret = true};
     IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&rec->cert), &ci->cert));
-    IOTCA_TRY(iotca_file_read(rec->key_ref, 1 << 16, &pem));
-    IOTCA_TRY(iotca_key_decrypt_pem(iotca_buf_slice(&pem), iotca_buf_slice(&ca->pass), &ci->key));
-    IOTCA_CHECK(iotca_key_matches_spki(ci->key, iotca_cert_get(ci->cert)->spki), IOTCA_E_CRYPTO,
-                "issuer %lld: key file does not match its certificate", (long long)rec->id);
+    iotca_slice spki = iotca_cert_get(ci->cert)->spki;
+    rc = ca_key_load(ca, rec->key_ref, spki, &ci->key);
+    IOTCA_CHECK(rc == IOTCA_OK, rc, "issuer %lld: %s", (long long)rec->id, iotca_error_detail());
     ci->root = ca_root_of(ca, ci->cert);
     IOTCA_CHECK(ci->root != NULL, IOTCA_E_POLICY, "issuer %lld does not chain to a configured root",
                 (long long)rec->id);
-    /* the key copies concurrent issuances sign with: decoded from the same PKCS#8 bytes */
-    IOTCA_TRY(iotca_key_to_pkcs8(ci->key, &p8));
+    /* the key copies concurrent issuances sign with: decoded from the same PKCS#8 bytes (on a token: handles
+     * of the same token key, which signs one call at a time) */
+    if (!iotca_key_on_token(ci->key)) IOTCA_TRY(iotca_key_to_pkcs8(ci->key, &p8));
     for (size_t k = 0; k < CA_SIGNERS; k++) {
-        IOTCA_TRY(iotca_key_from_pkcs8(iotca_buf_slice(&p8), &ci->signer[k]));
+        IOTCA_TRY(iotca_key_on_token(ci->key) ? ca_key_load(ca, rec->key_ref, spki, &ci->signer[k])
+                                              : iotca_key_from_pkcs8(iotca_buf_slice(&p8), &ci->signer[k]));
         pthread_mutex_init(&ci->signer_mu[k], NULL);
     }
     size_t hl;
@@ -246,7 +249,6 @@ iotca_rc ca_issuer_locked(iotca_ca *ca, const iotca_issuer_rec *rec, ca_issuer *
     ca->issuers[ca->n_issuers++] = ci;
     *out = ci;
 out:
-    iotca_buf_free(&pem);
     iotca_buf_free(&p8);
     if (rc != IOTCA_OK) {
         iotca_cert_free(ci->cert);

@@ -6,6 +6,7 @@
 
 #include "iotca/ca.h"
 #include "iotca/store.h"
+#include "iotca/token.h"
 #include "ocsp_cache.h"
 #include "store_pool.h"
 
@@ -49,6 +50,7 @@ struct iotca_ca {
     /* set on each thread that used the store: its end releases the thread's crypto caches */
     pthread_key_t thread_key;
     iotca_buf pass;
+    iotca_token *token; /* the PKCS#11 token issuer keys are made and used on (keystore.c); NULL: key files */
     iotca_key_type issuer_key_type;
     unsigned kdf_iterations;
     const iotca_profile *profiles;
@@ -195,5 +197,17 @@ iotca_rc ca_renew_check(const iotca_cert *renews, const char *serial, const iotc
 /* What an operator does when a group has no issuer that can sign: /readyz (tick.c) and the refusal of an
  * issuance (issue.c) say the same words. */
 extern const char *const ca_no_issuer_remedy;
+
+/* Issuer keys (keystore.c): files in key_dir, or on the PKCS#11 token the config names. */
+iotca_rc ca_keys_open(iotca_ca *ca, const iotca_ca_config *cfg);
+/* A new issuer key: an encrypted file key_dir/issuer-NAME.key, or a key pair on the token; ref (cap bytes) gets
+ * the record's key_ref (the path, or the PKCS#11 URI). */
+iotca_rc ca_key_new_issuer(iotca_ca *ca, const char *name, iotca_key **key, char *ref, size_t cap);
+/* The key key_ref names, which must be spki's (IOTCA_E_CRYPTO otherwise). */
+iotca_rc ca_key_load(iotca_ca *ca, const char *ref, iotca_slice spki, iotca_key **out);
+/* Removes a key no record uses: unlinks the file, or destroys the token's objects. */
+iotca_rc ca_key_discard(iotca_ca *ca, const char *ref);
+/* Splits "pkcs11:token=LABEL;id=%xx..." (RFC 7512; other attributes ignored). IOTCA_E_PARSE when malformed. */
+iotca_rc ca_key_uri_parse(const char *ref, char label[33], uint8_t id[IOTCA_TOKEN_ID_MAX], size_t *id_len);
 
 #endif

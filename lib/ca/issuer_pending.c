@@ -73,7 +73,8 @@ static iotca_rc abandon_write(iotca_store *s, void *arg) {
     iotca_audit_rec r;
     char subject[64], detail[256];
     snprintf(subject, sizeof subject, "issuer %lld", (long long)a->id);
-    snprintf(detail, sizeof detail, "name %s, group %s; its key file is wiped and removed: %.160s", a->name, a->group,
+    snprintf(detail, sizeof detail, "name %s, group %s; its key %s: %.160s", a->name, a->group,
+             strncmp(a->key_ref, "pkcs11:", 7) == 0 ? "is destroyed on the token" : "file is wiped and removed",
              a->key_ref);
     ca_audit_fill(&r, a->actor && *a->actor ? a->actor : "anonymous", "issuer.abandon", subject,
                   a->request_id && *a->request_id ? a->request_id : "-", "abandoned", detail);
@@ -95,7 +96,8 @@ iotca_rc iotca_ca_issuer_abandon(iotca_ca *ca, int64_t id, const char *actor, co
     IOTCA_TRY(iotca_store_group_write(ca->group, s, abandon_write, &a));
     /* recorded first: a crash before the wipe leaves an encrypted key file no issuer uses, never an issuer
      * that is still pending without its key */
-    rc = wipe(rec.key_ref);
+    /* a key on the token: its objects destroyed; a file: overwritten, then removed */
+    rc = strncmp(rec.key_ref, "pkcs11:", 7) == 0 ? ca_key_discard(ca, rec.key_ref) : wipe(rec.key_ref);
     if (rc != IOTCA_OK) {
         char why[384];
         snprintf(why, sizeof why, "%s", iotca_error_detail()); /* the detail buffer is about to be rewritten */

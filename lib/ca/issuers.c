@@ -27,7 +27,7 @@ iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, in
     iotca_issuer_rec *list = NULL, rec = {0};
     size_t n = 0, in_group = 0;
     iotca_key *key = NULL;
-    iotca_buf name = {0}, csr = {0}, keypem = {0};
+    iotca_buf name = {0}, csr = {0};
     char path[sizeof rec.key_ref] = "", cnbuf[64];
     IOTCA_TRY(ca_store(ca, &s));
     IOTCA_TRY(iotca_store_issuer_list(s, &list, &n));
@@ -46,17 +46,16 @@ iotca_rc iotca_ca_issuer_new(iotca_ca *ca, const char *group, const char *cn, in
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
     snprintf(cnbuf, sizeof cnbuf, "%s Issuer %s %02x%02x%02x", group, day, rnd[0], rnd[1], rnd[2]);
     IOTCA_TRY(iotca_name_build(NULL, NULL, NULL, cn && *cn ? cn : cnbuf, &name));
-    IOTCA_TRY(iotca_key_generate(ca->issuer_key_type, &key));
-    IOTCA_TRY(iotca_csr_build(key, iotca_buf_slice(&name), &csr));
-    IOTCA_TRY(iotca_key_encrypt_pem(key, iotca_buf_slice(&ca->pass), ca->kdf_iterations, &keypem));
-    IOTCA_CHECK(snprintf(path, sizeof path, "%s/issuer-%s.key", ca->key_dir, rec.name) < (int)sizeof path,
-                IOTCA_E_USAGE, "key directory path too long");
-    IOTCA_TRY(iotca_file_create(path, keypem.data, keypem.len, 0600));
+    IOTCA_TRY(ca_key_new_issuer(ca, rec.name, &key, path, sizeof path)); /* a file, or a token's key pair */
+    rc = iotca_csr_build(key, iotca_buf_slice(&name), &csr);
     memcpy(rec.key_ref, path, sizeof path);
     rec.csr = iotca_buf_borrow(csr.data, csr.len);
-    rc = iotca_store_issuer_add(s, &rec, now);
+    if (rc == IOTCA_OK) rc = iotca_store_issuer_add(s, &rec, now);
     if (rc != IOTCA_OK) {
-        unlink(path); /* no orphan key without a record */
+        char keep[512];
+        snprintf(keep, sizeof keep, "%s", iotca_error_detail());
+        (void)ca_key_discard(ca, path); /* no orphan key without a record */
+        iotca_error_set(rc, "%s", keep);
         goto out;
     }
     *id = rec.id;
@@ -66,7 +65,6 @@ out:
     iotca_key_free(key);
     iotca_buf_free(&name);
     iotca_buf_free(&csr);
-    iotca_buf_free(&keypem);
     return rc;
 }
 

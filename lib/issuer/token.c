@@ -15,7 +15,8 @@
 #define P11_PIN_INCORRECT 0xA0UL
 #define P11_PIN_LEN_RANGE 0xA2UL
 #define P11_USER_ALREADY_LOGGED_IN 0x100UL
-#define P11_LABEL_LEN 32 /* CK_TOKEN_INFO.label: blank-padded, not NUL-terminated */
+#define P11_LABEL_LEN 32  /* CK_TOKEN_INFO.label: blank-padded, not NUL-terminated */
+#define P11_SERIAL_LEN 16 /* CK_TOKEN_INFO.serialNumber, likewise */
 
 struct iotca_token {
     Pkcs11Dev dev;
@@ -47,7 +48,7 @@ static int locked_cb(int dev_id, wc_CryptoInfo *info, void *ctx) {
 /* The slot holding the token labelled label (compared blank-padded, all 32 bytes, so "a" is not "a0"), by the
  * slot IDs the module reports. wolfSSL 5.5.4's lookup by name (Pkcs11Slot_FindByTokenName) asks for slots 0..n-1,
  * which are not SoftHSM's IDs, and matches prefixes: hence this. */
-static iotca_rc find_slot(iotca_token *t, const char *label, CK_SLOT_ID *out) {
+static iotca_rc find_slot(iotca_token *t, const char *label, bool by_serial, CK_SLOT_ID *out) {
     CK_FUNCTION_LIST *f = t->dev.func;
     CK_ULONG n = 0;
     CK_RV rv = f->C_GetSlotList(CK_TRUE, NULL, &n);
@@ -56,34 +57,45 @@ static iotca_rc find_slot(iotca_token *t, const char *label, CK_SLOT_ID *out) {
     CK_SLOT_ID *slots = calloc(n, sizeof *slots);
     IOTCA_ENSURE(slots != NULL, IOTCA_E_INTERNAL, "out of memory");
     rv = f->C_GetSlotList(CK_TRUE, slots, &n);
-    char want[P11_LABEL_LEN];
+    char want[P11_LABEL_LEN]; /* the label (32 bytes) or the serial number (16), blank-padded */
+    size_t wn = by_serial ? P11_SERIAL_LEN : P11_LABEL_LEN;
     memset(want, ' ', sizeof want);
     memcpy(want, label, strlen(label));
     size_t found = 0;
     for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++) {
         CK_TOKEN_INFO ti;
-        if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK || memcmp(ti.label, want, sizeof want) != 0) continue;
-        if (found++ == 0) *out = slots[i];
+        if (f->C_GetTokenInfo(slots[i], &ti) != CKR_OK || memcmp(by_serial ? ti.serialNumber : ti.label, want, wn) != 0)
+            continue;
+        if (found++ == 0) {
+            *out = slots[i];
+            size_t n = P11_LABEL_LEN;
+            while (n > 0 && ti.label[n - 1] == ' ') n--;
+            memcpy(t->label, ti.label, n);
+            t->label[n] = '\0';
+        }
     }
     free(slots);
     IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_USAGE, "PKCS#11: cannot list the slots (CK_RV 0x%lx)", (unsigned long)rv);
-    IOTCA_ENSURE(found > 0, IOTCA_E_USAGE, "PKCS#11: no token is labelled '%s'", label);
-    IOTCA_ENSURE(found == 1, IOTCA_E_USAGE, "PKCS#11: %zu tokens are labelled '%s'", found, label);
+    const char *what = by_serial ? "has serial number" : "is labelled";
+    IOTCA_ENSURE(found > 0, IOTCA_E_USAGE, "PKCS#11: no token %s '%s'", what, label);
+    IOTCA_ENSURE(found == 1, IOTCA_E_USAGE, "PKCS#11: %zu tokens %s '%s'", found, what, label);
     return IOTCA_OK;
 }
 
-iotca_rc iotca_token_open(const char *module_path, const char *token_label, iotca_slice pin, iotca_token **out) {
+static iotca_rc open_token(const char *module_path, const char *token_label, bool by_serial, iotca_slice pin,
+                           iotca_token **out) {
     IOTCA_ENSURE(module_path && *module_path && token_label && *token_label && out, IOTCA_E_USAGE,
-                 "iotca_token_open: the module, the token label and out are required");
-    IOTCA_ENSURE(strlen(token_label) <= P11_LABEL_LEN, IOTCA_E_USAGE, "a PKCS#11 token label is at most %d bytes",
-                 P11_LABEL_LEN);
+                 "iotca_token_open: the module, the token and out are required");
+    IOTCA_ENSURE(strlen(token_label) <= (by_serial ? P11_SERIAL_LEN : P11_LABEL_LEN), IOTCA_E_USAGE,
+                 "a PKCS#11 token %s is at most %d bytes", by_serial ? "serial number" : "label",
+                 by_serial ? P11_SERIAL_LEN : P11_LABEL_LEN);
     IOTCA_ENSURE(pin.len > 0 && pin.len <= 256, IOTCA_E_USAGE, "the token PIN must be 1 to 256 bytes");
     pthread_once(&init_once, init_wolfcrypt);
     IOTCA_ENSURE(init_rc == 0, IOTCA_E_INTERNAL, "wolfCrypt_Init failed: %s", wc_GetErrorString(init_rc));
     iotca_token *t = calloc(1, sizeof *t);
     IOTCA_ENSURE(t != NULL, IOTCA_E_INTERNAL, "out of memory");
     pthread_mutex_init(&t->mu, NULL);
-    snprintf(t->label, sizeof t->label, "%s", token_label);
+    snprintf(t->label, sizeof t->label, "%s", token_label); /* by serial: replaced by the label below */
     iotca_rc rc = IOTCA_OK;
     CK_RV rv = CKR_OK;
     int r = wc_Pkcs11_Initialize_ex(&t->dev, module_path, NULL, &rv);
@@ -93,7 +105,7 @@ iotca_rc iotca_token_open(const char *module_path, const char *token_label, iotc
                                     : "not a PKCS#11 module");
     t->dev_ready = true;
     CK_SLOT_ID slot = 0;
-    IOTCA_TRY(find_slot(t, token_label, &slot));
+    IOTCA_TRY(find_slot(t, token_label, by_serial, &slot));
     /* our own session and login: wolfSSL 5.5.4 would keep a pointer to the PIN and wipe it in place at
      * wc_Pkcs11Token_Final (a literal PIN would crash it), and it hides why a login failed */
     rv = t->dev.func->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->session);
@@ -121,6 +133,14 @@ iotca_rc iotca_token_open(const char *module_path, const char *token_label, iotc
 out:
     iotca_token_close(t);
     return rc;
+}
+
+iotca_rc iotca_token_open(const char *module_path, const char *token_label, iotca_slice pin, iotca_token **out) {
+    return open_token(module_path, token_label, false, pin, out);
+}
+
+iotca_rc iotca_token_open_serial(const char *module_path, const char *serial, iotca_slice pin, iotca_token **out) {
+    return open_token(module_path, serial, true, pin, out);
 }
 
 void iotca_token_close(iotca_token *t) {
@@ -262,7 +282,7 @@ iotca_rc iotca_token_key(iotca_token *t, iotca_slice id, iotca_slice spki, iotca
                  "keys on a PKCS#11 token are ecdsa-p256 or ecdsa-p384, not %s", iotca_key_type_name(type));
     /* the point the certificate names, from its SubjectPublicKeyInfo */
     ecc_key pubk;
-    uint8_t want[133], have[133];
+    uint8_t want[133] = {0}, have[133] = {0};
     word32 wn = sizeof want, idx = 0;
     IOTCA_ENSURE(wc_ecc_init(&pubk) == 0, IOTCA_E_CRYPTO, "key init failed");
     int r = wc_EccPublicKeyDecode(spki.p, &idx, &pubk, (word32)spki.len);
@@ -285,4 +305,20 @@ iotca_rc iotca_token_key(iotca_token *t, iotca_slice id, iotca_slice spki, iotca
     IOTCA_ENSURE(!has_pub || (hn == wn && memcmp(have, want, wn) == 0), IOTCA_E_CRYPTO,
                  "the key with id %s on PKCS#11 token '%s' is not the certificate's key", idhex, t->label);
     return token_key_new(t, type, id, want, wn, out);
+}
+
+iotca_rc iotca_token_destroy(iotca_token *t, iotca_slice id) {
+    IOTCA_ENSURE(t != NULL, IOTCA_E_USAGE, "iotca_token_destroy: NULL token");
+    IOTCA_GUARD(check_id(id));
+    iotca_rc rc = IOTCA_OK;
+    pthread_mutex_lock(&t->mu);
+    for (int i = 0; i < 2 && rc == IOTCA_OK; i++) {
+        CK_OBJECT_HANDLE h = 0;
+        bool found = false;
+        rc = find_object(t, i == 0 ? CKO_PRIVATE_KEY : CKO_PUBLIC_KEY, id, &h, &found);
+        if (rc == IOTCA_OK && found && t->dev.func->C_DestroyObject(t->session, h) != CKR_OK)
+            rc = iotca_error_set(IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' did not destroy a key", t->label);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
 }

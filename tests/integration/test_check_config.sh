@@ -96,6 +96,20 @@ bad "a read replica that is a SQLite file" 'database.read_conninfo is not Postgr
 bad "an unknown database key" "database: unknown key 'pool'" '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool: 4}'
 bad "a connect timeout of zero" 'database.connect_timeout_s must be an integer from 1 to 300' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", connect_timeout_s: 0}'
 bad "a negative statement timeout" 'database.statement_timeout_ms must be an integer' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", statement_timeout_ms: -1}'
+# issuer keys on a PKCS#11 token (issue 26)
+P11='.keys = {store: "pkcs11", module: "/usr/lib/softhsm/libsofthsm2.so", token_label: "iotca", pin_file: "/tmp/pin"}'
+bad "keys that are no object" 'keys must be an object' '.keys = "pkcs11"'
+bad "a key store that is neither file nor pkcs11" 'keys.store must be "file" or "pkcs11"' '.keys = {store: "hsm"}'
+bad "keys without a store" 'keys.store must be' '.keys = {module: "/x.so"}'
+bad "an unknown keys key" "keys: unknown key 'slot'" "$P11 | .keys.slot = 1"
+bad "a pkcs11 store without a module" 'keys.module' "$P11 | del(.keys.module)"
+bad "a module path that is relative" 'absolute path' "$P11 | .keys.module = \"libsofthsm2.so\""
+bad "a pkcs11 store naming no token" 'token_label or token_serial' "$P11 | del(.keys.token_label)"
+bad "a token named by label and serial" 'token_label or token_serial' "$P11 | .keys.token_serial = \"1234\""
+bad "a token label over 32 bytes" 'keys.token_label must be a non-empty string of at most 32 bytes' "$P11 | .keys.token_label = \"$(printf 'x%.0s' $(seq 1 33))\""
+bad "a token serial over 16 bytes" 'keys.token_serial must be' "$P11 | del(.keys.token_label) | .keys.token_serial = \"12345678901234567\""
+bad "a pkcs11 store without a PIN file" 'keys.pin_file' "$P11 | del(.keys.pin_file)"
+bad "a file store with a module" 'keys.module is for store "pkcs11"' '.keys = {store: "file", module: "/x.so"}'
 bad "a pool of one connection" 'database.pool_size must be an integer from 2 to 10000' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool_size: 1}'
 bad "a pool size as a string" 'database.pool_size must be an integer' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool_size: "8"}'
 bad "a pool size too large" 'database.pool_size must be an integer from 2 to 10000' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool_size: 10001}'

@@ -33,6 +33,10 @@ typedef struct iotca_ca_config {
      * (iotca_ca_store_return); with all of them lent, a thread waits up to db_connect_timeout_s, then the
      * call fails with IOTCA_E_STORAGE (503). The tick's thread keeps one (its lock among replicas). */
     unsigned db_pool_size;
+    /* issuer keys on a PKCS#11 token (issue 26): the module, the token by label or by serial number (one), and
+     * its user PIN (copied); NULL module: encrypted key files in key_dir */
+    const char *pkcs11_module, *pkcs11_token_label, *pkcs11_token_serial;
+    iotca_slice pkcs11_pin;
     /* PostgreSQL conninfo of a read replica (a hot standby) for OCSP, CRL and inventory reads; NULL: none. A
      * standby must be the primary's synchronous standby (iotca_ca_open refuses it otherwise); this process's
      * commits then wait until it applied them (remote_apply). */
@@ -52,7 +56,9 @@ const char *iotca_ca_store_engine(void);
 const char *iotca_ca_crypto_version(void);
 /* The same as fields (iotca_crypto_info, key.h). */
 void iotca_ca_crypto_info(iotca_crypto_info *out);
-/* Opens the CA: checks the schema version, parses the roots. */
+/* Whether issuer keys are made and used on a PKCS#11 token. */
+bool iotca_ca_keys_on_token(iotca_ca *ca);
+/* Opens the CA: checks the schema version, parses the roots, opens the PKCS#11 token if one is configured. */
 iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out);
 void iotca_ca_close(iotca_ca *ca);
 /* Gives the database connections the calling thread borrowed back to the CA's pool (db_pool_size): call it when

@@ -17,6 +17,9 @@ typedef struct iotca_token iotca_token;
  * IOTCA_E_USAGE a missing or unloadable module, no token with that label, two with it; IOTCA_E_CRYPTO a wrong
  * PIN ("the token refused the PIN") or a token that refuses the login; IOTCA_E_INTERNAL out of memory. */
 iotca_rc iotca_token_open(const char *module_path, const char *token_label, iotca_slice pin, iotca_token **out);
+/* The same, the token chosen by its serial number (CK_TOKEN_INFO.serialNumber, at most 16 bytes) instead;
+ * iotca_token_label then gives the token's own label. */
+iotca_rc iotca_token_open_serial(const char *module_path, const char *serial, iotca_slice pin, iotca_token **out);
 /* Logs out, closes the session and unloads the module; the keys made from t must be freed first. NULL is
  * ignored. */
 void iotca_token_close(iotca_token *t);
@@ -32,6 +35,9 @@ iotca_rc iotca_token_generate(iotca_token *t, iotca_key_type type, iotca_slice i
  * on the token. IOTCA_E_UNAVAILABLE no such private key on the token (or it does not answer); IOTCA_E_CRYPTO
  * the token's public key with that id is not spki; IOTCA_E_POLICY spki not ECDSA P-256 or P-384. */
 iotca_rc iotca_token_key(iotca_token *t, iotca_slice id, iotca_slice spki, iotca_key **out);
+/* Destroys the private and public key objects with CKA_ID id (none: nothing): a key made for a record that
+ * could not be written. IOTCA_E_UNAVAILABLE if the token refuses. */
+iotca_rc iotca_token_destroy(iotca_token *t, iotca_slice id);
 /* Whether k signs on a token (no private key bytes in memory). */
 bool iotca_key_on_token(const iotca_key *k);
 

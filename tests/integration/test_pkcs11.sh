@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Issuer keys on a PKCS#11 token (issue 26): iotcad with keys.store "pkcs11" on a SoftHSM2 token made here. The
+# next issuer's key is generated on the token (pkcs11-tool: sensitive, never extractable), its CSR signed there,
+# and no key file is written; after the real ceremony, leaves, the CRL and the OCSP responder's certificate are
+# signed there and verify with OpenSSL and GnuTLS; a restart finds the key on the token again. A wrong PIN, a
+# missing module and an unknown token stop iotcad at start with the reason.
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/integration/daemon_lib.sh
+source "$HERE/daemon_lib.sh"
+
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+[ -e "$MODULE" ] || MODULE=$(dpkg -L softhsm2 libsofthsm2 2>/dev/null | grep 'libsofthsm2\.so$' | head -n1 || true)
+[ -n "$MODULE" ] && [ -e "$MODULE" ] || die "the SoftHSM2 module is missing: install softhsm2 (deploy/install-deps.sh)"
+mkdir -p "$WORK/hsm/tokens"
+printf 'directories.tokendir = %s/hsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$WORK" > hsm/softhsm2.conf
+export SOFTHSM2_CONF=$WORK/hsm/softhsm2.conf
+# another token first, so the CA's is not the first slot (and SoftHSM's slot IDs are not 0..n-1)
+softhsm2-util --init-token --free --label other --pin 1111 --so-pin 2222 >/dev/null
+softhsm2-util --init-token --free --label iotca-ca --pin 4321 --so-pin 8765 >/dev/null
+P11() { pkcs11-tool --module "$MODULE" --token-label iotca-ca --pin 4321 "$@" 2>&1; }
+
+ceremony
+write_config
+printf '4321\n' > pin && chmod 600 pin
+jq --arg m "$MODULE" --arg p "$WORK/pin" '.keys = {store: "pkcs11", module: $m, token_label: "iotca-ca", pin_file: $p}' \
+  iotcad.json > c.json && mv c.json iotcad.json
+"$IOTCAD" init --config iotcad.json >/dev/null || die "iotcad init"
+"$IOTCAD" check-config --config iotcad.json >/dev/null || die "check-config refuses the pkcs11 keys config"
+tokens
+start_daemon
+ok "iotcad started with its issuer keys on token iotca-ca"
+
+new_issuer int1
+wait_issuer_state "$ISSUER_ID" active
+INT1=$ISSUER_ID
+[ -z "$(find keys -name 'issuer-*' 2>/dev/null)" ] || die "an issuer key file was written: $(ls keys)"
+ok "issuer int1 (key made on the token, CSR signed there) is active, and no issuer key file exists"
+objs=$(P11 --list-objects)
+priv=$(echo "$objs" | awk '/^Private Key Object/ { p = 1 } p && /label:/ { print; p = 0 }')
+echo "$priv" | grep -q 'iotca issuer default-1' || die "no private key labelled for the issuer on the token: $objs"
+access=$(echo "$objs" | awk '/^Private Key Object/ { p = 1 } p && /Access:/ { print; exit }')
+for w in 'sensitive' 'always sensitive' 'never extractable' 'local'; do
+  echo "$access" | grep -q "$w" || die "the issuer key's Access lacks '$w': $access"
+done
+echo "$access" | sed 's/never extractable//' | grep -q extractable && die "the key is extractable: $access"
+ok "pkcs11-tool: the issuer key is a token object ($access)"
+# the certificate's key is the token's public key
+P11 --read-object --type pubkey --label 'iotca issuer default-1' -o tokpub.der >/dev/null || die "read the public key"
+openssl pkey -pubin -inform DER -in tokpub.der -outform DER -out tokpub.spki 2>/dev/null || die "the token's public key"
+openssl x509 -in int1.pem -noout -pubkey | openssl pkey -pubin -outform DER -out certpub.spki
+cmp -s tokpub.spki certpub.spki || die "the issuer certificate's key is not the token's"
+ok "the issuer certificate certifies the token's key"
+
+issue_and_verify leaf1 "issue a leaf (signed on the token)"
+certtool --verify --load-ca-certificate roots.pem --infile <(cat leaf1.crt leaf1.chain) >certtool.out 2>&1 ||
+  die "GnuTLS does not verify the leaf: $(tail -3 certtool.out)"
+ok "GnuTLS verifies the leaf and its chain"
+serial=$(openssl x509 -in leaf1.crt -noout -serial | cut -d= -f2)
+http POST "/v1/certificates/$(echo "$serial" | tr 'A-F' 'a-f')/revoke" -H "Authorization: Bearer $PROV" -d '{"reason": "keyCompromise"}'
+expect 200 "" "revoke leaf1"
+for _ in $(seq 1 50); do
+  curl -sf "$BASE/crl/$INT1.crl" -o int1.crl && openssl crl -inform DER -in int1.crl -noout -text | grep -q "$serial" && break
+  sleep 0.2
+done
+openssl crl -inform DER -in int1.crl -CAfile <(cat int1.pem roots.pem) -noout 2>&1 | grep -q 'verify OK' ||
+  die "the CRL (signed on the token) does not verify"
+openssl crl -inform DER -in int1.crl -noout -text | grep -q "$serial" || die "the CRL does not list leaf1"
+ok "the CRL is signed on the token, verifies with openssl and lists leaf1"
+oc=$(openssl ocsp -issuer int1.pem -cert leaf1.crt -url "$BASE/ocsp" -CAfile roots.pem -verify_other int1.pem 2>&1) || true
+grep -q 'Response verify OK' <<<"$oc" && grep -q 'leaf1.crt: revoked' <<<"$oc" || die "OCSP: $oc"
+ok "OCSP answers revoked, its responder certificate signed on the token"
+
+stop_clean
+start_daemon
+issue_and_verify leaf2 "after a restart, the issuer key is found on the token again"
+stop_clean
+
+# -- refusals at start: the reason, and no daemon ---------------------------------------------------------------
+refused() { # refused WHAT TEXT JQ: iotcad with the config changed by JQ must exit non-zero saying TEXT
+  jq "$3" iotcad.json > bad.json
+  local rc=0
+  timeout 20 "$IOTCAD" --config bad.json > bad.log 2>&1 || rc=$?
+  [ "$rc" != 0 ] && [ "$rc" != 124 ] || die "$1: iotcad started (exit $rc)"
+  grep -q "$2" bad.log || die "$1: the log does not say '$2': $(tail -3 bad.log)"
+  ok "$1 is refused at start: $(grep -o "$2[^\"]*" bad.log | head -1)"
+}
+printf '9999\n' > badpin && chmod 600 badpin
+refused "a wrong PIN" 'the token refused the PIN' ".keys.pin_file = \"$WORK/badpin\""
+refused "a missing module" 'cannot be loaded' '.keys.module = "/nonexistent/libpkcs11.so"'
+refused "a library that is not a PKCS#11 module" 'not a PKCS#11 module' '.keys.module = "/lib/x86_64-linux-gnu/libm.so.6"'
+refused "an unknown token" "no token is labelled 'iotca-cb'" '.keys.token_label = "iotca-cb"'
+refused "a token's label prefix" "no token is labelled 'iotca'" '.keys.token_label = "iotca"'
+echo "$CHECKS passed, 0 failed"
