@@ -27,6 +27,12 @@ iotca_rc ca_keys_open(iotca_ca *ca, const iotca_ca_config *cfg) {
 
 bool iotca_ca_keys_on_token(iotca_ca *ca) { return ca->token != NULL; }
 
+int iotca_ca_token_up(iotca_ca *ca, unsigned long *reopened) {
+    if (ca->token == NULL) return -1;
+    if (reopened) *reopened = iotca_token_reopened(ca->token);
+    return iotca_token_ok(ca->token) ? 1 : 0;
+}
+
 /* The URI of the key with id on the token: the label percent-encoded but for RFC 3986's unreserved characters,
  * the id every byte (RFC 7512 §2.3). */
 static iotca_rc uri(const char *label, const uint8_t *id, size_t n, char *out, size_t cap) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iotca/clock.h"
 #include "iotca/token.h"
 #include "key_int.h"
 #include "wolf.h"
@@ -27,6 +28,16 @@ struct iotca_token {
     /* wolfSSL 5.5.4's PKCS#11 layer takes no lock, and one session serves one call at a time */
     pthread_mutex_t mu;
     char label[P11_LABEL_LEN + 1];
+    /* to find and log in to the token again when it failed (removed, restarted): how it was named, and the
+     * PIN (wiped at close) */
+    char select[P11_LABEL_LEN + 1];
+    bool by_serial;
+    uint8_t pin[256];
+    size_t pin_len;
+    /* under mu: the last operation failed, and when the next reopening may be tried (CLOCK_MONOTONIC ms) */
+    bool broken, tried; /* tried: the last usable() tried to reopen it */
+    int64_t retry_ms;
+    unsigned long reopened; /* times the token was opened again after a failure */
 };
 
 static int next_dev_id = 0x10ca0000; /* one wolfSSL device per open token (atomic) */
@@ -36,11 +47,50 @@ static int init_rc = -1;
 /* wolfCrypt_Init sets up the crypto device table (every entry free); nothing else in iotca needs it */
 static void init_wolfcrypt(void) { init_rc = wolfCrypt_Init(); }
 
-/* Every wolfSSL call on the token, one at a time: the session is shared by every thread that signs. */
+static iotca_rc reopen(iotca_token *t);
+
+#define REOPEN_EVERY_MS 1000 /* while the token is away, one try a second (a request meanwhile gets 503 at once) */
+
+/* Under mu: after a failure, the token found and logged in to again (at most one try a REOPEN_EVERY_MS). */
+static bool usable(iotca_token *t) {
+    t->tried = false;
+    if (!t->broken) return true;
+    if (iotca_mono_ms() < t->retry_ms) return false;
+    t->tried = true; /* the detail says why it failed */
+    t->retry_ms = iotca_mono_ms() + REOPEN_EVERY_MS;
+    if (reopen(t) != IOTCA_OK) return false;
+    t->broken = false;
+    t->reopened++;
+    return true;
+}
+
+/* Under mu: IOTCA_OK when the token can be used now (usable), else why not. */
+static iotca_rc held(iotca_token *t) {
+    if (usable(t)) return IOTCA_OK;
+    if (t->tried)
+        return iotca_error_set(IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' is not answering: %s", t->label,
+                               iotca_error_detail());
+    return iotca_error_set(IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' is not answering (tried again every %d ms)",
+                           t->label, REOPEN_EVERY_MS);
+}
+
+/* Every wolfSSL call on the token, one at a time: the session is shared by every thread that signs. A call
+ * that fails marks the token broken, and is tried once more on a token opened again (a token that was away and
+ * is back: its old session died with it); while it stays away, calls fail at once. */
 static int locked_cb(int dev_id, wc_CryptoInfo *info, void *ctx) {
     iotca_token *t = ctx;
+    /* wolfSSL 5.5.4 offers the first registered device every one-shot hash and random block of the process
+     * (wc_Sha256Hash asks wc_CryptoCb_GetDevIdAtIndex(0)): those stay in software, at once and without the
+     * lock; only the public-key operations of keys made with this device's id come to the token */
+    if (info->algo_type != WC_ALGO_TYPE_PK) return CRYPTOCB_UNAVAILABLE;
     pthread_mutex_lock(&t->mu);
-    int r = wc_Pkcs11_CryptoDevCb(dev_id, info, &t->tok);
+    int r = usable(t) ? wc_Pkcs11_CryptoDevCb(dev_id, info, &t->tok) : WC_HW_E;
+    if (r != 0 && r != CRYPTOCB_UNAVAILABLE && !t->broken) { /* CRYPTOCB_UNAVAILABLE: done in software */
+        t->broken = true;
+        t->retry_ms = 0;
+        if (usable(t)) r = wc_Pkcs11_CryptoDevCb(dev_id, info, &t->tok);
+        if (r != 0 && r != CRYPTOCB_UNAVAILABLE) t->broken = true;
+    }
     pthread_mutex_unlock(&t->mu);
     return r;
 }
@@ -82,6 +132,47 @@ static iotca_rc find_slot(iotca_token *t, const char *label, bool by_serial, CK_
     return IOTCA_OK;
 }
 
+/* A session on slot, logged in with the PIN. Our own session and login: wolfSSL 5.5.4 would keep a pointer to
+ * the PIN and wipe it in place at wc_Pkcs11Token_Final (a literal PIN would crash it), and it hides why a login
+ * failed. */
+static iotca_rc start_session(iotca_token *t, CK_SLOT_ID slot) {
+    CK_RV rv = t->dev.func->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->session);
+    IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_CRYPTO, "PKCS#11 token '%s': cannot open a session (CK_RV 0x%lx)", t->select,
+                 (unsigned long)rv);
+    rv = t->dev.func->C_Login(t->session, CKU_USER, t->pin, (CK_ULONG)t->pin_len);
+    if (rv != CKR_OK && rv != P11_USER_ALREADY_LOGGED_IN) {
+        (void)t->dev.func->C_CloseSession(t->session);
+        t->session = 0;
+        IOTCA_BAIL(IOTCA_E_CRYPTO, "PKCS#11 token '%s': %s (CK_RV 0x%lx)", t->select,
+                   rv == P11_PIN_INCORRECT || rv == P11_PIN_LEN_RANGE ? "the token refused the PIN" : "login failed",
+                   (unsigned long)rv);
+    }
+    t->logged_in = rv == CKR_OK;
+    return IOTCA_OK;
+}
+
+/* Under mu: the module started again (C_Finalize, C_Initialize: a token that came back may be in a new slot,
+ * and its old session is gone), the token found by its label or serial, a new session logged in. */
+static iotca_rc reopen(iotca_token *t) {
+    CK_FUNCTION_LIST *f = t->dev.func;
+    if (t->session) (void)f->C_CloseSession(t->session);
+    t->session = 0;
+    t->tok.handle = 0;
+    (void)f->C_Finalize(NULL);
+    CK_C_INITIALIZE_ARGS args;
+    memset(&args, 0, sizeof args);
+    args.flags = CKF_OS_LOCKING_OK;
+    CK_RV rv = f->C_Initialize(&args);
+    IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_UNAVAILABLE, "PKCS#11: C_Initialize failed (CK_RV 0x%lx)", (unsigned long)rv);
+    CK_SLOT_ID slot = 0;
+    iotca_rc rc = find_slot(t, t->select, t->by_serial, &slot);
+    if (rc == IOTCA_OK) rc = start_session(t, slot);
+    IOTCA_ENSURE(rc == IOTCA_OK, IOTCA_E_UNAVAILABLE, "%s", iotca_error_detail());
+    t->tok.slotId = slot;
+    t->tok.handle = t->session;
+    return IOTCA_OK;
+}
+
 static iotca_rc open_token(const char *module_path, const char *token_label, bool by_serial, iotca_slice pin,
                            iotca_token **out) {
     IOTCA_ENSURE(module_path && *module_path && token_label && *token_label && out, IOTCA_E_USAGE,
@@ -104,22 +195,13 @@ static iotca_rc open_token(const char *module_path, const char *token_label, boo
                 : rv != CKR_OK      ? "C_Initialize failed"
                                     : "not a PKCS#11 module");
     t->dev_ready = true;
+    snprintf(t->select, sizeof t->select, "%s", token_label);
+    t->by_serial = by_serial;
+    memcpy(t->pin, pin.p, pin.len);
+    t->pin_len = pin.len;
     CK_SLOT_ID slot = 0;
     IOTCA_TRY(find_slot(t, token_label, by_serial, &slot));
-    /* our own session and login: wolfSSL 5.5.4 would keep a pointer to the PIN and wipe it in place at
-     * wc_Pkcs11Token_Final (a literal PIN would crash it), and it hides why a login failed */
-    rv = t->dev.func->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &t->session);
-    IOTCA_CHECK(rv == CKR_OK, IOTCA_E_CRYPTO, "PKCS#11 token '%s': cannot open a session (CK_RV 0x%lx)", token_label,
-                (unsigned long)rv);
-    uint8_t pinbuf[256];
-    memcpy(pinbuf, pin.p, pin.len);
-    rv = t->dev.func->C_Login(t->session, CKU_USER, pinbuf, (CK_ULONG)pin.len);
-    iotca_wipe(pinbuf, sizeof pinbuf);
-    IOTCA_CHECK(rv == CKR_OK || rv == P11_USER_ALREADY_LOGGED_IN, IOTCA_E_CRYPTO,
-                "PKCS#11 token '%s': %s (CK_RV 0x%lx)", token_label,
-                rv == P11_PIN_INCORRECT || rv == P11_PIN_LEN_RANGE ? "the token refused the PIN" : "login failed",
-                (unsigned long)rv);
-    t->logged_in = rv == CKR_OK;
+    IOTCA_TRY(start_session(t, slot));
     IOTCA_CHECK(wc_Pkcs11Token_Init_NoLogin(&t->tok, &t->dev, (int)slot, NULL) == 0, IOTCA_E_INTERNAL,
                 "PKCS#11: wolfSSL refused the token");
     t->tok_ready = true;
@@ -152,7 +234,7 @@ void iotca_token_close(iotca_token *t) {
     if (t->tok_ready) wc_Pkcs11Token_Final(&t->tok); /* no PIN of its own to wipe (NoLogin) */
     if (t->dev_ready) wc_Pkcs11_Finalize(&t->dev);
     pthread_mutex_destroy(&t->mu);
-    iotca_wipe(t, sizeof *t);
+    iotca_wipe(t, sizeof *t); /* the PIN's copy with it */
     free(t);
 }
 
@@ -236,13 +318,17 @@ iotca_rc iotca_token_generate(iotca_token *t, iotca_key_type type, iotca_slice i
     uint8_t pt[133];
     size_t n = 0;
     pthread_mutex_lock(&t->mu);
-    CK_RV rv = t->dev.func->C_GenerateKeyPair(t->session, &mech, pub, sizeof pub / sizeof pub[0], priv,
-                                              sizeof priv / sizeof priv[0], &hpub, &hpriv);
-    iotca_rc rc =
-        rv == CKR_OK ? ec_point(t, hpub, pt, sizeof pt, &n)
-                     : iotca_error_set(IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' did not generate the key (CK_RV 0x%lx)",
-                                       t->label, (unsigned long)rv);
-    if (rc != IOTCA_OK && rv == CKR_OK) { /* no half-made key left behind */
+    iotca_rc rc = held(t);
+    CK_RV rv = rc == IOTCA_OK ? t->dev.func->C_GenerateKeyPair(t->session, &mech, pub, sizeof pub / sizeof pub[0],
+                                                               priv, sizeof priv / sizeof priv[0], &hpub, &hpriv)
+                              : CKR_OK;
+    if (rc == IOTCA_OK)
+        rc = rv == CKR_OK ? ec_point(t, hpub, pt, sizeof pt, &n)
+                          : iotca_error_set(IOTCA_E_UNAVAILABLE,
+                                            "PKCS#11 token '%s' did not generate the key (CK_RV 0x%lx)", t->label,
+                                            (unsigned long)rv);
+    if (rv != CKR_OK) t->broken = true; /* opened again at the next use */
+    if (rc != IOTCA_OK && rv == CKR_OK && hpriv) { /* no half-made key left behind */
         (void)t->dev.func->C_DestroyObject(t->session, hpriv);
         (void)t->dev.func->C_DestroyObject(t->session, hpub);
     }
@@ -255,12 +341,15 @@ iotca_rc iotca_token_generate(iotca_token *t, iotca_key_type type, iotca_slice i
 static iotca_rc find_object(iotca_token *t, CK_OBJECT_CLASS cls, iotca_slice id, CK_OBJECT_HANDLE *h, bool *found) {
     CK_ATTRIBUTE tmpl[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, (void *)id.p, id.len}};
     CK_FUNCTION_LIST *f = t->dev.func;
+    IOTCA_GUARD(held(t));
     CK_RV rv = f->C_FindObjectsInit(t->session, tmpl, 2);
+    t->broken = rv != CKR_OK; /* opened again at the next use */
     IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' does not answer (CK_RV 0x%lx)", t->label,
                  (unsigned long)rv);
     CK_ULONG n = 0;
     rv = f->C_FindObjects(t->session, h, 1, &n);
     (void)f->C_FindObjectsFinal(t->session);
+    t->broken = rv != CKR_OK;
     IOTCA_ENSURE(rv == CKR_OK, IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' does not answer (CK_RV 0x%lx)", t->label,
                  (unsigned long)rv);
     *found = n == 1;
@@ -321,4 +410,18 @@ iotca_rc iotca_token_destroy(iotca_token *t, iotca_slice id) {
     }
     pthread_mutex_unlock(&t->mu);
     return rc;
+}
+
+bool iotca_token_ok(iotca_token *t) {
+    pthread_mutex_lock(&t->mu);
+    bool ok = !t->broken;
+    pthread_mutex_unlock(&t->mu);
+    return ok;
+}
+
+unsigned long iotca_token_reopened(iotca_token *t) {
+    pthread_mutex_lock(&t->mu);
+    unsigned long n = t->reopened;
+    pthread_mutex_unlock(&t->mu);
+    return n;
 }

@@ -82,6 +82,17 @@ void api_metrics(request *r, const char *const *p, response *out) {
                      st.feed_revocations, iotca_ca_tick_leader(r->srv->ca) ? 1 : 0);
     metrics_render(&r->srv->m, &b);
     pool_metrics(r->srv->ca, &b);
+    unsigned long reopened = 0;
+    int up = iotca_ca_token_up(r->srv->ca, &reopened);
+    if (up >= 0)
+        iotca_buf_printf(&b,
+                         "# HELP iotca_key_token_up 1 when the PKCS#11 token of the issuer keys answered its last "
+                         "operation, 0 while it fails (issuance answers 503).\n"
+                         "# TYPE iotca_key_token_up gauge\niotca_key_token_up %d\n"
+                         "# HELP iotca_key_token_reopened_total Times the token was found and logged in to again "
+                         "after failing.\n# TYPE iotca_key_token_reopened_total counter\n"
+                         "iotca_key_token_reopened_total %lu\n",
+                         up, reopened);
     time_t now = time(NULL);
     iotca_buf_append_str(&b, "# HELP iotca_root_days_to_expiry Days until each root expires.\n"
                              "# TYPE iotca_root_days_to_expiry gauge\n");

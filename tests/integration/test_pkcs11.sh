@@ -73,6 +73,64 @@ ok "OCSP answers revoked, its responder certificate signed on the token"
 stop_clean
 start_daemon
 issue_and_verify leaf2 "after a restart, the issuer key is found on the token again"
+[ "$(metric iotca_key_token_up)" = 1 ] || die "/metrics iotca_key_token_up is $(metric iotca_key_token_up)"
+
+# -- the token goes away under load, and comes back ---------------------------------------------------------------
+make_csr load load.updates.example.com "DNS:load.updates.example.com"
+jq -n --rawfile csr load.csr '{csr: $csr, profile: "firmware-endpoint"}' > req.json
+client() { # client N: issues until the file stop exists; each status to codes.N, each 201's serial to got.N
+  local st
+  while [ ! -e stop ]; do
+    st=$(curl -s -m 20 -o "resp.$1" -w '%{http_code}' -X POST "$BASE/v1/certificates" \
+      -H "Authorization: Bearer $PROV" -H 'Content-Type: application/json' --data-binary @req.json) || st=000
+    echo "$st" >> "codes.$1"
+    [ "$st" = 201 ] && jq -r .serial "resp.$1" >> "got.$1"
+  done
+}
+before=$(sql 'SELECT count(*) FROM certificates')
+pids=()
+for n in 1 2 3 4; do client "$n" & pids+=($!); done
+sleep 1.5
+tokdir=$(dirname "$(grep -l iotca-ca hsm/tokens/*/token.object)")
+mv "$tokdir" hsm/away # the token is gone: its objects with it
+ok "the token is taken away under load"
+for _ in $(seq 1 50); do [ "$(metric iotca_key_token_up)" = 0 ] && break; sleep 0.1; done
+[ "$(metric iotca_key_token_up)" = 0 ] || die "iotca_key_token_up did not fall to 0 with the token away"
+make_csr away away.updates.example.com "DNS:away.updates.example.com"
+issue away firmware-endpoint "$PROV"
+expect 503 "" "issuance while the token is away"
+grep -q 'PKCS#11 token' <<<"$OUT" || die "the 503 does not name the token: $OUT"
+oc=$(openssl ocsp -issuer int1.pem -cert leaf2.crt -url "$BASE/ocsp" -CAfile roots.pem -verify_other int1.pem 2>&1) || true
+grep -q 'Response verify OK' <<<"$oc" && grep -q 'leaf2.crt: good' <<<"$oc" || die "OCSP while the token is away: $oc"
+curl -sf "$BASE/crl/$INT1.crl" -o away.crl || die "the CRL is not served while the token is away"
+http GET "/v1/certificates/$(openssl x509 -in leaf2.crt -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')" -H "Authorization: Bearer $PROV"
+expect 200 "" "the inventory while the token is away"
+ok "OCSP (software responder key), the CRL and the inventory keep answering while the token is away"
+sleep 1
+mv hsm/away "$tokdir"
+ok "the token is back"
+back=""
+make_csr back back.updates.example.com "DNS:back.updates.example.com"
+for _ in $(seq 1 50); do
+  issue back firmware-endpoint "$PROV"
+  [ "$STATUS" = 201 ] && { back=1; break; }
+  sleep 0.2
+done
+[ -n "$back" ] || die "issuance did not recover after the token came back: $STATUS $OUT"
+ok "issuance recovered without a restart ($(metric iotca_key_token_reopened_total) reopening(s) of the token)"
+sleep 1
+touch stop
+for p in "${pids[@]}"; do wait "$p"; done
+codes=$(cat codes.* | sort | uniq -c | awk '{printf "%s x %s; ", $1, $2}')
+[ -z "$(cat codes.* | grep -vE '^(201|503)$')" ] || die "answers other than 201 and 503 under the outage: $codes"
+grep -qx 503 codes.* || die "no client saw a 503 while the token was away: $codes"
+n201=$(cat got.* | wc -l)
+[ "$(sql 'SELECT count(*) FROM certificates')" -ge $((before + n201)) ] || die "issued certificates without rows"
+missing=0
+while read -r s; do [ "$(sql "SELECT count(*) FROM certificates WHERE serial = '$s'")" = 1 ] || missing=$((missing + 1)); done < <(cat got.*)
+[ "$missing" = 0 ] || die "$missing answered certificates have no row"
+ok "under the outage clients got only 201 or 503 ($codes), and every certificate answered is stored"
+[ "$(metric iotca_key_token_up)" = 1 ] || die "iotca_key_token_up did not return to 1"
 stop_clean
 
 # -- refusals at start: the reason, and no daemon ---------------------------------------------------------------

@@ -38,6 +38,11 @@ iotca_rc iotca_token_key(iotca_token *t, iotca_slice id, iotca_slice spki, iotca
 /* Destroys the private and public key objects with CKA_ID id (none: nothing): a key made for a record that
  * could not be written. IOTCA_E_UNAVAILABLE if the token refuses. */
 iotca_rc iotca_token_destroy(iotca_token *t, iotca_slice id);
+/* Whether the token's last operation worked (false while it is away: every operation fails at once with
+ * IOTCA_E_UNAVAILABLE but for one try a second to find it and log in again, which ends the outage). */
+bool iotca_token_ok(iotca_token *t);
+/* How many times it was found and logged in to again after failing. */
+unsigned long iotca_token_reopened(iotca_token *t);
 /* Whether k signs on a token (no private key bytes in memory). */
 bool iotca_key_on_token(const iotca_key *k);
 
