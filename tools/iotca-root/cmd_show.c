@@ -67,6 +67,7 @@ static iotca_rc do_show(const root_opts *o) {
                                 "crl_number", json_object_get(v.state, "crl_number"), "ledger_head",
                                 json_object_get(v.state, "ledger_head"));
         json_object_set(out, "issued", issued);
+        if (json_object_get(v.state, "pkcs11")) json_object_set(out, "pkcs11", json_object_get(v.state, "pkcs11"));
         json_object_set_new(out, "ledger_records", json_integer((json_int_t)count));
         json_dumpf(out, stdout, JSON_INDENT(2));
         printf("\n");
@@ -75,15 +76,23 @@ static iotca_rc do_show(const root_opts *o) {
     }
     printf("Root vault %s\n", o->vault);
     printf("  subject      %s\n", (const char *)subj.data);
-    printf("  key          %s\n", json_string_value(json_object_get(v.state, "key_type")));
+    json_t *p11 = json_object_get(v.state, "pkcs11");
+    if (p11)
+        printf("  key          %s on PKCS#11 token '%s' (key id %s, module %s)\n",
+               json_string_value(json_object_get(v.state, "key_type")),
+               json_string_value(json_object_get(p11, "token_label")), json_string_value(json_object_get(p11, "key_id")),
+               json_string_value(json_object_get(p11, "module")));
+    else
+        printf("  key          %s\n", json_string_value(json_object_get(v.state, "key_type")));
     printf("  serial       %s\n", json_string_value(json_object_get(v.state, "root_serial")));
     printf("  validity     %s to %s%s\n", nb, na, ci->not_after < time(NULL) ? "  (EXPIRED)" : "");
     printf("  SHA-256      %s\n", json_string_value(json_object_get(v.state, "root_sha256")));
     printf("  SPKI pin     %s\n", json_string_value(json_object_get(v.state, "root_spki_sha256")));
     json_int_t sh = json_integer_value(json_object_get(v.state, "shares"));
-    if (sh) printf("  protection   %lld-of-%lld custodian shares\n",
+    if (sh) printf(p11 ? "  protection   the token's PIN, in %lld-of-%lld custodian shares\n"
+                       : "  protection   %lld-of-%lld custodian shares\n",
                    (long long)json_integer_value(json_object_get(v.state, "threshold")), (long long)sh);
-    else printf("  protection   passphrase\n");
+    else printf(p11 ? "  protection   the token's PIN\n" : "  protection   passphrase\n");
     printf("  last CRL     %lld\n", (long long)json_integer_value(json_object_get(v.state, "crl_number")));
     printf("  ledger       %zu records, intact, head %s\n", count, head);
     printf("  signed (%zu):\n", json_array_size(issued));

@@ -26,7 +26,13 @@ static const char usage_text[] =
     "Unlocking the root key: --passphrase-file F, a no-echo prompt, or --share FILE (repeated) for vaults\n"
     "split among custodians (passphrase and share files must not be readable by group or others: chmod 600,\n"
     "or --allow-readable-secrets to use them anyway, with a warning). Signing asks for confirmation on the terminal; --yes skips it for scripts.\n"
-    "--note TEXT adds an operator note to the ledger record.\n";
+    "--note TEXT adds an operator note to the ledger record.\n"
+    "\n"
+    "Root key on a PKCS#11 token (an HSM): init --pkcs11 MODULE (--token-label L | --token-serial S) makes the\n"
+    "key there (sensitive, not extractable) and records the token, key id and public key in vault.json; later\n"
+    "commands find it from that record (--pkcs11, --token-label or --token-serial override where the module or\n"
+    "token moved). The token's PIN comes as the passphrase does (--passphrase-file F or a prompt); with\n"
+    "--shares N --threshold M at init, the PIN is split among custodians and --share FILE gives it back.\n";
 
 int report(iotca_rc rc) {
     if (rc == IOTCA_OK) return 0;
@@ -54,7 +60,7 @@ static iotca_rc parse_long(const char *flag, const char *s, long lo, long hi, lo
 enum {
     O_VAULT = 256, O_NAME, O_ORG, O_COUNTRY, O_KEY, O_YEARS, O_SHARES, O_THRESHOLD, O_PASSFILE, O_SHARE, O_CSR,
     O_OUT, O_DAYS, O_PERMIT_DNS, O_PERMIT_IP, O_NC, O_EKU, O_CRL_URL, O_OCSP_URL, O_CAI_URL, O_CERT, O_SERIAL,
-    O_REASON, O_NOTE, O_YES, O_JSON, O_HEAD, O_HELP, O_ALLOW_READABLE,
+    O_REASON, O_NOTE, O_YES, O_JSON, O_HEAD, O_HELP, O_ALLOW_READABLE, O_PKCS11, O_TOKEN_LABEL, O_TOKEN_SERIAL,
 };
 
 static const struct option longopts[] = {
@@ -87,6 +93,9 @@ static const struct option longopts[] = {
     {"head", required_argument, 0, O_HEAD},
     {"help", no_argument, 0, O_HELP},
     {"allow-readable-secrets", no_argument, 0, O_ALLOW_READABLE},
+    {"pkcs11", required_argument, 0, O_PKCS11},
+    {"token-label", required_argument, 0, O_TOKEN_LABEL},
+    {"token-serial", required_argument, 0, O_TOKEN_SERIAL},
     {0, 0, 0, 0},
 };
 
@@ -136,6 +145,9 @@ static iotca_rc parse_opts(int argc, char **argv, root_opts *o) {
         case O_HEAD: o->head = optarg; break;
         case O_HELP: fputs(usage_text, stdout); exit(0);
         case O_ALLOW_READABLE: secret_allow_readable = true; break;
+        case O_PKCS11: o->pkcs11_module = optarg; break;
+        case O_TOKEN_LABEL: o->token_label = optarg; break;
+        case O_TOKEN_SERIAL: o->token_serial = optarg; break;
         default:
             IOTCA_BAIL(IOTCA_E_USAGE, "unknown or incomplete option '%s' (see iotca-root --help)",
                        argv[optind - 1] ? argv[optind - 1] : "?");

@@ -6,6 +6,7 @@
 #include <limits.h>
 
 #include "iotca/key.h"
+#include "iotca/token.h"
 #include "iotca/x509.h"
 
 #define MAX_SHARES 255
@@ -15,6 +16,8 @@
 typedef struct root_opts {
     const char *vault, *name, *org, *country, *key, *csr, *cert, *out, *serial, *reason, *note;
     const char *passphrase_file, *name_constraints, *eku, *crl_url, *ocsp_url, *ca_issuers_url, *head;
+    /* the root key on a PKCS#11 token (issue 26): --pkcs11 MODULE, --token-label or --token-serial */
+    const char *pkcs11_module, *token_label, *token_serial;
     const char *shares_file[MAX_SHARES];
     size_t n_share_files;
     const char *permit_dns[MAX_LIST], *permit_ip[MAX_LIST];
@@ -28,6 +31,7 @@ typedef struct vault {
     char dir[PATH_MAX];
     json_t *state;
     iotca_cert *root;
+    iotca_token *token; /* open while a key on it is in use (vault_unlock); vault_close closes it */
 } vault;
 
 /* File names inside a vault. */
@@ -44,8 +48,9 @@ iotca_rc vault_path(const vault *v, const char *name, char *out, size_t n);
 iotca_rc vault_open(const char *dir, vault *v);
 /* Writes vault.json atomically. */
 iotca_rc vault_save(vault *v);
-/* Obtains the passphrase (file, prompt or shares) and decrypts the root key;
- * refuses a key that does not match the root certificate. */
+/* Obtains the passphrase (file, prompt or shares) and decrypts the root key, or for a vault whose key is on a
+ * PKCS#11 token, the token's PIN the same way and the key on the token (v->token, until vault_close); refuses
+ * a key that does not match the root certificate. Free *key before vault_close. */
 iotca_rc vault_unlock(vault *v, const root_opts *o, iotca_key **key);
 void vault_close(vault *v);
 /* Writes a signed artifact: a copy under the vault's issued/ directory and

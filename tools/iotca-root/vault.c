@@ -72,18 +72,48 @@ out:
 }
 
 void vault_close(vault *v) {
+    iotca_token_close(v->token); /* its keys were freed by the caller */
+    v->token = NULL;
     json_decref(v->state);
     iotca_cert_free(v->root);
     v->state = NULL;
     v->root = NULL;
 }
 
+/* The vault's key on its PKCS#11 token: the module and token from vault.json unless the options name others,
+ * the key by its id, checked against the root certificate's public key. */
+static iotca_rc token_key(vault *v, const root_opts *o, iotca_slice pin, iotca_key **key) {
+    json_t *p = json_object_get(v->state, "pkcs11");
+    const char *module = o->pkcs11_module ? o->pkcs11_module : json_string_value(json_object_get(p, "module"));
+    const char *label = o->token_label, *serial = o->token_serial;
+    if (!label && !serial) {
+        serial = json_string_value(json_object_get(p, "token_serial"));
+        label = serial ? NULL : json_string_value(json_object_get(p, "token_label"));
+    }
+    const char *idhex = json_string_value(json_object_get(p, "key_id"));
+    IOTCA_ENSURE(module && (label || serial) && idhex, IOTCA_E_PARSE,
+                 "vault.json says the key is on a PKCS#11 token but lacks its module, token or key_id");
+    iotca_buf id = {0};
+    iotca_rc rc = iotca_hex_decode(idhex, &id);
+    IOTCA_CHECK(rc == IOTCA_OK && id.len >= 1 && id.len <= IOTCA_TOKEN_ID_MAX, IOTCA_E_PARSE,
+                "vault.json: key_id is not 1 to %d bytes of hex", IOTCA_TOKEN_ID_MAX);
+    rc = label ? iotca_token_open(module, label, pin, &v->token) : iotca_token_open_serial(module, serial, pin, &v->token);
+    if (rc == IOTCA_OK) rc = iotca_token_key(v->token, iotca_buf_slice(&id), iotca_cert_get(v->root)->spki, key);
+out:
+    iotca_buf_free(&id);
+    return rc;
+}
+
 iotca_rc vault_unlock(vault *v, const root_opts *o, iotca_key **key) {
     char path[PATH_MAX];
     iotca_buf pem = {0}, pass = {.secret = true}, combined = {.secret = true};
     iotca_rc rc = IOTCA_OK;
-    IOTCA_TRY(vault_path(v, VAULT_ROOT_KEY, path, sizeof path));
-    IOTCA_TRY(iotca_file_read(path, 1 << 16, &pem));
+    const char *store = json_string_value(json_object_get(v->state, "key_store"));
+    bool on_token = store && strcmp(store, "pkcs11") == 0;
+    if (!on_token) {
+        IOTCA_TRY(vault_path(v, VAULT_ROOT_KEY, path, sizeof path));
+        IOTCA_TRY(iotca_file_read(path, 1 << 16, &pem));
+    }
     if (json_integer_value(json_object_get(v->state, "shares")) > 0) {
         IOTCA_CHECK(o->passphrase_file == NULL, IOTCA_E_USAGE,
                     "this vault's key is protected by custodian shares; give them with --share FILE");
@@ -92,14 +122,18 @@ iotca_rc vault_unlock(vault *v, const root_opts *o, iotca_key **key) {
         IOTCA_CHECK((json_int_t)o->n_share_files >= need, IOTCA_E_USAGE, "%zu share(s) given; this vault needs %lld",
                     o->n_share_files, (long long)need);
         IOTCA_TRY(shares_combine(o->shares_file, o->n_share_files, fp ? fp : "", &combined));
-        IOTCA_TRY(iotca_hex_encode(combined.data, combined.len, &pass));
+        /* a file key's passphrase is the hex of the secret; a token's PIN is the secret itself */
+        if (on_token) IOTCA_TRY(iotca_buf_append(&pass, combined.data, combined.len));
+        else IOTCA_TRY(iotca_hex_encode(combined.data, combined.len, &pass));
     } else {
         IOTCA_CHECK(o->n_share_files == 0, IOTCA_E_USAGE, "this vault uses a passphrase, not shares");
         IOTCA_TRY(secret_passphrase(o->passphrase_file, false, &pass));
     }
-    rc = iotca_key_decrypt_pem(iotca_buf_slice(&pem), iotca_buf_slice(&pass), key);
+    rc = on_token ? token_key(v, o, iotca_buf_slice(&pass), key)
+                  : iotca_key_decrypt_pem(iotca_buf_slice(&pem), iotca_buf_slice(&pass), key);
     if (rc == IOTCA_E_CRYPTO && json_integer_value(json_object_get(v->state, "shares")) > 0)
-        rc = iotca_error_set(rc, "the shares do not reconstruct the root key (wrong or altered shares)");
+        rc = iotca_error_set(rc, "the shares do not reconstruct the root key%s (wrong or altered shares)",
+                             on_token ? "'s PIN" : "");
     if (rc != IOTCA_OK) goto out;
     if (!iotca_key_matches_spki(*key, iotca_cert_get(v->root)->spki)) {
         iotca_key_free(*key);
