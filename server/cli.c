@@ -103,7 +103,8 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
                               .pkcs11_module = c->keys.module,
                               .pkcs11_token_label = c->keys.token_label,
                               .pkcs11_token_serial = c->keys.token_serial,
-                              .pkcs11_pin = iotca_buf_slice(&pin)};
+                              .pkcs11_pin = iotca_buf_slice(&pin),
+                              .ocsp_keys_on_token = c->keys.ocsp_on_token};
         rc = iotca_ca_open(&cc, ca);
     }
     /* one crypto thread a serving thread (one a core by default): the serving threads start issuances and

@@ -40,6 +40,7 @@ typedef struct config {
     /* issuer keys on a PKCS#11 token (config_keys.c): module NULL means encrypted files in key_dir */
     struct {
         const char *module, *token_label, *token_serial, *pin_file;
+        bool ocsp_on_token; /* keys.ocsp_responder "token" */
     } keys;
     const char *roots[CONFIG_MAX_ROOTS];
     size_t n_roots;

@@ -1,5 +1,6 @@
 /* The config's "keys" (issue 26, SPEC §12): where issuer keys live. Absent or {"store": "file"}: encrypted PKCS#8
- * files in key_dir. {"store": "pkcs11", "module", "token_label" or "token_serial", "pin_file"}: a PKCS#11 token. */
+ * files in key_dir. {"store": "pkcs11", "module", "token_label" or "token_serial", "pin_file", "ocsp_responder"}:
+ * a PKCS#11 token (and the OCSP responders' keys there too with ocsp_responder "token"). */
 #include <string.h>
 
 #include "config.h"
@@ -20,7 +21,8 @@ iotca_rc config_load_keys(config *c, json_t *j) {
     IOTCA_ENSURE(json_is_object(k), IOTCA_E_USAGE,
                  "config: keys must be an object ({\"store\": \"file\"} or "
                  "{\"store\": \"pkcs11\", ...})");
-    static const char *const keys[] = {"store", "module", "token_label", "token_serial", "pin_file", NULL};
+    static const char *const keys[] = {"store",    "module", "token_label", "token_serial", "pin_file",
+                                       "ocsp_responder", NULL};
     const char *name;
     json_t *v;
     json_object_foreach(k, name, v) {
@@ -46,6 +48,11 @@ iotca_rc config_load_keys(config *c, json_t *j) {
                  "config: keys.module (the PKCS#11 module's absolute path) is required for store \"pkcs11\"");
     IOTCA_ENSURE((c->keys.token_label != NULL) != (c->keys.token_serial != NULL), IOTCA_E_USAGE,
                  "config: keys needs token_label or token_serial (one of them) to name the token");
+    const char *ocsp = NULL;
+    IOTCA_GUARD(get_text(k, "ocsp_responder", 16, &ocsp));
+    IOTCA_ENSURE(ocsp == NULL || strcmp(ocsp, "software") == 0 || strcmp(ocsp, "token") == 0, IOTCA_E_USAGE,
+                 "config: keys.ocsp_responder must be \"software\" (the default) or \"token\"");
+    c->keys.ocsp_on_token = ocsp && strcmp(ocsp, "token") == 0;
     IOTCA_ENSURE(c->keys.pin_file != NULL, IOTCA_E_USAGE,
                  "config: keys.pin_file (a file holding the token's user PIN, mode 0600) is required for store "
                  "\"pkcs11\"");

@@ -51,6 +51,7 @@ struct iotca_ca {
     pthread_key_t thread_key;
     iotca_buf pass;
     iotca_token *token; /* the PKCS#11 token issuer keys are made and used on (keystore.c); NULL: key files */
+    bool ocsp_on_token; /* the OCSP responders' keys too (else software keys in key_dir) */
     iotca_key_type issuer_key_type;
     unsigned kdf_iterations;
     const iotca_profile *profiles;
@@ -203,6 +204,9 @@ iotca_rc ca_keys_open(iotca_ca *ca, const iotca_ca_config *cfg);
 /* A new issuer key: an encrypted file key_dir/issuer-NAME.key, or a key pair on the token; ref (cap bytes) gets
  * the record's key_ref (the path, or the PKCS#11 URI). */
 iotca_rc ca_key_new_issuer(iotca_ca *ca, const char *name, iotca_key **key, char *ref, size_t cap);
+/* A new key of type: on the token (label) when on_token and a token is open, else key_dir/FILE.key. */
+iotca_rc ca_key_new(iotca_ca *ca, const char *file, const char *label, iotca_key_type type, bool on_token,
+                    iotca_key **key, char *ref, size_t cap);
 /* The key key_ref names, which must be spki's (IOTCA_E_CRYPTO otherwise). */
 iotca_rc ca_key_load(iotca_ca *ca, const char *ref, iotca_slice spki, iotca_key **out);
 /* Removes a key no record uses: unlinks the file, or destroys the token's objects. */

@@ -18,6 +18,7 @@ iotca_rc ca_keys_open(iotca_ca *ca, const iotca_ca_config *cfg) {
                  iotca_key_type_name(ca->issuer_key_type));
     IOTCA_ENSURE((cfg->pkcs11_token_label != NULL) != (cfg->pkcs11_token_serial != NULL), IOTCA_E_USAGE,
                  "a PKCS#11 token is named by its label or by its serial number (one of them)");
+    ca->ocsp_on_token = cfg->ocsp_keys_on_token;
     iotca_rc rc =
         cfg->pkcs11_token_label
             ? iotca_token_open(cfg->pkcs11_module, cfg->pkcs11_token_label, cfg->pkcs11_pin, &ca->token)
@@ -101,13 +102,14 @@ iotca_rc ca_key_uri_parse(const char *ref, char label[33], uint8_t id[IOTCA_TOKE
     return IOTCA_OK;
 }
 
-iotca_rc ca_key_new_issuer(iotca_ca *ca, const char *name, iotca_key **key, char *ref, size_t cap) {
-    if (ca->token == NULL) { /* an encrypted PKCS#8 file, 0600, never overwritten */
+iotca_rc ca_key_new(iotca_ca *ca, const char *file, const char *label, iotca_key_type type, bool on_token,
+                    iotca_key **key, char *ref, size_t cap) {
+    if (!on_token || ca->token == NULL) { /* an encrypted PKCS#8 file, 0600, never overwritten */
         iotca_buf pem = {0};
         iotca_rc rc = IOTCA_OK;
-        IOTCA_CHECK(snprintf(ref, cap, "%s/issuer-%s.key", ca->key_dir, name) < (int)cap, IOTCA_E_USAGE,
+        IOTCA_CHECK(snprintf(ref, cap, "%s/%s.key", ca->key_dir, file) < (int)cap, IOTCA_E_USAGE,
                     "key directory path too long");
-        IOTCA_TRY(iotca_key_generate(ca->issuer_key_type, key));
+        IOTCA_TRY(iotca_key_generate(type, key));
         IOTCA_TRY(iotca_key_encrypt_pem(*key, iotca_buf_slice(&ca->pass), ca->kdf_iterations, &pem));
         IOTCA_TRY(iotca_file_create(ref, pem.data, pem.len, 0600));
     out:
@@ -119,11 +121,16 @@ iotca_rc ca_key_new_issuer(iotca_ca *ca, const char *name, iotca_key **key, char
         return rc;
     }
     uint8_t id[KEY_ID_LEN];
-    char label[64];
     IOTCA_GUARD(iotca_random(id, sizeof id));
     IOTCA_GUARD(uri(iotca_token_label(ca->token), id, sizeof id, ref, cap));
+    return iotca_token_generate(ca->token, type, iotca_slice_of(id, sizeof id), label, key);
+}
+
+iotca_rc ca_key_new_issuer(iotca_ca *ca, const char *name, iotca_key **key, char *ref, size_t cap) {
+    char file[96], label[64];
+    snprintf(file, sizeof file, "issuer-%.80s", name);
     snprintf(label, sizeof label, "iotca issuer %.40s", name);
-    return iotca_token_generate(ca->token, ca->issuer_key_type, iotca_slice_of(id, sizeof id), label, key);
+    return ca_key_new(ca, file, label, ca->issuer_key_type, true, key, ref, cap);
 }
 
 iotca_rc ca_key_discard(iotca_ca *ca, const char *ref) {

@@ -26,19 +26,27 @@ static iotca_rc new_signer(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t n
     iotca_rc rc = IOTCA_OK;
     iotca_key *key = NULL;
     iotca_cert *cert = NULL;
-    iotca_buf spki = {0}, name = {0}, cn = {0}, der = {0}, pem = {0};
+    iotca_buf spki = {0}, name = {0}, cn = {0}, der = {0};
     iotca_ocsp_signer_rec rec = {0};
+    bool made = false; /* a key exists that no record names yet */
     char path[sizeof rec.key_ref] = "";
     uint8_t serial[IOTCA_SERIAL_LEN];
     IOTCA_CHECK(ii->not_after > now + RESPONSE_VALIDITY, IOTCA_E_POLICY,
                 "issuer %lld expires too soon to delegate OCSP", (long long)is->id);
-    IOTCA_TRY(iotca_key_generate(IOTCA_KEY_ECDSA_P256, &key));
-    IOTCA_TRY(iotca_key_spki(key, &spki));
     IOTCA_TRY(iotca_name_cn(ii->subject, &cn));
     char label[80];
     snprintf(label, sizeof label, "%.48s OCSP responder", cn.len ? (const char *)cn.data : "iotca");
-    IOTCA_TRY(iotca_name_build(NULL, NULL, NULL, label, &name));
     IOTCA_TRY(iotca_serial_random(serial));
+    char hex[2 * IOTCA_SERIAL_LEN + 1], file[96], klabel[64];
+    for (size_t i = 0; i < sizeof serial; i++) snprintf(hex + 2 * i, 3, "%02x", serial[i]);
+    snprintf(file, sizeof file, "ocsp-%lld-%s", (long long)is->id, hex);
+    snprintf(klabel, sizeof klabel, "iotca ocsp %lld %.16s", (long long)is->id, hex);
+    /* a software key (encrypted in key_dir: the KDF alone takes about a quarter second) or one on the token;
+     * made outside ca->lock, so issuance, which takes ca->lock to look up profiles and issuers, never waits */
+    IOTCA_TRY(ca_key_new(ca, file, klabel, IOTCA_KEY_ECDSA_P256, ca->ocsp_on_token, &key, path, sizeof path));
+    made = true;
+    IOTCA_TRY(iotca_key_spki(key, &spki));
+    IOTCA_TRY(iotca_name_build(NULL, NULL, NULL, label, &name));
     iotca_cert_spec spec = {0};
     spec.serial = iotca_slice_of(serial, sizeof serial);
     spec.issuer = ii->subject;
@@ -51,31 +59,20 @@ static iotca_rc new_signer(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t n
     spec.key_usage = IOTCA_KU_DIGITAL_SIGNATURE;
     spec.eku = IOTCA_EKU_OCSP_SIGNING;
     spec.ocsp_nocheck = true; /* RFC 6960 §4.2.2.2.1: clients need not check the responder's status */
-    char hex[2 * IOTCA_SERIAL_LEN + 1];
-    for (size_t i = 0; i < sizeof serial; i++) snprintf(hex + 2 * i, 3, "%02x", serial[i]);
     IOTCA_TRY(iotca_store_serial_reserve(s, hex, is->id, now)); /* responder serials are unique too */
-    /* the issuer's main key is shared with CRL signing: ca->lock covers this signature only. Generating the
-     * responder key and encrypting it (the KDF alone takes about a quarter second) happen outside it, so
-     * issuance, which takes ca->lock to look up profiles and issuers, never waits for them. */
+    /* the issuer's main key is shared with CRL signing: ca->lock covers this signature only */
     pthread_mutex_lock(&ca->lock);
     rc = iotca_cert_sign(&spec, is->key, &der);
     pthread_mutex_unlock(&ca->lock);
     IOTCA_TRY(rc);
     IOTCA_TRY(iotca_cert_parse(iotca_buf_slice(&der), &cert));
-    IOTCA_TRY(iotca_key_encrypt_pem(key, iotca_buf_slice(&ca->pass), ca->kdf_iterations, &pem));
-    IOTCA_CHECK(snprintf(path, sizeof path, "%s/ocsp-%lld-%s.key", ca->key_dir, (long long)is->id, hex) < (int)sizeof path,
-                IOTCA_E_USAGE, "key directory path too long");
-    IOTCA_TRY(iotca_file_create(path, pem.data, pem.len, 0600));
     rec.issuer_id = is->id;
     rec.cert = iotca_buf_borrow(der.data, der.len);
     memcpy(rec.key_ref, path, sizeof path);
     rec.not_after = spec.not_after;
     rec.created_at = now;
-    rc = iotca_store_ocsp_signer_add(s, &rec);
-    if (rc != IOTCA_OK) {
-        unlink(path);
-        goto out;
-    }
+    IOTCA_TRY(iotca_store_ocsp_signer_add(s, &rec));
+    made = false; /* recorded: kept */
     iotca_cert_free(is->ocsp_cert);
     iotca_key_free(is->ocsp_key);
     is->ocsp_cert = cert;
@@ -83,13 +80,20 @@ static iotca_rc new_signer(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t n
     cert = NULL;
     key = NULL;
 out:
+    if (made) { /* no orphan key without a record */
+        char keep[512];
+        snprintf(keep, sizeof keep, "%s", iotca_error_detail());
+        iotca_key_free(key);
+        key = NULL;
+        (void)ca_key_discard(ca, path);
+        iotca_error_set(rc, "%s", keep);
+    }
     iotca_key_free(key);
     iotca_cert_free(cert);
     iotca_buf_free(&spki);
     iotca_buf_free(&name);
     iotca_buf_free(&cn);
     iotca_buf_free(&der);
-    iotca_buf_free(&pem);
     return rc;
 }
 
@@ -104,14 +108,11 @@ static iotca_rc signer_ready(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t
         return new_signer(ca, s, is, now);
     }
     IOTCA_GUARD(rc);
-    iotca_buf pem = {0};
     iotca_cert *cert = NULL;
     iotca_key *key = NULL;
     rc = iotca_cert_parse(iotca_buf_slice(&rec.cert), &cert);
-    if (rc == IOTCA_OK) rc = iotca_file_read(rec.key_ref, 1 << 16, &pem);
-    if (rc == IOTCA_OK) rc = iotca_key_decrypt_pem(iotca_buf_slice(&pem), iotca_buf_slice(&ca->pass), &key);
-    if (rc == IOTCA_OK && !iotca_key_matches_spki(key, iotca_cert_get(cert)->spki))
-        rc = iotca_error_set(IOTCA_E_CRYPTO, "OCSP signer key does not match its certificate");
+    /* a file or a key on the token (keystore.c), checked against the responder's certificate */
+    if (rc == IOTCA_OK) rc = ca_key_load(ca, rec.key_ref, iotca_cert_get(cert)->spki, &key);
     if (rc == IOTCA_OK) {
         iotca_cert_free(is->ocsp_cert);
         iotca_key_free(is->ocsp_key);
@@ -121,7 +122,6 @@ static iotca_rc signer_ready(iotca_ca *ca, iotca_store *s, ca_issuer *is, time_t
         iotca_cert_free(cert);
         iotca_key_free(key);
     }
-    iotca_buf_free(&pem);
     iotca_ocsp_signer_rec_free(&rec);
     return rc;
 }

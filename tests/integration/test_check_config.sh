@@ -109,6 +109,7 @@ bad "a token named by label and serial" 'token_label or token_serial' "$P11 | .k
 bad "a token label over 32 bytes" 'keys.token_label must be a non-empty string of at most 32 bytes' "$P11 | .keys.token_label = \"$(printf 'x%.0s' $(seq 1 33))\""
 bad "a token serial over 16 bytes" 'keys.token_serial must be' "$P11 | del(.keys.token_label) | .keys.token_serial = \"12345678901234567\""
 bad "a pkcs11 store without a PIN file" 'keys.pin_file' "$P11 | del(.keys.pin_file)"
+bad "an OCSP responder neither software nor token" 'keys.ocsp_responder must be "software"' "$P11 | .keys.ocsp_responder = \"hsm\""
 bad "a file store with a module" 'keys.module is for store "pkcs11"' '.keys = {store: "file", module: "/x.so"}'
 bad "a pool of one connection" 'database.pool_size must be an integer from 2 to 10000' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool_size: 1}'
 bad "a pool size as a string" 'database.pool_size must be an integer' '.database = {conninfo: "postgresql://127.0.0.1:1/iotca", pool_size: "8"}'

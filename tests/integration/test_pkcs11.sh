@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Issuer keys on a PKCS#11 token (issue 26): iotcad with keys.store "pkcs11" on a SoftHSM2 token made here. The
+# Every CA key on a PKCS#11 token (issue 26): the roots made by iotca-root on tokens of their own, and iotcad
+# with keys.store "pkcs11" on a SoftHSM2 token made here. The
 # next issuer's key is generated on the token (pkcs11-tool: sensitive, never extractable), its CSR signed there,
 # and no key file is written; after the real ceremony, leaves, the CRL and the OCSP responder's certificate are
 # signed there and verify with OpenSSL and GnuTLS; a restart finds the key on the token again. A wrong PIN, a
@@ -19,10 +20,20 @@ softhsm2-util --init-token --free --label other --pin 1111 --so-pin 2222 >/dev/n
 softhsm2-util --init-token --free --label iotca-ca --pin 4321 --so-pin 8765 >/dev/null
 P11() { pkcs11-tool --module "$MODULE" --token-label iotca-ca --pin 4321 "$@" 2>&1; }
 
-ceremony
+# the ceremony with each root on its own token (its PIN the root passphrase new_issuer signs with)
+printf 'correct horse battery staple\n' > rootpass && chmod 600 rootpass
+for r in r1 r2; do
+  softhsm2-util --init-token --free --label "root-$r" --pin 'correct horse battery staple' --so-pin 87654321 >/dev/null
+  "$ROOT_TOOL" init --vault "$r" --name "Test Root ${r^^}" --key ecdsa-p256 --pkcs11 "$MODULE" --token-label "root-$r" \
+    --passphrase-file rootpass >/dev/null || die "iotca-root init $r on its token"
+  [ ! -e "$r/root.key" ] || die "a root key file was written"
+done
+cat r1/root.pem r2/root.pem > roots.pem
+ok "roots R1 and R2 made on tokens root-r1 and root-r2 (no root key file)"
 write_config
 printf '4321\n' > pin && chmod 600 pin
-jq --arg m "$MODULE" --arg p "$WORK/pin" '.keys = {store: "pkcs11", module: $m, token_label: "iotca-ca", pin_file: $p}' \
+jq --arg m "$MODULE" --arg p "$WORK/pin" '.keys = {store: "pkcs11", module: $m, token_label: "iotca-ca", pin_file: $p,
+  ocsp_responder: "token"}' \
   iotcad.json > c.json && mv c.json iotcad.json
 "$IOTCAD" init --config iotcad.json >/dev/null || die "iotcad init"
 "$IOTCAD" check-config --config iotcad.json >/dev/null || die "check-config refuses the pkcs11 keys config"
@@ -69,11 +80,17 @@ ok "the CRL is signed on the token, verifies with openssl and lists leaf1"
 oc=$(openssl ocsp -issuer int1.pem -cert leaf1.crt -url "$BASE/ocsp" -CAfile roots.pem -verify_other int1.pem 2>&1) || true
 grep -q 'Response verify OK' <<<"$oc" && grep -q 'leaf1.crt: revoked' <<<"$oc" || die "OCSP: $oc"
 ok "OCSP answers revoked, its responder certificate signed on the token"
+[ -z "$(find keys -type f)" ] || die "key files were written: $(find keys -type f)"
+P11 --list-objects | grep -q 'label:.*iotca ocsp' || die "the OCSP responder's key is not on the token"
+ok "the OCSP responder's key is on the token too (ocsp_responder \"token\"): key_dir holds no file"
 
 stop_clean
 start_daemon
 issue_and_verify leaf2 "after a restart, the issuer key is found on the token again"
 [ "$(metric iotca_key_token_up)" = 1 ] || die "/metrics iotca_key_token_up is $(metric iotca_key_token_up)"
+
+oc=$(openssl ocsp -issuer int1.pem -cert leaf2.crt -url "$BASE/ocsp" -CAfile roots.pem -verify_other int1.pem 2>&1) || true
+grep -q 'leaf2.crt: good' <<<"$oc" || die "OCSP for leaf2: $oc" # signed now: the answer then served from memory
 
 # -- the token goes away under load, and comes back ---------------------------------------------------------------
 make_csr load load.updates.example.com "DNS:load.updates.example.com"
@@ -105,7 +122,7 @@ grep -q 'Response verify OK' <<<"$oc" && grep -q 'leaf2.crt: good' <<<"$oc" || d
 curl -sf "$BASE/crl/$INT1.crl" -o away.crl || die "the CRL is not served while the token is away"
 http GET "/v1/certificates/$(openssl x509 -in leaf2.crt -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')" -H "Authorization: Bearer $PROV"
 expect 200 "" "the inventory while the token is away"
-ok "OCSP (software responder key), the CRL and the inventory keep answering while the token is away"
+ok "OCSP (an answer signed before), the CRL and the inventory keep answering while the token is away"
 sleep 1
 mv hsm/away "$tokdir"
 ok "the token is back"

@@ -37,6 +37,9 @@ typedef struct iotca_ca_config {
      * its user PIN (copied); NULL module: encrypted key files in key_dir */
     const char *pkcs11_module, *pkcs11_token_label, *pkcs11_token_serial;
     iotca_slice pkcs11_pin;
+    /* the delegated OCSP responders' keys on the token too (every OCSP answer then signs there, one at a
+     * time); false: software keys, encrypted in key_dir */
+    bool ocsp_keys_on_token;
     /* PostgreSQL conninfo of a read replica (a hot standby) for OCSP, CRL and inventory reads; NULL: none. A
      * standby must be the primary's synchronous standby (iotca_ca_open refuses it otherwise); this process's
      * commits then wait until it applied them (remote_apply). */
