@@ -11,7 +11,7 @@
 #include "ratelimit.h"
 
 /* Refuses keys outside the allowed list. */
-static iotca_rc only_keys(json_t *obj, const char *where, const char *const *allowed) {
+iotca_rc config_only_keys(json_t *obj, const char *where, const char *const *allowed) {
     const char *k;
     json_t *v;
     json_object_foreach(obj, k, v) {
@@ -98,7 +98,7 @@ static iotca_rc load_profile(const char *name, json_t *p, iotca_profile *out) {
     char where[96];
     snprintf(where, sizeof where, "profiles.%s", name);
     IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
-    IOTCA_GUARD(only_keys(p, where, keys));
+    IOTCA_GUARD(config_only_keys(p, where, keys));
     memset(out, 0, sizeof *out);
     out->name = name;
     out->issuer_group = "default";
@@ -176,7 +176,7 @@ static iotca_rc load_validation(config *c, json_t *v) {
     vc->timeout_ms = 10000;
     if (v == NULL || json_is_null(v)) return IOTCA_OK;
     IOTCA_ENSURE(json_is_object(v), IOTCA_E_USAGE, "config: acme.validation must be an object");
-    IOTCA_GUARD(only_keys(v, "acme.validation", validation_keys));
+    IOTCA_GUARD(config_only_keys(v, "acme.validation", validation_keys));
     const char *list[IOTCA_VALIDATE_MAX_RANGES];
     size_t n;
     IOTCA_GUARD(get_strs(v, "resolvers", "acme.validation", list, 4, &n));
@@ -215,7 +215,7 @@ static iotca_rc profile_entry(const config *c, const char *section, const char *
     snprintf(where, 96, "%s.profiles.%s", section, name);
     IOTCA_ENSURE(known_profile(c, name), IOTCA_E_USAGE, "config: %s: no profile named '%s' in profiles", where, name);
     IOTCA_ENSURE(json_is_object(p), IOTCA_E_USAGE, "config: %s must be an object", where);
-    return only_keys(p, where, keys);
+    return config_only_keys(p, where, keys);
 }
 
 /* acme: {"profiles": {NAME: {"eab_required": bool}}, "validation": {...}}: each NAME a configured profile. */
@@ -223,7 +223,7 @@ static iotca_rc load_acme(config *c, json_t *a) {
     static const char *const acme_keys[] = {"profiles", "validation", NULL};
     static const char *const acme_profile_keys[] = {"eab_required", "variants", NULL};
     IOTCA_ENSURE(json_is_object(a), IOTCA_E_USAGE, "config: acme must be an object");
-    IOTCA_GUARD(only_keys(a, "acme", acme_keys));
+    IOTCA_GUARD(config_only_keys(a, "acme", acme_keys));
     IOTCA_GUARD(load_validation(c, json_object_get(a, "validation")));
     json_t *ps = json_object_get(a, "profiles"), *p;
     const char *name;
@@ -259,7 +259,7 @@ static iotca_rc load_est(config *c, json_t *e) {
     static const char *const est_profile_keys[] = {"secret_hash", "reenroll_grace", "bootstrap_ca",
                                                    "channel_binding", NULL};
     IOTCA_ENSURE(json_is_object(e), IOTCA_E_USAGE, "config: est must be an object");
-    IOTCA_GUARD(only_keys(e, "est", est_keys));
+    IOTCA_GUARD(config_only_keys(e, "est", est_keys));
     json_t *ps = json_object_get(e, "profiles"), *p;
     const char *name;
     IOTCA_ENSURE(json_is_object(ps), IOTCA_E_USAGE, "config: est.profiles must be an object of profile names");
@@ -322,7 +322,7 @@ static iotca_rc load_rehearsal(config *c, json_t *h) {
     static const char *const rehearsal_keys[] = {"address", "base_port", "name", "group", "leaf_ttl",
                                                  "require_passed_next", NULL};
     IOTCA_ENSURE(json_is_object(h), IOTCA_E_USAGE, "config: rehearsal must be an object");
-    IOTCA_GUARD(only_keys(h, "rehearsal", rehearsal_keys));
+    IOTCA_GUARD(config_only_keys(h, "rehearsal", rehearsal_keys));
     c->rehearsal.address = "127.0.0.1";
     IOTCA_GUARD(get_str(h, "address", "rehearsal", false, &c->rehearsal.address));
     struct in6_addr probe;
@@ -360,10 +360,10 @@ static iotca_rc load(config *c) {
     static const char *const log_keys[] = {"level", NULL};
     json_t *j = c->json;
     IOTCA_ENSURE(json_is_object(j), IOTCA_E_USAGE, "config: the top level must be an object");
-    IOTCA_GUARD(only_keys(j, "(top level)", top));
+    IOTCA_GUARD(config_only_keys(j, "(top level)", top));
     json_t *l = json_object_get(j, "listen");
     IOTCA_ENSURE(json_is_object(l), IOTCA_E_USAGE, "config: listen must be an object");
-    IOTCA_GUARD(only_keys(l, "listen", listen_keys));
+    IOTCA_GUARD(config_only_keys(l, "listen", listen_keys));
     c->address = "127.0.0.1";
     IOTCA_GUARD(get_str(l, "address", "listen", false, &c->address));
     struct in6_addr probe;
@@ -377,7 +377,7 @@ static iotca_rc load(config *c) {
     json_t *tls = json_object_get(l, "tls");
     if (tls && !json_is_null(tls)) {
         IOTCA_ENSURE(json_is_object(tls), IOTCA_E_USAGE, "config: listen.tls must be an object");
-        IOTCA_GUARD(only_keys(tls, "listen.tls", tls_keys));
+        IOTCA_GUARD(config_only_keys(tls, "listen.tls", tls_keys));
         IOTCA_GUARD(get_str(tls, "cert", "listen.tls", true, &c->tls_cert));
         IOTCA_GUARD(get_str(tls, "key", "listen.tls", true, &c->tls_key));
     }
@@ -411,7 +411,7 @@ static iotca_rc load(config *c) {
     json_t *lim = json_object_get(j, "limits");
     if (lim) {
         IOTCA_ENSURE(json_is_object(lim), IOTCA_E_USAGE, "config: limits must be an object");
-        IOTCA_GUARD(only_keys(lim, "limits", limit_keys));
+        IOTCA_GUARD(config_only_keys(lim, "limits", limit_keys));
         unsigned mb = (unsigned)c->max_body;
         IOTCA_GUARD(get_uint(lim, "max_body_bytes", "limits", 1024, 16 << 20, &mb));
         c->max_body = mb;
@@ -424,7 +424,7 @@ static iotca_rc load(config *c) {
     json_t *rl = json_object_get(j, "rate_limit");
     if (rl && !json_is_null(rl)) {
         IOTCA_ENSURE(json_is_object(rl), IOTCA_E_USAGE, "config: rate_limit must be an object");
-        IOTCA_GUARD(only_keys(rl, "rate_limit", rate_keys));
+        IOTCA_GUARD(config_only_keys(rl, "rate_limit", rate_keys));
         IOTCA_ENSURE(json_object_get(rl, "per_token_per_second") != NULL, IOTCA_E_USAGE,
                      "config: rate_limit.per_token_per_second is required");
         IOTCA_GUARD(get_uint(rl, "per_token_per_second", "rate_limit", 1, RATELIMIT_MAX, &c->rate_per_s));
@@ -434,7 +434,7 @@ static iotca_rc load(config *c) {
     json_t *lg = json_object_get(j, "log");
     if (lg && !json_is_null(lg)) {
         IOTCA_ENSURE(json_is_object(lg), IOTCA_E_USAGE, "config: log must be an object");
-        IOTCA_GUARD(only_keys(lg, "log", log_keys));
+        IOTCA_GUARD(config_only_keys(lg, "log", log_keys));
         const char *level = "info";
         IOTCA_GUARD(get_str(lg, "level", "log", false, &level));
         IOTCA_ENSURE(log_level_parse(level, &c->log_level), IOTCA_E_USAGE,

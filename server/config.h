@@ -104,6 +104,9 @@ iotca_rc config_parse(const char *path, const void *data, size_t len, config *c)
 void config_free(config *c);
 /* Reads the config's "database" (config_db.c) into c->database and c->db. */
 iotca_rc config_load_database(config *c, json_t *j);
+/* IOTCA_E_USAGE "config: WHERE: unknown key 'K'" for a key of obj not in allowed (NULL-terminated); keys
+ * starting with // are comments. */
+iotca_rc config_only_keys(json_t *obj, const char *where, const char *const *allowed);
 /* "keys" (config_keys.c): c->keys; absent means key files. */
 iotca_rc config_load_keys(config *c, json_t *j);
 /* db as it may be shown (printed, logged): a password in a URL or among the words masked. */

@@ -84,13 +84,7 @@ iotca_rc config_load_database(config *c, json_t *j) {
                  "config: database is required: a SQLite file path, PostgreSQL conninfo, or an object with conninfo");
     static const char *const keys[] = {"conninfo",   "read_conninfo", "connect_timeout_s", "statement_timeout_ms",
                                        "pool_size", NULL};
-    const char *k;
-    json_t *v;
-    json_object_foreach(d, k, v) {
-        bool ok = strncmp(k, "//", 2) == 0;
-        for (size_t i = 0; keys[i] && !ok; i++) ok = strcmp(k, keys[i]) == 0;
-        IOTCA_ENSURE(ok, IOTCA_E_USAGE, "config: database: unknown key '%s'", k);
-    }
+    IOTCA_GUARD(config_only_keys(d, "database", keys));
     json_t *ci = json_object_get(d, "conninfo");
     IOTCA_ENSURE(ci != NULL, IOTCA_E_USAGE,
                  "config: database.conninfo is required: a postgresql:// URL, key=value words, or an object of "

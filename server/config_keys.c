@@ -23,13 +23,7 @@ iotca_rc config_load_keys(config *c, json_t *j) {
                  "{\"store\": \"pkcs11\", ...})");
     static const char *const keys[] = {"store",    "module", "token_label", "token_serial", "pin_file",
                                        "ocsp_responder", NULL};
-    const char *name;
-    json_t *v;
-    json_object_foreach(k, name, v) {
-        bool ok = strncmp(name, "//", 2) == 0;
-        for (size_t i = 0; keys[i] && !ok; i++) ok = strcmp(name, keys[i]) == 0;
-        IOTCA_ENSURE(ok, IOTCA_E_USAGE, "config: keys: unknown key '%s'", name);
-    }
+    IOTCA_GUARD(config_only_keys(k, "keys", keys));
     const char *store = NULL;
     IOTCA_GUARD(get_text(k, "store", 16, &store));
     IOTCA_ENSURE(store && (strcmp(store, "file") == 0 || strcmp(store, "pkcs11") == 0), IOTCA_E_USAGE,
