@@ -54,7 +54,11 @@ for w in 'sensitive' 'always sensitive' 'never extractable' 'local'; do
   echo "$access" | grep -q "$w" || die "the issuer key's Access lacks '$w': $access"
 done
 echo "$access" | sed 's/never extractable//' | grep -q extractable && die "the key is extractable: $access"
-ok "pkcs11-tool: the issuer key is a token object ($access)"
+pkcs11-tool --module "$MODULE" --token-label iotca-ca --list-objects 2>&1 | grep -q 'Private Key Object' &&
+  die "the issuer's private key is listed without logging in (not CKA_PRIVATE)"
+pkcs11-tool --module "$MODULE" --token-label iotca-ca --list-objects 2>&1 | grep -q 'Public Key Object' ||
+  die "pkcs11-tool lists nothing without logging in: the check above proves nothing"
+ok "pkcs11-tool: the issuer key is a private token object, listed only after login ($access)"
 # the certificate's key is the token's public key
 P11 --read-object --type pubkey --label 'iotca issuer default-1' -o tokpub.der >/dev/null || die "read the public key"
 openssl pkey -pubin -inform DER -in tokpub.der -outform DER -out tokpub.spki 2>/dev/null || die "the token's public key"
