@@ -63,14 +63,16 @@ sys_int=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$l
 took "the tests on Debian's own wolfSSL"
 
 # (test_acme_harness runs no iotca program: only certbot, lego, Knot, nginx and pebble; once is enough;
-# test_pg_replicas is a load test like test_daemon_load: ASan sees the PostgreSQL store's paths in test_pg_copy,
-# test_pg_read_replica and the store's unit tests on PostgreSQL)
+# test_pg_replicas and test_pg_pool are load tests like test_daemon_load: ASan sees the PostgreSQL store's paths in
+# test_pg_copy, test_pg_read_replica and the store's unit tests on PostgreSQL, and the pool in unit_store_pool_pg;
+# test_stack_agreement holds the fleet models against real libraries: the models' memory is checked by
+# unit_fleet and unit_fleet_path under both ASan and valgrind)
 echo "== sanitizers (ASan + UBSan): unit and integration tests"
 ASAN_DIR="$SRC/${BUILD_DIR}-asan"
 BUILD_DIR=${BUILD_DIR}-asan BUILD_TYPE=Debug CMAKE_ARGS=-DIOTCA_SANITIZE=ON bash deploy/build.sh
 reports=$(mktemp -d)
 (cd "$ASAN_DIR" && ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan" UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan" \
-  ctest --output-on-failure -j"$(nproc)" -E 'daemon_load|bench_run|acme_harness|pg_replicas') | tee "$log"
+  ctest --output-on-failure -j"$(nproc)" -E 'daemon_load|bench_run|acme_harness|pg_replicas|pg_pool|stack_agreement') | tee "$log"
 asan_passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)
 if ls "$reports"/* >/dev/null 2>&1; then
   echo "sanitizer reports from processes the tests started:" >&2
