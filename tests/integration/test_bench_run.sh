@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # bench/run, the benchmark of issue 6, end to end with tiny sizes: every section runs against the real
 # peers (cfssl serve, cfssl ocspserve, openssl ca -gencrl, pebble with lego; a private PostgreSQL and nginx for the
-# replicas) with the build under test, and the report it
+# replicas; a SoftHSM2 token for the issuer key) with the build under test, and the report it
 # writes must hold every figure the issue asks for, each with a value, and no errors. It checks the
 # harness, not the speed: the figures of a one-second run on a busy test machine mean nothing.
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-need wrk cfssl cfssljson jq sqlite3 curl /usr/bin/time nginx psql
+need wrk cfssl cfssljson jq sqlite3 curl /usr/bin/time nginx psql softhsm2-util
 RUN=$IOTCA_SRC/bench/run
 REPORT=$IOTCA_SRC/bench/report
 tiny=(BENCH_SECONDS=1 BENCH_OCSP_SECONDS=1 BENCH_ROUNDS=1 BENCH_FLEET_CSRS=12 BENCH_CRL_SIZES=1000
@@ -169,6 +169,27 @@ for r in "1 replica: req/s each round (peer: SQLite)" "2 replicas + nginx: req/s
     fail "c=8 $r: '$(exact "issue p256 c=8 on PostgreSQL, $r" iotca)'"
 done
 pass "PostgreSQL: 1 replica against SQLite, 2 replicas behind nginx against 1, at 1 and 8 clients: req/s, p99, CPU, no errors, all in the database"
+# PKCS#11 (the pkcs11 section): the issuer key on a SoftHSM2 token against the same iotcad with its key in a file
+for c in 1 8; do
+  f="issue p256 c=$c, issuer key on a SoftHSM2 token"
+  for r in "req/s" "p99 ms" "CPU ms an issuance" "iotcad CPU cores"; do
+    v=$(exact "$f: $r (peer: key file)" iotca) p=$(exact "$f: $r (peer: key file)" peer) q=$(exact "$f: $r (peer: key file)" ratio)
+    num "$v" && num "$p" && num "$q" || fail "$f: $r: '$v', peer '$p', ratio '$q'"
+  done
+  [ "$(exact "$f: errors (peer: key file)" iotca)" = 0 ] && [ "$(exact "$f: errors (peer: key file)" peer)" = 0 ] &&
+    [ "$(exact "$f: errors (peer: key file)" met)" = yes ] || fail "$f: errors"
+  # bench/run dies unless every answered certificate is in its database; these rows are that check's counts
+  for r in "$f" "issue p256 c=$c with the key file, the token rows' peer"; do
+    rec=$(exact "$r: recorded / answered" iotca)
+    [[ $rec =~ ^([0-9]+)\ /\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[2]}" -gt 0 ] &&
+      [ "${BASH_REMATCH[1]}" -ge "${BASH_REMATCH[2]}" ] || fail "$r: recorded / answered: '$rec'"
+  done
+done
+v=$(exact "issue p256 c=8, issuer key on a SoftHSM2 token: req/s each round (peer: key file)" iotca)
+p=$(exact "issue p256 c=8, issuer key on a SoftHSM2 token: req/s each round (peer: key file)" peer)
+[[ $v =~ ^[0-9.]+(\ /\ [0-9.]+)*$ ]] && [[ $p =~ ^[0-9.]+(\ /\ [0-9.]+)*$ ]] || fail "pkcs11 c=8 rounds: '$v', peer '$p'"
+jq -e '.softhsm2 | length > 0' "$J" >/dev/null || fail "the report does not name SoftHSM2's version"
+pass "PKCS#11: the issuer key on a SoftHSM2 token against a key file, at 1 and 8 clients: req/s, p99, CPU, no errors, all in the database"
 # 'met' is yes or NO exactly where a target is, and - elsewhere
 bad=$(jq -r '.rows[] | select((.target == "-") != (.met == "-") and (.target | test("reachable") | not)) | .figure' "$J")
 [ -z "$bad" ] || fail "rows whose target and met columns disagree: $bad"
