@@ -22,6 +22,7 @@ struct db_pg {
      * outside it, and its COMMIT would "succeed" on nothing) */
     bool in_tx;
     bool reader;    /* a read replica's connection: every transaction read-only (db_pg_set_reader) */
+    bool listening; /* LISTENs (db_pg_listen): notifications arrive unasked */
     unsigned epoch; /* how many times the connection was made again: statements prepared before are gone */
 };
 
@@ -109,11 +110,20 @@ static bool usable(db_pg *c) {
     /* an idle connection has nothing to read unless the server closed it (a restart, an administrator's
      * termination: its last words and EOF are waiting): looked at before a statement outside a transaction
      * (one poll), so the first statement after a server restart runs on a new connection instead of failing */
+    bool goodbye = false;
     if (!c->in_tx && PQstatus(c->conn) == CONNECTION_OK) {
         struct pollfd p = {.fd = PQsocket(c->conn), .events = POLLIN};
-        if (poll(&p, 1, 0) > 0) (void)PQconsumeInput(c->conn); /* EOF makes the status CONNECTION_BAD */
+        if (poll(&p, 1, 0) > 0) {
+            (void)PQconsumeInput(c->conn); /* EOF makes the status CONNECTION_BAD */
+            /* An idle session that does not LISTEN is sent nothing unasked but the server's goodbye: "FATAL:
+             * terminating connection" before it closes. The close can come a moment after that message, and
+             * libpq keeps the message unparsed until the next statement, which then fails with "server closed
+             * the connection unexpectedly" (seen under ASan, one run in four, right after a restart): a new
+             * connection now instead. */
+            goodbye = !c->listening;
+        }
     }
-    if (PQstatus(c->conn) == CONNECTION_OK) return true;
+    if (PQstatus(c->conn) == CONNECTION_OK && !goodbye) return true;
     if (c->in_tx) {
         keep_error(c, "the connection to PostgreSQL was lost inside a transaction");
         return false;
@@ -374,7 +384,9 @@ iotca_rc db_pg_listen(db_pg *c, const char *channel) {
     char sql[96];
     /* the channel is ours (a fixed identifier), never input */
     snprintf(sql, sizeof sql, "LISTEN %s", channel);
-    return db_pg_exec(c, sql, "listening for notifications");
+    iotca_rc rc = db_pg_exec(c, sql, "listening for notifications");
+    c->listening = rc == IOTCA_OK;
+    return rc;
 }
 
 int db_pg_wait_notify(db_pg *c, int timeout_ms) {
