@@ -25,7 +25,7 @@ iotca_rc ca_store(iotca_ca *ca, iotca_store **out) {
 }
 
 iotca_rc ca_read_store(iotca_ca *ca, iotca_store **out) {
-    if (ca->read_path == NULL) return ca_store(ca, out);
+    if (!ca->read_pool.ready) return ca_store(ca, out); /* no read replica: reads go to the primary */
     mark_thread(ca);
     return ca_pool_lend(&ca->read_pool, out);
 }
@@ -108,10 +108,7 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     /* a thread waits for a connection as long as for a new one to connect */
     unsigned wait_ms = (cfg->db_connect_timeout_s ? cfg->db_connect_timeout_s : 10) * 1000;
     IOTCA_TRY(ca_pool_init(&ca->store_pool, cfg->db_path, false, cfg->db_pool_size, wait_ms));
-    if (cfg->db_read_path) {
-        IOTCA_TRY(ca_pool_init(&ca->read_pool, cfg->db_read_path, true, cfg->db_pool_size, wait_ms));
-        ca->read_path = ca->read_pool.path;
-    }
+    if (cfg->db_read_path) IOTCA_TRY(ca_pool_init(&ca->read_pool, cfg->db_read_path, true, cfg->db_pool_size, wait_ms));
     ca->db_path = strdup(cfg->db_path);
     ca->key_dir = strdup(cfg->key_dir);
     ca->default_group = strdup(cfg->default_group ? cfg->default_group : "default");
@@ -140,9 +137,9 @@ iotca_rc iotca_ca_open(const iotca_ca_config *cfg, iotca_ca **out) {
     iotca_store *s = NULL;
     IOTCA_TRY(ca_store(ca, &s));
     IOTCA_TRY(iotca_store_check_schema(s));
-    if (ca->read_path) { /* the replica answers, and is the primary's synchronous standby if a standby */
+    if (ca->read_pool.ready) { /* the replica answers, and is the primary's synchronous standby if a standby */
         iotca_store *r = NULL;
-        IOTCA_TRY(iotca_store_open_reader(ca->read_path, s, &r));
+        IOTCA_TRY(iotca_store_open_reader(ca->read_pool.path, s, &r));
         rc = iotca_store_check_schema(r);
         iotca_store_close(r);
         IOTCA_TRY(rc);
@@ -170,7 +167,6 @@ void iotca_ca_close(iotca_ca *ca) {
     if (ca->n_used && ca->store_pool.ready && ca_store(ca, &s) == IOTCA_OK) (void)ca_tokens_flush_used(ca, s);
     ca_pool_free(&ca->store_pool); /* every other thread that used it has ended */
     ca_pool_free(&ca->read_pool);
-    ca->read_path = NULL; /* it was the read pool's */
     if (ca->key_created) {
         pthread_setspecific(ca->thread_key, NULL);
         pthread_key_delete(ca->thread_key);

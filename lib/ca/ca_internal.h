@@ -43,9 +43,8 @@ typedef struct ca_crypto_pool ca_crypto_pool;
 
 struct iotca_ca {
     char *db_path, *key_dir, *default_group, *base_url;
-    char *read_path;          /* a read replica's conninfo (NULL: reads use db_path) */
-    /* the database connections lent to threads (store_pool.c): the primary's, and the read replica's when
-     * read_path is set */
+    /* the database connections lent to threads (store_pool.c): the primary's, and a read replica's
+     * (read_pool.ready; its conninfo read_pool.path) when one is configured, else reads use the primary */
     ca_store_pool store_pool, read_pool;
     /* set on each thread that used the store: its end releases the thread's crypto caches */
     pthread_key_t thread_key;
@@ -209,7 +208,10 @@ iotca_rc ca_key_new(iotca_ca *ca, const char *file, const char *label, iotca_key
                     iotca_key **key, char *ref, size_t cap);
 /* The key key_ref names, which must be spki's (IOTCA_E_CRYPTO otherwise). */
 iotca_rc ca_key_load(iotca_ca *ca, const char *ref, iotca_slice spki, iotca_key **out);
-/* Removes a key no record uses: unlinks the file, or destroys the token's objects. */
+/* Whether key_ref names a key on a token (a PKCS#11 URI) rather than a file. */
+bool ca_key_ref_on_token(const char *ref);
+/* Removes a key no record uses any more: the file overwritten with zeros, synced and removed (already gone: no
+ * failure), or the token's objects destroyed. */
 iotca_rc ca_key_discard(iotca_ca *ca, const char *ref);
 /* Splits "pkcs11:token=LABEL;id=%xx..." (RFC 7512; other attributes ignored). IOTCA_E_PARSE when malformed. */
 iotca_rc ca_key_uri_parse(const char *ref, char label[33], uint8_t id[IOTCA_TOKEN_ID_MAX], size_t *id_len);

@@ -1,12 +1,8 @@
 /* Pending issuers (SPEC §3: key and CSR made, awaiting the ceremony): their CSR handed out again, and abandoning
  * one that will never be signed (its key wiped, its row kept as `abandoned`, the audit trail told). */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ca_internal.h"
 #include "iotca/pem.h"
@@ -33,34 +29,6 @@ iotca_rc iotca_ca_issuer_csr(iotca_ca *ca, int64_t id, iotca_issuer_rec *rec, io
     return iotca_pem_encode("CERTIFICATE REQUEST", rec->csr.data, rec->csr.len, csr_pem);
 }
 
-/* Overwrites the key file at path with zeros, syncs it and removes it. A file already gone is no failure. The
- * key is encrypted at rest; the zeros make sure its bytes do not outlive the file on a file system that keeps
- * freed blocks readable (the best a file can do: copy-on-write and flash may keep older blocks). */
-static iotca_rc wipe(const char *path) {
-    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) return IOTCA_OK;
-    IOTCA_ENSURE(fd >= 0, IOTCA_E_STORAGE, "opening key file %s to wipe it: %s", path, strerror(errno));
-    struct stat st;
-    iotca_rc rc = IOTCA_OK;
-    static const uint8_t zeros[4096];
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = iotca_error_set(IOTCA_E_STORAGE, "key file %s is not a regular file; not wiped", path);
-    } else {
-        for (off_t done = 0; done < st.st_size && rc == IOTCA_OK;) {
-            size_t n = (size_t)(st.st_size - done) < sizeof zeros ? (size_t)(st.st_size - done) : sizeof zeros;
-            ssize_t w = write(fd, zeros, n);
-            if (w <= 0) rc = iotca_error_set(IOTCA_E_STORAGE, "wiping key file %s: %s", path, strerror(errno));
-            else done += w;
-        }
-        if (rc == IOTCA_OK && fsync(fd) != 0)
-            rc = iotca_error_set(IOTCA_E_STORAGE, "syncing the wiped key file %s: %s", path, strerror(errno));
-    }
-    close(fd);
-    if (rc == IOTCA_OK && unlink(path) != 0)
-        rc = iotca_error_set(IOTCA_E_STORAGE, "removing the wiped key file %s: %s", path, strerror(errno));
-    return rc;
-}
-
 /* The abandonment and its audit record, in one group transaction. */
 typedef struct abandon {
     int64_t id;
@@ -74,7 +42,7 @@ static iotca_rc abandon_write(iotca_store *s, void *arg) {
     char subject[64], detail[256];
     snprintf(subject, sizeof subject, "issuer %lld", (long long)a->id);
     snprintf(detail, sizeof detail, "name %s, group %s; its key %s: %.160s", a->name, a->group,
-             strncmp(a->key_ref, "pkcs11:", 7) == 0 ? "is destroyed on the token" : "file is wiped and removed",
+             ca_key_ref_on_token(a->key_ref) ? "is destroyed on the token" : "file is wiped and removed",
              a->key_ref);
     ca_audit_fill(&r, a->actor && *a->actor ? a->actor : "anonymous", "issuer.abandon", subject,
                   a->request_id && *a->request_id ? a->request_id : "-", "abandoned", detail);
@@ -96,8 +64,7 @@ iotca_rc iotca_ca_issuer_abandon(iotca_ca *ca, int64_t id, const char *actor, co
     IOTCA_TRY(iotca_store_group_write(ca->group, s, abandon_write, &a));
     /* recorded first: a crash before the wipe leaves an encrypted key file no issuer uses, never an issuer
      * that is still pending without its key */
-    /* a key on the token: its objects destroyed; a file: overwritten, then removed */
-    rc = strncmp(rec.key_ref, "pkcs11:", 7) == 0 ? ca_key_discard(ca, rec.key_ref) : wipe(rec.key_ref);
+    rc = ca_key_discard(ca, rec.key_ref);
     if (rc != IOTCA_OK) {
         char why[384];
         snprintf(why, sizeof why, "%s", iotca_error_detail()); /* the detail buffer is about to be rewritten */

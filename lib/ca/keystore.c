@@ -1,8 +1,11 @@
 /* Where issuer keys live (SPEC §12, issue 26): encrypted PKCS#8 files in key_dir, or a PKCS#11 token. An issuer
  * record's key_ref says which: a file path, or an RFC 7512 PKCS#11 URI "pkcs11:token=LABEL;id=%xx..." */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ca_internal.h"
@@ -19,14 +22,10 @@ iotca_rc ca_keys_open(iotca_ca *ca, const iotca_ca_config *cfg) {
     IOTCA_ENSURE((cfg->pkcs11_token_label != NULL) != (cfg->pkcs11_token_serial != NULL), IOTCA_E_USAGE,
                  "a PKCS#11 token is named by its label or by its serial number (one of them)");
     ca->ocsp_on_token = cfg->ocsp_keys_on_token;
-    iotca_rc rc =
-        cfg->pkcs11_token_label
-            ? iotca_token_open(cfg->pkcs11_module, cfg->pkcs11_token_label, cfg->pkcs11_pin, &ca->token)
-            : iotca_token_open_serial(cfg->pkcs11_module, cfg->pkcs11_token_serial, cfg->pkcs11_pin, &ca->token);
-    return rc;
+    return cfg->pkcs11_token_label
+               ? iotca_token_open(cfg->pkcs11_module, cfg->pkcs11_token_label, cfg->pkcs11_pin, &ca->token)
+               : iotca_token_open_serial(cfg->pkcs11_module, cfg->pkcs11_token_serial, cfg->pkcs11_pin, &ca->token);
 }
-
-bool iotca_ca_keys_on_token(iotca_ca *ca) { return ca->token != NULL; }
 
 int iotca_ca_token_up(iotca_ca *ca, unsigned long *reopened) {
     if (ca->token == NULL) return -1;
@@ -40,7 +39,7 @@ static iotca_rc uri(const char *label, const uint8_t *id, size_t n, char *out, s
     iotca_buf b = {0};
     iotca_rc rc = iotca_buf_printf(&b, URI_PREFIX "token=");
     for (const unsigned char *p = (const unsigned char *)label; rc == IOTCA_OK && *p; p++)
-        rc = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~", *p) && *p
+        rc = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~", *p)
                  ? iotca_buf_printf(&b, "%c", *p)
                  : iotca_buf_printf(&b, "%%%02X", *p);
     if (rc == IOTCA_OK) rc = iotca_buf_printf(&b, ";id=");
@@ -133,11 +132,38 @@ iotca_rc ca_key_new_issuer(iotca_ca *ca, const char *name, iotca_key **key, char
     return ca_key_new(ca, file, label, ca->issuer_key_type, true, key, ref, cap);
 }
 
-iotca_rc ca_key_discard(iotca_ca *ca, const char *ref) {
-    if (strncmp(ref, URI_PREFIX, strlen(URI_PREFIX)) != 0) {
-        IOTCA_ENSURE(unlink(ref) == 0, IOTCA_E_STORAGE, "removing key file %s failed", ref);
-        return IOTCA_OK;
+/* Overwrites the key file at path with zeros, syncs it and removes it. A file already gone is no failure. The
+ * key is encrypted at rest; the zeros make sure its bytes do not outlive the file on a file system that keeps
+ * freed blocks readable (the best a file can do: copy-on-write and flash may keep older blocks). */
+static iotca_rc wipe(const char *path) {
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return IOTCA_OK;
+    IOTCA_ENSURE(fd >= 0, IOTCA_E_STORAGE, "opening key file %s to wipe it: %s", path, strerror(errno));
+    struct stat st;
+    iotca_rc rc = IOTCA_OK;
+    static const uint8_t zeros[4096];
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = iotca_error_set(IOTCA_E_STORAGE, "key file %s is not a regular file; not wiped", path);
+    } else {
+        for (off_t done = 0; done < st.st_size && rc == IOTCA_OK;) {
+            size_t n = (size_t)(st.st_size - done) < sizeof zeros ? (size_t)(st.st_size - done) : sizeof zeros;
+            ssize_t w = write(fd, zeros, n);
+            if (w <= 0) rc = iotca_error_set(IOTCA_E_STORAGE, "wiping key file %s: %s", path, strerror(errno));
+            else done += w;
+        }
+        if (rc == IOTCA_OK && fsync(fd) != 0)
+            rc = iotca_error_set(IOTCA_E_STORAGE, "syncing the wiped key file %s: %s", path, strerror(errno));
     }
+    close(fd);
+    if (rc == IOTCA_OK && unlink(path) != 0)
+        rc = iotca_error_set(IOTCA_E_STORAGE, "removing the wiped key file %s: %s", path, strerror(errno));
+    return rc;
+}
+
+bool ca_key_ref_on_token(const char *ref) { return strncmp(ref, URI_PREFIX, strlen(URI_PREFIX)) == 0; }
+
+iotca_rc ca_key_discard(iotca_ca *ca, const char *ref) {
+    if (!ca_key_ref_on_token(ref)) return wipe(ref);
     char label[33];
     uint8_t id[IOTCA_TOKEN_ID_MAX];
     size_t n = 0;
@@ -148,7 +174,7 @@ iotca_rc ca_key_discard(iotca_ca *ca, const char *ref) {
 }
 
 iotca_rc ca_key_load(iotca_ca *ca, const char *ref, iotca_slice spki, iotca_key **out) {
-    if (strncmp(ref, URI_PREFIX, strlen(URI_PREFIX)) == 0) {
+    if (ca_key_ref_on_token(ref)) {
         char label[33];
         uint8_t id[IOTCA_TOKEN_ID_MAX];
         size_t n = 0;

@@ -59,8 +59,6 @@ const char *iotca_ca_store_engine(void);
 const char *iotca_ca_crypto_version(void);
 /* The same as fields (iotca_crypto_info, key.h). */
 void iotca_ca_crypto_info(iotca_crypto_info *out);
-/* Whether issuer keys are made and used on a PKCS#11 token. */
-bool iotca_ca_keys_on_token(iotca_ca *ca);
 /* The token's state: -1 none configured, 0 its last operation failed (issuance answers 503; it is looked for
  * again once a second), 1 working; *reopened (may be NULL) how often it was found again after failing. */
 int iotca_ca_token_up(iotca_ca *ca, unsigned long *reopened);
