@@ -142,6 +142,11 @@ static bool usable(iotca_token *t) {
     if (!ok && !tried)
         iotca_error_set(IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' is not answering (tried again every %d ms)", t->label,
                         REOPEN_EVERY_MS);
+    else if (!ok) { /* reopen's detail says why: name the token around it */
+        char why[400];
+        snprintf(why, sizeof why, "%s", iotca_error_detail());
+        iotca_error_set(IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' is not answering: %s", t->label, why);
+    }
     return ok;
 }
 
@@ -169,9 +174,7 @@ static int lane_cb(int dev_id, wc_CryptoInfo *info, void *ctx) {
 }
 
 iotca_rc token_begin(iotca_token *t, token_lane **lane) {
-    if (!usable(t))
-        return iotca_error_set(IOTCA_E_UNAVAILABLE, "PKCS#11 token '%s' is not answering: %s", t->label,
-                               iotca_error_detail());
+    if (!usable(t)) return IOTCA_E_UNAVAILABLE; /* usable() set the detail */
     pthread_rwlock_rdlock(&t->rw);
     pthread_mutex_lock(&t->lanes[0].mu);
     *lane = &t->lanes[0];
