@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "iotca/key.h"
@@ -23,6 +22,15 @@ static const char *p11_dir; /* IOTCA_TEST_P11_DIR */
 /* A PIN or id from a string literal: read-only memory, so anything writing to it (wolfSSL 5.5.4 wipes the PIN it
  * was given at finalisation) crashes the test. */
 static iotca_slice lit(const char *s) { return iotca_slice_of(s, strlen(s)); }
+
+/* Makes a key of type with id and label on t, keeping only its SPKI (appended to spki). */
+static void made(iotca_token *t, iotca_key_type type, const char *id, const char *label, iotca_buf *spki) {
+    iotca_key *k = NULL;
+    ck_assert_msg(iotca_token_generate(t, type, lit(id), label, &k) == IOTCA_OK, "generate %s: %s", id,
+                  iotca_error_detail());
+    ck_assert_msg(iotca_key_spki(k, spki) == IOTCA_OK, "spki of %s: %s", id, iotca_error_detail());
+    iotca_key_free(k);
+}
 
 static iotca_token *open_token(const char *label, const char *pin) {
     iotca_token *t = NULL;
@@ -83,9 +91,7 @@ START_TEST(open_by_label_not_by_index_nor_prefix) {
     iotca_token *a0 = open_token("iotca-a0", "3456");
     iotca_key *k = NULL;
     iotca_buf spki = {0};
-    OK(iotca_token_generate(a0, IOTCA_KEY_ECDSA_P256, lit("prefix-x"), "on a0", &k));
-    OK(iotca_key_spki(k, &spki));
-    iotca_key_free(k);
+    made(a0, IOTCA_KEY_ECDSA_P256, "prefix-x", "on a0", &spki);
     iotca_token_close(a0);
     a = open_token("iotca-a", "1234");
     k = NULL;
@@ -202,13 +208,9 @@ START_TEST(reload_after_reopen) {
     iotca_token *t = open_token("iotca-a", "1234");
     iotca_key *k = NULL, *other = NULL, *ed = NULL;
     iotca_buf spki = {0}, spki384 = {0}, other_spki = {0}, ed_spki = {0};
-    OK(iotca_token_generate(t, IOTCA_KEY_ECDSA_P256, lit("reload-256"), "reload", &k));
-    OK(iotca_key_spki(k, &spki));
-    iotca_key_free(k);
+    made(t, IOTCA_KEY_ECDSA_P256, "reload-256", "reload", &spki);
     k = NULL;
-    OK(iotca_token_generate(t, IOTCA_KEY_ECDSA_P384, lit("reload-384"), "reload", &k));
-    OK(iotca_key_spki(k, &spki384));
-    iotca_key_free(k);
+    made(t, IOTCA_KEY_ECDSA_P384, "reload-384", "reload", &spki384);
     k = NULL;
     iotca_token_close(t);
 
@@ -347,10 +349,7 @@ static char *privkey_block(const char *listing, const char *hex) {
  * objects (caller frees), the key's SPKI in *spki and the id's hex in hex. */
 static char *generate_and_list(const char *id, const char *label, iotca_buf *spki, char *hex, size_t hexn) {
     iotca_token *t = open_token("iotca-b", "2345");
-    iotca_key *k = NULL;
-    OK(iotca_token_generate(t, IOTCA_KEY_ECDSA_P256, lit(id), label, &k));
-    OK(iotca_key_spki(k, spki));
-    iotca_key_free(k);
+    made(t, IOTCA_KEY_ECDSA_P256, id, label, spki);
     iotca_token_close(t);
     iotca_buf h = {0};
     OK(iotca_hex_encode((const uint8_t *)id, strlen(id), &h));
@@ -385,21 +384,9 @@ START_TEST(private_key_sensitive_never_extractable) {
         ck_assert_msg(p - access >= 6 && strncmp(p - 6, "never ", 6) == 0, "Access: %s", access);
     ck_assert_msg(n == 1, "Access: %s", access);
 
-    /* the private key's value cannot be read (OpenSC 0.23 reads no EC private key and exits 0 saying so: no key
-     * bytes written is the refusal) */
-    char priv[512];
-    snprintf(priv, sizeof priv, "%s/privkey-%s.der", p11_dir, hex);
-    snprintf(cmd, sizeof cmd,
-             "pkcs11-tool --module '%s' --token-label iotca-b --pin 2345 --read-object --type privkey --id %s -o '%s'",
-             module, hex, priv);
-    int st;
-    char *out = run(cmd, &st);
-    struct stat sb;
-    bool wrote = stat(priv, &sb) == 0 && sb.st_size > 0;
-    ck_assert_msg(st != 0 || !wrote, "pkcs11-tool read the private key (exit %d, %s bytes):\n%s", st,
-                  wrote ? "some" : "no", out);
-    remove(priv);
-    free(out);
+    /* (reading the private key's value with pkcs11-tool proves nothing: OpenSC 0.23 reads no EC private key at all,
+     * extractable or not; the Access line above is the token's own answer, and iotca_key_to_pkcs8's refusal is
+     * checked in generate_and_sign) */
 
     /* the public key object is there, and it is the key's SPKI */
     char pub[512];
@@ -407,7 +394,8 @@ START_TEST(private_key_sensitive_never_extractable) {
     snprintf(cmd, sizeof cmd,
              "pkcs11-tool --module '%s' --token-label iotca-b --pin 2345 --read-object --type pubkey --id %s -o '%s'",
              module, hex, pub);
-    out = run(cmd, &st);
+    int st;
+    char *out = run(cmd, &st);
     ck_assert_msg(st == 0, "pkcs11-tool --read-object --type pubkey exited %d:\n%s", st, out);
     free(out);
     FILE *f = fopen(pub, "rb");
@@ -445,9 +433,7 @@ START_TEST(open_by_serial_and_destroy) {
     ck_assert_str_eq(iotca_token_label(t), "iotca-b"); /* the token's own label */
     iotca_key *k = NULL;
     iotca_buf spki = {0};
-    OK(iotca_token_generate(t, IOTCA_KEY_ECDSA_P256, lit("doomed"), "doomed", &k));
-    OK(iotca_key_spki(k, &spki));
-    iotca_key_free(k);
+    made(t, IOTCA_KEY_ECDSA_P256, "doomed", "doomed", &spki);
     OK(iotca_token_destroy(t, lit("doomed")));
     REFUSED(iotca_token_key(t, lit("doomed"), iotca_buf_slice(&spki), &k), IOTCA_E_UNAVAILABLE);
     OK(iotca_token_destroy(t, lit("doomed"))); /* nothing left: nothing to do */
@@ -521,11 +507,8 @@ out:
 
 START_TEST(threads_sign_with_one_token_key) {
     iotca_token *t = open_token("iotca-b", "2345");
-    iotca_key *k = NULL;
     iotca_buf spki = {0};
-    OK(iotca_token_generate(t, IOTCA_KEY_ECDSA_P256, lit("threads"), "threads", &k));
-    OK(iotca_key_spki(k, &spki));
-    iotca_key_free(k);
+    made(t, IOTCA_KEY_ECDSA_P256, "threads", "threads", &spki);
     signer s[THREADS];
     pthread_t th[THREADS];
     for (int i = 0; i < THREADS; i++) {
