@@ -47,11 +47,19 @@ void free_roots(roots *r) {
 
 bool cli_allow_readable_secrets;
 
-iotca_rc cli_read_key_passphrase(const config *c, iotca_buf *pass) {
+/* A secret file (at most max bytes; refused if group or others can reach it, unless allowed, with a log line),
+ * without its trailing line ends; an empty one is refused, naming the config key. */
+static iotca_rc read_secret_line(const char *path, size_t max, const char *key, iotca_buf *out) {
     bool loose = false;
-    IOTCA_GUARD(iotca_file_read_secret(c->key_passphrase_file, 4096, cli_allow_readable_secrets, pass, &loose));
-    if (loose) log_readable_secret(c->key_passphrase_file);
+    IOTCA_GUARD(iotca_file_read_secret(path, max, cli_allow_readable_secrets, out, &loose));
+    if (loose) log_readable_secret(path);
+    while (out->len && (out->data[out->len - 1] == '\n' || out->data[out->len - 1] == '\r')) out->len--;
+    IOTCA_ENSURE(out->len > 0, IOTCA_E_USAGE, "%s %s is empty", key, path);
     return IOTCA_OK;
+}
+
+iotca_rc cli_read_key_passphrase(const config *c, iotca_buf *pass) {
+    return read_secret_line(c->key_passphrase_file, 4096, "key_passphrase_file", pass);
 }
 
 iotca_rc cli_check_key_dir(const config *c) {
@@ -70,19 +78,10 @@ iotca_rc open_ca(const config *c, roots *r, iotca_ca **ca) {
     IOTCA_GUARD(cli_check_key_dir(c));
     iotca_buf pass = {.secret = true};
     iotca_rc rc = cli_read_key_passphrase(c, &pass);
-    if (rc == IOTCA_OK) {
-        while (pass.len && (pass.data[pass.len - 1] == '\n' || pass.data[pass.len - 1] == '\r')) pass.len--;
-        rc = load_roots(c, r);
-    }
+    if (rc == IOTCA_OK) rc = load_roots(c, r);
     iotca_buf pin = {.secret = true};
-    if (rc == IOTCA_OK && c->keys.module) { /* the token's PIN: a secret file like the passphrase */
-        bool loose = false;
-        rc = iotca_file_read_secret(c->keys.pin_file, 256, cli_allow_readable_secrets, &pin, &loose);
-        if (loose) log_readable_secret(c->keys.pin_file);
-        while (pin.len && (pin.data[pin.len - 1] == '\n' || pin.data[pin.len - 1] == '\r')) pin.len--;
-        if (rc == IOTCA_OK && pin.len == 0)
-            rc = iotca_error_set(IOTCA_E_USAGE, "keys.pin_file %s is empty", c->keys.pin_file);
-    }
+    if (rc == IOTCA_OK && c->keys.module) /* the token's PIN: a secret file like the passphrase */
+        rc = read_secret_line(c->keys.pin_file, 256, "keys.pin_file", &pin);
     if (rc == IOTCA_OK) {
         iotca_ca_config cc = {.db_path = c->database,
                               .key_dir = c->key_dir,

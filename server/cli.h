@@ -23,8 +23,8 @@ void free_roots(roots *r);
 /* Set by --allow-readable-secrets (every command takes it): a key passphrase file group or others can reach is
  * read with a warning in the log instead of refused. */
 extern bool cli_allow_readable_secrets;
-/* Reads the key passphrase file into pass (a secret buffer; trailing newline kept), refusing one other users
- * can reach unless cli_allow_readable_secrets. */
+/* Reads the key passphrase file into pass (a secret buffer; trailing line ends dropped), refusing one other users
+ * can reach unless cli_allow_readable_secrets, and an empty one. */
 iotca_rc cli_read_key_passphrase(const config *c, iotca_buf *pass);
 /* The key directory exists, is a directory, and only its owner may enter it (unless
  * cli_allow_readable_secrets). IOTCA_E_USAGE naming what is wrong. */

@@ -165,6 +165,8 @@ refused() { # refused WHAT TEXT JQ: iotcad with the config changed by JQ must ex
 }
 printf '9999\n' > badpin && chmod 600 badpin
 refused "a wrong PIN" 'the token refused the PIN' ".keys.pin_file = \"$WORK/badpin\""
+: > emptypin && chmod 600 emptypin
+refused "an empty PIN file" 'keys.pin_file .* is empty' ".keys.pin_file = \"$WORK/emptypin\""
 refused "a missing module" 'cannot be loaded' '.keys.module = "/nonexistent/libpkcs11.so"'
 refused "a library that is not a PKCS#11 module" 'not a PKCS#11 module' '.keys.module = "/lib/x86_64-linux-gnu/libm.so.6"'
 refused "an unknown token" "no token is labelled 'iotca-cb'" '.keys.token_label = "iotca-cb"'
