@@ -89,6 +89,24 @@ ok "a missing module and an unknown token are refused with the reason"
 grep -q 'holds no private key with id' bad.out || die "another token: $(cat bad.out)"
 ok "another token (its own PIN) is refused: it holds no key with the vault's id"
 
+# vault.json's record of the key, altered: refused with the reason, nothing signed
+for bad in zz '' "$(printf '%066d' 0)"; do
+  rm -rf r1bad && cp -r r1 r1bad
+  jq --arg id "$bad" '.pkcs11.key_id = $id' r1/vault.json > r1bad/vault.json
+  rc=0; "$ROOT" sign-intermediate --vault r1bad --csr int.csr --out bad.pem --yes --passphrase-file pin1 > bad.out 2>&1 || rc=$?
+  [ "$rc" = 3 ] && grep -q 'key_id is not 1 to 32 bytes of hex' bad.out || die "key_id '$bad': exit $rc: $(cat bad.out)"
+  [ ! -e bad.pem ] || die "signed with key_id '$bad'"
+done
+jq '.pkcs11.key_id = "00112233445566778899aabbccddeeff"' r1/vault.json > r1bad/vault.json
+"$ROOT" sign-intermediate --vault r1bad --csr int.csr --out bad.pem --yes --passphrase-file pin1 > bad.out 2>&1 &&
+  die "a key id the token does not hold signed"
+grep -q 'holds no private key with id 00112233445566778899aabbccddeeff' bad.out || die "unknown key id: $(cat bad.out)"
+jq 'del(.pkcs11.module)' r1/vault.json > r1bad/vault.json
+"$ROOT" sign-intermediate --vault r1bad --csr int.csr --out bad.pem --yes --passphrase-file pin1 > bad.out 2>&1 &&
+  die "a vault without its module signed"
+grep -q 'lacks its module, token or key_id' bad.out || die "no module: $(cat bad.out)"
+ok "vault.json with a bad, unknown or missing key record is refused with the reason, and nothing is signed"
+
 "$ROOT" init --vault r2 --name "Test Root R2" --pkcs11 "$MODULE" --token-label root-r2 --passphrase-file pin2 >/dev/null ||
   die "init r2"
 "$ROOT" cross-sign --vault r1 --cert r2/root.pem --out r2-by-r1.pem --yes --passphrase-file pin1 >/dev/null || die "cross-sign"
