@@ -28,6 +28,7 @@ PKGS=(
   wrk golang-cfssl        # bench/run: the load generator and the peer CA (tests/integration/test_bench_run.sh)
   certbot lego pebble knot knot-dnsutils python3-certbot-dns-rfc2136 python3-certbot-nginx  # ACME clients, DNS, peer
   python3-josepy python3-acme  # tests/data/jws/make.py: JWS fixtures from the library certbot signs with
+  chromium chromium-driver python3-selenium fonts-dejavu-core  # the dashboard in a real browser (tests/integration/test_ui.sh)
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include "v1/v1.h"
 #include "acme/acme.h"
 #include "est/est.h"
+#include "ui/ui.h"
 
 #define GET(path, fn) {"GET", path, fn, RUN_HERE, false, false, NULL, NULL, NULL}
 #define CHANGE(method, path, fn) {method, path, fn, RUN_POOL, false, true, NULL, NULL, NULL}
@@ -13,6 +14,9 @@
 #define ACME(method, path, fn, run, audited) {method, path, fn, run, false, audited, NULL, NULL, acme_refuse}
 /* EST's resources: enrollments on the pool and audited, the engine's refusals as text (RFC 7030 §4.2.3) */
 #define EST(method, path, fn, run, audited) {method, path, fn, run, false, audited, NULL, NULL, est_refuse}
+/* The dashboard's pages (issue 27): reads, the engine's refusals as pages; its forms (login, logout, revoke)
+ * on the pool and audited like every change */
+#define UI(method, path, fn, run, audited) {method, path, fn, run, false, audited, NULL, NULL, ui_refuse}
 
 const route iotcad_routes[] = {
     GET("/healthz", api_healthz),
@@ -85,5 +89,19 @@ const route iotcad_routes[] = {
     EST("POST", "/.well-known/est/serverkeygen", est_serverkeygen, RUN_POOL, true),
     EST("POST", "/.well-known/est/*/serverkeygen", est_serverkeygen, RUN_POOL, true),
     EST("POST", "/.well-known/est/*/simplereenroll", est_simplereenroll, RUN_POOL, true),
+    /* the dashboard (issue 27); the fleet risk and the timeline run fleet checks and sums: on the pool */
+    UI("GET", "/ui", ui_root, RUN_HERE, false),
+    UI("GET", "/ui/", ui_overview, RUN_HERE, false),
+    UI("GET", "/ui/style.css", ui_style, RUN_HERE, false),
+    UI("GET", "/ui/icon.svg", ui_icon, RUN_HERE, false),
+    UI("GET", "/ui/login", ui_login_get, RUN_HERE, false),
+    UI("POST", "/ui/login", ui_login_post, RUN_POOL, true),
+    UI("POST", "/ui/logout", ui_logout, RUN_POOL, true),
+    UI("GET", "/ui/timeline", ui_timeline, RUN_POOL, false),
+    UI("GET", "/ui/risk", ui_risk, RUN_POOL, false),
+    UI("GET", "/ui/counts", ui_counts, RUN_POOL, false),
+    UI("GET", "/ui/certs", ui_certs, RUN_HERE, false),
+    UI("GET", "/ui/certs/*", ui_cert, RUN_HERE, false),
+    UI("POST", "/ui/certs/*/revoke", ui_cert_revoke, RUN_POOL, true),
 };
 const size_t iotcad_n_routes = sizeof iotcad_routes / sizeof iotcad_routes[0];

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "iotca/ca.h"
+#include "iotca/fleet.h"
 #include "iotca/store.h"
 #include "iotca/token.h"
 #include "ocsp_cache.h"
@@ -115,6 +116,17 @@ void ca_rehearsal_free(iotca_ca *ca);
  * IOTCA_E_PARSE when it holds none. */
 #define CA_TRUST_STORE_MAX 64
 iotca_rc ca_trust_store_certs(const char *pem, size_t len, iotca_buf *der, size_t *n);
+/* The chains an issuer group serves from now (preflight.c): its active issuer from now, its staged ones from
+ * their activation (now when past), every one but skip_id, and extra (when not empty) from extra_at; sorted by
+ * start into sched[] (certs[] holds what they point to, into list and extra). Returns how many. */
+#define CA_SCHEDULE_MAX 16
+size_t ca_group_schedule(const iotca_issuer_rec *list, size_t n, const char *group, int64_t skip_id, iotca_slice extra,
+                         time_t extra_at, time_t now, iotca_slice certs[CA_SCHEDULE_MAX],
+                         iotca_served sched[CA_SCHEDULE_MAX]);
+/* The fleet check of a schedule against one registered trust profile until its end of life, into *rep (empty
+ * when its end of life is past or nothing is served). Errors: a stack or store that no longer parses. */
+iotca_rc ca_check_profile(const iotca_trust_profile_rec *p, const iotca_served *sched, size_t nsched, time_t now,
+                          iotca_check_report *rep);
 
 /* Records or clears that the tick held issuer id back; and asks whether it is held. */
 void ca_set_held(iotca_ca *ca, int64_t id, bool held);

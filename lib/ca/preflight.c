@@ -8,8 +8,6 @@
 #include "iotca/fleet.h"
 #include "iotca/pem.h"
 
-#define MAX_SCHEDULE 16
-
 void ca_set_held(iotca_ca *ca, int64_t id, bool held) {
     pthread_mutex_lock(&ca->lock);
     size_t i = 0;
@@ -49,6 +47,51 @@ static int by_from(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+size_t ca_group_schedule(const iotca_issuer_rec *list, size_t n, const char *group, int64_t skip_id, iotca_slice extra,
+                         time_t extra_at, time_t now, iotca_slice certs[CA_SCHEDULE_MAX],
+                         iotca_served sched[CA_SCHEDULE_MAX]) {
+    entry entries[CA_SCHEDULE_MAX];
+    size_t nsched = 0;
+    for (size_t i = 0; i < n && nsched < CA_SCHEDULE_MAX - 1; i++) {
+        if (strcmp(list[i].group, group) != 0 || list[i].id == skip_id || list[i].cert.len == 0) continue;
+        if (list[i].state != IOTCA_ISSUER_ACTIVE && list[i].state != IOTCA_ISSUER_STAGED) continue;
+        entries[nsched].cert = iotca_buf_slice(&list[i].cert);
+        entries[nsched].from =
+            list[i].state == IOTCA_ISSUER_ACTIVE || list[i].activate_at < now ? now : list[i].activate_at;
+        nsched++;
+    }
+    if (extra.len) {
+        entries[nsched].cert = extra;
+        entries[nsched].from = extra_at > now ? extra_at : now;
+        nsched++;
+    }
+    qsort(entries, nsched, sizeof entries[0], by_from);
+    for (size_t i = 0; i < nsched; i++) {
+        certs[i] = entries[i].cert;
+        memset(&sched[i], 0, sizeof sched[i]);
+        sched[i].from = entries[i].from;
+        sched[i].certs = &certs[i];
+        sched[i].n = 1;
+    }
+    return nsched;
+}
+
+iotca_rc ca_check_profile(const iotca_trust_profile_rec *p, const iotca_served *sched, size_t nsched, time_t now,
+                          iotca_check_report *rep) {
+    memset(rep, 0, sizeof *rep);
+    if (p->until <= now || nsched == 0) return IOTCA_OK; /* past its end of life, or nothing served: no verdict */
+    iotca_buf der[CA_TRUST_STORE_MAX] = {{0}};
+    iotca_slice ss[CA_TRUST_STORE_MAX];
+    size_t ns = 0;
+    iotca_stack st;
+    iotca_rc rc = iotca_stack_parse(p->stack, &st);
+    if (rc == IOTCA_OK) rc = ca_trust_store_certs((const char *)p->pem.data, p->pem.len, der, &ns);
+    for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&der[i]);
+    if (rc == IOTCA_OK) rc = iotca_fleet_check(ss, ns, sched, nsched, st, now, p->until, rep);
+    for (size_t i = 0; i < ns; i++) iotca_buf_free(&der[i]);
+    return rc;
+}
+
 iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t activate_at, iotca_preflight *out) {
     memset(out, 0, sizeof *out);
     out->ok = true;
@@ -57,9 +100,9 @@ iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t a
     iotca_rc rc = IOTCA_OK;
     iotca_issuer_rec *list = NULL, me = {0};
     iotca_trust_profile_rec *profiles = NULL;
-    size_t n = 0, np = 0, nsched = 0;
-    iotca_served sched[MAX_SCHEDULE] = {{0}};
-    entry entries[MAX_SCHEDULE];
+    size_t n = 0, np = 0;
+    iotca_served sched[CA_SCHEDULE_MAX];
+    iotca_slice certs[CA_SCHEDULE_MAX];
     iotca_check_report *rep = NULL;
     time_t now = time(NULL);
     IOTCA_TRY(iotca_store_trust_profile_list(s, &profiles, &np));
@@ -67,37 +110,11 @@ iotca_rc iotca_ca_preflight(iotca_ca *ca, int64_t id, iotca_slice cert, time_t a
     IOTCA_TRY(iotca_store_issuer_get(s, id, &me));
     IOTCA_TRY(iotca_store_issuer_list(s, &list, &n));
     /* the group's schedule: its active issuer now, staged ones at their times, this one at activate_at */
-    for (size_t i = 0; i < n && nsched < MAX_SCHEDULE - 1; i++) {
-        if (strcmp(list[i].group, me.group) != 0 || list[i].id == id || list[i].cert.len == 0) continue;
-        if (list[i].state != IOTCA_ISSUER_ACTIVE && list[i].state != IOTCA_ISSUER_STAGED) continue;
-        entries[nsched].cert = iotca_buf_slice(&list[i].cert);
-        entries[nsched].from =
-            list[i].state == IOTCA_ISSUER_ACTIVE || list[i].activate_at < now ? now : list[i].activate_at;
-        nsched++;
-    }
-    entries[nsched].cert = cert;
-    entries[nsched].from = activate_at > now ? activate_at : now;
-    nsched++;
-    qsort(entries, nsched, sizeof entries[0], by_from);
-    for (size_t i = 0; i < nsched; i++) {
-        sched[i].from = entries[i].from;
-        sched[i].certs = &entries[i].cert;
-        sched[i].n = 1;
-    }
+    size_t nsched = ca_group_schedule(list, n, me.group, id, cert, activate_at, now, certs, sched);
     rep = calloc(1, sizeof *rep);
     IOTCA_CHECK(rep != NULL, IOTCA_E_INTERNAL, "out of memory");
     for (size_t p = 0; p < np; p++) { /* every profile: an override must say all it breaks */
-        iotca_buf der[CA_TRUST_STORE_MAX] = {{0}};
-        iotca_slice ss[CA_TRUST_STORE_MAX];
-        size_t ns = 0;
-        iotca_stack st;
-        rc = iotca_stack_parse(profiles[p].stack, &st);
-        if (rc == IOTCA_OK) rc = ca_trust_store_certs((const char *)profiles[p].pem.data, profiles[p].pem.len, der, &ns);
-        for (size_t i = 0; i < ns; i++) ss[i] = iotca_buf_slice(&der[i]);
-        if (rc == IOTCA_OK && profiles[p].until > now)
-            rc = iotca_fleet_check(ss, ns, sched, nsched, st, now, profiles[p].until, rep);
-        for (size_t i = 0; i < ns; i++) iotca_buf_free(&der[i]);
-        if (rc != IOTCA_OK) goto out;
+        IOTCA_TRY(ca_check_profile(&profiles[p], sched, nsched, now, rep));
         if (profiles[p].until > now && rep->first_failure) {
             out->ok = false;
             if (out->n_broken == IOTCA_PREFLIGHT_MAX_BROKEN) {

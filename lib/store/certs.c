@@ -224,15 +224,20 @@ out:
 }
 
 /* Bits of the cert_list statement variants: which filters are present. */
-enum { F_PROFILE = 1, F_STATUS = 2, F_EXPIRES = 4, F_AFTER = 8 };
+enum { F_PROFILE = 1, F_STATUS = 2, F_EXPIRES = 4, F_AFTER = 8, F_TEXT = 16 };
 
 /* The statement for one filter combination, composed from fixed fragments
  * (values are always bound, never written into the text). */
 static iotca_rc list_stmt(iotca_store *s, unsigned mask, db_stmt **out) {
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT " CERT_COLUMNS " FROM certificates WHERE TRUE%s%s%s%s ORDER BY serial LIMIT ?5",
-             mask & F_PROFILE ? " AND profile = ?1" : "", mask & F_STATUS ? " AND status = ?2" : "",
-             mask & F_EXPIRES ? " AND not_after < ?3" : "", mask & F_AFTER ? " AND serial > ?4" : "");
+    char sql[640];
+    /* text: the subject (any case) or the DER's bytes, whose SANs the CA then reads (lib/ca: a byte match may
+     * be in another field); with it, the DER as column 11 */
+    const char *text = db_sql(s, " AND (instr(lower(subject), ?6) > 0 OR instr(der, ?7) > 0)",
+                              " AND (position(?6::text in lower(subject)) > 0 OR position(?7::bytea in der) > 0)");
+    snprintf(sql, sizeof sql, "SELECT " CERT_COLUMNS "%s FROM certificates WHERE TRUE%s%s%s%s%s ORDER BY serial LIMIT ?5",
+             mask & F_TEXT ? ", der" : "", mask & F_PROFILE ? " AND profile = ?1" : "",
+             mask & F_STATUS ? " AND status = ?2" : "", mask & F_EXPIRES ? " AND not_after < ?3" : "",
+             mask & F_AFTER ? " AND serial > ?4" : "", mask & F_TEXT ? text : "");
     return db_stmt_get(s, (enum iotca_sq_id)(SQ_CERT_LIST + mask), sql, "listing certificates", out);
 }
 
@@ -245,8 +250,16 @@ iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca
     IOTCA_ENSURE(f->status >= -1 && f->status <= 1, IOTCA_E_USAGE,
                  "status filter must be -1 (any), 0 (valid) or 1 (revoked), not %d", f->status);
     if (f->after != NULL) IOTCA_GUARD(iotca_sq_check_serial(f->after));
+    char lower[129];
+    if (f->text) {
+        size_t tl = strlen(f->text);
+        IOTCA_ENSURE(tl >= 1 && tl < sizeof lower, IOTCA_E_USAGE, "search text must be 1 to %zu bytes, not %zu",
+                     sizeof lower - 1, tl);
+        for (size_t i = 0; i <= tl; i++)
+            lower[i] = f->text[i] >= 'A' && f->text[i] <= 'Z' ? (char)(f->text[i] - 'A' + 'a') : f->text[i];
+    }
     unsigned mask = (f->profile ? F_PROFILE : 0) | (f->status >= 0 ? F_STATUS : 0) |
-                    (f->expires_before != 0 ? F_EXPIRES : 0) | (f->after ? F_AFTER : 0);
+                    (f->expires_before != 0 ? F_EXPIRES : 0) | (f->after ? F_AFTER : 0) | (f->text ? F_TEXT : 0);
     db_stmt *st;
     IOTCA_GUARD(list_stmt(s, mask, &st));
 
@@ -256,7 +269,8 @@ iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca
     if (((mask & F_PROFILE) && !db_bind_text(st, 1, f->profile)) ||
         ((mask & F_STATUS) && !db_bind_text(st, 2, f->status ? "revoked" : "valid")) ||
         ((mask & F_EXPIRES) && !db_bind_int64(st, 3, f->expires_before)) ||
-        ((mask & F_AFTER) && !db_bind_text(st, 4, f->after)) || !db_bind_int64(st, 5, f->limit)) {
+        ((mask & F_AFTER) && !db_bind_text(st, 4, f->after)) || !db_bind_int64(st, 5, f->limit) ||
+        ((mask & F_TEXT) && (!db_bind_text(st, 6, lower) || !db_bind_blob(st, 7, lower, strlen(lower))))) {
         rc = db_fail(s, "listing certificates");
         goto out;
     }
@@ -273,6 +287,7 @@ iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca
         memset(&v[len], 0, sizeof v[len]);
         len++;
         IOTCA_TRY(cert_row(st, &v[len - 1]));
+        if (mask & F_TEXT) IOTCA_TRY(db_col_blob(st, 11, &v[len - 1].der, "certificate DER"));
     }
     if (e != DB_DONE) {
         rc = db_fail(s, "listing certificates");

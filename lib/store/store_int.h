@@ -129,10 +129,14 @@ enum iotca_sq_id {
     SQ_TICK_RELEASE,
     SQ_PG_IN_RECOVERY, /* PostgreSQL: a read replica (sqlite_store.c) */
     SQ_PG_SYNC_NAMES,
-    /* cert_list has one statement per combination of its four optional filters, so each can use the right index
+    SQ_WEEKS_ISSUED, /* the dashboard's weekly counts (stats.c) */
+    SQ_WEEKS_REVOKED,
+    SQ_WEEKS_REFUSED,
+    SQ_WEEKS_EXPIRING,
+    /* cert_list has one statement per combination of its five optional filters, so each can use the right index
      * instead of `?1 IS NULL OR ...` scans: SQ_CERT_LIST + the filters' bits (certs.c) */
     SQ_CERT_LIST,
-    SQ_CERT_LIST_LAST = SQ_CERT_LIST + 15,
+    SQ_CERT_LIST_LAST = SQ_CERT_LIST + 31,
     SQ_COUNT
 };
 

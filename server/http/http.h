@@ -58,8 +58,8 @@ typedef struct response {
     uint64_t fd_len;
     /* extra headers (e.g. X-Iotca-Bundle-Sha256, Link; ACME's Replay-Nonce, Location, Link index and up); a slot is
      * unused while its name is NULL */
-    const char *header_name[6];
-    char header_value[6][600];
+    const char *header_name[8];
+    char header_value[8][600];
 } response;
 
 /* One request, from its first byte to its response. */

@@ -26,7 +26,7 @@ not_shares='^gfshare_'
 keys='^iotca_key_(generate|from_pkcs8|to_pkcs8|spki|sigalg|sign|sign_digest|encrypt_pem|decrypt_pem|free|matches_spki)$|^iotca_(cert|crl|ocsp_response)_sign$|^iotca_crl_stream_'
 store_api='^iotca_store_'
 ca_api='^iotca_ca_'
-for t in iotca_core iotca_records; do FORBID[$t]="$third_party_all|^iotca_(key|cert|csr|crl|store|ca|policy|fleet|bundle)_"; done
+for t in iotca_core iotca_records iotca_ui; do FORBID[$t]="$third_party_all|^iotca_(key|cert|csr|crl|store|ca|policy|fleet|bundle)_"; done
 FORBID[iotca_issuer]="$not_store|$not_json|$not_http|$not_curl|$not_shares|$store_api|$ca_api"
 FORBID[iotca_store]="$not_issuer|$not_json|$not_http|$not_curl|$not_shares|^iotca_key_|$ca_api"
 for t in iotca_policy iotca_fleet iotca_bundle; do

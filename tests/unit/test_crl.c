@@ -162,7 +162,7 @@ START_TEST(entries_match_store) {
         ck_assert_int_eq(e.reason, reasons[(i / 2) % 6]);
     }
     /* the same set the store lists as revoked */
-    iotca_cert_filter flt = {NULL, 1, 0, NULL, 1000};
+    iotca_cert_filter flt = {.status = 1, .limit = 1000};
     iotca_cert_rec *list = NULL;
     size_t n = 0;
     OK(iotca_store_cert_list(f.s, &flt, &list, &n));

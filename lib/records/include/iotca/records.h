@@ -101,7 +101,18 @@ typedef struct iotca_cert_filter {
     time_t expires_before; /* 0: any */
     const char *after;     /* cursor: serials strictly greater than this; NULL from the start */
     size_t limit;          /* 1..1000 */
+    /* text search (the dashboard's): certificates whose subject holds it (any case) or whose DER holds its bytes
+     * (lowercased), 1 to 128 bytes; the CA then keeps those whose subject or SANs hold it. NULL: any */
+    const char *text;
 } iotca_cert_filter;
+
+/* A count for one week (and profile) of the dashboard's counts over time (issue 27). */
+typedef enum iotca_weekly { IOTCA_WEEKLY_ISSUED, IOTCA_WEEKLY_REVOKED, IOTCA_WEEKLY_REFUSED, IOTCA_WEEKLY_EXPIRING } iotca_weekly;
+typedef struct iotca_week_count {
+    size_t week;      /* weeks after the start asked for */
+    char profile[64]; /* IOTCA_WEEKLY_EXPIRING: the certificates' profile; "" otherwise */
+    unsigned long n;
+} iotca_week_count;
 
 typedef struct iotca_trust_profile_rec {
     int64_t id;

@@ -194,7 +194,15 @@ iotca_rc iotca_store_rehearsal_result_latest(iotca_store *s, iotca_rehearsal_res
 iotca_rc iotca_store_rehearsal_passed(iotca_store *s, const char *scenario, const char *trust_profile,
                                       int64_t issuer_id, bool *passed);
 
-/* Lists certificates matching f in serial order (without DER bodies).
+/* The dashboard's counts over time (issue 27), in weeks from since (week w: [since + w * 7 days, since + (w + 1)
+ * * 7 days)), weeks 1 to 5,000: certificates recorded (created_at), revoked (revoked_at), issuance requests
+ * refused (audit records of the issuing routes, REST, renewal, bridge, EST enrolment and ACME finalize, whose
+ * outcome is a 4xx status), or valid certificates expiring (not_after) per profile. One row per week (and
+ * profile) with a count; weeks with none are left out. *out malloc'd (*n rows; free() it). */
+iotca_rc iotca_store_weekly(iotca_store *s, iotca_weekly what, time_t since, size_t weeks, iotca_week_count **out,
+                            size_t *n);
+
+/* Lists certificates matching f in serial order (without DER bodies, but with them for a text search).
  * *out is malloc'd (*n entries); free each with iotca_cert_rec_free, then free(). */
 iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n);
 /* Marks a certificate revoked with reason and time. IOTCA_E_USAGE if the

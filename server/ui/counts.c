@@ -1,0 +1,83 @@
+/* The counts page: certificates issued, issuance refused and certificates revoked per week, counted by the
+ * store (so every replica's work, and what happened before the last restart), as a chart and a table.
+ * ?weeks=N (4 to 260, default 26) sets how far back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "iotca/ca_dashboard.h"
+#include "ui.h"
+
+#define WEEK 604800L
+
+/* Adds the store's rows of one count into the weeks. */
+static void merge(iotca_count_week *w, size_t nw, const iotca_week_count *c, size_t n, iotca_weekly what) {
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].week >= nw) continue;
+        unsigned long *f = what == IOTCA_WEEKLY_ISSUED    ? &w[c[i].week].issued
+                           : what == IOTCA_WEEKLY_REFUSED ? &w[c[i].week].refused
+                                                          : &w[c[i].week].revoked;
+        *f += c[i].n;
+    }
+}
+
+void ui_counts(request *r, const char *const *p, response *out) {
+    (void)p;
+    ui_ctx ctx;
+    if (!ui_begin(r, out, IOTCA_ROLE_NONE, NULL, &ctx)) return;
+    const char *ws = query(r, "weeks");
+    long nweeks = 26;
+    if (ws) {
+        char *end;
+        nweeks = strtol(ws, &end, 10);
+        if (*ws == 0 || *end || nweeks < 4 || nweeks > 260) {
+            ui_page_error(out, &ctx, 400, "Bad request", "weeks must be a whole number from 4 to 260");
+            return;
+        }
+    }
+    time_t now = time(NULL), this_week = now - now % WEEK, since = this_week - (nweeks - 1) * WEEK;
+    iotca_count_week *w = calloc((size_t)nweeks, sizeof *w);
+    iotca_buf b = {0}, svg = {0};
+    ui_page_start(&b, &ctx, "Counts", "/ui/counts");
+    iotca_html(&b, "<h1>Counts</h1><section id=\"counts\"><p class=\"muted\">Per week, from the store: certificates "
+                   "issued, issuance requests refused (REST, renewal, EST and ACME), certificates revoked. "
+                   "<a href=\"/ui/counts?weeks=13\">13 weeks</a>, <a href=\"/ui/counts?weeks=52\">52 weeks</a>, "
+                   "<a href=\"/ui/counts?weeks=260\">5 years</a>.</p>");
+    static const iotca_weekly kinds[] = {IOTCA_WEEKLY_ISSUED, IOTCA_WEEKLY_REFUSED, IOTCA_WEEKLY_REVOKED};
+    bool ok = w != NULL;
+    for (size_t k = 0; ok && k < 3; k++) {
+        iotca_week_count *c = NULL;
+        size_t n = 0;
+        ok = iotca_ca_weekly(r->srv->ca, kinds[k], since, (size_t)nweeks, &c, &n) == IOTCA_OK;
+        if (ok) merge(w, (size_t)nweeks, c, n, kinds[k]);
+        free(c);
+    }
+    for (long i = 0; ok && i < nweeks; i++) w[i].week = since + i * WEEK;
+    if (!ok || iotca_counts_svg(w, (size_t)nweeks, &svg) != IOTCA_OK || iotca_buf_cstr(&svg) != IOTCA_OK) {
+        ui_unreadable(&b, r, "The counts");
+        goto send;
+    }
+    iotca_html(&b,
+               "%H<div class=\"scroll\"><table id=\"counts-table\"><thead><tr><th>Week of</th><th>Issued</th>"
+               "<th>Refused</th><th>Revoked</th></tr></thead><tbody>",
+               (const char *)svg.data);
+    unsigned long ti = 0, tf = 0, tr = 0;
+    for (long i = nweeks - 1; i >= 0; i--) {
+        ti += w[i].issued, tf += w[i].refused, tr += w[i].revoked;
+        iotca_html(&b,
+                   "<tr><td>%T</td><td class=\"num\">%ld</td><td class=\"num\">%ld</td><td class=\"num\">%ld</td>"
+                   "</tr>",
+                   w[i].week, (long)w[i].issued, (long)w[i].refused, (long)w[i].revoked);
+    }
+    iotca_html(&b,
+               "</tbody><tfoot><tr><th>Total</th><td class=\"num\" id=\"total-issued\">%ld</td><td class=\"num\" "
+               "id=\"total-refused\">%ld</td><td class=\"num\" id=\"total-revoked\">%ld</td></tr></tfoot></table>"
+               "</div>",
+               (long)ti, (long)tf, (long)tr);
+send:
+    iotca_html(&b, "</section>");
+    ui_page_send(out, 200, &b);
+    iotca_buf_free(&svg);
+    free(w);
+}
