@@ -58,6 +58,7 @@ if [ -f "$DEMO/iotcad.json" ]; then
   "$IOTCAD" init --config iotcad.json >/dev/null # applies schema migrations of a newer build; keeps all data
   start_daemon
   echo "Demo CA running at $IOTCA_URL (state in $(pwd)); stop it with: kill \$(cat $(pwd)/iotcad.pid)"
+  echo "Dashboard: $IOTCA_URL/ui/ (log in with the admin token in $(pwd)/admin.token)"
   exit 0
 fi
 mkdir -p "$DEMO" && chmod 700 "$DEMO" && cd "$DEMO"
@@ -117,6 +118,13 @@ openssl verify -CAfile roots.pem -untrusted fw1.chain fw1.pem
 certtool --verify-chain --infile <(cat fw1.pem fw1.chain r1/root.pem) 2>/dev/null \
   | grep "Chain verification output: Verified" >/dev/null && echo "certtool: chain verified by GnuTLS"
 "$ROOT" ledger verify --vault r1
+echo
+echo "== 7. The fleet in the field: the trust store its devices ship with (R1 and R2), registered for fleet checks"
+# devices in service for two years: rotation preflight checks every issuer change until then
+curl -sf -H "Authorization: Bearer $(cat admin.token)" -H 'Content-Type: application/json' \
+  -d "$(jq -n --rawfile p roots.pem --arg until "$(date -u -d '+2 years' +%Y-%m-%d)" \
+    '{name: "fleet-2026", pem: $p, stack: "mbedtls", until: $until}')" \
+  "$IOTCA_URL/v1/trust-profiles" | jq -c '{name, stack, until}'
 cat <<MSG
 
 Demo CA running at $IOTCA_URL, state in $(pwd).
@@ -141,6 +149,7 @@ Or with an ACME client (certbot, lego) on a server: the directory is
   certbot certonly --standalone --key-type ecdsa -d fw4.updates.example.com \\
       --server $IOTCA_URL/acme/firmware-endpoint/directory --eab-kid KID --eab-hmac-key KEY
 
+The dashboard: $IOTCA_URL/ui/ (log in with the admin token in $(pwd)/admin.token)
 Trust anchors for devices: $(pwd)/roots.pem (or curl $IOTCA_URL/v1/ca/roots)
 Logs: $(pwd)/iotcad.log    Stop: kill \$(cat $(pwd)/iotcad.pid)    Start again: $AGAIN
 MSG

@@ -106,7 +106,7 @@ static const char style[] =
     "section{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}"
     ".scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;"
     "border-bottom:1px solid var(--line);vertical-align:top}th{font-weight:600;color:var(--muted);font-size:.85rem}"
-    "td.num{text-align:right}code,pre,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem}"
+    "td.num{text-align:right}td{white-space:nowrap}td:first-child,td:last-child,td.mono{white-space:normal}code,pre,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.82rem}"
     "pre{white-space:pre-wrap;word-break:break-all;background:#f1f3f6;padding:.6rem;border-radius:4px}"
     ".mono{word-break:break-all}.ok{color:var(--ok);font-weight:600}.bad{color:var(--bad);font-weight:600}"
     ".warn{color:var(--warn);font-weight:600}.muted{color:var(--muted)}.error{color:var(--bad)}"

@@ -85,6 +85,17 @@ grep -qE '^kid: eab-[0-9a-f]{16}$' eab.out && grep -qE '^hmac_key: [A-Za-z0-9_-]
   die "the EAB command printed: $(cat eab.out)"
 ok "the closing message names the ACME directory (it answers, EAB required) and its EAB command makes a key"
 
+# the dashboard: the closing message names it, the admin token logs in, and its fleet risk shows the trust
+# profile the demo registered (the browser test of every page is test_ui.sh)
+grep -q "^The dashboard: $BASE/ui/ (log in with the admin token in $D/admin.token)$" first.out ||
+  die "the closing message does not name the dashboard"
+curl -s -c ui.jar -b ui.jar "$BASE/ui/login" -o login.html
+pre=$(grep -o 'name="csrf" value="[0-9a-f]*"' login.html | grep -o '[0-9a-f]\{64\}')
+[ "$(curl -s -o /dev/null -w '%{http_code}' -c ui.jar -b ui.jar --data-urlencode "token=$(cat "$D/admin.token")" \
+  --data "csrf=$pre" "$BASE/ui/login")" = 303 ] || die "the demo's admin token does not log in to the dashboard"
+curl -s -b ui.jar "$BASE/ui/risk" | grep -q 'data-profile="fleet-2026"' || die "the dashboard shows no fleet-2026 risk"
+ok "the closing message names the dashboard; the admin token logs in and its fleet risk lists fleet-2026"
+
 # secrets 0600 and the CA keys encrypted at rest, in a directory only its owner enters
 [ "$(stat -c %a "$D")" = 700 ] || die "the state directory has mode $(stat -c %a "$D"), not 0700"
 for f in "$D"/root-passphrase "$D"/issuer-key-passphrase "$D"/admin.token "$D"/provisioner.token "$D"/iotca.db \
