@@ -1,63 +1,20 @@
-/* The dashboard's sessions: an API token is exchanged at the login page for a session cookie (HttpOnly,
- * SameSite=Strict, Secure over HTTPS) that lasts UI_SESSION_TTL at most and UI_SESSION_IDLE unused. A session
- * keeps its token in memory and presents it again on every page, so a token revoked or expired ends its
- * sessions at once and the role shown is the token's as it stands. Forms carry the session's own random token
- * (CSRF), compared in constant time, and must come from the dashboard's origin. Sessions live in this process:
- * a restart logs everyone out. */
-#include <pthread.h>
+/* The dashboard's logins: an API token is exchanged at the login page for a session cookie (HttpOnly,
+ * SameSite=Strict, Secure over HTTPS) that lasts UI_SESSION_TTL at most and UI_SESSION_IDLE unused
+ * (sessions.c keeps them). A session keeps its token in memory and presents it again on every page, so a
+ * token revoked or expired ends its sessions at once and the role shown is the token's as it stands. Forms
+ * carry the session's own random token (CSRF), compared in constant time, and must come from the dashboard's
+ * origin. Sessions live in this process: a restart logs everyone out. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "log.h"
 #include "ui.h"
 
-#define UI_SESSIONS 1024
-#define UI_SESSION_TTL (8 * 3600)
-#define UI_SESSION_IDLE (30 * 60)
 #define UI_LOGIN_TTL 600
 #define COOKIE "iotca_session"
 #define LOGIN_COOKIE "iotca_login"
-#define ID_HEX 64
-#define TOKEN_MAX 128
-
-typedef struct session {
-    bool used;
-    char id[ID_HEX + 1];
-    char csrf[ID_HEX + 1];
-    char token[TOKEN_MAX];
-    time_t expires, last;
-} session;
-
-static session table[UI_SESSIONS];
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-
-/* 32 random bytes from the kernel as 64 hex digits. */
-static bool random_hex(char out[ID_HEX + 1]) {
-    unsigned char b[ID_HEX / 2];
-    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) return false;
-    for (size_t i = 0; i < sizeof b; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
-    iotca_wipe(b, sizeof b);
-    return true;
-}
-
-static void end_session(session *s) { iotca_wipe(s, sizeof *s); }
-
-/* The session whose id is cookie, or -1; compared in constant time against every live one. Under mu. */
-static int find(const char *cookie, time_t now) {
-    if (strlen(cookie) != ID_HEX) return -1;
-    int found = -1;
-    for (int i = 0; i < UI_SESSIONS; i++) {
-        if (!table[i].used) continue;
-        if (table[i].expires <= now || table[i].last + UI_SESSION_IDLE <= now) {
-            end_session(&table[i]);
-            continue;
-        }
-        if (iotca_ct_equal(table[i].id, cookie, ID_HEX)) found = i;
-    }
-    return found;
-}
+#define ID_HEX UI_ID_HEX
 
 static bool https(request *r) { return r->srv->tls_cert.len > 0; }
 
@@ -95,17 +52,10 @@ bool ui_read_form(request *r, response *out, ui_form *f) {
 bool ui_begin(request *r, response *out, iotca_role need, const ui_form *form, ui_ctx *ctx) {
     memset(ctx, 0, sizeof *ctx);
     bool post = strcmp(r->method, "POST") == 0;
-    char cookie[ID_HEX + 1], token[TOKEN_MAX];
-    time_t now = time(NULL);
-    int i = -1;
-    pthread_mutex_lock(&mu);
-    if (ui_cookie_get(header(r, "Cookie"), COOKIE, cookie, sizeof cookie) && (i = find(cookie, now)) >= 0) {
-        table[i].last = now;
-        memcpy(token, table[i].token, sizeof token);
-        memcpy(ctx->csrf, table[i].csrf, sizeof ctx->csrf);
-    }
-    pthread_mutex_unlock(&mu);
-    if (i < 0) {
+    char cookie[ID_HEX + 1], token[UI_TOKEN_MAX];
+    bool live = ui_cookie_get(header(r, "Cookie"), COOKIE, cookie, sizeof cookie) &&
+                ui_session_use(cookie, time(NULL), token, ctx->csrf);
+    if (!live) {
         if (post)
             ui_page_error(out, NULL, 403, "Not logged in", "log in again: this session has ended");
         else
@@ -122,9 +72,7 @@ bool ui_begin(request *r, response *out, iotca_role need, const ui_form *form, u
     }
     if (rc != IOTCA_OK) { /* revoked or expired since the login: the session ends with it */
         snprintf(r->auth_failure, sizeof r->auth_failure, "session: %s", iotca_error_detail());
-        pthread_mutex_lock(&mu);
-        if (i >= 0 && iotca_ct_equal(table[i].id, cookie, ID_HEX)) end_session(&table[i]);
-        pthread_mutex_unlock(&mu);
+        ui_session_end(cookie);
         if (post)
             ui_page_error(out, NULL, 403, "Not logged in", "this session's token no longer holds");
         else
@@ -152,7 +100,7 @@ bool ui_begin(request *r, response *out, iotca_role need, const ui_form *form, u
  * login cannot be posted from another site's page (login CSRF). */
 static void login_page(request *r, response *out, unsigned status, const char *err) {
     char pre[ID_HEX + 1];
-    if (!random_hex(pre)) {
+    if (!ui_random_hex(pre)) {
         ui_page_error(out, NULL, 500, "Internal error", "no randomness for the login form");
         return;
     }
@@ -198,8 +146,8 @@ void ui_login_post(request *r, const char *const *p, response *out) {
     }
     iotca_role role = IOTCA_ROLE_NONE;
     char scope[1024];
-    iotca_rc rc = token && strlen(token) < TOKEN_MAX ? iotca_ca_token_check(r->srv->ca, token, &role, scope)
-                                                     : iotca_error_set(IOTCA_E_USAGE, "malformed token");
+    iotca_rc rc = token && strlen(token) < UI_TOKEN_MAX ? iotca_ca_token_check(r->srv->ca, token, &role, scope)
+                                                        : iotca_error_set(IOTCA_E_USAGE, "malformed token");
     if (rc == IOTCA_E_STORAGE) {
         ui_page_error(out, NULL, 503, "Unavailable", "the database cannot be read now; try again shortly");
         return;
@@ -210,28 +158,13 @@ void ui_login_post(request *r, const char *const *p, response *out) {
         return;
     }
     snprintf(r->actor, sizeof r->actor, "token:%.16s", token + 6);
-    time_t now = time(NULL);
-    session s = {.used = true, .expires = now + UI_SESSION_TTL, .last = now};
-    if (!random_hex(s.id) || !random_hex(s.csrf)) {
-        ui_page_error(out, NULL, 500, "Internal error", "no randomness for a session");
-        return;
-    }
-    snprintf(s.token, sizeof s.token, "%s", token);
-    pthread_mutex_lock(&mu);
-    (void)find("", now); /* sweeps the ended sessions */
-    int slot = -1;
-    for (int i = 0; i < UI_SESSIONS && slot < 0; i++)
-        if (!table[i].used) slot = i;
-    if (slot >= 0) table[slot] = s;
-    pthread_mutex_unlock(&mu);
-    if (slot < 0) {
-        end_session(&s);
+    char id[ID_HEX + 1];
+    if (!ui_session_begin(token, time(NULL), id)) {
         ui_page_error(out, NULL, 503, "Too many sessions", "every dashboard session is in use; try again later");
         return;
     }
-    set_cookie(r, out, COOKIE, s.id, UI_SESSION_TTL);
+    set_cookie(r, out, COOKIE, id, UI_SESSION_TTL);
     set_cookie(r, out, LOGIN_COOKIE, "", 0);
-    end_session(&s);
     log_event("info", "dashboard login", json_pack("{s:s, s:s}", "request_id", r->id, "actor", r->actor));
     ui_redirect(out, "/ui/");
 }
@@ -242,10 +175,7 @@ void ui_logout(request *r, const char *const *p, response *out) {
     ui_ctx ctx;
     if (!ui_read_form(r, out, &f) || !ui_begin(r, out, IOTCA_ROLE_NONE, &f, &ctx)) return;
     char cookie[ID_HEX + 1];
-    pthread_mutex_lock(&mu);
-    int i = ui_cookie_get(header(r, "Cookie"), COOKIE, cookie, sizeof cookie) ? find(cookie, time(NULL)) : -1;
-    if (i >= 0) end_session(&table[i]);
-    pthread_mutex_unlock(&mu);
+    if (ui_cookie_get(header(r, "Cookie"), COOKIE, cookie, sizeof cookie)) ui_session_end(cookie);
     set_cookie(r, out, COOKIE, "", 0);
     ui_redirect(out, "/ui/login");
 }

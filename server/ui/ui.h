@@ -25,7 +25,27 @@ const char *ui_form_get(const ui_form *f, const char *name);
 /* The value of cookie name in a Cookie header (NULL: none) into out; false when absent or longer than cap - 1. */
 bool ui_cookie_get(const char *header, const char *name, char *out, size_t cap);
 
-/* ---- sessions (session.c) ---- */
+/* ---- the session table (sessions.c) ---- */
+
+#define UI_SESSIONS 1024
+#define UI_SESSION_TTL (8 * 3600) /* a session lasts this long at most */
+#define UI_SESSION_IDLE (30 * 60) /* and ends this long after its last use */
+#define UI_ID_HEX 64              /* session ids and form tokens: 32 random bytes in hex */
+#define UI_TOKEN_MAX 128
+/* 32 bytes from the kernel's random source as 64 hex digits; false if it fails. */
+bool ui_random_hex(char out[UI_ID_HEX + 1]);
+/* Begins a session at now holding token (copied; under UI_TOKEN_MAX bytes) with a fresh form token; its id
+ * into id. False when every slot holds a live session, the token is too long, or randomness fails. */
+bool ui_session_begin(const char *token, time_t now, char id[UI_ID_HEX + 1]);
+/* The live session id at now (ended ones are swept first): its token and form token copied out (the caller
+ * wipes the token), its idle clock restarted. False when there is none (an unknown, malformed or ended id). */
+bool ui_session_use(const char *id, time_t now, char token[UI_TOKEN_MAX], char csrf[UI_ID_HEX + 1]);
+/* Ends session id (its memory wiped); nothing when there is none. */
+void ui_session_end(const char *id);
+/* The live sessions at now. */
+size_t ui_session_count(time_t now);
+
+/* ---- login, logout and admission (session.c) ---- */
 
 /* A request's session, once ui_begin admitted it: the token's role and scope as they stand now, and the
  * session's form token. */
