@@ -26,16 +26,8 @@ void ui_counts(request *r, const char *const *p, response *out) {
     (void)p;
     ui_ctx ctx;
     if (!ui_begin(r, out, IOTCA_ROLE_NONE, NULL, &ctx)) return;
-    const char *ws = query(r, "weeks");
-    long nweeks = 26;
-    if (ws) {
-        char *end;
-        nweeks = strtol(ws, &end, 10);
-        if (*ws == 0 || *end || nweeks < 4 || nweeks > 260) {
-            ui_page_error(out, &ctx, 400, "Bad request", "weeks must be a whole number from 4 to 260");
-            return;
-        }
-    }
+    long nweeks;
+    if (!ui_query_number(r, out, &ctx, "weeks", 4, 260, 26, &nweeks)) return;
     time_t now = time(NULL), this_week = now - now % WEEK, since = this_week - (nweeks - 1) * WEEK;
     iotca_count_week *w = calloc((size_t)nweeks, sizeof *w);
     iotca_buf b = {0}, svg = {0};

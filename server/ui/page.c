@@ -2,6 +2,7 @@
  * Content-Security-Policy: no script at all, styles and images from this origin only, forms posting only
  * here, no framing), the stylesheet and icon it links, and its error pages. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -67,6 +68,19 @@ void ui_page_error(response *out, const ui_ctx *ctx, unsigned status, const char
     if (ctx == NULL) iotca_html(&b, "<p><a href=\"/ui/login\">Log in</a></p>");
     out->error = status == 403 ? "forbidden" : status == 404 ? "not_found" : "refused";
     ui_page_send(out, status, &b);
+}
+
+bool ui_query_number(request *r, response *out, const ui_ctx *ctx, const char *name, long min, long max, long def,
+                     long *v) {
+    const char *s = query(r, name);
+    *v = def;
+    if (s == NULL) return true;
+    char *end, detail[96];
+    *v = strtol(s, &end, 10);
+    if (*s != 0 && *end == 0 && *v >= min && *v <= max) return true;
+    snprintf(detail, sizeof detail, "%s must be a whole number from %ld to %ld", name, min, max);
+    ui_page_error(out, ctx, 400, "Bad request", detail);
+    return false;
 }
 
 void ui_unreadable(iotca_buf *b, request *r, const char *what) {

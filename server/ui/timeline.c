@@ -61,16 +61,8 @@ void ui_timeline(request *r, const char *const *p, response *out) {
     (void)p;
     ui_ctx ctx;
     if (!ui_begin(r, out, IOTCA_ROLE_ADMIN, NULL, &ctx)) return;
-    const char *ys = query(r, "years");
-    long years = 3;
-    if (ys) {
-        char *end;
-        years = strtol(ys, &end, 10);
-        if (*ys == 0 || *end || years < 1 || years > 30) {
-            ui_page_error(out, &ctx, 400, "Bad request", "years must be a whole number from 1 to 30");
-            return;
-        }
-    }
+    long years;
+    if (!ui_query_number(r, out, &ctx, "years", 1, 30, 3, &years)) return;
     time_t now = time(NULL), start = now - 60 * DAY, end = now + years * 365 * DAY;
     time_t since = start - start % WEEK;
     iotca_ca_anchor anchors[MAX_ANCHORS];

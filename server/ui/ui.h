@@ -74,6 +74,10 @@ void ui_page_start(iotca_buf *b, const ui_ctx *ctx, const char *title, const cha
 void ui_page_send(response *out, unsigned status, iotca_buf *b);
 /* A page saying what went wrong (its detail escaped). */
 void ui_page_error(response *out, const ui_ctx *ctx, unsigned status, const char *title, const char *detail);
+/* The query parameter name as a whole number from min to max (def when absent) into *v; false with out holding
+ * a 400 page naming the range otherwise. */
+bool ui_query_number(request *r, response *out, const ui_ctx *ctx, const char *name, long min, long max, long def,
+                     long *v);
 /* What could not be read, in the page (with the request id to quote) and the detail in the log only. */
 void ui_unreadable(iotca_buf *b, request *r, const char *what);
 /* 303 See Other to location (a path of ours). */
