@@ -69,7 +69,7 @@ jq -n --arg fw "$FW1_SERIAL" --arg fw2 "$FW2_SERIAL" --arg xss "$XSS_SERIAL" --a
   --arg e1 "http://localhost:$EVIL/" --arg e2 "http://127.0.0.1:$EVIL/" \
   '{fw_serial: $fw, fw2_serial: $fw2, xss_serial: $xss, issuer_a: $a, issuer_b: $b, b_at: $bat, cross_end: $cross,
     group: $g, fw_valid: 3, issued: 6, refused: 1, evil_cross_site: $e1, evil_same_site: $e2}' > expect.json
-BASE=$BASE ADMIN=$ADMIN PROV_DEV=$PROV_DEV SHOTS=$SHOTS EXPECT=$WORK/expect.json \
+BASE=$BASE ADMIN=$ADMIN PROV_DEV=$PROV_DEV SHOTS=$SHOTS PROFILE=$WORK/chromium EXPECT=$WORK/expect.json \
   timeout 300 /usr/bin/python3 "$IOTCA_SRC/tests/integration/ui_browser.py" || die "the browser run failed"
 ok "the browser run passed (screenshots in $SHOTS)"
 
@@ -133,8 +133,16 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' -c x.jar --data-urlencode "token
 [ "$STATUS" = 403 ] && ! grep -q iotca_session x.jar || die "a login without the login cookie: $STATUS"
 ok "a login posted without the login form's cookie is refused (403), no session"
 
-# sessions end: at logout, and when their token is revoked
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' -c x.jar -H 'Content-Type: application/json' --data '{"token":"x"}' "$BASE/ui/login")
+[ "$STATUS" = 415 ] || die "a login that is not a form: $STATUS"
+ok "a login that is not a form is refused (415)"
+
+# sessions end: at logout (a logout needs the form token too), and when their token is revoked
 login_session "$PROV_DEV" prov
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' -b prov.jar --data "csrf=" "$BASE/ui/logout")
+[ "$STATUS" = 403 ] && [ "$(curl -s -o /dev/null -w '%{http_code}' -b prov.jar "$BASE/ui/certs")" = 200 ] ||
+  die "a logout without the form token: $STATUS, or it ended the session"
+ok "a logout without the form token is refused (403) and the session goes on"
 curl -s -o /dev/null -b prov.jar --data "csrf=$CSRF" "$BASE/ui/logout"
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -b prov.jar "$BASE/ui/certs")
 [ "$STATUS" = 303 ] || die "a logged-out session still sees pages: $STATUS"

@@ -6,9 +6,10 @@ is revoked through its page, and each page is saved as a screenshot (artifacts, 
 way: no console error, no request to any other origin, and a certificate named <script>alert(1)</script>
 shown as text.
 
-Input (environment): BASE, ADMIN, PROV_DEV (tokens), SHOTS (screenshot folder), EXPECT (a JSON file of what
-the test made). Output: "ok - ..." lines; on the first failure "FAIL - ..." and exit status 1. The serial it
+Input (environment): BASE, ADMIN, PROV_DEV (tokens), SHOTS (screenshot folder), PROFILE (a new folder for
+the browser's profile), EXPECT (a JSON file of what the test made). Output: "ok - ..." lines; on the first failure "FAIL - ..." and exit status 1. The serial it
 revoked is written to $SHOTS/revoked.serial for the shell to ask OCSP about."""
+import atexit
 import json
 import os
 import sys
@@ -38,6 +39,7 @@ def fail(what):
     print("FAIL - " + what, file=sys.stderr, flush=True)
     try:
         shot("failure")
+        print("page at the failure: %s\n%s" % (D.current_url, D.page_source[:2000]), file=sys.stderr)
     finally:
         sys.exit(1)
 
@@ -55,7 +57,7 @@ def browser():
     for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
               "--disable-background-networking", "--disable-component-update", "--disable-sync",
               "--disable-dev-shm-usage", "--window-size=1280,900",
-              "--user-data-dir=" + os.path.join(SHOTS, ".profile")):
+              "--user-data-dir=" + os.environ["PROFILE"]):
         o.add_argument(a)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
@@ -64,6 +66,7 @@ def browser():
 
 
 D = browser()
+atexit.register(D.quit)  # the browser and its driver end with this script, however it ends
 
 
 def shot(name, width=1280):
@@ -278,5 +281,4 @@ D.get_log("performance")
 open_page("/ui/counts")
 console_and_origins("provisioner pages")
 
-D.quit()
 print("browser: %d checks" % CHECKS)
