@@ -43,6 +43,7 @@ void iotca_ca_anchors(const iotca_ca *ca, iotca_ca_anchor *out, size_t max, size
 /* Appends "<kind>:<value>" to the names list, ", " between; a name that does not fit ends the list with "...". */
 static void add_name(char *list, size_t cap, const char *kind, const char *value) {
     size_t used = strlen(list);
+    if (used >= 3 && strcmp(list + used - 3, "...") == 0) return; /* already cut: the list has ended */
     int w = snprintf(list + used, cap - used, "%s%s:%s", used ? ", " : "", kind, value);
     if (w < 0 || (size_t)w >= cap - used) snprintf(list + (used < cap - 4 ? used : cap - 4), 4, "...");
 }
@@ -100,13 +101,21 @@ iotca_rc iotca_ca_cert_search(iotca_ca *ca, const iotca_cert_filter *f, const ch
     if (*n == f->limit) snprintf(next, 41, "%s", (*out)[*n - 1].serial);
     /* the store matched the subject, or the text's bytes anywhere in the DER (an issuer's name, a key): keep
      * those whose subject or SANs hold it, and drop the DER the search needed */
+    /* an IP address as the names spell it (inet_ntop's canonical form: 2001:DB8:0::7 is IP:2001:db8::7) */
+    const char *as_named = f->text;
+    uint8_t addr[16];
+    char canon[INET6_ADDRSTRLEN];
+    if (f->text && inet_pton(AF_INET, f->text, addr) == 1 && inet_ntop(AF_INET, addr, canon, sizeof canon))
+        as_named = canon;
+    else if (f->text && inet_pton(AF_INET6, f->text, addr) == 1 && inet_ntop(AF_INET6, addr, canon, sizeof canon))
+        as_named = canon;
     size_t kept = 0;
     for (size_t i = 0; i < *n; i++) {
         iotca_cert_rec *r = &(*out)[i];
         iotca_ca_cert_desc d;
         bool keep = iotca_scope_allows(scope, r->profile) &&
                     (f->text == NULL || holds(r->subject, f->text) ||
-                     (iotca_ca_cert_describe(iotca_buf_slice(&r->der), &d) == IOTCA_OK && holds(d.names, f->text)));
+                     (iotca_ca_cert_describe(iotca_buf_slice(&r->der), &d) == IOTCA_OK && holds(d.names, as_named)));
         iotca_buf_free(&r->der);
         if (keep)
             (*out)[kept++] = *r;

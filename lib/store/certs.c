@@ -1,4 +1,5 @@
 /* The store's serials and certificates: reservation, recording, lookup, listing, revocation. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,16 +230,38 @@ enum { F_PROFILE = 1, F_STATUS = 2, F_EXPIRES = 4, F_AFTER = 8, F_TEXT = 16 };
 /* The statement for one filter combination, composed from fixed fragments
  * (values are always bound, never written into the text). */
 static iotca_rc list_stmt(iotca_store *s, unsigned mask, db_stmt **out) {
-    char sql[640];
-    /* text: the subject (any case) or the DER's bytes, whose SANs the CA then reads (lib/ca: a byte match may
-     * be in another field); with it, the DER as column 11 */
-    const char *text = db_sql(s, " AND (instr(lower(subject), ?6) > 0 OR instr(der, ?7) > 0)",
-                              " AND (position(?6::text in lower(subject)) > 0 OR position(?7::bytea in der) > 0)");
+    char sql[768];
+    /* text: the subject or the DER's ASCII bytes, both in any case (a DNS name or URI in a SAN as written, which
+     * the CA then confirms: a match may be in another field), or the DER's bytes of the address it names (an IP
+     * address in a SAN); with it, the DER as column 11. PostgreSQL folds the DER's case over its escape form
+     * (printable ASCII as it is, a backslash doubled, other bytes as \ooo), so ?7 is escaped alike. */
+    const char *text = db_sql(s,
+                              " AND (instr(lower(subject), ?6) > 0 OR instr(lower(CAST(der AS TEXT)), ?7) > 0 "
+                              "OR instr(der, ?8) > 0)",
+                              " AND (position(?6::text in lower(subject)) > 0 OR position(?7::text in "
+                              "lower(encode(der, 'escape'))) > 0 OR position(?8::bytea in der) > 0)");
     snprintf(sql, sizeof sql, "SELECT " CERT_COLUMNS "%s FROM certificates WHERE TRUE%s%s%s%s%s ORDER BY serial LIMIT ?5",
              mask & F_TEXT ? ", der" : "", mask & F_PROFILE ? " AND profile = ?1" : "",
              mask & F_STATUS ? " AND status = ?2" : "", mask & F_EXPIRES ? " AND not_after < ?3" : "",
              mask & F_AFTER ? " AND serial > ?4" : "", mask & F_TEXT ? text : "");
     return db_stmt_get(s, (enum iotca_sq_id)(SQ_CERT_LIST + mask), sql, "listing certificates", out);
+}
+
+/* What a text search looks for: the text lowercased (ASCII), the same as PostgreSQL's escape form spells it
+ * (SQLite: as it is), and when the text is an IPv4 or IPv6 address, its bytes as an iPAddress SAN holds them
+ * (RFC 5280 §4.2.1.6). IOTCA_E_USAGE a text of 0 or over 128 bytes. */
+static iotca_rc text_needles(const iotca_store *s, const char *text, char lower[129], char escaped[257],
+                             uint8_t addr[16], size_t *addr_len) {
+    size_t tl = strlen(text), e = 0;
+    IOTCA_ENSURE(tl >= 1 && tl <= 128, IOTCA_E_USAGE, "search text must be 1 to 128 bytes, not %zu", tl);
+    for (size_t i = 0; i <= tl; i++) {
+        char c = text[i] >= 'A' && text[i] <= 'Z' ? (char)(text[i] - 'A' + 'a') : text[i];
+        lower[i] = c;
+        if (c == '\\' && db_is_pg(s)) escaped[e++] = '\\';
+        escaped[e++] = c;
+    }
+    *addr_len = inet_pton(AF_INET, text, addr) == 1 ? 4 : inet_pton(AF_INET6, text, addr) == 1 ? 16 : 0;
+    return IOTCA_OK;
 }
 
 iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca_cert_rec **out, size_t *n) {
@@ -250,14 +273,10 @@ iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca
     IOTCA_ENSURE(f->status >= -1 && f->status <= 1, IOTCA_E_USAGE,
                  "status filter must be -1 (any), 0 (valid) or 1 (revoked), not %d", f->status);
     if (f->after != NULL) IOTCA_GUARD(iotca_sq_check_serial(f->after));
-    char lower[129];
-    if (f->text) {
-        size_t tl = strlen(f->text);
-        IOTCA_ENSURE(tl >= 1 && tl < sizeof lower, IOTCA_E_USAGE, "search text must be 1 to %zu bytes, not %zu",
-                     sizeof lower - 1, tl);
-        for (size_t i = 0; i <= tl; i++)
-            lower[i] = f->text[i] >= 'A' && f->text[i] <= 'Z' ? (char)(f->text[i] - 'A' + 'a') : f->text[i];
-    }
+    char lower[129], escaped[257];
+    uint8_t addr[16];
+    size_t addr_len = 0;
+    if (f->text) IOTCA_GUARD(text_needles(s, f->text, lower, escaped, addr, &addr_len));
     unsigned mask = (f->profile ? F_PROFILE : 0) | (f->status >= 0 ? F_STATUS : 0) |
                     (f->expires_before != 0 ? F_EXPIRES : 0) | (f->after ? F_AFTER : 0) | (f->text ? F_TEXT : 0);
     db_stmt *st;
@@ -270,7 +289,9 @@ iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca
         ((mask & F_STATUS) && !db_bind_text(st, 2, f->status ? "revoked" : "valid")) ||
         ((mask & F_EXPIRES) && !db_bind_int64(st, 3, f->expires_before)) ||
         ((mask & F_AFTER) && !db_bind_text(st, 4, f->after)) || !db_bind_int64(st, 5, f->limit) ||
-        ((mask & F_TEXT) && (!db_bind_text(st, 6, lower) || !db_bind_blob(st, 7, lower, strlen(lower))))) {
+        ((mask & F_TEXT) && (!db_bind_text(st, 6, lower) || !db_bind_text(st, 7, escaped) ||
+                             !db_bind_blob(st, 8, addr_len ? addr : (const uint8_t *)f->text,
+                                           addr_len ? addr_len : strlen(f->text))))) {
         rc = db_fail(s, "listing certificates");
         goto out;
     }

@@ -192,12 +192,13 @@ START_TEST(describe_cuts_long_name_lists) {
         dns[i] = names[i];
     }
     iotca_buf der = {0};
-    leaf("Long Names", dns, 5, NULL, 0, NULL, 0, &der);
+    leaf("Long Names", dns, 5, LAMP_IPS, 2, NULL, 0, &der); /* and two short IP names after them */
     iotca_ca_cert_desc d;
     OK(iotca_ca_cert_describe(iotca_buf_slice(&der), &d));
     size_t len = strlen(d.names);
-    ck_assert_uint_eq(len, 4 * 204 + 3 * 2 + 3); /* four names, ", " between, then "..." */
+    ck_assert_uint_eq(len, 4 * 204 + 3 * 2 + 3); /* four names, ", " between, then "...", which ends the list */
     ck_assert_str_eq(d.names + len - 14, "example.com...");
+    ck_assert_ptr_null(strstr(d.names, "IP:")); /* nothing after the cut, though the short names would fit */
     ck_assert_int_eq(strncmp(d.names, "DNS:paaa", 8), 0);
     ck_assert_ptr_nonnull(strstr(d.names, "DNS:s"));
     ck_assert_ptr_null(strstr(d.names, "DNS:t"));
@@ -305,6 +306,25 @@ START_TEST(search_subject_and_sans) {
     snprintf(all, sizeof all, "01 %s %s %s", alpha, beta, gamma_);
     SEARCH_IS(".example.com", "", NULL, 100, all, "");
     SEARCH_IS("cam.example.net", "", NULL, 100, "02", "");
+}
+END_TEST
+
+START_TEST(search_ip_addresses_and_mixed_case_sans) {
+    inventory();
+    /* a DNS name written in mixed case (the policy keeps names as asked): found whatever case is typed */
+    iotca_buf hub = {0};
+    static const char *const hub_dns[] = {"hub.example.com", "Hub-Backup.Example.com"};
+    leaf("hub.example.com", hub_dns, 2, NULL, 0, NULL, 0, &hub);
+    record("03", "fw", "CN=hub.example.com", &hub);
+    iotca_buf_free(&hub);
+    SEARCH_IS("hub-backup", "", NULL, 100, "03", "");
+    SEARCH_IS("HUB-BACKUP.EXAMPLE", "", NULL, 100, "03", "");
+    SEARCH_IS("Hub-Backup", "", NULL, 100, "03", "");
+    /* IP addresses: 4 or 16 bytes in the DER, found from their text, any spelling of an IPv6 address */
+    SEARCH_IS("192.0.2.7", "", NULL, 100, "01", "");
+    SEARCH_IS("2001:db8::7", "", NULL, 100, "01", "");
+    SEARCH_IS("2001:DB8:0:0::7", "", NULL, 100, "01", "");
+    SEARCH_IS("192.0.2.8", "", NULL, 100, "", "");
 }
 END_TEST
 
@@ -524,6 +544,7 @@ int main(void) {
     tcase_add_test(tc, describe_refuses_garbage);
     tcase_add_test(tc, describe_cuts_long_name_lists);
     tcase_add_test(tc, search_subject_and_sans);
+    tcase_add_test(tc, search_ip_addresses_and_mixed_case_sans);
     tcase_add_test(tc, search_ignores_other_fields_of_the_der);
     tcase_add_test(tc, search_scope_and_cursor);
     tcase_add_test(tc, search_refusals);

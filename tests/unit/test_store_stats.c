@@ -259,6 +259,37 @@ START_TEST(text_matches_subject_any_case_or_der_bytes) {
 }
 END_TEST
 
+START_TEST(text_folds_der_case_and_finds_addresses) {
+    /* a DER with NUL bytes before the names (as every real one has), a DNS name in mixed case, the 4 bytes of
+     * 10.1.2.3 and a backslash (PostgreSQL's escape form doubles it) */
+    static const char der[] = "\x30\x00\x02\x00 dns Hub-Backup.Example.com ip \x0a\x01\x02\x03 uri a\\b";
+    iotca_cert_rec c = {0};
+    snprintf(c.serial, sizeof c.serial, "0c01");
+    c.issuer_id = issuer;
+    snprintf(c.profile, sizeof c.profile, "fw");
+    snprintf(c.subject, sizeof c.subject, "CN=hub");
+    c.not_before = T0;
+    c.not_after = T0 + 86400;
+    c.created_at = T0;
+    c.der = iotca_buf_borrow((const uint8_t *)der, sizeof der - 1);
+    OK(iotca_store_serial_reserve(s, c.serial, issuer, T0));
+    OK(iotca_store_cert_add(s, &c));
+    record("0c02", "fw", "CN=other", T0, T0 + 86400, "\x30\x82 dns other.example.com ip 10.1.2.3");
+    iotca_cert_filter f = {.status = -1, .limit = 100, .text = "hub-backup.example"};
+    LISTED(f, "0c01"); /* past the NUL bytes, whatever the case in the DER */
+    f.text = "HUB-BACKUP";
+    LISTED(f, "0c01");
+    f.text = "10.1.2.3";
+    LISTED(f, "0c01 0c02"); /* 0c01 by the address's 4 bytes, 0c02 by the text (the CA checks SANs after) */
+    f.text = "10.1.2.4";
+    LISTED(f, "");
+    f.text = "a\\b";
+    LISTED(f, "0c01"); /* a backslash matches itself */
+    f.text = "a\\\\b";
+    LISTED(f, "");
+}
+END_TEST
+
 START_TEST(text_with_other_filters) {
     searchable();
     iotca_cert_filter f = {.status = -1, .limit = 100, .text = "example"};
@@ -329,6 +360,7 @@ int main(void) {
     tcase_add_checked_fixture(tt, setup, teardown);
     tcase_set_timeout(tt, 60);
     tcase_add_test(tt, text_matches_subject_any_case_or_der_bytes);
+    tcase_add_test(tt, text_folds_der_case_and_finds_addresses);
     tcase_add_test(tt, text_with_other_filters);
     tcase_add_test(tt, text_length_refused);
     suite_add_tcase(suite, tt);
