@@ -195,3 +195,10 @@ iotca_rc iotca_ca_weekly(iotca_ca *ca, iotca_weekly what, time_t since, size_t w
     IOTCA_GUARD(ca_read_store(ca, &s));
     return iotca_store_weekly(s, what, since, weeks, out, n);
 }
+
+iotca_rc iotca_ca_weekly_audit(iotca_ca *ca, time_t since, size_t weeks, const char *const *actions,
+                               const char *outcome, iotca_week_count **out, size_t *n) {
+    iotca_store *s = NULL;
+    IOTCA_GUARD(ca_read_store(ca, &s));
+    return iotca_store_weekly_audit(s, since, weeks, actions, outcome, out, n);
+}

@@ -290,8 +290,7 @@ iotca_rc iotca_store_cert_list(iotca_store *s, const iotca_cert_filter *f, iotca
         ((mask & F_EXPIRES) && !db_bind_int64(st, 3, f->expires_before)) ||
         ((mask & F_AFTER) && !db_bind_text(st, 4, f->after)) || !db_bind_int64(st, 5, f->limit) ||
         ((mask & F_TEXT) && (!db_bind_text(st, 6, lower) || !db_bind_text(st, 7, escaped) ||
-                             !db_bind_blob(st, 8, addr_len ? addr : (const uint8_t *)f->text,
-                                           addr_len ? addr_len : strlen(f->text))))) {
+                             !(addr_len ? db_bind_blob(st, 8, addr, addr_len) : db_bind_text(st, 8, NULL))))) {
         rc = db_fail(s, "listing certificates");
         goto out;
     }

@@ -131,7 +131,7 @@ enum iotca_sq_id {
     SQ_PG_SYNC_NAMES,
     SQ_WEEKS_ISSUED, /* the dashboard's weekly counts (stats.c) */
     SQ_WEEKS_REVOKED,
-    SQ_WEEKS_REFUSED,
+    SQ_WEEKS_AUDIT,
     SQ_WEEKS_EXPIRING,
     /* cert_list has one statement per combination of its five optional filters, so each can use the right index
      * instead of `?1 IS NULL OR ...` scans: SQ_CERT_LIST + the filters' bits (certs.c) */

@@ -1,6 +1,7 @@
 /* The counts page: certificates issued, issuance refused and certificates revoked per week, counted by the
  * store (so every replica's work, and what happened before the last restart), as a chart and a table.
  * ?weeks=N (4 to 260, default 26) sets how far back. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +12,41 @@
 
 #define WEEK 604800L
 
-/* Adds the store's rows of one count into the weeks. */
-static void merge(iotca_count_week *w, size_t nw, const iotca_week_count *c, size_t n, iotca_weekly what) {
-    for (size_t i = 0; i < n; i++) {
-        if (c[i].week >= nw) continue;
-        unsigned long *f = what == IOTCA_WEEKLY_ISSUED    ? &w[c[i].week].issued
-                           : what == IOTCA_WEEKLY_REFUSED ? &w[c[i].week].refused
-                                                          : &w[c[i].week].revoked;
-        *f += c[i].n;
-    }
+/* The requests that issue, as the audit trail names them ("<method> <path>", http/audit.c) with the paths of
+ * routes.c: REST issuance, renewal and bridges, EST enrolment (simpleenroll, simplereenroll, serverkeygen) and
+ * ACME finalize. A refusal is a 4xx answer. */
+static const char *const issuing[] = {"POST /v1/certificates",
+                                      "POST /v1/certificates/%/renew",
+                                      "POST /v1/bridges",
+                                      "POST /v1/certificates/bridge",
+                                      "POST /.well-known/est/%enroll",
+                                      "POST /.well-known/est/%serverkeygen",
+                                      "POST /acme/%/order/%/finalize",
+                                      NULL};
+
+/* Adds the rows of one count into the weeks' field at offset field. */
+static void merge(iotca_count_week *w, size_t nw, const iotca_week_count *c, size_t n, size_t field) {
+    for (size_t i = 0; i < n; i++)
+        if (c[i].week < nw) *(unsigned long *)((char *)&w[c[i].week] + field) += c[i].n;
+}
+
+/* Fills the weeks from since: issued, refused, revoked. */
+static bool counted(iotca_ca *ca, time_t since, size_t nw, iotca_count_week *w) {
+    iotca_week_count *c = NULL;
+    size_t n = 0;
+    bool ok = iotca_ca_weekly(ca, IOTCA_WEEKLY_ISSUED, since, nw, &c, &n) == IOTCA_OK;
+    if (ok) merge(w, nw, c, n, offsetof(iotca_count_week, issued));
+    free(c);
+    c = NULL;
+    ok = ok && iotca_ca_weekly(ca, IOTCA_WEEKLY_REVOKED, since, nw, &c, &n) == IOTCA_OK;
+    if (ok) merge(w, nw, c, n, offsetof(iotca_count_week, revoked));
+    free(c);
+    c = NULL;
+    ok = ok && iotca_ca_weekly_audit(ca, since, nw, issuing, "4%", &c, &n) == IOTCA_OK;
+    if (ok) merge(w, nw, c, n, offsetof(iotca_count_week, refused));
+    free(c);
+    for (size_t i = 0; i < nw; i++) w[i].week = since + (time_t)i * WEEK;
+    return ok;
 }
 
 void ui_counts(request *r, const char *const *p, response *out) {
@@ -36,16 +63,7 @@ void ui_counts(request *r, const char *const *p, response *out) {
                    "issued, issuance requests refused (REST, renewal, EST and ACME), certificates revoked. "
                    "<a href=\"/ui/counts?weeks=13\">13 weeks</a>, <a href=\"/ui/counts?weeks=52\">52 weeks</a>, "
                    "<a href=\"/ui/counts?weeks=260\">5 years</a>.</p>");
-    static const iotca_weekly kinds[] = {IOTCA_WEEKLY_ISSUED, IOTCA_WEEKLY_REFUSED, IOTCA_WEEKLY_REVOKED};
-    bool ok = w != NULL;
-    for (size_t k = 0; ok && k < 3; k++) {
-        iotca_week_count *c = NULL;
-        size_t n = 0;
-        ok = iotca_ca_weekly(r->srv->ca, kinds[k], since, (size_t)nweeks, &c, &n) == IOTCA_OK;
-        if (ok) merge(w, (size_t)nweeks, c, n, kinds[k]);
-        free(c);
-    }
-    for (long i = 0; ok && i < nweeks; i++) w[i].week = since + i * WEEK;
+    bool ok = w != NULL && counted(r->srv->ca, since, (size_t)nweeks, w);
     if (!ok || iotca_counts_svg(w, (size_t)nweeks, &svg) != IOTCA_OK || iotca_buf_cstr(&svg) != IOTCA_OK) {
         ui_unreadable(&b, r, "The counts");
         goto send;

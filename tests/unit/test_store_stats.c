@@ -64,11 +64,19 @@ static void audit(time_t at, const char *action, const char *outcome) {
     OK(iotca_store_audit_append(s, &a, fake_hash));
 }
 
+/* Audit records of refused issuance, as the dashboard asks for them (server/ui/counts.c): the issuing routes'
+ * actions as LIKE patterns, a 4xx outcome. WEEKLY_IS takes REFUSED for them. */
+static const char *const issuing[] = {"POST /v1/certificates",         "POST /v1/certificates/%/renew",
+                                      "POST /v1/bridges",              "POST /.well-known/est/%enroll",
+                                      "POST /acme/%/order/%/finalize", NULL};
+#define REFUSED_4XX ((iotca_weekly)100)
+
 /* The weekly counts as "week:profile:n" items joined by ' ' ("" for none), so one comparison shows them all. */
 static void weekly(iotca_weekly what, time_t since, size_t weeks, char *text, size_t cap) {
     iotca_week_count *v = NULL;
     size_t n = 99;
-    OK(iotca_store_weekly(s, what, since, weeks, &v, &n));
+    if (what == REFUSED_4XX) OK(iotca_store_weekly_audit(s, since, weeks, issuing, "4%", &v, &n));
+    else OK(iotca_store_weekly(s, what, since, weeks, &v, &n));
     text[0] = 0;
     for (size_t i = 0; i < n; i++) {
         size_t used = strlen(text);
@@ -159,9 +167,9 @@ START_TEST(refused_issuance_requests) {
     audit(T0 + 8, "POST /v1/certificates", "503");
     audit(T0 - 1, "POST /v1/certificates", "422");
     audit(T0 + 4 * W, "POST /v1/certificates", "422");
-    WEEKLY_IS(IOTCA_WEEKLY_REFUSED, T0, 4, "0::2 1::2 3::2");
-    WEEKLY_IS(IOTCA_WEEKLY_REFUSED, T0, 5, "0::2 1::2 3::2 4::1");
-    WEEKLY_IS(IOTCA_WEEKLY_REFUSED, T0 - W, 1, "0::1");
+    WEEKLY_IS(REFUSED_4XX, T0, 4, "0::2 1::2 3::2");
+    WEEKLY_IS(REFUSED_4XX, T0, 5, "0::2 1::2 3::2 4::1");
+    WEEKLY_IS(REFUSED_4XX, T0 - W, 1, "0::1");
     /* audit records are no certificates */
     WEEKLY_IS(IOTCA_WEEKLY_ISSUED, T0 - W, 10, "");
 }
@@ -188,6 +196,21 @@ START_TEST(weekly_refusals) {
     ck_assert_uint_eq(v[0].n, 1);
     free(v);
     WEEKLY_IS(IOTCA_WEEKLY_EXPIRING, T0, 1, "0:fw:1");
+    /* audit counts: the same window rules, and 1 to 8 action patterns with an outcome */
+    static const char *const none[] = {NULL};
+    static const char *const nine[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", NULL};
+    static const char *const eight[] = {"a", "b", "c", "d", "e", "f", "g", "POST /v1/certificates", NULL};
+    REFUSED(iotca_store_weekly_audit(s, T0, 4, none, "4%", &v, &n), IOTCA_E_USAGE, "1 to 8 action patterns, not 0");
+    REFUSED(iotca_store_weekly_audit(s, T0, 4, NULL, "4%", &v, &n), IOTCA_E_USAGE, "not 0");
+    REFUSED(iotca_store_weekly_audit(s, T0, 4, nine, "4%", &v, &n), IOTCA_E_USAGE, "not 9");
+    REFUSED(iotca_store_weekly_audit(s, T0, 4, issuing, NULL, &v, &n), IOTCA_E_USAGE, "need an outcome");
+    REFUSED(iotca_store_weekly_audit(s, T0, 0, issuing, "4%", &v, &n), IOTCA_E_USAGE, "weeks must be 1 to 5000");
+    REFUSED(iotca_store_weekly_audit(s, -1, 4, issuing, "4%", &v, &n), IOTCA_E_USAGE, "before 1970");
+    audit(T0 + 1, "POST /v1/certificates", "422");
+    OK(iotca_store_weekly_audit(s, T0, 1, eight, "4%", &v, &n)); /* the eighth slot is read too */
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(v[0].n, 1);
+    free(v);
 }
 END_TEST
 

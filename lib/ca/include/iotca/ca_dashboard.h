@@ -53,8 +53,12 @@ typedef struct iotca_ca_risk {
 iotca_rc iotca_ca_fleet_risk(iotca_ca *ca, time_t now, iotca_ca_risk **out, size_t *n);
 void iotca_ca_risks_free(iotca_ca_risk *list, size_t n);
 
-/* Weekly counts (iotca_store_weekly's; reads go to the read replica when there is one). */
+/* Weekly counts (iotca_store_weekly's and iotca_store_weekly_audit's; reads go to the read replica when there is
+ * one). */
 iotca_rc iotca_ca_weekly(iotca_ca *ca, iotca_weekly what, time_t since, size_t weeks, iotca_week_count **out,
                          size_t *n);
+
+iotca_rc iotca_ca_weekly_audit(iotca_ca *ca, time_t since, size_t weeks, const char *const *actions,
+                               const char *outcome, iotca_week_count **out, size_t *n);
 
 #endif

@@ -107,7 +107,7 @@ typedef struct iotca_cert_filter {
 } iotca_cert_filter;
 
 /* A count for one week (and profile) of the dashboard's counts over time (issue 27). */
-typedef enum iotca_weekly { IOTCA_WEEKLY_ISSUED, IOTCA_WEEKLY_REVOKED, IOTCA_WEEKLY_REFUSED, IOTCA_WEEKLY_EXPIRING } iotca_weekly;
+typedef enum iotca_weekly { IOTCA_WEEKLY_ISSUED, IOTCA_WEEKLY_REVOKED, IOTCA_WEEKLY_EXPIRING } iotca_weekly;
 typedef struct iotca_week_count {
     size_t week;      /* weeks after the start asked for */
     char profile[64]; /* IOTCA_WEEKLY_EXPIRING: the certificates' profile; "" otherwise */

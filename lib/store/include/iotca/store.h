@@ -195,12 +195,17 @@ iotca_rc iotca_store_rehearsal_passed(iotca_store *s, const char *scenario, cons
                                       int64_t issuer_id, bool *passed);
 
 /* The dashboard's counts over time (issue 27), in weeks from since (week w: [since + w * 7 days, since + (w + 1)
- * * 7 days)), weeks 1 to 5,000: certificates recorded (created_at), revoked (revoked_at), issuance requests
- * refused (audit records of the issuing routes, REST, renewal, bridge, EST enrolment and ACME finalize, whose
- * outcome is a 4xx status), or valid certificates expiring (not_after) per profile. One row per week (and
- * profile) with a count; weeks with none are left out. *out malloc'd (*n rows; free() it). */
+ * * 7 days)), weeks 1 to 5,000: certificates recorded (created_at), revoked (revoked_at), or valid certificates
+ * expiring (not_after) per profile. One row per week (and profile) with a count; weeks with none are left out.
+ * *out malloc'd (*n rows; free() it). */
 iotca_rc iotca_store_weekly(iotca_store *s, iotca_weekly what, time_t since, size_t weeks, iotca_week_count **out,
                             size_t *n);
+#define IOTCA_STORE_AUDIT_PATTERNS 8
+/* The same for audit records: those whose outcome is LIKE outcome and whose action is LIKE one of actions
+ * (NULL-terminated, 1 to IOTCA_STORE_AUDIT_PATTERNS SQL LIKE patterns). What the actions and outcomes spell is
+ * the writer's (iotcad writes "<method> <path>" and the status answered); the store only counts. */
+iotca_rc iotca_store_weekly_audit(iotca_store *s, time_t since, size_t weeks, const char *const *actions,
+                                  const char *outcome, iotca_week_count **out, size_t *n);
 
 /* Lists certificates matching f in serial order (without DER bodies, but with them for a text search).
  * *out is malloc'd (*n entries); free each with iotca_cert_rec_free, then free(). */
