@@ -8,18 +8,12 @@
 
 #include "iotca/ca_dashboard.h"
 #include "iotca/pem.h"
-#include "log.h"
 #include "ui.h"
 #include "v1.h"
 
 /* The certificate named by the path, if the session may see it: else out holds a 404 page. */
 static bool load(request *r, response *out, const ui_ctx *ctx, const char *param, iotca_cert_rec *c) {
-    char serial[41];
-    iotca_rc rc = v1_serial_param(param, serial) ? iotca_ca_cert_get(r->srv->ca, serial, c) : IOTCA_E_USAGE;
-    if (rc == IOTCA_OK && ctx->role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(ctx->scope, c->profile)) {
-        iotca_cert_rec_free(c);
-        rc = IOTCA_E_USAGE;
-    }
+    iotca_rc rc = v1_cert_visible(r->srv->ca, ctx->role, ctx->scope, param, c);
     if (rc == IOTCA_E_USAGE)
         ui_page_error(out, ctx, 404, "Not found", "no certificate with that serial");
     else if (rc != IOTCA_OK)
@@ -46,15 +40,11 @@ static void crl_state(iotca_buf *b, request *r, const iotca_cert_rec *c) {
     iotca_buf_free(&crl.der);
 }
 
-static void hex32(const uint8_t h[32], char out[65]) {
-    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
 static void details(iotca_buf *b, request *r, const iotca_cert_rec *c) {
     iotca_ca_cert_desc d;
     bool described = iotca_ca_cert_describe(iotca_buf_slice(&c->der), &d) == IOTCA_OK;
-    char fp[65] = "";
-    if (described) hex32(d.sha256, fp);
+    iotca_buf fp = {0};
+    if (!described || iotca_hex_encode(d.sha256, sizeof d.sha256, &fp) != IOTCA_OK) iotca_buf_free(&fp);
     time_t now = time(NULL);
     const char *status = c->revoked ? "revoked" : c->not_after <= now ? "expired" : "valid";
     iotca_html(b,
@@ -65,7 +55,8 @@ static void details(iotca_buf *b, request *r, const iotca_cert_rec *c) {
                "<dd><span class=\"state %s\" id=\"status\">%s</span></dd>",
                c->serial, c->subject, described && d.names[0] ? d.names : "none", c->profile,
                described ? d.issuer : "?", (long long)c->issuer_id, described ? d.key : "?", c->not_before,
-               c->not_after, fp, status, status);
+               c->not_after, fp.data ? (const char *)fp.data : "?", status, status);
+    iotca_buf_free(&fp);
     if (c->revoked)
         iotca_html(b, "<dt>Revoked</dt><dd>%D, reason %s</dd>", c->revoked_at,
                    iotca_reason_name((iotca_reason)c->reason));
@@ -127,14 +118,8 @@ void ui_cert_revoke(request *r, const char *const *p, response *out) {
     snprintf(r->audit_subject, sizeof r->audit_subject, "%s", c.serial);
     const char *reason_s = ui_form_get(&f, "reason");
     iotca_reason reason;
-    iotca_revoke_note note;
-    iotca_rc rc = iotca_reason_parse(reason_s ? reason_s : "unspecified", &reason);
-    if (rc == IOTCA_OK) rc = iotca_ca_cert_revoke(r->srv->ca, c.serial, (int)reason, &note);
+    iotca_rc rc = v1_cert_revoke_logged(r, c.serial, reason_s ? reason_s : "unspecified", &reason);
     if (rc == IOTCA_OK) {
-        log_event("info", "certificate revoked",
-                  json_pack("{s:s, s:s, s:s, s:s, s:s}", "request_id", r->id, "serial", c.serial, "reason",
-                            iotca_reason_name(reason), "by", "dashboard", "crl",
-                            note.crl_now ? "published now" : "left to the tick"));
         char where[80];
         snprintf(where, sizeof where, "/ui/certs/%s", c.serial);
         ui_redirect(out, where);

@@ -97,7 +97,7 @@ void ui_certs(request *r, const char *const *p, response *out) {
     ui_ctx ctx;
     if (!ui_begin(r, out, IOTCA_ROLE_PROVISIONER, NULL, &ctx)) return;
     iotca_cert_filter f;
-    char after[41], serial[41], next[41] = "";
+    char after[41], next[41] = "";
     if (!filter_of(r, out, &ctx, &f, after)) return;
     time_t now = time(NULL);
     const char *scope = ctx.role == IOTCA_ROLE_PROVISIONER ? ctx.scope : "";
@@ -107,11 +107,9 @@ void ui_certs(request *r, const char *const *p, response *out) {
     search_form(&b, r, &ctx, query(r, "q"), f.profile, query(r, "status"), query(r, "expires_before"));
     /* a serial typed whole: that certificate first, whatever the text search finds */
     iotca_cert_rec exact = {0};
-    bool has_exact = f.text && !f.after && v1_serial_param(f.text, serial) &&
-                     iotca_ca_cert_get(r->srv->ca, serial, &exact) == IOTCA_OK &&
-                     iotca_scope_allows(scope, exact.profile);
+    bool has_exact = f.text && !f.after && v1_cert_visible(r->srv->ca, ctx.role, ctx.scope, f.text, &exact) == IOTCA_OK;
     if (has_exact) {
-        iotca_html(&b, "<h2>Serial %s</h2>", serial);
+        iotca_html(&b, "<h2>Serial %s</h2>", exact.serial);
         results(&b, &exact, 1, now);
     }
     iotca_cert_rec_free(&exact);

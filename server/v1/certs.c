@@ -276,25 +276,35 @@ static json_t *cert_json(const iotca_cert_rec *c, bool with_der) {
     return o;
 }
 
+iotca_rc v1_cert_visible(iotca_ca *ca, iotca_role role, const char *scope, const char *param, iotca_cert_rec *c) {
+    char serial[41];
+    IOTCA_ENSURE(v1_serial_param(param, serial), IOTCA_E_USAGE, "no certificate with serial '%.40s'", param);
+    IOTCA_GUARD(iotca_ca_cert_get(ca, serial, c));
+    if (role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(scope, c->profile)) {
+        iotca_cert_rec_free(c);
+        IOTCA_BAIL(IOTCA_E_USAGE, "no certificate with serial %s", serial);
+    }
+    return IOTCA_OK;
+}
+
 /* Loads a certificate the caller may see: 404 when absent or out of a scoped token's profiles. */
 static bool visible_cert(request *r, response *out, const char *param, iotca_cert_rec *c) {
-    char serial[41];
-    if (!v1_serial_param(param, serial)) {
-        respond_error(out, 404, "not_found", "no certificate with serial '%.40s'", param);
-        return false;
-    }
-    iotca_rc rc = iotca_ca_cert_get(r->srv->ca, serial, c);
-    if (rc == IOTCA_E_USAGE ||
-        (rc == IOTCA_OK && r->role == IOTCA_ROLE_PROVISIONER && !iotca_scope_allows(r->scope, c->profile))) {
-        if (rc == IOTCA_OK) iotca_cert_rec_free(c);
-        respond_error(out, 404, "not_found", "no certificate with serial %s", serial);
-        return false;
-    }
-    if (rc != IOTCA_OK) {
-        respond_rc(r, out, rc);
-        return false;
-    }
-    return true;
+    iotca_rc rc = v1_cert_visible(r->srv->ca, r->role, r->scope, param, c);
+    if (rc == IOTCA_E_USAGE) respond_error(out, 404, "not_found", "%s", iotca_error_detail());
+    else if (rc != IOTCA_OK) respond_rc(r, out, rc);
+    return rc == IOTCA_OK;
+}
+
+iotca_rc v1_cert_revoke_logged(request *r, const char *serial, const char *reason_name, iotca_reason *reason_out) {
+    iotca_revoke_note note;
+    IOTCA_GUARD(iotca_reason_parse(reason_name, reason_out));
+    IOTCA_GUARD(iotca_ca_cert_revoke(r->srv->ca, serial, (int)*reason_out, &note));
+    /* which way its CRL goes, so an operator can tell a debounced CRL from a lost one */
+    json_t *f = json_pack("{s:s, s:s, s:s, s:s}", "request_id", r->id, "serial", serial, "reason", reason_name, "crl",
+                          note.crl_now ? "published now" : "left to the tick");
+    if (!note.crl_now) json_object_set_new(f, "crl_why", json_string(note.crl_why));
+    log_event("info", "certificate revoked", f);
+    return IOTCA_OK;
 }
 
 void api_cert_get(request *r, const char *const *p, response *out) {
@@ -387,14 +397,8 @@ void api_cert_revoke(request *r, const char *const *p, response *out) {
         }
     }
     iotca_reason reason;
-    iotca_revoke_note note;
-    iotca_rc rc = iotca_reason_parse(reason_s, &reason);
-    if (rc == IOTCA_OK) rc = iotca_ca_cert_revoke(r->srv->ca, c.serial, (int)reason, &note);
-    if (rc == IOTCA_OK) { /* which way its CRL goes, so an operator can tell a debounced CRL from a lost one */
-        json_t *f = json_pack("{s:s, s:s, s:s, s:s}", "request_id", r->id, "serial", c.serial, "reason", reason_s,
-                              "crl", note.crl_now ? "published now" : "left to the tick");
-        if (!note.crl_now) json_object_set_new(f, "crl_why", json_string(note.crl_why));
-        log_event("info", "certificate revoked", f);
+    iotca_rc rc = v1_cert_revoke_logged(r, c.serial, reason_s, &reason);
+    if (rc == IOTCA_OK) {
         char serial[41];
         memcpy(serial, c.serial, sizeof serial);
         iotca_cert_rec_free(&c);

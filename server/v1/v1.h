@@ -67,6 +67,14 @@ void api_ocsp_post(request *r, const char *const *p, response *out);
  * digits, lower-cased into out; false for anything else). */
 iotca_rc v1_parse_time(const char *s, time_t *out);
 bool v1_serial_param(const char *in, char out[41]);
+/* certs.c, shared with the dashboard's pages (ui/): the certificate a path's serial names, if a caller with
+ * role and scope may see it: IOTCA_OK with *c filled; IOTCA_E_USAGE when the serial is malformed, unknown, or of
+ * a profile the (provisioner's) scope leaves out, all alike so nothing tells them apart; other errors the CA's. */
+iotca_rc v1_cert_visible(iotca_ca *ca, iotca_role role, const char *scope, const char *param, iotca_cert_rec *c);
+/* Revokes serial for the reason named (a CRL reason, any spelling iotca_reason_parse takes) and logs it with
+ * the request's id and which way its CRL goes; *reason_out the reason. Errors: iotca_reason_parse's and
+ * iotca_ca_cert_revoke's (IOTCA_E_POLICY already revoked). */
+iotca_rc v1_cert_revoke_logged(request *r, const char *serial, const char *reason_name, iotca_reason *reason_out);
 /* A date "2040-01-01" (optionally "T00:00:00Z") as a time; false if malformed. */
 bool v1_parse_day(const char *s, time_t *out);
 
