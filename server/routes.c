@@ -89,7 +89,8 @@ const route iotcad_routes[] = {
     EST("POST", "/.well-known/est/serverkeygen", est_serverkeygen, RUN_POOL, true),
     EST("POST", "/.well-known/est/*/serverkeygen", est_serverkeygen, RUN_POOL, true),
     EST("POST", "/.well-known/est/*/simplereenroll", est_simplereenroll, RUN_POOL, true),
-    /* the dashboard (issue 27); the fleet risk and the timeline run fleet checks and sums: on the pool */
+    /* the dashboard (issue 27); the fleet risk and the timeline run fleet checks and sums, and a text search scans
+     * the inventory: on the pool */
     UI("GET", "/ui", ui_root, RUN_HERE, false),
     UI("GET", "/ui/", ui_overview, RUN_HERE, false),
     UI("GET", "/ui/style.css", ui_style, RUN_HERE, false),
@@ -100,7 +101,7 @@ const route iotcad_routes[] = {
     UI("GET", "/ui/timeline", ui_timeline, RUN_POOL, false),
     UI("GET", "/ui/risk", ui_risk, RUN_POOL, false),
     UI("GET", "/ui/counts", ui_counts, RUN_POOL, false),
-    UI("GET", "/ui/certs", ui_certs, RUN_HERE, false),
+    UI("GET", "/ui/certs", ui_certs, RUN_POOL, false),
     UI("GET", "/ui/certs/*", ui_cert, RUN_HERE, false),
     UI("POST", "/ui/certs/*/revoke", ui_cert_revoke, RUN_POOL, true),
 };

@@ -20,6 +20,16 @@ static void name_text(iotca_slice name, char *out, size_t cap) {
     iotca_buf_free(&b);
 }
 
+/* The Name's CN (the whole Name as text when it has none), cut to fit. */
+static void cn_text(iotca_slice name, char *out, size_t cap) {
+    iotca_buf b = {0};
+    if (iotca_name_cn(name, &b) == IOTCA_OK && b.len && iotca_buf_cstr(&b) == IOTCA_OK)
+        snprintf(out, cap, "%s", (const char *)b.data);
+    else
+        name_text(name, out, cap);
+    iotca_buf_free(&b);
+}
+
 static void anchor_of(const iotca_cert *c, bool cross, size_t root_index, iotca_ca_anchor *a) {
     const iotca_cert_info *i = iotca_cert_get(c);
     memset(a, 0, sizeof *a);
@@ -27,6 +37,8 @@ static void anchor_of(const iotca_cert *c, bool cross, size_t root_index, iotca_
     a->root_index = root_index;
     name_text(i->subject, a->subject, sizeof a->subject);
     name_text(i->issuer, a->issuer, sizeof a->issuer);
+    cn_text(i->subject, a->subject_cn, sizeof a->subject_cn);
+    cn_text(i->issuer, a->issuer_cn, sizeof a->issuer_cn);
     a->not_before = i->not_before;
     a->not_after = i->not_after;
     iotca_cert_spki_pin(c, a->pin);

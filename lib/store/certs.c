@@ -233,7 +233,8 @@ static iotca_rc list_stmt(iotca_store *s, unsigned mask, db_stmt **out) {
     char sql[768];
     /* text: the subject or the DER's ASCII bytes, both in any case (a DNS name or URI in a SAN as written, which
      * the CA then confirms: a match may be in another field), or the DER's bytes of the address it names (an IP
-     * address in a SAN); with it, the DER as column 11. PostgreSQL folds the DER's case over its escape form
+     * address in a SAN; ?8 is NULL, which matches nothing, for a text that names none); with it, the DER as column
+     * 11. PostgreSQL folds the DER's case over its escape form
      * (printable ASCII as it is, a backslash doubled, other bytes as \ooo), so ?7 is escaped alike. */
     const char *text = db_sql(s,
                               " AND (instr(lower(subject), ?6) > 0 OR instr(lower(CAST(der AS TEXT)), ?7) > 0 "

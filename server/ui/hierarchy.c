@@ -11,10 +11,6 @@
 
 #define MAX_ANCHORS 32
 
-static void hex32(const uint8_t h[32], char out[65]) {
-    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
 static long days_left(time_t t, time_t now) { return (long)((t - now) / 86400); }
 
 static void roots_section(iotca_buf *b, iotca_ca *ca, time_t now) {
@@ -25,13 +21,15 @@ static void roots_section(iotca_buf *b, iotca_ca *ca, time_t now) {
                   "<th>Key</th><th>Valid until</th><th>Days left</th><th>SPKI SHA-256 pin</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {
         if (a[i].cross) continue;
-        char pin[65];
-        hex32(a[i].pin, pin);
+        iotca_buf pin = {0};
+        if (iotca_hex_encode(a[i].pin, sizeof a[i].pin, &pin) != IOTCA_OK) iotca_buf_free(&pin);
         long d = days_left(a[i].not_after, now);
         iotca_html(b,
                    "<tr class=\"root\"><td>%s</td><td>%s</td><td>%T</td><td class=\"num %H\">%ld</td>"
                    "<td class=\"mono\">%s</td></tr>",
-                   a[i].subject, a[i].key, a[i].not_after, d < 180 ? "warn" : "", d, pin);
+                   a[i].subject, a[i].key, a[i].not_after, d < 180 ? "warn" : "", d,
+                   pin.data ? (const char *)pin.data : "?");
+        iotca_buf_free(&pin);
     }
     iotca_html(b, "</tbody></table></div>");
     size_t crosses = 0;

@@ -13,32 +13,16 @@
 #define WEEK (7 * DAY)
 #define MAX_ANCHORS 32
 
-/* A certificate's name as a row label: its CN (what an operator calls it; the whole name is in the hierarchy),
- * else the whole name. */
-static void short_name(const char *subject, char *out, size_t cap) {
-    const char *cn = strstr(subject, "CN=");
-    if (cn == NULL) {
-        snprintf(out, cap, "%s", subject);
-        return;
-    }
-    cn += 3;
-    const char *end = strstr(cn, ", ");
-    snprintf(out, cap, "%.*s", (int)(end ? (size_t)(end - cn) : strlen(cn)), cn);
-}
-
 /* The picture's rows: roots and cross-signs (named for both roots: a cross-certificate has the subject of the
  * root it certifies), then each issuer with a certificate (by group). */
 static size_t bars_of(const iotca_ca_anchor *a, size_t na, const iotca_issuer_rec *is, size_t ni, iotca_tl_bar *bars,
                       char labels[][600]) {
     size_t n = 0;
     for (size_t i = 0; i < na; i++) {
-        char subject[256], issuer[256];
-        short_name(a[i].subject, subject, sizeof subject);
-        short_name(a[i].issuer, issuer, sizeof issuer);
         if (a[i].cross)
-            snprintf(labels[i], sizeof labels[i], "%s cross-signed by %s", subject, issuer);
+            snprintf(labels[i], sizeof labels[i], "%s cross-signed by %s", a[i].subject_cn, a[i].issuer_cn);
         else
-            snprintf(labels[i], sizeof labels[i], "%s", subject);
+            snprintf(labels[i], sizeof labels[i], "%s", a[i].subject_cn);
         bars[n++] = (iotca_tl_bar){.kind = a[i].cross ? IOTCA_TL_CROSS : IOTCA_TL_ROOT,
                                    .label = labels[i],
                                    .from = a[i].not_before,

@@ -127,6 +127,14 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' -b admin.jar "$BASE/ui/certs?exp
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -b admin.jar "$BASE/ui/counts?weeks=1")
 [ "$STATUS" = 400 ] || die "counts weeks=1: $STATUS"
 ok "bad query values get 400 pages"
+STATUS=$(curl -s -o page.html -w '%{http_code}' -b admin.jar "$BASE/ui/certs/not-a-serial")
+[ "$STATUS" = 404 ] && grep -q '<h1>Not found</h1>' page.html || die "a malformed serial's page: $STATUS"
+STATUS=$(curl -s -o page.html -w '%{http_code}' -b admin.jar "$BASE/ui/certs/$(printf 'f%.0s' $(seq 41))")
+[ "$STATUS" = 404 ] || die "a 41-digit serial's page: $STATUS"
+STATUS=$(curl -s -D h.txt -o page.html -w '%{http_code}' -b admin.jar -X DELETE "$BASE/ui/")
+[ "$STATUS" = 405 ] && grep -q '<h1>Method not allowed</h1>' page.html && grep -qi '^Content-Security-Policy:' h.txt ||
+  die "DELETE /ui/: $STATUS $(head -c 200 page.html)"
+ok "a malformed or over-long serial is a 404 page; a method a page does not take is a 405 page with the CSP"
 
 # a login from another site, or without the login form's token, makes no session
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -c x.jar --data-urlencode "token=$ADMIN" --data "csrf=$CSRF" "$BASE/ui/login")

@@ -104,6 +104,8 @@ START_TEST(anchors_roots_then_cross) {
     check_anchor(&out[0], F.root, false, 0, a_name, a_name);
     check_anchor(&out[1], root_b, false, 1, b_name, b_name);
     check_anchor(&out[2], x, true, 1, b_name, a_name); /* B's name and key, signed by A */
+    ck_assert_str_eq(out[2].subject_cn, "Unit Test Root B"); /* what the timeline calls them */
+    ck_assert_str_eq(out[2].issuer_cn, "Unit Test Root");
     ck_assert_int_lt(out[2].not_after - time(NULL), 201 * DAY);
     ck_assert_int_gt(out[2].not_after - time(NULL), 199 * DAY);
     ck_assert_mem_eq(out[2].pin, out[1].pin, 32); /* the same key as root B */

@@ -12,6 +12,7 @@ typedef struct iotca_ca_anchor {
     bool cross;        /* a cross-certificate (of root root_index), else root root_index itself */
     size_t root_index; /* the root it is, or the root whose subject and key it certifies */
     char subject[256], issuer[256];
+    char subject_cn[128], issuer_cn[128]; /* what an operator calls them: the CN, or the whole name without one */
     time_t not_before, not_after;
     uint8_t pin[32];    /* SPKI SHA-256 */
     uint8_t sha256[32]; /* the certificate's SHA-256 */
