@@ -98,14 +98,6 @@ iotca_rc iotca_ca_cert_describe(iotca_slice der, iotca_ca_cert_desc *out) {
     return IOTCA_OK;
 }
 
-/* Whether hay holds needle, ignoring ASCII case. */
-static bool holds(const char *hay, const char *needle) {
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (strncasecmp(hay, needle, n) == 0) return true;
-    return false;
-}
-
 iotca_rc iotca_ca_cert_search(iotca_ca *ca, const iotca_cert_filter *f, const char *scope, iotca_cert_rec **out,
                               size_t *n, char next[41]) {
     next[0] = 0;
@@ -125,9 +117,10 @@ iotca_rc iotca_ca_cert_search(iotca_ca *ca, const iotca_cert_filter *f, const ch
     for (size_t i = 0; i < *n; i++) {
         iotca_cert_rec *r = &(*out)[i];
         iotca_ca_cert_desc d;
-        bool keep = iotca_scope_allows(scope, r->profile) &&
-                    (f->text == NULL || holds(r->subject, f->text) ||
-                     (iotca_ca_cert_describe(iotca_buf_slice(&r->der), &d) == IOTCA_OK && holds(d.names, as_named)));
+        bool keep =
+            iotca_scope_allows(scope, r->profile) &&
+            (f->text == NULL || strcasestr(r->subject, f->text) ||
+             (iotca_ca_cert_describe(iotca_buf_slice(&r->der), &d) == IOTCA_OK && strcasestr(d.names, as_named)));
         iotca_buf_free(&r->der);
         if (keep)
             (*out)[kept++] = *r;
